@@ -1,0 +1,93 @@
+import type { IntentStatus } from "./intent-rules.ts";
+
+/** What a cancel is aimed at. A charge is named by its UUID; its wallet travels with it. */
+export type Target =
+  | { type: "intent"; id: string }
+  | { type: "charge"; id: string; walletUuid: string }
+  | { type: "order"; id: string };
+
+export type TargetType = Target["type"];
+
+/** The intent as Procure-Core last described it (seed 000 `data`). */
+export interface IntentView {
+  id: string;
+  status: IntentStatus | string;
+  updatedAt: string;
+  cancelledAt: string | null;
+}
+
+/** The charge as A55 last described it (seed 001 success body). */
+export interface ChargeView {
+  chargeUuid: string;
+  walletUuid: string;
+  status: string;
+}
+
+/** What the upstream said, kept for the audit log and the outcome events. Never a secret. */
+export interface UpstreamInfo {
+  httpStatus?: number;
+  code?: string | number;
+  message?: string;
+  requestId?: string;
+  latencyMs?: number;
+  attempts?: number;
+}
+
+/**
+ * Every way a cancel can end. Expected results are values, not exceptions.
+ * `FAILED.retryable` tells a trigger whether running the same request again may succeed.
+ */
+export type CancelOutcome =
+  | {
+      type: "CANCELLED";
+      target: Target;
+      intent?: IntentView;
+      charge?: ChargeView;
+      steps?: OrderSteps;
+      upstream?: UpstreamInfo;
+    }
+  | {
+      type: "ALREADY_CANCELLED";
+      target: Target;
+      intent?: IntentView;
+      charge?: ChargeView;
+      steps?: OrderSteps;
+      upstream?: UpstreamInfo;
+    }
+  | { type: "PENDING"; target: Target; intent?: IntentView; steps?: OrderSteps; upstream?: UpstreamInfo }
+  | {
+      type: "NOT_CANCELLABLE";
+      target: Target;
+      currentStatus: string;
+      reason: string;
+      advice: string;
+      steps?: OrderSteps;
+      upstream?: UpstreamInfo;
+    }
+  | { type: "NOT_FOUND"; target: Target; reason: string; upstream?: UpstreamInfo }
+  | { type: "FORBIDDEN"; target: Target; reason: string; upstream?: UpstreamInfo }
+  | { type: "REFUND_REQUIRED"; target: Target; reason: string; steps?: OrderSteps; upstream?: UpstreamInfo }
+  | {
+      type: "FAILED";
+      target: Target;
+      retryable: boolean;
+      reason: string;
+      steps?: OrderSteps;
+      upstream?: UpstreamInfo;
+    };
+
+export type OutcomeType = CancelOutcome["type"];
+
+/** The per-target results inside an order's outcome. `charge` is absent when it was not attempted. */
+export interface OrderSteps {
+  intent?: CancelOutcome;
+  charge?: CancelOutcome;
+  /** Why the charge was not attempted, e.g. the intent completed or its cancel is still pending. */
+  chargeSkipped?: string;
+}
+
+/** Outcomes after which the same request must never reach the upstream again. */
+export const isFinal = (outcome: CancelOutcome): boolean => !(outcome.type === "FAILED" && outcome.retryable);
+
+export const isSuccess = (outcome: CancelOutcome): boolean =>
+  outcome.type === "CANCELLED" || outcome.type === "ALREADY_CANCELLED";
