@@ -64,8 +64,8 @@ export type CancelOutcome =
       steps?: OrderSteps;
       upstream?: UpstreamInfo;
     }
-  | { type: "NOT_FOUND"; target: Target; reason: string; upstream?: UpstreamInfo }
-  | { type: "FORBIDDEN"; target: Target; reason: string; upstream?: UpstreamInfo }
+  | { type: "NOT_FOUND"; target: Target; reason: string; steps?: OrderSteps; upstream?: UpstreamInfo }
+  | { type: "FORBIDDEN"; target: Target; reason: string; steps?: OrderSteps; upstream?: UpstreamInfo }
   | { type: "REFUND_REQUIRED"; target: Target; reason: string; steps?: OrderSteps; upstream?: UpstreamInfo }
   | {
       type: "FAILED";

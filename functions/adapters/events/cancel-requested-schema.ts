@@ -1,0 +1,89 @@
+/**
+ * The inbound `Cancel Requested` event's `detail`, as the bus handler accepts it
+ * (docs/events.md). Unknown fields are ignored, so producers may add fields without
+ * breaking; a known field of the wrong shape is refused with its path (`target.chargeUuid`).
+ */
+import * as v from "valibot";
+import { describeIssues, type FieldIssue, safeParseConfig } from "../validation/describe-issues.ts";
+
+export const CANCEL_REQUESTED_DETAIL_TYPE = "Cancel Requested";
+
+export const MAX_ID_LENGTH = 128;
+export const MAX_REASON_LENGTH = 500;
+
+/**
+ * Intent and order ids: letters, digits and `_ . : -`, starting with a letter or digit.
+ * They end up in upstream URL paths, so `/`, `?`, `%` and a bare `..` are refused here.
+ */
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
+/** 8-4-4-4-12 hex digits; the version is not checked (A55 does not document one). */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const id = v.pipe(
+  v.string(),
+  v.minLength(1, "must not be empty"),
+  v.maxLength(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`),
+  v.regex(ID_PATTERN, "must hold only letters, digits and _ . : - and start with a letter or digit"),
+);
+
+const uuid = v.pipe(v.string(), v.regex(UUID_PATTERN, "must be a UUID (8-4-4-4-12 hex digits)"));
+
+const chargeRef = v.object({ chargeUuid: uuid, walletUuid: uuid });
+
+const intentTarget = v.object({ type: v.literal("intent"), id });
+const chargeTarget = v.object({ type: v.literal("charge"), chargeUuid: uuid, walletUuid: uuid });
+const orderTarget = v.object({
+  type: v.literal("order"),
+  orderId: id,
+  intentId: v.optional(id),
+  charge: v.optional(chargeRef),
+});
+
+const printable = (max: number) =>
+  v.pipe(
+    v.string(),
+    v.minLength(1, "must not be empty"),
+    v.maxLength(max, `must be at most ${max} characters`),
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+    v.regex(/^[^\u0000-\u001f\u007f]+$/, "must not contain control characters"),
+  );
+
+/** The `detail` of a `Cancel Requested` event. */
+export const cancelRequestedSchema = v.object({
+  target: v.pipe(
+    v.variant(
+      "type",
+      [intentTarget, chargeTarget, orderTarget],
+      'must have type "intent", "charge" or "order"',
+    ),
+    v.check(
+      (target) => target.type !== "order" || target.intentId !== undefined || target.charge !== undefined,
+      "an order target needs intentId, charge or both",
+    ),
+  ),
+  reason: v.optional(
+    v.pipe(v.string(), v.maxLength(MAX_REASON_LENGTH, `must be at most ${MAX_REASON_LENGTH} characters`)),
+  ),
+  /** Scopes the idempotency of the cancel; without it the event's id is used. */
+  idempotencyKey: v.optional(printable(MAX_ID_LENGTH)),
+  /** Who asked (a service or person), recorded as the audit record's actor. */
+  requestedBy: v.optional(printable(MAX_ID_LENGTH)),
+});
+
+export type CancelRequested = v.InferOutput<typeof cancelRequestedSchema>;
+export type CancelRequestedTarget = CancelRequested["target"];
+
+export type CancelRequestedParse = { ok: true; value: CancelRequested } | { ok: false; issues: FieldIssue[] };
+
+/**
+ * Checks an event's `detail`. Invalid details are a value, not an exception: the handler
+ * records and drops them (retrying cannot fix them).
+ *
+ * @returns the typed detail, or every problem as `{ field, message }` (field like `target.chargeUuid`)
+ */
+export const parseCancelRequested = (detail: unknown): CancelRequestedParse => {
+  const result = v.safeParse(cancelRequestedSchema, detail, safeParseConfig);
+  return result.success
+    ? { ok: true, value: result.output }
+    : { ok: false, issues: describeIssues(result.issues) };
+};

@@ -1,0 +1,141 @@
+/**
+ * Publishes outcome events to an EventBridge bus with PutEvents.
+ *
+ * PutEvents is not all-or-nothing: it answers 200 with `FailedEntryCount` and an
+ * `ErrorCode` on each entry it refused (throttling, internal failure). Only those entries
+ * are sent again, after a short exponential backoff. A call that throws is not retried
+ * here: the SDK's own retry strategy has already retried it.
+ */
+import { setTimeout as delay } from "node:timers/promises";
+import {
+  type EventBridgeClient,
+  PutEventsCommand,
+  type PutEventsRequestEntry,
+} from "@aws-sdk/client-eventbridge";
+import type { EventPublisher, OutcomeEvent } from "#core/ports.ts";
+import { EventPublishError, type FailedEventEntry } from "./event-errors.ts";
+
+/** PutEvents accepts at most 10 entries per call. */
+export const PUT_EVENTS_MAX_ENTRIES = 10;
+
+export const DEFAULT_EVENT_SOURCE = "cancellation-service";
+
+export interface EventBridgePublisherOptions {
+  client: EventBridgeClient;
+  eventBusName: string;
+  /** `source` of every event. Default `cancellation-service`. */
+  source?: string;
+  /** Calls per batch, the first included. Default 3. */
+  maxAttempts?: number;
+  /** Backoff before the 2nd call; doubled before each later one. Default 100 ms. */
+  baseDelayMs?: number;
+  /** Injected in tests. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+interface Pending {
+  event: OutcomeEvent;
+  entry: PutEventsRequestEntry;
+}
+
+interface BatchResult {
+  failed: FailedEventEntry[];
+  attempts: number;
+  cause?: unknown;
+}
+
+/** `EventPublisher` over EventBridge. */
+export class EventBridgePublisher implements EventPublisher {
+  readonly #client: EventBridgeClient;
+  readonly #eventBusName: string;
+  readonly #source: string;
+  readonly #maxAttempts: number;
+  readonly #baseDelayMs: number;
+  readonly #sleep: (ms: number) => Promise<void>;
+
+  constructor(options: EventBridgePublisherOptions) {
+    this.#client = options.client;
+    this.#eventBusName = options.eventBusName;
+    this.#source = options.source ?? DEFAULT_EVENT_SOURCE;
+    this.#maxAttempts = Math.max(1, options.maxAttempts ?? 3);
+    this.#baseDelayMs = options.baseDelayMs ?? 100;
+    this.#sleep = options.sleep ?? ((ms) => delay(ms));
+  }
+
+  /**
+   * Publishes every event, 10 per PutEvents call. Every batch is tried even when an
+   * earlier one failed, so one bad batch does not hold back the others.
+   *
+   * @throws EventPublishError naming the detail types and error codes of the entries that
+   *   were still refused after `maxAttempts` calls (never their payload)
+   */
+  async publish(events: OutcomeEvent[]): Promise<void> {
+    const failed: FailedEventEntry[] = [];
+    let attempts = 0;
+    let cause: unknown;
+    for (let start = 0; start < events.length; start += PUT_EVENTS_MAX_ENTRIES) {
+      const result = await this.#publishBatch(events.slice(start, start + PUT_EVENTS_MAX_ENTRIES));
+      failed.push(...result.failed);
+      attempts = Math.max(attempts, result.attempts);
+      cause ??= result.cause;
+    }
+    if (failed.length > 0) {
+      throw new EventPublishError(failed, attempts, cause === undefined ? undefined : { cause });
+    }
+  }
+
+  #toEntry(event: OutcomeEvent): PutEventsRequestEntry {
+    const time = new Date(event.detail.at);
+    return {
+      EventBusName: this.#eventBusName,
+      Source: this.#source,
+      DetailType: event.detailType,
+      Detail: JSON.stringify(event.detail),
+      // The outcome's own time, so consumers see when it happened, not when it was sent.
+      ...(Number.isNaN(time.getTime()) ? {} : { Time: time }),
+    };
+  }
+
+  async #publishBatch(events: OutcomeEvent[]): Promise<BatchResult> {
+    let pending: Pending[] = events.map((event) => ({ event, entry: this.#toEntry(event) }));
+    let lastCodes: string[] = [];
+    let attempt = 0;
+    while (pending.length > 0 && attempt < this.#maxAttempts) {
+      if (attempt > 0) await this.#sleep(this.#baseDelayMs * 2 ** (attempt - 1));
+      attempt += 1;
+      let results: { EventId?: string; ErrorCode?: string }[];
+      try {
+        const answer = await this.#client.send(
+          new PutEventsCommand({ Entries: pending.map((p) => p.entry) }),
+        );
+        results = answer.Entries ?? [];
+      } catch (error) {
+        const errorCode = error instanceof Error ? error.name : "UnknownError";
+        return {
+          failed: pending.map((p) => ({ detailType: p.event.detailType, errorCode })),
+          attempts: attempt,
+          cause: error,
+        };
+      }
+      // Entries answer the request's entries by position; one without an EventId was not accepted.
+      const refused: Pending[] = [];
+      const codes: string[] = [];
+      pending.forEach((p, index) => {
+        const result = results[index];
+        if (result?.ErrorCode !== undefined || result?.EventId === undefined) {
+          refused.push(p);
+          codes.push(result?.ErrorCode ?? "NoEventId");
+        }
+      });
+      pending = refused;
+      lastCodes = codes;
+    }
+    return {
+      failed: pending.map((p, index) => ({
+        detailType: p.event.detailType,
+        errorCode: lastCodes[index] ?? "Unknown",
+      })),
+      attempts: attempt,
+    };
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * The shapes of the three JSON secrets (DESIGN.md "Credentials") and the one function that
+ * checks a fetched value against them. Errors name the secret and the field, never a value.
+ *
+ * Unknown extra keys are allowed and dropped (room for a `description` or a rotation note);
+ * every required field must be present and non-empty.
+ */
+import * as v from "valibot";
+import { describeIssues, type FieldIssue, safeParseConfig } from "../validation/describe-issues.ts";
+import { InvalidSecretError } from "./secret-errors.ts";
+
+/** The names the secrets go by in errors, logs and the local secrets file. */
+export const SECRET_NAMES = ["procure-core", "a55", "clients"] as const;
+export type SecretName = (typeof SECRET_NAMES)[number];
+
+const nonEmpty = () => v.pipe(v.string(), v.minLength(1, "must not be empty"));
+
+const isHttpUrl = (text: string): boolean => {
+  try {
+    const url = new URL(text);
+    return url.protocol === "https:" || url.protocol === "http:";
+  } catch {
+    return false;
+  }
+};
+
+const httpUrl = v.pipe(v.string(), v.check(isHttpUrl, "must be an absolute http(s) URL"));
+
+const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The wildcard wallet scope: the token may act on every wallet. */
+export const ANY_WALLET = "*";
+
+// ---- procure-core --------------------------------------------------------------------
+
+export const procureCoreSecretSchema = v.object({
+  baseUrl: httpUrl,
+  appId: nonEmpty(),
+  appSecret: nonEmpty(),
+});
+export type ProcureCoreSecret = v.InferOutput<typeof procureCoreSecretSchema>;
+
+// ---- a55 -----------------------------------------------------------------------------
+
+export const a55StaticTokenSecretSchema = v.object({
+  baseUrl: httpUrl,
+  accessToken: nonEmpty(),
+});
+export type A55StaticTokenSecret = v.InferOutput<typeof a55StaticTokenSecretSchema>;
+
+export const a55ClientCredentialsSecretSchema = v.object({
+  baseUrl: httpUrl,
+  tokenUrl: httpUrl,
+  clientId: nonEmpty(),
+  clientSecret: nonEmpty(),
+  scope: v.optional(nonEmpty()),
+});
+export type A55ClientCredentialsSecret = v.InferOutput<typeof a55ClientCredentialsSecretSchema>;
+
+/**
+ * Either a fixed bearer token or OAuth2 client credentials. The presence of `accessToken`
+ * picks the form (a plain union would report "expected Object | Object" instead of
+ * naming the missing field); a secret holding both is read as a fixed token.
+ */
+export const a55SecretSchema = v.lazy((input) =>
+  typeof input === "object" && input !== null && "accessToken" in input
+    ? a55StaticTokenSecretSchema
+    : a55ClientCredentialsSecretSchema,
+);
+export type A55Secret = A55StaticTokenSecret | A55ClientCredentialsSecret;
+
+/** Narrows an `a55` secret to its client-credentials form. */
+export const isA55ClientCredentials = (secret: A55Secret): secret is A55ClientCredentialsSecret =>
+  "tokenUrl" in secret;
+
+// ---- clients -------------------------------------------------------------------------
+
+const appSchema = v.object({
+  // Two during rotation: the old one keeps working until every caller has the new one.
+  secrets: v.pipe(
+    v.array(nonEmpty()),
+    v.minLength(1, "must hold 1 or 2 secrets"),
+    v.maxLength(2, "must hold 1 or 2 secrets"),
+  ),
+});
+
+const walletScope = v.pipe(
+  v.string(),
+  v.check(
+    (wallet) => wallet === ANY_WALLET || UUID_SHAPE.test(wallet),
+    `must be a wallet UUID or "${ANY_WALLET}"`,
+  ),
+  v.toLowerCase(),
+);
+
+const tokenSchema = v.object({
+  id: nonEmpty(),
+  sha256: v.pipe(
+    v.string(),
+    v.regex(/^[0-9a-f]{64}$/i, "must be the 64 hex digits of the token's SHA-256"),
+    v.toLowerCase(),
+  ),
+  wallets: v.pipe(
+    v.array(walletScope),
+    v.minLength(1, "must name at least one wallet"),
+    v.check(
+      (wallets) => !wallets.includes(ANY_WALLET) || wallets.length === 1,
+      `"${ANY_WALLET}" must stand alone`,
+    ),
+  ),
+});
+
+const unique = <T>(values: readonly T[]): boolean => new Set(values).size === values.length;
+
+/**
+ * Inbound callers: HMAC apps by app id, and bearer tokens by SHA-256 (the tokens themselves
+ * are never stored). `wallets` scopes a token to wallet UUIDs; `["*"]` grants every wallet
+ * and is meant for the storefront, which cancels on behalf of any customer.
+ */
+export const clientsSecretSchema = v.object({
+  apps: v.record(v.pipe(v.string(), v.minLength(1, "app ids must not be empty")), appSchema),
+  tokens: v.pipe(
+    v.array(tokenSchema),
+    v.check((tokens) => unique(tokens.map((t) => t.id)), "token ids must be unique"),
+    v.check((tokens) => unique(tokens.map((t) => t.sha256)), "token hashes must be unique"),
+  ),
+});
+export type ClientsSecret = v.InferOutput<typeof clientsSecretSchema>;
+export type ClientToken = ClientsSecret["tokens"][number];
+
+/** The schema of each named secret. */
+export const secretSchemas = {
+  "procure-core": procureCoreSecretSchema,
+  a55: a55SecretSchema,
+  clients: clientsSecretSchema,
+} as const;
+
+/** Any schema a provider can check a secret with. */
+export type SecretSchema<T> = v.GenericSchema<unknown, T>;
+
+const renderIssue = (issue: FieldIssue): string =>
+  issue.field === "" ? issue.message : `field "${issue.field}" ${issue.message}`;
+
+/**
+ * Checks a parsed secret against its schema.
+ *
+ * @param name - the secret's name, used in the error message
+ * @throws InvalidSecretError (a `ConfigurationError`) naming every bad field, never a value
+ */
+export const parseSecret = <T>(name: string, schema: SecretSchema<T>, value: unknown): T => {
+  const result = v.safeParse(schema, value, safeParseConfig);
+  if (result.success) return result.output;
+  const issues = describeIssues(result.issues);
+  const message = `secret "${name}": ${issues.map(renderIssue).join("; ")}`;
+  throw new InvalidSecretError(name, message, issues);
+};

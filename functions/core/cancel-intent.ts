@@ -1,0 +1,84 @@
+import type { CancelContext, CancelDependencies } from "./dependencies.ts";
+import { adviceFor } from "./intent-rules.ts";
+import type { CancelOutcome, Target } from "./outcome.ts";
+import { type OnceResult, runOnce } from "./run-once.ts";
+import { failureFrom, upstreamInfo } from "./upstream-failure.ts";
+
+export interface CancelIntentInput {
+  intentId: string;
+  reason?: string;
+}
+
+/**
+ * Cancels one Procure-Core intent, once.
+ *
+ * 1. Take the idempotency key (or replay / refuse, see `runOnce`).
+ * 2. If an earlier attempt died after calling upstream, re-read the intent: already
+ *    CANCELLED means that attempt succeeded, so do not cancel again.
+ * 3. Ask Procure-Core to cancel; map its answer to an outcome (`intentOutcome`).
+ * 4. Complete the key and append the audit record in one write; publish the outcome.
+ */
+export const cancelIntent = (
+  deps: CancelDependencies,
+  context: CancelContext,
+  input: CancelIntentInput,
+): Promise<OnceResult> =>
+  runOnce(deps, context, {
+    target: { type: "intent", id: input.intentId },
+    payload: { intentId: input.intentId, reason: input.reason ?? null },
+    reason: input.reason,
+    work: (lease) => cancelIntentStep(deps, context, input.intentId, lease?.resumed ?? false),
+  });
+
+/** Steps 2–3 of `cancelIntent`, reused by orders and the sweep. Never throws for upstream trouble. */
+export const cancelIntentStep = async (
+  deps: CancelDependencies,
+  context: CancelContext,
+  intentId: string,
+  resumed: boolean,
+): Promise<CancelOutcome> => {
+  const target: Target = { type: "intent", id: intentId };
+  const options = { deadline: context.deadline, correlationId: context.correlationId };
+  try {
+    if (resumed) {
+      const read = await deps.intents.getIntent(intentId, options);
+      if (read.kind === "found" && read.intent.status === "CANCELLED") {
+        return { type: "CANCELLED", target, intent: read.intent, upstream: upstreamInfo(read.meta) };
+      }
+    }
+    return intentOutcome(target, await deps.intents.cancelIntent(intentId, options));
+  } catch (error) {
+    return failureFrom(target, error);
+  }
+};
+
+type IntentAnswer = Awaited<ReturnType<CancelDependencies["intents"]["cancelIntent"]>>;
+
+/** The seed's answers as outcomes. A 40003 saying CANCELLED is an idempotent success. */
+export const intentOutcome = (target: Target, answer: IntentAnswer): CancelOutcome => {
+  const upstream = upstreamInfo(answer.meta);
+  switch (answer.kind) {
+    case "accepted":
+      return answer.intent.status === "CANCELLED"
+        ? { type: "CANCELLED", target, intent: answer.intent, upstream }
+        : { type: "PENDING", target, intent: answer.intent, upstream };
+    case "not-cancellable":
+      return answer.currentStatus === "CANCELLED"
+        ? { type: "ALREADY_CANCELLED", target, upstream }
+        : {
+            type: "NOT_CANCELLABLE",
+            target,
+            currentStatus: answer.currentStatus,
+            reason: answer.reason,
+            advice: adviceFor(answer.currentStatus),
+            upstream,
+          };
+    case "not-found":
+      return { type: "NOT_FOUND", target, reason: answer.message, upstream };
+    case "forbidden":
+      return { type: "FORBIDDEN", target, reason: answer.message, upstream };
+    case "cancel-failed":
+      // A documented refusal (e.g. already shipped): trying again will not change it.
+      return { type: "FAILED", target, retryable: false, reason: answer.reason, upstream };
+  }
+};

@@ -1,0 +1,38 @@
+import type {
+  AuditLog,
+  ChargesUpstream,
+  Clock,
+  EventPublisher,
+  IdempotencyStore,
+  Ids,
+  IntentsUpstream,
+  PendingCancels,
+  Trigger,
+} from "./ports.ts";
+
+/** Everything the use cases need, built once per container by the composition root. */
+export interface CancelDependencies {
+  intents: IntentsUpstream;
+  charges: ChargesUpstream;
+  idempotency: IdempotencyStore;
+  audit: AuditLog;
+  pending: PendingCancels;
+  events: EventPublisher;
+  clock: Clock;
+  ids: Ids;
+}
+
+/** Who asked, through which door, and until when the work may run. */
+export interface CancelContext {
+  trigger: Trigger;
+  /** The caller: an app id, a client token id, an event source, or `expiry-sweep`. */
+  actor: string;
+  correlationId: string;
+  /** Epoch ms: the invocation's deadline. Bounds retries and the idempotency lock. */
+  deadline: number;
+  /**
+   * Present when the request is idempotent: `scopeKey` is what is locked and stored;
+   * `key` is the caller's own key, kept in the audit log.
+   */
+  idempotency?: { scopeKey: string; key?: string };
+}

@@ -1,0 +1,127 @@
+import { auditRecord } from "./audit-record.ts";
+import type { CancelContext, CancelDependencies } from "./dependencies.ts";
+import { type CancelOutcome, isFinal, type Target } from "./outcome.ts";
+import { outcomeEvent } from "./outcome-events.ts";
+import type { Lease, PendingCancel } from "./ports.ts";
+
+export type OnceResult =
+  | { kind: "outcome"; outcome: CancelOutcome; replayed: boolean; eventError?: unknown }
+  | { kind: "in-progress"; retryAfterSeconds: number }
+  | { kind: "payload-mismatch" };
+
+export interface OnceRequest {
+  target: Target;
+  /** What the idempotency key is bound to; another payload under the same key is refused. */
+  payload: unknown;
+  reason: string | undefined;
+  /** The cancel itself. Must turn upstream trouble into outcomes; a throw is treated as a bug. */
+  work: (lease: Lease) => Promise<CancelOutcome>;
+  /** Extra detail for the pending entry of a PENDING outcome (e.g. an order's waiting charge). */
+  pendingOrder?: Omit<NonNullable<PendingCancel["order"]>, "scopeKey">;
+}
+
+/**
+ * Runs one cancel at most once per idempotency scope, and records it.
+ *
+ * 1. Take the key with one conditional write; a completed key replays its outcome, a
+ *    key in progress or bound to another payload is refused.
+ * 2. Do the work.
+ * 3. Final outcome: complete the key and append the audit record in one transaction
+ *    (with the pending entry when the cancel is asynchronous). Retryable failure:
+ *    release the key and audit the attempt, so a retry runs again.
+ * 4. Publish the outcome event. The cancel is already recorded, so a publishing failure
+ *    is returned for the caller to log rather than undoing anything.
+ */
+export const runOnce = async (
+  deps: CancelDependencies,
+  context: CancelContext,
+  request: OnceRequest,
+): Promise<OnceResult> => {
+  const startedAt = deps.clock.now();
+  const scopeKey = context.idempotency?.scopeKey ?? `once:${deps.ids.next()}`;
+  const begun = await deps.idempotency.begin({
+    scopeKey,
+    payload: request.payload,
+    now: startedAt,
+    lockUntil: context.deadline,
+  });
+  if (begun.kind === "replay") return { kind: "outcome", outcome: begun.outcome, replayed: true };
+  if (begun.kind !== "acquired") return begun;
+
+  let outcome: CancelOutcome;
+  try {
+    outcome = await request.work(begun.lease);
+  } catch (error) {
+    const failed: CancelOutcome = {
+      type: "FAILED",
+      target: request.target,
+      retryable: true,
+      reason: "internal error",
+    };
+    await deps.idempotency.release(
+      begun.lease,
+      auditRecord(deps, context, failed, request.reason, startedAt),
+    );
+    throw error;
+  }
+
+  const audit = auditRecord(deps, context, outcome, request.reason, startedAt);
+  if (isFinal(outcome)) {
+    const pending =
+      outcome.type === "PENDING" ? pendingEntry(context, outcome, request, begun.lease, audit.at) : undefined;
+    const written = await deps.idempotency.complete(begun.lease, {
+      outcome,
+      audit,
+      pending,
+      now: deps.clock.now(),
+    });
+    // Another attempt took the key over while this one ran; its result stands, but this
+    // attempt's audit record must not be lost.
+    if (written === "lock-lost") await deps.audit.append(audit);
+  } else {
+    await deps.idempotency.release(begun.lease, audit);
+  }
+  return {
+    kind: "outcome",
+    outcome,
+    replayed: false,
+    eventError: await publish(deps, context, outcome, request),
+  };
+};
+
+const publish = async (
+  deps: CancelDependencies,
+  context: CancelContext,
+  outcome: CancelOutcome,
+  request: OnceRequest,
+): Promise<unknown> => {
+  if (!isFinal(outcome)) return undefined;
+  try {
+    await deps.events.publish([
+      outcomeEvent(context, outcome, request.reason, new Date(deps.clock.now()).toISOString()),
+    ]);
+    return undefined;
+  } catch (error) {
+    return error;
+  }
+};
+
+const pendingEntry = (
+  context: CancelContext,
+  outcome: CancelOutcome,
+  request: OnceRequest,
+  lease: Lease,
+  at: string,
+): PendingCancel | undefined => {
+  const intentId = outcome.target.type === "intent" ? outcome.target.id : outcome.steps?.intent?.target.id;
+  if (!intentId) return undefined;
+  return {
+    intentId,
+    requestedAt: at,
+    trigger: context.trigger,
+    actor: context.actor,
+    correlationId: context.correlationId,
+    reason: request.reason,
+    order: request.pendingOrder && { ...request.pendingOrder, scopeKey: lease.scopeKey },
+  };
+};

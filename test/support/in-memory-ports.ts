@@ -1,0 +1,335 @@
+/**
+ * In-memory implementations of the core's ports, faithful enough to test the use cases:
+ * the idempotency store keeps the same conditional semantics as the DynamoDB one.
+ */
+import { createHash } from "node:crypto";
+import { v5 as uuidv5 } from "uuid";
+import type { CancelDependencies } from "#core/dependencies.ts";
+import type { CancelOutcome, IntentView } from "#core/outcome.ts";
+import type {
+  AuditLog,
+  AuditRecord,
+  BeginRequest,
+  BeginResult,
+  CancelChargeRequest,
+  ChargeCancelResult,
+  ChargesUpstream,
+  Clock,
+  CompleteRequest,
+  IdempotencyStore,
+  Ids,
+  IntentCancelResult,
+  IntentDetails,
+  IntentPage,
+  IntentReadResult,
+  IntentsUpstream,
+  Lease,
+  ListIntentsQuery,
+  OutcomeEvent,
+  Page,
+  PendingCancel,
+  PendingCancels,
+} from "#core/ports.ts";
+
+export class FakeClock implements Clock {
+  current: number;
+  constructor(start = Date.parse("2026-11-23T10:00:00.000Z")) {
+    this.current = start;
+  }
+  now(): number {
+    return this.current;
+  }
+  advance(ms: number): void {
+    this.current += ms;
+  }
+}
+
+export class SequentialIds implements Ids {
+  #n = 0;
+  next(): string {
+    this.#n++;
+    return `01JTEST${String(this.#n).padStart(19, "0")}`;
+  }
+  derived(name: string): string {
+    return uuidv5(name, "6ba7b811-9dad-11d1-80b4-00c04fd430c8");
+  }
+}
+
+interface FakeIntent extends IntentDetails {
+  shipped?: boolean;
+}
+
+const meta = { httpStatus: 200, latencyMs: 1, attempts: 1 };
+
+/** Procure-Core's cancel rules over a map; PROCESSING cancels finish when `finishPending()` is called. */
+export class FakeIntents implements IntentsUpstream {
+  readonly intents = new Map<string, FakeIntent>();
+  readonly calls: string[] = [];
+  effects = 0;
+  /** When set, the next calls throw this instead of answering. */
+  failWith: Error | undefined;
+  #pending = new Set<string>();
+
+  add(id: string, status: string, extra: Partial<FakeIntent> = {}): this {
+    const at = "2026-11-20T10:00:00.000Z";
+    this.intents.set(id, { id, status, createdAt: at, updatedAt: at, cancelledAt: null, ...extra });
+    return this;
+  }
+
+  finishPending(): void {
+    for (const id of this.#pending) {
+      const intent = this.intents.get(id);
+      if (intent) Object.assign(intent, { status: "CANCELLED", cancelledAt: "2026-11-23T10:05:00.000Z" });
+    }
+    this.#pending.clear();
+  }
+
+  async cancelIntent(id: string): Promise<IntentCancelResult> {
+    this.calls.push(`cancel:${id}`);
+    if (this.failWith) throw this.failWith;
+    const intent = this.intents.get(id);
+    if (!intent)
+      return {
+        kind: "not-found",
+        message: "采购意图不存在",
+        meta: { ...meta, httpStatus: 404, code: 40401 },
+      };
+    if (intent.status === "PROCESSING" && intent.shipped) {
+      return {
+        kind: "cancel-failed",
+        reason: "电商平台订单已发货,无法取消",
+        meta: { ...meta, httpStatus: 500, code: 50003 },
+      };
+    }
+    if (intent.status === "SUBMITTED") {
+      Object.assign(intent, { status: "CANCELLED", cancelledAt: "2026-11-23T10:00:00.000Z" });
+      this.effects++;
+      return { kind: "accepted", intent: view(intent), meta: { ...meta, code: 0 } };
+    }
+    if (intent.status === "PROCESSING") {
+      if (!this.#pending.has(id)) this.effects++;
+      this.#pending.add(id);
+      return { kind: "accepted", intent: view(intent), meta: { ...meta, code: 0 } };
+    }
+    return {
+      kind: "not-cancellable",
+      currentStatus: intent.status,
+      reason: "当前状态不允许取消",
+      meta: { ...meta, httpStatus: 400, code: 40003 },
+    };
+  }
+
+  async getIntent(id: string): Promise<IntentReadResult> {
+    this.calls.push(`get:${id}`);
+    if (this.failWith) throw this.failWith;
+    const intent = this.intents.get(id);
+    if (!intent)
+      return {
+        kind: "not-found",
+        message: "采购意图不存在",
+        meta: { ...meta, httpStatus: 404, code: 40401 },
+      };
+    return {
+      kind: "found",
+      intent: { ...view(intent), createdAt: intent.createdAt },
+      meta: { ...meta, code: 0 },
+    };
+  }
+
+  async listIntents(query: ListIntentsQuery): Promise<IntentPage> {
+    this.calls.push(`list:${query.page ?? 1}`);
+    if (this.failWith) throw this.failWith;
+    const page = query.page ?? 1;
+    const pageSize = query.pageSize ?? 20;
+    const all = [...this.intents.values()]
+      .filter((i) => !query.status || i.status === query.status)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) * (query.order === "desc" ? -1 : 1));
+    const items = all
+      .slice((page - 1) * pageSize, page * pageSize)
+      .map((i) => ({ ...view(i), createdAt: i.createdAt }));
+    return { items, total: all.length, page, pageSize };
+  }
+}
+
+const view = (intent: FakeIntent): IntentView => ({
+  id: intent.id,
+  status: intent.status,
+  updatedAt: intent.updatedAt,
+  cancelledAt: intent.cancelledAt,
+});
+
+/** A55's charge rules over a map, with Idempotency-Key replay. */
+export class FakeCharges implements ChargesUpstream {
+  readonly charges = new Map<string, { walletUuid: string; status: "pending" | "settled" | "canceled" }>();
+  readonly keys = new Map<string, ChargeCancelResult>();
+  readonly calls: CancelChargeRequest[] = [];
+  effects = 0;
+  failWith: Error | undefined;
+
+  add(chargeUuid: string, walletUuid: string, status: "pending" | "settled" | "canceled"): this {
+    this.charges.set(chargeUuid, { walletUuid, status });
+    return this;
+  }
+
+  async cancelCharge(request: CancelChargeRequest): Promise<ChargeCancelResult> {
+    this.calls.push(request);
+    if (this.failWith) throw this.failWith;
+    const replay = this.keys.get(request.idempotencyKey);
+    if (replay) return replay;
+    const answer = this.#answer(request);
+    this.keys.set(request.idempotencyKey, answer);
+    return answer;
+  }
+
+  #answer(request: CancelChargeRequest): ChargeCancelResult {
+    const charge = this.charges.get(request.chargeUuid);
+    const error = (code: string, httpStatus: number) => ({
+      errors: [{ code, source: "charge", description: code }],
+      meta: { ...meta, httpStatus, code },
+    });
+    if (!charge || charge.walletUuid !== request.walletUuid)
+      return { kind: "not-found", ...error("NOT_FOUND", 404) };
+    if (charge.status === "settled") return { kind: "refund-required", ...error("CANCEL_NOT_ALLOWED", 409) };
+    if (charge.status === "canceled") return { kind: "already-cancelled", ...error("ALREADY_CANCELED", 409) };
+    charge.status = "canceled";
+    this.effects++;
+    return {
+      kind: "cancelled",
+      charge: { chargeUuid: request.chargeUuid, walletUuid: request.walletUuid, status: "canceled" },
+      meta,
+    };
+  }
+}
+
+const hash = (payload: unknown): string => createHash("sha256").update(JSON.stringify(payload)).digest("hex");
+
+interface StoredKey {
+  status: "IN_PROGRESS" | "COMPLETED";
+  token: string;
+  attempt: number;
+  hash: string;
+  lockUntil: number;
+  expiresAt: number;
+  outcome?: CancelOutcome;
+  completedAt?: string;
+}
+
+/** The DynamoDB store's rules, in a Map. */
+export class InMemoryIdempotencyStore implements IdempotencyStore {
+  readonly keys = new Map<string, StoredKey>();
+  #tokens = 0;
+  /** When set, every call throws it (a store outage). */
+  failWith: Error | undefined;
+
+  readonly audit: InMemoryAuditLog;
+  readonly pending: InMemoryPendingCancels;
+  constructor(audit: InMemoryAuditLog, pending: InMemoryPendingCancels) {
+    this.audit = audit;
+    this.pending = pending;
+  }
+
+  async begin(request: BeginRequest): Promise<BeginResult> {
+    if (this.failWith) throw this.failWith;
+    const existing = this.keys.get(request.scopeKey);
+    const payloadHash = hash(request.payload);
+    const live = existing && existing.expiresAt > request.now;
+    if (live && existing.hash !== payloadHash) return { kind: "payload-mismatch" };
+    if (live && existing.status === "COMPLETED" && existing.outcome) {
+      return { kind: "replay", outcome: existing.outcome, completedAt: existing.completedAt ?? "" };
+    }
+    if (live && existing.lockUntil > request.now) {
+      return {
+        kind: "in-progress",
+        retryAfterSeconds: Math.max(1, Math.ceil((existing.lockUntil - request.now) / 1000)),
+      };
+    }
+    const attempt = live ? existing.attempt + 1 : 1;
+    const token = `token-${++this.#tokens}`;
+    this.keys.set(request.scopeKey, {
+      status: "IN_PROGRESS",
+      token,
+      attempt,
+      hash: payloadHash,
+      lockUntil: request.lockUntil,
+      expiresAt: request.now + 24 * 3600 * 1000,
+    });
+    return { kind: "acquired", lease: { scopeKey: request.scopeKey, token, attempt, resumed: attempt > 1 } };
+  }
+
+  async complete(lease: Lease, request: CompleteRequest): Promise<"completed" | "lock-lost"> {
+    if (this.failWith) throw this.failWith;
+    const stored = this.keys.get(lease.scopeKey);
+    if (!stored || stored.token !== lease.token) return "lock-lost";
+    Object.assign(stored, {
+      status: "COMPLETED",
+      outcome: request.outcome,
+      completedAt: new Date(request.now).toISOString(),
+    });
+    await this.audit.append(request.audit);
+    if (request.pending) this.pending.entries.set(request.pending.intentId, request.pending);
+    return "completed";
+  }
+
+  async release(lease: Lease, audit: AuditRecord): Promise<void> {
+    if (this.failWith) throw this.failWith;
+    const stored = this.keys.get(lease.scopeKey);
+    if (stored?.token === lease.token) this.keys.delete(lease.scopeKey);
+    await this.audit.append(audit);
+  }
+}
+
+export class InMemoryAuditLog implements AuditLog {
+  readonly records: AuditRecord[] = [];
+  async append(record: AuditRecord): Promise<void> {
+    if (this.records.some((r) => r.id === record.id)) throw new Error(`audit record ${record.id} exists`);
+    this.records.push(record);
+  }
+  async byTarget(target: { type: string; id: string }): Promise<Page<AuditRecord>> {
+    return {
+      items: this.records.filter((r) => r.target.type === target.type && r.target.id === target.id).reverse(),
+    };
+  }
+  async byDay(day: string): Promise<Page<AuditRecord>> {
+    return { items: this.records.filter((r) => r.at.startsWith(day)) };
+  }
+}
+
+export class InMemoryPendingCancels implements PendingCancels {
+  readonly entries = new Map<string, PendingCancel>();
+  readonly audit: InMemoryAuditLog;
+  constructor(audit: InMemoryAuditLog) {
+    this.audit = audit;
+  }
+  async list(): Promise<Page<PendingCancel>> {
+    return { items: [...this.entries.values()] };
+  }
+  async resolve(intentId: string, audit: AuditRecord): Promise<void> {
+    this.entries.delete(intentId);
+    await this.audit.append(audit);
+  }
+}
+
+export class RecordingEvents {
+  readonly events: OutcomeEvent[] = [];
+  async publish(events: OutcomeEvent[]): Promise<void> {
+    this.events.push(...events);
+  }
+}
+
+/** A full set of in-memory dependencies, each reachable for assertions. */
+export const inMemoryDependencies = () => {
+  const audit = new InMemoryAuditLog();
+  const pending = new InMemoryPendingCancels(audit);
+  const fakes = {
+    intents: new FakeIntents(),
+    charges: new FakeCharges(),
+    audit,
+    pending,
+    idempotency: new InMemoryIdempotencyStore(audit, pending),
+    events: new RecordingEvents(),
+    clock: new FakeClock(),
+    ids: new SequentialIds(),
+  };
+  const deps: CancelDependencies = fakes;
+  return { deps, ...fakes };
+};

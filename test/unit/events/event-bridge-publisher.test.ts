@@ -1,0 +1,180 @@
+import { EventBridgeClient, InternalException, PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it } from "vitest";
+import { EventBridgePublisher } from "#adapters/events/event-bridge-publisher.ts";
+import { EventPublishError } from "#adapters/events/event-errors.ts";
+import type { OutcomeDetailType, OutcomeEvent } from "#core/ports.ts";
+
+const client = new EventBridgeClient({
+  region: "us-east-1",
+  credentials: { accessKeyId: "t", secretAccessKey: "t" },
+});
+const eb = mockClient(client);
+
+const event = (n: number, detailType: OutcomeDetailType = "Cancellation Succeeded"): OutcomeEvent => ({
+  detailType,
+  detail: {
+    target: { type: "intent", id: `intent_${n}` },
+    outcome: "CANCELLED",
+    trigger: "bus",
+    reason: "customer private note",
+    correlationId: `corr-${n}`,
+    at: "2025-03-04T10:15:30.123Z",
+  },
+});
+
+/** Answers each PutEvents call: accepted entries get an EventId, `refuse` picks the refused ones. */
+const answer = (refuse: (detail: OutcomeEvent["detail"], call: number) => string | undefined) => {
+  let call = 0;
+  eb.on(PutEventsCommand).callsFake((input: { Entries: { Detail: string }[] }) => {
+    call += 1;
+    const entries = input.Entries.map((entry, index) => {
+      const code = refuse(JSON.parse(entry.Detail), call);
+      return code ? { ErrorCode: code, ErrorMessage: "nope" } : { EventId: `id-${call}-${index}` };
+    });
+    return { FailedEntryCount: entries.filter((e) => "ErrorCode" in e).length, Entries: entries };
+  });
+};
+
+const sentBatches = () =>
+  eb
+    .commandCalls(PutEventsCommand)
+    .map((c) => (c.args[0].input.Entries ?? []).map((e) => JSON.parse(e.Detail ?? "{}")));
+
+describe("EventBridgePublisher", () => {
+  let sleeps: number[];
+  const publisher = (maxAttempts?: number) =>
+    new EventBridgePublisher({
+      client,
+      eventBusName: "cancellations",
+      ...(maxAttempts === undefined ? {} : { maxAttempts }),
+      sleep: async (ms) => {
+        sleeps.push(ms);
+      },
+    });
+
+  beforeEach(() => {
+    eb.reset();
+    sleeps = [];
+  });
+
+  it("sends 23 events as batches of 10, 10 and 3, each entry fully addressed", async () => {
+    // Prepare
+    answer(() => undefined);
+    const events = Array.from({ length: 23 }, (_, n) => event(n));
+    // Act
+    await publisher().publish(events);
+    // Assess
+    const calls = eb.commandCalls(PutEventsCommand);
+    expect(calls.map((c) => c.args[0].input.Entries?.length)).toEqual([10, 10, 3]);
+    expect(
+      sentBatches()
+        .flat()
+        .map((d) => d.correlationId),
+    ).toEqual(events.map((e) => e.detail.correlationId));
+    expect(calls[0]?.args[0].input.Entries?.[0]).toEqual({
+      EventBusName: "cancellations",
+      Source: "cancellation-service",
+      DetailType: "Cancellation Succeeded",
+      Detail: JSON.stringify(events[0]?.detail),
+      Time: new Date("2025-03-04T10:15:30.123Z"),
+    });
+    expect(sleeps).toEqual([]);
+  });
+
+  it("uses the configured source", async () => {
+    answer(() => undefined);
+    await new EventBridgePublisher({ client, eventBusName: "b", source: "custom.source" }).publish([
+      event(1),
+    ]);
+    expect(eb.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0]?.Source).toBe("custom.source");
+  });
+
+  it("sends nothing for no events", async () => {
+    answer(() => undefined);
+    await publisher().publish([]);
+    expect(eb.commandCalls(PutEventsCommand)).toHaveLength(0);
+  });
+
+  it("retries only the entries EventBridge refused, with a growing backoff", async () => {
+    // Prepare: entries 2 and 7 are throttled on the first call, entry 7 again on the second.
+    answer((detail, call) => {
+      if (call === 1 && (detail.correlationId === "corr-2" || detail.correlationId === "corr-7"))
+        return "ThrottlingException";
+      if (call === 2 && detail.correlationId === "corr-7") return "InternalFailure";
+      return undefined;
+    });
+    // Act
+    await publisher().publish(Array.from({ length: 10 }, (_, n) => event(n)));
+    // Assess
+    expect(sentBatches().map((batch) => batch.map((d) => d.correlationId))).toEqual([
+      Array.from({ length: 10 }, (_, n) => `corr-${n}`),
+      ["corr-2", "corr-7"],
+      ["corr-7"],
+    ]);
+    expect(sleeps).toHaveLength(2);
+    expect(sleeps[1]).toBeGreaterThan(sleeps[0] ?? Number.POSITIVE_INFINITY);
+  });
+
+  it("throws EventPublishError with the failed detail types and codes, never the payload", async () => {
+    // Prepare: one entry of the second batch is always refused.
+    answer((detail) => (detail.correlationId === "corr-12" ? "InternalFailure" : undefined));
+    const events = Array.from({ length: 15 }, (_, n) => event(n, n === 12 ? "Refund Required" : undefined));
+    // Act
+    const error = await publisher()
+      .publish(events)
+      .catch((e: unknown) => e);
+    // Assess
+    expect(error).toBeInstanceOf(EventPublishError);
+    const publishError = error as EventPublishError;
+    expect(publishError.failed).toEqual([{ detailType: "Refund Required", errorCode: "InternalFailure" }]);
+    expect(publishError.attempts).toBe(3);
+    expect(publishError.message).toBe("1 outcome event(s) not published after 3 attempt(s): InternalFailure");
+    expect(JSON.stringify(publishError) + publishError.message).not.toContain("customer private note");
+    // 1 call for batch one; 3 for batch two (all 5, then the refused one twice).
+    expect(sentBatches().map((b) => b.length)).toEqual([10, 5, 1, 1]);
+  });
+
+  it("honours maxAttempts", async () => {
+    answer(() => "InternalFailure");
+    await expect(publisher(1).publish([event(1)])).rejects.toBeInstanceOf(EventPublishError);
+    expect(eb.commandCalls(PutEventsCommand)).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+  });
+
+  it("treats an answer entry without an EventId as refused", async () => {
+    let call = 0;
+    eb.on(PutEventsCommand).callsFake(() => {
+      call += 1;
+      return call === 1
+        ? { FailedEntryCount: 0, Entries: [] }
+        : { FailedEntryCount: 0, Entries: [{ EventId: "e" }] };
+    });
+    await publisher().publish([event(1)]);
+    expect(eb.commandCalls(PutEventsCommand)).toHaveLength(2);
+  });
+
+  it("wraps a PutEvents call that throws (already retried by the SDK) and still sends the other batches", async () => {
+    // Prepare
+    const outage = new InternalException({ $metadata: {}, message: "boom" });
+    let call = 0;
+    eb.on(PutEventsCommand).callsFake((input: { Entries: unknown[] }) => {
+      call += 1;
+      if (call === 1) throw outage;
+      return { FailedEntryCount: 0, Entries: input.Entries.map((_, i) => ({ EventId: `e${i}` })) };
+    });
+    // Act
+    const error = await publisher()
+      .publish(Array.from({ length: 12 }, (_, n) => event(n)))
+      .catch((e: unknown) => e);
+    // Assess
+    expect(error).toBeInstanceOf(EventPublishError);
+    expect((error as EventPublishError).failed).toHaveLength(10);
+    expect((error as EventPublishError).failed[0]).toEqual({
+      detailType: "Cancellation Succeeded",
+      errorCode: "InternalException",
+    });
+    expect((error as Error).cause).toBe(outage);
+    expect(eb.commandCalls(PutEventsCommand)).toHaveLength(2);
+  });
+});
