@@ -37,6 +37,7 @@ export const outcomeDetail = (outcome: CancelOutcome): string | undefined => {
     case "FORBIDDEN":
     case "REFUND_REQUIRED":
     case "FAILED":
+    case "REJECTED":
       return outcome.reason;
     case "PENDING":
       return outcome.steps?.chargeSkipped ?? "cancel accepted; Procure-Core finishes it asynchronously";

@@ -12,6 +12,7 @@ const DETAIL_TYPES: Record<CancelOutcome["type"], OutcomeDetailType> = {
   FORBIDDEN: "Cancellation Rejected",
   REFUND_REQUIRED: "Refund Required",
   FAILED: "Cancellation Failed",
+  REJECTED: "Cancellation Rejected",
 };
 
 /** The event other services receive for an outcome. */

@@ -4,7 +4,9 @@ import type { IntentStatus } from "./intent-rules.ts";
 export type Target =
   | { type: "intent"; id: string }
   | { type: "charge"; id: string; walletUuid: string }
-  | { type: "order"; id: string };
+  | { type: "order"; id: string }
+  /** A bus event whose request could not even name a valid target. */
+  | { type: "event"; id: string };
 
 export type TargetType = Target["type"];
 
@@ -74,7 +76,9 @@ export type CancelOutcome =
       reason: string;
       steps?: OrderSteps;
       upstream?: UpstreamInfo;
-    };
+    }
+  /** The request itself was invalid (e.g. a malformed bus event); nothing was sent upstream. */
+  | { type: "REJECTED"; target: Target; reason: string; steps?: OrderSteps; upstream?: UpstreamInfo };
 
 export type OutcomeType = CancelOutcome["type"];
 

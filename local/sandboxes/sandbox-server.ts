@@ -61,8 +61,15 @@ export interface SandboxServerOptions {
   maxBodyBytes?: number;
   effects?: EffectCounter;
   handle: (request: SandboxRequest) => Promise<SandboxResponse> | SandboxResponse;
-  /** The body an injected fault answers with, in the upstream's own error format. */
-  faultResponse: (kind: "error" | "rate-limit", retryAfterSeconds: number) => SandboxResponse;
+  /**
+   * The body an injected fault answers with, in the upstream's own error format. `request`
+   * lets it echo ids from the path and add the upstream's usual headers (request id, rate limit).
+   */
+  faultResponse: (
+    kind: "error" | "rate-limit",
+    retryAfterSeconds: number,
+    request: SandboxRequest,
+  ) => SandboxResponse;
 }
 
 export interface RunningSandbox {
@@ -153,7 +160,7 @@ export const startSandboxServer = async (options: SandboxServerOptions): Promise
       if (decision === "hang") return; // the socket stays open until the client gives up or the sandbox closes
       if (decision === "reset") return req.socket.resetAndDestroy();
       if (decision === "error" || decision === "rate-limit") {
-        return send(res, options.faultResponse(decision, faults.settings.retryAfterSeconds));
+        return send(res, options.faultResponse(decision, faults.settings.retryAfterSeconds, request));
       }
       send(res, await options.handle(request));
     } catch (error) {

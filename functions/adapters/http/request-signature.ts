@@ -30,9 +30,18 @@ export interface SignableRequest {
 export const canonicalRequest = ({ method, pathAndQuery, timestamp, body }: SignableRequest): string =>
   `${method.toUpperCase()}\n${pathAndQuery}\n${timestamp}\n${body}`;
 
+/**
+ * The keyed-hash primitive under every signature: lowercase hex HMAC-SHA256. Exported so
+ * it can be checked against published vectors (RFC 4231), whose keys and data are bytes.
+ */
+export const hmacSha256Hex = (key: string | Uint8Array, message: string | Uint8Array): string => {
+  const hmac = createHmac("sha256", key);
+  return (typeof message === "string" ? hmac.update(message, "utf8") : hmac.update(message)).digest("hex");
+};
+
 /** Lowercase hex HMAC-SHA256 of the canonical request. */
 export const computeSignature = (secret: string, request: SignableRequest): string =>
-  createHmac("sha256", secret).update(canonicalRequest(request), "utf8").digest("hex");
+  hmacSha256Hex(secret, canonicalRequest(request));
 
 /** Headers for an outbound signed request. */
 export const signRequest = (

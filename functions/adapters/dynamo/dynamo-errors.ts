@@ -1,0 +1,56 @@
+/**
+ * Telling DynamoDB's expected refusals (a condition that did not hold) from real failures.
+ * Errors are matched by `name`, not `instanceof`, so a client from another copy of the SDK
+ * is classified the same way.
+ */
+import type { AttributeValue, CancellationReason } from "@aws-sdk/client-dynamodb";
+import { StoreUnavailableError } from "#core/errors.ts";
+
+export type StoreName = "idempotency" | "audit" | "pending-cancels";
+
+const nameOf = (error: unknown): string =>
+  error instanceof Error ? error.name : typeof error === "object" && error !== null ? "object" : typeof error;
+
+/** A single-item write refused by its `ConditionExpression`; carries the old item when asked for. */
+export const conditionFailedItem = (
+  error: unknown,
+): { item: Record<string, AttributeValue> | undefined } | undefined => {
+  if (nameOf(error) !== "ConditionalCheckFailedException") return undefined;
+  return { item: (error as { Item?: Record<string, AttributeValue> }).Item };
+};
+
+/** The per-item reasons of a cancelled `TransactWriteItems`, in request order; `undefined` for other errors. */
+export const cancellationReasons = (error: unknown): CancellationReason[] | undefined => {
+  if (nameOf(error) !== "TransactionCanceledException") return undefined;
+  return (error as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [];
+};
+
+/** Fail closed: anything that is not a condition outcome makes the store unavailable. */
+export const storeUnavailable = (
+  store: StoreName,
+  operation: string,
+  error: unknown,
+): StoreUnavailableError =>
+  new StoreUnavailableError(store, `DynamoDB ${operation} on the ${store} store failed (${nameOf(error)})`, {
+    cause: error,
+  });
+
+const isConflict = (error: unknown): boolean =>
+  nameOf(error) === "TransactionConflictException" ||
+  (cancellationReasons(error)?.some((reason) => reason.Code === "TransactionConflict") ?? false);
+
+/**
+ * Runs `operation` again when DynamoDB refused it only because another transaction held
+ * one of its items at that instant (the SDK does not retry those). Transactions here take
+ * milliseconds, so a few short, jittered waits suffice; the last error is rethrown.
+ */
+export const retryOnConflict = async <T>(operation: () => Promise<T>, attempts = 4): Promise<T> => {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await operation();
+    } catch (error) {
+      if (attempt >= attempts || !isConflict(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 25 * 2 ** attempt));
+    }
+  }
+};

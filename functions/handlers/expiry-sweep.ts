@@ -1,0 +1,67 @@
+/**
+ * Scheduled entry point: the expiry sweep, then the confirmation of pending PROCESSING
+ * cancels. Its time budget is the invocation's own (the function's timeout); progress is
+ * logged as it goes and published on a diagnostics channel for local tools.
+ */
+import { channel } from "node:diagnostics_channel";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import middy from "@middy/core";
+import type { Context } from "aws-lambda";
+import { type ConfirmSummary, confirmPendingCancels } from "#core/confirm-pending-cancels.ts";
+import { runExpirySweep, type SweepSummary } from "#core/expiry-sweep.ts";
+import { getContainer } from "#wiring/container.ts";
+import { createLogger, createMetrics } from "#wiring/observability.ts";
+import { deadlineOf } from "./lambda-deadline.ts";
+
+export const SWEEP_PROGRESS_CHANNEL = "cancellation-service:sweep-progress";
+const progress = channel(SWEEP_PROGRESS_CHANNEL);
+const PROGRESS_EVERY = 100;
+
+const logger = createLogger();
+const metrics = createMetrics();
+
+export interface SweepResult extends SweepSummary {
+  peakRequestsPerMinute: number;
+  confirm?: ConfirmSummary;
+}
+
+const runSweep = async (event: { dryRun?: unknown } | undefined, context: Context): Promise<SweepResult> => {
+  const container = getContainer({ logger, metrics });
+  const { config } = container;
+  const sweepContext = {
+    trigger: "schedule" as const,
+    actor: "expiry-sweep",
+    correlationId: context.awsRequestId,
+    deadline: deadlineOf(context),
+  };
+  logger.setCorrelationId(context.awsRequestId);
+  const dryRun = event?.dryRun === true || config.sweep.dryRun;
+  logger.info("sweep started", {
+    dryRun,
+    expiryAfterMs: config.sweep.expiryAfterMs,
+    concurrency: config.sweep.concurrency,
+  });
+  let done = 0;
+  const summary = await runExpirySweep(container.sweepDeps, sweepContext, {
+    ...config.sweep,
+    dryRun,
+    stopMarginMs: config.upstreamTimeoutMs,
+    onProgress: (sofar) => {
+      if (progress.hasSubscribers) progress.publish(sofar);
+      if (++done % PROGRESS_EVERY === 0) logger.info("sweep progress", { ...sofar });
+    },
+  });
+  const result: SweepResult = { ...summary, peakRequestsPerMinute: container.sweepGate.peakPerMinute };
+  if (!dryRun && !summary.stoppedEarly) {
+    result.confirm = await confirmPendingCancels(container.deps, sweepContext);
+  }
+  if (summary.listError) logger.error("sweep could not list intents", { error: summary.listError });
+  logger.info("sweep finished", { ...result });
+  return result;
+};
+
+export const handler = middy<{ dryRun?: unknown } | undefined, SweepResult>()
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics))
+  .handler(runSweep);

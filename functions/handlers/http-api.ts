@@ -1,0 +1,63 @@
+/**
+ * API Gateway HTTP API (payload v2) entry point for all four routes of DESIGN.md.
+ * Thin: route, hand over to the route's function, and let `errorResponse` answer for
+ * anything that went wrong.
+ */
+
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import middy from "@middy/core";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import { getContainer } from "#wiring/container.ts";
+import { createLogger, createMetrics } from "#wiring/observability.ts";
+import { type ErrorScope, errorResponse } from "./http/error-response.ts";
+import { toHttpRequest } from "./http/http-request.ts";
+import { ROUTE_HANDLERS } from "./http/route-handlers.ts";
+import { dialectOf, matchRoute } from "./http/routes.ts";
+import { deadlineOf } from "./lambda-deadline.ts";
+
+const logger = createLogger();
+const metrics = createMetrics();
+
+const handleRequest = async (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+): Promise<APIGatewayProxyStructuredResultV2> => {
+  const scope: ErrorScope = { dialect: dialectOf(event.rawPath) };
+  const correlationId = event.headers?.["x-correlation-id"] ?? event.requestContext.requestId;
+  logger.setCorrelationId(correlationId);
+  try {
+    const container = getContainer({ logger, metrics });
+    const request = toHttpRequest(event, container.config.maxBodyBytes);
+    const route = matchRoute(request.method, request.path);
+    scope.dialect = route.dialect;
+    if (route.name === "charge-cancel") scope.chargeUuid = route.params[0];
+    const call = { container, request, params: route.params, correlationId, deadline: deadlineOf(context) };
+    const response = await ROUTE_HANDLERS[route.name](call);
+    logger.info("request answered", { route: route.name, status: response.statusCode });
+    return withCorrelation(response, correlationId);
+  } catch (error) {
+    const response = errorResponse(error, scope);
+    const fields = {
+      path: event.rawPath,
+      method: event.requestContext.http.method,
+      status: response.statusCode,
+    };
+    if (response.statusCode >= 500) logger.error("request failed", { ...fields, error: error as Error });
+    else logger.info("request refused", { ...fields, reason: (error as Error).message });
+    return withCorrelation(response, correlationId);
+  }
+};
+
+const withCorrelation = <T extends { headers: Record<string, string> }>(
+  response: T,
+  correlationId: string,
+): T => {
+  response.headers["x-correlation-id"] = correlationId;
+  return response;
+};
+
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics))
+  .handler(handleRequest);

@@ -1,0 +1,48 @@
+/**
+ * Every way an HTTP request is refused before or around a cancel. One class with a
+ * `kind`, so that `error-response.ts` is the single place that turns it (and any other
+ * error) into a response, in the dialect of the route.
+ */
+export type ProblemKind =
+  | "route-not-found"
+  | "method-not-allowed"
+  | "payload-too-large"
+  | "unauthenticated"
+  | "forbidden"
+  | "validation"
+  | "idempotency-in-progress"
+  | "idempotency-mismatch";
+
+export class HttpProblem extends Error {
+  override name = "HttpProblem";
+  readonly kind: ProblemKind;
+  /** For `unauthenticated`: which check failed (missing-header, stale-timestamp, bad-signature, unknown-app, …). */
+  readonly reason: string | undefined;
+  /** For `validation`: the offending field. */
+  readonly field: string | undefined;
+  readonly headers: Record<string, string>;
+
+  constructor(
+    kind: ProblemKind,
+    message: string,
+    details: { reason?: string; field?: string; headers?: Record<string, string> } = {},
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.kind = kind;
+    this.reason = details.reason;
+    this.field = details.field;
+    this.headers = details.headers ?? {};
+  }
+}
+
+export const STATUS_OF: Record<ProblemKind, number> = {
+  "route-not-found": 404,
+  "method-not-allowed": 405,
+  "payload-too-large": 413,
+  unauthenticated: 401,
+  forbidden: 403,
+  validation: 400,
+  "idempotency-in-progress": 409,
+  "idempotency-mismatch": 409,
+};

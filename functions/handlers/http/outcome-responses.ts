@@ -1,0 +1,158 @@
+/**
+ * Outcomes as HTTP answers. The two seed routes answer exactly as their upstreams
+ * document; the order route answers in this service's own shape (OpenAPI: docs/openapi.yaml).
+ */
+import type { CancelOutcome } from "#core/outcome.ts";
+import type { OnceResult } from "#core/run-once.ts";
+import { HttpProblem } from "./http-problem.ts";
+import { a55ErrorBody, envelope, type HttpResponse, jsonResponse } from "./json-response.ts";
+
+const RETRY_LATER = { "retry-after": "1" };
+
+/** In-progress and mismatched keys are refusals; an outcome gets the route's renderer and the replay header. */
+export const respondToOnce = (
+  result: OnceResult,
+  render: (outcome: CancelOutcome) => HttpResponse,
+): HttpResponse => {
+  if (result.kind === "in-progress") {
+    throw new HttpProblem("idempotency-in-progress", "A request with this Idempotency-Key is still running", {
+      headers: { "retry-after": String(result.retryAfterSeconds) },
+    });
+  }
+  if (result.kind === "payload-mismatch") {
+    throw new HttpProblem("idempotency-mismatch", "This Idempotency-Key was used with another request");
+  }
+  const response = render(result.outcome);
+  if (result.replayed) response.headers["idempotent-replayed"] = "true";
+  return response;
+};
+
+/** Seed 000: `POST /api/v1/intents/{id}/cancel`. */
+export const intentResponse = (outcome: CancelOutcome): HttpResponse => {
+  switch (outcome.type) {
+    case "CANCELLED":
+    case "PENDING": {
+      const intent = outcome.intent;
+      const data = intent && {
+        id: intent.id,
+        status: intent.status,
+        updatedAt: intent.updatedAt,
+        cancelledAt: intent.cancelledAt,
+      };
+      return jsonResponse(outcome.type === "CANCELLED" ? 200 : 202, envelope(0, "操作成功", data ?? null));
+    }
+    case "ALREADY_CANCELLED":
+      return jsonResponse(
+        400,
+        envelope(40003, "当前状态不允许取消", { currentStatus: "CANCELLED", reason: "已取消,不可重复取消" }),
+      );
+    case "NOT_CANCELLABLE":
+      return jsonResponse(
+        400,
+        envelope(40003, "当前状态不允许取消", {
+          currentStatus: outcome.currentStatus,
+          reason: outcome.reason,
+        }),
+      );
+    case "NOT_FOUND":
+      return jsonResponse(404, envelope(40401, "采购意图不存在", null));
+    case "FORBIDDEN":
+      return jsonResponse(403, envelope(40301, "无权访问该资源", null));
+    case "FAILED":
+      if (outcome.upstream?.code === 50003) {
+        return jsonResponse(500, envelope(50003, "取消操作失败", { reason: outcome.reason }));
+      }
+      return outcome.retryable
+        ? jsonResponse(
+            503,
+            envelope(50300, "服务暂时不可用,请稍后重试", { reason: outcome.reason }),
+            RETRY_LATER,
+          )
+        : jsonResponse(502, envelope(50200, "上游服务错误", { reason: outcome.reason }));
+    case "REFUND_REQUIRED":
+      return jsonResponse(409, envelope(40900, "需要退款", { reason: outcome.reason }));
+    case "REJECTED":
+      return jsonResponse(400, envelope(40001, "请求参数错误", { reason: outcome.reason }));
+  }
+};
+
+/** Seed 001: `POST /api/v1/bank/wallet/charge/{charge_uuid}/cancel/{wallet_uuid}/`. */
+export const chargeResponse =
+  (chargeUuid: string, walletUuid: string) =>
+  (outcome: CancelOutcome): HttpResponse => {
+    const error = (status: number, code: string, source: string, description: string, headers = {}) =>
+      jsonResponse(status, a55ErrorBody(chargeUuid, code, source, description), headers);
+    switch (outcome.type) {
+      case "CANCELLED":
+        return jsonResponse(200, {
+          charge_uuid: chargeUuid,
+          wallet_uuid: walletUuid,
+          status: "canceled",
+          message: {},
+        });
+      case "ALREADY_CANCELLED":
+        return error(409, "ALREADY_CANCELED", "charge", "Charge has already been canceled.");
+      case "REFUND_REQUIRED":
+        return error(
+          409,
+          "CANCEL_NOT_ALLOWED",
+          "charge",
+          "Charge has already been settled and cannot be cancelled. Use refund instead.",
+        );
+      case "NOT_CANCELLABLE":
+        return error(400, "INVALID_STATE", "charge", outcome.reason);
+      case "FORBIDDEN":
+        return error(403, "FORBIDDEN", "wallet", outcome.reason);
+      case "NOT_FOUND":
+        return error(404, "NOT_FOUND", "charge", outcome.reason);
+      case "REJECTED":
+        return error(422, "VALIDATION_ERROR", "request", outcome.reason);
+      case "PENDING":
+      case "FAILED": {
+        const retryable = outcome.type === "FAILED" && outcome.retryable;
+        const reason = outcome.type === "FAILED" ? outcome.reason : "pending";
+        return retryable
+          ? error(503, "SERVICE_UNAVAILABLE", "upstream", reason, RETRY_LATER)
+          : error(500, "INTERNAL_ERROR", "upstream", reason);
+      }
+    }
+  };
+
+const ORDER_STATUS: Record<CancelOutcome["type"], number> = {
+  CANCELLED: 200,
+  ALREADY_CANCELLED: 200,
+  REFUND_REQUIRED: 200,
+  PENDING: 202,
+  NOT_CANCELLABLE: 409,
+  NOT_FOUND: 404,
+  FORBIDDEN: 403,
+  FAILED: 502,
+  REJECTED: 400,
+};
+
+/** A flat, readable description of an outcome, without upstream internals. */
+export const describeOutcome = (outcome: CancelOutcome): Record<string, unknown> => ({
+  outcome: outcome.type,
+  ...("reason" in outcome && { reason: outcome.reason }),
+  ...(outcome.type === "NOT_CANCELLABLE" && { currentStatus: outcome.currentStatus, advice: outcome.advice }),
+  ...(outcome.type === "FAILED" && { retryable: outcome.retryable }),
+});
+
+/** This service's own route: `POST /api/v1/orders/{orderId}/cancel`. */
+export const orderResponse = (outcome: CancelOutcome): HttpResponse => {
+  const retryable = outcome.type === "FAILED" && outcome.retryable;
+  const steps = outcome.steps;
+  return jsonResponse(
+    retryable ? 503 : ORDER_STATUS[outcome.type],
+    {
+      orderId: outcome.target.id,
+      ...describeOutcome(outcome),
+      steps: {
+        ...(steps?.intent && { intent: { id: steps.intent.target.id, ...describeOutcome(steps.intent) } }),
+        ...(steps?.charge && { charge: { id: steps.charge.target.id, ...describeOutcome(steps.charge) } }),
+        ...(steps?.chargeSkipped && { chargeSkipped: steps.chargeSkipped }),
+      },
+    },
+    retryable ? RETRY_LATER : {},
+  );
+};

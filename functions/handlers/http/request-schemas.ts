@@ -1,0 +1,77 @@
+/**
+ * What the HTTP routes accept, beyond authentication. Ids share the rules of the
+ * `Cancel Requested` event, so the three triggers accept the same things.
+ */
+import * as v from "valibot";
+import {
+  ID_PATTERN,
+  MAX_ID_LENGTH,
+  MAX_REASON_LENGTH,
+  UUID_PATTERN,
+} from "#adapters/events/cancel-requested-schema.ts";
+import { describeIssues, safeParseConfig } from "#adapters/validation/describe-issues.ts";
+import { HttpProblem } from "./http-problem.ts";
+
+const reason = v.optional(
+  v.pipe(v.string(), v.maxLength(MAX_REASON_LENGTH, `must be at most ${MAX_REASON_LENGTH} characters`)),
+);
+const uuid = v.pipe(v.string(), v.regex(UUID_PATTERN, "must be a UUID (8-4-4-4-12 hex digits)"));
+const id = v.pipe(
+  v.string(),
+  v.maxLength(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`),
+  v.regex(ID_PATTERN, "must hold only letters, digits and _ . : -"),
+);
+
+export const reasonBodySchema = v.object({ reason });
+export const orderBodySchema = v.pipe(
+  v.object({
+    intentId: v.optional(id),
+    charge: v.optional(v.object({ chargeUuid: uuid, walletUuid: uuid })),
+    reason,
+  }),
+  v.check(
+    (body) => body.intentId !== undefined || body.charge !== undefined,
+    "must name an intentId, a charge or both",
+  ),
+);
+
+/** Printable ASCII, as Stripe-style keys and UUIDs are. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+export const isValidId = (value: string): boolean => value.length <= MAX_ID_LENGTH && ID_PATTERN.test(value);
+export const isValidUuid = (value: string): boolean => UUID_PATTERN.test(value);
+
+/** Parses an optional JSON body against a schema; a problem names the field. */
+export const parseBody = <T>(rawBody: string, schema: v.GenericSchema<unknown, T>): T => {
+  let json: unknown = {};
+  if (rawBody.trim() !== "") {
+    try {
+      json = JSON.parse(rawBody);
+    } catch {
+      throw new HttpProblem("validation", "The body is not valid JSON", { field: "body" });
+    }
+  }
+  const result = v.safeParse(schema, json, safeParseConfig);
+  if (result.success) return result.output;
+  const [first] = describeIssues(result.issues);
+  throw new HttpProblem("validation", first?.message ?? "The body is not valid", {
+    field: first?.field || "body",
+  });
+};
+
+/** The caller's `Idempotency-Key`, checked by shape. */
+export const idempotencyKeyOf = (header: string | undefined, required: boolean): string | undefined => {
+  if (header === undefined || header === "") {
+    if (required)
+      throw new HttpProblem("validation", "Idempotency-Key is required on this route", {
+        field: "Idempotency-Key",
+      });
+    return undefined;
+  }
+  if (!IDEMPOTENCY_KEY.test(header)) {
+    throw new HttpProblem("validation", "Idempotency-Key must be 1-255 printable ASCII characters", {
+      field: "Idempotency-Key",
+    });
+  }
+  return header;
+};

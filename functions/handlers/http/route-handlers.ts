@@ -1,0 +1,101 @@
+/**
+ * One function per route: authenticate (before any parsing), validate, run one use case,
+ * shape the answer. Errors are thrown and turned into responses by `error-response.ts`.
+ */
+import { cancelCharge } from "#core/cancel-charge.ts";
+import { cancelIntent } from "#core/cancel-intent.ts";
+import { cancelOrder } from "#core/cancel-order.ts";
+import type { Container } from "#wiring/container.ts";
+import { reportOnce } from "../report.ts";
+import { assertWalletScope, authenticateBearer, authenticateSigned } from "./authenticate.ts";
+import { httpCancelContext } from "./cancel-context.ts";
+import { HttpProblem } from "./http-problem.ts";
+import type { HttpRequest } from "./http-request.ts";
+import { type HttpResponse, jsonResponse } from "./json-response.ts";
+import { chargeResponse, intentResponse, orderResponse, respondToOnce } from "./outcome-responses.ts";
+import {
+  idempotencyKeyOf,
+  isValidId,
+  isValidUuid,
+  orderBodySchema,
+  parseBody,
+  reasonBodySchema,
+} from "./request-schemas.ts";
+import type { RouteName } from "./routes.ts";
+
+export interface RouteCall {
+  container: Container;
+  request: HttpRequest;
+  params: string[];
+  correlationId: string;
+  deadline: number;
+}
+
+const requireValid = (ok: boolean, field: string, message: string): void => {
+  if (!ok) throw new HttpProblem("validation", message, { field });
+};
+
+const intentCancel = async ({ container, request, params, correlationId, deadline }: RouteCall) => {
+  const appId = await authenticateSigned(request, container.clients, Date.now());
+  const intentId = params[0] ?? "";
+  requireValid(isValidId(intentId), "id", "The intent id must hold only letters, digits and _ . : -");
+  const { reason } = parseBody(request.rawBody, reasonBodySchema);
+  const key = idempotencyKeyOf(request.header("idempotency-key"), false);
+  const context = httpCancelContext(appId, "intent-cancel", correlationId, deadline, key);
+  const result = await cancelIntent(container.deps, context, { intentId, reason });
+  return respondToOnce(reportOnce(container, "http", result), intentResponse);
+};
+
+const chargeCancel = async ({ container, request, params, correlationId, deadline }: RouteCall) => {
+  const grant = await authenticateBearer(request, container.clients);
+  const [chargeUuid = "", walletUuid = ""] = params;
+  requireValid(isValidUuid(chargeUuid), "charge_uuid", "charge_uuid must be a UUID");
+  requireValid(isValidUuid(walletUuid), "wallet_uuid", "wallet_uuid must be a UUID");
+  assertWalletScope(grant, walletUuid);
+  const { reason } = parseBody(request.rawBody, reasonBodySchema);
+  const key = idempotencyKeyOf(request.header("idempotency-key"), false);
+  const context = httpCancelContext(grant.id, "charge-cancel", correlationId, deadline, key);
+  const result = await cancelCharge(container.deps, context, { chargeUuid, walletUuid, reason });
+  return respondToOnce(reportOnce(container, "http", result), chargeResponse(chargeUuid, walletUuid));
+};
+
+const orderCancel = async ({ container, request, params, correlationId, deadline }: RouteCall) => {
+  const appId = await authenticateSigned(request, container.clients, Date.now());
+  const orderId = params[0] ?? "";
+  requireValid(isValidId(orderId), "orderId", "The order id must hold only letters, digits and _ . : -");
+  const body = parseBody(request.rawBody, orderBodySchema);
+  const key = idempotencyKeyOf(request.header("idempotency-key"), true);
+  const context = httpCancelContext(appId, "order-cancel", correlationId, deadline, key);
+  const result = await cancelOrder(container.deps, context, { orderId, ...body });
+  return respondToOnce(reportOnce(container, "http", result), orderResponse);
+};
+
+const TARGET_TYPES = new Set(["intent", "charge", "order"]);
+
+const auditTrail = async ({ container, request, params }: RouteCall) => {
+  await authenticateSigned(request, container.clients, Date.now());
+  const [type = "", id = ""] = params;
+  requireValid(TARGET_TYPES.has(type), "type", "type must be intent, charge or order");
+  requireValid(
+    type === "charge" ? isValidUuid(id) : isValidId(id),
+    "id",
+    "The id is not valid for this type",
+  );
+  const limitText = request.query.get("limit") ?? "50";
+  const limit = Number(limitText);
+  requireValid(
+    Number.isInteger(limit) && limit >= 1 && limit <= 100,
+    "limit",
+    "limit must be an integer from 1 to 100",
+  );
+  const cursor = request.query.get("cursor") ?? undefined;
+  const page = await container.deps.audit.byTarget({ type: type as "intent", id }, { limit, cursor });
+  return jsonResponse(200, page);
+};
+
+export const ROUTE_HANDLERS: Record<RouteName, (call: RouteCall) => Promise<HttpResponse>> = {
+  "intent-cancel": intentCancel,
+  "charge-cancel": chargeCancel,
+  "order-cancel": orderCancel,
+  "audit-trail": auditTrail,
+};

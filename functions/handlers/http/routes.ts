@@ -1,0 +1,74 @@
+import { HttpProblem } from "./http-problem.ts";
+
+/** How a route's errors and outcomes are written: as Procure-Core, as A55, or as this service's own API. */
+export type Dialect = "procure-core" | "a55" | "service";
+
+export type RouteName = "intent-cancel" | "charge-cancel" | "order-cancel" | "audit-trail";
+
+interface RouteDefinition {
+  name: RouteName;
+  method: "GET" | "POST";
+  pattern: RegExp;
+  dialect: Dialect;
+}
+
+const SEGMENT = "([^/]+)";
+
+/** The four routes of DESIGN.md. The charge route takes its trailing slash optionally. */
+export const ROUTES: readonly RouteDefinition[] = [
+  {
+    name: "intent-cancel",
+    method: "POST",
+    pattern: new RegExp(`^/api/v1/intents/${SEGMENT}/cancel$`),
+    dialect: "procure-core",
+  },
+  {
+    name: "charge-cancel",
+    method: "POST",
+    pattern: new RegExp(`^/api/v1/bank/wallet/charge/${SEGMENT}/cancel/${SEGMENT}/?$`),
+    dialect: "a55",
+  },
+  {
+    name: "order-cancel",
+    method: "POST",
+    pattern: new RegExp(`^/api/v1/orders/${SEGMENT}/cancel$`),
+    dialect: "service",
+  },
+  {
+    name: "audit-trail",
+    method: "GET",
+    pattern: new RegExp(`^/api/v1/cancellations/${SEGMENT}/${SEGMENT}$`),
+    dialect: "service",
+  },
+];
+
+export interface MatchedRoute {
+  name: RouteName;
+  dialect: Dialect;
+  params: string[];
+}
+
+/** The dialect for a path even when the method is wrong, so a 405 still speaks the route's language. */
+export const dialectOf = (path: string): Dialect =>
+  ROUTES.find((r) => r.pattern.test(path))?.dialect ?? "service";
+
+/** Finds the route, or throws 404 / 405 (with `Allow`). */
+export const matchRoute = (method: string, path: string): MatchedRoute => {
+  const byPath = ROUTES.filter((route) => route.pattern.test(path));
+  if (byPath.length === 0) throw new HttpProblem("route-not-found", `No route for ${path}`);
+  const route = byPath.find((r) => r.method === method);
+  if (!route) {
+    const allow = byPath.map((r) => r.method).join(", ");
+    throw new HttpProblem("method-not-allowed", `${method} is not allowed here; use ${allow}`, {
+      headers: { allow },
+    });
+  }
+  const params = (route.pattern.exec(path) ?? []).slice(1).map((p) => {
+    try {
+      return decodeURIComponent(p);
+    } catch {
+      throw new HttpProblem("validation", "The path is not valid percent-encoding", { field: "path" });
+    }
+  });
+  return { name: route.name, dialect: route.dialect, params };
+};

@@ -1,0 +1,168 @@
+/**
+ * The one composition root: configuration in, every client and port out. Built once per
+ * container (on the first invocation) and reused by every later one, so secrets stay
+ * cached and connections stay warm. Production, `npm start` and the integration tests
+ * all come through here; only the endpoints and the secrets source differ.
+ */
+
+import type { Logger } from "@aws-lambda-powertools/logger";
+import type { Metrics } from "@aws-lambda-powertools/metrics";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { monotonicFactory } from "ulid";
+import { v5 as uuidv5 } from "uuid";
+import { A55Client } from "#adapters/a55/a55-client.ts";
+import { DynamoAuditLog } from "#adapters/dynamo/audit-log.ts";
+import { DynamoIdempotencyStore } from "#adapters/dynamo/idempotency-store.ts";
+import { DynamoPendingCancels } from "#adapters/dynamo/pending-cancels.ts";
+import { EventBridgePublisher } from "#adapters/events/event-bridge-publisher.ts";
+import { RequestRateGate } from "#adapters/http/request-rate-gate.ts";
+import { createRetryPolicy, DEFAULT_RETRY_SETTINGS } from "#adapters/http/retry-policy.ts";
+import { ProcureCoreClient } from "#adapters/procure-core/procure-core-client.ts";
+import { rateLimitedIntents } from "#adapters/procure-core/rate-limited-intents.ts";
+import {
+  createFileSecretProvider,
+  createSecretsManagerProvider,
+  type SecretProvider,
+} from "#adapters/secrets/secret-provider.ts";
+import {
+  type ClientsSecret,
+  type SecretName,
+  type SecretSchema,
+  secretSchemas,
+} from "#adapters/secrets/secret-shapes.ts";
+import type { CancelDependencies } from "#core/dependencies.ts";
+import type { Ids } from "#core/ports.ts";
+import { readConfig, type ServiceConfig } from "./config.ts";
+import { createLogger, createMetrics, recordRetry, recordUpstreamCall } from "./observability.ts";
+
+/** Namespace of the UUID v5 keys derived from scope keys (a fixed, random UUID of this service). */
+const DERIVED_KEY_NAMESPACE = "0d5c3f52-8a57-4f6e-9a3c-6f1e2b7d4c90";
+
+export interface Container {
+  config: ServiceConfig;
+  logger: Logger;
+  metrics: Metrics;
+  deps: CancelDependencies;
+  /** The same dependencies with Procure-Core behind the sweep's rate gate. */
+  sweepDeps: CancelDependencies;
+  sweepGate: RequestRateGate;
+  /** Inbound callers' credentials (HTTP auth). */
+  clients: SecretProvider<ClientsSecret>;
+}
+
+/** Clients a test or the local stack may supply instead of the defaults. */
+export interface ContainerOverrides {
+  dynamoDb?: DynamoDBClient;
+  eventBridge?: EventBridgeClient;
+  secretsManager?: SecretsManagerClient;
+  fetch?: typeof fetch;
+}
+
+export const ulidIds = (): Ids => {
+  const next = monotonicFactory();
+  return { next: () => next(), derived: (name) => uuidv5(name, DERIVED_KEY_NAMESPACE) };
+};
+
+export const buildContainer = (
+  config: ServiceConfig,
+  observability: { logger: Logger; metrics: Metrics } = { logger: createLogger(), metrics: createMetrics() },
+  overrides: ContainerOverrides = {},
+): Container => {
+  const { logger, metrics } = observability;
+  const local = config.dynamoDbEndpoint ? { endpoint: config.dynamoDbEndpoint } : {};
+  const dynamoDb = overrides.dynamoDb ?? new DynamoDBClient({ ...local, maxAttempts: 2 });
+  const eventBridge =
+    overrides.eventBridge ??
+    new EventBridgeClient(config.eventBridgeEndpoint ? { endpoint: config.eventBridgeEndpoint } : {});
+  const secretsManager = overrides.secretsManager ?? new SecretsManagerClient({});
+
+  const secret = <T>(name: SecretName): SecretProvider<T> => {
+    const schema = secretSchemas[name] as unknown as SecretSchema<T>;
+    return config.secrets.source === "file"
+      ? createFileSecretProvider({
+          path: config.secrets.path,
+          key: name,
+          name,
+          schema,
+          ttlMs: config.secretsTtlMs,
+        })
+      : createSecretsManagerProvider({
+          client: secretsManager,
+          secretId: config.secrets[name === "procure-core" ? "procureCore" : name],
+          name,
+          schema,
+          ttlMs: config.secretsTtlMs,
+        });
+  };
+
+  const retryPolicy = createRetryPolicy({
+    ...DEFAULT_RETRY_SETTINGS,
+    maxAttempts: config.upstreamMaxAttempts,
+    attemptTimeoutMs: config.upstreamTimeoutMs,
+  });
+  const onRetry =
+    (upstream: "procure-core" | "a55") =>
+    (event: { operation: string; attempt: number; reason: string; delayMs: number }) => {
+      logger.warn("upstream call retried", { upstream, ...event });
+      recordRetry(metrics, upstream);
+    };
+  const intents = new ProcureCoreClient({
+    credentials: secret("procure-core"),
+    retryPolicy,
+    fetch: overrides.fetch,
+    onRetry: onRetry("procure-core"),
+    onCall: (event) => recordUpstreamCall(metrics, "procure-core", event.latencyMs),
+  });
+  const charges = new A55Client({
+    credentials: secret("a55"),
+    retryPolicy,
+    fetch: overrides.fetch,
+    onRetry: onRetry("a55"),
+    onCall: (event) => recordUpstreamCall(metrics, "a55", event.latencyMs),
+  });
+
+  const audit = new DynamoAuditLog({ client: dynamoDb, auditTable: config.auditTable });
+  const deps: CancelDependencies = {
+    intents,
+    charges,
+    idempotency: new DynamoIdempotencyStore({
+      client: dynamoDb,
+      idempotencyTable: config.idempotencyTable,
+      auditTable: config.auditTable,
+    }),
+    audit,
+    pending: new DynamoPendingCancels({
+      client: dynamoDb,
+      idempotencyTable: config.idempotencyTable,
+      auditTable: config.auditTable,
+    }),
+    events: new EventBridgePublisher({ client: eventBridge, eventBusName: config.eventBusName }),
+    clock: { now: () => Date.now() },
+    ids: ulidIds(),
+  };
+  const sweepGate = new RequestRateGate({ maxPerMinute: config.sweep.maxRequestsPerMinute });
+  return {
+    config,
+    logger,
+    metrics,
+    deps,
+    sweepDeps: { ...deps, intents: rateLimitedIntents(intents, sweepGate) },
+    sweepGate,
+    clients: secret("clients"),
+  };
+};
+
+let current: Container | undefined;
+
+/** The container of this Lambda instance, built on first use from `process.env`. */
+export const getContainer = (observability?: { logger: Logger; metrics: Metrics }): Container => {
+  current ??= buildContainer(readConfig(process.env), observability);
+  return current;
+};
+
+/** Replaces the container (integration tests build theirs with local endpoints). */
+export const setContainer = (container: Container | undefined): void => {
+  current = container;
+};

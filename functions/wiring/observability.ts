@@ -1,0 +1,56 @@
+/**
+ * Structured logs and CloudWatch EMF metrics (AWS Lambda Powertools). Every log line is
+ * JSON with the correlation id and the cold-start flag (added by the handlers'
+ * middleware); anything that looks like a credential is redacted by key before it is
+ * written, so a careless `logger.info(..., { headers })` cannot leak one.
+ */
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import type { OutcomeType } from "#core/outcome.ts";
+
+const SERVICE = "cancellation-service";
+const SENSITIVE_KEY = /secret|token|signature|authorization|password|cookie|credential/i;
+const NOT_SENSITIVE = new Set(["idempotencyKey", "tokenId", "retryable"]);
+
+export const REDACTED = "[REDACTED]";
+
+/** JSON replacer: blanks the value of every key that names a credential. */
+export const redactCredentials = (key: string, value: unknown): unknown =>
+  key && SENSITIVE_KEY.test(key) && !NOT_SENSITIVE.has(key) && value !== null && typeof value !== "object"
+    ? REDACTED
+    : value;
+
+export const createLogger = (): Logger =>
+  new Logger({
+    serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE,
+    jsonReplacerFn: redactCredentials,
+  });
+
+export const createMetrics = (): Metrics =>
+  new Metrics({
+    namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? "CancellationService",
+    serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE,
+  });
+
+/** The few metrics the service emits, named in one place. */
+export const recordOutcome = (metrics: Metrics, trigger: string, outcome: OutcomeType | "REPLAYED"): void => {
+  const metric = metrics.singleMetric();
+  metric.addDimensions({ trigger, outcome });
+  metric.addMetric("Cancellations", MetricUnit.Count, 1);
+};
+
+export const recordUpstreamCall = (
+  metrics: Metrics,
+  upstream: "procure-core" | "a55",
+  latencyMs: number,
+): void => {
+  const metric = metrics.singleMetric();
+  metric.addDimension("upstream", upstream);
+  metric.addMetric("UpstreamLatency", MetricUnit.Milliseconds, latencyMs);
+};
+
+export const recordRetry = (metrics: Metrics, upstream: "procure-core" | "a55"): void => {
+  const metric = metrics.singleMetric();
+  metric.addDimension("upstream", upstream);
+  metric.addMetric("UpstreamRetries", MetricUnit.Count, 1);
+};

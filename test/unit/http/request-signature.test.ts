@@ -1,0 +1,274 @@
+import { describe, expect, it } from "vitest";
+import {
+  canonicalRequest,
+  computeSignature,
+  DEFAULT_TOLERANCE_MS,
+  hmacSha256Hex,
+  type SignableRequest,
+  signRequest,
+  verifySignature,
+} from "#adapters/http/request-signature.ts";
+
+const bytes = (byte: number, length: number): Uint8Array => new Uint8Array(length).fill(byte);
+
+/** RFC 4231 section 4: HMAC-SHA-256 test cases (keys and data are bytes). */
+const RFC_4231: { name: string; key: Uint8Array | string; data: Uint8Array | string; hmac: string }[] = [
+  {
+    name: "test case 1",
+    key: bytes(0x0b, 20),
+    data: "Hi There",
+    hmac: "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7",
+  },
+  {
+    name: "test case 2 (key shorter than the output)",
+    key: "Jefe",
+    data: "what do ya want for nothing?",
+    hmac: "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+  },
+  {
+    name: "test case 3 (combined length of key and data > 64 bytes)",
+    key: bytes(0xaa, 20),
+    data: bytes(0xdd, 50),
+    hmac: "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe",
+  },
+  {
+    name: "test case 4",
+    key: Uint8Array.from({ length: 25 }, (_, i) => i + 1),
+    data: bytes(0xcd, 50),
+    hmac: "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b",
+  },
+  {
+    name: "test case 6 (key larger than the block size)",
+    key: bytes(0xaa, 131),
+    data: "Test Using Larger Than Block-Size Key - Hash Key First",
+    hmac: "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
+  },
+  {
+    name: "test case 7 (key and data larger than the block size)",
+    key: bytes(0xaa, 131),
+    data: "This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm.",
+    hmac: "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2",
+  },
+];
+
+/**
+ * Our scheme, computed once and hard-coded; each was cross-checked with an independent
+ * implementation, e.g. for the first:
+ *   printf 'POST\n/api/v1/intents/intent_67890/cancel\n1772019000000\n' | openssl dgst -sha256 -hmac dev_secret_local
+ */
+const OUR_VECTORS: {
+  name: string;
+  secret: string;
+  request: SignableRequest;
+  canonical: string;
+  signature: string;
+}[] = [
+  {
+    name: "the seed's cancel, no body",
+    secret: "dev_secret_local",
+    request: {
+      method: "POST",
+      pathAndQuery: "/api/v1/intents/intent_67890/cancel",
+      timestamp: "1772019000000",
+      body: "",
+    },
+    canonical: "POST\n/api/v1/intents/intent_67890/cancel\n1772019000000\n",
+    signature: "8c71bdae19a423e2c88b59c75cb7c7f76158b3a4cd1bad09f9072bf6b4ea961d",
+  },
+  {
+    name: "a listing, query signed as sent",
+    secret: "dev_secret_local",
+    request: {
+      method: "GET",
+      pathAndQuery: "/api/v1/intents?status=SUBMITTED&sortBy=createdAt&order=asc",
+      timestamp: "1772019000000",
+      body: "",
+    },
+    canonical: "GET\n/api/v1/intents?status=SUBMITTED&sortBy=createdAt&order=asc\n1772019000000\n",
+    signature: "fa5f941e302b6f723c649dcfc85c95d4ebcd048e7c59e5a38f311ae39f62d5f6",
+  },
+  {
+    name: "a JSON body with non-ASCII text (signed as UTF-8)",
+    secret: "dev_secret_local",
+    request: {
+      method: "POST",
+      pathAndQuery: "/api/v1/orders/order_1/cancel",
+      timestamp: "1772019000000",
+      body: '{"intentId":"intent_67890","reason":"用户取消"}',
+    },
+    canonical:
+      'POST\n/api/v1/orders/order_1/cancel\n1772019000000\n{"intentId":"intent_67890","reason":"用户取消"}',
+    signature: "d8ff1ec784f229faa1b352c5fd638c950d0f66cf6d8b9d8c58815b84691f071f",
+  },
+];
+
+const NOW = 1_772_019_000_000;
+const SECRET = "dev_secret_local";
+
+/** A signed request as a server would receive it. */
+const signed = (overrides: Partial<SignableRequest> = {}, secret = SECRET, appId = "dev_app_local") => {
+  const request = {
+    method: "POST",
+    pathAndQuery: "/api/v1/intents/intent_67890/cancel",
+    body: "",
+    ...overrides,
+  };
+  const nowMs = overrides.timestamp === undefined ? NOW : Number(overrides.timestamp);
+  const headers: Record<string, string> = Object.fromEntries(
+    Object.entries(signRequest({ appId, appSecret: secret }, request, nowMs)).map(([k, v]) => [
+      k.toLowerCase(),
+      v,
+    ]),
+  );
+  return { request, headers };
+};
+
+const verify = (
+  headers: Record<string, string>,
+  request: { method: string; pathAndQuery: string; body: string },
+  options: { nowMs?: number; apps?: Record<string, string[]> } = {},
+) =>
+  verifySignature({
+    header: (name) => headers[name.toLowerCase()],
+    ...request,
+    nowMs: options.nowMs ?? NOW,
+    secretsFor: (appId) => (options.apps ?? { dev_app_local: [SECRET] })[appId],
+  });
+
+describe("hmacSha256Hex (the primitive under every signature)", () => {
+  it.each(RFC_4231)("matches RFC 4231 $name", ({ key, data, hmac }) => {
+    expect(hmacSha256Hex(key, data)).toBe(hmac);
+  });
+
+  it("matches RFC 4231 test case 5 truncated to 128 bits", () => {
+    expect(hmacSha256Hex(bytes(0x0c, 20), "Test With Truncation").slice(0, 32)).toBe(
+      "a3b6167473100ee06e0c796c2955552b",
+    );
+  });
+});
+
+describe("computeSignature (our scheme)", () => {
+  it.each(OUR_VECTORS)("signs $name", ({ secret, request, canonical, signature }) => {
+    // Printed so the README can show how to sign by hand.
+    console.log(
+      `canonical request for ${request.method} ${request.pathAndQuery}:\n${JSON.stringify(canonical)}`,
+    );
+    expect(canonicalRequest(request)).toBe(canonical);
+    expect(hmacSha256Hex(secret, canonical)).toBe(signature);
+    expect(computeSignature(secret, request)).toBe(signature);
+  });
+
+  it("upper-cases the method before signing", () => {
+    const vector = OUR_VECTORS[0];
+    if (!vector) throw new Error("no vector");
+    expect(computeSignature(vector.secret, { ...vector.request, method: "post" })).toBe(vector.signature);
+  });
+
+  it("signRequest puts the timestamp it signed into X-Timestamp", () => {
+    const vector = OUR_VECTORS[0];
+    if (!vector) throw new Error("no vector");
+    const { timestamp: _timestamp, ...request } = vector.request;
+    expect(signRequest({ appId: "dev_app_local", appSecret: vector.secret }, request, NOW)).toEqual({
+      "X-App-Id": "dev_app_local",
+      "X-Timestamp": "1772019000000",
+      "X-Signature": vector.signature,
+    });
+  });
+});
+
+describe("verifySignature", () => {
+  it("accepts a correctly signed request", () => {
+    const { request, headers } = signed();
+    expect(verify(headers, request)).toEqual({ ok: true, appId: "dev_app_local" });
+  });
+
+  it("accepts an upper-case hex signature", () => {
+    const { request, headers } = signed();
+    expect(
+      verify({ ...headers, "x-signature": headers["x-signature"]?.toUpperCase() ?? "" }, request).ok,
+    ).toBe(true);
+  });
+
+  it.each([
+    ["method", { method: "GET" }],
+    ["path", { pathAndQuery: "/api/v1/intents/intent_other/cancel" }],
+    ["query", { pathAndQuery: "/api/v1/intents/intent_67890/cancel?x=1" }],
+    ["body", { body: '{"reason":"x"}' }],
+  ])("rejects a tampered %s as bad-signature", (_field, tamper) => {
+    // Prepare
+    const { request, headers } = signed();
+    // Act
+    const verdict = verify(headers, { ...request, ...tamper });
+    // Assess
+    expect(verdict).toMatchObject({ ok: false, failure: "bad-signature", appId: "dev_app_local" });
+  });
+
+  it("rejects a tampered timestamp (still fresh) as bad-signature", () => {
+    const { request, headers } = signed();
+    const verdict = verify({ ...headers, "x-timestamp": String(NOW + 1) }, request);
+    expect(verdict).toMatchObject({ ok: false, failure: "bad-signature" });
+  });
+
+  it("accepts a timestamp exactly 5 minutes away and rejects one 1 ms further as stale", () => {
+    const { request, headers } = signed();
+    expect(verify(headers, request, { nowMs: NOW + DEFAULT_TOLERANCE_MS }).ok).toBe(true);
+    expect(verify(headers, request, { nowMs: NOW - DEFAULT_TOLERANCE_MS }).ok).toBe(true);
+    expect(verify(headers, request, { nowMs: NOW + DEFAULT_TOLERANCE_MS + 1 })).toMatchObject({
+      ok: false,
+      failure: "stale-timestamp",
+    });
+    expect(verify(headers, request, { nowMs: NOW - DEFAULT_TOLERANCE_MS - 1 })).toMatchObject({
+      ok: false,
+      failure: "stale-timestamp",
+    });
+  });
+
+  it.each(["1708851000", "abc", "-1772019000000", "1772019000000.5"])(
+    "rejects the timestamp %s as stale-timestamp",
+    (timestamp) => {
+      const { request, headers } = signed();
+      expect(verify({ ...headers, "x-timestamp": timestamp }, request)).toMatchObject({
+        ok: false,
+        failure: "stale-timestamp",
+      });
+    },
+  );
+
+  it.each(["x-app-id", "x-timestamp", "x-signature"])("rejects a request without %s", (missing) => {
+    const { request, headers } = signed();
+    const { [missing]: _dropped, ...rest } = headers;
+    const verdict = verify(rest, request);
+    expect(verdict).toMatchObject({ ok: false, failure: "missing-header" });
+    expect(verdict.ok ? "" : verdict.message).toContain(missing);
+  });
+
+  it("rejects an unknown app", () => {
+    const { request, headers } = signed({}, SECRET, "nobody");
+    expect(verify(headers, request)).toMatchObject({ ok: false, failure: "unknown-app", appId: "nobody" });
+  });
+
+  it("accepts either secret while one is rotated, and no other", () => {
+    // Prepare
+    const apps = { dev_app_local: ["old_secret", "new_secret"] };
+    const withOld = signed({}, "old_secret");
+    const withNew = signed({}, "new_secret");
+    const withOther = signed({}, "another_secret");
+    // Act / Assess
+    expect(verify(withOld.headers, withOld.request, { apps }).ok).toBe(true);
+    expect(verify(withNew.headers, withNew.request, { apps }).ok).toBe(true);
+    expect(verify(withOther.headers, withOther.request, { apps })).toMatchObject({
+      ok: false,
+      failure: "bad-signature",
+    });
+  });
+
+  it("never puts a secret or the expected signature into a failure message", () => {
+    const { request, headers } = signed({}, "wrong_secret");
+    const verdict = verify(headers, request);
+    const expected = computeSignature(SECRET, { ...request, timestamp: String(NOW) });
+    expect(verdict.ok).toBe(false);
+    const text = JSON.stringify(verdict);
+    expect(text).not.toContain(SECRET);
+    expect(text).not.toContain(expected);
+  });
+});
