@@ -1,0 +1,52 @@
+/**
+ * Records and outcomes for the DynamoDB adapter tests.
+ */
+import { randomUUID } from "node:crypto";
+import { monotonicFactory } from "ulid";
+import type { CancelOutcome } from "#core/outcome.ts";
+import type { AuditRecord, PendingCancel } from "#core/ports.ts";
+
+const nextUlid = monotonicFactory();
+
+/** 2026-11-23T10:00:00.000Z */
+export const T0 = Date.parse("2026-11-23T10:00:00.000Z");
+
+export const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** A scope key no other test uses. */
+export const uniqueScopeKey = (label: string): string =>
+  `http:app-1:POST /api/v1/intents/cancel:${label}:${randomUUID()}`;
+
+export const cancelledIntent = (intentId: string): CancelOutcome => ({
+  type: "CANCELLED",
+  target: { type: "intent", id: intentId },
+  intent: {
+    id: intentId,
+    status: "CANCELLED",
+    updatedAt: "2026-11-23T10:00:01.000Z",
+    cancelledAt: "2026-11-23T10:00:01.000Z",
+  },
+  upstream: { httpStatus: 200, code: 0, message: "success", requestId: "req-1", latencyMs: 42, attempts: 1 },
+});
+
+/** An audit record; `overrides` win. */
+export const auditRecord = (overrides: Partial<AuditRecord> = {}): AuditRecord => ({
+  id: nextUlid(),
+  at: iso(T0),
+  target: { type: "intent", id: `intent-${randomUUID()}` },
+  trigger: "http",
+  actor: "app-1",
+  outcome: "CANCELLED",
+  latencyMs: 12,
+  correlationId: `corr-${randomUUID()}`,
+  ...overrides,
+});
+
+export const pendingCancel = (intentId: string, overrides: Partial<PendingCancel> = {}): PendingCancel => ({
+  intentId,
+  requestedAt: iso(T0),
+  trigger: "http",
+  actor: "app-1",
+  correlationId: `corr-${randomUUID()}`,
+  ...overrides,
+});
