@@ -192,6 +192,8 @@ export type BeginResult =
 export interface CompleteRequest {
   outcome: CancelOutcome;
   audit: AuditRecord;
+  /** Records of an order's steps, under the intent's and the charge's own targets, written in the same transaction. */
+  stepAudits?: AuditRecord[];
   /** Recorded in the same transaction when the outcome is PENDING. */
   pending?: PendingCancel;
   now: number;

@@ -69,15 +69,19 @@ export const runOnce = async (
   if (isFinal(outcome)) {
     const pending =
       outcome.type === "PENDING" ? pendingEntry(context, outcome, request, begun.lease, audit.at) : undefined;
+    const stepAudits = [outcome.steps?.intent, outcome.steps?.charge]
+      .filter((step) => step !== undefined)
+      .map((step) => auditRecord(deps, context, step, request.reason, startedAt));
     const written = await deps.idempotency.complete(begun.lease, {
       outcome,
       audit,
+      stepAudits,
       pending,
       now: deps.clock.now(),
     });
     // Another attempt took the key over while this one ran; its result stands, but this
     // attempt's audit record must not be lost.
-    if (written === "lock-lost") await deps.audit.append(audit);
+    if (written === "lock-lost") for (const record of [audit, ...stepAudits]) await deps.audit.append(record);
   } else {
     await deps.idempotency.release(begun.lease, audit);
   }

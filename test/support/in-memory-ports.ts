@@ -265,7 +265,7 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
       outcome: request.outcome,
       completedAt: new Date(request.now).toISOString(),
     });
-    await this.audit.append(request.audit);
+    for (const record of [request.audit, ...(request.stepAudits ?? [])]) await this.audit.append(record);
     if (request.pending) this.pending.entries.set(request.pending.intentId, request.pending);
     return "completed";
   }

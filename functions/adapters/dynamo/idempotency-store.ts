@@ -200,6 +200,7 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
         },
       },
       { Put: auditPut(this.#auditTable, request.audit) },
+      ...(request.stepAudits ?? []).map((record) => ({ Put: auditPut(this.#auditTable, record) })),
     ];
     if (request.pending !== undefined) items.push({ Update: pendingUpdate(this.#table, request.pending) });
     return (await this.#transactHoldingLock(items, request.audit)) ? "completed" : "lock-lost";

@@ -93,6 +93,12 @@ describe("cancelOrder", () => {
       target: { type: "order", id: "o1" },
       steps: { intent: { type: "CANCELLED" }, charge: { type: "CANCELLED" } },
     });
+    // Each target's own trail shows the order's step, written with the order's record.
+    expect(t.audit.records.map((r) => [r.target.type, r.target.id, r.outcome])).toEqual([
+      ["order", "o1", "CANCELLED"],
+      ["intent", "i1", "CANCELLED"],
+      ["charge", CHARGE, "CANCELLED"],
+    ]);
   });
 
   it("leaves the charge alone when the intent completed: a return/refund is needed", async () => {
