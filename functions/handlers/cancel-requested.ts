@@ -6,7 +6,6 @@
  */
 
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
-import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
 import type { Context, EventBridgeEvent } from "aws-lambda";
 import { type CancelRequested, parseCancelRequested } from "#adapters/events/cancel-requested-schema.ts";
@@ -19,7 +18,7 @@ import { isFinal, type OutcomeType, type Target } from "#core/outcome.ts";
 import { rejectRequest } from "#core/reject-request.ts";
 import type { OnceResult } from "#core/run-once.ts";
 import { getContainer } from "#wiring/container.ts";
-import { createLogger, createMetrics } from "#wiring/observability.ts";
+import { logger } from "#wiring/observability.ts";
 import { deadlineOf } from "./lambda-deadline.ts";
 import { reportOnce } from "./report.ts";
 
@@ -27,9 +26,6 @@ import { reportOnce } from "./report.ts";
 export class RetryLaterError extends CancellationServiceError {
   override name = "RetryLaterError";
 }
-
-const logger = createLogger();
-const metrics = createMetrics();
 
 const dispatch = (
   deps: CancelDependencies,
@@ -58,7 +54,8 @@ const handleEvent = async (
   event: EventBridgeEvent<"Cancel Requested", unknown>,
   context: Context,
 ): Promise<{ outcome: OutcomeType; replayed: boolean }> => {
-  const { deps } = getContainer({ logger, metrics });
+  const container = getContainer();
+  const { deps } = container;
   logger.setCorrelationId(event.id);
   const parsed = parseCancelRequested(event.detail);
   const key = parsed.ok ? parsed.value.idempotencyKey : undefined;
@@ -76,7 +73,7 @@ const handleEvent = async (
     const outcome = await rejectRequest(deps, cancelContext, { type: "event", id: event.id }, reason);
     return { outcome: outcome.type, replayed: false };
   }
-  const result = reportOnce(getContainer(), "bus", await dispatch(deps, cancelContext, parsed.value));
+  const result = reportOnce(container, "bus", await dispatch(deps, cancelContext, parsed.value));
   if (result.kind === "in-progress")
     throw new RetryLaterError("The same request is still running; retry later");
   if (result.kind === "payload-mismatch") {
@@ -96,5 +93,4 @@ export const handler = middy<
   { outcome: OutcomeType; replayed: boolean }
 >()
   .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics))
   .handler(handleEvent);

@@ -5,21 +5,17 @@
  */
 import { channel } from "node:diagnostics_channel";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
-import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { type ConfirmSummary, confirmPendingCancels } from "#core/confirm-pending-cancels.ts";
 import { runExpirySweep, type SweepSummary } from "#core/expiry-sweep.ts";
 import { getContainer } from "#wiring/container.ts";
-import { createLogger, createMetrics } from "#wiring/observability.ts";
+import { logger } from "#wiring/observability.ts";
 import { deadlineOf } from "./lambda-deadline.ts";
 
 export const SWEEP_PROGRESS_CHANNEL = "cancellation-service:sweep-progress";
 const progress = channel(SWEEP_PROGRESS_CHANNEL);
 const PROGRESS_EVERY = 100;
-
-const logger = createLogger();
-const metrics = createMetrics();
 
 export interface SweepResult extends SweepSummary {
   peakRequestsPerMinute: number;
@@ -27,7 +23,7 @@ export interface SweepResult extends SweepSummary {
 }
 
 const runSweep = async (event: { dryRun?: unknown } | undefined, context: Context): Promise<SweepResult> => {
-  const container = getContainer({ logger, metrics });
+  const container = getContainer();
   const { config } = container;
   const sweepContext = {
     trigger: "schedule" as const,
@@ -63,5 +59,4 @@ const runSweep = async (event: { dryRun?: unknown } | undefined, context: Contex
 
 export const handler = middy<{ dryRun?: unknown } | undefined, SweepResult>()
   .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics))
   .handler(runSweep);

@@ -5,29 +5,27 @@
  */
 
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
-import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { getContainer } from "#wiring/container.ts";
-import { createLogger, createMetrics } from "#wiring/observability.ts";
+import { logger } from "#wiring/observability.ts";
 import { type ErrorScope, errorResponse } from "./http/error-response.ts";
 import { toHttpRequest } from "./http/http-request.ts";
 import { ROUTE_HANDLERS } from "./http/route-handlers.ts";
 import { dialectOf, matchRoute } from "./http/routes.ts";
 import { deadlineOf } from "./lambda-deadline.ts";
 
-const logger = createLogger();
-const metrics = createMetrics();
-
 const handleRequest = async (
   event: APIGatewayProxyEventV2,
   context: Context,
 ): Promise<APIGatewayProxyStructuredResultV2> => {
   const scope: ErrorScope = { dialect: dialectOf(event.rawPath) };
-  const correlationId = event.headers?.["x-correlation-id"] ?? event.requestContext.requestId;
+  const given = event.headers?.["x-correlation-id"];
+  // A caller's id is kept only when it is safe to echo into logs and headers.
+  const correlationId = given && /^[\w.:-]{1,128}$/.test(given) ? given : event.requestContext.requestId;
   logger.setCorrelationId(correlationId);
   try {
-    const container = getContainer({ logger, metrics });
+    const container = getContainer();
     const request = toHttpRequest(event, container.config.maxBodyBytes);
     const route = matchRoute(request.method, request.path);
     scope.dialect = route.dialect;
@@ -59,5 +57,4 @@ const withCorrelation = <T extends { headers: Record<string, string> }>(
 
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
   .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics))
   .handler(handleRequest);

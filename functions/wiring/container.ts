@@ -35,7 +35,12 @@ import {
 import type { CancelDependencies } from "#core/dependencies.ts";
 import type { Ids } from "#core/ports.ts";
 import { readConfig, type ServiceConfig } from "./config.ts";
-import { createLogger, createMetrics, recordRetry, recordUpstreamCall } from "./observability.ts";
+import {
+  logger as processLogger,
+  metrics as processMetrics,
+  recordRetry,
+  recordUpstreamCall,
+} from "./observability.ts";
 
 /** Namespace of the UUID v5 keys derived from scope keys (a fixed, random UUID of this service). */
 const DERIVED_KEY_NAMESPACE = "0d5c3f52-8a57-4f6e-9a3c-6f1e2b7d4c90";
@@ -67,7 +72,7 @@ export const ulidIds = (): Ids => {
 
 export const buildContainer = (
   config: ServiceConfig,
-  observability: { logger: Logger; metrics: Metrics } = { logger: createLogger(), metrics: createMetrics() },
+  observability: { logger: Logger; metrics: Metrics } = { logger: processLogger, metrics: processMetrics },
   overrides: ContainerOverrides = {},
 ): Container => {
   const { logger, metrics } = observability;
@@ -157,8 +162,8 @@ export const buildContainer = (
 let current: Container | undefined;
 
 /** The container of this Lambda instance, built on first use from `process.env`. */
-export const getContainer = (observability?: { logger: Logger; metrics: Metrics }): Container => {
-  current ??= buildContainer(readConfig(process.env), observability);
+export const getContainer = (): Container => {
+  current ??= buildContainer(readConfig(process.env));
   return current;
 };
 

@@ -26,6 +26,10 @@ export const createLogger = (): Logger =>
     jsonReplacerFn: redactCredentials,
   });
 
+/**
+ * One logger and one metrics writer per process. On Lambda a process serves one
+ * function; under `npm start` the three handlers share them, as they share the container.
+ */
 export const createMetrics = (): Metrics =>
   new Metrics({
     namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? "CancellationService",
@@ -54,3 +58,6 @@ export const recordRetry = (metrics: Metrics, upstream: "procure-core" | "a55"):
   metric.addDimension("upstream", upstream);
   metric.addMetric("UpstreamRetries", MetricUnit.Count, 1);
 };
+
+export const logger: Logger = createLogger();
+export const metrics: Metrics = createMetrics();

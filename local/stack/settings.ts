@@ -1,0 +1,104 @@
+/**
+ * Where the local stack lives and listens. Everything has a default that `npm start` uses;
+ * the environment may move it, so a test (or a second checkout) can run the stack on free
+ * ports with its own state directory and never touch the developer's `.local/`.
+ *
+ * | variable | default | meaning |
+ * |---|---|---|
+ * | CANCEL_LOCAL_DIR | `<repo>/.local` | state: secrets.json, client.env, dynamodb/ |
+ * | CANCEL_LOCAL_HTTP_PORT | 3000 | HTTP API, `/events`, `/sweep` and the local EventBridge endpoint |
+ * | CANCEL_LOCAL_DYNAMODB_PORT | 8000 | DynamoDB Local |
+ * | CANCEL_LOCAL_PROCURE_CORE_PORT | 4010 | Procure-Core sandbox |
+ * | CANCEL_LOCAL_A55_PORT | 4020 | A55 sandbox |
+ * | CANCEL_LOCAL_SWEEP_INTERVAL_SECONDS | 60 | the sweep timer; 0 turns it off (`POST /sweep` still works) |
+ * | CANCEL_LOCAL_BUS_RETRY_DELAYS_MS | 1000,2000 | delays before the bus handler's two retries |
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export interface LocalPorts {
+  http: number;
+  dynamodb: number;
+  procureCore: number;
+  a55: number;
+}
+
+export interface LocalSettings {
+  stateDir: string;
+  ports: LocalPorts;
+  inMemory: boolean;
+  /** 0: no timer. */
+  sweepIntervalMs: number;
+  busRetryDelaysMs: readonly number[];
+}
+
+export class SettingsError extends Error {
+  override readonly name = "SettingsError";
+}
+
+export const DEFAULT_PORTS: Readonly<LocalPorts> = {
+  http: 3000,
+  dynamodb: 8000,
+  procureCore: 4010,
+  a55: 4020,
+};
+
+/** The repository root: local/stack/ is two levels below it. */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+const port = (env: Record<string, string | undefined>, name: string, fallback: number): number => {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 65_535) {
+    throw new SettingsError(`${name} must be a port number from 1 to 65535 (got "${raw}")`);
+  }
+  return value;
+};
+
+const delays = (raw: string | undefined): number[] => {
+  if (!raw?.trim()) return [1_000, 2_000];
+  const values = raw.split(",").map((part) => Number(part.trim()));
+  if (values.length !== 2 || values.some((value) => !Number.isInteger(value) || value < 0)) {
+    throw new SettingsError("CANCEL_LOCAL_BUS_RETRY_DELAYS_MS must be two delays in ms, e.g. 1000,2000");
+  }
+  return values;
+};
+
+/**
+ * Reads the stack's settings.
+ *
+ * @throws SettingsError naming the variable that is malformed, or two services on one port
+ */
+export const readLocalSettings = (
+  env: Record<string, string | undefined>,
+  flags: { inMemory: boolean },
+): LocalSettings => {
+  const ports: LocalPorts = {
+    http: port(env, "CANCEL_LOCAL_HTTP_PORT", DEFAULT_PORTS.http),
+    dynamodb: port(env, "CANCEL_LOCAL_DYNAMODB_PORT", DEFAULT_PORTS.dynamodb),
+    procureCore: port(env, "CANCEL_LOCAL_PROCURE_CORE_PORT", DEFAULT_PORTS.procureCore),
+    a55: port(env, "CANCEL_LOCAL_A55_PORT", DEFAULT_PORTS.a55),
+  };
+  if (new Set(Object.values(ports)).size !== 4) {
+    throw new SettingsError(`Each service needs its own port; got ${JSON.stringify(ports)}`);
+  }
+  const intervalRaw = env.CANCEL_LOCAL_SWEEP_INTERVAL_SECONDS?.trim();
+  const interval = intervalRaw ? Number(intervalRaw) : 60;
+  if (!Number.isFinite(interval) || interval < 0) {
+    throw new SettingsError("CANCEL_LOCAL_SWEEP_INTERVAL_SECONDS must be a number of seconds (0: off)");
+  }
+  const stateDir = env.CANCEL_LOCAL_DIR?.trim()
+    ? path.resolve(env.CANCEL_LOCAL_DIR.trim())
+    : path.join(REPO_ROOT, ".local");
+  return {
+    stateDir,
+    ports,
+    inMemory: flags.inMemory,
+    sweepIntervalMs: Math.round(interval * 1000),
+    busRetryDelaysMs: delays(env.CANCEL_LOCAL_BUS_RETRY_DELAYS_MS),
+  };
+};
+
+/** `http://127.0.0.1:<port>`: everything local listens on loopback only. */
+export const loopbackUrl = (portNumber: number): string => `http://127.0.0.1:${portNumber}`;

@@ -1,0 +1,217 @@
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  apiGatewayTime,
+  fromHandlerResult,
+  INTERNAL_SERVER_ERROR,
+  isTextBody,
+  type RawHttpRequest,
+  toApiGatewayEvent,
+} from "#local/stack/api-gateway-event.ts";
+import { type RunningFrontDoor, startFrontDoor } from "#local/stack/front-door.ts";
+import { LOCAL_FUNCTIONS } from "#local/stack/lambda-context.ts";
+import { LocalEventBus } from "#local/stack/local-event-bus.ts";
+import type { HttpHandler } from "#local/stack/service-env.ts";
+import { SweepRunner } from "#local/stack/sweep-runner.ts";
+
+const request = (overrides: Partial<RawHttpRequest> = {}): RawHttpRequest => ({
+  method: "POST",
+  url: "/api/v1/intents/intent_67890/cancel",
+  httpVersion: "1.1",
+  rawHeaders: ["Host", "127.0.0.1:3000", "User-Agent", "curl/8.5.0"],
+  body: Buffer.alloc(0),
+  sourceIp: "127.0.0.1",
+  requestId: "JKJaXmPLvHcESHA=",
+  timeEpoch: Date.UTC(2026, 1, 25, 11, 30, 0, 123),
+  ...overrides,
+});
+
+describe("toApiGatewayEvent", () => {
+  it("builds a payload-2.0 event on the $default route", () => {
+    // Act
+    const event = toApiGatewayEvent(request());
+
+    // Assess
+    expect(event).toEqual({
+      version: "2.0",
+      routeKey: "$default",
+      rawPath: "/api/v1/intents/intent_67890/cancel",
+      rawQueryString: "",
+      headers: { host: "127.0.0.1:3000", "user-agent": "curl/8.5.0" },
+      requestContext: {
+        accountId: "000000000000",
+        apiId: "local",
+        domainName: "127.0.0.1:3000",
+        domainPrefix: "127",
+        http: {
+          method: "POST",
+          path: "/api/v1/intents/intent_67890/cancel",
+          protocol: "HTTP/1.1",
+          sourceIp: "127.0.0.1",
+          userAgent: "curl/8.5.0",
+        },
+        requestId: "JKJaXmPLvHcESHA=",
+        routeKey: "$default",
+        stage: "$default",
+        time: "25/Feb/2026:11:30:00 +0000",
+        timeEpoch: Date.UTC(2026, 1, 25, 11, 30, 0, 123),
+      },
+      isBase64Encoded: false,
+    });
+  });
+
+  it("keeps the path and query exactly as sent, and joins repeated parameters with commas", () => {
+    const event = toApiGatewayEvent(
+      request({ method: "get", url: "/api/v1/cancellations/intent/a%2Fb?limit=5&x=1&x=2&q=a%20b" }),
+    );
+
+    expect(event.rawPath).toBe("/api/v1/cancellations/intent/a%2Fb");
+    expect(event.rawQueryString).toBe("limit=5&x=1&x=2&q=a%20b");
+    expect(event.queryStringParameters).toEqual({ limit: "5", x: "1,2", q: "a b" });
+    expect(event.requestContext.http.method).toBe("GET");
+    expect(event.requestContext.http.path).toBe("/api/v1/cancellations/intent/a%2Fb");
+  });
+
+  it("lower-cases header names, joins repeated headers with commas and moves cookies out", () => {
+    const event = toApiGatewayEvent(
+      request({
+        rawHeaders: [
+          "X-App-Id",
+          "dev_app_local",
+          "Accept",
+          "application/json",
+          "accept",
+          "text/plain",
+          "Cookie",
+          "a=1; b=2",
+          "cookie",
+          "c=3",
+        ],
+      }),
+    );
+
+    expect(event.headers).toEqual({ "x-app-id": "dev_app_local", accept: "application/json,text/plain" });
+    expect(event.cookies).toEqual(["a=1", "b=2", "c=3"]);
+    expect(event.requestContext.http.userAgent).toBe("");
+  });
+
+  it("passes a JSON body as text", () => {
+    const body = '{"reason":"客户要求"}';
+    const event = toApiGatewayEvent(
+      request({ rawHeaders: ["Content-Type", "application/json; charset=utf-8"], body: Buffer.from(body) }),
+    );
+
+    expect(event.body).toBe(body);
+    expect(event.isBase64Encoded).toBe(false);
+  });
+
+  it("passes a binary body as base64", () => {
+    const bytes = Buffer.from([0xff, 0x00, 0xfe, 0x10]);
+    const event = toApiGatewayEvent(
+      request({ rawHeaders: ["Content-Type", "application/octet-stream"], body: bytes }),
+    );
+
+    expect(event.isBase64Encoded).toBe(true);
+    expect(Buffer.from(event.body ?? "", "base64")).toEqual(bytes);
+  });
+
+  it("reads a body without content type as text only when it is UTF-8", () => {
+    expect(isTextBody(undefined, Buffer.from('{"a":1}'))).toBe(true);
+    expect(isTextBody(undefined, Buffer.from([0xc3, 0x28]))).toBe(false);
+    expect(isTextBody("application/problem+json", Buffer.from("{}"))).toBe(true);
+    expect(isTextBody("image/png", Buffer.from("{}"))).toBe(false);
+  });
+
+  it("formats requestContext.time as API Gateway does", () => {
+    expect(apiGatewayTime(Date.UTC(2020, 2, 12, 19, 3, 58))).toBe("12/Mar/2020:19:03:58 +0000");
+  });
+});
+
+describe("fromHandlerResult", () => {
+  it("maps a structured result, its cookies and a base64 body", () => {
+    const answer = fromHandlerResult({
+      statusCode: 409,
+      headers: { "Content-Type": "application/json", "Retry-After": 1 as unknown as string },
+      cookies: ["a=1; Path=/", "b=2"],
+      body: Buffer.from('{"ok":false}').toString("base64"),
+      isBase64Encoded: true,
+    });
+
+    expect(answer.statusCode).toBe(409);
+    expect(answer.headers).toEqual({
+      "content-type": "application/json",
+      "retry-after": "1",
+      "set-cookie": ["a=1; Path=/", "b=2"],
+    });
+    expect(answer.body.toString("utf8")).toBe('{"ok":false}');
+  });
+
+  it("reads a result without statusCode as a 200 whose JSON body is the result", () => {
+    const answer = fromHandlerResult({ hello: "world" });
+
+    expect(answer.statusCode).toBe(200);
+    expect(answer.headers["content-type"]).toBe("application/json");
+    expect(answer.body.toString("utf8")).toBe('{"hello":"world"}');
+  });
+});
+
+describe("front door → HTTP API handler", () => {
+  let door: RunningFrontDoor | undefined;
+  afterEach(async () => {
+    await door?.close();
+    door = undefined;
+  });
+
+  const start = async (httpHandler: HttpHandler): Promise<RunningFrontDoor> => {
+    const bus = new LocalEventBus({ deliver: async () => {}, retryDelaysMs: [0, 0] });
+    door = await startFrontDoor(0, {
+      httpHandler,
+      bus,
+      sweeps: new SweepRunner(async () => ({})),
+      log: () => {},
+    });
+    return door;
+  };
+
+  it("hands the handler a v2 event and a context with the HTTP budget, and answers with its result", async () => {
+    // Prepare
+    let seen: { event: APIGatewayProxyEventV2; remaining: number; functionName: string } | undefined;
+    const { url } = await start(async (event, context) => {
+      seen = { event, remaining: context.getRemainingTimeInMillis(), functionName: context.functionName };
+      return { statusCode: 202, headers: { "x-from": "handler" }, body: "accepted" };
+    });
+
+    // Act
+    const response = await fetch(`${url}/api/v1/orders/o-1/cancel?trace=1`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Idempotency-Key": "k-1", Cookie: "s=1" },
+      body: '{"intentId":"intent_67890"}',
+    });
+
+    // Assess
+    expect(response.status).toBe(202);
+    expect(response.headers.get("x-from")).toBe("handler");
+    expect(response.headers.get("apigw-requestid")).toBe(seen?.event.requestContext.requestId);
+    expect(await response.text()).toBe("accepted");
+    expect(seen?.event.rawPath).toBe("/api/v1/orders/o-1/cancel");
+    expect(seen?.event.rawQueryString).toBe("trace=1");
+    expect(seen?.event.headers["idempotency-key"]).toBe("k-1");
+    expect(seen?.event.cookies).toEqual(["s=1"]);
+    expect(seen?.event.body).toBe('{"intentId":"intent_67890"}');
+    expect(seen?.event.requestContext.http.sourceIp).toBe("127.0.0.1");
+    expect(seen?.functionName).toBe(LOCAL_FUNCTIONS.http.functionName);
+    expect(seen?.remaining).toBeGreaterThan(LOCAL_FUNCTIONS.http.budgetMs - 2_000);
+    expect(seen?.remaining).toBeLessThanOrEqual(LOCAL_FUNCTIONS.http.budgetMs);
+  });
+
+  it("answers 500 like API Gateway when the handler throws", async () => {
+    const { url } = await start(async () => {
+      throw new Error("boom");
+    });
+
+    const response = await fetch(`${url}/api/v1/intents/x/cancel`, { method: "POST" });
+
+    expect(response.status).toBe(INTERNAL_SERVER_ERROR.statusCode);
+    expect(await response.json()).toEqual({ message: "Internal Server Error" });
+  });
+});
