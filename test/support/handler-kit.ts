@@ -1,0 +1,275 @@
+/**
+ * Everything an end-to-end handler test needs, wired the way production is: both upstream
+ * sandboxes on ephemeral 127.0.0.1 ports, the service's tables on DynamoDB Local, a
+ * secrets file, and the container from the one composition root (`buildContainer`) with
+ * a round-trip-counted DynamoDB client. Only the event publisher is swapped for a
+ * recording fake (there is no EventBridge to point at). The three exported Lambda
+ * handlers are imported after the environment they read at load time is set.
+ */
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { APIGatewayProxyEventV2, Context, EventBridgeEvent } from "aws-lambda";
+import type { IntentStatus } from "#core/intent-rules.ts";
+import type { AuditRecord } from "#core/ports.ts";
+import { type RunningA55Sandbox, startA55Sandbox } from "#local/sandboxes/a55/a55-sandbox.ts";
+import type { ChargeStatus } from "#local/sandboxes/a55/charge-store.ts";
+import {
+  A55_DEMO_OTHER_WALLET,
+  A55_DEMO_STATIC_TOKEN,
+  A55_DEMO_WALLET,
+} from "#local/sandboxes/a55/demo-charges.ts";
+import { DEFAULT_DEMO_SECRET, DEMO_APP_ID } from "#local/sandboxes/procure-core/demo-intents.ts";
+import {
+  type RunningProcureCoreSandbox,
+  startProcureCoreSandbox,
+} from "#local/sandboxes/procure-core/procure-core-sandbox.ts";
+import { readConfig } from "#wiring/config.ts";
+import { buildContainer, type Container, setContainer } from "#wiring/container.ts";
+import {
+  createLocalDynamoClient,
+  createTestTables,
+  type LocalClientOptions,
+  type TestTables,
+} from "./dynamo-tables.ts";
+import { FakeEventPublisher } from "./fake-event-publisher.ts";
+import {
+  apiGatewayV2Event,
+  type HttpEventInput,
+  lambdaContext,
+  type SignedEventInput,
+  signedRequest,
+} from "./lambda-events.ts";
+import { countRoundTrips, type RoundTripCounter } from "./round-trip-counter.ts";
+
+/** The inbound app the storefront signs with (in the `clients` secret). */
+export const STOREFRONT_APP_ID = "storefront_app";
+/** Client token ids (in the `clients` secret). */
+export const DEMO_WALLET_TOKEN_ID = "storefront-demo-wallet";
+export const WIDE_TOKEN_ID = "storefront-two-wallets";
+
+export interface HandlerKitOptions {
+  /** Table name prefix, e.g. the test file's name. */
+  name: string;
+  /** DynamoDB Local to use: the run's shared one (`inject("dynamoEndpoint")`) or a private one. */
+  dynamoEndpoint: string;
+  /** Extra service variables (functions/wiring/config.ts), e.g. `UPSTREAM_MAX_ATTEMPTS`. */
+  env?: Record<string, string>;
+  /** Powertools log level of the handlers and the container. Default `SILENT`. */
+  logLevel?: string;
+  dynamoClient?: LocalClientOptions;
+}
+
+export interface HttpResult {
+  statusCode: number;
+  headers: Record<string, string>;
+  /** The body parsed as JSON. */
+  body: unknown;
+  rawBody: string;
+}
+
+type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
+type BusHandler = (
+  event: EventBridgeEvent<"Cancel Requested", unknown>,
+  context: Context,
+) => Promise<unknown>;
+type SweepHandler = (event: unknown, context: Context) => Promise<unknown>;
+
+export interface HandlerKit {
+  procureCore: RunningProcureCoreSandbox;
+  a55: RunningA55Sandbox;
+  tables: TestTables;
+  dynamo: DynamoDBClient;
+  roundTrips: RoundTripCounter;
+  container: Container;
+  events: FakeEventPublisher;
+  secretsFile: string;
+  /** The storefront's inbound signing credentials. */
+  app: { appId: string; secret: string };
+  /** Client bearer token scoped to the demo wallet only. */
+  clientToken: string;
+  /** Client bearer token scoped to the demo wallet and the wallet the service's A55 token may not touch. */
+  wideClientToken: string;
+  /** The service's own upstream credentials, which must never appear in a log or an answer. */
+  upstreamSecrets: { procureCoreAppSecret: string; a55AccessToken: string };
+  handlers: { http: HttpHandler; bus: BusHandler; sweep: SweepHandler };
+  /** Invokes the exported HTTP handler and parses its answer. */
+  http(event: APIGatewayProxyEventV2, context?: Context): Promise<HttpResult>;
+  /** A request signed with the storefront app's secret. */
+  signed(
+    input: HttpEventInput & Partial<Pick<SignedEventInput, "app" | "timestampMs">>,
+  ): APIGatewayProxyEventV2;
+  /** A request with `Authorization: Bearer <token>` (the demo-wallet token by default). */
+  bearer(input: HttpEventInput & { token?: string }): APIGatewayProxyEventV2;
+  /** Adds an intent owned by the service's Procure-Core app, under a fresh id. */
+  newIntent(
+    status: IntentStatus,
+    options?: { shipped?: boolean; createdAt?: number; prefix?: string },
+  ): string;
+  /** Adds a charge under a fresh UUID (in the demo wallet by default). */
+  newCharge(status: ChargeStatus, walletUuid?: string): string;
+  /** One target's audit trail, newest first, read through the container's audit log. */
+  audit(target: { type: AuditRecord["target"]["type"]; id: string }): Promise<AuditRecord[]>;
+  /** Stops the sandboxes and drops the tables (skip the drop when DynamoDB is already gone). */
+  close(options?: { dropTables?: boolean }): Promise<void>;
+}
+
+const sha256Hex = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex");
+
+const toHttpResult = (result: unknown): HttpResult => {
+  const structured = result as { statusCode: number; headers?: Record<string, unknown>; body?: string };
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(structured.headers ?? {})) {
+    headers[name.toLowerCase()] = String(value);
+  }
+  const rawBody = structured.body ?? "";
+  return {
+    statusCode: structured.statusCode,
+    headers,
+    body: rawBody === "" ? undefined : JSON.parse(rawBody),
+    rawBody,
+  };
+};
+
+/**
+ * Starts the kit and makes its container the handlers' container.
+ * Call `close()` in `afterAll`, even when a test failed.
+ */
+export const startHandlerKit = async (options: HandlerKitOptions): Promise<HandlerKit> => {
+  // Read by Powertools when the handler modules (and the container) create their logger and metrics.
+  process.env.LOG_LEVEL = options.logLevel ?? "SILENT";
+  process.env.POWERTOOLS_METRICS_DISABLED = "true";
+
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const cleanup = async (): Promise<void> => {
+    for (const step of cleanups.reverse()) await step();
+  };
+  try {
+    const procureCore = await startProcureCoreSandbox();
+    cleanups.push(() => procureCore.close());
+    const a55 = await startA55Sandbox({ rateLimitPerMinute: 0 });
+    cleanups.push(() => a55.close());
+
+    const dynamo = createLocalDynamoClient(options.dynamoEndpoint, options.dynamoClient);
+    cleanups.push(() => dynamo.destroy());
+    const tables = await createTestTables(dynamo, options.name);
+    const roundTrips = countRoundTrips(dynamo);
+
+    const app = { appId: STOREFRONT_APP_ID, secret: `sf_secret_${randomBytes(16).toString("hex")}` };
+    const clientToken = `sf_token_${randomBytes(16).toString("hex")}`;
+    const wideClientToken = `sf_token_${randomBytes(16).toString("hex")}`;
+    const secretsDir = await mkdtemp(path.join(tmpdir(), "handler-kit-"));
+    cleanups.push(() => rm(secretsDir, { recursive: true, force: true }));
+    const secretsFile = path.join(secretsDir, "secrets.json");
+    await writeFile(
+      secretsFile,
+      JSON.stringify({
+        "procure-core": { baseUrl: procureCore.url, appId: DEMO_APP_ID, appSecret: DEFAULT_DEMO_SECRET },
+        a55: { baseUrl: a55.url, accessToken: A55_DEMO_STATIC_TOKEN },
+        clients: {
+          apps: { [app.appId]: { secrets: [app.secret] } },
+          tokens: [
+            { id: DEMO_WALLET_TOKEN_ID, sha256: sha256Hex(clientToken), wallets: [A55_DEMO_WALLET] },
+            {
+              id: WIDE_TOKEN_ID,
+              sha256: sha256Hex(wideClientToken),
+              wallets: [A55_DEMO_WALLET, A55_DEMO_OTHER_WALLET],
+            },
+          ],
+        },
+      }),
+      { mode: 0o600 },
+    );
+
+    const config = readConfig({
+      IDEMPOTENCY_TABLE: tables.idempotencyTable,
+      AUDIT_TABLE: tables.auditTable,
+      EVENT_BUS_NAME: "cancellation-test",
+      SECRETS_FILE: secretsFile,
+      DYNAMODB_ENDPOINT: options.dynamoEndpoint,
+      ...options.env,
+    });
+    // Clients that can only ever reach a closed loopback port: nothing here may talk to AWS.
+    const offline = {
+      region: "us-east-1",
+      endpoint: "http://127.0.0.1:9",
+      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+      maxAttempts: 1,
+    };
+    const eventBridge = new EventBridgeClient(offline);
+    const secretsManager = new SecretsManagerClient(offline);
+    cleanups.push(() => {
+      eventBridge.destroy();
+      secretsManager.destroy();
+    });
+    const container = buildContainer(config, undefined, { dynamoDb: dynamo, eventBridge, secretsManager });
+    const events = new FakeEventPublisher();
+    container.deps.events = events;
+    container.sweepDeps.events = events;
+    setContainer(container);
+    cleanups.push(() => setContainer(undefined));
+
+    const [httpModule, busModule, sweepModule] = await Promise.all([
+      import("#handlers/http-api.ts"),
+      import("#handlers/cancel-requested.ts"),
+      import("#handlers/expiry-sweep.ts"),
+    ]);
+    const handlers = {
+      http: httpModule.handler as unknown as HttpHandler,
+      bus: busModule.handler as unknown as BusHandler,
+      sweep: sweepModule.handler as unknown as SweepHandler,
+    };
+
+    return {
+      procureCore,
+      a55,
+      tables,
+      dynamo,
+      roundTrips,
+      container,
+      events,
+      secretsFile,
+      app,
+      clientToken,
+      wideClientToken,
+      upstreamSecrets: { procureCoreAppSecret: DEFAULT_DEMO_SECRET, a55AccessToken: A55_DEMO_STATIC_TOKEN },
+      handlers,
+      http: async (event, context) => toHttpResult(await handlers.http(event, context ?? lambdaContext())),
+      signed: (input) => signedRequest({ app, ...input }),
+      bearer: ({ token, headers, ...input }) =>
+        apiGatewayV2Event({
+          ...input,
+          headers: { authorization: `Bearer ${token ?? clientToken}`, ...headers },
+        }),
+      newIntent: (status, intent = {}) => {
+        const id = `${intent.prefix ?? "intent_t"}_${randomUUID().slice(0, 8)}`;
+        procureCore.intents.add({
+          id,
+          appId: DEMO_APP_ID,
+          status,
+          ...(intent.createdAt === undefined ? {} : { createdAt: intent.createdAt }),
+          ...(intent.shipped === undefined ? {} : { shipped: intent.shipped }),
+        });
+        return id;
+      },
+      newCharge: (status, walletUuid = A55_DEMO_WALLET) =>
+        a55.charges.add({ chargeUuid: randomUUID(), walletUuid, status }).chargeUuid,
+      audit: async (target) =>
+        (await container.deps.audit.byTarget(target as { type: "intent"; id: string }, { limit: 100 })).items,
+      close: async ({ dropTables = true } = {}) => {
+        try {
+          if (dropTables) await tables.drop();
+        } finally {
+          await cleanup();
+        }
+      },
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+};
