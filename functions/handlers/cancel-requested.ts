@@ -18,9 +18,11 @@ import { isFinal, type OutcomeType, type Target } from "#core/outcome.ts";
 import { rejectRequest } from "#core/reject-request.ts";
 import type { OnceResult } from "#core/run-once.ts";
 import { getContainer } from "#wiring/container.ts";
-import { logger } from "#wiring/observability.ts";
+import { getLogger } from "#wiring/observability.ts";
 import { deadlineOf } from "./lambda-deadline.ts";
 import { reportOnce } from "./report.ts";
+
+const logger = getLogger();
 
 /** Thrown to make the platform deliver the event again later. */
 export class RetryLaterError extends CancellationServiceError {

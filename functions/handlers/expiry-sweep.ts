@@ -10,8 +10,10 @@ import type { Context } from "aws-lambda";
 import { type ConfirmSummary, confirmPendingCancels } from "#core/confirm-pending-cancels.ts";
 import { runExpirySweep, type SweepSummary } from "#core/expiry-sweep.ts";
 import { getContainer } from "#wiring/container.ts";
-import { logger } from "#wiring/observability.ts";
+import { getLogger } from "#wiring/observability.ts";
 import { deadlineOf } from "./lambda-deadline.ts";
+
+const logger = getLogger();
 
 export const SWEEP_PROGRESS_CHANNEL = "cancellation-service:sweep-progress";
 const progress = channel(SWEEP_PROGRESS_CHANNEL);

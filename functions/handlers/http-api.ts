@@ -8,12 +8,14 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { getContainer } from "#wiring/container.ts";
-import { logger } from "#wiring/observability.ts";
+import { getLogger } from "#wiring/observability.ts";
 import { type ErrorScope, errorResponse } from "./http/error-response.ts";
 import { toHttpRequest } from "./http/http-request.ts";
 import { ROUTE_HANDLERS } from "./http/route-handlers.ts";
 import { dialectOf, matchRoute } from "./http/routes.ts";
 import { deadlineOf } from "./lambda-deadline.ts";
+
+const logger = getLogger();
 
 const handleRequest = async (
   event: APIGatewayProxyEventV2,

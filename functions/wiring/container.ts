@@ -35,12 +35,7 @@ import {
 import type { CancelDependencies } from "#core/dependencies.ts";
 import type { Ids } from "#core/ports.ts";
 import { readConfig, type ServiceConfig } from "./config.ts";
-import {
-  logger as processLogger,
-  metrics as processMetrics,
-  recordRetry,
-  recordUpstreamCall,
-} from "./observability.ts";
+import { getLogger, getMetrics, recordRetry, recordUpstreamCall } from "./observability.ts";
 
 /** Namespace of the UUID v5 keys derived from scope keys (a fixed, random UUID of this service). */
 const DERIVED_KEY_NAMESPACE = "0d5c3f52-8a57-4f6e-9a3c-6f1e2b7d4c90";
@@ -72,7 +67,7 @@ export const ulidIds = (): Ids => {
 
 export const buildContainer = (
   config: ServiceConfig,
-  observability: { logger: Logger; metrics: Metrics } = { logger: processLogger, metrics: processMetrics },
+  observability: { logger: Logger; metrics: Metrics } = { logger: getLogger(), metrics: getMetrics() },
   overrides: ContainerOverrides = {},
 ): Container => {
   const { logger, metrics } = observability;

@@ -59,5 +59,16 @@ export const recordRetry = (metrics: Metrics, upstream: "procure-core" | "a55"):
   metric.addMetric("UpstreamRetries", MetricUnit.Count, 1);
 };
 
-export const logger: Logger = createLogger();
-export const metrics: Metrics = createMetrics();
+let processLogger: Logger | undefined;
+let processMetrics: Metrics | undefined;
+
+/** Created on first use, so the environment (LOG_LEVEL, POWERTOOLS_*) is read when the first handler loads. */
+export const getLogger = (): Logger => {
+  processLogger ??= createLogger();
+  return processLogger;
+};
+
+export const getMetrics = (): Metrics => {
+  processMetrics ??= createMetrics();
+  return processMetrics;
+};

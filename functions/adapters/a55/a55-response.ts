@@ -7,7 +7,8 @@
  */
 import * as v from "valibot";
 import { UpstreamAuthError, UpstreamError } from "#core/errors.ts";
-import type { A55ErrorDetail, ChargeCancelResult, RateLimitInfo, UpstreamMeta } from "#core/ports.ts";
+import type { A55ErrorDetail, ChargeCancelResult, UpstreamMeta } from "#core/ports.ts";
+import { readRateLimit } from "../http/rate-limit-headers.ts";
 import { isRetryableStatus } from "../http/retry-policy.ts";
 import type { HttpAnswer } from "./a55-http.ts";
 
@@ -112,17 +113,6 @@ export const interpretCancelAnswer = (answer: HttpAnswer, context: AnswerContext
   }
 };
 
-/** `X-RateLimit-*` as announced. `Reset` is epoch seconds; small values are read as seconds from now. */
-export const readRateLimit = (headers: Headers, nowMs: number): RateLimitInfo | undefined => {
-  const limit = toNumber(headers.get("x-ratelimit-limit"));
-  const remaining = toNumber(headers.get("x-ratelimit-remaining"));
-  const reset = toNumber(headers.get("x-ratelimit-reset"));
-  if (limit === undefined || remaining === undefined || reset === undefined) return undefined;
-  // Some APIs send seconds until the reset instead of a timestamp; 1e9 s is 2001, so no timestamp is smaller.
-  const resetAt = reset < 1e9 ? nowMs + reset * 1000 : reset * 1000;
-  return { limit, remaining, resetAt };
-};
-
 const buildMeta = (
   answer: HttpAnswer,
   json: unknown,
@@ -160,11 +150,6 @@ const outsideContract = (status: number, meta: UpstreamMeta, what: string): Upst
     message: `A55 answered HTTP ${status} with ${what}`,
     ...upstreamFields(meta),
   });
-
-const toNumber = (value: string | null): number | undefined => {
-  if (value === null || !/^\s*\d+(\.\d+)?\s*$/.test(value)) return undefined;
-  return Number(value);
-};
 
 const parseJson = (text: string): unknown => {
   try {

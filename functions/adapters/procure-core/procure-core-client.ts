@@ -7,6 +7,9 @@
  * "取消操作失败", a documented business answer that arrives as HTTP 500. A 401 refreshes
  * the credentials once and tries once more; a second 401 is `UpstreamAuthError`.
  *
+ * When the answer announces `X-RateLimit-*` (the seed does not; the sandbox does when its
+ * limit is on), `meta.rateLimit` carries it so the sweep's rate gate can slow down.
+ *
  * The seed's codes become typed results (ports.ts); any other code, or a body that is not
  * a `{code, message, data}` envelope, is an `UpstreamError` carrying the HTTP status, code
  * and message, retryable when the status was 5xx or 429. Ids that do not match
@@ -22,6 +25,7 @@ import type {
   ListIntentsQuery,
   UpstreamMeta,
 } from "#core/ports.ts";
+import { readRateLimit } from "../http/rate-limit-headers.ts";
 import { signRequest } from "../http/request-signature.ts";
 import {
   createRetryPolicy,
@@ -270,11 +274,14 @@ export class ProcureCoreClient implements IntentsUpstream {
 
   #meta(answer: Answer, started: number, attempts: number): UpstreamMeta {
     const requestId = answer.headers.get("x-request-id");
+    const now = this.#now();
+    const rateLimit = readRateLimit(answer.headers, now);
     return {
       httpStatus: answer.status,
       ...(answer.envelope ? { code: answer.envelope.code, message: answer.envelope.message } : {}),
       ...(requestId ? { requestId } : {}),
-      latencyMs: this.#now() - started,
+      ...(rateLimit ? { rateLimit } : {}),
+      latencyMs: now - started,
       attempts,
     };
   }

@@ -1,0 +1,63 @@
+import type { Bus } from "./bus.ts";
+import { publishPermission, tablePermissions } from "./permissions.ts";
+import { deadLetterQueue } from "./queues.ts";
+import type { Secrets } from "./secrets.ts";
+import { commonEnvironment, lambdaDefaults } from "./settings.ts";
+import type { Storage } from "./storage.ts";
+
+/** How often the expiry sweep runs (DESIGN.md: every 15 minutes). */
+export const SWEEP_SCHEDULE = "rate(15 minutes)";
+
+/**
+ * The expiry sweep on EventBridge Scheduler (CronV2). The scheduler retries delivery and parks
+ * what it cannot deliver in a DLQ. The Lambda itself is not retried asynchronously: the next run,
+ * 15 minutes later, is the retry, and a retried run would overlap it and share A55's rate limit.
+ */
+export function createSchedule(deps: { storage: Storage; secrets: Secrets; bus: Bus }) {
+  const { storage, secrets, bus } = deps;
+  const dlq = deadLetterQueue("ExpirySweepDlq");
+
+  const handler = new sst.aws.Function("ExpirySweep", {
+    ...lambdaDefaults(),
+    handler: "functions/handlers/expiry-sweep.handler",
+    description: "Cancels SUBMITTED intents older than EXPIRY_AFTER; confirms pending cancels",
+    memory: "1024 MB",
+    // The sweep's time budget is read from the invocation's remaining time: this is its ceiling.
+    timeout: "300 seconds",
+    link: [secrets.procureCore.link, secrets.a55.link],
+    environment: {
+      ...commonEnvironment({
+        idempotencyTable: storage.idempotency.name,
+        auditTable: storage.audit.name,
+        eventBusName: bus.bus.name,
+      }),
+      EXPIRY_AFTER: "24h",
+      SWEEP_CONCURRENCY: "8",
+      SWEEP_MAX_RPM: "90",
+    },
+    permissions: [
+      ...tablePermissions(storage, {
+        idempotency: ["PutItem", "UpdateItem", "DeleteItem", "Query"],
+        audit: ["PutItem"],
+      }),
+      publishPermission(bus.bus.arn),
+    ],
+    retries: 0,
+    transform: {
+      ...lambdaDefaults().transform,
+      eventInvokeConfig: (args) => {
+        // A sweep still queued when the next one is due is stale: drop it.
+        args.maximumEventAgeInSeconds = 900;
+      },
+    },
+  });
+
+  const cron = new sst.aws.CronV2("ExpirySweepSchedule", {
+    schedule: SWEEP_SCHEDULE,
+    function: handler,
+    retries: 2,
+    dlq: dlq.arn,
+  });
+
+  return { handler, cron, dlq };
+}

@@ -1,0 +1,50 @@
+/**
+ * Settings every concern shares: the stage policy and the Lambda defaults.
+ * Kept in one place so the graph check (test/infra) can assert them against one source.
+ */
+
+/** The one stage whose data and credentials must survive `sst remove` and mistakes. */
+export const PRODUCTION_STAGE = "production";
+
+/** True when the current stage holds real data (deletion protection, retention, `protect`). */
+export function isProduction(): boolean {
+  return $app.stage === PRODUCTION_STAGE;
+}
+
+/** Names every function reports to Powertools, so logs and metrics line up across triggers. */
+export const SERVICE_NAME = "cancellation-service";
+export const METRICS_NAMESPACE = "CancellationService";
+
+/**
+ * The settings every Lambda of this service shares. Memory and timeout are per function
+ * (see api.ts, bus.ts, schedule.ts) because each trigger has its own time budget.
+ */
+export function lambdaDefaults() {
+  return {
+    runtime: "nodejs22.x",
+    architecture: "arm64",
+    logging: { retention: "1 month", format: "text" },
+    nodejs: { format: "esm" },
+    transform: {
+      // SST 4.17 also trusts the account root in every function role's trust policy (its
+      // `!dev` test is on an Output, hence always false): only Lambda may assume these roles.
+      role: { assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "lambda.amazonaws.com" }) },
+    },
+  } as const;
+}
+
+/** The environment every function reads through functions/wiring. */
+export function commonEnvironment(names: {
+  idempotencyTable: $util.Input<string>;
+  auditTable: $util.Input<string>;
+  eventBusName: $util.Input<string>;
+}) {
+  return {
+    IDEMPOTENCY_TABLE: names.idempotencyTable,
+    AUDIT_TABLE: names.auditTable,
+    EVENT_BUS_NAME: names.eventBusName,
+    POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+    LOG_LEVEL: isProduction() ? "INFO" : "DEBUG",
+  };
+}

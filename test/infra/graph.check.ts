@@ -1,0 +1,575 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { readFile, rm } from "node:fs/promises";
+import path from "node:path";
+import { before, describe, test } from "node:test";
+import { promisify } from "node:util";
+import { auditTable, idempotencyTable } from "#adapters/dynamo/table-definitions.ts";
+import {
+  allOf,
+  environmentOf,
+  grantsOf,
+  inlineStatements,
+  one,
+  type Statement,
+  statementsOf,
+  str,
+  TYPES,
+} from "./graph-queries.ts";
+import { ROOT, snapshotFile } from "./paths.ts";
+import type { Snapshot } from "./snapshot.ts";
+
+/**
+ * The resource graph of sst.config.ts, evaluated offline under Pulumi mocks once per stage
+ * (one process each: mocks are global), checked against what the service needs.
+ * Run: node --test test/infra/graph.check.ts (after `sst install`; see `npm run check:infra`).
+ */
+
+const run = promisify(execFile);
+const STAGES = ["ci", "production"] as const;
+const snapshots = new Map<string, Snapshot>();
+
+function evaluated(stage: string): Snapshot {
+  const snapshot = snapshots.get(stage);
+  if (!snapshot) throw new Error(`stage ${stage} was not evaluated`);
+  return snapshot;
+}
+
+/** A cleanly evaluated snapshot; otherwise one short reason (the details are in "evaluates cleanly"). */
+function snapshotOf(stage: string): Snapshot {
+  const snapshot = evaluated(stage);
+  if (snapshot.errors.length > 0)
+    throw new Error(`stage ${stage} did not evaluate cleanly (see its first test)`);
+  return snapshot;
+}
+
+/**
+ * Runs the evaluator for one stage in its own process. A failing evaluation still writes its
+ * snapshot (with the errors, shown by the stage's first test); only a missing snapshot throws.
+ */
+async function evaluateStage(stage: string): Promise<Snapshot> {
+  await rm(snapshotFile(stage), { force: true });
+  let failure: { code?: number | string; stderr?: string; message: string } | undefined;
+  try {
+    await run(process.execPath, [path.join(ROOT, "test/infra/evaluate-stage.ts"), stage], {
+      cwd: ROOT,
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 240_000,
+    });
+  } catch (error) {
+    failure = error as typeof failure;
+  }
+  if (!existsSync(snapshotFile(stage))) {
+    throw new Error(
+      `evaluating stage ${stage} wrote no snapshot: ${failure?.message}\n${failure?.stderr ?? ""}`,
+    );
+  }
+  const snapshot = JSON.parse(await readFile(snapshotFile(stage), "utf8")) as Snapshot;
+  if (failure && snapshot.errors.length === 0) {
+    snapshot.errors.push(`evaluator exited with ${failure.code}: ${failure.stderr?.trim().slice(0, 2000)}`);
+  }
+  return snapshot;
+}
+
+before(
+  async () => {
+    for (const stage of STAGES) snapshots.set(stage, await evaluateStage(stage));
+  },
+  { timeout: 600_000 },
+);
+
+// ---- What the service needs (the issue and DESIGN.md), independent of how infra/ spells it ----
+
+const ROUTES = [
+  "POST /api/v1/intents/{id}/cancel",
+  "POST /api/v1/bank/wallet/charge/{charge_uuid}/cancel/{wallet_uuid}",
+  "POST /api/v1/orders/{orderId}/cancel",
+  "GET /api/v1/cancellations/{type}/{id}",
+  // The catch-all: 404/405 for anything else, and the seed's trailing-slash charge path.
+  "$default",
+];
+
+type SecretName = "ProcureCore" | "A55" | "Clients";
+const SECRET_ENV: Record<SecretName, string> = {
+  ProcureCore: "PROCURE_CORE_SECRET_ARN",
+  A55: "A55_SECRET_ARN",
+  Clients: "CLIENTS_SECRET_ARN",
+};
+
+interface FunctionSpec {
+  handler: string;
+  memorySize: number;
+  timeout: number;
+  secrets: SecretName[];
+  idempotency: string[];
+  audit: string[];
+  /** Lambda async retries (undefined: invoked synchronously, no async config). */
+  asyncRetries?: number;
+  extraEnvironment: Record<string, string>;
+}
+
+const FUNCTIONS: Record<string, FunctionSpec> = {
+  HttpApi: {
+    handler: "functions/handlers/http-api.handler",
+    memorySize: 512,
+    timeout: 10,
+    secrets: ["ProcureCore", "A55", "Clients"],
+    idempotency: ["DeleteItem", "PutItem", "UpdateItem"],
+    audit: ["PutItem", "Query"],
+    extraEnvironment: {},
+  },
+  CancelRequested: {
+    handler: "functions/handlers/cancel-requested.handler",
+    memorySize: 512,
+    timeout: 60,
+    secrets: ["ProcureCore", "A55"],
+    idempotency: ["DeleteItem", "PutItem", "UpdateItem"],
+    audit: ["PutItem"],
+    asyncRetries: 2,
+    extraEnvironment: {},
+  },
+  ExpirySweep: {
+    handler: "functions/handlers/expiry-sweep.handler",
+    memorySize: 1024,
+    timeout: 300,
+    secrets: ["ProcureCore", "A55"],
+    idempotency: ["DeleteItem", "PutItem", "Query", "UpdateItem"],
+    audit: ["PutItem"],
+    asyncRetries: 0,
+    extraEnvironment: { EXPIRY_AFTER: "24h", SWEEP_CONCURRENCY: "8", SWEEP_MAX_RPM: "90" },
+  },
+};
+
+const OUTPUTS = [
+  "apiUrl",
+  "eventBusName",
+  "idempotencyTable",
+  "auditTable",
+  "procureCoreSecretArn",
+  "a55SecretArn",
+  "clientsSecretArn",
+  "cancelRequestedDlqUrl",
+  "cancelRequestedFailuresUrl",
+  "expirySweepDlqUrl",
+];
+
+/** The ARNs the expected grants are written against, read from the evaluated graph. */
+function arnsOf(s: Snapshot) {
+  const audit = str(one(s, TYPES.table, "AuditTableTable"), "arn");
+  return {
+    idempotency: str(one(s, TYPES.table, "IdempotencyTableTable"), "arn"),
+    audit,
+    auditIndex: `${audit}/index/byDay`,
+    bus: str(one(s, TYPES.bus, "CancellationBusBus"), "arn"),
+    failures: str(one(s, TYPES.queue, "CancelRequestedFailuresQueue"), "arn"),
+    secret: (name: SecretName) => str(one(s, TYPES.secret, `${name}SecretValue`), "arn"),
+  };
+}
+
+/** Exactly the inline grants one function's role must have. */
+function expectedGrants(s: Snapshot, name: string, spec: FunctionSpec): string[] {
+  const arns = arnsOf(s);
+  const grants = [
+    ...spec.idempotency.map((a) => `dynamodb:${a} on ${arns.idempotency}`),
+    ...spec.audit.map((a) => `dynamodb:${a} on ${arns.audit}`),
+    ...(spec.audit.includes("Query") ? [`dynamodb:Query on ${arns.auditIndex}`] : []),
+    `events:PutEvents on ${arns.bus}`,
+    ...spec.secrets.map((secret) => `secretsmanager:GetSecretValue on ${arns.secret(secret)}`),
+    ...(name === "CancelRequested" ? [`sqs:SendMessage on ${arns.failures}`] : []),
+  ];
+  return grants.map((g) => `Allow ${g}`).sort();
+}
+
+/** Runs a bundled handler's import in a Lambda-like environment; returns typeof the export. */
+async function probeHandler(bundle: string, exportName: string, environment: Record<string, string>) {
+  const { stdout } = await run(
+    process.execPath,
+    [path.join(ROOT, "test/infra/probe-handler.ts"), bundle, exportName],
+    {
+      cwd: path.dirname(bundle),
+      timeout: 30_000,
+      env: {
+        ...environment,
+        PATH: process.env.PATH ?? "",
+        AWS_REGION: "us-east-1",
+        AWS_ACCESS_KEY_ID: "mock",
+        AWS_SECRET_ACCESS_KEY: "mock",
+        AWS_LAMBDA_FUNCTION_NAME: "infra-check",
+      },
+    },
+  );
+  return JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as { type?: string; error?: string };
+}
+
+for (const stage of STAGES) {
+  describe(`stage ${stage}`, () => {
+    test("evaluates cleanly: no program error, every RPC answered, every build succeeded", () => {
+      const s = evaluated(stage);
+      assert.deepEqual(s.errors, []);
+      assert.deepEqual(s.unansweredRpc, []);
+      assert.equal(s.app.stage, stage);
+    });
+
+    test("has exactly the three functions, each built from its handler", () => {
+      const s = snapshotOf(stage);
+      assert.deepEqual(
+        allOf(s, TYPES.function)
+          .map((f) => f.name)
+          .sort(),
+        ["CancelRequestedFunction", "ExpirySweepFunction", "HttpApiFunction"],
+      );
+      assert.deepEqual(
+        s.builds.map((b) => [b.functionID, b.handlerString]).sort(),
+        Object.entries(FUNCTIONS)
+          .map(([name, spec]) => [name, spec.handler])
+          .sort(),
+      );
+    });
+
+    for (const [name, spec] of Object.entries(FUNCTIONS)) {
+      describe(name, () => {
+        test("handler string resolves to an exported function", async () => {
+          const s = snapshotOf(stage);
+          const build = s.builds.find((b) => b.functionID === name);
+          assert.ok(build, `no build for ${name}`);
+          assert.deepEqual(build.errors, []);
+          assert.equal(build.source, spec.handler.replace(/\.[^.]+$/, ".ts"));
+          assert.ok(
+            build.exports.includes(build.exportName),
+            `${build.source} exports ${build.exports.join(", ")}`,
+          );
+          const fn = one(s, TYPES.function, `${name}Function`);
+          assert.equal(fn.inputs.handler, build.handler);
+          const probe = await probeHandler(build.bundle, build.exportName, environmentOf(fn));
+          assert.deepEqual(probe, { type: "function" }, `importing ${build.bundle}`);
+        });
+
+        test(`runs nodejs22.x on arm64 with ${spec.memorySize} MB and ${spec.timeout} s`, () => {
+          const fn = one(snapshotOf(stage), TYPES.function, `${name}Function`);
+          assert.equal(fn.inputs.runtime, "nodejs22.x");
+          assert.deepEqual(fn.inputs.architectures, ["arm64"]);
+          assert.equal(fn.inputs.memorySize, spec.memorySize);
+          assert.equal(fn.inputs.timeout, spec.timeout);
+        });
+
+        test("logs to its own log group, kept 1 month", () => {
+          const s = snapshotOf(stage);
+          const fn = one(s, TYPES.function, `${name}Function`);
+          const logGroup = one(s, TYPES.logGroup, `${name}LogGroup`);
+          assert.equal(logGroup.inputs.retentionInDays, 30);
+          assert.equal((fn.inputs.loggingConfig as { logGroup: string }).logGroup, str(logGroup, "name"));
+        });
+
+        test("has its environment, and the ARNs of exactly the secrets it may read", () => {
+          const s = snapshotOf(stage);
+          const env = environmentOf(one(s, TYPES.function, `${name}Function`));
+          const arns = arnsOf(s);
+          const expected: Record<string, string> = {
+            IDEMPOTENCY_TABLE: str(one(s, TYPES.table, "IdempotencyTableTable"), "name"),
+            AUDIT_TABLE: str(one(s, TYPES.table, "AuditTableTable"), "name"),
+            EVENT_BUS_NAME: str(one(s, TYPES.bus, "CancellationBusBus"), "name"),
+            POWERTOOLS_SERVICE_NAME: "cancellation-service",
+            POWERTOOLS_METRICS_NAMESPACE: "CancellationService",
+            LOG_LEVEL: stage === "production" ? "INFO" : "DEBUG",
+            ...spec.extraEnvironment,
+            ...Object.fromEntries(spec.secrets.map((secret) => [SECRET_ENV[secret], arns.secret(secret)])),
+          };
+          const own = Object.fromEntries(Object.entries(env).filter(([key]) => !key.startsWith("SST_")));
+          assert.deepEqual(own, expected);
+        });
+
+        test("role grants exactly the actions and resources it uses (least privilege)", () => {
+          const s = snapshotOf(stage);
+          const role = one(s, TYPES.role, `${name}Role`);
+          assert.deepEqual(grantsOf(role), expectedGrants(s, name, spec));
+          for (const statement of inlineStatements(role)) {
+            assert.equal(statement.Effect, "Allow");
+            for (const item of [...statement.Action, ...statement.Resource]) {
+              assert.ok(!item.includes("*"), `wildcard in ${name}Role: ${item}`);
+            }
+          }
+          assert.deepEqual(role.inputs.managedPolicyArns, [
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+          ]);
+        });
+
+        test("role can be assumed by Lambda only", () => {
+          const role = one(snapshotOf(stage), TYPES.role, `${name}Role`);
+          const trust = statementsOf(role.inputs.assumeRolePolicy);
+          assert.deepEqual(
+            trust.map((t: Statement) => [t.Effect, t.Action, t.Principal]),
+            [["Allow", ["sts:AssumeRole"], { Service: "lambda.amazonaws.com" }]],
+          );
+        });
+
+        test(
+          spec.asyncRetries === undefined
+            ? "has no async invoke config (invoked synchronously)"
+            : `retries async invocations ${spec.asyncRetries} times`,
+          () => {
+            const configs = allOf(snapshotOf(stage), TYPES.invokeConfig).filter(
+              (c) => c.name === `${name}EventInvokeConfig`,
+            );
+            if (spec.asyncRetries === undefined) {
+              assert.equal(configs.length, 0);
+              return;
+            }
+            assert.equal(configs.length, 1);
+            assert.equal(configs[0]?.inputs.maximumRetryAttempts, spec.asyncRetries);
+          },
+        );
+      });
+    }
+
+    describe("HTTP API", () => {
+      test("has exactly the service's routes, all on the one HttpApi function", () => {
+        const s = snapshotOf(stage);
+        const routes = allOf(s, TYPES.route);
+        assert.deepEqual(routes.map((r) => r.inputs.routeKey).sort(), [...ROUTES].sort());
+        const fnArn = str(one(s, TYPES.function, "HttpApiFunction"), "arn");
+        const apiId = one(s, TYPES.api, "ApiApi").id;
+        for (const route of routes) {
+          assert.equal(route.inputs.apiId, apiId);
+          const integrationId = String(route.inputs.target).replace(/^integrations\//, "");
+          const integration = allOf(s, TYPES.integration).find((i) => i.id === integrationId);
+          assert.ok(integration, `route ${route.inputs.routeKey} targets ${route.inputs.target}`);
+          assert.equal(integration.inputs.integrationType, "AWS_PROXY");
+          assert.equal(integration.inputs.integrationUri, fnArn);
+          assert.equal(integration.inputs.payloadFormatVersion, "2.0");
+        }
+        const invokers = allOf(s, TYPES.permission).filter(
+          (p) => p.inputs.principal === "apigateway.amazonaws.com",
+        );
+        assert.equal(invokers.length, ROUTES.length);
+        for (const p of invokers) assert.equal(p.inputs.function, fnArn);
+      });
+
+      test("keeps its access log 1 month", () => {
+        assert.equal(one(snapshotOf(stage), TYPES.logGroup, "ApiAccessLog").inputs.retentionInDays, 30);
+      });
+
+      test("declares no route key ending in '/' (API Gateway HTTP APIs reject them)", () => {
+        for (const route of allOf(snapshotOf(stage), TYPES.route)) {
+          assert.ok(!String(route.inputs.routeKey).endsWith("/"), String(route.inputs.routeKey));
+        }
+      });
+    });
+
+    describe("schedule", () => {
+      test("runs the sweep every 15 minutes with 2 retries and a DLQ the scheduler may write", () => {
+        const s = snapshotOf(stage);
+        const schedule = one(s, TYPES.schedule, "ExpirySweepScheduleSchedule");
+        const target = schedule.inputs.target as Record<string, unknown>;
+        const dlqArn = str(one(s, TYPES.queue, "ExpirySweepDlqQueue"), "arn");
+        const fnArn = str(one(s, TYPES.function, "ExpirySweepFunction"), "arn");
+        assert.equal(schedule.inputs.scheduleExpression, "rate(15 minutes)");
+        assert.equal(schedule.inputs.state, "ENABLED");
+        assert.equal(target.arn, fnArn);
+        assert.deepEqual(target.retryPolicy, { maximumRetryAttempts: 2 });
+        assert.deepEqual(target.deadLetterConfig, { arn: dlqArn });
+        const role = one(s, TYPES.role, "ExpirySweepScheduleRole");
+        assert.equal(target.roleArn, str(role, "arn"));
+        assert.deepEqual(grantsOf(role), [
+          `Allow lambda:InvokeFunction on ${fnArn}`,
+          `Allow sqs:SendMessage on ${dlqArn}`,
+        ]);
+      });
+    });
+
+    describe("event bus", () => {
+      test("routes `Cancel Requested` to CancelRequested with a retry policy and a DLQ", () => {
+        const s = snapshotOf(stage);
+        const rule = one(s, TYPES.rule, "CancellationBusSubscriberCancelRequestedRule");
+        const target = one(s, TYPES.target, "CancellationBusSubscriberCancelRequestedTarget");
+        const busName = str(one(s, TYPES.bus, "CancellationBusBus"), "name");
+        assert.deepEqual(JSON.parse(String(rule.inputs.eventPattern)), {
+          "detail-type": ["Cancel Requested"],
+        });
+        assert.equal(rule.inputs.eventBusName, busName);
+        assert.equal(rule.inputs.state, "ENABLED");
+        assert.equal(target.inputs.arn, str(one(s, TYPES.function, "CancelRequestedFunction"), "arn"));
+        assert.equal(target.inputs.rule, str(rule, "name"));
+        assert.deepEqual(target.inputs.retryPolicy, {
+          maximumRetryAttempts: 10,
+          maximumEventAgeInSeconds: 3600,
+        });
+        assert.deepEqual(target.inputs.deadLetterConfig, {
+          arn: str(one(s, TYPES.queue, "CancelRequestedDlqQueue"), "arn"),
+        });
+      });
+
+      test("lets only that rule send to the DLQ (queue policy)", () => {
+        const s = snapshotOf(stage);
+        const dlq = one(s, TYPES.queue, "CancelRequestedDlqQueue");
+        const policies = allOf(s, TYPES.queuePolicy);
+        assert.equal(policies.length, 1);
+        const policy = policies[0];
+        assert.ok(policy);
+        assert.equal(policy.inputs.queueUrl, str(dlq, "url"));
+        const rule = one(s, TYPES.rule, "CancellationBusSubscriberCancelRequestedRule");
+        assert.deepEqual(
+          statementsOf(policy.inputs.policy).map((st) => [
+            st.Effect,
+            st.Principal,
+            st.Action,
+            st.Resource,
+            st.Condition,
+          ]),
+          [
+            [
+              "Allow",
+              { Service: "events.amazonaws.com" },
+              ["sqs:SendMessage"],
+              [str(dlq, "arn")],
+              { ArnEquals: { "aws:SourceArn": str(rule, "arn") } },
+            ],
+          ],
+        );
+      });
+
+      test("sends CancelRequested's failed async invocations to a queue", () => {
+        const s = snapshotOf(stage);
+        const config = one(s, TYPES.invokeConfig, "CancelRequestedEventInvokeConfig");
+        assert.deepEqual(config.inputs.destinationConfig, {
+          onFailure: { destination: str(one(s, TYPES.queue, "CancelRequestedFailuresQueue"), "arn") },
+        });
+        assert.equal(
+          config.inputs.functionName,
+          str(one(s, TYPES.function, "CancelRequestedFunction"), "name"),
+        );
+      });
+
+      test("lets only the bus rule invoke CancelRequested", () => {
+        const s = snapshotOf(stage);
+        const fnArn = str(one(s, TYPES.function, "CancelRequestedFunction"), "arn");
+        const invokers = allOf(s, TYPES.permission).filter((p) => p.inputs.function === fnArn);
+        assert.deepEqual(
+          invokers.map((p) => [p.inputs.principal, p.inputs.sourceArn]),
+          [
+            [
+              "events.amazonaws.com",
+              str(one(s, TYPES.rule, "CancellationBusSubscriberCancelRequestedRule"), "arn"),
+            ],
+          ],
+        );
+      });
+
+      test("keeps dead letters for 14 days", () => {
+        const s = snapshotOf(stage);
+        for (const name of [
+          "CancelRequestedDlqQueue",
+          "CancelRequestedFailuresQueue",
+          "ExpirySweepDlqQueue",
+        ]) {
+          assert.equal(one(s, TYPES.queue, name).inputs.messageRetentionSeconds, 14 * 24 * 3600, name);
+        }
+        assert.equal(allOf(s, TYPES.queue).length, 3);
+      });
+    });
+
+    describe("tables", () => {
+      test("idempotency table: pk/sk strings, TTL on expiresAt, no index (as table-definitions.ts)", () => {
+        const table = one(snapshotOf(stage), TYPES.table, "IdempotencyTableTable");
+        assert.equal(table.inputs.hashKey, "pk");
+        assert.equal(table.inputs.rangeKey, "sk");
+        assert.deepEqual(table.inputs.attributes, [
+          { name: "pk", type: "S" },
+          { name: "sk", type: "S" },
+        ]);
+        assert.deepEqual(table.inputs.ttl, { attributeName: "expiresAt", enabled: true });
+        assert.deepEqual(table.inputs.globalSecondaryIndexes, []);
+        assert.equal(table.inputs.billingMode, "PAY_PER_REQUEST");
+        // One source of truth: the same layout the adapters and DynamoDB Local use.
+        assert.equal(table.inputs.hashKey, idempotencyTable.primaryIndex.hashKey);
+        assert.equal(table.inputs.rangeKey, idempotencyTable.primaryIndex.rangeKey);
+        assert.equal((table.inputs.ttl as { attributeName: string }).attributeName, idempotencyTable.ttl);
+      });
+
+      test("audit table: pk/sk strings, index byDay on gsi1pk/gsi1sk (as table-definitions.ts)", () => {
+        const table = one(snapshotOf(stage), TYPES.table, "AuditTableTable");
+        assert.equal(table.inputs.hashKey, "pk");
+        assert.equal(table.inputs.rangeKey, "sk");
+        assert.deepEqual(table.inputs.attributes, [
+          { name: "pk", type: "S" },
+          { name: "sk", type: "S" },
+          { name: "gsi1pk", type: "S" },
+          { name: "gsi1sk", type: "S" },
+        ]);
+        assert.deepEqual(table.inputs.globalSecondaryIndexes, [
+          { name: "byDay", hashKey: "gsi1pk", rangeKey: "gsi1sk", projectionType: "ALL" },
+        ]);
+        assert.equal(table.inputs.ttl, undefined);
+        const byDay = auditTable.globalIndexes.byDay;
+        assert.deepEqual([byDay.hashKey, byDay.rangeKey], ["gsi1pk", "gsi1sk"]);
+        assert.deepEqual(Object.keys(auditTable.fields).sort(), ["gsi1pk", "gsi1sk", "pk", "sk"]);
+      });
+    });
+
+    describe("secrets", () => {
+      test("three Secrets Manager secrets, named per stage", () => {
+        const names = allOf(snapshotOf(stage), TYPES.secret).map((x) => x.inputs.name);
+        assert.deepEqual(names.sort(), [
+          `cancellation-service/${stage}/a55`,
+          `cancellation-service/${stage}/clients`,
+          `cancellation-service/${stage}/procure-core`,
+        ]);
+      });
+
+      test("only the functions that need a secret may read it", () => {
+        const s = snapshotOf(stage);
+        const readers: Record<string, string[]> = {};
+        for (const name of Object.keys(FUNCTIONS)) {
+          for (const statement of inlineStatements(one(s, TYPES.role, `${name}Role`))) {
+            if (!statement.Action.some((a) => a.startsWith("secretsmanager:"))) continue;
+            for (const resource of statement.Resource)
+              readers[resource] = [...(readers[resource] ?? []), name];
+          }
+        }
+        const arns = arnsOf(s);
+        assert.deepEqual(readers, {
+          [arns.secret("ProcureCore")]: ["HttpApi", "CancelRequested", "ExpirySweep"],
+          [arns.secret("A55")]: ["HttpApi", "CancelRequested", "ExpirySweep"],
+          [arns.secret("Clients")]: ["HttpApi"],
+        });
+      });
+    });
+
+    test("exports the stack outputs", () => {
+      const s = snapshotOf(stage);
+      const { _protect, ...outputs } = s.outputs;
+      assert.equal(_protect, stage === "production");
+      assert.deepEqual(Object.keys(outputs).sort(), [...OUTPUTS].sort());
+      const arns = arnsOf(s);
+      assert.equal(outputs.eventBusName, str(one(s, TYPES.bus, "CancellationBusBus"), "name"));
+      assert.equal(outputs.idempotencyTable, str(one(s, TYPES.table, "IdempotencyTableTable"), "name"));
+      assert.equal(outputs.auditTable, str(one(s, TYPES.table, "AuditTableTable"), "name"));
+      assert.equal(outputs.procureCoreSecretArn, arns.secret("ProcureCore"));
+      assert.equal(outputs.a55SecretArn, arns.secret("A55"));
+      assert.equal(outputs.clientsSecretArn, arns.secret("Clients"));
+      assert.equal(outputs.cancelRequestedDlqUrl, str(one(s, TYPES.queue, "CancelRequestedDlqQueue"), "url"));
+      assert.equal(
+        outputs.cancelRequestedFailuresUrl,
+        str(one(s, TYPES.queue, "CancelRequestedFailuresQueue"), "url"),
+      );
+      assert.equal(outputs.expirySweepDlqUrl, str(one(s, TYPES.queue, "ExpirySweepDlqQueue"), "url"));
+      assert.match(String(outputs.apiUrl), /^https:\/\/.+\.execute-api\./);
+    });
+
+    const production = stage === "production";
+    test(production ? "is protected: protect, retain, deletion protection" : "is disposable", () => {
+      const s = snapshotOf(stage);
+      assert.equal(s.app.protect, production);
+      assert.equal(s.app.removal, production ? "retain" : "remove");
+      for (const table of allOf(s, TYPES.table)) {
+        assert.equal(table.inputs.deletionProtectionEnabled, production, table.name);
+        assert.equal(table.retainOnDelete, production, table.name);
+      }
+      for (const secret of allOf(s, TYPES.secret)) {
+        assert.equal(secret.retainOnDelete, production, secret.name);
+        assert.equal(secret.protect, production, secret.name);
+        assert.equal(secret.inputs.recoveryWindowInDays, production ? 30 : 0, secret.name);
+      }
+    });
+  });
+}

@@ -1,0 +1,117 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { A55_DEMO_OTHER_WALLET, A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
+import { type HandlerKit, type HttpResult, startHandlerKit } from "#test/support/handler-kit.ts";
+import { createResponseValidator } from "#test/support/openapi-validator.ts";
+
+/**
+ * Every answer the handlers really give, on every route, is checked against
+ * docs/openapi.yaml: its path, its status and its body's schema.
+ */
+describe("docs/openapi.yaml describes the handlers' real answers", () => {
+  let kit: HandlerKit;
+  const validate = createResponseValidator();
+  const seen: string[] = [];
+
+  beforeAll(async () => {
+    kit = await startHandlerKit({ name: "openapi", dynamoEndpoint: inject("dynamoEndpoint") });
+  });
+  afterAll(async () => {
+    await kit?.close();
+  });
+
+  const check = (method: string, path: string, response: HttpResult): HttpResult => {
+    expect(
+      validate(method, path, response.statusCode, response.body),
+      `${method} ${path} → ${response.statusCode}`,
+    ).toEqual([]);
+    seen.push(`${method} ${path.split("/")[3]} ${response.statusCode}`);
+    return response;
+  };
+  const signed = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+    check(
+      method,
+      path,
+      await kit.http(
+        kit.signed({ method, path, headers, body: body === undefined ? undefined : JSON.stringify(body) }),
+      ),
+    );
+  const bearer = async (path: string, body?: unknown, headers: Record<string, string> = {}) =>
+    check(
+      "POST",
+      path,
+      await kit.http(
+        kit.bearer({
+          method: "POST",
+          path,
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+        }),
+      ),
+    );
+
+  it("intent route: 200, 202, 400, 401, 403, 404, 405, 409, 413, 500", async () => {
+    const cancel = (id: string) => `/api/v1/intents/${id}/cancel`;
+    expect((await signed("POST", cancel(kit.newIntent("SUBMITTED")))).statusCode).toBe(200);
+    expect((await signed("POST", cancel(kit.newIntent("PROCESSING")))).statusCode).toBe(202);
+    expect((await signed("POST", cancel(kit.newIntent("COMPLETED")))).statusCode).toBe(400);
+    expect(await signed("POST", cancel("bad id!"))).toMatchObject({ statusCode: 400 });
+    expect(await signed("POST", cancel("intent_other_app"))).toMatchObject({ statusCode: 403 });
+    expect(await signed("POST", cancel("intent_missing_0"))).toMatchObject({ statusCode: 404 });
+    expect(await signed("GET", cancel("intent_67890"))).toMatchObject({ statusCode: 405 });
+    expect(await signed("POST", cancel(kit.newIntent("PROCESSING", { shipped: true })))).toMatchObject({
+      statusCode: 500,
+    });
+    expect(await signed("POST", cancel("intent_67890"), { reason: "x".repeat(20_000) })).toMatchObject({
+      statusCode: 413,
+    });
+    const id = kit.newIntent("SUBMITTED");
+    await signed("POST", cancel(id), { reason: "a" }, { "idempotency-key": "conformance-1" });
+    expect(
+      (await signed("POST", cancel(id), { reason: "b" }, { "idempotency-key": "conformance-1" })).statusCode,
+    ).toBe(409);
+    const unsigned = await kit.http(
+      kit.signed({ method: "POST", path: cancel(id), headers: { "x-signature": "0".repeat(64) } }),
+    );
+    expect(check("POST", cancel(id), unsigned).statusCode).toBe(401);
+  });
+
+  it("charge route: 200, 400, 401, 403, 404, 409, 422", async () => {
+    const cancel = (charge: string, wallet = A55_DEMO_WALLET) =>
+      `/api/v1/bank/wallet/charge/${charge}/cancel/${wallet}/`;
+    expect((await bearer(cancel(kit.newCharge("pending")))).statusCode).toBe(200);
+    expect((await bearer(cancel(kit.newCharge("refunded")))).statusCode).toBe(400);
+    expect((await bearer(cancel(kit.newCharge("settled")))).statusCode).toBe(409);
+    expect((await bearer(cancel(randomUUID()))).statusCode).toBe(404);
+    expect((await bearer(cancel(randomUUID(), A55_DEMO_OTHER_WALLET))).statusCode).toBe(403);
+    expect((await bearer(cancel("not-a-uuid"))).statusCode).toBe(422);
+    const noToken = await kit.http(
+      kit.bearer({ method: "POST", path: cancel(randomUUID()), headers: { authorization: "Bearer nope" } }),
+    );
+    expect(check("POST", cancel(randomUUID()), noToken).statusCode).toBe(401);
+  });
+
+  it("order and audit routes: 200, 202, 400, 401, 409", async () => {
+    const order = (id: string) => `/api/v1/orders/${id}/cancel`;
+    const key = () => ({ "idempotency-key": randomUUID() });
+    const intentId = kit.newIntent("SUBMITTED");
+    expect((await signed("POST", order(`o-${randomUUID()}`), { intentId }, key())).statusCode).toBe(200);
+    expect(
+      (await signed("POST", order(`o-${randomUUID()}`), { intentId: kit.newIntent("PROCESSING") }, key()))
+        .statusCode,
+    ).toBe(202);
+    expect(
+      (await signed("POST", order(`o-${randomUUID()}`), { intentId: kit.newIntent("COMPLETED") }, key()))
+        .statusCode,
+    ).toBe(409);
+    expect((await signed("POST", order(`o-${randomUUID()}`), {}, key())).statusCode).toBe(400);
+    expect((await signed("GET", `/api/v1/cancellations/intent/${intentId}`)).statusCode).toBe(200);
+    expect((await signed("GET", `/api/v1/cancellations/planet/${intentId}`)).statusCode).toBe(400);
+  });
+
+  it("covered every route", () => {
+    expect(new Set(seen.map((s) => s.split(" ")[1]))).toEqual(
+      new Set(["intents", "bank", "orders", "cancellations"]),
+    );
+  });
+});
