@@ -19,7 +19,7 @@ import { rejectRequest } from "#core/reject-request.ts";
 import type { OnceResult } from "#core/run-once.ts";
 import { getContainer } from "#wiring/container.ts";
 import { getLogger } from "#wiring/observability.ts";
-import { deadlineOf } from "./lambda-deadline.ts";
+import { deadlineOf, NO_EARLY_TIMEOUT } from "./lambda-deadline.ts";
 import { reportOnce } from "./report.ts";
 
 const logger = getLogger();
@@ -93,6 +93,6 @@ const handleEvent = async (
 export const handler = middy<
   EventBridgeEvent<"Cancel Requested", unknown>,
   { outcome: OutcomeType; replayed: boolean }
->()
+>(NO_EARLY_TIMEOUT)
   .use(injectLambdaContext(logger))
   .handler(handleEvent);

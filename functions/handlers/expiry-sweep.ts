@@ -11,7 +11,7 @@ import { type ConfirmSummary, confirmPendingCancels } from "#core/confirm-pendin
 import { runExpirySweep, type SweepSummary } from "#core/expiry-sweep.ts";
 import { getContainer } from "#wiring/container.ts";
 import { getLogger } from "#wiring/observability.ts";
-import { deadlineOf } from "./lambda-deadline.ts";
+import { deadlineOf, NO_EARLY_TIMEOUT } from "./lambda-deadline.ts";
 
 const logger = getLogger();
 
@@ -59,6 +59,6 @@ const runSweep = async (event: { dryRun?: unknown } | undefined, context: Contex
   return result;
 };
 
-export const handler = middy<{ dryRun?: unknown } | undefined, SweepResult>()
+export const handler = middy<{ dryRun?: unknown } | undefined, SweepResult>(NO_EARLY_TIMEOUT)
   .use(injectLambdaContext(logger))
   .handler(runSweep);

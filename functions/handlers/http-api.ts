@@ -13,7 +13,7 @@ import { type ErrorScope, errorResponse } from "./http/error-response.ts";
 import { toHttpRequest } from "./http/http-request.ts";
 import { ROUTE_HANDLERS } from "./http/route-handlers.ts";
 import { dialectOf, matchRoute } from "./http/routes.ts";
-import { deadlineOf } from "./lambda-deadline.ts";
+import { deadlineOf, NO_EARLY_TIMEOUT } from "./lambda-deadline.ts";
 
 const logger = getLogger();
 
@@ -57,6 +57,6 @@ const withCorrelation = <T extends { headers: Record<string, string> }>(
   return response;
 };
 
-export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>(NO_EARLY_TIMEOUT)
   .use(injectLambdaContext(logger))
   .handler(handleRequest);

