@@ -22,7 +22,7 @@ function createSecret(name: string, suffix: string, envName: string) {
     `${name}Value`,
     {
       name: `${$app.name}/${$app.stage}/${suffix}`,
-      description: `cancellation-service ${suffix} credentials (JSON, see docs/deploy.md)`,
+      description: `cancellation-service ${suffix} credentials (JSON shapes in the README, "Configuration")`,
       // A disposable stage must be re-creatable under the same name right after `sst remove`.
       recoveryWindowInDays: production ? 30 : 0,
     },
