@@ -1,25 +1,26 @@
-import { auditRecord } from "./audit-record.ts";
 import type { CancelContext, CancelDependencies } from "./dependencies.ts";
-import type { CancelOutcome, Target } from "./outcome.ts";
-import { outcomeEvent } from "./outcome-events.ts";
+import type { Target } from "./outcome.ts";
+import { type OnceResult, runOnce } from "./run-once.ts";
 
 /**
  * Records a request that can never be carried out as sent (a malformed event, a key
  * reused with another payload): nothing goes upstream.
  *
- * 1. Append a REJECTED audit record for the target (or the event, when no target could be read).
- * 2. Publish `Cancellation Rejected` so the requester learns of it.
+ * 1. Take the request's idempotency key like any cancel, so a redelivered event is
+ *    replayed rather than recorded twice.
+ * 2. Complete it as REJECTED with its audit record (under the target, or the event when
+ *    no target could be read).
+ * 3. Publish `Cancellation Rejected` so the requester learns of it.
  */
-export const rejectRequest = async (
+export const rejectRequest = (
   deps: CancelDependencies,
   context: CancelContext,
   target: Target,
   reason: string,
-): Promise<CancelOutcome> => {
-  const startedAt = deps.clock.now();
-  const outcome: CancelOutcome = { type: "REJECTED", target, reason };
-  const audit = auditRecord(deps, context, outcome, undefined, startedAt);
-  await deps.audit.append(audit);
-  await deps.events.publish([outcomeEvent(context, outcome, undefined, audit.at)]);
-  return outcome;
-};
+): Promise<OnceResult> =>
+  runOnce(deps, context, {
+    target,
+    payload: { rejected: reason },
+    reason: undefined,
+    work: async () => ({ type: "REJECTED", target, reason }),
+  });

@@ -175,6 +175,11 @@ describe("cancel-requested handler", () => {
       },
     ]);
     expect(kit.a55.seen().length + kit.procureCore.requests.count()).toBe(sentBefore);
+
+    // EventBridge delivers at least once: the same invalid event again is replayed, not recorded twice.
+    expect(await deliver(event)).toEqual({ outcome: "REJECTED", replayed: true });
+    expect(await kit.audit({ type: "event", id: event.id })).toHaveLength(1);
+    expect(publishedFor(event.id)).toHaveLength(1);
   });
 
   it("a transient upstream failure throws (so the platform retries), and the redelivery converges", async () => {
