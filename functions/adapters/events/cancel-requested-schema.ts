@@ -4,6 +4,7 @@
  * breaking; a known field of the wrong shape is refused with its path (`target.chargeUuid`).
  */
 import * as v from "valibot";
+import { INTENT_ID_PATTERN } from "../procure-core/intent-id.ts";
 import { describeIssues, type FieldIssue, safeParseConfig } from "../validation/describe-issues.ts";
 
 export const CANCEL_REQUESTED_DETAIL_TYPE = "Cancel Requested";
@@ -12,8 +13,8 @@ export const MAX_ID_LENGTH = 128;
 export const MAX_REASON_LENGTH = 500;
 
 /**
- * Intent and order ids: letters, digits and `_ . : -`, starting with a letter or digit.
- * They end up in upstream URL paths, so `/`, `?`, `%` and a bare `..` are refused here.
+ * Order ids (this service's own): letters, digits and `_ . : -`, starting with a letter or
+ * digit, so `/`, `?`, `%` and a bare `..` never reach a path or a key.
  */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
 /** 8-4-4-4-12 hex digits; the version is not checked (A55 does not document one). */
@@ -26,16 +27,24 @@ const id = v.pipe(
   v.regex(ID_PATTERN, "must hold only letters, digits and _ . : - and start with a letter or digit"),
 );
 
+/** Intent ids go into Procure-Core URLs, so they follow the client's own rule (procure-core/intent-id.ts). */
+export const intentIdSchema = v.pipe(
+  v.string(),
+  v.minLength(1, "must not be empty"),
+  v.maxLength(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`),
+  v.regex(INTENT_ID_PATTERN, "must hold only letters, digits, _ and - and start with a letter or digit"),
+);
+
 const uuid = v.pipe(v.string(), v.regex(UUID_PATTERN, "must be a UUID (8-4-4-4-12 hex digits)"));
 
 const chargeRef = v.object({ chargeUuid: uuid, walletUuid: uuid });
 
-const intentTarget = v.object({ type: v.literal("intent"), id });
+const intentTarget = v.object({ type: v.literal("intent"), id: intentIdSchema });
 const chargeTarget = v.object({ type: v.literal("charge"), chargeUuid: uuid, walletUuid: uuid });
 const orderTarget = v.object({
   type: v.literal("order"),
   orderId: id,
-  intentId: v.optional(id),
+  intentId: v.optional(intentIdSchema),
   charge: v.optional(chargeRef),
 });
 

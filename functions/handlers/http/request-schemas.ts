@@ -5,6 +5,7 @@
 import * as v from "valibot";
 import {
   ID_PATTERN,
+  intentIdSchema,
   MAX_ID_LENGTH,
   MAX_REASON_LENGTH,
   UUID_PATTERN,
@@ -25,7 +26,7 @@ const id = v.pipe(
 export const reasonBodySchema = v.object({ reason });
 export const orderBodySchema = v.pipe(
   v.object({
-    intentId: v.optional(id),
+    intentId: v.optional(intentIdSchema),
     charge: v.optional(v.object({ chargeUuid: uuid, walletUuid: uuid })),
     reason,
   }),
@@ -50,6 +51,9 @@ export const parseBody = <T>(rawBody: string, schema: v.GenericSchema<unknown, T
     } catch {
       throw new HttpProblem("validation", "The body is not valid JSON", { field: "body" });
     }
+    // valibot's `object` also takes arrays (`typeof [] === "object"`): `[]` must not pass as "no reason".
+    if (Array.isArray(json))
+      throw new HttpProblem("validation", "The body must be a JSON object", { field: "body" });
   }
   const result = v.safeParse(schema, json, safeParseConfig);
   if (result.success) return result.output;

@@ -2,6 +2,7 @@
  * One function per route: authenticate (before any parsing), validate, run one use case,
  * shape the answer. Errors are thrown and turned into responses by `error-response.ts`.
  */
+import { isValidIntentId } from "#adapters/procure-core/intent-id.ts";
 import { cancelCharge } from "#core/cancel-charge.ts";
 import { cancelIntent } from "#core/cancel-intent.ts";
 import { cancelOrder } from "#core/cancel-order.ts";
@@ -38,7 +39,11 @@ const requireValid = (ok: boolean, field: string, message: string): void => {
 const intentCancel = async ({ container, request, params, correlationId, deadline }: RouteCall) => {
   const appId = await authenticateSigned(request, container.clients, Date.now());
   const intentId = params[0] ?? "";
-  requireValid(isValidId(intentId), "id", "The intent id must hold only letters, digits and _ . : -");
+  requireValid(
+    isValidIntentId(intentId),
+    "id",
+    "The intent id must hold only letters, digits, _ and - and start with a letter or digit",
+  );
   const { reason } = parseBody(request.rawBody, reasonBodySchema);
   const key = idempotencyKeyOf(request.header("idempotency-key"), false);
   const context = httpCancelContext(appId, "intent-cancel", correlationId, deadline, key);

@@ -211,8 +211,22 @@ describe("http-api handler: POST /api/v1/intents/{id}/cancel", () => {
     expect(response.body).toEqual({
       code: 40001,
       message: "请求参数错误",
-      data: { field: "id", message: "The intent id must hold only letters, digits and _ . : -" },
+      data: {
+        field: "id",
+        message: "The intent id must hold only letters, digits, _ and - and start with a letter or digit",
+      },
     });
+  });
+
+  it("ids Procure-Core would refuse and JSON arrays are 400s, never sent upstream (found by fuzzing)", async () => {
+    const id = kit.newIntent("SUBMITTED");
+    const dotted = await kit.http(kit.signed({ method: "POST", path: "/api/v1/intents/a.b/cancel" }));
+    const array = await kit.http(kit.signed({ method: "POST", path: cancelPath(id), body: "[]" }));
+
+    expect([dotted.statusCode, array.statusCode]).toEqual([400, 400]);
+    expect(dotted.body).toMatchObject({ code: 40001, data: { field: "id" } });
+    expect(array.body).toMatchObject({ code: 40001, data: { field: "body" } });
+    expect(kit.procureCore.effects.count(id)).toBe(0);
   });
 
   it("bad body: 400 code 40001 naming the field", async () => {
