@@ -35,7 +35,8 @@ export const intentIdSchema = v.pipe(
   v.regex(INTENT_ID_PATTERN, "must hold only letters, digits, _ and - and start with a letter or digit"),
 );
 
-const uuid = v.pipe(v.string(), v.regex(UUID_PATTERN, "must be a UUID (8-4-4-4-12 hex digits)"));
+export const uuidSchema = v.pipe(v.string(), v.regex(UUID_PATTERN, "must be a UUID (8-4-4-4-12 hex digits)"));
+const uuid = uuidSchema;
 
 const chargeRef = v.object({ chargeUuid: uuid, walletUuid: uuid });
 

@@ -9,6 +9,7 @@ import {
   MAX_ID_LENGTH,
   MAX_REASON_LENGTH,
   UUID_PATTERN,
+  uuidSchema,
 } from "#adapters/events/cancel-requested-schema.ts";
 import { describeIssues, safeParseConfig } from "#adapters/validation/describe-issues.ts";
 import { HttpProblem } from "./http-problem.ts";
@@ -16,18 +17,12 @@ import { HttpProblem } from "./http-problem.ts";
 const reason = v.optional(
   v.pipe(v.string(), v.maxLength(MAX_REASON_LENGTH, `must be at most ${MAX_REASON_LENGTH} characters`)),
 );
-const uuid = v.pipe(v.string(), v.regex(UUID_PATTERN, "must be a UUID (8-4-4-4-12 hex digits)"));
-const id = v.pipe(
-  v.string(),
-  v.maxLength(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`),
-  v.regex(ID_PATTERN, "must hold only letters, digits and _ . : -"),
-);
 
 export const reasonBodySchema = v.object({ reason });
 export const orderBodySchema = v.pipe(
   v.object({
     intentId: v.optional(intentIdSchema),
-    charge: v.optional(v.object({ chargeUuid: uuid, walletUuid: uuid })),
+    charge: v.optional(v.object({ chargeUuid: uuidSchema, walletUuid: uuidSchema })),
     reason,
   }),
   v.check(
