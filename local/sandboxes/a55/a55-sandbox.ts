@@ -21,6 +21,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { FaultSettings } from "../fault-injector.ts";
+import { FixedWindowRateLimiter, rateLimitHeaders } from "../rate-limiter.ts";
 import {
   EffectCounter,
   type RunningSandbox,
@@ -33,7 +34,6 @@ import { CANCEL_PATH, handleCancel } from "./cancel-route.ts";
 import { ChargeStore } from "./charge-store.ts";
 import { demoCredentials, seedDemoCharges } from "./demo-charges.ts";
 import { IdempotencyReplay } from "./idempotency-replay.ts";
-import { FixedWindowRateLimiter, rateLimitHeaders } from "./rate-limiter.ts";
 import { type OAuthClient, type StaticTokenGrant, TokenIssuer } from "./token-issuer.ts";
 
 export interface A55SandboxOptions {

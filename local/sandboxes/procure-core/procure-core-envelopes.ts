@@ -16,7 +16,7 @@
  * | 401  | 40104 | X-Signature does not match the request                                |
  * | 404  | 40400 | no such route                                                         |
  * | 405  | 40500 | the route exists, the method does not (with `Allow`)                  |
- * | 429  | 42900 | injected rate limit (with `Retry-After`)                              |
+ * | 429  | 42900 | over the per-app rate limit, or an injected one (with `Retry-After`)   |
  * | 500  | 50000 | injected server error                                                 |
  *
  * A 401's `data` is `{reason, detail}`: `reason` is the machine-readable failure
@@ -110,11 +110,14 @@ export const methodNotAllowed = (allow: string): SandboxResponse => ({
   headers: { allow },
 });
 
+/** Too many requests: the per-app limit, or an injected 429. */
+export const rateLimited = (retryAfterSeconds: number): SandboxResponse => ({
+  ...envelope(429, SANDBOX_CODES.rateLimited, "请求过于频繁,请稍后重试"),
+  headers: { "retry-after": String(retryAfterSeconds) },
+});
+
 /** The answers of injected faults (see `fault-injector.ts`). */
 export const faultResponse = (kind: "error" | "rate-limit", retryAfterSeconds: number): SandboxResponse =>
   kind === "rate-limit"
-    ? {
-        ...envelope(429, SANDBOX_CODES.rateLimited, "请求过于频繁,请稍后重试"),
-        headers: { "retry-after": String(retryAfterSeconds) },
-      }
+    ? rateLimited(retryAfterSeconds)
     : envelope(500, SANDBOX_CODES.serverError, "服务器内部错误");

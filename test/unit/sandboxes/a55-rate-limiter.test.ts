@@ -11,7 +11,7 @@ import {
   A55_DEMO_STATIC_TOKEN,
   A55_DEMO_WALLET,
 } from "#local/sandboxes/a55/demo-charges.ts";
-import { FixedWindowRateLimiter, rateLimitHeaders } from "#local/sandboxes/a55/rate-limiter.ts";
+import { FixedWindowRateLimiter, rateLimitHeaders } from "#local/sandboxes/rate-limiter.ts";
 
 const T0 = 1_750_000_000_500; // half a second into an epoch second, so rounding shows
 

@@ -1,7 +1,8 @@
 /**
- * A55's public rate limit: N requests per minute per client, announced on every answer
+ * The sandboxes' rate limit: N requests per minute per client, announced on every answer
  * by `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (epoch
- * seconds), with `429` + `Retry-After` beyond it.
+ * seconds), with `429` + `Retry-After` beyond it. A55 publishes this limit (100/min); the
+ * Procure-Core sandbox applies it per app when asked to (benchmarks of the sweep's gate).
  *
  * Fixed window, anchored at the client's first request: the window opens with that
  * request and lasts one minute; the next request after it opens a new one. Chosen over a
@@ -90,3 +91,42 @@ export const rateLimitHeaders = (decision: RateLimitDecision): Record<string, st
         "X-RateLimit-Reset": String(Math.ceil(decision.resetAtMs / 1000)),
       }
     : {};
+
+/**
+ * What a client really sent, whatever the limiter answered: the most requests that arrived
+ * within any one window (sliding, not the limiter's fixed one), per client. The sweep
+ * benchmark compares it with the limit.
+ */
+export class RequestRateMeter {
+  readonly #windowMs: number;
+  readonly #now: () => number;
+  readonly #arrivals = new Map<string, number[]>();
+  readonly #peaks = new Map<string, number>();
+
+  constructor(options: { now: () => number; windowMs?: number }) {
+    this.#windowMs = options.windowMs ?? 60_000;
+    this.#now = options.now;
+  }
+
+  /** Counts one request of `client`, arrived now. */
+  record(client: string): void {
+    const now = this.#now();
+    let arrivals = this.#arrivals.get(client);
+    if (!arrivals) {
+      arrivals = [];
+      this.#arrivals.set(client, arrivals);
+    }
+    // Oldest first: drop what left the window, so the array never outgrows one window.
+    let expired = 0;
+    while (expired < arrivals.length && (arrivals[expired] ?? 0) <= now - this.#windowMs) expired++;
+    if (expired > 0) arrivals.splice(0, expired);
+    arrivals.push(now);
+    this.#peaks.set(client, Math.max(this.#peaks.get(client) ?? 0, arrivals.length));
+  }
+
+  /** The most requests of `client` (or of any one client) seen within one window. */
+  peak(client?: string): number {
+    if (client !== undefined) return this.#peaks.get(client) ?? 0;
+    return Math.max(0, ...this.#peaks.values());
+  }
+}

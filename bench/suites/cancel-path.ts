@@ -1,0 +1,250 @@
+/**
+ * Suite 1 — what the service adds to one cancel. The same fresh SUBMITTED intents are
+ * cancelled two ways, interleaved in one run against the same Procure-Core sandbox (no
+ * injected latency):
+ *
+ * - through the exported HTTP handler: signature check with cached client secrets,
+ *   idempotency and audit on DynamoDB Local, the Procure-Core call, the outcome event over
+ *   HTTP to the local EventBridge endpoint, logs and metrics as deployed;
+ * - directly with `ProcureCoreClient.cancelIntent` (same retry settings, same sandbox).
+ *
+ * Overhead = handler − direct. DynamoDB round trips are counted per cancel on the
+ * container's client (target 2), then every handled cancel is replayed with its
+ * Idempotency-Key (target 1 round trip, `Idempotent-Replayed: true`).
+ */
+import { randomUUID } from "node:crypto";
+import { createRetryPolicy, DEFAULT_RETRY_SETTINGS } from "#adapters/http/retry-policy.ts";
+import { ProcureCoreClient } from "#adapters/procure-core/procure-core-client.ts";
+import { DEFAULT_DEMO_SECRET, DEMO_APP_ID } from "#local/sandboxes/procure-core/demo-intents.ts";
+import { lambdaContext } from "#test/support/lambda-events.ts";
+import { startBenchService } from "../support/bench-service.ts";
+import { timeCommands } from "../support/command-timer.ts";
+import { histogram, median, summarize } from "../support/stats.ts";
+import { exactly, figure, type SuiteRun } from "../support/suite.ts";
+
+/** Sequential warm-up cancels each way, after the concurrent ones below. */
+const WARMUP = 150;
+/** DynamoDB Local's JVM keeps getting faster for a while: warm it with concurrent cancels first. */
+const CONCURRENT_WARMUP = 800;
+const WARMUP_CONCURRENCY = 8;
+const ROUNDS = 3;
+const PER_ROUND = 200;
+const REASON_BODY = JSON.stringify({ reason: "bench: customer asked" });
+
+interface HandledCancel {
+  ms: number;
+  roundTrips: number;
+  ok: boolean;
+  intentId: string;
+  key: string;
+}
+
+export const run: SuiteRun = async ({ progress }) => {
+  const service = await startBenchService("bench-cancel-path");
+  try {
+    const { kit } = service;
+    const total = WARMUP + ROUNDS * PER_ROUND;
+    const handlerIds = kit.procureCore.intents.generateExpired(total, {
+      appId: DEMO_APP_ID,
+      prefix: "cp_handler_",
+    });
+    const directIds = kit.procureCore.intents.generateExpired(total, {
+      appId: DEMO_APP_ID,
+      prefix: "cp_direct_",
+    });
+    const credentials = { baseUrl: kit.procureCore.url, appId: DEMO_APP_ID, appSecret: DEFAULT_DEMO_SECRET };
+    const config = service.container.config;
+    const direct = new ProcureCoreClient({
+      credentials: { get: async () => credentials, refresh: async () => credentials },
+      retryPolicy: createRetryPolicy({
+        ...DEFAULT_RETRY_SETTINGS,
+        maxAttempts: config.upstreamMaxAttempts,
+        attemptTimeoutMs: config.upstreamTimeoutMs,
+      }),
+    });
+
+    const viaHandler = async (intentId: string, key: string): Promise<HandledCancel> => {
+      // Signing is the caller's work: done before the clock starts.
+      const event = kit.signed({
+        method: "POST",
+        path: `/api/v1/intents/${intentId}/cancel`,
+        body: REASON_BODY,
+        headers: { "idempotency-key": key, "content-type": "application/json" },
+      });
+      const context = lambdaContext();
+      kit.roundTrips.reset();
+      const started = performance.now();
+      const result = (await kit.handlers.http(event, context)) as {
+        statusCode: number;
+        body?: string;
+        headers?: Record<string, string>;
+      };
+      const ms = performance.now() - started;
+      const code = result.body ? (JSON.parse(result.body) as { code?: number }).code : undefined;
+      return {
+        ms,
+        roundTrips: kit.roundTrips.total(),
+        ok: result.statusCode === 200 && code === 0,
+        intentId,
+        key,
+      };
+    };
+    const viaClient = async (intentId: string): Promise<{ ms: number; ok: boolean }> => {
+      const started = performance.now();
+      const result = await direct.cancelIntent(intentId, { deadline: Date.now() + 10_000 });
+      return {
+        ms: performance.now() - started,
+        ok: result.kind === "accepted" && result.intent.status === "CANCELLED",
+      };
+    };
+
+    progress(
+      `warm-up: ${CONCURRENT_WARMUP} handler cancels ${WARMUP_CONCURRENCY} at a time, then ${WARMUP} each way in turn`,
+    );
+    const warmupIds = kit.procureCore.intents.generateExpired(CONCURRENT_WARMUP, {
+      appId: DEMO_APP_ID,
+      prefix: "cp_warmup_",
+    });
+    let cursor = 0;
+    await Promise.all(
+      Array.from({ length: WARMUP_CONCURRENCY }, async () => {
+        while (cursor < warmupIds.length) await viaHandler(warmupIds[cursor++] ?? "", randomUUID());
+      }),
+    );
+    for (let i = 0; i < WARMUP; i++) {
+      await viaHandler(handlerIds[i] ?? "", randomUUID());
+      await viaClient(directIds[i] ?? "");
+    }
+
+    const dynamoTimer = timeCommands(kit.dynamo);
+    const eventTimer = timeCommands(service.eventBridge);
+    const handled: HandledCancel[] = [];
+    const directMs: number[] = [];
+    let directFailures = 0;
+    const rounds: { handlerP50: number; directP50: number }[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const roundHandler: number[] = [];
+      const roundDirect: number[] = [];
+      for (let i = 0; i < PER_ROUND; i++) {
+        const index = WARMUP + round * PER_ROUND + i;
+        const handlerId = handlerIds[index] ?? "";
+        const directId = directIds[index] ?? "";
+        // Alternate which goes first, so neither always runs on a warmer cache.
+        const first = i % 2 === 0;
+        const direct1 = first ? undefined : await viaClient(directId);
+        const one = await viaHandler(handlerId, randomUUID());
+        const direct2 = first ? await viaClient(directId) : undefined;
+        const directOne = direct1 ?? direct2;
+        handled.push(one);
+        roundHandler.push(one.ms);
+        if (directOne) {
+          directMs.push(directOne.ms);
+          roundDirect.push(directOne.ms);
+          if (!directOne.ok) directFailures++;
+        }
+      }
+      rounds.push({ handlerP50: median(roundHandler), directP50: median(roundDirect) });
+      progress(
+        `round ${round + 1}/${ROUNDS}: handler p50 ${median(roundHandler).toFixed(2)} ms, direct p50 ${median(roundDirect).toFixed(2)} ms`,
+      );
+    }
+
+    // Where the handler's time goes: each SDK command, serialisation to parsing.
+    const commandMs = Object.fromEntries(
+      Object.entries({ ...dynamoTimer.samples(), ...eventTimer.samples() }).map(([command, samples]) => [
+        command,
+        summarize(samples),
+      ]),
+    );
+    dynamoTimer.reset();
+    progress(`replaying the ${handled.length} handled cancels with their Idempotency-Keys`);
+    const replayMs: number[] = [];
+    const replayRoundTrips: number[] = [];
+    let replayFailures = 0;
+    for (const earlier of handled) {
+      const event = kit.signed({
+        method: "POST",
+        path: `/api/v1/intents/${earlier.intentId}/cancel`,
+        body: REASON_BODY,
+        headers: { "idempotency-key": earlier.key, "content-type": "application/json" },
+      });
+      const context = lambdaContext();
+      kit.roundTrips.reset();
+      const started = performance.now();
+      const result = (await kit.handlers.http(event, context)) as {
+        statusCode: number;
+        headers?: Record<string, string>;
+      };
+      replayMs.push(performance.now() - started);
+      replayRoundTrips.push(kit.roundTrips.total());
+      const replayed = Object.entries(result.headers ?? {}).some(
+        ([name, value]) => name.toLowerCase() === "idempotent-replayed" && String(value) === "true",
+      );
+      if (result.statusCode !== 200 || !replayed) replayFailures++;
+    }
+
+    const replayCommandMs = Object.fromEntries(
+      Object.entries(dynamoTimer.samples()).map(([command, samples]) => [command, summarize(samples)]),
+    );
+    dynamoTimer.detach();
+    eventTimer.detach();
+    const handlerMs = handled.map((one) => one.ms);
+    const handlerSummary = summarize(handlerMs);
+    const directSummary = summarize(directMs);
+    const happyTrips = handled.map((one) => one.roundTrips);
+    const handlerFailures = handled.filter((one) => !one.ok).length;
+    const effects = handled.reduce((sum, one) => sum + kit.procureCore.effects.count(one.intentId), 0);
+    const allTwo = happyTrips.every((trips) => trips === 2);
+    const allOne = replayRoundTrips.every((trips) => trips === 1);
+
+    return {
+      metrics: [
+        figure("cancels measured (each way)", handled.length, "", 0),
+        figure("handler cancel p50", handlerSummary.p50, "ms", 2),
+        figure("handler cancel p99", handlerSummary.p99, "ms", 2),
+        figure("direct ProcureCoreClient.cancelIntent p50", directSummary.p50, "ms", 2),
+        figure("direct ProcureCoreClient.cancelIntent p99", directSummary.p99, "ms", 2),
+        figure("overhead p50 (handler − direct)", handlerSummary.p50 - directSummary.p50, "ms", 2),
+        figure("overhead p99 (handler − direct)", handlerSummary.p99 - directSummary.p99, "ms", 2),
+        {
+          ...exactly("DynamoDB round trips per cancel", median(happyTrips), 2),
+          met: allTwo,
+          value: allTwo ? 2 : JSON.stringify(histogram(happyTrips)),
+        },
+        {
+          ...exactly("DynamoDB round trips per replay", median(replayRoundTrips), 1),
+          met: allOne,
+          value: allOne ? 1 : JSON.stringify(histogram(replayRoundTrips)),
+        },
+        figure("replay p50", median(replayMs), "ms", 2),
+        ...Object.entries(commandMs).map(([command, summary]) =>
+          figure(`  of which ${command} p50 (in handler)`, summary.p50, "ms", 2),
+        ),
+        exactly(
+          "failed cancels (handler + direct + replay)",
+          handlerFailures + directFailures + replayFailures,
+          0,
+        ),
+        exactly("upstream effects per handled cancel − 1", effects - handled.length, 0),
+      ],
+      details: {
+        warmup: { concurrent: CONCURRENT_WARMUP, concurrency: WARMUP_CONCURRENCY, sequentialEachWay: WARMUP },
+        rounds: ROUNDS,
+        perRound: PER_ROUND,
+        sandboxLatencyMs: 0,
+        handlerMs: handlerSummary,
+        directMs: directSummary,
+        replayMs: summarize(replayMs),
+        roundMediansMs: rounds,
+        sdkCommandMs: commandMs,
+        replaySdkCommandMs: replayCommandMs,
+        roundTripsPerCancel: histogram(happyTrips),
+        roundTripsPerReplay: histogram(replayRoundTrips),
+        failures: { handler: handlerFailures, direct: directFailures, replay: replayFailures },
+        observability: "logs at INFO and EMF metrics to stdout (discarded); outcome events over HTTP",
+      },
+    };
+  } finally {
+    await service.close();
+  }
+};

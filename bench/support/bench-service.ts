@@ -1,0 +1,175 @@
+/**
+ * The service as the handler benchmarks run it: DynamoDB Local, the handler kit
+ * (test/support/handler-kit.ts: sandboxes, tables, secrets file, the exported handlers),
+ * and `npm start`'s front door (local/stack/front-door.ts) for two jobs — the API
+ * Gateway v2 translation in front of the HTTP handler, and the EventBridge endpoint the
+ * service's real `EventBridgePublisher` sends its outcome events to.
+ *
+ * Unlike the kit's tests, observability runs as deployed: logs at INFO and EMF metrics on
+ * (they go to the suite process's stdout, which the runner discards), and events are
+ * published over HTTP rather than into an in-memory fake. The container is rebuilt
+ * through the one composition root (`buildContainer`) whenever a suite needs another
+ * configuration (sweep concurrency, rate limit, another sandbox).
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import path from "node:path";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { type RunningFrontDoor, startFrontDoor } from "#local/stack/front-door.ts";
+import { createLambdaContext } from "#local/stack/lambda-context.ts";
+import { LocalEventBus } from "#local/stack/local-event-bus.ts";
+import { EVENTBRIDGE_PATH } from "#local/stack/put-events-endpoint.ts";
+import { SweepRunner } from "#local/stack/sweep-runner.ts";
+import { type DynamoLocal, startDynamoLocal } from "#test/support/dynamo-local.ts";
+import { type HandlerKit, startHandlerKit } from "#test/support/handler-kit.ts";
+import type { ServiceConfig } from "#wiring/config.ts";
+import { buildContainer, type Container, setContainer } from "#wiring/container.ts";
+import { createMetrics, getLogger } from "#wiring/observability.ts";
+
+export interface BenchService {
+  kit: HandlerKit;
+  dynamo: DynamoLocal;
+  frontDoor: RunningFrontDoor;
+  bus: LocalEventBus;
+  /** The client the service publishes outcome events with (to the front door's EventBridge endpoint). */
+  eventBridge: EventBridgeClient;
+  /** Resolves once no HTTP request is being handled behind the front door (or after `timeoutMs`). */
+  httpIdle(timeoutMs?: number): Promise<void>;
+  /** The container the handlers use now. */
+  container: Container;
+  /**
+   * Builds a container from the kit's configuration changed by `change` and makes it the
+   * handlers' container. `procureCoreUrl` points the service at another Procure-Core;
+   * `fetch` is what the upstream clients send with (to time upstream calls).
+   */
+  useContainer(options?: ContainerChange): Promise<Container>;
+  close(): Promise<void>;
+}
+
+export interface ContainerChange {
+  change?: (config: ServiceConfig) => ServiceConfig;
+  procureCoreUrl?: string;
+  fetch?: typeof fetch;
+}
+
+const REGION = "us-east-1";
+const FAKE_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+
+/** Starts everything; on a failure half-way, stops what already started before rethrowing. */
+export const startBenchService = async (name: string): Promise<BenchService> => {
+  const stops: (() => Promise<void> | void)[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        process.stderr.write(`cleanup step failed: ${String(error)}\n`);
+      }
+    }
+  };
+  try {
+    const dynamo = await startDynamoLocal();
+    stops.push(() => dynamo.stop());
+    const kit = await startHandlerKit({ name, dynamoEndpoint: dynamo.endpoint, logLevel: "INFO" });
+    stops.push(() => kit.close());
+    // The kit turns metrics off for quiet tests; deployed functions emit them.
+    process.env.POWERTOOLS_METRICS_DISABLED = "false";
+
+    const bus = new LocalEventBus({
+      // Only `Cancel Requested` events are delivered (the bus's one rule); the suites send none.
+      deliver: (event) =>
+        kit.handlers.bus(event as Parameters<HandlerKit["handlers"]["bus"]>[0], createLambdaContext("bus")),
+      retryDelaysMs: [],
+    });
+    stops.push(() => bus.close());
+    // Counted so a load test can wait for the last requests before stopping anything.
+    let inFlight = 0;
+    const frontDoor = await startFrontDoor(await freePort(), {
+      httpHandler: async (event, context) => {
+        inFlight++;
+        try {
+          return await kit.handlers.http(event, context);
+        } finally {
+          inFlight--;
+        }
+      },
+      bus,
+      sweeps: new SweepRunner(kit.handlers.sweep),
+      log: () => {},
+    });
+    stops.push(() => frontDoor.close());
+
+    const eventBridge = new EventBridgeClient({
+      region: REGION,
+      endpoint: `${frontDoor.url}${EVENTBRIDGE_PATH}`,
+      credentials: FAKE_CREDENTIALS,
+    });
+    // Secrets come from the kit's file; this client can only reach a closed loopback port.
+    const secretsManager = new SecretsManagerClient({
+      region: REGION,
+      endpoint: "http://127.0.0.1:9",
+      credentials: FAKE_CREDENTIALS,
+      maxAttempts: 1,
+    });
+    stops.push(() => {
+      eventBridge.destroy();
+      secretsManager.destroy();
+    });
+
+    const baseConfig = kit.container.config;
+    let extraSecrets = 0;
+    const service: BenchService = {
+      kit,
+      dynamo,
+      frontDoor,
+      bus,
+      eventBridge,
+      container: kit.container,
+      httpIdle: async (timeoutMs = 15_000) => {
+        const deadline = Date.now() + timeoutMs;
+        while (inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      },
+      useContainer: async ({ change = (config: ServiceConfig) => config, procureCoreUrl, fetch } = {}) => {
+        let config = change(baseConfig);
+        if (procureCoreUrl !== undefined && config.secrets.source === "file") {
+          const secrets = JSON.parse(await readFile(kit.secretsFile, "utf8")) as Record<
+            string,
+            Record<string, unknown>
+          >;
+          secrets["procure-core"] = { ...secrets["procure-core"], baseUrl: procureCoreUrl };
+          const file = path.join(path.dirname(kit.secretsFile), `secrets-${++extraSecrets}.json`);
+          await writeFile(file, JSON.stringify(secrets), { mode: 0o600 });
+          config = { ...config, secrets: { source: "file", path: file } };
+        }
+        // The handlers' own process logger, as production wires it; metrics made here, since the
+        // process's metrics were created while the kit had them switched off.
+        const container = buildContainer(
+          config,
+          { logger: getLogger(), metrics: createMetrics() },
+          { dynamoDb: kit.dynamo, eventBridge, secretsManager, ...(fetch ? { fetch } : {}) },
+        );
+        setContainer(container);
+        service.container = container;
+        return container;
+      },
+      close: stopAll,
+    };
+    await service.useContainer();
+    return service;
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+};

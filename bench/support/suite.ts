@@ -1,0 +1,96 @@
+/**
+ * What a benchmark suite is and what it hands back. Each suite runs in a process of its
+ * own (`suite-process.ts`), so its module state, JIT and heap never colour another's
+ * figures; `bench/run.ts` collects the outcomes, prints the table and writes
+ * `bench/results.json`.
+ */
+
+/** One line of the printed table. */
+export interface Metric {
+  /** What was measured, e.g. `handler cancel p99`. */
+  name: string;
+  value: number | string;
+  /** `ms`, `µs`, `KiB`, `/s`… */
+  unit?: string;
+  /** The issue's target in words, e.g. `≤ 250 µs`. Absent for figures without one. */
+  target?: string;
+  /** Whether the target was met; absent without a target. */
+  met?: boolean;
+}
+
+export interface SuiteOutcome {
+  metrics: Metric[];
+  /** Raw figures for results.json (samples summarised, per-round values, profiles). */
+  details: Record<string, unknown>;
+  /** What limits a missed target, with the evidence; printed under the table. */
+  notes?: string[];
+}
+
+export interface SuiteContext {
+  /** A progress line for the person watching (printed by the runner, not part of the results). */
+  progress(message: string): void;
+}
+
+/** What each file under bench/suites/ exports as `run`. */
+export type SuiteRun = (context: SuiteContext) => Promise<SuiteOutcome>;
+
+/** A suite as the runner knows it, without loading its code. */
+export interface SuiteEntry {
+  /** Also the file name under bench/suites/ and the value of `--only`. */
+  name: string;
+  title: string;
+  /** The runner kills the suite's process after this long. */
+  timeoutMs: number;
+}
+
+/** The suites, in the order they run. */
+export const SUITES: readonly SuiteEntry[] = [
+  { name: "cancel-path", title: "1. cancel path: handler vs direct upstream call", timeoutMs: 150_000 },
+  { name: "cpu-per-cancel", title: "2. CPU per cancel (in-memory ports)", timeoutMs: 120_000 },
+  { name: "cold-start", title: "3. cold start: bundles and module initialisation", timeoutMs: 180_000 },
+  { name: "sweep", title: "4. expiry sweep", timeoutMs: 480_000 },
+  { name: "http-load", title: "5. local HTTP load (autocannon)", timeoutMs: 150_000 },
+];
+
+/** Messages from a suite's process to the runner. */
+export type SuiteMessage =
+  | { type: "progress"; message: string }
+  | { type: "outcome"; outcome: SuiteOutcome }
+  | { type: "failure"; error: string };
+
+/** A metric with a target: `met` is computed from `value` and the bound. */
+export const atMost = (name: string, value: number, bound: number, unit: string, digits = 1): Metric => ({
+  name,
+  value: round(value, digits),
+  unit,
+  target: `≤ ${bound} ${unit}`.trim(),
+  met: value <= bound,
+});
+
+export const atLeast = (name: string, value: number, bound: number, unit: string, digits = 2): Metric => ({
+  name,
+  value: round(value, digits),
+  unit,
+  target: `≥ ${bound} ${unit}`.trim(),
+  met: value >= bound,
+});
+
+export const exactly = (name: string, value: number, expected: number, unit = ""): Metric => ({
+  name,
+  value,
+  unit,
+  target: `= ${expected} ${unit}`.trim(),
+  met: value === expected,
+});
+
+/** A figure reported without a target. */
+export const figure = (name: string, value: number | string, unit = "", digits = 1): Metric => ({
+  name,
+  value: typeof value === "number" ? round(value, digits) : value,
+  unit,
+});
+
+export const round = (value: number, digits: number): number => {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+};

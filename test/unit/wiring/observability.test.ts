@@ -1,0 +1,60 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import {
+  createMetrics,
+  REDACTED,
+  recordOutcome,
+  recordUpstreamCall,
+  redactCredentials,
+} from "#wiring/observability.ts";
+
+describe("metrics", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+    vi.unstubAllEnvs();
+  });
+
+  it("writes one EMF line per metric, and a line's dimensions never leak into the next", () => {
+    vi.stubEnv("POWERTOOLS_METRICS_DISABLED", "false");
+    const lines: string[] = [];
+    vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    const metrics = createMetrics();
+
+    recordOutcome(metrics, "http", "CANCELLED");
+    recordUpstreamCall(metrics, "a55", 12);
+    recordOutcome(metrics, "bus", "FAILED");
+
+    const emf = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(emf.map((e) => [e.trigger, e.outcome, e.upstream, e.Cancellations ?? e.UpstreamLatency])).toEqual([
+      ["http", "CANCELLED", undefined, 1],
+      [undefined, undefined, "a55", 12],
+      ["bus", "FAILED", undefined, 1],
+    ]);
+  });
+});
+
+describe("redactCredentials", () => {
+  it("blanks values whose key names a credential, and keeps ids and keys that only look alike", () => {
+    const log = JSON.parse(
+      JSON.stringify(
+        {
+          headers: { authorization: "Bearer abc", "x-signature": "f00", "x-app-id": "app" },
+          appSecret: "s3cret",
+          accessToken: "tok",
+          idempotencyKey: "k-1",
+          retryable: true,
+        },
+        redactCredentials,
+      ),
+    );
+    expect(log).toEqual({
+      headers: { authorization: REDACTED, "x-signature": REDACTED, "x-app-id": "app" },
+      appSecret: REDACTED,
+      accessToken: REDACTED,
+      idempotencyKey: "k-1",
+      retryable: true,
+    });
+  });
+});
