@@ -12,10 +12,10 @@
  * configuration (sweep concurrency, rate limit, another sandbox).
  */
 import { readFile, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import path from "node:path";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { freePort } from "#local/free-port.ts";
 import { type RunningFrontDoor, startFrontDoor } from "#local/stack/front-door.ts";
 import { createLambdaContext } from "#local/stack/lambda-context.ts";
 import { LocalEventBus } from "#local/stack/local-event-bus.ts";
@@ -55,17 +55,6 @@ export interface ContainerChange {
 
 const REGION = "us-east-1";
 const FAKE_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 
 /** Starts everything; on a failure half-way, stops what already started before rethrowing. */
 export const startBenchService = async (name: string): Promise<BenchService> => {

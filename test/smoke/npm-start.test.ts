@@ -6,11 +6,11 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "#local/free-port.ts";
 import { READY_LINE } from "#local/stack/banner.ts";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -21,17 +21,6 @@ const DEMO_CHARGES = {
   settled: "c0ffee00-0000-4000-8000-000000000001",
 };
 const DEMO_EXPIRED_INTENTS = 20;
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 
 /** The pids of every live descendant of `root` (from /proc). */
 const descendantsOf = (root: number): number[] => {

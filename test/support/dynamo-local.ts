@@ -4,12 +4,12 @@
  * stopping and the cleanup when this process ends are local/dynamo-local/launcher.ts's,
  * shared with `npm start`; this file picks the port and retries when it was taken.
  */
-import { createServer } from "node:net";
 import {
   DynamoLocalStartError,
   type LaunchedDynamoLocal,
   launchDynamoLocal,
 } from "#local/dynamo-local/launcher.ts";
+import { freePort } from "#local/free-port.ts";
 
 export interface DynamoLocalOptions {
   /** Keep data in memory (the default). */
@@ -24,17 +24,6 @@ export interface DynamoLocalOptions {
 export type DynamoLocal = LaunchedDynamoLocal;
 
 const LAUNCH_ATTEMPTS = 3;
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 
 /**
  * Starts DynamoDB Local on a free 127.0.0.1 port and resolves once it answers ListTables.
