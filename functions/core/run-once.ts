@@ -43,7 +43,8 @@ export const runOnce = async (
     scopeKey,
     payload: request.payload,
     now: startedAt,
-    lockUntil: context.deadline,
+    // Never a lock that is already over: a late invocation still holds the key while it finds it has no time left.
+    lockUntil: Math.max(context.deadline, startedAt + 1_000),
   });
   if (begun.kind === "replay") return { kind: "outcome", outcome: begun.outcome, replayed: true };
   if (begun.kind !== "acquired") return begun;

@@ -230,6 +230,8 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
 
   async begin(request: BeginRequest): Promise<BeginResult> {
     if (this.failWith) throw this.failWith;
+    // As the DynamoDB store: a lock that is already over is a caller's bug.
+    if (request.lockUntil <= request.now) throw new Error("lockUntil must be in the future");
     const existing = this.keys.get(request.scopeKey);
     const payloadHash = hash(request.payload);
     const live = existing && existing.expiresAt > request.now;

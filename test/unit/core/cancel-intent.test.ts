@@ -159,6 +159,15 @@ describe("cancelIntent", () => {
     expect(t.intents.effects).toBe(1);
   });
 
+  it("takes the key even when the invocation's deadline has already passed (the upstream client then refuses to send)", async () => {
+    const t = inMemoryDependencies();
+    t.intents.add("a", "SUBMITTED");
+    const late = { ...context("http:app:intent:late", t.clock.now()), deadline: t.clock.now() - 1 };
+    const result = await cancelIntent(t.deps, late, { intentId: "a" });
+    expect(result.kind).toBe("outcome");
+    expect([...t.idempotency.keys.keys()]).toEqual(["http:app:intent:late"]);
+  });
+
   it("fails closed when the store is down: no upstream call", async () => {
     const t = inMemoryDependencies();
     t.intents.add("a", "SUBMITTED");
