@@ -8,7 +8,8 @@
  * | IDEMPOTENCY_TABLE | (required) | DynamoDB table of idempotency keys and pending cancels |
  * | AUDIT_TABLE | (required) | DynamoDB audit table |
  * | EVENT_BUS_NAME | (required) | EventBridge bus for outcome events |
- * | PROCURE_CORE_SECRET_ARN, A55_SECRET_ARN, CLIENTS_SECRET_ARN | (required unless SECRETS_FILE) | Secrets Manager ids |
+ * | PROCURE_CORE_SECRET_ARN, A55_SECRET_ARN | (required unless SECRETS_FILE) | Secrets Manager ids |
+ * | CLIENTS_SECRET_ARN | (HTTP API only) | inbound callers' credentials; only the HTTP function may read them |
  * | SECRETS_FILE | — | local runs: one JSON file holding the three secrets by name |
  * | SECRETS_TTL_SECONDS | 300 | per-container cache of secrets |
  * | DYNAMODB_ENDPOINT, EVENTBRIDGE_ENDPOINT | — | local runs: endpoints of DynamoDB Local and the local bus |
@@ -29,7 +30,7 @@ export interface ServiceConfig {
   auditTable: string;
   eventBusName: string;
   secrets:
-    | { source: "secrets-manager"; procureCore: string; a55: string; clients: string }
+    | { source: "secrets-manager"; procureCore: string; a55: string; clients: string | undefined }
     | { source: "file"; path: string };
   secretsTtlMs: number;
   dynamoDbEndpoint: string | undefined;
@@ -87,7 +88,8 @@ export const readConfig = (env: Record<string, string | undefined>): ServiceConf
         source: "secrets-manager",
         procureCore: required("PROCURE_CORE_SECRET_ARN"),
         a55: required("A55_SECRET_ARN"),
-        clients: required("CLIENTS_SECRET_ARN"),
+        // Only the HTTP function authenticates callers; the others are not given this secret.
+        clients: env.CLIENTS_SECRET_ARN?.trim() || undefined,
       };
   const expiryAfterMs = parseDuration(env.EXPIRY_AFTER ?? "24h");
   if (expiryAfterMs === undefined) problems.push("EXPIRY_AFTER must be a duration such as 24h, 90m or 2d");

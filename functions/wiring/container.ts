@@ -33,6 +33,7 @@ import {
   secretSchemas,
 } from "#adapters/secrets/secret-shapes.ts";
 import type { CancelDependencies } from "#core/dependencies.ts";
+import { ConfigurationError } from "#core/errors.ts";
 import type { Ids } from "#core/ports.ts";
 import { readConfig, type ServiceConfig } from "./config.ts";
 import { getLogger, getMetrics, recordRetry, recordUpstreamCall } from "./observability.ts";
@@ -78,23 +79,15 @@ export const buildContainer = (
     new EventBridgeClient(config.eventBridgeEndpoint ? { endpoint: config.eventBridgeEndpoint } : {});
   const secretsManager = overrides.secretsManager ?? new SecretsManagerClient({});
 
+  const { secrets } = config;
   const secret = <T>(name: SecretName): SecretProvider<T> => {
     const schema = secretSchemas[name] as unknown as SecretSchema<T>;
-    return config.secrets.source === "file"
-      ? createFileSecretProvider({
-          path: config.secrets.path,
-          key: name,
-          name,
-          schema,
-          ttlMs: config.secretsTtlMs,
-        })
-      : createSecretsManagerProvider({
-          client: secretsManager,
-          secretId: config.secrets[name === "procure-core" ? "procureCore" : name],
-          name,
-          schema,
-          ttlMs: config.secretsTtlMs,
-        });
+    const ttlMs = config.secretsTtlMs;
+    if (secrets.source === "file")
+      return createFileSecretProvider({ path: secrets.path, key: name, name, schema, ttlMs });
+    const secretId = secrets[name === "procure-core" ? "procureCore" : name];
+    if (!secretId) return unconfiguredSecret(name, SECRET_VARIABLES[name]);
+    return createSecretsManagerProvider({ client: secretsManager, secretId, name, schema, ttlMs });
   };
 
   const retryPolicy = createRetryPolicy({
@@ -152,6 +145,21 @@ export const buildContainer = (
     sweepGate,
     clients: secret("clients"),
   };
+};
+
+const SECRET_VARIABLES: Record<SecretName, string> = {
+  "procure-core": "PROCURE_CORE_SECRET_ARN",
+  a55: "A55_SECRET_ARN",
+  clients: "CLIENTS_SECRET_ARN",
+};
+
+/** A secret this function was not given: asking for it is a configuration error that names the variable. */
+const unconfiguredSecret = <T>(name: string, variable: string): SecretProvider<T> => {
+  const fail = (): Promise<T> =>
+    Promise.reject(
+      new ConfigurationError(`Secret "${name}" is not configured for this function: ${variable} is missing`),
+    );
+  return { get: fail, refresh: fail };
 };
 
 let current: Container | undefined;

@@ -6,6 +6,7 @@ import path from "node:path";
 import { before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { auditTable, idempotencyTable } from "#adapters/dynamo/table-definitions.ts";
+import { readConfig } from "#wiring/config.ts";
 import {
   allOf,
   environmentOf,
@@ -277,6 +278,11 @@ for (const stage of STAGES) {
           };
           const own = Object.fromEntries(Object.entries(env).filter(([key]) => !key.startsWith("SST_")));
           assert.deepEqual(own, expected);
+        });
+
+        test("its environment is a valid configuration for the service (functions/wiring/config.ts)", () => {
+          const env = environmentOf(one(snapshotOf(stage), TYPES.function, `${name}Function`));
+          assert.doesNotThrow(() => readConfig(env));
         });
 
         test("role grants exactly the actions and resources it uses (least privilege)", () => {

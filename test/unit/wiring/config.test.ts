@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigurationError } from "#core/errors.ts";
 import { parseDuration, readConfig } from "#wiring/config.ts";
+import { buildContainer } from "#wiring/container.ts";
 
 const minimal = {
   IDEMPOTENCY_TABLE: "idem",
@@ -46,7 +47,7 @@ describe("readConfig", () => {
       "IDEMPOTENCY_TABLE",
       "EVENT_BUS_NAME",
       "PROCURE_CORE_SECRET_ARN",
-      "CLIENTS_SECRET_ARN",
+      "A55_SECRET_ARN",
     ]) {
       expect(attempt).toThrow(`${name} is missing`);
     }
@@ -54,6 +55,15 @@ describe("readConfig", () => {
     expect(attempt).toThrow(/DRY_RUN must be true or false/);
     expect(attempt).toThrow(/EXPIRY_AFTER must be a duration/);
     expect(attempt).not.toThrow(/lots|maybe|soon/);
+  });
+
+  it("needs no clients secret where callers are not authenticated (bus, sweep); asking for it names the variable", async () => {
+    const { CLIENTS_SECRET_ARN: _clients, ...busEnvironment } = minimal;
+    const config = readConfig(busEnvironment);
+    expect(config.secrets).toMatchObject({ source: "secrets-manager", clients: undefined });
+    const container = buildContainer(config);
+    await expect(container.clients.get()).rejects.toThrow(ConfigurationError);
+    await expect(container.clients.get()).rejects.toThrow(/CLIENTS_SECRET_ARN is missing/);
   });
 
   it("parses durations", () => {
