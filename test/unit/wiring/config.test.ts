@@ -43,12 +43,7 @@ describe("readConfig", () => {
     const attempt = () =>
       readConfig({ AUDIT_TABLE: "audit", SWEEP_CONCURRENCY: "lots", DRY_RUN: "maybe", EXPIRY_AFTER: "soon" });
     expect(attempt).toThrow(ConfigurationError);
-    for (const name of [
-      "IDEMPOTENCY_TABLE",
-      "EVENT_BUS_NAME",
-      "PROCURE_CORE_SECRET_ARN",
-      "A55_SECRET_ARN",
-    ]) {
+    for (const name of ["IDEMPOTENCY_TABLE", "EVENT_BUS_NAME", "PROCURE_CORE_SECRET_ARN", "A55_SECRET_ARN"]) {
       expect(attempt).toThrow(`${name} is missing`);
     }
     expect(attempt).toThrow(/SWEEP_CONCURRENCY must be an integer from 1 to 64/);
