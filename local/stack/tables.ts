@@ -33,18 +33,27 @@ const status = async (client: DynamoDBClient, name: string): Promise<string | un
   }
 };
 
-const ensureTable = async (
+/** Creates a table from its definition, waits until it is ACTIVE, then turns on its TTL. */
+export const createTable = async (
   client: DynamoDBClient,
   definition: TableDefinition,
   name: string,
-): Promise<boolean> => {
-  if ((await status(client, name)) !== undefined) return false;
+): Promise<void> => {
   await client.send(new CreateTableCommand(createTableInput(definition, name)));
   for (let poll = 0; poll < 200 && (await status(client, name)) !== "ACTIVE"; poll += 1) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const ttl = timeToLiveInput(definition, name);
   if (ttl !== undefined) await client.send(new UpdateTimeToLiveCommand(ttl));
+};
+
+const ensureTable = async (
+  client: DynamoDBClient,
+  definition: TableDefinition,
+  name: string,
+): Promise<boolean> => {
+  if ((await status(client, name)) !== undefined) return false;
+  await createTable(client, definition, name);
   return true;
 };
 

@@ -2,20 +2,9 @@
  * DynamoDB clients and per-test-file tables for tests on DynamoDB Local.
  */
 import { randomUUID } from "node:crypto";
-import {
-  CreateTableCommand,
-  DeleteTableCommand,
-  DescribeTableCommand,
-  DynamoDBClient,
-  UpdateTimeToLiveCommand,
-} from "@aws-sdk/client-dynamodb";
-import {
-  auditTable,
-  createTableInput,
-  idempotencyTable,
-  type TableDefinition,
-  timeToLiveInput,
-} from "#adapters/dynamo/table-definitions.ts";
+import { DeleteTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { auditTable, idempotencyTable } from "#adapters/dynamo/table-definitions.ts";
+import { createTable } from "#local/stack/tables.ts";
 
 export interface LocalClientOptions {
   /** SDK attempts per call, first included; small so an outage fails fast. Default 2. */
@@ -45,21 +34,6 @@ export interface TestTables {
   /** Deletes both tables. */
   drop(): Promise<void>;
 }
-
-const createTable = async (
-  client: DynamoDBClient,
-  definition: TableDefinition,
-  name: string,
-): Promise<void> => {
-  await client.send(new CreateTableCommand(createTableInput(definition, name)));
-  for (let poll = 0; poll < 100; poll += 1) {
-    const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
-    if (Table?.TableStatus === "ACTIVE") break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  const ttl = timeToLiveInput(definition, name);
-  if (ttl !== undefined) await client.send(new UpdateTimeToLiveCommand(ttl));
-};
 
 /**
  * Creates the service's two tables under names unique to this call, so test files

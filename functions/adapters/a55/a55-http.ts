@@ -112,7 +112,7 @@ export const exchange = async (
               retryAfterMs: parseRetryAfter(answer.headers.get("retry-after"), deps.now()),
             }
           : { retry: false },
-      isRetryableError: isRetryableFetchError,
+      isRetryableError: isTransientFetchError,
       deadline: budget.deadline,
       signal: budget.signal,
       onRetry: (event) => deps.onRetry?.({ ...event, operation }),
@@ -121,10 +121,6 @@ export const exchange = async (
     throw noAnswerError(operation, error, budget.signal);
   }
 };
-
-/** `fetch` failures worth another attempt; a body cut mid-way ("terminated") is one too. */
-const isRetryableFetchError = (error: unknown): boolean =>
-  isTransientFetchError(error) || (error instanceof TypeError && error.message === "terminated");
 
 const noAnswerError = (
   operation: A55Operation,

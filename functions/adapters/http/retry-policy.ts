@@ -167,6 +167,7 @@ export const isRetryableStatus = (status: number): boolean => status === 429 || 
 export const isTransientFetchError = (error: unknown): boolean => {
   if (!(error instanceof Error)) return false;
   if (error.name === "TimeoutError" || error.name === "AbortError") return true;
-  // undici reports socket-level failures as TypeError("fetch failed") with a cause.
-  return error instanceof TypeError && error.message === "fetch failed";
+  // undici reports socket-level failures as TypeError("fetch failed") with a cause, and a
+  // body cut off mid-way (a reset while reading it) as TypeError("terminated").
+  return error instanceof TypeError && (error.message === "fetch failed" || error.message === "terminated");
 };

@@ -313,6 +313,8 @@ describe("isTransientFetchError", () => {
     expect(isTransientFetchError(networkError())).toBe(true);
     expect(isTransientFetchError(new DOMException("timed out", "TimeoutError"))).toBe(true);
     expect(isTransientFetchError(new DOMException("aborted", "AbortError"))).toBe(true);
+    // undici's error for a body cut off while it was being read
+    expect(isTransientFetchError(new TypeError("terminated"))).toBe(true);
   });
 
   it("rejects everything else", () => {
