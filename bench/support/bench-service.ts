@@ -147,7 +147,7 @@ export const startBenchService = async (name: string): Promise<BenchService> => 
         const container = buildContainer(
           config,
           { logger: getLogger(), metrics: createMetrics() },
-          { dynamoDb: kit.dynamo, eventBridge, secretsManager, ...(fetch ? { fetch } : {}) },
+          { dynamoDb: kit.dynamo, secretsManager, ...(fetch ? { fetch } : {}) },
         );
         setContainer(container);
         service.container = container;

@@ -20,6 +20,7 @@ export const auditRecord = (
     reason,
     outcome: outcome.type,
     retryable: outcome.type === "FAILED" ? outcome.retryable : undefined,
+    problem: outcome.type === "FAILED" ? outcome.problem : undefined,
     detail: outcomeDetail(outcome),
     upstream: outcome.upstream,
     latencyMs: now - startedAt,

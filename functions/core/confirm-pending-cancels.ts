@@ -4,8 +4,8 @@ import { orderChargeKey } from "./cancel-order.ts";
 import type { CancelContext, CancelDependencies } from "./dependencies.ts";
 import { adviceFor } from "./intent-rules.ts";
 import { type CancelOutcome, isFinal, type Target } from "./outcome.ts";
-import { outcomeEvent } from "./outcome-events.ts";
-import type { OutcomeEvent, PendingCancel } from "./ports.ts";
+import { detailTypeOf } from "./outcome-events.ts";
+import type { PendingCancel } from "./ports.ts";
 import { failureFrom, upstreamInfo } from "./upstream-failure.ts";
 
 export interface ConfirmSummary {
@@ -51,24 +51,9 @@ export const confirmPendingCancels = async (
       if (outcome.type === "CANCELLED") summary.confirmed++;
       else summary.notCancelled++;
       const entryContext = { ...context, correlationId: entry.correlationId };
-      await deps.pending.resolve(
-        entry.intentId,
-        auditRecord(deps, entryContext, outcome, entry.reason, startedAt),
-      );
-      const events: OutcomeEvent[] = [
-        outcomeEvent(entryContext, outcome, entry.reason, new Date(deps.clock.now()).toISOString()),
-      ];
-      if (entry.order) {
-        events.push(
-          outcomeEvent(
-            entryContext,
-            { ...outcome, target: { type: "order", id: entry.order.orderId } },
-            entry.reason,
-            new Date(deps.clock.now()).toISOString(),
-          ),
-        );
-      }
-      await deps.events.publish(events).catch(() => undefined);
+      const audit = auditRecord(deps, entryContext, outcome, entry.reason, startedAt);
+      audit.event = detailTypeOf(outcome);
+      await deps.pending.resolve(entry.intentId, audit);
     }
     cursor = page.cursor;
   } while (cursor);

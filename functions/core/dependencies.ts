@@ -2,7 +2,6 @@ import type {
   AuditLog,
   ChargesUpstream,
   Clock,
-  EventPublisher,
   IdempotencyStore,
   Ids,
   IntentsUpstream,
@@ -17,7 +16,6 @@ export interface CancelDependencies {
   idempotency: IdempotencyStore;
   audit: AuditLog;
   pending: PendingCancels;
-  events: EventPublisher;
   clock: Clock;
   ids: Ids;
 }

@@ -54,9 +54,35 @@ export class UpstreamError extends CancellationServiceError {
   }
 }
 
-/** Credentials were rejected even after one refresh. Never retried. */
+/**
+ * Credentials were rejected even after one refresh. Not retried inside the call; at the
+ * trigger it is an operational failure (retried later, alarmed), never a stored outcome.
+ */
 export class UpstreamAuthError extends UpstreamError {
   override name = "UpstreamAuthError";
+}
+
+/**
+ * No request may be sent now: the upstream answered 429, or the shared upstream budget is
+ * spent for this caller's priority. `retryAfterSeconds` is when trying again makes sense
+ * (the upstream's own `Retry-After` when it sent one). An operational failure.
+ */
+export class UpstreamRateLimitedError extends UpstreamError {
+  override name = "UpstreamRateLimitedError";
+  readonly retryAfterSeconds: number;
+  /** `upstream`: the upstream said 429; `budget`: this service's shared budget refused the attempt. */
+  readonly source: "upstream" | "budget";
+  constructor(
+    init: ConstructorParameters<typeof UpstreamError>[0] & {
+      retryAfterSeconds: number;
+      source: "upstream" | "budget";
+    },
+    options?: ErrorOptions,
+  ) {
+    super({ ...init, retryable: true, httpStatus: init.httpStatus ?? 429 }, options);
+    this.retryAfterSeconds = init.retryAfterSeconds;
+    this.source = init.source;
+  }
 }
 
 /**

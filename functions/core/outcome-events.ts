@@ -1,7 +1,5 @@
-import { outcomeDetail } from "./audit-record.ts";
-import type { CancelContext } from "./dependencies.ts";
 import type { CancelOutcome } from "./outcome.ts";
-import type { OutcomeDetailType, OutcomeEvent } from "./ports.ts";
+import type { AuditRecord, OutcomeDetailType, OutcomeEvent } from "./ports.ts";
 
 const DETAIL_TYPES: Record<CancelOutcome["type"], OutcomeDetailType> = {
   CANCELLED: "Cancellation Succeeded",
@@ -15,23 +13,31 @@ const DETAIL_TYPES: Record<CancelOutcome["type"], OutcomeDetailType> = {
   REJECTED: "Cancellation Rejected",
 };
 
-/** The event other services receive for an outcome. */
-export const outcomeEvent = (
-  context: CancelContext,
-  outcome: CancelOutcome,
-  reason: string | undefined,
-  at: string,
-): OutcomeEvent => ({
-  detailType: DETAIL_TYPES[outcome.type],
-  detail: {
-    target: outcome.target,
-    outcome: outcome.type,
-    trigger: context.trigger,
-    reason,
-    detail: outcomeDetail(outcome),
-    retryable: outcome.type === "FAILED" ? outcome.retryable : undefined,
-    idempotencyKey: context.idempotency?.key,
-    correlationId: context.correlationId,
-    at,
-  },
-});
+/** The detail-type announcing an outcome. */
+export const detailTypeOf = (outcome: CancelOutcome): OutcomeDetailType => DETAIL_TYPES[outcome.type];
+
+/**
+ * The event other services receive for an announcing audit record (one whose `event` is
+ * set), or undefined for a record that announces nothing. Pure: the outbox relay calls it
+ * on the record it reads from the audit table's stream.
+ */
+export const outcomeEventOf = (record: AuditRecord): OutcomeEvent | undefined => {
+  if (record.event === undefined) return undefined;
+  return {
+    detailType: record.event,
+    detail: {
+      eventId: record.id,
+      target: record.target,
+      outcome: record.outcome,
+      trigger: record.trigger,
+      ...(record.state !== undefined && { state: record.state }),
+      ...(record.orderId !== undefined && { orderId: record.orderId }),
+      ...(record.reason !== undefined && { reason: record.reason }),
+      ...(record.detail !== undefined && { detail: record.detail }),
+      ...(record.retryable !== undefined && { retryable: record.retryable }),
+      ...(record.idempotencyKey !== undefined && { idempotencyKey: record.idempotencyKey }),
+      correlationId: record.correlationId,
+      at: record.at,
+    },
+  };
+};

@@ -36,8 +36,28 @@ export interface UpstreamInfo {
 }
 
 /**
+ * Why an operational failure happened: what an operator must look at. Operational
+ * failures are never stored as outcomes; the request is retried (by its caller, the
+ * platform, or the next scheduled run).
+ *
+ * - `unavailable`: network error, timeout or 5xx after the call's own retries
+ * - `rate-limited`: 429 from the upstream, or this service's shared upstream budget is spent
+ * - `credentials-refused`: the upstream refused our credentials even after a refresh
+ * - `contract-violation`: an answer outside the upstream's documented contract
+ * - `internal`: a store or this service itself failed
+ */
+export type OperationalProblem =
+  | "unavailable"
+  | "rate-limited"
+  | "credentials-refused"
+  | "contract-violation"
+  | "internal";
+
+/**
  * Every way a cancel can end. Expected results are values, not exceptions.
- * `FAILED.retryable` tells a trigger whether running the same request again may succeed.
+ * `FAILED.retryable` tells a trigger whether running the same request again may succeed:
+ * a retryable FAILED is an operational failure (`problem` says which) and is never stored
+ * as the outcome of a key; a non-retryable FAILED is a documented refusal (e.g. shipped).
  */
 export type CancelOutcome =
   | {
@@ -74,6 +94,10 @@ export type CancelOutcome =
       target: Target;
       retryable: boolean;
       reason: string;
+      /** Set on operational (retryable) failures. */
+      problem?: OperationalProblem;
+      /** When a retry makes sense, in seconds (rate limits: the upstream's own `Retry-After`). */
+      retryAfterSeconds?: number;
       steps?: OrderSteps;
       upstream?: UpstreamInfo;
     }

@@ -3,14 +3,31 @@
  * clients (Procure-Core, A55, DynamoDB, EventBridge); tests use in-memory fakes.
  * Nothing here knows AWS, HTTP, the environment or the clock.
  */
-import type { CancelOutcome, ChargeView, IntentView, OutcomeType, Target, UpstreamInfo } from "./outcome.ts";
+import type { Cancellation, CancellationKind, CancellationState } from "./cancellation.ts";
+import type {
+  CancelOutcome,
+  ChargeView,
+  IntentView,
+  OperationalProblem,
+  OutcomeType,
+  Target,
+  UpstreamInfo,
+} from "./outcome.ts";
 
 /** Passed to every upstream call: the retry budget ends at `deadline` (epoch ms). */
 export interface CallOptions {
   deadline: number;
   signal?: AbortSignal;
   correlationId?: string;
+  /**
+   * Whose request this is, for the shared upstream budget: a person waiting on the
+   * storefront (`interactive`, the HTTP trigger) or background work (bus, sweep,
+   * continuation), which may use only its share and backs off first. Default `background`.
+   */
+  priority?: UpstreamPriority;
 }
+
+export type UpstreamPriority = "interactive" | "background";
 
 /** `X-RateLimit-*` as last announced by an upstream. `resetAt` is epoch ms. */
 export interface RateLimitInfo {
@@ -107,9 +124,16 @@ export interface ChargesUpstream {
 
 export type Trigger = "http" | "bus" | "schedule";
 
-/** One attempt's outcome. Append-only. Never holds a secret, token or signature. */
+/**
+ * One attempt's outcome, or one step of a cancellation's lifecycle. Append-only. Never
+ * holds a secret, token or signature.
+ *
+ * A record with `event` set is also the outbox item of that outcome event: it is written
+ * in the same transaction as the state it announces, and the outbox relay publishes it
+ * from the audit table's stream (`outcomeEventOf`). Nothing else publishes events.
+ */
 export interface AuditRecord {
-  /** ULID, unique per record; with `at` it forms the sort key. */
+  /** ULID, unique per record; with `at` it forms the sort key. Also the event's stable id. */
   id: string;
   /** ISO-8601 time of the outcome. */
   at: string;
@@ -124,6 +148,19 @@ export interface AuditRecord {
   latencyMs: number;
   idempotencyKey?: string;
   correlationId: string;
+  /** What an operator must look at, for an operational (retryable) failure. */
+  problem?: OperationalProblem;
+  /**
+   * The cancellation state this record moved its order's or intent's cancellation to,
+   * while it is not final (`outcome` is then PENDING); absent on final records.
+   */
+  state?: Exclude<CancellationState, "DONE">;
+  /** Set when the continuation wrote it, finishing a cancellation its request left open. */
+  via?: "continuation";
+  /** The order this record is a step of (on intent and charge records of an order). */
+  orderId?: string;
+  /** The outcome event this record announces; absent when it announces nothing. */
+  event?: OutcomeDetailType;
 }
 
 export interface Page<T> {
@@ -161,6 +198,28 @@ export interface PendingCancels {
   list(options?: { limit?: number; cursor?: string }): Promise<Page<PendingCancel>>;
   /** Removes the pending entry and appends the audit record in one transaction. */
   resolve(intentId: string, audit: AuditRecord): Promise<void>;
+}
+
+// ---- Cancellations (durable lifecycle records) ------------------------------------
+
+/**
+ * One transition of a cancellation: the record as it is to be, and the version it must
+ * still have (`null`: it must not exist yet). Written with its audit records in one
+ * transaction, or not at all.
+ */
+export interface CancellationTransition {
+  next: Cancellation;
+  expectedVersion: number | null;
+}
+
+export interface CancellationStore {
+  get(kind: CancellationKind, id: string): Promise<Cancellation | undefined>;
+  /** Open and STUCK cancellations whose `nextCheckAt` is at or before `now`, oldest-due first. */
+  due(now: number, options?: { limit?: number; cursor?: string }): Promise<Page<Cancellation>>;
+  /** Every open or STUCK cancellation, oldest-due first (operators' `pending`). */
+  listOpen(options?: { limit?: number; cursor?: string }): Promise<Page<Cancellation>>;
+  /** Writes the transition and the audit records together; `conflict` when the version moved on (nothing written). */
+  commit(transition: CancellationTransition, audits: AuditRecord[]): Promise<"written" | "conflict">;
 }
 
 // ---- Idempotency --------------------------------------------------------------------
@@ -218,23 +277,37 @@ export type OutcomeDetailType =
   | "Cancellation Pending"
   | "Cancellation Rejected"
   | "Cancellation Failed"
-  | "Refund Required";
+  | "Refund Required"
+  /** Open longer than the limit: an operator must look (the continuation keeps checking). */
+  | "Cancellation Stuck";
 
+/**
+ * An outcome event as published on the bus. Built from its audit record only
+ * (`outcomeEventOf`), so the relay needs nothing but the committed record.
+ */
 export interface OutcomeEvent {
   detailType: OutcomeDetailType;
   detail: {
+    /** Stable across redeliveries: the audit record's id. Consumers de-duplicate on it. */
+    eventId: string;
     target: Target;
     outcome: OutcomeType;
     trigger: Trigger;
+    /** The cancellation state, on `Cancellation Pending` and `Cancellation Stuck`. */
+    state?: Exclude<CancellationState, "DONE">;
+    /** The order, when the target is a step of one. */
+    orderId?: string;
     reason?: string;
     detail?: string;
     retryable?: boolean;
     idempotencyKey?: string;
     correlationId: string;
+    /** When the outcome was committed (the audit record's time). */
     at: string;
   };
 }
 
+/** Puts outcome events on the bus. Only the outbox relay holds one. */
 export interface EventPublisher {
   publish(events: OutcomeEvent[]): Promise<void>;
 }

@@ -1,11 +1,11 @@
 import { auditRecord } from "./audit-record.ts";
 import type { CancelContext, CancelDependencies } from "./dependencies.ts";
 import { type CancelOutcome, isFinal, type Target } from "./outcome.ts";
-import { outcomeEvent } from "./outcome-events.ts";
+import { detailTypeOf } from "./outcome-events.ts";
 import type { Lease, PendingCancel } from "./ports.ts";
 
 export type OnceResult =
-  | { kind: "outcome"; outcome: CancelOutcome; replayed: boolean; eventError?: unknown }
+  | { kind: "outcome"; outcome: CancelOutcome; replayed: boolean }
   | { kind: "in-progress"; retryAfterSeconds: number }
   | { kind: "payload-mismatch" };
 
@@ -27,10 +27,9 @@ export interface OnceRequest {
  *    key in progress or bound to another payload is refused.
  * 2. Do the work.
  * 3. Final outcome: complete the key and append the audit record in one transaction
- *    (with the pending entry when the cancel is asynchronous). Retryable failure:
- *    release the key and audit the attempt, so a retry runs again.
- * 4. Publish the outcome event. The cancel is already recorded, so a publishing failure
- *    is returned for the caller to log rather than undoing anything.
+ *    (with the pending entry when the cancel is asynchronous). The audit record carries
+ *    the outcome event: the outbox relay publishes it once the transaction committed.
+ *    Retryable failure: release the key and audit the attempt, so a retry runs again.
  */
 export const runOnce = async (
   deps: CancelDependencies,
@@ -68,6 +67,7 @@ export const runOnce = async (
 
   const audit = auditRecord(deps, context, outcome, request.reason, startedAt);
   if (isFinal(outcome)) {
+    audit.event = detailTypeOf(outcome);
     const pending =
       outcome.type === "PENDING" ? pendingEntry(context, outcome, request, begun.lease, audit.at) : undefined;
     const stepAudits = [outcome.steps?.intent, outcome.steps?.charge]
@@ -80,35 +80,15 @@ export const runOnce = async (
       pending,
       now: deps.clock.now(),
     });
-    // Another attempt took the key over while this one ran; its result stands, but this
-    // attempt's audit record must not be lost.
-    if (written === "lock-lost") for (const record of [audit, ...stepAudits]) await deps.audit.append(record);
+    // Another attempt took the key over while this one ran; its result stands (and is the
+    // one announced), but this attempt's audit record must not be lost.
+    if (written === "lock-lost") {
+      for (const record of [audit, ...stepAudits]) await deps.audit.append({ ...record, event: undefined });
+    }
   } else {
     await deps.idempotency.release(begun.lease, audit);
   }
-  return {
-    kind: "outcome",
-    outcome,
-    replayed: false,
-    eventError: await publish(deps, context, outcome, request),
-  };
-};
-
-const publish = async (
-  deps: CancelDependencies,
-  context: CancelContext,
-  outcome: CancelOutcome,
-  request: OnceRequest,
-): Promise<unknown> => {
-  if (!isFinal(outcome)) return undefined;
-  try {
-    await deps.events.publish([
-      outcomeEvent(context, outcome, request.reason, new Date(deps.clock.now()).toISOString()),
-    ]);
-    return undefined;
-  } catch (error) {
-    return error;
-  }
+  return { kind: "outcome", outcome, replayed: false };
 };
 
 const pendingEntry = (

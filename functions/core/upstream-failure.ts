@@ -1,17 +1,32 @@
-import { UpstreamError, ValidationError } from "./errors.ts";
-import type { CancelOutcome, Target, UpstreamInfo } from "./outcome.ts";
+import { UpstreamAuthError, UpstreamError, UpstreamRateLimitedError, ValidationError } from "./errors.ts";
+import type { CancelOutcome, OperationalProblem, Target, UpstreamInfo } from "./outcome.ts";
 import type { UpstreamMeta } from "./ports.ts";
 
 /**
- * Turns what an upstream client threw into a FAILED outcome. Only typed upstream and
- * validation errors are expected here; anything else is a bug and is rethrown.
+ * What kind of operational failure an upstream error is. Documented answers are never
+ * thrown (the clients return them as results), so whatever is thrown is operational.
+ */
+export const problemOf = (error: UpstreamError): OperationalProblem => {
+  if (error instanceof UpstreamRateLimitedError || error.httpStatus === 429) return "rate-limited";
+  if (error instanceof UpstreamAuthError) return "credentials-refused";
+  if (error.httpStatus === undefined || error.httpStatus >= 500) return "unavailable";
+  return "contract-violation";
+};
+
+/**
+ * Turns what an upstream client threw into a FAILED outcome. Every thrown upstream error
+ * is an operational failure: retryable, with the `problem` an operator must look at, never
+ * stored as an outcome (DESIGN.md "Failures are of two kinds"). A `ValidationError` means
+ * the request can never be sent as it is. Anything else is a bug and is rethrown.
  */
 export const failureFrom = (target: Target, error: unknown): CancelOutcome => {
   if (error instanceof UpstreamError) {
     return {
       type: "FAILED",
       target,
-      retryable: error.retryable,
+      retryable: true,
+      problem: problemOf(error),
+      ...(error instanceof UpstreamRateLimitedError && { retryAfterSeconds: error.retryAfterSeconds }),
       reason: error.message,
       upstream: {
         httpStatus: error.httpStatus,

@@ -23,14 +23,6 @@ export const reportOnce = (container: Container, trigger: Trigger, result: OnceR
   };
   if (outcome.type === "FAILED") logger.warn("cancel failed", fields);
   else logger.info("cancel finished", fields);
-  if (result.eventError) {
-    // The cancel is recorded in the audit log; only the notification is missing.
-    logger.error("outcome event not published", {
-      target: outcome.target,
-      outcome: outcome.type,
-      error: result.eventError as Error,
-    });
-  }
   return result;
 };
 

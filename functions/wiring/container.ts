@@ -8,7 +8,6 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { monotonicFactory } from "ulid";
 import { v5 as uuidv5 } from "uuid";
@@ -16,7 +15,6 @@ import { A55Client } from "#adapters/a55/a55-client.ts";
 import { DynamoAuditLog } from "#adapters/dynamo/audit-log.ts";
 import { DynamoIdempotencyStore } from "#adapters/dynamo/idempotency-store.ts";
 import { DynamoPendingCancels } from "#adapters/dynamo/pending-cancels.ts";
-import { EventBridgePublisher } from "#adapters/events/event-bridge-publisher.ts";
 import { RequestRateGate } from "#adapters/http/request-rate-gate.ts";
 import { createRetryPolicy, DEFAULT_RETRY_SETTINGS } from "#adapters/http/retry-policy.ts";
 import { ProcureCoreClient } from "#adapters/procure-core/procure-core-client.ts";
@@ -56,7 +54,6 @@ export interface Container {
 /** Clients a test or the local stack may supply instead of the defaults. */
 export interface ContainerOverrides {
   dynamoDb?: DynamoDBClient;
-  eventBridge?: EventBridgeClient;
   secretsManager?: SecretsManagerClient;
   fetch?: typeof fetch;
 }
@@ -74,9 +71,6 @@ export const buildContainer = (
   const { logger, metrics } = observability;
   const local = config.dynamoDbEndpoint ? { endpoint: config.dynamoDbEndpoint } : {};
   const dynamoDb = overrides.dynamoDb ?? new DynamoDBClient({ ...local, maxAttempts: 2 });
-  const eventBridge =
-    overrides.eventBridge ??
-    new EventBridgeClient(config.eventBridgeEndpoint ? { endpoint: config.eventBridgeEndpoint } : {});
   const secretsManager = overrides.secretsManager ?? new SecretsManagerClient({});
 
   const { secrets } = config;
@@ -131,7 +125,6 @@ export const buildContainer = (
       idempotencyTable: config.idempotencyTable,
       auditTable: config.auditTable,
     }),
-    events: new EventBridgePublisher({ client: eventBridge, eventBusName: config.eventBusName }),
     clock: { now: () => Date.now() },
     ids: ulidIds(),
   };

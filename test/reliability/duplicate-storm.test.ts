@@ -208,7 +208,7 @@ describe(`reliability: duplicate storm (${profile.name})`, () => {
           "http:CANCELLED",
         ]);
         expect(
-          kit.events.events.filter((e) => e.detail.target.id === target.id),
+          (await kit.announced()).filter((e) => e.detail.target.id === target.id),
           label,
         ).toHaveLength(2);
       }

@@ -2,20 +2,19 @@
  * Everything an end-to-end handler test needs, wired the way production is: both upstream
  * sandboxes on ephemeral 127.0.0.1 ports, the service's tables on DynamoDB Local, a
  * secrets file, and the container from the one composition root (`buildContainer`) with
- * a round-trip-counted DynamoDB client. Only the event publisher is swapped for a
- * recording fake (there is no EventBridge to point at). The three exported Lambda
- * handlers are imported after the environment they read at load time is set.
+ * a round-trip-counted DynamoDB client. Outcome events are read from the audit table's
+ * announcing records (`announced`), exactly what the outbox relay publishes. The
+ * exported Lambda handlers are imported after the environment they read at load time is set.
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { APIGatewayProxyEventV2, Context, EventBridgeEvent } from "aws-lambda";
 import type { IntentStatus } from "#core/intent-rules.ts";
-import type { AuditRecord } from "#core/ports.ts";
+import type { AuditRecord, OutcomeEvent } from "#core/ports.ts";
 import { type RunningA55Sandbox, startA55Sandbox } from "#local/sandboxes/a55/a55-sandbox.ts";
 import type { ChargeStatus } from "#local/sandboxes/a55/charge-store.ts";
 import {
@@ -30,13 +29,13 @@ import {
 } from "#local/sandboxes/procure-core/procure-core-sandbox.ts";
 import { readConfig } from "#wiring/config.ts";
 import { buildContainer, type Container, setContainer } from "#wiring/container.ts";
+import { readAnnouncedEvents } from "./announced-events.ts";
 import {
   createLocalDynamoClient,
   createTestTables,
   type LocalClientOptions,
   type TestTables,
 } from "./dynamo-tables.ts";
-import { FakeEventPublisher } from "./fake-event-publisher.ts";
 import {
   apiGatewayV2Event,
   type HttpEventInput,
@@ -86,7 +85,8 @@ export interface HandlerKit {
   dynamo: DynamoDBClient;
   roundTrips: RoundTripCounter;
   container: Container;
-  events: FakeEventPublisher;
+  /** Outcome events announced so far (what the outbox relay publishes), in commit order. */
+  announced(): Promise<OutcomeEvent[]>;
   secretsFile: string;
   /** The storefront's inbound signing credentials. */
   app: { appId: string; secret: string };
@@ -200,16 +200,9 @@ export const startHandlerKit = async (options: HandlerKitOptions): Promise<Handl
       credentials: { accessKeyId: "test", secretAccessKey: "test" },
       maxAttempts: 1,
     };
-    const eventBridge = new EventBridgeClient(offline);
     const secretsManager = new SecretsManagerClient(offline);
-    cleanups.push(() => {
-      eventBridge.destroy();
-      secretsManager.destroy();
-    });
-    const container = buildContainer(config, undefined, { dynamoDb: dynamo, eventBridge, secretsManager });
-    const events = new FakeEventPublisher();
-    container.deps.events = events;
-    container.sweepDeps.events = events;
+    cleanups.push(() => secretsManager.destroy());
+    const container = buildContainer(config, undefined, { dynamoDb: dynamo, secretsManager });
     setContainer(container);
     cleanups.push(() => setContainer(undefined));
 
@@ -231,7 +224,7 @@ export const startHandlerKit = async (options: HandlerKitOptions): Promise<Handl
       dynamo,
       roundTrips,
       container,
-      events,
+      announced: () => readAnnouncedEvents(dynamo, tables.auditTable),
       secretsFile,
       app,
       clientToken,

@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { v5 as uuidv5 } from "uuid";
 import type { CancelDependencies } from "#core/dependencies.ts";
 import type { CancelOutcome, IntentView } from "#core/outcome.ts";
+import { outcomeEventOf } from "#core/outcome-events.ts";
 import type {
   AuditLog,
   AuditRecord,
@@ -311,10 +312,14 @@ export class InMemoryPendingCancels implements PendingCancels {
   }
 }
 
-export class RecordingEvents {
-  readonly events: OutcomeEvent[] = [];
-  async publish(events: OutcomeEvent[]): Promise<void> {
-    this.events.push(...events);
+/** What the outbox would publish: the outcome events of the announcing audit records, in append order. */
+export class AnnouncedEvents {
+  readonly #audit: InMemoryAuditLog;
+  constructor(audit: InMemoryAuditLog) {
+    this.#audit = audit;
+  }
+  get events(): OutcomeEvent[] {
+    return this.#audit.records.flatMap((record) => outcomeEventOf(record) ?? []);
   }
 }
 
@@ -328,7 +333,7 @@ export const inMemoryDependencies = () => {
     audit,
     pending,
     idempotency: new InMemoryIdempotencyStore(audit, pending),
-    events: new RecordingEvents(),
+    events: new AnnouncedEvents(audit),
     clock: new FakeClock(),
     ids: new SequentialIds(),
   };

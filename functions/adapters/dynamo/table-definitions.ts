@@ -29,24 +29,34 @@ export interface TableDefinition {
   globalIndexes?: Readonly<Record<string, IndexDefinition & { projection: "all" | "keys-only" }>>;
   /** Attribute holding the expiry in epoch seconds; DynamoDB deletes expired items lazily. */
   ttl?: string;
+  /** The table's change stream and what each record carries. */
+  stream?: "keys-only" | "new-image" | "old-image" | "new-and-old-images";
 }
 
 /**
- * Idempotency keys and pending asynchronous intent cancels share one table.
+ * Idempotency keys and cancellations (the durable lifecycle records) share one table.
  *
  * - key of a scope key: `pk = IDEMPOTENCY#<scopeKey>`, `sk = KEY`; attributes `status`
- *   (IN_PROGRESS | COMPLETED), `payloadHash`, `lockToken`, `lockUntil` (epoch ms),
+ *   (IN_PROGRESS | COMPLETED | RELEASED), `payloadHash`, `lockToken`, `lockUntil` (epoch ms),
  *   `attempt`, `startedAt`, `outcome` (JSON), `completedAt`, `expiresAt` (TTL, epoch s).
- * - pending cancel: `pk = PENDING`, `sk = INTENT#<intentId>`, listed with one Query on
- *   `pk = PENDING`. It has no `expiresAt`: a pending cancel must never vanish unresolved.
- *   All pending items share one partition; they are few (PROCESSING intents waiting for
- *   Procure-Core), far below a partition's throughput.
+ * - cancellation: `pk = CANCELLATION#<order|intent>#<id>`, `sk = STATE`; its state machine
+ *   (functions/core/cancellation.ts) with a `version` every transition is conditional on.
+ *   While it is not final it carries `dueKey = DUE` and `nextCheckAt` (epoch ms), which put
+ *   it in the sparse index `byNextCheck` the continuation reads oldest-due first; the final
+ *   transition removes both. All open cancellations share one index partition: they are
+ *   few (orders and PROCESSING intents waiting), far below a partition's throughput.
  */
 export const idempotencyTable = {
-  fields: { pk: "string", sk: "string" },
+  fields: { pk: "string", sk: "string", dueKey: "string", nextCheckAt: "number" },
   primaryIndex: { hashKey: "pk", rangeKey: "sk" },
+  globalIndexes: { byNextCheck: { hashKey: "dueKey", rangeKey: "nextCheckAt", projection: "all" } },
   ttl: "expiresAt",
 } as const satisfies TableDefinition;
+
+export const CANCELLATIONS_DUE_INDEX = "byNextCheck";
+
+/** `dueKey` of every open cancellation: the one partition of the `byNextCheck` index. */
+export const DUE_PARTITION = "DUE";
 
 /**
  * Append-only audit records.
@@ -54,11 +64,14 @@ export const idempotencyTable = {
  * - `pk = TARGET#<type>#<id>`, `sk = <ISO time>#<ULID>`: one target's trail in time order.
  * - index `byDay`: `gsi1pk = DAY#YYYY-MM-DD` (UTC), `gsi1sk = <ISO time>#<ULID>`: every
  *   record of a day, for reconciliation.
+ * - stream (new images): the transactional outbox. A record whose `event` is set is an
+ *   outcome event to publish; the outbox relay reads it from the stream.
  */
 export const auditTable = {
   fields: { pk: "string", sk: "string", gsi1pk: "string", gsi1sk: "string" },
   primaryIndex: { hashKey: "pk", rangeKey: "sk" },
   globalIndexes: { byDay: { hashKey: "gsi1pk", rangeKey: "gsi1sk", projection: "all" } },
+  stream: "new-image",
 } as const satisfies TableDefinition;
 
 export const AUDIT_BY_DAY_INDEX = "byDay";
@@ -77,7 +90,20 @@ export const pendingKeyOf = (intentId: string): { pk: string; sk: string } => ({
   sk: `INTENT#${intentId}`,
 });
 
+/** Key of the item holding one order's or one asynchronous intent cancel's lifecycle. */
+export const cancellationKeyOf = (kind: "order" | "intent", id: string): { pk: string; sk: string } => ({
+  pk: `CANCELLATION#${kind}#${id}`,
+  sk: "STATE",
+});
+
 const ATTRIBUTE_TYPES = { string: "S", number: "N", binary: "B" } as const;
+
+const STREAM_VIEW_TYPES = {
+  "keys-only": "KEYS_ONLY",
+  "new-image": "NEW_IMAGE",
+  "old-image": "OLD_IMAGE",
+  "new-and-old-images": "NEW_AND_OLD_IMAGES",
+} as const;
 
 const keySchemaOf = (index: IndexDefinition): KeySchemaElement[] => [
   { AttributeName: index.hashKey, KeyType: "HASH" },
@@ -107,6 +133,9 @@ export const createTableInput = (definition: TableDefinition, tableName: string)
     AttributeDefinitions: attributeDefinitions,
     KeySchema: keySchemaOf(definition.primaryIndex),
     ...(globalIndexes.length > 0 ? { GlobalSecondaryIndexes: globalIndexes } : {}),
+    ...(definition.stream !== undefined && {
+      StreamSpecification: { StreamEnabled: true, StreamViewType: STREAM_VIEW_TYPES[definition.stream] },
+    }),
   };
 };
 

@@ -7,7 +7,40 @@ import type { OnceResult } from "#core/run-once.ts";
 import { HttpProblem } from "./http-problem.ts";
 import { a55ErrorBody, envelope, type HttpResponse, jsonResponse } from "./json-response.ts";
 
-const RETRY_LATER = { "retry-after": "1" };
+type Failed = Extract<CancelOutcome, { type: "FAILED" }>;
+
+/**
+ * How an operational (retryable) failure is answered: nothing was stored as its outcome,
+ * so the caller is told to come back. A rate limit is 429 with the upstream's own
+ * `Retry-After` (or the budget's); an upstream that is down or slow is 503; refused
+ * credentials or an answer outside the contract are 502 (an operator must act).
+ */
+export const operationalAnswer = (
+  outcome: Failed,
+): { status: 429 | 502 | 503; headers: Record<string, string> } => {
+  const retryAfter = { "retry-after": String(Math.max(1, Math.ceil(outcome.retryAfterSeconds ?? 1))) };
+  switch (outcome.problem) {
+    case "rate-limited":
+      return { status: 429, headers: retryAfter };
+    case "credentials-refused":
+    case "contract-violation":
+      return { status: 502, headers: {} };
+    default:
+      return { status: 503, headers: retryAfter };
+  }
+};
+
+const PROCURE_CORE_OPERATIONAL: Record<429 | 502 | 503, [number, string]> = {
+  429: [42900, "请求过于频繁,请稍后重试"],
+  502: [50200, "上游服务错误"],
+  503: [50300, "服务暂时不可用,请稍后重试"],
+};
+
+const A55_OPERATIONAL: Record<429 | 502 | 503, string> = {
+  429: "RATE_LIMITED",
+  502: "BAD_GATEWAY",
+  503: "SERVICE_UNAVAILABLE",
+};
 
 /** In-progress and mismatched keys are refusals; an outcome gets the route's renderer and the replay header. */
 export const respondToOnce = (
@@ -58,17 +91,17 @@ export const intentResponse = (outcome: CancelOutcome): HttpResponse => {
       return jsonResponse(404, envelope(40401, "采购意图不存在", null));
     case "FORBIDDEN":
       return jsonResponse(403, envelope(40301, "无权访问该资源", null));
-    case "FAILED":
+    case "FAILED": {
       if (outcome.upstream?.code === 50003) {
         return jsonResponse(500, envelope(50003, "取消操作失败", { reason: outcome.reason }));
       }
-      return outcome.retryable
-        ? jsonResponse(
-            503,
-            envelope(50300, "服务暂时不可用,请稍后重试", { reason: outcome.reason }),
-            RETRY_LATER,
-          )
-        : jsonResponse(502, envelope(50200, "上游服务错误", { reason: outcome.reason }));
+      if (!outcome.retryable) {
+        return jsonResponse(502, envelope(50200, "上游服务错误", { reason: outcome.reason }));
+      }
+      const { status, headers } = operationalAnswer(outcome);
+      const [code, message] = PROCURE_CORE_OPERATIONAL[status];
+      return jsonResponse(status, envelope(code, message, { reason: outcome.reason }), headers);
+    }
     case "REFUND_REQUIRED":
       return jsonResponse(409, envelope(40900, "需要退款", { reason: outcome.reason }));
     case "REJECTED":
@@ -108,12 +141,11 @@ export const chargeResponse =
       case "REJECTED":
         return error(422, "VALIDATION_ERROR", "request", outcome.reason);
       case "PENDING":
+        return error(500, "INTERNAL_ERROR", "upstream", "pending");
       case "FAILED": {
-        const retryable = outcome.type === "FAILED" && outcome.retryable;
-        const reason = outcome.type === "FAILED" ? outcome.reason : "pending";
-        return retryable
-          ? error(503, "SERVICE_UNAVAILABLE", "upstream", reason, RETRY_LATER)
-          : error(500, "INTERNAL_ERROR", "upstream", reason);
+        if (!outcome.retryable) return error(500, "INTERNAL_ERROR", "upstream", outcome.reason);
+        const { status, headers } = operationalAnswer(outcome);
+        return error(status, A55_OPERATIONAL[status], "upstream", outcome.reason, headers);
       }
     }
   };
@@ -140,10 +172,10 @@ export const describeOutcome = (outcome: CancelOutcome): Record<string, unknown>
 
 /** This service's own route: `POST /api/v1/orders/{orderId}/cancel`. */
 export const orderResponse = (outcome: CancelOutcome): HttpResponse => {
-  const retryable = outcome.type === "FAILED" && outcome.retryable;
+  const operational = outcome.type === "FAILED" && outcome.retryable ? operationalAnswer(outcome) : undefined;
   const steps = outcome.steps;
   return jsonResponse(
-    retryable ? 503 : ORDER_STATUS[outcome.type],
+    operational?.status ?? ORDER_STATUS[outcome.type],
     {
       orderId: outcome.target.id,
       ...describeOutcome(outcome),
@@ -153,6 +185,6 @@ export const orderResponse = (outcome: CancelOutcome): HttpResponse => {
         ...(steps?.chargeSkipped && { chargeSkipped: steps.chargeSkipped }),
       },
     },
-    retryable ? RETRY_LATER : {},
+    operational?.headers ?? {},
   );
 };

@@ -20,7 +20,7 @@ describe("cancel-requested handler", () => {
   });
 
   const deliver = (event: ReturnType<typeof eventBridgeEvent>) => kit.handlers.bus(event, lambdaContext());
-  const publishedFor = (id: string) => kit.events.events.filter((e) => e.detail.target.id === id);
+  const publishedFor = async (id: string) => (await kit.announced()).filter((e) => e.detail.target.id === id);
 
   it("intent: cancelled, audited with the event's actor, and the outcome published back", async () => {
     // Prepare
@@ -49,10 +49,11 @@ describe("cancel-requested handler", () => {
         correlationId: event.id,
       }),
     ]);
-    expect(publishedFor(id)).toEqual([
+    expect(await publishedFor(id)).toEqual([
       {
         detailType: "Cancellation Succeeded",
         detail: {
+          eventId: expect.stringMatching(/^[0-9A-HJKMNP-TV-Z]{26}$/),
           target: { type: "intent", id },
           outcome: "CANCELLED",
           trigger: "bus",
@@ -74,7 +75,7 @@ describe("cancel-requested handler", () => {
 
     expect(result).toEqual({ outcome: "CANCELLED", replayed: false });
     expect(kit.a55.effects.count(chargeUuid)).toBe(1);
-    expect(publishedFor(chargeUuid)).toEqual([
+    expect(await publishedFor(chargeUuid)).toEqual([
       {
         detailType: "Cancellation Succeeded",
         detail: expect.objectContaining({
@@ -100,7 +101,7 @@ describe("cancel-requested handler", () => {
     expect(result).toEqual({ outcome: "CANCELLED", replayed: false });
     expect(kit.procureCore.effects.count(intentId)).toBe(1);
     expect(kit.a55.effects.count(chargeUuid)).toBe(1);
-    expect(publishedFor(orderId).map((e) => [e.detailType, e.detail.outcome])).toEqual([
+    expect((await publishedFor(orderId)).map((e) => [e.detailType, e.detail.outcome])).toEqual([
       ["Cancellation Succeeded", "CANCELLED"],
     ]);
   });
@@ -116,7 +117,7 @@ describe("cancel-requested handler", () => {
     );
 
     expect(result).toEqual({ outcome: "REFUND_REQUIRED", replayed: false });
-    expect(publishedFor(orderId).map((e) => e.detailType)).toEqual(["Refund Required"]);
+    expect((await publishedFor(orderId)).map((e) => e.detailType)).toEqual(["Refund Required"]);
   });
 
   it("a duplicate (same idempotency key, or the same event delivered twice) is replayed: one effect, one event", async () => {
@@ -140,7 +141,7 @@ describe("cancel-requested handler", () => {
     ]);
     for (const id of [keyed, unkeyed]) {
       expect(kit.procureCore.effects.count(id)).toBe(1);
-      expect(publishedFor(id)).toHaveLength(1);
+      expect(await publishedFor(id)).toHaveLength(1);
       expect(await kit.audit({ type: "intent", id })).toHaveLength(1);
     }
   });
@@ -164,7 +165,7 @@ describe("cancel-requested handler", () => {
       correlationId: event.id,
     });
     expect(record?.detail).toContain("target.chargeUuid");
-    expect(publishedFor(event.id)).toEqual([
+    expect(await publishedFor(event.id)).toEqual([
       {
         detailType: "Cancellation Rejected",
         detail: expect.objectContaining({
@@ -179,7 +180,7 @@ describe("cancel-requested handler", () => {
     // EventBridge delivers at least once: the same invalid event again is replayed, not recorded twice.
     expect(await deliver(event)).toEqual({ outcome: "REJECTED", replayed: true });
     expect(await kit.audit({ type: "event", id: event.id })).toHaveLength(1);
-    expect(publishedFor(event.id)).toHaveLength(1);
+    expect(await publishedFor(event.id)).toHaveLength(1);
   });
 
   it("a transient upstream failure throws (so the platform retries), and the redelivery converges", async () => {
@@ -197,13 +198,13 @@ describe("cancel-requested handler", () => {
     expect(await kit.audit({ type: "intent", id })).toEqual([
       expect.objectContaining({ outcome: "FAILED", retryable: true }),
     ]);
-    expect(publishedFor(id)).toEqual([]);
+    expect(await publishedFor(id)).toEqual([]);
 
     // The platform delivers the same event again once Procure-Core is back.
     kit.procureCore.faults.reset();
     expect(await deliver(event)).toEqual({ outcome: "CANCELLED", replayed: false });
     expect(kit.procureCore.effects.count(id)).toBe(1);
-    expect(publishedFor(id).map((e) => e.detailType)).toEqual(["Cancellation Succeeded"]);
+    expect((await publishedFor(id)).map((e) => e.detailType)).toEqual(["Cancellation Succeeded"]);
   });
 
   it("a transient A55 failure throws too", async () => {

@@ -33,7 +33,7 @@ describe("expiry-sweep handler", () => {
 
   const sweep = (event: unknown) =>
     kit.handlers.sweep(event, lambdaContext({ remainingMs: SWEEP_BUDGET_MS }));
-  const sweepEvents = () => kit.events.events.filter((e) => e.detail.trigger === "schedule");
+  const sweepEvents = async () => (await kit.announced()).filter((e) => e.detail.trigger === "schedule");
 
   it("a dryRun event reports the expired intents and cancels nothing", async () => {
     // Act: a rule with constant input delivers exactly that JSON as the event.
@@ -56,7 +56,7 @@ describe("expiry-sweep handler", () => {
       expect(kit.procureCore.intents.get(id)?.status).toBe("SUBMITTED");
       expect(kit.procureCore.effects.count(id)).toBe(0);
     }
-    expect(sweepEvents()).toEqual([]);
+    expect(await sweepEvents()).toEqual([]);
   });
 
   it("a scheduled event cancels the 20 expired intents, leaves younger ones, and confirms the pending cancel", async () => {
@@ -98,7 +98,7 @@ describe("expiry-sweep handler", () => {
         reason: "expired: not processed in time",
       }),
     ]);
-    const published = sweepEvents();
+    const published = await sweepEvents();
     expect(
       published
         .filter((e) => e.detailType === "Cancellation Succeeded")

@@ -69,9 +69,9 @@ describe("http-api handler: POST /api/v1/bank/wallet/charge/{charge_uuid}/cancel
       reason: "客户在发货前要求取消",
       upstream: { httpStatus: 200 },
     });
-    expect(kit.events.events.filter((e) => e.detail.target.id === charge).map((e) => e.detailType)).toEqual([
-      "Cancellation Succeeded",
-    ]);
+    expect(
+      (await kit.announced()).filter((e) => e.detail.target.id === charge).map((e) => e.detailType),
+    ).toEqual(["Cancellation Succeeded"]);
   });
 
   it("settled: 409 CANCEL_NOT_ALLOWED with the seed's exact description, and a Refund Required event", async () => {
@@ -92,9 +92,9 @@ describe("http-api handler: POST /api/v1/bank/wallet/charge/{charge_uuid}/cancel
     expect((await kit.audit({ type: "charge", id: charge })).map((r) => r.outcome)).toEqual([
       "REFUND_REQUIRED",
     ]);
-    expect(kit.events.events.filter((e) => e.detail.target.id === charge).map((e) => e.detailType)).toEqual([
-      "Refund Required",
-    ]);
+    expect(
+      (await kit.announced()).filter((e) => e.detail.target.id === charge).map((e) => e.detailType),
+    ).toEqual(["Refund Required"]);
   });
 
   it("already canceled: 409", async () => {

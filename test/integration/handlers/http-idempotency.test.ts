@@ -77,7 +77,7 @@ describe("http-api handler: idempotency end to end", () => {
     expect(kit.procureCore.requests.count()).toBe(sentAfterFirst);
     expect(kit.procureCore.effects.count(id)).toBe(1);
     expect(await kit.audit({ type: "intent", id })).toHaveLength(1);
-    expect(kit.events.events.filter((e) => e.detail.target.id === id)).toHaveLength(1);
+    expect((await kit.announced()).filter((e) => e.detail.target.id === id)).toHaveLength(1);
   });
 
   it("a completed key replays a charge cancel too, without calling A55 again", async () => {
@@ -177,7 +177,7 @@ describe("http-api handler: idempotency end to end", () => {
     expect(cancelsSentFor(id)).toBe(1);
     const trail = await kit.audit({ type: "intent", id });
     expect(trail.map((r) => r.outcome)).toEqual(["CANCELLED"]);
-    expect(kit.events.events.filter((e) => e.detail.target.id === id)).toHaveLength(1);
+    expect((await kit.announced()).filter((e) => e.detail.target.id === id)).toHaveLength(1);
   });
 
   it("DynamoDB round trips: 2 for a happy-path cancel, 1 for its replay", async () => {

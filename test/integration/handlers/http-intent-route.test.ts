@@ -48,7 +48,7 @@ describe("http-api handler: POST /api/v1/intents/{id}/cancel", () => {
       correlationId: event.requestContext.requestId,
       upstream: { httpStatus: 200, code: 0, message: "操作成功", attempts: 1 },
     });
-    const published = kit.events.events.filter((e) => e.detail.target.id === id);
+    const published = (await kit.announced()).filter((e) => e.detail.target.id === id);
     expect(published).toEqual([
       {
         detailType: "Cancellation Succeeded",
@@ -81,9 +81,9 @@ describe("http-api handler: POST /api/v1/intents/{id}/cancel", () => {
     });
     expect(kit.procureCore.effects.count(id)).toBe(1);
     expect((await kit.audit({ type: "intent", id })).map((r) => r.outcome)).toEqual(["PENDING"]);
-    expect(kit.events.events.filter((e) => e.detail.target.id === id).map((e) => e.detailType)).toEqual([
-      "Cancellation Pending",
-    ]);
+    expect((await kit.announced()).filter((e) => e.detail.target.id === id).map((e) => e.detailType)).toEqual(
+      ["Cancellation Pending"],
+    );
   });
 
   it("PROCESSING but shipped: 500 with the seed's 50003 body", async () => {
@@ -100,7 +100,7 @@ describe("http-api handler: POST /api/v1/intents/{id}/cancel", () => {
     expect(kit.procureCore.effects.count(id)).toBe(0);
     const [record] = await kit.audit({ type: "intent", id });
     expect(record).toMatchObject({ outcome: "FAILED", retryable: false, upstream: { code: 50003 } });
-    expect(kit.events.events.filter((e) => e.detail.target.id === id)).toEqual([
+    expect((await kit.announced()).filter((e) => e.detail.target.id === id)).toEqual([
       {
         detailType: "Cancellation Failed",
         detail: expect.objectContaining({ outcome: "FAILED", retryable: false }),

@@ -60,7 +60,7 @@ describe("http-api handler: POST /api/v1/orders/{orderId}/cancel and GET /api/v1
         outcome: "CANCELLED",
         reason: "customer cancelled the order",
       });
-      expect(kit.events.events.filter((e) => e.detail.target.id === id)).toEqual([
+      expect((await kit.announced()).filter((e) => e.detail.target.id === id)).toEqual([
         {
           detailType: "Cancellation Succeeded",
           detail: expect.objectContaining({ target: { type: "order", id }, outcome: "CANCELLED" }),
@@ -126,9 +126,9 @@ describe("http-api handler: POST /api/v1/orders/{orderId}/cancel and GET /api/v1
         },
       });
       expect(kit.procureCore.intents.get(intentId)?.status).toBe("CANCELLED");
-      expect(kit.events.events.filter((e) => e.detail.target.id === id).map((e) => e.detailType)).toEqual([
-        "Refund Required",
-      ]);
+      expect(
+        (await kit.announced()).filter((e) => e.detail.target.id === id).map((e) => e.detailType),
+      ).toEqual(["Refund Required"]);
       expect((await kit.audit({ type: "order", id })).map((r) => r.outcome)).toEqual(["REFUND_REQUIRED"]);
     });
 

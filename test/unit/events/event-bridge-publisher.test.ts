@@ -14,6 +14,7 @@ const eb = mockClient(client);
 const event = (n: number, detailType: OutcomeDetailType = "Cancellation Succeeded"): OutcomeEvent => ({
   detailType,
   detail: {
+    eventId: `01JTESTEVENT${String(n).padStart(14, "0")}`,
     target: { type: "intent", id: `intent_${n}` },
     outcome: "CANCELLED",
     trigger: "bus",

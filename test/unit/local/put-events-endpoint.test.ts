@@ -108,6 +108,7 @@ describe("local EventBridge endpoint (AWS JSON 1.1)", () => {
       {
         detailType: "Refund Required",
         detail: {
+          eventId: "01JTESTEVENT00000000000001",
           target: {
             type: "charge",
             id: "c0ffee00-0000-4000-8000-000000000001",

@@ -1,0 +1,73 @@
+/**
+ * The cancellation as a durable record: one per order, and one per asynchronous
+ * (PROCESSING) intent cancel. Its state machine is what guarantees that a cancel
+ * finishes — by the request that opened it, or later by the continuation — never by luck.
+ *
+ * ```
+ * REQUESTED ──▶ INTENT_PENDING ──▶ CHARGE_DUE ──▶ DONE (outcome)
+ *     │               │     ▲           │
+ *     │               ▼     │           ▼
+ *     │             STUCK ──┘         STUCK
+ *     └──────────────────────────────▶ DONE
+ * ```
+ *
+ * - REQUESTED: an order's cancellation is recorded before any upstream call, so a request
+ *   that dies midway is finished by the continuation once its lock is over.
+ * - INTENT_PENDING: Procure-Core accepted the intent's cancel asynchronously; the
+ *   continuation re-reads the intent until it is final.
+ * - CHARGE_DUE: the intent ended with nothing bought; the charge still has to be cancelled.
+ * - STUCK: open longer than the configured limit. Announced and counted for an operator;
+ *   still checked (less often), so it can still finish.
+ * - DONE: `outcome` is final.
+ *
+ * Every transition is a conditional write on `version` together with the audit records
+ * it produces (one transaction).
+ */
+import type { CancelOutcome, OperationalProblem, OrderSteps } from "./outcome.ts";
+import type { Trigger } from "./ports.ts";
+
+export type OpenState = "REQUESTED" | "INTENT_PENDING" | "CHARGE_DUE";
+export type CancellationState = OpenState | "STUCK" | "DONE";
+export type CancellationKind = "order" | "intent";
+
+/** Who asked for the cancellation, and what. Never changes after the record is opened. */
+export interface CancellationRequest {
+  intentId?: string;
+  charge?: { chargeUuid: string; walletUuid: string };
+  reason?: string;
+  trigger: Trigger;
+  actor: string;
+  correlationId: string;
+  /** The caller's own key, kept for the trails. */
+  idempotencyKey?: string;
+  /** The idempotency scope that opened it: the order's A55 key is derived from it. */
+  scopeKey: string;
+  /** ISO time the record was opened. */
+  requestedAt: string;
+}
+
+export interface Cancellation {
+  kind: CancellationKind;
+  /** The order id, or the intent id of an asynchronous intent cancel. */
+  id: string;
+  state: CancellationState;
+  /** The open state a STUCK cancellation is still waiting in. */
+  stuckIn?: OpenState;
+  /** Incremented by every transition; each write is conditional on the previous one. */
+  version: number;
+  request: CancellationRequest;
+  /** What each target's step ended as, so far. */
+  steps: OrderSteps;
+  /** Set once DONE. */
+  outcome?: CancelOutcome;
+  /** Epoch ms at which the continuation looks at it next; absent once DONE. */
+  nextCheckAt?: number;
+  /** How many times the continuation looked at it. */
+  checks: number;
+  /** The last operational failure met while finishing it, for an operator. */
+  lastProblem?: { problem: OperationalProblem; reason: string; at: string };
+  /** ISO time of the last transition. */
+  updatedAt: string;
+}
+
+export const isOpen = (cancellation: Cancellation): boolean => cancellation.state !== "DONE";
