@@ -1,4 +1,4 @@
-import type { CancelContext, CancelDependencies } from "./dependencies.ts";
+import { type CancelContext, type CancelDependencies, callOptionsOf } from "./dependencies.ts";
 import type { CancelOutcome, Target } from "./outcome.ts";
 import type { ChargeCancelResult } from "./ports.ts";
 import { type OnceResult, runOnce } from "./run-once.ts";
@@ -49,7 +49,7 @@ export const cancelChargeStep = async (
   try {
     const answer = await deps.charges.cancelCharge(
       { ...input, idempotencyKey: upstreamKey },
-      { deadline: context.deadline, correlationId: context.correlationId },
+      callOptionsOf(context),
     );
     return chargeOutcome(target, answer);
   } catch (error) {

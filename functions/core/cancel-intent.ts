@@ -1,4 +1,4 @@
-import type { CancelContext, CancelDependencies } from "./dependencies.ts";
+import { type CancelContext, type CancelDependencies, callOptionsOf } from "./dependencies.ts";
 import { adviceFor } from "./intent-rules.ts";
 import type { CancelOutcome, Target } from "./outcome.ts";
 import { type OnceResult, runOnce } from "./run-once.ts";
@@ -38,7 +38,7 @@ export const cancelIntentStep = async (
   resumed: boolean,
 ): Promise<CancelOutcome> => {
   const target: Target = { type: "intent", id: intentId };
-  const options = { deadline: context.deadline, correlationId: context.correlationId };
+  const options = callOptionsOf(context);
   try {
     if (resumed) {
       const read = await deps.intents.getIntent(intentId, options);

@@ -1,7 +1,7 @@
 import { auditRecord } from "./audit-record.ts";
 import { cancelChargeStep } from "./cancel-charge.ts";
 import { orderChargeKey } from "./cancel-order.ts";
-import type { CancelContext, CancelDependencies } from "./dependencies.ts";
+import { type CancelContext, type CancelDependencies, callOptionsOf } from "./dependencies.ts";
 import { adviceFor } from "./intent-rules.ts";
 import { type CancelOutcome, isFinal, type Target } from "./outcome.ts";
 import { detailTypeOf } from "./outcome-events.ts";
@@ -69,7 +69,7 @@ const confirmOne = async (
   const target: Target = { type: "intent", id: entry.intentId };
   try {
     const read = await deps.intents.getIntent(entry.intentId, {
-      deadline: context.deadline,
+      ...callOptionsOf(context),
       correlationId: entry.correlationId,
     });
     const upstream = upstreamInfo(read.meta);

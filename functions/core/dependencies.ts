@@ -1,5 +1,6 @@
 import type {
   AuditLog,
+  CallOptions,
   ChargesUpstream,
   Clock,
   IdempotencyStore,
@@ -34,3 +35,16 @@ export interface CancelContext {
    */
   idempotency?: { scopeKey: string; key?: string };
 }
+
+/**
+ * The options of an upstream call made for this context: bounded by its deadline, tagged
+ * with its correlation id, and prioritised for the shared upstream budget (a person waiting
+ * on the HTTP API first; bus, sweep and continuation work within their share).
+ */
+export const callOptionsOf = (
+  context: Pick<CancelContext, "deadline" | "correlationId" | "trigger">,
+): CallOptions => ({
+  deadline: context.deadline,
+  correlationId: context.correlationId,
+  priority: context.trigger === "http" ? "interactive" : "background",
+});

@@ -1,5 +1,5 @@
 import { cancelIntent } from "./cancel-intent.ts";
-import type { CancelContext, CancelDependencies } from "./dependencies.ts";
+import { type CancelContext, type CancelDependencies, callOptionsOf } from "./dependencies.ts";
 import type { IntentDetails } from "./ports.ts";
 
 /** Which of a page of SUBMITTED intents, oldest first, are older than the expiry; stops at the first younger one. */
@@ -84,7 +84,7 @@ export const runExpirySweep = async (
       try {
         const result = await deps.intents.listIntents(
           { status: "SUBMITTED", sortBy: "createdAt", order: "asc", page, pageSize: options.pageSize },
-          { deadline: context.deadline, correlationId: context.correlationId },
+          callOptionsOf(context),
         );
         items = result.items;
       } catch (error) {
