@@ -119,7 +119,7 @@ try {
   const ourFirst = await measure(ours, async () => {
     const begin = await store.begin({ scopeKey, payload: { intentId: "i-1" }, now, lockUntil: now + 30_000 });
     if (begin.kind !== "acquired") throw new Error(`unexpected ${begin.kind}`);
-    return store.complete(begin.lease, { outcome: outcome("i-1"), audit: auditOf("i-1"), now });
+    return store.complete(begin.lease, { outcome: outcome("i-1"), audits: [auditOf("i-1")], now });
   });
   const ourReplay = await measure(ours, () =>
     store.begin({ scopeKey, payload: { intentId: "i-1" }, now: now + 1, lockUntil: now + 30_000 }),
@@ -188,13 +188,13 @@ try {
   if (ourHolder1.kind !== "acquired" || ourHolder2.kind !== "acquired") throw new Error("setup failed");
   const second2 = await store.complete(ourHolder2.lease, {
     outcome: outcome("second"),
-    audit: auditOf("i-3"),
+    audits: [auditOf("i-3")],
     now: lateStart + 300,
   });
   const lateComplete = await measure(ours, () =>
     store.complete(ourHolder1.lease, {
       outcome: outcome("first"),
-      audit: auditOf("i-3"),
+      audits: [auditOf("i-3")],
       now: lateStart + 400,
     }),
   );

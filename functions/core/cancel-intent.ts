@@ -52,6 +52,42 @@ export const cancelIntentStep = async (
   }
 };
 
+/** States in which Procure-Core is still working on the intent: a cancel accepted earlier has not ended yet. */
+const STILL_RUNNING: ReadonlySet<string> = new Set(["PROCESSING", "SUBMITTED"]);
+
+/**
+ * How an intent whose cancel was accepted asynchronously stands now: `undefined` while
+ * Procure-Core is still working on it; else its final outcome (CANCELLED, or
+ * NOT_CANCELLABLE with the state it ended in: COMPLETED when the goods were bought). A
+ * read that fails is an operational failure, never an outcome.
+ */
+export const readIntentOutcome = async (
+  deps: CancelDependencies,
+  context: CancelContext,
+  intentId: string,
+): Promise<CancelOutcome | undefined> => {
+  const target: Target = { type: "intent", id: intentId };
+  try {
+    const read = await deps.intents.getIntent(intentId, callOptionsOf(context));
+    const upstream = upstreamInfo(read.meta);
+    if (read.kind === "not-found") return { type: "NOT_FOUND", target, reason: read.message, upstream };
+    if (read.kind === "forbidden") return { type: "FORBIDDEN", target, reason: read.message, upstream };
+    const { status } = read.intent;
+    if (STILL_RUNNING.has(status)) return undefined;
+    if (status === "CANCELLED") return { type: "CANCELLED", target, intent: read.intent, upstream };
+    return {
+      type: "NOT_CANCELLABLE",
+      target,
+      currentStatus: status,
+      reason: `Procure-Core did not cancel the intent; it is ${status}`,
+      advice: adviceFor(status),
+      upstream,
+    };
+  } catch (error) {
+    return failureFrom(target, error);
+  }
+};
+
 type IntentAnswer = Awaited<ReturnType<CancelDependencies["intents"]["cancelIntent"]>>;
 
 /** The seed's answers as outcomes. A 40003 saying CANCELLED is an idempotent success. */

@@ -1,9 +1,13 @@
-import { cancelChargeStep } from "./cancel-charge.ts";
-import { cancelIntentStep } from "./cancel-intent.ts";
+import { advanceCancellation } from "./advance-cancellation.ts";
+import type { Cancellation } from "./cancellation.ts";
+import { transitionAudits } from "./cancellation-audits.ts";
+import { orderCancellation, settle } from "./cancellation-records.ts";
+import { chargeVerdictFor } from "./charge-rule.ts";
 import type { CancelContext, CancelDependencies } from "./dependencies.ts";
-import type { CancelOutcome, OrderSteps, Target } from "./outcome.ts";
-import type { Ids } from "./ports.ts";
-import { type OnceResult, runOnce } from "./run-once.ts";
+import { orderOutcome } from "./order-outcome.ts";
+import type { CancelOutcome, Target } from "./outcome.ts";
+import type { Lease } from "./ports.ts";
+import { type OnceResult, runOnce, type WorkResult } from "./run-once.ts";
 
 export interface CancelOrderInput {
   orderId: string;
@@ -12,19 +16,19 @@ export interface CancelOrderInput {
   reason?: string;
 }
 
-/** The A55 key for an order's charge: derived from the order's scope, so a retry or the pending confirmation reuses it. */
-export const orderChargeKey = (ids: Ids, scopeKey: string): string => ids.derived(`${scopeKey}#charge`);
-
 /**
- * Cancels a whole order: the intent first, then the charge.
+ * Cancels a whole order, as a durable cancellation: the intent first, then the charge.
  *
- * 1. Take the order's idempotency key (or replay / refuse, see `runOnce`).
- * 2. Cancel the intent, if the order has one.
- * 3. Cancel the charge only when nothing was bought: the intent is cancelled, or was a
- *    draft or failed. A completed or shipped intent means a return/refund instead; a
- *    pending one defers the charge until `confirmPendingCancels` sees it cancelled.
- * 4. Combine both into one outcome (`orderOutcome`); a settled charge is REFUND_REQUIRED.
- * 5. Complete, audit and publish as every cancel does.
+ * 1. Take the order request's idempotency key (or replay / refuse, see `runOnce`).
+ * 2. Open the order's cancellation (REQUESTED) before any upstream call. If the order
+ *    already has one: the same request resumes it; another request for the same targets
+ *    joins it (answers its current state); one for other targets is rejected.
+ * 3. Advance it as far as the upstreams allow now (`advanceCancellation`): intent, the one
+ *    charge rule, charge.
+ * 4. Complete the key with the answer, and write the transition with every target's
+ *    records in the same transaction. Still waiting (INTENT_PENDING) → 202, finished later
+ *    by the continuation. An operational failure → the key is released (remembering that
+ *    the upstream may have acted) with what was found, and the continuation retries too.
  */
 export const cancelOrder = (
   deps: CancelDependencies,
@@ -41,72 +45,118 @@ export const cancelOrder = (
       reason: input.reason ?? null,
     },
     reason: input.reason,
-    pendingOrder: { orderId: input.orderId, charge: input.charge },
-    work: async (lease) => {
-      const intent = input.intentId
-        ? await cancelIntentStep(deps, context, input.intentId, lease.resumed)
-        : undefined;
-      const blocked = intent && chargeBlockedBy(intent);
-      if (!input.charge || blocked) {
-        return orderOutcome(target, { intent, chargeSkipped: input.charge ? blocked : undefined });
-      }
-      const charge = await cancelChargeStep(
-        deps,
-        context,
-        { ...input.charge, reason: input.reason },
-        orderChargeKey(deps.ids, lease.scopeKey),
-      );
-      return orderOutcome(target, { intent, charge });
-    },
+    work: (lease) => orderWork(deps, context, input, lease),
+    rejoin: async () => joined(deps, context, await current(deps, input.orderId)),
   });
 };
 
-/** Why the charge must not be cancelled after this intent outcome, or undefined when it may. */
-export const chargeBlockedBy = (intent: CancelOutcome): string | undefined => {
-  switch (intent.type) {
-    case "CANCELLED":
-    case "ALREADY_CANCELLED":
-      return undefined;
-    case "NOT_CANCELLABLE":
-      if (intent.currentStatus === "DRAFT" || intent.currentStatus === "FAILED") return undefined;
-      if (intent.currentStatus === "COMPLETED") {
-        return "The intent completed (goods bought): arrange a return/refund instead of cancelling the charge.";
-      }
-      return `The intent is ${intent.currentStatus}; the charge was left alone.`;
-    case "PENDING":
-      return "Procure-Core is still cancelling the intent; the charge is cancelled once it confirms.";
-    case "FAILED":
-      return intent.retryable
-        ? "The intent's cancel did not go through yet; the charge waits for it."
-        : `The intent's cancel failed (${intent.reason}): arrange a return/refund instead of cancelling the charge.`;
-    default:
-      return "The intent could not be verified; the charge was left alone.";
-  }
+const current = async (deps: CancelDependencies, orderId: string): Promise<Cancellation> => {
+  const found = await deps.cancellations.get("order", orderId);
+  if (!found) throw new Error(`the cancellation of order ${orderId} vanished`);
+  return found;
 };
 
-/** One outcome for the order from its steps. A retryable failure anywhere makes the whole order retryable. */
-export const orderOutcome = (target: Target, steps: OrderSteps): CancelOutcome => {
-  const { intent, charge } = steps;
-  const retryable = [intent, charge].find((s) => s?.type === "FAILED" && s.retryable);
-  if (retryable?.type === "FAILED") return { ...retryable, target, steps };
-  if (charge) {
-    if (charge.type === "ALREADY_CANCELLED" && (!intent || intent.type === "ALREADY_CANCELLED")) {
-      return { type: "ALREADY_CANCELLED", target, steps };
-    }
-    if (charge.type === "CANCELLED" || charge.type === "ALREADY_CANCELLED")
-      return { type: "CANCELLED", target, steps };
-    return { ...charge, target, steps };
+const orderWork = async (
+  deps: CancelDependencies,
+  context: CancelContext,
+  input: CancelOrderInput,
+  lease: Lease,
+): Promise<WorkResult> => {
+  const startedAt = deps.clock.now();
+  const fresh = orderCancellation(deps, context, lease.scopeKey, input);
+  const opening = transitionAudits(deps.ids, {
+    before: undefined,
+    after: fresh,
+    at: fresh.updatedAt,
+    latencyMs: 0,
+    event: null,
+  });
+  let record = fresh;
+  let resumed = lease.resumed;
+  if ((await deps.cancellations.commit({ next: fresh, expectedVersion: null }, opening)) === "conflict") {
+    const existing = await current(deps, input.orderId);
+    if (existing.request.scopeKey !== lease.scopeKey) return joined(deps, context, existing, input);
+    // This request's own cancellation, left by an earlier attempt: resume it where it is.
+    if (existing.state === "DONE") return { outcome: answerOf(existing), audits: [] };
+    record = existing;
+    resumed = true;
   }
-  if (!intent)
-    return {
-      type: "FAILED",
+  const { next, problem } = await advanceCancellation(deps, context, record, { resumed });
+  const now = deps.clock.now();
+  const after = settle(record, next, { now, policy: deps.lifecycle, problem, checked: false });
+  const audits = transitionAudits(deps.ids, {
+    before: record,
+    after,
+    problem: after.lastProblem && problem ? after.lastProblem : undefined,
+    at: after.updatedAt,
+    latencyMs: now - startedAt,
+  });
+  return {
+    outcome: answerOf(after, problem),
+    audits,
+    cancellation: { next: after, expectedVersion: record.version },
+  };
+};
+
+/** What a request is answered while the cancellation is at `c` (an operational failure, if this run met one). */
+const answerOf = (c: Cancellation, problem?: CancelOutcome): CancelOutcome => {
+  const target: Target = { type: "order", id: c.id };
+  if (problem) return { ...problem, target, steps: c.steps };
+  if (c.state === "DONE" && c.outcome) return c.outcome;
+  const intent = c.steps.intent ?? pendingStep(c);
+  const verdict = chargeVerdictFor(intent);
+  return orderOutcome(target, {
+    ...c.steps,
+    intent,
+    ...(c.request.charge && verdict.action !== "cancel" && { chargeSkipped: verdict.why }),
+  });
+};
+
+const pendingStep = (c: Cancellation): CancelOutcome => ({
+  type: "PENDING",
+  target: { type: "intent", id: c.request.intentId ?? c.id },
+});
+
+/**
+ * Another request for an order that already has a cancellation: the same targets join it
+ * and are answered its current state (nothing is sent upstream again); other targets are
+ * rejected, since an order is cancelled once.
+ */
+const joined = (
+  deps: CancelDependencies,
+  context: CancelContext,
+  existing: Cancellation,
+  input?: CancelOrderInput,
+): WorkResult => {
+  const target: Target = { type: "order", id: existing.id };
+  const sameTargets =
+    !input ||
+    (existing.request.intentId === input.intentId &&
+      JSON.stringify(existing.request.charge ?? null) === JSON.stringify(input.charge ?? null));
+  const outcome: CancelOutcome = sameTargets
+    ? answerOf(existing)
+    : {
+        type: "REJECTED",
+        target,
+        reason:
+          "This order already has a cancellation for another intent or charge; an order is cancelled once.",
+      };
+  const at = new Date(deps.clock.now()).toISOString();
+  const audits = [
+    {
+      id: deps.ids.next(),
+      at,
       target,
-      retryable: false,
-      reason: "The order names neither an intent nor a charge.",
-      steps,
-    };
-  if (intent.type === "NOT_CANCELLABLE" && intent.currentStatus === "COMPLETED") {
-    return { ...intent, target, advice: "Goods were bought: arrange a return/refund with support.", steps };
-  }
-  return { ...intent, target, steps };
+      trigger: context.trigger,
+      actor: context.actor,
+      outcome: outcome.type,
+      detail: sameTargets
+        ? `joined the order's cancellation opened by ${existing.request.correlationId} (${existing.state})`
+        : (outcome as { reason: string }).reason,
+      latencyMs: 0,
+      ...(context.idempotency?.key !== undefined && { idempotencyKey: context.idempotency.key }),
+      correlationId: context.correlationId,
+    },
+  ];
+  return { outcome, audits };
 };

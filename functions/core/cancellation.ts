@@ -71,3 +71,48 @@ export interface Cancellation {
 }
 
 export const isOpen = (cancellation: Cancellation): boolean => cancellation.state !== "DONE";
+
+/** How the continuation paces and gives up; from configuration, through the composition root. */
+export interface LifecyclePolicy {
+  /** First look at a new asynchronous cancel, and the base of the per-entry backoff. */
+  firstCheckAfterMs: number;
+  /** The longest wait between two looks (also how often a STUCK one is looked at). */
+  maxBackoffMs: number;
+  /** Open longer than this (from `requestedAt`) → STUCK. */
+  stuckAfterMs: number;
+  /** How long after a request's lock is over the continuation takes over its REQUESTED order. */
+  orphanGraceMs: number;
+}
+
+export const DEFAULT_LIFECYCLE_POLICY: LifecyclePolicy = {
+  firstCheckAfterMs: 30_000,
+  maxBackoffMs: 15 * 60_000,
+  stuckAfterMs: 24 * 60 * 60_000,
+  orphanGraceMs: 5_000,
+};
+
+/** The open state a cancellation is really in (a STUCK one keeps waiting where it was). */
+export const waitingState = (cancellation: Cancellation): OpenState | undefined =>
+  cancellation.state === "DONE"
+    ? undefined
+    : cancellation.state === "STUCK"
+      ? (cancellation.stuckIn ?? "REQUESTED")
+      : cancellation.state;
+
+/** When it is too old to be left to the continuation alone. */
+export const stuckAt = (cancellation: Cancellation, policy: LifecyclePolicy): number =>
+  Date.parse(cancellation.request.requestedAt) + policy.stuckAfterMs;
+
+/**
+ * When to look again after `checks` looks: exponential backoff from the first delay,
+ * capped, and never later than the moment it would become STUCK (so nothing stays open
+ * past the limit unnoticed). A STUCK one is looked at every `maxBackoffMs`.
+ */
+export const nextCheckAfter = (cancellation: Cancellation, now: number, policy: LifecyclePolicy): number => {
+  if (cancellation.state === "STUCK") return now + policy.maxBackoffMs;
+  const backoff = Math.min(
+    policy.maxBackoffMs,
+    policy.firstCheckAfterMs * 2 ** Math.min(cancellation.checks, 20),
+  );
+  return Math.max(now + 1, Math.min(now + backoff, stuckAt(cancellation, policy)));
+};

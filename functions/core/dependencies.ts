@@ -1,12 +1,13 @@
+import type { LifecyclePolicy } from "./cancellation.ts";
 import type {
   AuditLog,
   CallOptions,
+  CancellationStore,
   ChargesUpstream,
   Clock,
   IdempotencyStore,
   Ids,
   IntentsUpstream,
-  PendingCancels,
   Trigger,
 } from "./ports.ts";
 
@@ -16,7 +17,9 @@ export interface CancelDependencies {
   charges: ChargesUpstream;
   idempotency: IdempotencyStore;
   audit: AuditLog;
-  pending: PendingCancels;
+  cancellations: CancellationStore;
+  /** How the continuation paces cancellations and when they count as STUCK. */
+  lifecycle: LifecyclePolicy;
   clock: Clock;
   ids: Ids;
 }

@@ -180,26 +180,6 @@ export interface AuditLog {
   byDay(day: string, options?: { limit?: number; cursor?: string }): Promise<Page<AuditRecord>>;
 }
 
-// ---- Pending (asynchronous) intent cancels ------------------------------------------
-
-/** A PROCESSING intent whose cancel Procure-Core accepted but has not finished. */
-export interface PendingCancel {
-  intentId: string;
-  requestedAt: string;
-  trigger: Trigger;
-  actor: string;
-  correlationId: string;
-  reason?: string;
-  /** Set when the intent belongs to an order whose charge waits for the intent's cancel. */
-  order?: { orderId: string; charge?: { chargeUuid: string; walletUuid: string }; scopeKey: string };
-}
-
-export interface PendingCancels {
-  list(options?: { limit?: number; cursor?: string }): Promise<Page<PendingCancel>>;
-  /** Removes the pending entry and appends the audit record in one transaction. */
-  resolve(intentId: string, audit: AuditRecord): Promise<void>;
-}
-
 // ---- Cancellations (durable lifecycle records) ------------------------------------
 
 /**
@@ -218,6 +198,8 @@ export interface CancellationStore {
   due(now: number, options?: { limit?: number; cursor?: string }): Promise<Page<Cancellation>>;
   /** Every open or STUCK cancellation, oldest-due first (operators' `pending`). */
   listOpen(options?: { limit?: number; cursor?: string }): Promise<Page<Cancellation>>;
+  /** How many are open, and how many of those are STUCK (for the gauges). */
+  countOpen(): Promise<{ open: number; stuck: number }>;
   /** Writes the transition and the audit records together; `conflict` when the version moved on (nothing written). */
   commit(transition: CancellationTransition, audits: AuditRecord[]): Promise<"written" | "conflict">;
 }
@@ -234,7 +216,12 @@ export interface BeginRequest {
   lockUntil: number;
 }
 
-/** Proof of holding a key's lock. `resumed` is true when an earlier attempt's lock expired unfinished. */
+/**
+ * Proof of holding a key's lock. `resumed` is true when an earlier attempt may already
+ * have acted upstream: its lock expired unfinished, or it released the key after an
+ * operational failure. A resumed attempt re-reads before it acts (an intent) or reuses
+ * the derived upstream key (a charge), and counts "already cancelled" as its own success.
+ */
 export interface Lease {
   scopeKey: string;
   token: string;
@@ -250,24 +237,44 @@ export type BeginResult =
 
 export interface CompleteRequest {
   outcome: CancelOutcome;
-  audit: AuditRecord;
-  /** Records of an order's steps, under the intent's and the charge's own targets, written in the same transaction. */
-  stepAudits?: AuditRecord[];
-  /** Recorded in the same transaction when the outcome is PENDING. */
-  pending?: PendingCancel;
+  /** The records of this attempt (the first is the request target's own), written in the same transaction. */
+  audits: AuditRecord[];
+  /** A cancellation created or moved on by this attempt, written in the same transaction. */
+  cancellation?: CancellationTransition;
   now: number;
 }
+
+export interface ReleaseRequest {
+  /** The records of this attempt: what it found before the operational failure stopped it. */
+  audits: AuditRecord[];
+  /** A cancellation moved on by this attempt before it stopped (e.g. an order's intent step done). */
+  cancellation?: CancellationTransition;
+  now: number;
+}
+
+/**
+ * - `lock-lost`: another attempt took the key over meanwhile; nothing was written.
+ * - `cancellation-moved`: the cancellation's version moved on (another run advanced it);
+ *   nothing was written. The caller re-reads it and completes from what it says.
+ */
+export type CompleteResult = "completed" | "lock-lost" | "cancellation-moved";
 
 export interface IdempotencyStore {
   /** One conditional write: takes the key, or tells why not (replay, in progress, mismatch). */
   begin(request: BeginRequest): Promise<BeginResult>;
   /**
-   * Completes the key with the outcome and appends the audit record in one transaction.
-   * `lock-lost`: another attempt took the key over meanwhile; nothing was written.
+   * Completes the key with the outcome, appends the audit records and writes the
+   * cancellation transition, in one transaction. Creating an intent's cancellation while
+   * another one is open for that intent joins it (the creation is left out).
    */
-  complete(lease: Lease, request: CompleteRequest): Promise<"completed" | "lock-lost">;
-  /** Releases the key after a transient failure (so a retry runs again) and appends the audit record, in one transaction. */
-  release(lease: Lease, audit: AuditRecord): Promise<void>;
+  complete(lease: Lease, request: CompleteRequest): Promise<CompleteResult>;
+  /**
+   * Releases the key after an operational failure, so a retry runs again: the key is kept
+   * as RELEASED (same payload only), remembering that the upstream may have acted, and the
+   * records and the cancellation transition are written in the same transaction. If the
+   * cancellation moved on meanwhile, only the key is released.
+   */
+  release(lease: Lease, request: ReleaseRequest): Promise<void>;
 }
 
 // ---- Outcome events -----------------------------------------------------------------

@@ -1,4 +1,11 @@
-import { UpstreamAuthError, UpstreamError, UpstreamRateLimitedError, ValidationError } from "./errors.ts";
+import {
+  ConfigurationError,
+  StoreUnavailableError,
+  UpstreamAuthError,
+  UpstreamError,
+  UpstreamRateLimitedError,
+  ValidationError,
+} from "./errors.ts";
 import type { CancelOutcome, OperationalProblem, Target, UpstreamInfo } from "./outcome.ts";
 import type { UpstreamMeta } from "./ports.ts";
 
@@ -39,6 +46,17 @@ export const failureFrom = (target: Target, error: unknown): CancelOutcome => {
   }
   if (error instanceof ValidationError) {
     return { type: "FAILED", target, retryable: false, reason: `${error.field}: ${error.message}` };
+  }
+  // The credentials could not be read (Secrets Manager down: it may come back; a malformed
+  // secret: an operator must fix it). Either way nothing was sent and a retry may succeed.
+  if (error instanceof StoreUnavailableError || error instanceof ConfigurationError) {
+    return {
+      type: "FAILED",
+      target,
+      retryable: true,
+      problem: error instanceof StoreUnavailableError ? "unavailable" : "internal",
+      reason: error.message,
+    };
   }
   throw error;
 };

@@ -1,13 +1,13 @@
 /**
- * Scheduled entry point: the expiry sweep, then the confirmation of pending PROCESSING
- * cancels. Its time budget is the invocation's own (the function's timeout); progress is
- * logged as it goes and published on a diagnostics channel for local tools.
+ * Scheduled entry point: the expiry sweep. Its time budget is the invocation's own (the
+ * function's timeout); progress is logged as it goes and published on a diagnostics
+ * channel for local tools. Asynchronous cancels it leaves PENDING are finished by the
+ * continuation (its own schedule), never by the next sweep.
  */
 import { channel } from "node:diagnostics_channel";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
-import { type ConfirmSummary, confirmPendingCancels } from "#core/confirm-pending-cancels.ts";
 import { runExpirySweep, type SweepSummary } from "#core/expiry-sweep.ts";
 import { getContainer } from "#wiring/container.ts";
 import { getLogger } from "#wiring/observability.ts";
@@ -21,7 +21,6 @@ const PROGRESS_EVERY = 100;
 
 export interface SweepResult extends SweepSummary {
   peakRequestsPerMinute: number;
-  confirm?: ConfirmSummary;
 }
 
 const runSweep = async (event: { dryRun?: unknown } | undefined, context: Context): Promise<SweepResult> => {
@@ -51,9 +50,6 @@ const runSweep = async (event: { dryRun?: unknown } | undefined, context: Contex
     },
   });
   const result: SweepResult = { ...summary, peakRequestsPerMinute: container.sweepGate.peakPerMinute };
-  if (!dryRun && !summary.stoppedEarly) {
-    result.confirm = await confirmPendingCancels(container.deps, sweepContext);
-  }
   if (summary.listError) logger.error("sweep could not list intents", { error: summary.listError });
   logger.info("sweep finished", { ...result });
   return result;

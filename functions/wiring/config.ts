@@ -21,8 +21,14 @@
  * | SWEEP_MAX_RPM | 90 | sweep: most Procure-Core requests per minute |
  * | SWEEP_PAGE_SIZE | 100 | sweep: intents listed per page |
  * | DRY_RUN | false | sweep: report what would be cancelled, cancel nothing |
+ * | CONTINUATION_FIRST_CHECK | 30s | continuation: first look at an asynchronous cancel, and the backoff's base |
+ * | CONTINUATION_MAX_BACKOFF | 15m | continuation: longest wait between two looks (and the pace of STUCK ones) |
+ * | STUCK_AFTER | 24h | continuation: a cancellation still open this long after it was requested is STUCK |
+ * | CONTINUATION_CONCURRENCY | 4 | continuation: cancellations advanced at once |
+ * | CONTINUATION_PAGE_SIZE | 50 | continuation: due cancellations read per page |
  * | LOG_LEVEL | INFO | Powertools log level |
  */
+import type { LifecyclePolicy } from "#core/cancellation.ts";
 import { ConfigurationError } from "#core/errors.ts";
 
 export interface ServiceConfig {
@@ -45,6 +51,8 @@ export interface ServiceConfig {
     pageSize: number;
     dryRun: boolean;
   };
+  lifecycle: LifecyclePolicy;
+  continuation: { concurrency: number; pageSize: number };
 }
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -91,6 +99,14 @@ export const readConfig = (env: Record<string, string | undefined>): ServiceConf
         // Only the HTTP function authenticates callers; the others are not given this secret.
         clients: env.CLIENTS_SECRET_ARN?.trim() || undefined,
       };
+  const duration = (name: string, fallback: string): number => {
+    const value = parseDuration(env[name]?.trim() || fallback);
+    if (value === undefined || value <= 0) {
+      problems.push(`${name} must be a positive duration such as 24h, 90m, 30s or 2d`);
+      return 0;
+    }
+    return value;
+  };
   const expiryAfterMs = parseDuration(env.EXPIRY_AFTER ?? "24h");
   if (expiryAfterMs === undefined) problems.push("EXPIRY_AFTER must be a duration such as 24h, 90m or 2d");
 
@@ -111,6 +127,16 @@ export const readConfig = (env: Record<string, string | undefined>): ServiceConf
       maxRequestsPerMinute: integer("SWEEP_MAX_RPM", 90, 1, 100_000),
       pageSize: integer("SWEEP_PAGE_SIZE", 100, 1, 100),
       dryRun: boolean("DRY_RUN"),
+    },
+    lifecycle: {
+      firstCheckAfterMs: duration("CONTINUATION_FIRST_CHECK", "30s"),
+      maxBackoffMs: duration("CONTINUATION_MAX_BACKOFF", "15m"),
+      stuckAfterMs: duration("STUCK_AFTER", "24h"),
+      orphanGraceMs: 5_000,
+    },
+    continuation: {
+      concurrency: integer("CONTINUATION_CONCURRENCY", 4, 1, 64),
+      pageSize: integer("CONTINUATION_PAGE_SIZE", 50, 1, 1000),
     },
   };
   if (problems.length > 0) {

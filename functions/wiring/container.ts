@@ -13,8 +13,8 @@ import { monotonicFactory } from "ulid";
 import { v5 as uuidv5 } from "uuid";
 import { A55Client } from "#adapters/a55/a55-client.ts";
 import { DynamoAuditLog } from "#adapters/dynamo/audit-log.ts";
+import { DynamoCancellationStore } from "#adapters/dynamo/cancellation-store.ts";
 import { DynamoIdempotencyStore } from "#adapters/dynamo/idempotency-store.ts";
-import { DynamoPendingCancels } from "#adapters/dynamo/pending-cancels.ts";
 import { RequestRateGate } from "#adapters/http/request-rate-gate.ts";
 import { createRetryPolicy, DEFAULT_RETRY_SETTINGS } from "#adapters/http/retry-policy.ts";
 import { ProcureCoreClient } from "#adapters/procure-core/procure-core-client.ts";
@@ -120,11 +120,12 @@ export const buildContainer = (
       auditTable: config.auditTable,
     }),
     audit,
-    pending: new DynamoPendingCancels({
+    cancellations: new DynamoCancellationStore({
       client: dynamoDb,
       idempotencyTable: config.idempotencyTable,
       auditTable: config.auditTable,
     }),
+    lifecycle: config.lifecycle,
     clock: { now: () => Date.now() },
     ids: ulidIds(),
   };

@@ -74,6 +74,26 @@ export const recordRetry = (metrics: Metrics, upstream: "procure-core" | "a55"):
   writer.addMetric("UpstreamRetries", MetricUnit.Count, 1);
 };
 
+/** An operational failure met by a trigger: what an operator must look at (never an outcome). */
+export const recordOperationalFailure = (metrics: Metrics, trigger: string, problem: string): void => {
+  const writer = writerOf(metrics);
+  writer.addDimensions({ trigger, problem });
+  writer.addMetric("OperationalFailures", MetricUnit.Count, 1);
+};
+
+/** One continuation run: what it looked at and finished, and how many cancellations are open and STUCK now. */
+export const recordContinuation = (
+  metrics: Metrics,
+  run: { checked: number; finished: number },
+  open: { open: number; stuck: number },
+): void => {
+  const writer = writerOf(metrics);
+  writer.addMetric("ContinuationChecked", MetricUnit.Count, run.checked);
+  writer.addMetric("ContinuationFinished", MetricUnit.Count, run.finished);
+  writer.addMetric("CancellationsOpen", MetricUnit.Count, open.open);
+  writer.addMetric("CancellationsStuck", MetricUnit.Count, open.stuck);
+};
+
 let processLogger: Logger | undefined;
 let processMetrics: Metrics | undefined;
 

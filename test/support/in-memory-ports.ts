@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { v5 as uuidv5 } from "uuid";
+import { type Cancellation, DEFAULT_LIFECYCLE_POLICY, type LifecyclePolicy } from "#core/cancellation.ts";
 import type { CancelDependencies } from "#core/dependencies.ts";
 import type { CancelOutcome, IntentView } from "#core/outcome.ts";
 import { outcomeEventOf } from "#core/outcome-events.ts";
@@ -13,10 +14,13 @@ import type {
   BeginRequest,
   BeginResult,
   CancelChargeRequest,
+  CancellationStore,
+  CancellationTransition,
   ChargeCancelResult,
   ChargesUpstream,
   Clock,
   CompleteRequest,
+  CompleteResult,
   IdempotencyStore,
   Ids,
   IntentCancelResult,
@@ -28,8 +32,7 @@ import type {
   ListIntentsQuery,
   OutcomeEvent,
   Page,
-  PendingCancel,
-  PendingCancels,
+  ReleaseRequest,
 } from "#core/ports.ts";
 
 export class FakeClock implements Clock {
@@ -205,7 +208,7 @@ export class FakeCharges implements ChargesUpstream {
 const hash = (payload: unknown): string => createHash("sha256").update(JSON.stringify(payload)).digest("hex");
 
 interface StoredKey {
-  status: "IN_PROGRESS" | "COMPLETED";
+  status: "IN_PROGRESS" | "COMPLETED" | "RELEASED";
   token: string;
   attempt: number;
   hash: string;
@@ -215,7 +218,7 @@ interface StoredKey {
   completedAt?: string;
 }
 
-/** The DynamoDB store's rules, in a Map. */
+/** The DynamoDB store's rules, in a Map; its writes and the cancellations' are atomic together, as one transaction is. */
 export class InMemoryIdempotencyStore implements IdempotencyStore {
   readonly keys = new Map<string, StoredKey>();
   #tokens = 0;
@@ -223,10 +226,10 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
   failWith: Error | undefined;
 
   readonly audit: InMemoryAuditLog;
-  readonly pending: InMemoryPendingCancels;
-  constructor(audit: InMemoryAuditLog, pending: InMemoryPendingCancels) {
+  readonly cancellations: InMemoryCancellationStore;
+  constructor(audit: InMemoryAuditLog, cancellations: InMemoryCancellationStore) {
     this.audit = audit;
-    this.pending = pending;
+    this.cancellations = cancellations;
   }
 
   async begin(request: BeginRequest): Promise<BeginResult> {
@@ -240,7 +243,7 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
     if (live && existing.status === "COMPLETED" && existing.outcome) {
       return { kind: "replay", outcome: existing.outcome, completedAt: existing.completedAt ?? "" };
     }
-    if (live && existing.lockUntil > request.now) {
+    if (live && existing.status === "IN_PROGRESS" && existing.lockUntil > request.now) {
       return {
         kind: "in-progress",
         retryAfterSeconds: Math.max(1, Math.ceil((existing.lockUntil - request.now) / 1000)),
@@ -254,38 +257,66 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
       attempt,
       hash: payloadHash,
       lockUntil: request.lockUntil,
-      expiresAt: request.now + 24 * 3600 * 1000,
+      expiresAt: live ? existing.expiresAt : request.now + 24 * 3600 * 1000,
     });
     return { kind: "acquired", lease: { scopeKey: request.scopeKey, token, attempt, resumed: attempt > 1 } };
   }
 
-  async complete(lease: Lease, request: CompleteRequest): Promise<"completed" | "lock-lost"> {
-    if (this.failWith) throw this.failWith;
+  #holds(lease: Lease): StoredKey | undefined {
     const stored = this.keys.get(lease.scopeKey);
-    if (!stored || stored.token !== lease.token) return "lock-lost";
+    return stored && stored.token === lease.token && stored.status === "IN_PROGRESS" ? stored : undefined;
+  }
+
+  async complete(lease: Lease, request: CompleteRequest): Promise<CompleteResult> {
+    if (this.failWith) throw this.failWith;
+    const stored = this.#holds(lease);
+    if (!stored) return "lock-lost";
+    let cancellation = request.cancellation;
+    if (cancellation && !this.cancellations.accepts(cancellation)) {
+      const joining = cancellation.expectedVersion === null && cancellation.next.kind === "intent";
+      if (!joining) return "cancellation-moved";
+      cancellation = undefined;
+    }
+    this.audit.checkNew(request.audits);
     Object.assign(stored, {
       status: "COMPLETED",
       outcome: request.outcome,
+      attempt: lease.attempt,
       completedAt: new Date(request.now).toISOString(),
     });
-    for (const record of [request.audit, ...(request.stepAudits ?? [])]) await this.audit.append(record);
-    if (request.pending) this.pending.entries.set(request.pending.intentId, request.pending);
+    if (cancellation) this.cancellations.put(cancellation.next);
+    for (const record of request.audits) await this.audit.append(record);
     return "completed";
   }
 
-  async release(lease: Lease, audit: AuditRecord): Promise<void> {
+  async release(lease: Lease, request: ReleaseRequest): Promise<void> {
     if (this.failWith) throw this.failWith;
-    const stored = this.keys.get(lease.scopeKey);
-    if (stored?.token === lease.token) this.keys.delete(lease.scopeKey);
-    await this.audit.append(audit);
+    const stored = this.#holds(lease);
+    if (!stored) {
+      for (const record of request.audits) await this.audit.append({ ...record, event: undefined });
+      return;
+    }
+    stored.status = "RELEASED";
+    stored.attempt = lease.attempt;
+    const cancellation = request.cancellation;
+    if (cancellation && !this.cancellations.accepts(cancellation)) return;
+    this.audit.checkNew(request.audits);
+    if (cancellation) this.cancellations.put(cancellation.next);
+    for (const record of request.audits) await this.audit.append(record);
   }
 }
 
 export class InMemoryAuditLog implements AuditLog {
   readonly records: AuditRecord[] = [];
+  /** Throws, writing nothing, when any of the records exists already (a transaction's condition). */
+  checkNew(records: AuditRecord[]): void {
+    for (const record of records) {
+      if (this.records.some((r) => r.id === record.id)) throw new Error(`audit record ${record.id} exists`);
+    }
+  }
   async append(record: AuditRecord): Promise<void> {
-    if (this.records.some((r) => r.id === record.id)) throw new Error(`audit record ${record.id} exists`);
-    this.records.push(record);
+    this.checkNew([record]);
+    this.records.push(structuredClone(record));
   }
   async byTarget(target: { type: string; id: string }): Promise<Page<AuditRecord>> {
     return {
@@ -297,18 +328,68 @@ export class InMemoryAuditLog implements AuditLog {
   }
 }
 
-export class InMemoryPendingCancels implements PendingCancels {
-  readonly entries = new Map<string, PendingCancel>();
+/** The DynamoDB cancellation store's rules: versioned conditional puts, with their records in one step. */
+export class InMemoryCancellationStore implements CancellationStore {
+  readonly records = new Map<string, Cancellation>();
   readonly audit: InMemoryAuditLog;
+  /** When set, every call throws it (a store outage). */
+  failWith: Error | undefined;
   constructor(audit: InMemoryAuditLog) {
     this.audit = audit;
   }
-  async list(): Promise<Page<PendingCancel>> {
-    return { items: [...this.entries.values()] };
+
+  /** Whether the transition's condition holds now (the DynamoDB store's `cancellationPut` condition). */
+  accepts(transition: CancellationTransition): boolean {
+    const existing = this.records.get(`${transition.next.kind}#${transition.next.id}`);
+    if (transition.expectedVersion === null) {
+      return !existing || (transition.next.kind === "intent" && existing.state === "DONE");
+    }
+    return existing?.version === transition.expectedVersion;
   }
-  async resolve(intentId: string, audit: AuditRecord): Promise<void> {
-    this.entries.delete(intentId);
-    await this.audit.append(audit);
+
+  put(cancellation: Cancellation): void {
+    this.records.set(`${cancellation.kind}#${cancellation.id}`, structuredClone(cancellation));
+  }
+
+  async get(kind: "order" | "intent", id: string): Promise<Cancellation | undefined> {
+    if (this.failWith) throw this.failWith;
+    const found = this.records.get(`${kind}#${id}`);
+    return found && structuredClone(found);
+  }
+
+  #open(): Cancellation[] {
+    return [...this.records.values()]
+      .filter((c) => c.state !== "DONE" && c.nextCheckAt !== undefined)
+      .sort((a, b) => (a.nextCheckAt ?? 0) - (b.nextCheckAt ?? 0))
+      .map((c) => structuredClone(c));
+  }
+
+  async due(now: number, options: { limit?: number } = {}): Promise<Page<Cancellation>> {
+    if (this.failWith) throw this.failWith;
+    return {
+      items: this.#open()
+        .filter((c) => (c.nextCheckAt ?? 0) <= now)
+        .slice(0, options.limit ?? 1000),
+    };
+  }
+
+  async listOpen(options: { limit?: number } = {}): Promise<Page<Cancellation>> {
+    if (this.failWith) throw this.failWith;
+    return { items: this.#open().slice(0, options.limit ?? 1000) };
+  }
+
+  async countOpen(): Promise<{ open: number; stuck: number }> {
+    const open = this.#open();
+    return { open: open.length, stuck: open.filter((c) => c.state === "STUCK").length };
+  }
+
+  async commit(transition: CancellationTransition, audits: AuditRecord[]): Promise<"written" | "conflict"> {
+    if (this.failWith) throw this.failWith;
+    if (!this.accepts(transition)) return "conflict";
+    this.audit.checkNew(audits);
+    this.put(transition.next);
+    for (const record of audits) await this.audit.append(record);
+    return "written";
   }
 }
 
@@ -324,15 +405,16 @@ export class AnnouncedEvents {
 }
 
 /** A full set of in-memory dependencies, each reachable for assertions. */
-export const inMemoryDependencies = () => {
+export const inMemoryDependencies = (lifecycle: LifecyclePolicy = DEFAULT_LIFECYCLE_POLICY) => {
   const audit = new InMemoryAuditLog();
-  const pending = new InMemoryPendingCancels(audit);
+  const cancellations = new InMemoryCancellationStore(audit);
   const fakes = {
     intents: new FakeIntents(),
     charges: new FakeCharges(),
     audit,
-    pending,
-    idempotency: new InMemoryIdempotencyStore(audit, pending),
+    cancellations,
+    lifecycle,
+    idempotency: new InMemoryIdempotencyStore(audit, cancellations),
     events: new AnnouncedEvents(audit),
     clock: new FakeClock(),
     ids: new SequentialIds(),

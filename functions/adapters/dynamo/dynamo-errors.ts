@@ -3,10 +3,17 @@
  * Errors are matched by `name`, not `instanceof`, so a client from another copy of the SDK
  * is classified the same way.
  */
-import type { AttributeValue, CancellationReason } from "@aws-sdk/client-dynamodb";
+import { randomUUID } from "node:crypto";
+import {
+  type AttributeValue,
+  type CancellationReason,
+  type DynamoDBClient,
+  type TransactWriteItem,
+  TransactWriteItemsCommand,
+} from "@aws-sdk/client-dynamodb";
 import { StoreUnavailableError } from "#core/errors.ts";
 
-export type StoreName = "idempotency" | "audit" | "pending-cancels";
+export type StoreName = "idempotency" | "audit" | "cancellations";
 
 const nameOf = (error: unknown): string =>
   error instanceof Error ? error.name : typeof error === "object" && error !== null ? "object" : typeof error;
@@ -54,3 +61,13 @@ export const retryOnConflict = async <T>(operation: () => Promise<T>, attempts =
     }
   }
 };
+
+/**
+ * One TransactWriteItems, retried on conflicts, with a client request token per attempt:
+ * the SDK's own retries of that attempt (after a timeout, say) then repeat it
+ * idempotently instead of finding its own writes and failing their conditions.
+ */
+export const transactWrite = (client: DynamoDBClient, items: TransactWriteItem[]): Promise<unknown> =>
+  retryOnConflict(() =>
+    client.send(new TransactWriteItemsCommand({ TransactItems: items, ClientRequestToken: randomUUID() })),
+  );

@@ -3,11 +3,13 @@
  *
  * - `begin` is one conditional PutItem. Its `ALL_OLD` answer, on refusal, says in the same
  *   round trip whether the call is a replay, still in progress, or another payload.
- * - `complete` and `release` are one TransactWriteItems each, so the key's new state and
- *   the audit record (and a pending cancel) are written together or not at all.
+ * - `complete` and `release` are one TransactWriteItems each, so the key's new state, the
+ *   audit records and a cancellation's transition are written together or not at all.
+ * - A released key is kept (RELEASED, same payload only): the attempt that released it may
+ *   have acted upstream before its operational failure, and the retry must know it.
  *
  * Happy path: 2 round trips (begin + complete); a replay: 1. Resuming an attempt whose
- * lock expired costs one more write, to record the attempt number.
+ * lock expired or that was released costs one more write, to record the attempt number.
  */
 import { randomUUID } from "node:crypto";
 import {
@@ -16,7 +18,6 @@ import {
   PutItemCommand,
   type PutItemCommandOutput,
   type TransactWriteItem,
-  TransactWriteItemsCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { ValidationError } from "#core/errors.ts";
@@ -25,19 +26,23 @@ import type {
   AuditRecord,
   BeginRequest,
   BeginResult,
+  CancellationTransition,
   CompleteRequest,
+  CompleteResult,
   IdempotencyStore,
   Lease,
+  ReleaseRequest,
 } from "#core/ports.ts";
 import { AuditRecordExistsError, auditPut } from "./audit-item.ts";
+import { cancellationPut } from "./cancellation-item.ts";
 import {
   cancellationReasons,
   conditionFailedItem,
   retryOnConflict,
   storeUnavailable,
+  transactWrite,
 } from "./dynamo-errors.ts";
 import { hashPayload } from "./payload-hash.ts";
-import { pendingUpdate } from "./pending-cancels.ts";
 import { idempotencyKeyOf } from "./table-definitions.ts";
 
 /** How long a key is remembered (DESIGN.md: 24 h), in seconds. */
@@ -45,6 +50,7 @@ export const KEY_LIFETIME_SECONDS = 24 * 60 * 60;
 
 const IN_PROGRESS = "IN_PROGRESS";
 const COMPLETED = "COMPLETED";
+const RELEASED = "RELEASED";
 
 export interface DynamoIdempotencyStoreOptions {
   client: DynamoDBClient;
@@ -65,6 +71,7 @@ const NAMES = {
   "#expiresAt": "expiresAt",
   "#outcome": "outcome",
   "#completedAt": "completedAt",
+  "#releasedAt": "releasedAt",
 } as const;
 
 const pick = <K extends keyof typeof NAMES>(...keys: K[]): Pick<typeof NAMES, K> =>
@@ -102,8 +109,8 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
   /**
    * Takes the key (IN_PROGRESS, until `lockUntil`) or says why not, in one conditional put.
    * The put succeeds when the key is absent, expired (24 h, checked here because TTL
-   * deletes lazily), or IN_PROGRESS with an expired lock and the same payload (a resumed
-   * attempt: `resumed`, attempt + 1).
+   * deletes lazily), IN_PROGRESS with an expired lock, or RELEASED, with the same payload
+   * (the last two are resumed attempts: `resumed`, attempt + 1).
    *
    * @throws ValidationError when `lockUntil` is not after `now`
    * @throws StoreUnavailableError when DynamoDB fails (fail closed: the caller must not call upstream)
@@ -134,12 +141,14 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
             },
             ConditionExpression:
               "attribute_not_exists(#pk) OR #expiresAt <= :nowSeconds OR " +
-              "(#status = :inProgress AND #lockUntil <= :now AND #payloadHash = :payloadHash)",
+              "(#status = :inProgress AND #lockUntil <= :now AND #payloadHash = :payloadHash) OR " +
+              "(#status = :released AND #payloadHash = :payloadHash)",
             ExpressionAttributeNames: pick("#pk", "#expiresAt", "#status", "#lockUntil", "#payloadHash"),
             ExpressionAttributeValues: {
               ":nowSeconds": { N: String(nowSeconds) },
               ":now": { N: String(request.now) },
               ":inProgress": { S: IN_PROGRESS },
+              ":released": { S: RELEASED },
               ":payloadHash": { S: payloadHash },
             },
             ReturnValues: "ALL_OLD",
@@ -155,7 +164,12 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
 
     const old = output.Attributes;
     const lease: Lease = { scopeKey: request.scopeKey, token, attempt: 1, resumed: false };
-    if (old !== undefined && !isExpired(old, nowSeconds) && old.status?.S === IN_PROGRESS) {
+    const oldStatus = old?.status?.S;
+    if (
+      old !== undefined &&
+      !isExpired(old, nowSeconds) &&
+      (oldStatus === IN_PROGRESS || oldStatus === RELEASED)
+    ) {
       lease.attempt = (numberOf(old, "attempt") ?? 1) + 1;
       lease.resumed = true;
       await this.#recordAttempt(lease);
@@ -164,95 +178,126 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
   }
 
   /**
-   * Completes the key with the outcome and appends the audit record (and the pending
-   * cancel, when given) in one transaction, provided the lease still holds the key.
+   * Completes the key with the outcome, appends the audit records and writes the
+   * cancellation's transition in one transaction, provided the lease still holds the key.
+   * Creating an intent's cancellation while one is open for that intent joins it: the
+   * transaction is written again without the creation.
    *
-   * @returns `lock-lost` when another attempt took the key over; nothing was written
-   * @throws AuditRecordExistsError when the audit record's key exists; nothing was written
+   * @returns `lock-lost` when another attempt took the key over, `cancellation-moved` when
+   *   the cancellation's version moved on; nothing was written in either case
+   * @throws AuditRecordExistsError when an audit record's key exists; nothing was written
    * @throws StoreUnavailableError when DynamoDB fails
    */
-  async complete(lease: Lease, request: CompleteRequest): Promise<"completed" | "lock-lost"> {
-    const items: TransactWriteItem[] = [
-      {
-        Update: {
-          TableName: this.#table,
-          Key: keyOf(lease.scopeKey),
-          UpdateExpression:
-            "SET #status = :completed, #outcome = :outcome, #completedAt = :completedAt, #attempt = :attempt " +
-            "REMOVE #lockUntil",
-          ConditionExpression: "#lockToken = :token AND #status = :inProgress",
-          ExpressionAttributeNames: pick(
-            "#status",
-            "#outcome",
-            "#completedAt",
-            "#attempt",
-            "#lockUntil",
-            "#lockToken",
-          ),
-          ExpressionAttributeValues: {
-            ":completed": { S: COMPLETED },
-            ":outcome": { S: JSON.stringify(request.outcome) },
-            ":completedAt": { S: new Date(request.now).toISOString() },
-            ":attempt": { N: String(lease.attempt) },
-            ":token": { S: lease.token },
-            ":inProgress": { S: IN_PROGRESS },
-          },
+  async complete(lease: Lease, request: CompleteRequest): Promise<CompleteResult> {
+    const keyUpdate: TransactWriteItem = {
+      Update: {
+        TableName: this.#table,
+        Key: keyOf(lease.scopeKey),
+        UpdateExpression:
+          "SET #status = :completed, #outcome = :outcome, #completedAt = :completedAt, #attempt = :attempt " +
+          "REMOVE #lockUntil",
+        ConditionExpression: "#lockToken = :token AND #status = :inProgress",
+        ExpressionAttributeNames: pick(
+          "#status",
+          "#outcome",
+          "#completedAt",
+          "#attempt",
+          "#lockUntil",
+          "#lockToken",
+        ),
+        ExpressionAttributeValues: {
+          ":completed": { S: COMPLETED },
+          ":outcome": { S: JSON.stringify(request.outcome) },
+          ":completedAt": { S: new Date(request.now).toISOString() },
+          ":attempt": { N: String(lease.attempt) },
+          ":token": { S: lease.token },
+          ":inProgress": { S: IN_PROGRESS },
         },
       },
-      { Put: auditPut(this.#auditTable, request.audit) },
-      ...(request.stepAudits ?? []).map((record) => ({ Put: auditPut(this.#auditTable, record) })),
-    ];
-    if (request.pending !== undefined) items.push({ Update: pendingUpdate(this.#table, request.pending) });
-    return (await this.#transactHoldingLock(items, request.audit)) ? "completed" : "lock-lost";
+    };
+    const written = await this.#transactHoldingLock(keyUpdate, request.audits, request.cancellation);
+    if (written !== "cancellation-moved") return written ? "completed" : "lock-lost";
+    const joining =
+      request.cancellation?.expectedVersion === null && request.cancellation.next.kind === "intent";
+    if (!joining) return "cancellation-moved";
+    // Another request's cancellation of this intent is open: it covers this one too.
+    return (await this.#transactHoldingLock(keyUpdate, request.audits, undefined))
+      ? "completed"
+      : "lock-lost";
   }
 
   /**
-   * Deletes the key (so a retry runs again) and appends the audit record in one
-   * transaction. If the lease no longer holds the key, the key is left to its new holder
-   * and the audit record is appended alone: the attempt's outcome is still recorded.
+   * Releases the key after an operational failure (so a retry runs again), keeping it as
+   * RELEASED: a retry with the same payload takes it as a resumed attempt, since this one
+   * may have acted upstream. The audit records and the cancellation's transition are
+   * written in the same transaction. If the cancellation moved on meanwhile, the key is
+   * released alone; if the lease no longer holds the key, it is left to its new holder and
+   * the records are appended alone (announcing nothing): the attempt is still recorded.
    *
-   * @throws AuditRecordExistsError when the audit record's key exists
+   * @throws AuditRecordExistsError when an audit record's key exists
    * @throws StoreUnavailableError when DynamoDB fails
    */
-  async release(lease: Lease, audit: AuditRecord): Promise<void> {
-    const released = await this.#transactHoldingLock(
-      [
-        {
-          Delete: {
-            TableName: this.#table,
-            Key: keyOf(lease.scopeKey),
-            ConditionExpression: "#lockToken = :token AND #status = :inProgress",
-            ExpressionAttributeNames: pick("#lockToken", "#status"),
-            ExpressionAttributeValues: { ":token": { S: lease.token }, ":inProgress": { S: IN_PROGRESS } },
-          },
+  async release(lease: Lease, request: ReleaseRequest): Promise<void> {
+    const keyRelease: TransactWriteItem = {
+      Update: {
+        TableName: this.#table,
+        Key: keyOf(lease.scopeKey),
+        UpdateExpression:
+          "SET #status = :released, #releasedAt = :releasedAt, #attempt = :attempt REMOVE #lockUntil",
+        ConditionExpression: "#lockToken = :token AND #status = :inProgress",
+        ExpressionAttributeNames: pick("#status", "#releasedAt", "#attempt", "#lockUntil", "#lockToken"),
+        ExpressionAttributeValues: {
+          ":released": { S: RELEASED },
+          ":releasedAt": { S: new Date(request.now).toISOString() },
+          ":attempt": { N: String(lease.attempt) },
+          ":token": { S: lease.token },
+          ":inProgress": { S: IN_PROGRESS },
         },
-        { Put: auditPut(this.#auditTable, audit) },
-      ],
-      audit,
-    );
+      },
+    };
+    let released = await this.#transactHoldingLock(keyRelease, request.audits, request.cancellation);
+    if (released === "cancellation-moved")
+      released = await this.#transactHoldingLock(keyRelease, [], undefined);
     if (released) return;
-    const put = auditPut(this.#auditTable, audit);
-    try {
-      await this.#client.send(new PutItemCommand(put));
-    } catch (error) {
-      if (conditionFailedItem(error)) {
-        throw new AuditRecordExistsError(put.Item?.pk?.S ?? "", put.Item?.sk?.S ?? "", { cause: error });
+    for (const audit of request.audits) {
+      const put = auditPut(this.#auditTable, { ...audit, event: undefined });
+      try {
+        await this.#client.send(new PutItemCommand(put));
+      } catch (error) {
+        if (conditionFailedItem(error)) {
+          throw new AuditRecordExistsError(put.Item?.pk?.S ?? "", put.Item?.sk?.S ?? "", { cause: error });
+        }
+        throw storeUnavailable("idempotency", "PutItem", error);
       }
-      throw storeUnavailable("idempotency", "PutItem", error);
     }
   }
 
-  /** Runs a transaction whose first item is conditional on the lease; `false` when that condition failed. */
-  async #transactHoldingLock(items: TransactWriteItem[], audit: AuditRecord): Promise<boolean> {
+  /**
+   * Runs the key's write, the cancellation's transition and the audit records as one
+   * transaction: `true` when written, `false` when the key's condition failed (the lock
+   * is lost), `cancellation-moved` when the transition's did.
+   */
+  async #transactHoldingLock(
+    keyWrite: TransactWriteItem,
+    audits: AuditRecord[],
+    cancellation: CancellationTransition | undefined,
+  ): Promise<boolean | "cancellation-moved"> {
+    const items: TransactWriteItem[] = [
+      keyWrite,
+      ...(cancellation ? [{ Put: cancellationPut(this.#table, cancellation) }] : []),
+      ...audits.map((record) => ({ Put: auditPut(this.#auditTable, record) })),
+    ];
     try {
-      await retryOnConflict(() => this.#client.send(new TransactWriteItemsCommand({ TransactItems: items })));
+      await transactWrite(this.#client, items);
       return true;
     } catch (error) {
       const reasons = cancellationReasons(error);
       if (reasons?.[0]?.Code === "ConditionalCheckFailed") return false;
-      if (reasons?.[1]?.Code === "ConditionalCheckFailed") {
-        const put = auditPut(this.#auditTable, audit);
-        throw new AuditRecordExistsError(put.Item?.pk?.S ?? "", put.Item?.sk?.S ?? "", { cause: error });
+      if (cancellation && reasons?.[1]?.Code === "ConditionalCheckFailed") return "cancellation-moved";
+      const clash = reasons?.findIndex((reason) => reason.Code === "ConditionalCheckFailed") ?? -1;
+      if (clash > 0) {
+        const put = items[clash]?.Put;
+        throw new AuditRecordExistsError(put?.Item?.pk?.S ?? "", put?.Item?.sk?.S ?? "", { cause: error });
       }
       throw storeUnavailable("idempotency", "TransactWriteItems", error);
     }

@@ -41,16 +41,27 @@ const pageSizeOf = (limit: number | undefined): number => {
   return limit;
 };
 
+/** A key attribute in a cursor: a string as itself, a number as `{ n: "<digits>" }`. */
+type CursorValue = string | { n: string };
+
 const encodeCursor = (item: Record<string, AttributeValue>, keyAttributes: readonly string[]): string => {
-  const key: Record<string, string> = {};
+  const key: Record<string, CursorValue> = {};
   for (const name of keyAttributes) {
-    const value = item[name]?.S;
-    // Every key attribute of these tables is a string; a missing one is a bug, not data.
-    if (value === undefined) throw new TypeError(`Item has no string key attribute ${name}`);
-    key[name] = value;
+    const value = item[name];
+    const encoded = value?.S ?? (value?.N === undefined ? undefined : { n: value.N });
+    // Every key attribute of these tables is a string or a number; a missing one is a bug, not data.
+    if (encoded === undefined) throw new TypeError(`Item has no string or number key attribute ${name}`);
+    key[name] = encoded;
   }
   return Buffer.from(JSON.stringify(key), "utf8").toString("base64url");
 };
+
+const isNumberValue = (value: unknown): value is { n: string } =>
+  typeof value === "object" &&
+  value !== null &&
+  Object.keys(value).length === 1 &&
+  typeof (value as { n?: unknown }).n === "string" &&
+  /^-?\d+(\.\d+)?$/.test((value as { n: string }).n);
 
 const decodeCursor = (
   cursor: string,
@@ -69,7 +80,13 @@ const decodeCursor = (
   if (entries.length !== keyAttributes.length) throw invalid();
   const startKey: Record<string, AttributeValue> = {};
   for (const [name, value] of entries) {
-    if (!keyAttributes.includes(name) || typeof value !== "string") throw invalid();
+    if (!keyAttributes.includes(name)) throw invalid();
+    if (isNumberValue(value)) {
+      if (partition[name] !== undefined) throw invalid();
+      startKey[name] = { N: value.n };
+      continue;
+    }
+    if (typeof value !== "string") throw invalid();
     const expected = partition[name];
     if (expected !== undefined && expected !== value) throw invalid();
     startKey[name] = { S: value };

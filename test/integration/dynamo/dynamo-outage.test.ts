@@ -3,8 +3,8 @@ import { networkInterfaces } from "node:os";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoAuditLog } from "#adapters/dynamo/audit-log.ts";
+import { DynamoCancellationStore } from "#adapters/dynamo/cancellation-store.ts";
 import { DynamoIdempotencyStore } from "#adapters/dynamo/idempotency-store.ts";
-import { DynamoPendingCancels } from "#adapters/dynamo/pending-cancels.ts";
 import { StoreUnavailableError } from "#core/errors.ts";
 import { type DynamoLocal, startDynamoLocal } from "#test/support/dynamo-local.ts";
 import { createLocalDynamoClient, createTestTables, type TestTables } from "#test/support/dynamo-tables.ts";
@@ -61,7 +61,7 @@ describe("DynamoDB adapters when DynamoDB Local goes away", () => {
     // Prepare: the store works, then DynamoDB Local is stopped mid-test.
     const store = new DynamoIdempotencyStore({ client, ...tables });
     const audit = new DynamoAuditLog({ client, auditTable: tables.auditTable });
-    const pendings = new DynamoPendingCancels({ client, ...tables });
+    const cancellations = new DynamoCancellationStore({ client, ...tables });
     const working = await store.begin({
       scopeKey: uniqueScopeKey("up"),
       payload: {},
@@ -91,7 +91,7 @@ describe("DynamoDB adapters when DynamoDB Local goes away", () => {
     expect(counter.byCommand()).toStrictEqual({ PutItemCommand: 2 });
     await expect(audit.append(auditRecord())).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(audit.byTarget({ type: "intent", id: "x" })).rejects.toBeInstanceOf(StoreUnavailableError);
-    await expect(pendings.list()).rejects.toBeInstanceOf(StoreUnavailableError);
-    await expect(pendings.resolve("x", auditRecord())).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(cancellations.due(T0)).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(cancellations.get("order", "x")).rejects.toBeInstanceOf(StoreUnavailableError);
   });
 });

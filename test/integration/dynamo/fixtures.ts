@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { monotonicFactory } from "ulid";
 import type { CancelOutcome } from "#core/outcome.ts";
-import type { AuditRecord, PendingCancel } from "#core/ports.ts";
+import type { AuditRecord } from "#core/ports.ts";
 
 const nextUlid = monotonicFactory();
 
@@ -38,15 +38,6 @@ export const auditRecord = (overrides: Partial<AuditRecord> = {}): AuditRecord =
   actor: "app-1",
   outcome: "CANCELLED",
   latencyMs: 12,
-  correlationId: `corr-${randomUUID()}`,
-  ...overrides,
-});
-
-export const pendingCancel = (intentId: string, overrides: Partial<PendingCancel> = {}): PendingCancel => ({
-  intentId,
-  requestedAt: iso(T0),
-  trigger: "http",
-  actor: "app-1",
   correlationId: `corr-${randomUUID()}`,
   ...overrides,
 });

@@ -59,7 +59,7 @@ describe("DynamoIdempotencyStore.begin and complete", () => {
     // Act
     const first = await store.begin({ scopeKey, payload, now: T0, lockUntil: T0 + 30_000 });
     const lease = acquired(first);
-    const completed = await store.complete(lease, { outcome, audit: record, now: T0 + 500 });
+    const completed = await store.complete(lease, { outcome, audits: [record], now: T0 + 500 });
     const replay = await store.begin({ scopeKey, payload, now: T0 + 1_000, lockUntil: T0 + 31_000 });
 
     // Assess
@@ -79,7 +79,7 @@ describe("DynamoIdempotencyStore.begin and complete", () => {
     const lease = acquired(
       await store.begin({ scopeKey, payload: { a: 1, b: { c: 2, d: 3 } }, now: T0, lockUntil: T0 + 30_000 }),
     );
-    await store.complete(lease, { outcome: cancelledIntent("i-2"), audit: auditRecord(), now: T0 });
+    await store.complete(lease, { outcome: cancelledIntent("i-2"), audits: [auditRecord()], now: T0 });
 
     const again = await store.begin({
       scopeKey,
@@ -96,7 +96,7 @@ describe("DynamoIdempotencyStore.begin and complete", () => {
     const lease = acquired(
       await store.begin({ scopeKey, payload: { n: 1 }, now: T0, lockUntil: T0 + 30_000 }),
     );
-    await store.complete(lease, { outcome: cancelledIntent("i-3"), audit: auditRecord(), now: T0 });
+    await store.complete(lease, { outcome: cancelledIntent("i-3"), audits: [auditRecord()], now: T0 });
 
     const other = await store.begin({ scopeKey, payload: { n: 2 }, now: T0 + 1, lockUntil: T0 + 30_000 });
 
@@ -144,13 +144,13 @@ describe("DynamoIdempotencyStore lock expiry", () => {
     const lateAudit = auditRecord();
     const firstComplete = await store.complete(first, {
       outcome: cancelledIntent("i-4"),
-      audit: lateAudit,
+      audits: [lateAudit],
       now: T0 + 2_500,
     });
     const secondOutcome = { ...cancelledIntent("i-4"), upstream: { httpStatus: 200, attempts: 2 } };
     const secondComplete = await store.complete(second, {
       outcome: secondOutcome,
-      audit: auditRecord(),
+      audits: [auditRecord()],
       now: T0 + 3_000,
     });
 
@@ -198,7 +198,7 @@ describe("DynamoIdempotencyStore 24-hour expiry (checked on read, TTL is lazy)",
     const lease = acquired(
       await store.begin({ scopeKey, payload: { n: 1 }, now: T0, lockUntil: T0 + 30_000 }),
     );
-    await store.complete(lease, { outcome: cancelledIntent("i-5"), audit: auditRecord(), now: T0 + 100 });
+    await store.complete(lease, { outcome: cancelledIntent("i-5"), audits: [auditRecord()], now: T0 + 100 });
     // One second before expiry it still replays.
     expect(
       (await store.begin({ scopeKey, payload: { n: 1 }, now: dayLater - 1_000, lockUntil: dayLater })).kind,
@@ -230,21 +230,35 @@ describe("DynamoIdempotencyStore 24-hour expiry (checked on read, TTL is lazy)",
 });
 
 describe("DynamoIdempotencyStore.release", () => {
-  it("deletes the key and appends the audit record, so a retry runs again", async () => {
+  it("keeps the key as RELEASED and appends the audit record: a retry runs again, as a resumed attempt", async () => {
     const scopeKey = uniqueScopeKey("release");
     const lease = acquired(await store.begin({ scopeKey, payload: {}, now: T0, lockUntil: T0 + 30_000 }));
     const record = auditRecord({ outcome: "FAILED", retryable: true, detail: "upstream 503" });
 
-    await store.release(lease, record);
+    await store.release(lease, { audits: [record], now: T0 });
 
-    expect(await storedKey(scopeKey)).toBeUndefined();
+    expect((await storedKey(scopeKey))?.status?.S).toBe("RELEASED");
+    expect((await storedKey(scopeKey))?.lockUntil).toBeUndefined();
     expect((await audit.byTarget(record.target)).items).toStrictEqual([record]);
+    // The released attempt may have acted upstream: the retry is told so (it re-reads or reuses its key).
     expect(
       await store.begin({ scopeKey, payload: {}, now: T0 + 1_000, lockUntil: T0 + 30_000 }),
     ).toMatchObject({
       kind: "acquired",
-      lease: { attempt: 1, resumed: false },
+      lease: { attempt: 2, resumed: true },
     });
+  });
+
+  it("refuses a released key to another payload", async () => {
+    const scopeKey = uniqueScopeKey("release-mismatch");
+    const lease = acquired(
+      await store.begin({ scopeKey, payload: { a: 1 }, now: T0, lockUntil: T0 + 30_000 }),
+    );
+    await store.release(lease, { audits: [auditRecord({ outcome: "FAILED", retryable: true })], now: T0 });
+
+    expect(
+      await store.begin({ scopeKey, payload: { a: 2 }, now: T0 + 1_000, lockUntil: T0 + 30_000 }),
+    ).toStrictEqual({ kind: "payload-mismatch" });
   });
 
   it("leaves a key taken over by someone else alone but still records the attempt", async () => {
@@ -255,7 +269,7 @@ describe("DynamoIdempotencyStore.release", () => {
     );
     const record = auditRecord({ outcome: "FAILED", retryable: true });
 
-    await store.release(first, record);
+    await store.release(first, { audits: [record], now: T0 });
 
     expect((await storedKey(scopeKey))?.lockToken?.S).toBe(second.token);
     expect((await audit.byTarget(record.target)).items).toStrictEqual([record]);
@@ -271,7 +285,7 @@ describe("DynamoIdempotencyStore transactions", () => {
     const lease = acquired(await store.begin({ scopeKey, payload: {}, now: T0, lockUntil: T0 + 30_000 }));
 
     // Act
-    const completing = store.complete(lease, { outcome: cancelledIntent("i-6"), audit: record, now: T0 });
+    const completing = store.complete(lease, { outcome: cancelledIntent("i-6"), audits: [record], now: T0 });
 
     // Assess
     await expect(completing).rejects.toBeInstanceOf(AuditRecordExistsError);
@@ -307,7 +321,11 @@ describe("DynamoIdempotencyStore round trips", () => {
       const lease = acquired(
         await countedStore.begin({ scopeKey, payload: {}, now: T0, lockUntil: T0 + 30_000 }),
       );
-      await countedStore.complete(lease, { outcome: cancelledIntent("i-8"), audit: auditRecord(), now: T0 });
+      await countedStore.complete(lease, {
+        outcome: cancelledIntent("i-8"),
+        audits: [auditRecord()],
+        now: T0,
+      });
       const firstCall = counter.byCommand();
       counter.reset();
       const replay = await countedStore.begin({ scopeKey, payload: {}, now: T0 + 1, lockUntil: T0 + 30_000 });

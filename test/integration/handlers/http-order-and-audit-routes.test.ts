@@ -52,7 +52,8 @@ describe("http-api handler: POST /api/v1/orders/{orderId}/cancel and GET /api/v1
       expect(kit.procureCore.effects.count(intentId)).toBe(1);
       expect(kit.a55.effects.count(chargeUuid)).toBe(1);
       const [record, ...older] = await kit.audit({ type: "order", id });
-      expect(older).toEqual([]);
+      // The only older record is the cancellation's opening, written before any upstream call.
+      expect(older).toEqual([expect.objectContaining({ outcome: "PENDING", state: "REQUESTED" })]);
       expect(record).toMatchObject({
         target: { type: "order", id },
         trigger: "http",
@@ -129,7 +130,10 @@ describe("http-api handler: POST /api/v1/orders/{orderId}/cancel and GET /api/v1
       expect(
         (await kit.announced()).filter((e) => e.detail.target.id === id).map((e) => e.detailType),
       ).toEqual(["Refund Required"]);
-      expect((await kit.audit({ type: "order", id })).map((r) => r.outcome)).toEqual(["REFUND_REQUIRED"]);
+      expect((await kit.audit({ type: "order", id })).map((r) => r.outcome)).toEqual([
+        "REFUND_REQUIRED",
+        "PENDING",
+      ]);
     });
 
     it("missing Idempotency-Key: 400 naming the header, nothing sent", async () => {

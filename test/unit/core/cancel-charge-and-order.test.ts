@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { cancelCharge } from "#core/cancel-charge.ts";
 import { cancelOrder } from "#core/cancel-order.ts";
-import { confirmPendingCancels } from "#core/confirm-pending-cancels.ts";
+import { runContinuation } from "#core/continuation.ts";
 import type { CancelContext } from "#core/dependencies.ts";
+import { CONTINUATION_OPTIONS, continuationContext } from "#test/support/continuation.ts";
 import { inMemoryDependencies } from "#test/support/in-memory-ports.ts";
 
 const WALLET = "f47ac10b-58cc-4372-a567-0e02b2c3d479";
@@ -93,8 +94,10 @@ describe("cancelOrder", () => {
       target: { type: "order", id: "o1" },
       steps: { intent: { type: "CANCELLED" }, charge: { type: "CANCELLED" } },
     });
-    // Each target's own trail shows the order's step, written with the order's record.
+    // The order's cancellation is recorded before any upstream call (REQUESTED); each target's
+    // own trail shows the order's step, written with the order's final record.
     expect(t.audit.records.map((r) => [r.target.type, r.target.id, r.outcome])).toEqual([
+      ["order", "o1", "PENDING"],
       ["order", "o1", "CANCELLED"],
       ["intent", "i1", "CANCELLED"],
       ["charge", CHARGE, "CANCELLED"],
@@ -150,7 +153,7 @@ describe("cancelOrder", () => {
     });
   });
 
-  it("defers the charge while the intent's cancel is pending, then cancels it on confirmation", async () => {
+  it("defers the charge while the intent's cancel is pending, then the continuation cancels it", async () => {
     const t = inMemoryDependencies();
     t.intents.add("i1", "PROCESSING");
     t.charges.add(CHARGE, WALLET, "pending");
@@ -166,13 +169,9 @@ describe("cancelOrder", () => {
     expect(t.charges.calls).toEqual([]);
 
     t.intents.finishPending();
-    const summary = await confirmPendingCancels(t.deps, {
-      trigger: "schedule",
-      actor: "expiry-sweep",
-      correlationId: "c",
-      deadline: t.clock.now() + 10_000,
-    });
-    expect(summary).toMatchObject({ confirmed: 1 });
+    t.clock.advance(t.deps.lifecycle.firstCheckAfterMs);
+    const summary = await runContinuation(t.deps, continuationContext(t.clock.now()), CONTINUATION_OPTIONS);
+    expect(summary).toMatchObject({ checked: 1, finished: 1 });
     expect(t.charges.effects).toBe(1);
     expect(t.charges.calls[0]?.idempotencyKey).toBe(t.ids.derived("order:o1#charge"));
   });

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { cancelIntent } from "#core/cancel-intent.ts";
-import { confirmPendingCancels } from "#core/confirm-pending-cancels.ts";
+import { runContinuation } from "#core/continuation.ts";
 import type { CancelContext } from "#core/dependencies.ts";
 import { StoreUnavailableError, UpstreamError } from "#core/errors.ts";
+import { CONTINUATION_OPTIONS, continuationContext } from "#test/support/continuation.ts";
 import { inMemoryDependencies } from "#test/support/in-memory-ports.ts";
 
 const context = (scopeKey: string, now: number): CancelContext => ({
@@ -179,24 +180,38 @@ describe("cancelIntent", () => {
   });
 });
 
-describe("confirmPendingCancels", () => {
-  it("confirms a PROCESSING cancel once Procure-Core finished it", async () => {
+describe("an asynchronous intent cancel", () => {
+  it("is recorded as a cancellation, finished by the continuation once Procure-Core finished it", async () => {
     const t = inMemoryDependencies();
     t.intents.add("p", "PROCESSING");
     await cancelIntent(t.deps, context("http:app:intent:p", t.clock.now()), { intentId: "p" });
-    expect([...t.pending.entries.keys()]).toEqual(["p"]);
-    const sweepContext = {
-      trigger: "schedule" as const,
-      actor: "expiry-sweep",
-      correlationId: "c2",
-      deadline: t.clock.now() + 10_000,
-    };
+    expect(await t.cancellations.get("intent", "p")).toMatchObject({ state: "INTENT_PENDING", version: 1 });
 
-    expect(await confirmPendingCancels(t.deps, sweepContext)).toMatchObject({ checked: 1, stillPending: 1 });
+    t.clock.advance(t.deps.lifecycle.firstCheckAfterMs);
+    expect(
+      await runContinuation(t.deps, continuationContext(t.clock.now()), CONTINUATION_OPTIONS),
+    ).toMatchObject({
+      checked: 1,
+      stillOpen: 1,
+    });
     t.intents.finishPending();
-    expect(await confirmPendingCancels(t.deps, sweepContext)).toMatchObject({ checked: 1, confirmed: 1 });
-    expect(t.pending.entries.size).toBe(0);
+    t.clock.advance(2 * t.deps.lifecycle.firstCheckAfterMs);
+    expect(
+      await runContinuation(t.deps, continuationContext(t.clock.now()), CONTINUATION_OPTIONS),
+    ).toMatchObject({
+      checked: 1,
+      finished: 1,
+    });
+    expect(await t.cancellations.get("intent", "p")).toMatchObject({
+      state: "DONE",
+      outcome: { type: "CANCELLED" },
+    });
     expect(t.audit.records.map((r) => r.outcome)).toEqual(["PENDING", "CANCELLED"]);
+    expect(t.audit.records[1]).toMatchObject({
+      via: "continuation",
+      correlationId: t.audit.records[0]?.correlationId,
+      trigger: "http",
+    });
     expect(t.events.events.map((e) => e.detailType)).toEqual([
       "Cancellation Pending",
       "Cancellation Succeeded",

@@ -1,0 +1,113 @@
+/**
+ * Moves a cancellation through its states as far as the upstreams allow right now. The
+ * one driver of the state machine (functions/core/cancellation.ts): an order's own
+ * request runs it first, the continuation runs it later for whatever is left, so both
+ * paths take the same steps and apply the same rule.
+ *
+ * 1. REQUESTED: cancel the intent (re-reading it first when an earlier attempt may have
+ *    acted). Accepted asynchronously → INTENT_PENDING, stop. Final → step 3.
+ * 2. INTENT_PENDING: re-read the intent. Still PROCESSING → stop. Final → step 3.
+ * 3. Decide the charge with the one rule (`chargeVerdictFor`): cancel it → CHARGE_DUE;
+ *    keep it (bought, shipped, unverifiable) → DONE with the reason.
+ * 4. CHARGE_DUE: cancel the charge with the order's derived A55 key (every attempt of this
+ *    order, whoever makes it, sends the same key) → DONE.
+ *
+ * An operational failure at any step stops the run and is returned as `problem`; the
+ * steps already taken stay in the returned record, so nothing found is lost.
+ */
+import { cancelChargeStep } from "./cancel-charge.ts";
+import { cancelIntentStep, readIntentOutcome } from "./cancel-intent.ts";
+import type { Cancellation, OpenState } from "./cancellation.ts";
+import { waitingState } from "./cancellation.ts";
+import { chargeVerdictFor } from "./charge-rule.ts";
+import type { CancelContext, CancelDependencies } from "./dependencies.ts";
+import { orderOutcome } from "./order-outcome.ts";
+import type { CancelOutcome, Target } from "./outcome.ts";
+import type { Ids } from "./ports.ts";
+
+type Failed = Extract<CancelOutcome, { type: "FAILED" }>;
+
+export interface AdvanceResult {
+  /** The record with the steps taken and its new state (version and schedule not yet settled). */
+  next: Cancellation;
+  /** The operational failure that stopped the run. */
+  problem?: Failed;
+}
+
+/** The A55 key of an order's charge: derived from the order's scope, so every attempt reuses it. */
+export const orderChargeKey = (ids: Ids, scopeKey: string): string => ids.derived(`${scopeKey}#charge`);
+
+const isOperational = (outcome: CancelOutcome): outcome is Failed =>
+  outcome.type === "FAILED" && outcome.retryable;
+
+const moveTo = (c: Cancellation, state: OpenState): Cancellation => {
+  const { stuckIn: _stuckIn, ...rest } = c;
+  return { ...rest, state };
+};
+
+const done = (c: Cancellation, outcome: CancelOutcome): Cancellation => {
+  const { stuckIn: _stuckIn, ...rest } = c;
+  return { ...rest, state: "DONE", outcome };
+};
+
+const ownTarget = (c: Cancellation): Target => ({ type: c.kind, id: c.id });
+
+/** Step 3: what the intent's end means for the order (or the intent cancellation's own end). */
+const afterIntent = (c: Cancellation, intent: CancelOutcome): Cancellation => {
+  const steps = { ...c.steps, intent };
+  if (c.kind === "intent") return done({ ...c, steps }, intent);
+  if (!c.request.charge) return done({ ...c, steps }, orderOutcome(ownTarget(c), steps));
+  const verdict = chargeVerdictFor(intent);
+  if (verdict.action === "cancel") return moveTo({ ...c, steps }, "CHARGE_DUE");
+  const skipped = { ...steps, chargeSkipped: verdict.why };
+  return done({ ...c, steps: skipped }, orderOutcome(ownTarget(c), skipped));
+};
+
+export const advanceCancellation = async (
+  deps: CancelDependencies,
+  context: CancelContext,
+  record: Cancellation,
+  options: { resumed: boolean },
+): Promise<AdvanceResult> => {
+  let c = record;
+  for (;;) {
+    switch (waitingState(c)) {
+      case undefined:
+        return { next: c };
+      case "REQUESTED": {
+        const intentId = c.request.intentId;
+        if (c.kind === "intent" || intentId === undefined) {
+          c = c.kind === "intent" ? moveTo(c, "INTENT_PENDING") : moveTo(c, "CHARGE_DUE");
+          continue;
+        }
+        const intent = await cancelIntentStep(deps, context, intentId, options.resumed);
+        if (isOperational(intent)) return { next: c, problem: intent };
+        if (intent.type === "PENDING")
+          return { next: moveTo({ ...c, steps: { ...c.steps, intent } }, "INTENT_PENDING") };
+        c = afterIntent(c, intent);
+        continue;
+      }
+      case "INTENT_PENDING": {
+        const intentId = c.request.intentId ?? c.id;
+        const intent = await readIntentOutcome(deps, context, intentId);
+        if (intent === undefined) return { next: c };
+        if (isOperational(intent)) return { next: c, problem: intent };
+        c = afterIntent(c, intent);
+        continue;
+      }
+      case "CHARGE_DUE": {
+        const charge = c.request.charge;
+        if (!charge) return { next: done(c, orderOutcome(ownTarget(c), c.steps)) };
+        const outcome = await cancelChargeStep(
+          deps,
+          context,
+          { ...charge, reason: c.request.reason },
+          orderChargeKey(deps.ids, c.request.scopeKey),
+        );
+        if (isOperational(outcome)) return { next: c, problem: outcome };
+        const steps = { ...c.steps, charge: outcome };
+        return { next: done({ ...c, steps }, orderOutcome(ownTarget(c), steps)) };
+      }
+    }
+  }
+};
