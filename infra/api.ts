@@ -16,6 +16,7 @@ export const ROUTES = [
   "POST /api/v1/intents/{id}/cancel",
   "POST /api/v1/bank/wallet/charge/{charge_uuid}/cancel/{wallet_uuid}",
   "POST /api/v1/orders/{orderId}/cancel",
+  "GET /api/v1/orders/{orderId}/cancellation",
   "GET /api/v1/cancellations/{type}/{id}",
   "$default",
 ] as const;
@@ -27,7 +28,7 @@ export function createApi(deps: { storage: Storage; secrets: Secrets; bus: Bus }
   const handler = new sst.aws.Function("HttpApi", {
     ...lambdaDefaults(),
     handler: "functions/handlers/http-api.handler",
-    description: "HTTP API: intent, charge and order cancels; audit trail reads",
+    description: "HTTP API: intent, charge and order cancels; order cancellation status; audit trail reads",
     memory: "512 MB",
     timeout: "10 seconds",
     link: [secrets.procureCore.link, secrets.a55.link, secrets.clients.link],
@@ -38,7 +39,7 @@ export function createApi(deps: { storage: Storage; secrets: Secrets; bus: Bus }
     }),
     permissions: [
       ...tablePermissions(storage, {
-        idempotency: ["PutItem", "UpdateItem", "DeleteItem"],
+        idempotency: ["PutItem", "UpdateItem", "GetItem"],
         audit: ["PutItem", "Query"],
       }),
       publishPermission(bus.bus.arn),

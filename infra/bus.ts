@@ -33,7 +33,7 @@ export function createBus(deps: { storage: Storage; secrets: Secrets }) {
     }),
     permissions: [
       ...tablePermissions(storage, {
-        idempotency: ["PutItem", "UpdateItem", "DeleteItem"],
+        idempotency: ["PutItem", "UpdateItem", "GetItem"],
         audit: ["PutItem"],
       }),
       publishPermission(bus.arn),

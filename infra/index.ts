@@ -1,5 +1,6 @@
 import { createApi } from "./api.ts";
 import { createBus } from "./bus.ts";
+import { createContinuation } from "./continuation.ts";
 import { createSchedule } from "./schedule.ts";
 import { createSecrets } from "./secrets.ts";
 import { createStorage } from "./storage.ts";
@@ -13,6 +14,7 @@ export function createInfrastructure() {
   const secrets = createSecrets();
   const bus = createBus({ storage, secrets });
   const schedule = createSchedule({ storage, secrets, bus });
+  const continuation = createContinuation({ storage, secrets, bus });
   const http = createApi({ storage, secrets, bus });
 
   return {
@@ -26,5 +28,6 @@ export function createInfrastructure() {
     cancelRequestedDlqUrl: bus.deliveryDlq.url,
     cancelRequestedFailuresUrl: bus.failures.url,
     expirySweepDlqUrl: schedule.dlq.url,
+    continuationDlqUrl: continuation.dlq.url,
   };
 }

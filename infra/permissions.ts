@@ -12,7 +12,7 @@ export interface TableAccess {
   audit: readonly string[];
 }
 
-/** Turns a per-table action list into IAM statements scoped to those tables (and the audit index for Query). */
+/** Turns a per-table action list into IAM statements scoped to those tables (and their indexes, for Query). */
 export function tablePermissions(storage: Storage, access: TableAccess): Statement[] {
   const statements: Statement[] = [];
   if (access.idempotency.length > 0) {
@@ -29,6 +29,9 @@ export function tablePermissions(storage: Storage, access: TableAccess): Stateme
   }
   if (access.audit.includes("Query")) {
     statements.push({ actions: ["dynamodb:Query"], resources: [storage.auditByDayIndexArn] });
+  }
+  if (access.idempotency.includes("Query")) {
+    statements.push({ actions: ["dynamodb:Query"], resources: [storage.cancellationsDueIndexArn] });
   }
   return statements;
 }

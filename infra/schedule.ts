@@ -20,7 +20,7 @@ export function createSchedule(deps: { storage: Storage; secrets: Secrets; bus: 
   const handler = new sst.aws.Function("ExpirySweep", {
     ...lambdaDefaults(),
     handler: "functions/handlers/expiry-sweep.handler",
-    description: "Cancels SUBMITTED intents older than EXPIRY_AFTER; confirms pending cancels",
+    description: "Cancels SUBMITTED intents older than EXPIRY_AFTER",
     memory: "1024 MB",
     // The sweep's time budget is read from the invocation's remaining time: this is its ceiling.
     timeout: "300 seconds",
@@ -37,7 +37,7 @@ export function createSchedule(deps: { storage: Storage; secrets: Secrets; bus: 
     },
     permissions: [
       ...tablePermissions(storage, {
-        idempotency: ["PutItem", "UpdateItem", "DeleteItem", "Query"],
+        idempotency: ["PutItem", "UpdateItem"],
         audit: ["PutItem"],
       }),
       publishPermission(bus.bus.arn),

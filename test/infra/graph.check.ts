@@ -86,6 +86,7 @@ const ROUTES = [
   "POST /api/v1/intents/{id}/cancel",
   "POST /api/v1/bank/wallet/charge/{charge_uuid}/cancel/{wallet_uuid}",
   "POST /api/v1/orders/{orderId}/cancel",
+  "GET /api/v1/orders/{orderId}/cancellation",
   "GET /api/v1/cancellations/{type}/{id}",
   // The catch-all: 404/405 for anything else, and the seed's trailing-slash charge path.
   "$default",
@@ -116,7 +117,7 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
     memorySize: 512,
     timeout: 10,
     secrets: ["ProcureCore", "A55", "Clients"],
-    idempotency: ["DeleteItem", "PutItem", "UpdateItem"],
+    idempotency: ["GetItem", "PutItem", "UpdateItem"],
     audit: ["PutItem", "Query"],
     extraEnvironment: {},
   },
@@ -125,7 +126,7 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
     memorySize: 512,
     timeout: 60,
     secrets: ["ProcureCore", "A55"],
-    idempotency: ["DeleteItem", "PutItem", "UpdateItem"],
+    idempotency: ["GetItem", "PutItem", "UpdateItem"],
     audit: ["PutItem"],
     asyncRetries: 2,
     extraEnvironment: {},
@@ -135,10 +136,20 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
     memorySize: 1024,
     timeout: 300,
     secrets: ["ProcureCore", "A55"],
-    idempotency: ["DeleteItem", "PutItem", "Query", "UpdateItem"],
+    idempotency: ["PutItem", "UpdateItem"],
     audit: ["PutItem"],
     asyncRetries: 0,
     extraEnvironment: { EXPIRY_AFTER: "24h", SWEEP_CONCURRENCY: "8", SWEEP_MAX_RPM: "90" },
+  },
+  Continuation: {
+    handler: "functions/handlers/continuation.handler",
+    memorySize: 512,
+    timeout: 50,
+    secrets: ["ProcureCore", "A55"],
+    idempotency: ["GetItem", "PutItem", "Query", "UpdateItem"],
+    audit: ["PutItem"],
+    asyncRetries: 0,
+    extraEnvironment: { STUCK_AFTER: "24h" },
   },
 };
 
@@ -153,6 +164,7 @@ const OUTPUTS = [
   "cancelRequestedDlqUrl",
   "cancelRequestedFailuresUrl",
   "expirySweepDlqUrl",
+  "continuationDlqUrl",
 ];
 
 /** The ARNs the expected grants are written against, read from the evaluated graph. */
@@ -160,6 +172,7 @@ function arnsOf(s: Snapshot) {
   const audit = str(one(s, TYPES.table, "AuditTableTable"), "arn");
   return {
     idempotency: str(one(s, TYPES.table, "IdempotencyTableTable"), "arn"),
+    idempotencyIndex: `${str(one(s, TYPES.table, "IdempotencyTableTable"), "arn")}/index/byNextCheck`,
     audit,
     auditIndex: `${audit}/index/byDay`,
     bus: str(one(s, TYPES.bus, "CancellationBusBus"), "arn"),
@@ -175,7 +188,8 @@ function expectedGrants(s: Snapshot, name: string, spec: FunctionSpec): string[]
     ...spec.idempotency.map((a) => `dynamodb:${a} on ${arns.idempotency}`),
     ...spec.audit.map((a) => `dynamodb:${a} on ${arns.audit}`),
     ...(spec.audit.includes("Query") ? [`dynamodb:Query on ${arns.auditIndex}`] : []),
-    `events:PutEvents on ${arns.bus}`,
+    ...(spec.idempotency.includes("Query") ? [`dynamodb:Query on ${arns.idempotencyIndex}`] : []),
+    ...(name === "Continuation" ? [] : [`events:PutEvents on ${arns.bus}`]),
     ...spec.secrets.map((secret) => `secretsmanager:GetSecretValue on ${arns.secret(secret)}`),
     ...(name === "CancelRequested" ? [`sqs:SendMessage on ${arns.failures}`] : []),
   ];
@@ -212,13 +226,13 @@ for (const stage of STAGES) {
       assert.equal(s.app.stage, stage);
     });
 
-    test("has exactly the three functions, each built from its handler", () => {
+    test("has exactly the four functions, each built from its handler", () => {
       const s = snapshotOf(stage);
       assert.deepEqual(
         allOf(s, TYPES.function)
           .map((f) => f.name)
           .sort(),
-        ["CancelRequestedFunction", "ExpirySweepFunction", "HttpApiFunction"],
+        ["CancelRequestedFunction", "ContinuationFunction", "ExpirySweepFunction", "HttpApiFunction"],
       );
       assert.deepEqual(
         s.builds.map((b) => [b.functionID, b.handlerString]).sort(),
@@ -383,6 +397,31 @@ for (const stage of STAGES) {
       });
     });
 
+    describe("continuation", () => {
+      test("runs every minute with 2 retries and a DLQ the scheduler may write", () => {
+        const s = snapshotOf(stage);
+        const schedule = one(s, TYPES.schedule, "ContinuationScheduleSchedule");
+        const target = schedule.inputs.target as Record<string, unknown>;
+        const dlqArn = str(one(s, TYPES.queue, "ContinuationDlqQueue"), "arn");
+        const fnArn = str(one(s, TYPES.function, "ContinuationFunction"), "arn");
+        assert.equal(schedule.inputs.scheduleExpression, "rate(1 minute)");
+        assert.equal(schedule.inputs.state, "ENABLED");
+        assert.equal(target.arn, fnArn);
+        assert.deepEqual(target.retryPolicy, { maximumRetryAttempts: 2 });
+        assert.deepEqual(target.deadLetterConfig, { arn: dlqArn });
+        const role = one(s, TYPES.role, "ContinuationScheduleRole");
+        assert.deepEqual(grantsOf(role), [
+          `Allow lambda:InvokeFunction on ${fnArn}`,
+          `Allow sqs:SendMessage on ${dlqArn}`,
+        ]);
+      });
+
+      test("a run ends before the next one is due", () => {
+        const fn = one(snapshotOf(stage), TYPES.function, "ContinuationFunction");
+        assert.ok(Number(fn.inputs.timeout) < 60, `timeout ${String(fn.inputs.timeout)}`);
+      });
+    });
+
     describe("event bus", () => {
       test("routes `Cancel Requested` to CancelRequested with a retry policy and a DLQ", () => {
         const s = snapshotOf(stage);
@@ -467,24 +506,29 @@ for (const stage of STAGES) {
           "CancelRequestedDlqQueue",
           "CancelRequestedFailuresQueue",
           "ExpirySweepDlqQueue",
+          "ContinuationDlqQueue",
         ]) {
           assert.equal(one(s, TYPES.queue, name).inputs.messageRetentionSeconds, 14 * 24 * 3600, name);
         }
-        assert.equal(allOf(s, TYPES.queue).length, 3);
+        assert.equal(allOf(s, TYPES.queue).length, 4);
       });
     });
 
     describe("tables", () => {
-      test("idempotency table: pk/sk strings, TTL on expiresAt, no index (as table-definitions.ts)", () => {
+      test("idempotency table: pk/sk strings, TTL on expiresAt, index byNextCheck (as table-definitions.ts)", () => {
         const table = one(snapshotOf(stage), TYPES.table, "IdempotencyTableTable");
         assert.equal(table.inputs.hashKey, "pk");
         assert.equal(table.inputs.rangeKey, "sk");
         assert.deepEqual(table.inputs.attributes, [
           { name: "pk", type: "S" },
           { name: "sk", type: "S" },
+          { name: "dueKey", type: "S" },
+          { name: "nextCheckAt", type: "N" },
         ]);
         assert.deepEqual(table.inputs.ttl, { attributeName: "expiresAt", enabled: true });
-        assert.deepEqual(table.inputs.globalSecondaryIndexes, []);
+        assert.deepEqual(table.inputs.globalSecondaryIndexes, [
+          { name: "byNextCheck", hashKey: "dueKey", rangeKey: "nextCheckAt", projectionType: "ALL" },
+        ]);
         assert.equal(table.inputs.billingMode, "PAY_PER_REQUEST");
         // One source of truth: the same layout the adapters and DynamoDB Local use.
         assert.equal(table.inputs.hashKey, idempotencyTable.primaryIndex.hashKey);
@@ -534,8 +578,8 @@ for (const stage of STAGES) {
         }
         const arns = arnsOf(s);
         assert.deepEqual(readers, {
-          [arns.secret("ProcureCore")]: ["HttpApi", "CancelRequested", "ExpirySweep"],
-          [arns.secret("A55")]: ["HttpApi", "CancelRequested", "ExpirySweep"],
+          [arns.secret("ProcureCore")]: ["HttpApi", "CancelRequested", "ExpirySweep", "Continuation"],
+          [arns.secret("A55")]: ["HttpApi", "CancelRequested", "ExpirySweep", "Continuation"],
           [arns.secret("Clients")]: ["HttpApi"],
         });
       });
@@ -559,6 +603,7 @@ for (const stage of STAGES) {
         str(one(s, TYPES.queue, "CancelRequestedFailuresQueue"), "url"),
       );
       assert.equal(outputs.expirySweepDlqUrl, str(one(s, TYPES.queue, "ExpirySweepDlqQueue"), "url"));
+      assert.equal(outputs.continuationDlqUrl, str(one(s, TYPES.queue, "ContinuationDlqQueue"), "url"));
       assert.match(String(outputs.apiUrl), /^https:\/\/.+\.execute-api\./);
     });
 

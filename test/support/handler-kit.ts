@@ -23,6 +23,7 @@ import {
   A55_DEMO_WALLET,
 } from "#local/sandboxes/a55/demo-charges.ts";
 import { DEFAULT_DEMO_SECRET, DEMO_APP_ID } from "#local/sandboxes/procure-core/demo-intents.ts";
+import type { AsyncCancelEnd } from "#local/sandboxes/procure-core/intent-store.ts";
 import {
   type RunningProcureCoreSandbox,
   startProcureCoreSandbox,
@@ -61,6 +62,10 @@ export interface HandlerKitOptions {
   /** Powertools log level of the handlers and the container. Default `SILENT`. */
   logLevel?: string;
   dynamoClient?: LocalClientOptions;
+  /** How long the Procure-Core sandbox takes to finish an accepted PROCESSING cancel. Default 2000 ms. */
+  processingCancelDelayMs?: number;
+  /** Wraps the upstream clients' fetch (e.g. to lose an answer after the upstream applied it). */
+  fetch?: typeof fetch;
 }
 
 export interface HttpResult {
@@ -77,6 +82,7 @@ type BusHandler = (
   context: Context,
 ) => Promise<unknown>;
 type SweepHandler = (event: unknown, context: Context) => Promise<unknown>;
+type ContinuationHandler = (event: unknown, context: Context) => Promise<unknown>;
 
 export interface HandlerKit {
   procureCore: RunningProcureCoreSandbox;
@@ -96,7 +102,7 @@ export interface HandlerKit {
   wideClientToken: string;
   /** The service's own upstream credentials, which must never appear in a log or an answer. */
   upstreamSecrets: { procureCoreAppSecret: string; a55AccessToken: string };
-  handlers: { http: HttpHandler; bus: BusHandler; sweep: SweepHandler };
+  handlers: { http: HttpHandler; bus: BusHandler; sweep: SweepHandler; continuation: ContinuationHandler };
   /** Invokes the exported HTTP handler and parses its answer. */
   http(event: APIGatewayProxyEventV2, context?: Context): Promise<HttpResult>;
   /** A request signed with the storefront app's secret. */
@@ -108,7 +114,7 @@ export interface HandlerKit {
   /** Adds an intent owned by the service's Procure-Core app, under a fresh id. */
   newIntent(
     status: IntentStatus,
-    options?: { shipped?: boolean; createdAt?: number; prefix?: string },
+    options?: { shipped?: boolean; createdAt?: number; prefix?: string; asyncCancelEnds?: AsyncCancelEnd },
   ): string;
   /** Adds a charge under a fresh UUID (in the demo wallet by default). */
   newCharge(status: ChargeStatus, walletUuid?: string): string;
@@ -149,7 +155,11 @@ export const startHandlerKit = async (options: HandlerKitOptions): Promise<Handl
     for (const step of cleanups.reverse()) await step();
   };
   try {
-    const procureCore = await startProcureCoreSandbox();
+    const procureCore = await startProcureCoreSandbox(
+      options.processingCancelDelayMs === undefined
+        ? {}
+        : { processingCancelDelayMs: options.processingCancelDelayMs },
+    );
     cleanups.push(() => procureCore.close());
     const a55 = await startA55Sandbox({ rateLimitPerMinute: 0 });
     cleanups.push(() => a55.close());
@@ -202,19 +212,25 @@ export const startHandlerKit = async (options: HandlerKitOptions): Promise<Handl
     };
     const secretsManager = new SecretsManagerClient(offline);
     cleanups.push(() => secretsManager.destroy());
-    const container = buildContainer(config, undefined, { dynamoDb: dynamo, secretsManager });
+    const container = buildContainer(config, undefined, {
+      dynamoDb: dynamo,
+      secretsManager,
+      ...(options.fetch && { fetch: options.fetch }),
+    });
     setContainer(container);
     cleanups.push(() => setContainer(undefined));
 
-    const [httpModule, busModule, sweepModule] = await Promise.all([
+    const [httpModule, busModule, sweepModule, continuationModule] = await Promise.all([
       import("#handlers/http-api.ts"),
       import("#handlers/cancel-requested.ts"),
       import("#handlers/expiry-sweep.ts"),
+      import("#handlers/continuation.ts"),
     ]);
     const handlers = {
       http: httpModule.handler as unknown as HttpHandler,
       bus: busModule.handler as unknown as BusHandler,
       sweep: sweepModule.handler as unknown as SweepHandler,
+      continuation: continuationModule.handler as unknown as ContinuationHandler,
     };
 
     return {
@@ -246,6 +262,7 @@ export const startHandlerKit = async (options: HandlerKitOptions): Promise<Handl
           status,
           ...(intent.createdAt === undefined ? {} : { createdAt: intent.createdAt }),
           ...(intent.shipped === undefined ? {} : { shipped: intent.shipped }),
+          ...(intent.asyncCancelEnds === undefined ? {} : { asyncCancelEnds: intent.asyncCancelEnds }),
         });
         return id;
       },

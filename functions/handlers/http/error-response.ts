@@ -12,6 +12,7 @@ type Kind = ProblemKind | "unavailable" | "internal";
 
 const PROCURE_CORE: Record<Kind, [number, string]> = {
   "route-not-found": [40400, "接口不存在"],
+  "not-found": [40402, "取消记录不存在"],
   "method-not-allowed": [40500, "请求方法不允许"],
   "payload-too-large": [41300, "请求体过大"],
   unauthenticated: [40100, "认证失败"],
@@ -25,6 +26,7 @@ const PROCURE_CORE: Record<Kind, [number, string]> = {
 
 const A55: Record<Kind, string> = {
   "route-not-found": "NOT_FOUND",
+  "not-found": "NOT_FOUND",
   "method-not-allowed": "METHOD_NOT_ALLOWED",
   "payload-too-large": "PAYLOAD_TOO_LARGE",
   unauthenticated: "UNAUTHORIZED",

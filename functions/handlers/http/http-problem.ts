@@ -5,6 +5,7 @@
  */
 export type ProblemKind =
   | "route-not-found"
+  | "not-found"
   | "method-not-allowed"
   | "payload-too-large"
   | "unauthenticated"
@@ -38,6 +39,7 @@ export class HttpProblem extends Error {
 
 export const STATUS_OF: Record<ProblemKind, number> = {
   "route-not-found": 404,
+  "not-found": 404,
   "method-not-allowed": 405,
   "payload-too-large": 413,
   unauthenticated: 401,

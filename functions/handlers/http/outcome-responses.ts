@@ -72,7 +72,12 @@ export const intentResponse = (outcome: CancelOutcome): HttpResponse => {
         updatedAt: intent.updatedAt,
         cancelledAt: intent.cancelledAt,
       };
-      return jsonResponse(outcome.type === "CANCELLED" ? 200 : 202, envelope(0, "操作成功", data ?? null));
+      return outcome.type === "CANCELLED"
+        ? jsonResponse(200, envelope(0, "操作成功", data ?? null))
+        : jsonResponse(202, envelope(0, "操作成功", data ?? null), {
+            // Where to follow it: the intent's trail shows the continuation finishing it.
+            location: `/api/v1/cancellations/intent/${encodeURIComponent(outcome.target.id)}`,
+          });
     }
     case "ALREADY_CANCELLED":
       return jsonResponse(
@@ -185,6 +190,9 @@ export const orderResponse = (outcome: CancelOutcome): HttpResponse => {
         ...(steps?.chargeSkipped && { chargeSkipped: steps.chargeSkipped }),
       },
     },
-    operational?.headers ?? {},
+    operational?.headers ??
+      (outcome.type === "PENDING"
+        ? { location: `/api/v1/orders/${encodeURIComponent(outcome.target.id)}/cancellation` }
+        : {}),
   );
 };

@@ -10,9 +10,10 @@ import type { Container } from "#wiring/container.ts";
 import { reportOnce } from "../report.ts";
 import { assertWalletScope, authenticateBearer, authenticateSigned } from "./authenticate.ts";
 import { httpCancelContext } from "./cancel-context.ts";
+import { cancellationView } from "./cancellation-view.ts";
 import { HttpProblem } from "./http-problem.ts";
 import type { HttpRequest } from "./http-request.ts";
-import { type HttpResponse, jsonResponse } from "./json-response.ts";
+import { envelope, type HttpResponse, jsonResponse } from "./json-response.ts";
 import { chargeResponse, intentResponse, orderResponse, respondToOnce } from "./outcome-responses.ts";
 import {
   idempotencyKeyOf,
@@ -75,6 +76,17 @@ const orderCancel = async ({ container, request, params, correlationId, deadline
   return respondToOnce(reportOnce(container, "http", result), orderResponse);
 };
 
+const orderStatus = async ({ container, request, params }: RouteCall) => {
+  await authenticateSigned(request, container.clients, Date.now());
+  const orderId = params[0] ?? "";
+  requireValid(isValidId(orderId), "orderId", "The order id must hold only letters, digits and _ . : -");
+  const cancellation = await container.deps.cancellations.get("order", orderId);
+  if (!cancellation) {
+    throw new HttpProblem("not-found", `Order ${orderId} has no cancellation (never requested, or expired)`);
+  }
+  return jsonResponse(200, envelope(0, "操作成功", cancellationView(cancellation)));
+};
+
 const TARGET_TYPES = new Set(["intent", "charge", "order"]);
 
 const auditTrail = async ({ container, request, params }: RouteCall) => {
@@ -102,5 +114,6 @@ export const ROUTE_HANDLERS: Record<RouteName, (call: RouteCall) => Promise<Http
   "intent-cancel": intentCancel,
   "charge-cancel": chargeCancel,
   "order-cancel": orderCancel,
+  "order-status": orderStatus,
   "audit-trail": auditTrail,
 };

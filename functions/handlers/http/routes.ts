@@ -3,7 +3,7 @@ import { HttpProblem } from "./http-problem.ts";
 /** How a route's errors and outcomes are written: as Procure-Core, as A55, or as this service's own API. */
 export type Dialect = "procure-core" | "a55" | "service";
 
-export type RouteName = "intent-cancel" | "charge-cancel" | "order-cancel" | "audit-trail";
+export type RouteName = "intent-cancel" | "charge-cancel" | "order-cancel" | "order-status" | "audit-trail";
 
 interface RouteDefinition {
   name: RouteName;
@@ -14,7 +14,7 @@ interface RouteDefinition {
 
 const SEGMENT = "([^/]+)";
 
-/** The four routes of DESIGN.md. The charge route takes its trailing slash optionally. */
+/** The routes of DESIGN.md. The charge route takes its trailing slash optionally. */
 export const ROUTES: readonly RouteDefinition[] = [
   {
     name: "intent-cancel",
@@ -33,6 +33,12 @@ export const ROUTES: readonly RouteDefinition[] = [
     method: "POST",
     pattern: new RegExp(`^/api/v1/orders/${SEGMENT}/cancel$`),
     dialect: "service",
+  },
+  {
+    name: "order-status",
+    method: "GET",
+    pattern: new RegExp(`^/api/v1/orders/${SEGMENT}/cancellation$`),
+    dialect: "procure-core",
   },
   {
     name: "audit-trail",

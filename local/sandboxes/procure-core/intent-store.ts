@@ -25,7 +25,15 @@ export interface IntentSeed {
   cancelledAt?: number | null;
   /** PROCESSING only: the e-commerce order already shipped, so a cancel fails with 50003. */
   shipped?: boolean;
+  /**
+   * PROCESSING only: how an accepted asynchronous cancel ends once its delay has passed.
+   * CANCELLED (the default), or the ways the seed says it may fail: the order was bought and
+   * shipped meanwhile (COMPLETED), or the intent failed (FAILED).
+   */
+  asyncCancelEnds?: AsyncCancelEnd;
 }
+
+export type AsyncCancelEnd = "CANCELLED" | "COMPLETED" | "FAILED";
 
 /** An intent as the sandbox holds it, settled to the current time. */
 export interface StoredIntent {
@@ -38,6 +46,7 @@ export interface StoredIntent {
   shipped: boolean;
   /** When an asynchronous cancel was accepted; null when none is pending. */
   cancelRequestedAt: number | null;
+  asyncCancelEnds: AsyncCancelEnd;
 }
 
 /** The intent as the API shows it (`GET` and list items). */
@@ -140,6 +149,7 @@ export class IntentStore {
         seed.cancelledAt !== undefined ? seed.cancelledAt : seed.status === "CANCELLED" ? updatedAt : null,
       shipped: seed.shipped ?? false,
       cancelRequestedAt: null,
+      asyncCancelEnds: seed.asyncCancelEnds ?? "CANCELLED",
     };
     this.#intents.set(intent.id, intent);
     return { ...intent };
@@ -167,6 +177,13 @@ export class IntentStore {
     const intent = this.#intents.get(id);
     if (!intent) throw new Error(`No intent ${id} in the sandbox`);
     intent.shipped = shipped;
+  }
+
+  /** Sets how a PROCESSING intent's accepted asynchronous cancel will end. */
+  setAsyncCancelEnd(id: string, end: AsyncCancelEnd): void {
+    const intent = this.#intents.get(id);
+    if (!intent) throw new Error(`No intent ${id} in the sandbox`);
+    intent.asyncCancelEnds = end;
   }
 
   read(appId: string, id: string): ReadAttempt {
@@ -227,9 +244,9 @@ export class IntentStore {
     if (intent?.status === "PROCESSING" && intent.cancelRequestedAt !== null) {
       const doneAt = intent.cancelRequestedAt + this.#processingCancelDelayMs;
       if (this.#now() >= doneAt) {
-        intent.status = "CANCELLED";
+        intent.status = intent.asyncCancelEnds;
         intent.updatedAt = doneAt;
-        intent.cancelledAt = doneAt;
+        intent.cancelledAt = intent.asyncCancelEnds === "CANCELLED" ? doneAt : null;
         intent.cancelRequestedAt = null;
       }
     }
