@@ -29,7 +29,14 @@ export const cancelCharge = (
     target: chargeTarget(input),
     payload: { chargeUuid: input.chargeUuid, walletUuid: input.walletUuid, reason: input.reason ?? null },
     reason: input.reason,
-    work: (lease) => cancelChargeStep(deps, context, input, deps.ids.derived(lease.scopeKey)),
+    work: async (lease) => {
+      const outcome = await cancelChargeStep(deps, context, input, deps.ids.derived(lease.scopeKey));
+      // A resumed attempt sent the same A55 key as the attempt that may have acted: "already
+      // canceled" is that attempt's success (A55 no longer replaying it), not someone else's.
+      return lease.resumed && outcome.type === "ALREADY_CANCELLED"
+        ? { type: "CANCELLED", target: outcome.target, upstream: outcome.upstream }
+        : outcome;
+    },
   });
 
 export const chargeTarget = (input: { chargeUuid: string; walletUuid: string }): Target => ({

@@ -46,7 +46,17 @@ export const cancelIntentStep = async (
         return { type: "CANCELLED", target, intent: read.intent, upstream: upstreamInfo(read.meta) };
       }
     }
-    return intentOutcome(target, await deps.intents.cancelIntent(intentId, options));
+    const answer = await deps.intents.cancelIntent(intentId, options);
+    // An earlier attempt of ours may have been applied without its answer reaching us (a
+    // resumed request, or a retry inside this call after a lost answer): "already
+    // CANCELLED" is then our own success, not someone else's.
+    const outcome = intentOutcome(target, answer, {
+      mayHaveActed: resumed || (answer.meta.attempts ?? 1) > 1,
+    });
+    if (outcome.type !== "CANCELLED" || outcome.intent) return outcome;
+    // The seed's success answer shows the intent: read it, so the answer is the one the first attempt lost.
+    const read = await deps.intents.getIntent(intentId, options);
+    return read.kind === "found" ? { ...outcome, intent: read.intent } : outcome;
   } catch (error) {
     return failureFrom(target, error);
   }
@@ -90,8 +100,15 @@ export const readIntentOutcome = async (
 
 type IntentAnswer = Awaited<ReturnType<CancelDependencies["intents"]["cancelIntent"]>>;
 
-/** The seed's answers as outcomes. A 40003 saying CANCELLED is an idempotent success. */
-export const intentOutcome = (target: Target, answer: IntentAnswer): CancelOutcome => {
+/**
+ * The seed's answers as outcomes. A 40003 saying CANCELLED is ALREADY_CANCELLED (someone
+ * cancelled it before), or CANCELLED when an earlier attempt of this request may have done it.
+ */
+export const intentOutcome = (
+  target: Target,
+  answer: IntentAnswer,
+  options: { mayHaveActed?: boolean } = {},
+): CancelOutcome => {
   const upstream = upstreamInfo(answer.meta);
   switch (answer.kind) {
     case "accepted":
@@ -99,6 +116,9 @@ export const intentOutcome = (target: Target, answer: IntentAnswer): CancelOutco
         ? { type: "CANCELLED", target, intent: answer.intent, upstream }
         : { type: "PENDING", target, intent: answer.intent, upstream };
     case "not-cancellable":
+      if (answer.currentStatus === "CANCELLED" && options.mayHaveActed) {
+        return { type: "CANCELLED", target, upstream };
+      }
       return answer.currentStatus === "CANCELLED"
         ? { type: "ALREADY_CANCELLED", target, upstream }
         : {
