@@ -18,11 +18,11 @@
 import { cancelChargeStep } from "./cancel-charge.ts";
 import { cancelIntentStep, readIntentOutcome } from "./cancel-intent.ts";
 import type { Cancellation, OpenState } from "./cancellation.ts";
-import { waitingState } from "./cancellation.ts";
+import { targetOf as ownTarget, waitingState } from "./cancellation.ts";
 import { chargeVerdictFor } from "./charge-rule.ts";
 import type { CancelContext, CancelDependencies } from "./dependencies.ts";
 import { orderOutcome } from "./order-outcome.ts";
-import type { CancelOutcome, Target } from "./outcome.ts";
+import type { CancelOutcome } from "./outcome.ts";
 import type { Ids } from "./ports.ts";
 
 type Failed = Extract<CancelOutcome, { type: "FAILED" }>;
@@ -45,17 +45,24 @@ const moveTo = (c: Cancellation, state: OpenState): Cancellation => {
   return { ...rest, state };
 };
 
+/**
+ * A single charge cancel's end: "already canceled" is the request's own success, since only
+ * the request's own key was ever sent for it (the same reading `cancelCharge` gives a resumed attempt).
+ */
+const ownCharge = (outcome: CancelOutcome): CancelOutcome =>
+  outcome.type === "ALREADY_CANCELLED"
+    ? { type: "CANCELLED", target: outcome.target, upstream: outcome.upstream }
+    : outcome;
+
 const done = (c: Cancellation, outcome: CancelOutcome): Cancellation => {
   const { stuckIn: _stuckIn, ...rest } = c;
   return { ...rest, state: "DONE", outcome };
 };
 
-const ownTarget = (c: Cancellation): Target => ({ type: c.kind, id: c.id });
-
 /** Step 3: what the intent's end means for the order (or the intent cancellation's own end). */
 const afterIntent = (c: Cancellation, intent: CancelOutcome): Cancellation => {
   const steps = { ...c.steps, intent };
-  if (c.kind === "intent") return done({ ...c, steps }, intent);
+  if (c.kind !== "order") return done({ ...c, steps }, intent);
   if (!c.request.charge) return done({ ...c, steps }, orderOutcome(ownTarget(c), steps));
   const verdict = chargeVerdictFor(intent);
   if (verdict.action === "cancel") return moveTo({ ...c, steps }, "CHARGE_DUE");
@@ -76,8 +83,8 @@ export const advanceCancellation = async (
         return { next: c };
       case "REQUESTED": {
         const intentId = c.request.intentId;
-        if (c.kind === "intent" || intentId === undefined) {
-          c = c.kind === "intent" ? moveTo(c, "INTENT_PENDING") : moveTo(c, "CHARGE_DUE");
+        if (intentId === undefined) {
+          c = moveTo(c, "CHARGE_DUE");
           continue;
         }
         const intent = await cancelIntentStep(deps, context, intentId, options.resumed);
@@ -98,14 +105,16 @@ export const advanceCancellation = async (
       case "CHARGE_DUE": {
         const charge = c.request.charge;
         if (!charge) return { next: done(c, orderOutcome(ownTarget(c), c.steps)) };
-        const outcome = await cancelChargeStep(
-          deps,
-          context,
-          { ...charge, reason: c.request.reason },
-          orderChargeKey(deps.ids, c.request.scopeKey),
-        );
+        // The same A55 key as the request that opened it: an order's derived charge key, or a
+        // single charge cancel's own key.
+        const key =
+          c.kind === "order"
+            ? orderChargeKey(deps.ids, c.request.scopeKey)
+            : deps.ids.derived(c.request.scopeKey);
+        const outcome = await cancelChargeStep(deps, context, { ...charge, reason: c.request.reason }, key);
         if (isOperational(outcome)) return { next: c, problem: outcome };
         const steps = { ...c.steps, charge: outcome };
+        if (c.kind === "charge") return { next: done({ ...c, steps }, ownCharge(outcome)) };
         return { next: done({ ...c, steps }, orderOutcome(ownTarget(c), steps)) };
       }
     }

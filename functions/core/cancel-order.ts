@@ -46,7 +46,7 @@ export const cancelOrder = (
     },
     reason: input.reason,
     work: (lease) => orderWork(deps, context, input, lease),
-    rejoin: async () => joined(deps, context, await current(deps, input.orderId)),
+    rejoin: async () => joined(await current(deps, input.orderId)),
   });
 };
 
@@ -75,7 +75,7 @@ const orderWork = async (
   let resumed = lease.resumed;
   if ((await deps.cancellations.commit({ next: fresh, expectedVersion: null }, opening)) === "conflict") {
     const existing = await current(deps, input.orderId);
-    if (existing.request.scopeKey !== lease.scopeKey) return joined(deps, context, existing, input);
+    if (existing.request.scopeKey !== lease.scopeKey) return joined(existing, input);
     // This request's own cancellation, left by an earlier attempt: resume it where it is.
     if (existing.state === "DONE") return { outcome: answerOf(existing), audits: [] };
     record = existing;
@@ -120,43 +120,22 @@ const pendingStep = (c: Cancellation): CancelOutcome => ({
 /**
  * Another request for an order that already has a cancellation: the same targets join it
  * and are answered its current state (nothing is sent upstream again); other targets are
- * rejected, since an order is cancelled once.
+ * rejected, since an order is cancelled once. Neither writes to the order's trail, which
+ * tells the order's own state: the request is answered (and logged), the key remembers it.
  */
-const joined = (
-  deps: CancelDependencies,
-  context: CancelContext,
-  existing: Cancellation,
-  input?: CancelOrderInput,
-): WorkResult => {
-  const target: Target = { type: "order", id: existing.id };
+const joined = (existing: Cancellation, input?: CancelOrderInput): WorkResult => {
   const sameTargets =
     !input ||
     (existing.request.intentId === input.intentId &&
       JSON.stringify(existing.request.charge ?? null) === JSON.stringify(input.charge ?? null));
-  const outcome: CancelOutcome = sameTargets
-    ? answerOf(existing)
-    : {
-        type: "REJECTED",
-        target,
-        reason:
-          "This order already has a cancellation for another intent or charge; an order is cancelled once.",
-      };
-  const at = new Date(deps.clock.now()).toISOString();
-  const audits = [
-    {
-      id: deps.ids.next(),
-      at,
-      target,
-      trigger: context.trigger,
-      actor: context.actor,
-      outcome: outcome.type,
-      detail: sameTargets
-        ? `joined the order's cancellation opened by ${existing.request.correlationId} (${existing.state})`
-        : (outcome as { reason: string }).reason,
-      latencyMs: 0,
-      ...(context.idempotency?.key !== undefined && { idempotencyKey: context.idempotency.key }),
-      correlationId: context.correlationId,
+  if (sameTargets) return { outcome: answerOf(existing), audits: [] };
+  return {
+    outcome: {
+      type: "REJECTED",
+      target: { type: "order", id: existing.id },
+      reason:
+        "This order already has a cancellation for another intent or charge; an order is cancelled once.",
     },
-  ];
-  return { outcome, audits };
+    audits: [],
+  };
 };

@@ -15,7 +15,7 @@
  * STUCK → `Cancellation Stuck`.
  */
 import { outcomeDetail } from "./audit-record.ts";
-import type { Cancellation, OpenState } from "./cancellation.ts";
+import { type Cancellation, type OpenState, targetOf } from "./cancellation.ts";
 import type { CancelOutcome, OperationalProblem, Target } from "./outcome.ts";
 import { detailTypeOf } from "./outcome-events.ts";
 import type { AuditRecord, Ids } from "./ports.ts";
@@ -109,13 +109,21 @@ export interface TransitionAuditInput {
   event?: AuditRecord["event"] | null;
 }
 
-const targetsOf = (c: Cancellation): { own: Target; intent?: Target; charge?: Target } => ({
-  own: { type: c.kind, id: c.id },
-  ...(c.kind === "order" && c.request.intentId && { intent: { type: "intent", id: c.request.intentId } }),
-  ...(c.request.charge && {
-    charge: { type: "charge", id: c.request.charge.chargeUuid, walletUuid: c.request.charge.walletUuid },
-  }),
-});
+/** The cancellation's own target, and (for an order) the intent and charge it concerns. */
+const targetsOf = (c: Cancellation): { own: Target; intent?: Target; charge?: Target } => {
+  if (c.kind !== "order") return { own: targetOf(c) };
+  return {
+    own: targetOf(c),
+    ...(c.request.intentId && { intent: { type: "intent" as const, id: c.request.intentId } }),
+    ...(c.request.charge && {
+      charge: {
+        type: "charge" as const,
+        id: c.request.charge.chargeUuid,
+        walletUuid: c.request.charge.walletUuid,
+      },
+    }),
+  };
+};
 
 /** The event the own target's record announces for this transition, if any. */
 export const announcedBy = (before: Cancellation | undefined, after: Cancellation): AuditRecord["event"] => {

@@ -11,7 +11,7 @@ import {
   waitingState,
 } from "./cancellation.ts";
 import type { CancelContext, CancelDependencies } from "./dependencies.ts";
-import type { CancelOutcome } from "./outcome.ts";
+import type { CancelOutcome, Target } from "./outcome.ts";
 
 type Failed = Extract<CancelOutcome, { type: "FAILED" }>;
 
@@ -58,6 +58,38 @@ export const intentCancellation = (
   };
   cancellation.nextCheckAt = nextCheckAfter(cancellation, now, deps.lifecycle);
   return cancellation;
+};
+
+/**
+ * A single intent or charge cancel its request could not finish (an operational failure
+ * that may have left the upstream done without us knowing): REQUESTED, for the
+ * continuation to finish it — re-reading the intent first, or resending the charge cancel
+ * with the request's own derived A55 key — if the caller or the platform does not first.
+ */
+export const unfinishedCancellation = (
+  deps: Pick<CancelDependencies, "clock" | "lifecycle">,
+  context: CancelContext,
+  target: Target,
+  reason: string | undefined,
+  scopeKey: string,
+): Cancellation | undefined => {
+  if (target.type !== "intent" && target.type !== "charge") return undefined;
+  const now = deps.clock.now();
+  const fields =
+    target.type === "intent"
+      ? { intentId: target.id, reason }
+      : { charge: { chargeUuid: target.id, walletUuid: target.walletUuid }, reason };
+  return {
+    kind: target.type,
+    id: target.id,
+    state: "REQUESTED",
+    version: 1,
+    request: requestOf(context, scopeKey, now, fields),
+    steps: {},
+    nextCheckAt: Math.max(now, context.deadline) + deps.lifecycle.firstCheckAfterMs,
+    checks: 0,
+    updatedAt: iso(now),
+  };
 };
 
 /**

@@ -1,7 +1,9 @@
 /**
- * The cancellation as a durable record: one per order, and one per asynchronous
- * (PROCESSING) intent cancel. Its state machine is what guarantees that a cancel
- * finishes — by the request that opened it, or later by the continuation — never by luck.
+ * The cancellation as a durable record: one per order; one per intent or charge whose
+ * cancel could not be finished by its request (an asynchronous PROCESSING cancel, or an
+ * operational failure that may have left the upstream done without us knowing). Its
+ * state machine is what guarantees that a cancel finishes — by the request that opened
+ * it, or later by the continuation — never by luck.
  *
  * ```
  * REQUESTED ──▶ INTENT_PENDING ──▶ CHARGE_DUE ──▶ DONE (outcome)
@@ -23,12 +25,12 @@
  * Every transition is a conditional write on `version` together with the audit records
  * it produces (one transaction).
  */
-import type { CancelOutcome, OperationalProblem, OrderSteps } from "./outcome.ts";
+import type { CancelOutcome, OperationalProblem, OrderSteps, Target } from "./outcome.ts";
 import type { Trigger } from "./ports.ts";
 
 export type OpenState = "REQUESTED" | "INTENT_PENDING" | "CHARGE_DUE";
 export type CancellationState = OpenState | "STUCK" | "DONE";
-export type CancellationKind = "order" | "intent";
+export type CancellationKind = "order" | "intent" | "charge";
 
 /** Who asked for the cancellation, and what. Never changes after the record is opened. */
 export interface CancellationRequest {
@@ -48,7 +50,7 @@ export interface CancellationRequest {
 
 export interface Cancellation {
   kind: CancellationKind;
-  /** The order id, or the intent id of an asynchronous intent cancel. */
+  /** The order id, or the intent id / charge UUID of a single cancel. */
   id: string;
   state: CancellationState;
   /** The open state a STUCK cancellation is still waiting in. */
@@ -71,6 +73,12 @@ export interface Cancellation {
 }
 
 export const isOpen = (cancellation: Cancellation): boolean => cancellation.state !== "DONE";
+
+/** The target a cancellation is of: the order, or the single intent or charge. */
+export const targetOf = (c: Cancellation): Target =>
+  c.kind === "charge"
+    ? { type: "charge", id: c.id, walletUuid: c.request.charge?.walletUuid ?? "" }
+    : { type: c.kind, id: c.id };
 
 /** How the continuation paces and gives up; from configuration, through the composition root. */
 export interface LifecyclePolicy {

@@ -73,7 +73,9 @@ export class UpstreamRateLimitedError extends UpstreamError {
   /** `upstream`: the upstream said 429; `budget`: this service's shared budget refused the attempt. */
   readonly source: "upstream" | "budget";
   constructor(
-    init: ConstructorParameters<typeof UpstreamError>[0] & {
+    init: Omit<ConstructorParameters<typeof UpstreamError>[0], "retryable"> & {
+      /** Always retryable; accepted for symmetry with `UpstreamError`. */
+      retryable?: true;
       retryAfterSeconds: number;
       source: "upstream" | "budget";
     },

@@ -1,5 +1,6 @@
 import { auditRecord } from "./audit-record.ts";
-import { intentCancellation } from "./cancellation-records.ts";
+import type { Cancellation } from "./cancellation.ts";
+import { intentCancellation, settle, unfinishedCancellation } from "./cancellation-records.ts";
 import type { CancelContext, CancelDependencies } from "./dependencies.ts";
 import { type CancelOutcome, isFinal, type Target } from "./outcome.ts";
 import { detailTypeOf } from "./outcome-events.ts";
@@ -46,7 +47,8 @@ const isWorkResult = (value: CancelOutcome | WorkResult): value is WorkResult =>
  *    cancellation here, for the continuation to finish). The request's own record
  *    carries the outcome event: the outbox relay publishes it once the transaction committed.
  * 4. Operational failure: release the key, remembering that the upstream may have acted,
- *    and record what was found, so a retry (the caller's, or the continuation's) resumes.
+ *    and record what was found. A single intent or charge cancel also opens a REQUESTED
+ *    cancellation, so the continuation finishes it if the caller or the platform does not.
  */
 export const runOnce = async (
   deps: CancelDependencies,
@@ -86,21 +88,17 @@ export const runOnce = async (
   const { outcome } = result;
   const audits = result.audits ?? [ownRecord(deps, context, outcome, request.reason, startedAt)];
   if (!isFinal(outcome)) {
-    await deps.idempotency.release(lease, {
-      audits,
-      cancellation: result.cancellation,
-      now: deps.clock.now(),
-    });
+    const unfinished = unfinishedCancellation(deps, context, request.target, request.reason, scopeKey);
+    const cancellation = result.cancellation ?? (unfinished && { next: unfinished, expectedVersion: null });
+    await deps.idempotency.release(lease, { audits, cancellation, now: deps.clock.now() });
     return { kind: "outcome", outcome, replayed: false };
   }
 
   const cancellation =
     result.cancellation ??
+    (lease.resumed ? await closingOwn(deps, lease, request.target, outcome) : undefined) ??
     (outcome.type === "PENDING" && outcome.target.type === "intent"
-      ? {
-          next: intentCancellation(deps, context, outcome, request.reason, scopeKey),
-          expectedVersion: null,
-        }
+      ? { next: intentCancellation(deps, context, outcome, request.reason, scopeKey), expectedVersion: null }
       : undefined);
   const written = await deps.idempotency.complete(lease, {
     outcome,
@@ -108,25 +106,61 @@ export const runOnce = async (
     cancellation,
     now: deps.clock.now(),
   });
-  if (written === "cancellation-moved" && request.rejoin) {
-    const rejoined = await request.rejoin();
-    const again = await deps.idempotency.complete(lease, {
+  if (written === "cancellation-moved") {
+    // The continuation moved the cancellation on meanwhile: answer from it (an order), or
+    // keep this attempt's own answer (a single cancel: the continuation found the same).
+    const rejoined = request.rejoin ? await request.rejoin() : { outcome, audits };
+    await deps.idempotency.complete(lease, {
       outcome: rejoined.outcome,
       audits: rejoined.audits ?? [],
       now: deps.clock.now(),
     });
-    if (again === "lock-lost") await keepRecords(deps, rejoined.audits ?? []);
     return { kind: "outcome", outcome: rejoined.outcome, replayed: false };
   }
   // Another attempt took the key over while this one ran; its result stands (and is the
-  // one announced), but this attempt's records must not be lost.
-  if (written === "lock-lost") await keepRecords(deps, audits);
+  // one announced). What this attempt learnt for good is still recorded; its transition
+  // of a cancellation did not happen, so its records of it are not.
+  if (written === "lock-lost" && !cancellation) await keepRecords(deps, audits);
   return { kind: "outcome", outcome, replayed: false };
 };
 
-/** Appends records of an attempt whose result did not stand, announcing nothing. */
+/**
+ * A resumed single cancel finishing the cancellation its earlier attempt left open: moved
+ * on in the same transaction as the key, so the continuation does not finish it again.
+ */
+const closingOwn = async (
+  deps: CancelDependencies,
+  lease: Lease,
+  target: Target,
+  outcome: CancelOutcome,
+): Promise<CancellationTransition | undefined> => {
+  if (target.type !== "intent" && target.type !== "charge") return undefined;
+  const own = await deps.cancellations.get(target.type, target.id);
+  if (!own || own.state === "DONE" || own.request.scopeKey !== lease.scopeKey) return undefined;
+  const next: Cancellation =
+    outcome.type === "PENDING"
+      ? { ...own, state: "INTENT_PENDING", steps: { intent: outcome } }
+      : {
+          ...own,
+          state: "DONE",
+          outcome,
+          steps: target.type === "intent" ? { intent: outcome } : { charge: outcome },
+        };
+  return {
+    next: settle(own, next, { now: deps.clock.now(), policy: deps.lifecycle, checked: false }),
+    expectedVersion: own.version,
+  };
+};
+
+/**
+ * Appends the final records of an attempt whose result did not stand, announcing nothing.
+ * An operational failure it met is left out: the attempt that took over tells the truth.
+ */
 const keepRecords = async (deps: CancelDependencies, audits: AuditRecord[]): Promise<void> => {
-  for (const record of audits) await deps.audit.append({ ...record, event: undefined });
+  for (const record of audits) {
+    if (record.outcome === "FAILED" && record.retryable) continue;
+    await deps.audit.append({ ...record, event: undefined });
+  }
 };
 
 /** The request target's record of a single cancel; it announces a final (or pending) outcome. */

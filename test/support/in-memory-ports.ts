@@ -4,7 +4,12 @@
  */
 import { createHash } from "node:crypto";
 import { v5 as uuidv5 } from "uuid";
-import { type Cancellation, DEFAULT_LIFECYCLE_POLICY, type LifecyclePolicy } from "#core/cancellation.ts";
+import {
+  type Cancellation,
+  type CancellationKind,
+  DEFAULT_LIFECYCLE_POLICY,
+  type LifecyclePolicy,
+} from "#core/cancellation.ts";
 import type { CancelDependencies } from "#core/dependencies.ts";
 import type { CancelOutcome, IntentView } from "#core/outcome.ts";
 import { outcomeEventOf } from "#core/outcome-events.ts";
@@ -292,10 +297,7 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
   async release(lease: Lease, request: ReleaseRequest): Promise<void> {
     if (this.failWith) throw this.failWith;
     const stored = this.#holds(lease);
-    if (!stored) {
-      for (const record of request.audits) await this.audit.append({ ...record, event: undefined });
-      return;
-    }
+    if (!stored) return;
     stored.status = "RELEASED";
     stored.attempt = lease.attempt;
     const cancellation = request.cancellation;
@@ -342,7 +344,7 @@ export class InMemoryCancellationStore implements CancellationStore {
   accepts(transition: CancellationTransition): boolean {
     const existing = this.records.get(`${transition.next.kind}#${transition.next.id}`);
     if (transition.expectedVersion === null) {
-      return !existing || (transition.next.kind === "intent" && existing.state === "DONE");
+      return !existing || (transition.next.kind !== "order" && existing.state === "DONE");
     }
     return existing?.version === transition.expectedVersion;
   }
@@ -351,7 +353,7 @@ export class InMemoryCancellationStore implements CancellationStore {
     this.records.set(`${cancellation.kind}#${cancellation.id}`, structuredClone(cancellation));
   }
 
-  async get(kind: "order" | "intent", id: string): Promise<Cancellation | undefined> {
+  async get(kind: CancellationKind, id: string): Promise<Cancellation | undefined> {
     if (this.failWith) throw this.failWith;
     const found = this.records.get(`${kind}#${id}`);
     return found && structuredClone(found);

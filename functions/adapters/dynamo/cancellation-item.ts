@@ -38,14 +38,14 @@ export const toCancellationItem = (c: Cancellation): Record<string, AttributeVal
 
 /**
  * The conditional `Put` of a transition. A new order cancellation must not exist at all
- * (an order is cancelled once); a new intent cancellation may replace a DONE one (an
- * intent's cancel can be asked for again later). A transition of an existing one must
+ * (an order is cancelled once); a new intent or charge cancellation may replace a DONE
+ * one (its cancel can be asked for again later). A transition of an existing one must
  * find the version it was read at.
  */
 export const cancellationPut = (tableName: string, transition: CancellationTransition): Put => {
   const { next, expectedVersion } = transition;
   if (expectedVersion === null) {
-    return next.kind === "intent"
+    return next.kind !== "order"
       ? {
           TableName: tableName,
           Item: toCancellationItem(next),

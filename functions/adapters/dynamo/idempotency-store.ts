@@ -231,8 +231,9 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
    * RELEASED: a retry with the same payload takes it as a resumed attempt, since this one
    * may have acted upstream. The audit records and the cancellation's transition are
    * written in the same transaction. If the cancellation moved on meanwhile, the key is
-   * released alone; if the lease no longer holds the key, it is left to its new holder and
-   * the records are appended alone (announcing nothing): the attempt is still recorded.
+   * released alone. If the lease no longer holds the key, nothing is written: the attempt
+   * that took it over records what is true, and a late record of this one would end the
+   * trail on a failure that no longer stands.
    *
    * @throws AuditRecordExistsError when an audit record's key exists
    * @throws StoreUnavailableError when DynamoDB fails
@@ -255,21 +256,8 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
         },
       },
     };
-    let released = await this.#transactHoldingLock(keyRelease, request.audits, request.cancellation);
-    if (released === "cancellation-moved")
-      released = await this.#transactHoldingLock(keyRelease, [], undefined);
-    if (released) return;
-    for (const audit of request.audits) {
-      const put = auditPut(this.#auditTable, { ...audit, event: undefined });
-      try {
-        await this.#client.send(new PutItemCommand(put));
-      } catch (error) {
-        if (conditionFailedItem(error)) {
-          throw new AuditRecordExistsError(put.Item?.pk?.S ?? "", put.Item?.sk?.S ?? "", { cause: error });
-        }
-        throw storeUnavailable("idempotency", "PutItem", error);
-      }
-    }
+    const released = await this.#transactHoldingLock(keyRelease, request.audits, request.cancellation);
+    if (released === "cancellation-moved") await this.#transactHoldingLock(keyRelease, [], undefined);
   }
 
   /**

@@ -39,7 +39,7 @@ export interface TableDefinition {
  * - key of a scope key: `pk = IDEMPOTENCY#<scopeKey>`, `sk = KEY`; attributes `status`
  *   (IN_PROGRESS | COMPLETED | RELEASED), `payloadHash`, `lockToken`, `lockUntil` (epoch ms),
  *   `attempt`, `startedAt`, `outcome` (JSON), `completedAt`, `expiresAt` (TTL, epoch s).
- * - cancellation: `pk = CANCELLATION#<order|intent>#<id>`, `sk = STATE`; its state machine
+ * - cancellation: `pk = CANCELLATION#<order|intent|charge>#<id>`, `sk = STATE`; its state machine
  *   (functions/core/cancellation.ts) with a `version` every transition is conditional on.
  *   While it is not final it carries `dueKey = DUE` and `nextCheckAt` (epoch ms), which put
  *   it in the sparse index `byNextCheck` the continuation reads oldest-due first; the final
@@ -91,7 +91,10 @@ export const pendingKeyOf = (intentId: string): { pk: string; sk: string } => ({
 });
 
 /** Key of the item holding one order's or one asynchronous intent cancel's lifecycle. */
-export const cancellationKeyOf = (kind: "order" | "intent", id: string): { pk: string; sk: string } => ({
+export const cancellationKeyOf = (
+  kind: "order" | "intent" | "charge",
+  id: string,
+): { pk: string; sk: string } => ({
   pk: `CANCELLATION#${kind}#${id}`,
   sk: "STATE",
 });

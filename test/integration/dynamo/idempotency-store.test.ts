@@ -261,7 +261,7 @@ describe("DynamoIdempotencyStore.release", () => {
     ).toStrictEqual({ kind: "payload-mismatch" });
   });
 
-  it("leaves a key taken over by someone else alone but still records the attempt", async () => {
+  it("leaves a key taken over by someone else alone, and writes nothing: its holder records the truth", async () => {
     const scopeKey = uniqueScopeKey("release-lost");
     const first = acquired(await store.begin({ scopeKey, payload: {}, now: T0, lockUntil: T0 + 1_000 }));
     const second = acquired(
@@ -272,7 +272,8 @@ describe("DynamoIdempotencyStore.release", () => {
     await store.release(first, { audits: [record], now: T0 });
 
     expect((await storedKey(scopeKey))?.lockToken?.S).toBe(second.token);
-    expect((await audit.byTarget(record.target)).items).toStrictEqual([record]);
+    expect((await storedKey(scopeKey))?.status?.S).toBe("IN_PROGRESS");
+    expect((await audit.byTarget(record.target)).items).toStrictEqual([]);
   });
 });
 
