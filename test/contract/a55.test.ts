@@ -30,7 +30,7 @@ const SEED_SETTLED_ERROR = {
 };
 
 const KEY = "550e8400-e29b-41d4-a716-446655440000";
-const OTHER_KEY = "6f1c2a4e-9d1b-5c3e-8f00-0123456789ab"; // version 5, like the service's derived keys
+const OTHER_KEY = "6f1c2a4e-9d1b-4c3e-8f00-0123456789ab"; // version-4 shaped, like the service's derived keys
 
 const cancelRequest = (overrides: Partial<CancelChargeRequest> = {}): CancelChargeRequest => ({
   chargeUuid: A55_DEMO_CHARGES.cancellable,
