@@ -659,25 +659,26 @@ describe("A55Client against the A55 sandbox", () => {
       description,
     });
 
-    it.each([
-      ["the seed's settled example", [SEED_SETTLED_ERROR], "refund-required"],
+    it.each<[string, ChargeCancelResult["kind"], A55ErrorDetail[]]>([
+      ["the seed's settled example", "refund-required", [SEED_SETTLED_ERROR]],
       [
         "CANCEL_NOT_ALLOWED saying the charge is already canceled",
-        [entry("CANCEL_NOT_ALLOWED", "Charge has already been canceled and cannot be cancelled again.")],
         "already-cancelled",
+        [entry("CANCEL_NOT_ALLOWED", "Charge has already been canceled and cannot be cancelled again.")],
       ],
       [
         "ALREADY_CANCELED (the sandbox's already-canceled answer)",
-        [entry("ALREADY_CANCELED", "Charge has already been canceled.")],
         "already-cancelled",
+        [entry("ALREADY_CANCELED", "Charge has already been canceled.")],
       ],
       [
         "a specific code with a description that says nothing more",
-        [entry("CHARGE_SETTLED", "")],
         "refund-required",
+        [entry("CHARGE_SETTLED", "")],
       ],
       [
         "IDEMPOTENCY_KEY_REUSED (the sandbox's key-reuse answer)",
+        "idempotency-key-reused",
         [
           entry(
             "IDEMPOTENCY_KEY_REUSED",
@@ -685,9 +686,8 @@ describe("A55Client against the A55 sandbox", () => {
             "idempotency_key",
           ),
         ],
-        "idempotency-key-reused",
       ],
-    ])("%s: %s", async (_name, message, kind) => {
+    ])("%s is %s", async (_name, kind, message) => {
       // Act
       const result = await answerTo(message);
 
