@@ -39,17 +39,17 @@ const requestIdSchema = v.object({ request_id: v.string() });
 type ConflictKind = "refund-required" | "already-cancelled" | "idempotency-key-reused";
 
 /** Codes that name one case; the description must not name another. */
-const CONFLICT_CODES: Record<string, ConflictKind> = {
-  CHARGE_SETTLED: "refund-required",
-  ALREADY_SETTLED: "refund-required",
-  ALREADY_CANCELED: "already-cancelled",
-  ALREADY_CANCELLED: "already-cancelled",
-  CHARGE_ALREADY_CANCELED: "already-cancelled",
-  CHARGE_ALREADY_CANCELLED: "already-cancelled",
-  IDEMPOTENCY_KEY_REUSED: "idempotency-key-reused",
-  IDEMPOTENCY_KEY_MISMATCH: "idempotency-key-reused",
-  IDEMPOTENCY_KEY_CONFLICT: "idempotency-key-reused",
-};
+const CONFLICT_CODES = new Map<string, ConflictKind>([
+  ["CHARGE_SETTLED", "refund-required"],
+  ["ALREADY_SETTLED", "refund-required"],
+  ["ALREADY_CANCELED", "already-cancelled"],
+  ["ALREADY_CANCELLED", "already-cancelled"],
+  ["CHARGE_ALREADY_CANCELED", "already-cancelled"],
+  ["CHARGE_ALREADY_CANCELLED", "already-cancelled"],
+  ["IDEMPOTENCY_KEY_REUSED", "idempotency-key-reused"],
+  ["IDEMPOTENCY_KEY_MISMATCH", "idempotency-key-reused"],
+  ["IDEMPOTENCY_KEY_CONFLICT", "idempotency-key-reused"],
+]);
 
 /** The seed's code for "the cancel is not allowed": only its description says why. */
 const NOT_ALLOWED_CODE = "CANCEL_NOT_ALLOWED";
@@ -75,7 +75,7 @@ const conflictKindOf = ({ code, description }: A55ErrorDetail): ConflictKind | u
   if (said.length > 1) return undefined;
   const upper = code.toUpperCase();
   if (upper === NOT_ALLOWED_CODE) return said[0] === "idempotency-key-reused" ? undefined : said[0];
-  const byCode = CONFLICT_CODES[upper];
+  const byCode = CONFLICT_CODES.get(upper);
   return byCode !== undefined && (said.length === 0 || said[0] === byCode) ? byCode : undefined;
 };
 
