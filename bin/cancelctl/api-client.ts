@@ -1,6 +1,9 @@
 /**
  * cancelctl's HTTP calls: signed (X-App-Id / X-Timestamp / X-Signature, DESIGN.md) or
- * bearer, and the local stack's NDJSON sweep stream.
+ * bearer, and the local stack's NDJSON sweep stream. Signed requests go through the
+ * service's own signing module over the path exactly as sent; the module signs its
+ * canonical form (docs/signing.md), so the service verifies it although API Gateway hands
+ * the function that path decoded.
  */
 import { signRequest } from "#adapters/http/request-signature.ts";
 import type { ClientConfig } from "./client-config.ts";
@@ -63,7 +66,10 @@ const answerOf = async (response: Response): Promise<ApiAnswer> => {
 
 const jsonBody = (body: unknown): string => (body === undefined ? "" : JSON.stringify(body));
 
-/** A request signed with the app's secret. */
+/**
+ * A request signed with the app's secret.
+ * @throws UnsignablePathError when the path would not reach the service as sent (an id holding `%`)
+ */
 export const sendSigned = async (config: ClientConfig, request: ApiRequest): Promise<ApiAnswer> => {
   if (!config.appId || !config.appSecret) {
     throw new ConfigError("Signed routes need APP_ID and APP_SECRET (from client.env or the environment).");

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
+import { UnsignablePathError } from "#adapters/http/request-signature.ts";
 import { TransportError } from "./api-client.ts";
 import { ConfigError, loadClientConfig } from "./client-config.ts";
 import {
@@ -167,7 +168,8 @@ export const runCli = async (
       output.err(`cancelctl: ${(error as Error).message}\nRun cancelctl --help for usage.\n`);
       return EXIT.usage;
     }
-    const known = error instanceof TransportError || error instanceof ConfigError;
+    const known =
+      error instanceof TransportError || error instanceof ConfigError || error instanceof UnsignablePathError;
     output.err(
       `cancelctl: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`,
     );

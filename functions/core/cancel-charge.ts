@@ -92,7 +92,15 @@ export const chargeOutcome = (target: Target, answer: ChargeCancelResult): Cance
       return { type: "NOT_FOUND", target, reason: describe(answer), upstream };
     case "idempotency-key-reused":
     case "invalid":
-      // Both mean this service sent something A55 will never accept as is.
-      return { type: "FAILED", target, retryable: false, reason: describe(answer), upstream };
+      // Both mean this service sent something A55 will never accept as is. A55's own entries
+      // go with the outcome, so the charge route can answer with them.
+      return {
+        type: "FAILED",
+        target,
+        retryable: false,
+        reason: describe(answer),
+        upstreamErrors: answer.errors,
+        upstream,
+      };
   }
 };

@@ -1,4 +1,5 @@
 import type { IntentStatus } from "./intent-rules.ts";
+import type { A55ErrorDetail } from "./ports.ts";
 
 /** What a cancel is aimed at. A charge is named by its UUID; its wallet travels with it. */
 export type Target =
@@ -98,6 +99,8 @@ export type CancelOutcome =
       problem?: OperationalProblem;
       /** When a retry makes sense, in seconds (rate limits: the upstream's own `Retry-After`). */
       retryAfterSeconds?: number;
+      /** A55's own error entries when A55 refused the cancel for good (its 422, a reused key). */
+      upstreamErrors?: A55ErrorDetail[];
       steps?: OrderSteps;
       upstream?: UpstreamInfo;
     }

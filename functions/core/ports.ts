@@ -329,6 +329,6 @@ export interface Clock {
 export interface Ids {
   /** A new ULID. */
   next(): string;
-  /** A stable UUID derived from `name` (UUID v5): the same name always gives the same id. */
+  /** A stable UUID derived from `name` (name-based, shaped as v4): the same name always gives the same id. */
   derived(name: string): string;
 }

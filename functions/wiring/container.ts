@@ -10,13 +10,13 @@ import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { monotonicFactory } from "ulid";
-import { v5 as uuidv5 } from "uuid";
 import { A55Client } from "#adapters/a55/a55-client.ts";
 import { DynamoAuditLog } from "#adapters/dynamo/audit-log.ts";
 import { DynamoCancellationStore } from "#adapters/dynamo/cancellation-store.ts";
 import { DynamoIdempotencyStore } from "#adapters/dynamo/idempotency-store.ts";
 import { RequestRateGate } from "#adapters/http/request-rate-gate.ts";
 import { createRetryPolicy, DEFAULT_RETRY_SETTINGS } from "#adapters/http/retry-policy.ts";
+import { derivedIdempotencyKey } from "#adapters/ids/derived-key.ts";
 import { ProcureCoreClient } from "#adapters/procure-core/procure-core-client.ts";
 import { rateLimitedIntents } from "#adapters/procure-core/rate-limited-intents.ts";
 import {
@@ -35,9 +35,6 @@ import { ConfigurationError } from "#core/errors.ts";
 import type { Ids } from "#core/ports.ts";
 import { readConfig, type ServiceConfig } from "./config.ts";
 import { getLogger, getMetrics, recordRetry, recordUpstreamCall } from "./observability.ts";
-
-/** Namespace of the UUID v5 keys derived from scope keys (a fixed, random UUID of this service). */
-const DERIVED_KEY_NAMESPACE = "0d5c3f52-8a57-4f6e-9a3c-6f1e2b7d4c90";
 
 export interface Container {
   config: ServiceConfig;
@@ -58,9 +55,10 @@ export interface ContainerOverrides {
   fetch?: typeof fetch;
 }
 
+/** ULIDs for records; A55 keys derived from scope keys, shaped as UUID v4 (derived-key.ts). */
 export const ulidIds = (): Ids => {
   const next = monotonicFactory();
-  return { next: () => next(), derived: (name) => uuidv5(name, DERIVED_KEY_NAMESPACE) };
+  return { next: () => next(), derived: (name) => derivedIdempotencyKey(name) };
 };
 
 export const buildContainer = (

@@ -6,8 +6,8 @@
  * Kept as API Gateway does it: header names lower-cased and repeated headers joined with
  * commas; cookies moved out of the headers into `cookies`; repeated query parameters
  * joined with commas; textual bodies as text, others base64 (`isBase64Encoded`); no `body`
- * when the request has none. `rawPath` and `rawQueryString` are exactly what the client
- * sent, since signatures are computed over them.
+ * when the request has none. `rawQueryString` is exactly what the client sent; `rawPath`
+ * (and `requestContext.http.path`) is percent-decoded as HTTP APIs do it (`httpApiRawPath`).
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 
@@ -68,10 +68,44 @@ export const apiGatewayTime = (epochMs: number): string => {
   )}:${two(d.getUTCSeconds())} +0000`;
 };
 
+/** Decodes every run of well-formed UTF-8 escapes; a run that does not decode is left as it is. */
+const decodeEscapes = (text: string): string =>
+  text.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      return run;
+    }
+  });
+
+/**
+ * The `rawPath` an API Gateway HTTP API (payload 2.0) hands Lambda for the path a client
+ * sent. Unlike REST APIs and function URLs, HTTP APIs decode it, and public captures of
+ * live HTTP APIs (hotsock/voker, vokerhttp/testdata/ingress-paths.json) show it decoded
+ * twice, cut at a `?` the first decoding produced:
+ *
+ *   sent                        rawPath
+ *   /a/space%20value            /a/space value
+ *   /a/slash%2Fvalue            /a/slash/value
+ *   /a/question%3Fvalue         /a/question
+ *   /a/literal%253Fvalue        /a/literal?value
+ *   /a/literal%2525value        /a/literal%value
+ *   /a/percent%25done           (refused by API Gateway)
+ *
+ * Where API Gateway refuses the request (an escape that is malformed once decoded), this
+ * door passes the escape on undecoded instead; the handler then refuses the `%` itself
+ * (docs/signing.md, "The local front door").
+ */
+export const httpApiRawPath = (sentPath: string): string => {
+  const once = decodeEscapes(sentPath);
+  const questionAt = once.indexOf("?");
+  return decodeEscapes(questionAt === -1 ? once : once.slice(0, questionAt));
+};
+
 /** The payload-format-2.0 event for one request on the `$default` route. */
 export const toApiGatewayEvent = (request: RawHttpRequest): APIGatewayProxyEventV2 => {
   const queryAt = request.url.indexOf("?");
-  const rawPath = queryAt === -1 ? request.url : request.url.slice(0, queryAt);
+  const rawPath = httpApiRawPath(queryAt === -1 ? request.url : request.url.slice(0, queryAt));
   const rawQueryString = queryAt === -1 ? "" : request.url.slice(queryAt + 1);
 
   const headers: Record<string, string> = {};

@@ -3,11 +3,14 @@
  * token forms, idempotency, rate-limit headers, retries with one effect, and validation
  * before any request.
  */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { A55Client } from "#adapters/a55/a55-client.ts";
 import type { A55Settings } from "#adapters/a55/a55-settings.ts";
 import { UpstreamAuthError, UpstreamError, ValidationError } from "#core/errors.ts";
-import type { CancelChargeRequest, ChargeCancelResult } from "#core/ports.ts";
+import type { A55ErrorDetail, CancelChargeRequest, ChargeCancelResult } from "#core/ports.ts";
+import { failureFrom } from "#core/upstream-failure.ts";
 import {
   type A55SandboxOptions,
   type RunningA55Sandbox,
@@ -30,7 +33,7 @@ const SEED_SETTLED_ERROR = {
 };
 
 const KEY = "550e8400-e29b-41d4-a716-446655440000";
-const OTHER_KEY = "6f1c2a4e-9d1b-5c3e-8f00-0123456789ab"; // version 5, like the service's derived keys
+const OTHER_KEY = "6f1c2a4e-9d1b-4c3e-8f00-0123456789ab"; // version-4 shaped, like the service's derived keys
 
 const cancelRequest = (overrides: Partial<CancelChargeRequest> = {}): CancelChargeRequest => ({
   chargeUuid: A55_DEMO_CHARGES.cancellable,
@@ -624,6 +627,111 @@ describe("A55Client against the A55 sandbox", () => {
       expect(sent).toHaveLength(0);
       expect(sandbox.seen()).toHaveLength(0);
       expect(sandbox.tokens.requests).toBe(0);
+    });
+  });
+
+  describe("409 bodies, told apart by code and description together", () => {
+    /** A stub A55 that answers every cancel with one 409 error body. */
+    const stubAnswering409 = async (message: A55ErrorDetail[]) => {
+      const server = createServer((_req, res) => {
+        res.writeHead(409, { "content-type": "application/json", "x-request-id": "req-409" });
+        res.end(JSON.stringify({ charge_uuid: A55_DEMO_CHARGES.cancellable, status: "error", message }));
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      const { port } = server.address() as AddressInfo;
+      return {
+        url: `http://127.0.0.1:${port}`,
+        close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+      };
+    };
+    const answerTo = async (message: A55ErrorDetail[]): Promise<ChargeCancelResult | unknown> => {
+      const stub = await stubAnswering409(message);
+      try {
+        const { a55 } = client({ baseUrl: stub.url, accessToken: A55_DEMO_STATIC_TOKEN });
+        return await a55.cancelCharge(cancelRequest()).catch((error: unknown) => error);
+      } finally {
+        await stub.close();
+      }
+    };
+    const entry = (code: string, description: string, source = "charge"): A55ErrorDetail => ({
+      code,
+      source,
+      description,
+    });
+
+    it.each<[string, ChargeCancelResult["kind"], A55ErrorDetail[]]>([
+      ["the seed's settled example", "refund-required", [SEED_SETTLED_ERROR]],
+      [
+        "CANCEL_NOT_ALLOWED saying the charge is already canceled",
+        "already-cancelled",
+        [entry("CANCEL_NOT_ALLOWED", "Charge has already been canceled and cannot be cancelled again.")],
+      ],
+      [
+        "ALREADY_CANCELED (the sandbox's already-canceled answer)",
+        "already-cancelled",
+        [entry("ALREADY_CANCELED", "Charge has already been canceled.")],
+      ],
+      [
+        "a specific code with a description that says nothing more",
+        "refund-required",
+        [entry("CHARGE_SETTLED", "")],
+      ],
+      [
+        "IDEMPOTENCY_KEY_REUSED (the sandbox's key-reuse answer)",
+        "idempotency-key-reused",
+        [
+          entry(
+            "IDEMPOTENCY_KEY_REUSED",
+            "This Idempotency-Key was already used with a different request.",
+            "idempotency_key",
+          ),
+        ],
+      ],
+    ])("%s is %s", async (_name, kind, message) => {
+      // Act
+      const result = await answerTo(message);
+
+      // Assess
+      expect(result).toMatchObject({
+        kind,
+        errors: message,
+        meta: { httpStatus: 409, requestId: "req-409" },
+      });
+    });
+
+    it.each([
+      ["an undocumented code", [entry("CHARGE_LOCKED", "Charge is locked by an open dispute.")]],
+      ["CANCEL_NOT_ALLOWED naming neither case", [entry("CANCEL_NOT_ALLOWED", "Cancel is not allowed now.")]],
+      [
+        "a code and a description that disagree",
+        [
+          entry(
+            "ALREADY_CANCELED",
+            "Charge has already been settled and cannot be cancelled. Use refund instead.",
+          ),
+        ],
+      ],
+      [
+        "a description naming two cases",
+        [entry("CANCEL_NOT_ALLOWED", "Charge has already been canceled, or settled: use refund instead.")],
+      ],
+      [
+        "entries naming different cases",
+        [SEED_SETTLED_ERROR, entry("ALREADY_CANCELED", "Charge has already been canceled.")],
+      ],
+      ["no entry at all", []],
+    ])("%s is outside the contract: an operational failure, never an outcome", async (_name, message) => {
+      // Act
+      const failure = await answerTo(message);
+
+      // Assess
+      expect(failure).toBeInstanceOf(UpstreamError);
+      expect(failure).toMatchObject({ upstream: "a55", httpStatus: 409, requestId: "req-409" });
+      expect(failureFrom({ type: "charge", id: "c", walletUuid: "w" }, failure)).toMatchObject({
+        type: "FAILED",
+        retryable: true,
+        problem: "contract-violation",
+      });
     });
   });
 });

@@ -6,23 +6,30 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { APIGatewayProxyEventV2, Context, EventBridgeEvent, ScheduledEvent } from "aws-lambda";
 import { signRequest } from "#adapters/http/request-signature.ts";
+import { httpApiRawPath } from "#local/stack/api-gateway-event.ts";
 
 const ACCOUNT = "123456789012";
 const REGION = "us-east-1";
 
 export interface HttpEventInput {
   method: string;
-  /** The path, optionally with `?query`, exactly as the client sent it. */
+  /**
+   * The path, optionally with `?query`, exactly as the client sent it (encoded). The event
+   * carries it the way API Gateway HTTP APIs do: `rawPath` decoded, `rawQueryString` as sent.
+   */
   path: string;
   headers?: Record<string, string>;
   body?: string;
   sourceIp?: string;
 }
 
-/** A payload-2.0 event on the `$default` route; header names lower-cased as API Gateway does. */
+/**
+ * A payload-2.0 event on the `$default` route, as AWS fills it: header names lower-cased,
+ * `rawPath` percent-decoded (the same emulation as the local front door), the query as sent.
+ */
 export const apiGatewayV2Event = (input: HttpEventInput): APIGatewayProxyEventV2 => {
   const queryAt = input.path.indexOf("?");
-  const rawPath = queryAt === -1 ? input.path : input.path.slice(0, queryAt);
+  const rawPath = httpApiRawPath(queryAt === -1 ? input.path : input.path.slice(0, queryAt));
   const rawQueryString = queryAt === -1 ? "" : input.path.slice(queryAt + 1);
   const headers: Record<string, string> = {
     host: "abc123.execute-api.us-east-1.amazonaws.com",
@@ -75,7 +82,8 @@ export interface SignedEventInput extends HttpEventInput {
 
 /**
  * A request signed as DESIGN.md says (X-App-Id / X-Timestamp / X-Signature over method,
- * path and query, timestamp and raw body), with `signRequest` — the service's own signer.
+ * path and query, timestamp and raw body), with `signRequest` — the service's own signer —
+ * over the path as the client sends it; the event then carries it decoded, as AWS would.
  */
 export const signedRequest = (input: SignedEventInput): APIGatewayProxyEventV2 => {
   const signature = signRequest(

@@ -1,9 +1,11 @@
 /**
  * Reads A55's answer to a charge cancel (seed 001) into a `ChargeCancelResult`. The
  * documented error body is `{charge_uuid, status: "error", message: [{code, source,
- * description}]}`; a 409 is told apart by `message[].code`. Anything outside the contract
- * (unknown status, unknown 409 code, a body that is not the documented one) and 5xx/429
- * answers left after the retry budget are thrown as `UpstreamError`.
+ * description}]}`; a 409 is told apart by each entry's code and description together
+ * (`conflictKindOf`). Anything outside the contract (unknown status, a 409 that is not
+ * clearly one documented case, a body that is not the documented one) and 5xx/429 answers
+ * left after the retry budget are thrown as `UpstreamError`: an operational failure,
+ * retried and alarmed, never stored as an outcome.
  */
 import * as v from "valibot";
 import { UpstreamAuthError, UpstreamError } from "#core/errors.ts";
@@ -31,19 +33,51 @@ const successBodySchema = v.object({
 
 const requestIdSchema = v.object({ request_id: v.string() });
 
-// Spellings seen for the same meaning; the sandbox uses the first of each.
-const KEY_REUSED_CODES = new Set([
-  "IDEMPOTENCY_KEY_REUSED",
-  "IDEMPOTENCY_KEY_MISMATCH",
-  "IDEMPOTENCY_KEY_CONFLICT",
+// Seed 001: 409 means "already canceled or settled"; its one example body is
+// CANCEL_NOT_ALLOWED + "Charge has already been settled and cannot be cancelled. Use
+// refund instead." A reused Idempotency-Key is also a 409 (the sandbox's spelling first).
+type ConflictKind = "refund-required" | "already-cancelled" | "idempotency-key-reused";
+
+/** Codes that name one case; the description must not name another. */
+const CONFLICT_CODES = new Map<string, ConflictKind>([
+  ["CHARGE_SETTLED", "refund-required"],
+  ["ALREADY_SETTLED", "refund-required"],
+  ["ALREADY_CANCELED", "already-cancelled"],
+  ["ALREADY_CANCELLED", "already-cancelled"],
+  ["CHARGE_ALREADY_CANCELED", "already-cancelled"],
+  ["CHARGE_ALREADY_CANCELLED", "already-cancelled"],
+  ["IDEMPOTENCY_KEY_REUSED", "idempotency-key-reused"],
+  ["IDEMPOTENCY_KEY_MISMATCH", "idempotency-key-reused"],
+  ["IDEMPOTENCY_KEY_CONFLICT", "idempotency-key-reused"],
 ]);
-const SETTLED_CODES = new Set(["CANCEL_NOT_ALLOWED", "CHARGE_SETTLED", "ALREADY_SETTLED"]);
-const ALREADY_CANCELLED_CODES = new Set([
-  "ALREADY_CANCELED",
-  "ALREADY_CANCELLED",
-  "CHARGE_ALREADY_CANCELED",
-  "CHARGE_ALREADY_CANCELLED",
-]);
+
+/** The seed's code for "the cancel is not allowed": only its description says why. */
+const NOT_ALLOWED_CODE = "CANCEL_NOT_ALLOWED";
+
+/**
+ * What a description says. "cannot be cancelled" alone says nothing (the settled example
+ * holds it too), and "refunded" is not "settled" (a refunded charge needs no refund).
+ */
+const DESCRIPTION_CLUES: [ConflictKind, RegExp][] = [
+  ["refund-required", /\bsettled\b|\buse\s+(?:a\s+)?refund\b|\brefund\s+instead\b/i],
+  ["already-cancelled", /\balready\s+(?:been\s+)?cancell?ed\b/i],
+  ["idempotency-key-reused", /idempotency[\s_-]*key/i],
+];
+
+/**
+ * The one case an error entry names, by its code and its description together, or
+ * undefined when they name none or disagree. `CANCEL_NOT_ALLOWED` takes its case from the
+ * description (settled, or already canceled); a specific code holds unless the
+ * description names another case.
+ */
+const conflictKindOf = ({ code, description }: A55ErrorDetail): ConflictKind | undefined => {
+  const said = DESCRIPTION_CLUES.filter(([, clue]) => clue.test(description)).map(([kind]) => kind);
+  if (said.length > 1) return undefined;
+  const upper = code.toUpperCase();
+  if (upper === NOT_ALLOWED_CODE) return said[0] === "idempotency-key-reused" ? undefined : said[0];
+  const byCode = CONFLICT_CODES.get(upper);
+  return byCode !== undefined && (said.length === 0 || said[0] === byCode) ? byCode : undefined;
+};
 
 /** How the answer was obtained, for `meta`. */
 export interface AnswerContext {
@@ -99,14 +133,11 @@ export const interpretCancelAnswer = (answer: HttpAnswer, context: AnswerContext
     case 422:
       return { kind: "invalid", errors, meta };
     case 409: {
-      const codes = errors.map((error) => error.code.toUpperCase());
-      // The reuse check comes first: then A55 did not look at the charge at all.
-      if (codes.some((code) => KEY_REUSED_CODES.has(code)))
-        return { kind: "idempotency-key-reused", errors, meta };
-      if (codes.some((code) => SETTLED_CODES.has(code))) return { kind: "refund-required", errors, meta };
-      if (codes.some((code) => ALREADY_CANCELLED_CODES.has(code)))
-        return { kind: "already-cancelled", errors, meta };
-      throw outsideContract(409, meta, "a 409 with an unknown code");
+      // Every entry must name the same case: money is never moved on a guess.
+      const kinds = new Set(errors.map(conflictKindOf));
+      const [kind] = kinds;
+      if (kinds.size === 1 && kind !== undefined) return { kind, errors, meta };
+      throw outsideContract(409, meta, "a 409 whose codes and descriptions name no one documented case");
     }
     default:
       throw outsideContract(answer.status, meta, "an undocumented status");

@@ -1,8 +1,18 @@
 /**
  * The request signature of DESIGN.md, used for outbound Procure-Core calls and for
- * verifying inbound calls alike (and by the Procure-Core sandbox):
+ * verifying inbound calls alike (and by the Procure-Core sandbox, and by cancelctl):
  *
  *   X-Signature = hex(HMAC-SHA256(secret, METHOD + "\n" + PATH_AND_QUERY + "\n" + X-Timestamp + "\n" + RAW_BODY))
+ *
+ * PATH_AND_QUERY is canonical (docs/signing.md): the path percent-decoded once, then each
+ * `/`-separated segment re-encoded with RFC 3986's unreserved set (`A–Z a–z 0–9 - . _ ~`
+ * kept, every other UTF-8 byte `%XX` in upper-case hex); the query string as sent. API
+ * Gateway HTTP APIs hand Lambda `rawPath` percent-decoded while a client signs what it
+ * sends, so the path must mean the same text in both forms: decoding a path that holds no
+ * `%` changes nothing, and one that has been decoded already holds none (a decoded path
+ * that still does is refused before it is verified, see `http-request.ts`). A path whose
+ * decoded form still holds `%` cannot be signed at all: HTTP APIs decode twice, so it
+ * would reach the function as another path.
  *
  * Timestamps are epoch milliseconds, accepted within ±5 minutes; comparison is constant
  * time; an app may hold two secrets while one is rotated.
@@ -19,16 +29,72 @@ export const DEFAULT_TOLERANCE_MS = 5 * 60 * 1000;
 
 export interface SignableRequest {
   method: string;
-  /** Path plus query string exactly as sent, e.g. `/api/v1/intents?status=SUBMITTED`. */
+  /**
+   * Path plus query string, e.g. `/api/v1/intents?status=SUBMITTED`: as sent (encoded), or
+   * with the path as API Gateway hands it (decoded); both give the same canonical text.
+   */
   pathAndQuery: string;
   timestamp: string;
   /** The raw body; empty string when there is none. */
   body: string;
 }
 
-/** The exact text that is signed. */
+/** A path that has no canonical form: malformed escapes, or a `%` left after decoding. */
+export class UnsignablePathError extends Error {
+  override readonly name = "UnsignablePathError";
+}
+
+const NOT_UNRESERVED = /[!'()*]/g;
+
+/** One segment with every byte outside RFC 3986's unreserved set as `%XX` (upper-case hex). */
+const encodeSegment = (segment: string): string =>
+  // encodeURIComponent leaves A–Z a–z 0–9 - _ . ! ~ * ' ( ) alone; of those, ! ' ( ) * are not unreserved.
+  encodeURIComponent(segment).replace(
+    NOT_UNRESERVED,
+    (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+
+/**
+ * The canonical form of a path: decoded once, then each segment re-encoded with one fixed
+ * rule. `/api/v1/orders/order%3a1001/cancel`, `/api/v1/orders/order:1001/cancel` and
+ * `/api/v1/orders/%6Frder%3A1001/cancel` all give `/api/v1/orders/order%3A1001/cancel`.
+ *
+ * @throws UnsignablePathError for a malformed escape (`%zz`, bytes that are not UTF-8), a
+ *   lone surrogate, or a path whose decoded form still holds `%`
+ */
+export const canonicalPath = (path: string): string => {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    throw new UnsignablePathError("The path holds a malformed percent-escape");
+  }
+  if (decoded.includes("%")) {
+    throw new UnsignablePathError(
+      "The path still holds '%' once decoded: API Gateway decodes paths twice, so it cannot be signed",
+    );
+  }
+  try {
+    return decoded.split("/").map(encodeSegment).join("/");
+  } catch {
+    throw new UnsignablePathError("The path holds a lone surrogate");
+  }
+};
+
+/** `canonicalPath` of the part before the first `?`; the query string is kept exactly as sent. */
+export const canonicalPathAndQuery = (pathAndQuery: string): string => {
+  const queryAt = pathAndQuery.indexOf("?");
+  return queryAt === -1
+    ? canonicalPath(pathAndQuery)
+    : `${canonicalPath(pathAndQuery.slice(0, queryAt))}${pathAndQuery.slice(queryAt)}`;
+};
+
+/**
+ * The exact text that is signed.
+ * @throws UnsignablePathError when the path has no canonical form
+ */
 export const canonicalRequest = ({ method, pathAndQuery, timestamp, body }: SignableRequest): string =>
-  `${method.toUpperCase()}\n${pathAndQuery}\n${timestamp}\n${body}`;
+  `${method.toUpperCase()}\n${canonicalPathAndQuery(pathAndQuery)}\n${timestamp}\n${body}`;
 
 /**
  * The keyed-hash primitive under every signature: lowercase hex HMAC-SHA256. Exported so
@@ -39,11 +105,17 @@ export const hmacSha256Hex = (key: string | Uint8Array, message: string | Uint8A
   return (typeof message === "string" ? hmac.update(message, "utf8") : hmac.update(message)).digest("hex");
 };
 
-/** Lowercase hex HMAC-SHA256 of the canonical request. */
+/**
+ * Lowercase hex HMAC-SHA256 of the canonical request.
+ * @throws UnsignablePathError when the path has no canonical form
+ */
 export const computeSignature = (secret: string, request: SignableRequest): string =>
   hmacSha256Hex(secret, canonicalRequest(request));
 
-/** Headers for an outbound signed request. */
+/**
+ * Headers for an outbound signed request. `pathAndQuery` is what is sent.
+ * @throws UnsignablePathError when the path has no canonical form
+ */
 export const signRequest = (
   credentials: { appId: string; appSecret: string },
   request: Omit<SignableRequest, "timestamp">,
@@ -67,6 +139,7 @@ export interface VerifyInput {
   /** Header lookup that ignores case. */
   header: (name: string) => string | undefined;
   method: string;
+  /** The path (encoded as sent, or decoded as API Gateway HTTP APIs hand it) and `?query` as sent. */
   pathAndQuery: string;
   body: string;
   nowMs: number;
@@ -106,12 +179,23 @@ export const verifySignature = (input: VerifyInput): SignatureVerdict => {
   if (!secrets || secrets.length === 0) {
     return { ok: false, failure: "unknown-app", message: "Unknown X-App-Id", appId };
   }
+  let canonical: string;
+  try {
+    canonical = canonicalRequest({
+      method: input.method,
+      pathAndQuery: input.pathAndQuery,
+      timestamp,
+      body: input.body,
+    });
+  } catch (error) {
+    if (!(error instanceof UnsignablePathError)) throw error;
+    return { ok: false, failure: "bad-signature", message: error.message, appId };
+  }
   const given = Buffer.from(signature.toLowerCase(), "utf8");
-  const request = { method: input.method, pathAndQuery: input.pathAndQuery, timestamp, body: input.body };
   // Every secret is checked so the time taken does not reveal which one matched.
   let matched = false;
   for (const secret of secrets) {
-    const expected = Buffer.from(computeSignature(secret, request), "utf8");
+    const expected = Buffer.from(hmacSha256Hex(secret, canonical), "utf8");
     if (expected.length === given.length && timingSafeEqual(expected, given)) matched = true;
   }
   return matched

@@ -4,8 +4,9 @@ import { HttpProblem } from "./http-problem.ts";
 /** The parts of an API Gateway v2 event the routes use, with the body exactly as sent. */
 export interface HttpRequest {
   method: string;
+  /** The path as API Gateway HTTP APIs hand it: percent-decoded (never decoded again here). */
   path: string;
-  /** What the caller signed: the raw path plus `?query` when there is one. */
+  /** What the caller signed, in its canonical form's terms: the path plus `?query` as sent. */
   pathAndQuery: string;
   query: URLSearchParams;
   rawBody: string;
@@ -13,7 +14,21 @@ export interface HttpRequest {
   requestId: string;
 }
 
+/**
+ * API Gateway HTTP APIs percent-decode `rawPath` (twice, as captured in public traces), so
+ * a `%` or `?` still in it means the client encoded a `%` or `?` into its path: no id of
+ * this API holds either, and the path would not mean the same thing once decoded again.
+ * Refused here, before the signature is checked, so that the signed (canonical) path and
+ * the path the routes act on can never differ (docs/signing.md).
+ */
+const AMBIGUOUS_IN_DECODED_PATH = /[%?]/;
+
 export const toHttpRequest = (event: APIGatewayProxyEventV2, maxBodyBytes: number): HttpRequest => {
+  if (AMBIGUOUS_IN_DECODED_PATH.test(event.rawPath)) {
+    throw new HttpProblem("validation", "The path holds '%' or '?' once decoded; no id may hold either", {
+      field: "path",
+    });
+  }
   const body = event.body ?? "";
   const bytes = event.isBase64Encoded ? Buffer.from(body, "base64") : Buffer.from(body, "utf8");
   if (bytes.length > maxBodyBytes) {

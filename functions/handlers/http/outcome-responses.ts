@@ -114,6 +114,26 @@ export const intentResponse = (outcome: CancelOutcome): HttpResponse => {
   }
 };
 
+/**
+ * A charge cancel that failed for good, answered so that no client retries it: never 500,
+ * which seed 001 tells clients to retry with backoff. A55's validation refusal (its 422)
+ * passes through as 422 with A55's own entries; a request refused before it was sent
+ * (nothing reached A55) is a 422 of ours; any other final refusal by A55 (a reused
+ * `Idempotency-Key`) is 502 with A55's own entries.
+ */
+const finalChargeFailure = (chargeUuid: string, outcome: Failed): HttpResponse => {
+  const sentNothing = outcome.upstream?.httpStatus === undefined;
+  const status = sentNothing || outcome.upstream?.httpStatus === 422 ? 422 : 502;
+  const message = outcome.upstreamErrors?.length
+    ? outcome.upstreamErrors
+    : [
+        status === 422
+          ? { code: "VALIDATION_ERROR", source: "request", description: outcome.reason }
+          : { code: "BAD_GATEWAY", source: "upstream", description: outcome.reason },
+      ];
+  return jsonResponse(status, { charge_uuid: chargeUuid, status: "error", message });
+};
+
 /** Seed 001: `POST /api/v1/bank/wallet/charge/{charge_uuid}/cancel/{wallet_uuid}/`. */
 export const chargeResponse =
   (chargeUuid: string, walletUuid: string) =>
@@ -148,7 +168,7 @@ export const chargeResponse =
       case "PENDING":
         return error(500, "INTERNAL_ERROR", "upstream", "pending");
       case "FAILED": {
-        if (!outcome.retryable) return error(500, "INTERNAL_ERROR", "upstream", outcome.reason);
+        if (!outcome.retryable) return finalChargeFailure(chargeUuid, outcome);
         const { status, headers } = operationalAnswer(outcome);
         return error(status, A55_OPERATIONAL[status], "upstream", outcome.reason, headers);
       }

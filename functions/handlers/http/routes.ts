@@ -69,12 +69,9 @@ export const matchRoute = (method: string, path: string): MatchedRoute => {
       headers: { allow },
     });
   }
-  const params = (route.pattern.exec(path) ?? []).slice(1).map((p) => {
-    try {
-      return decodeURIComponent(p);
-    } catch {
-      throw new HttpProblem("validation", "The path is not valid percent-encoding", { field: "path" });
-    }
-  });
+  // The path is already percent-decoded (API Gateway HTTP APIs decode `rawPath`): the
+  // segments are the ids as they are. Decoding again would turn an id spelled `order%3A1`
+  // into `order:1`; `toHttpRequest` refuses a `%` left in the path instead.
+  const params = (route.pattern.exec(path) ?? []).slice(1);
   return { name: route.name, dialect: route.dialect, params };
 };

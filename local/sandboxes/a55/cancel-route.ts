@@ -1,7 +1,7 @@
 /**
  * `POST /api/v1/bank/wallet/charge/{charge_uuid}/cancel/{wallet_uuid}/`, after the
  * bearer token and the rate limit have been checked. Order of checks: Idempotency-Key
- * shape (422) → replay or key reuse (409) → path ids, content type and body (422) →
+ * shape, a UUID v4 as seed 001 asks (422) → replay or key reuse (409) → path ids, content type and body (422) →
  * wallet scope (403) → wallet and charge (404) → the charge's state (200/409/400).
  * Everything from the path checks on is kept for replay under the key.
  */
@@ -21,7 +21,7 @@ import {
 import type { ChargeStore } from "./charge-store.ts";
 import { type IdempotencyReplay, requestFingerprint, type StoredAnswer } from "./idempotency-replay.ts";
 import type { TokenOwner } from "./token-issuer.ts";
-import { isUuidShape } from "./uuid-shape.ts";
+import { isUuidShape, isUuidV4Shape } from "./uuid-shape.ts";
 
 /** The cancel route. Only this exact shape, trailing slash included, is served. */
 export const CANCEL_PATH = /^\/api\/v1\/bank\/wallet\/charge\/([^/]+)\/cancel\/([^/]+)\/$/;
@@ -49,8 +49,8 @@ export const handleCancel = (
   walletSegment: string,
 ): CancelAnswer => {
   const key = request.header("idempotency-key");
-  if (key !== undefined && !isUuidShape(key.trim())) {
-    const error = validationError("idempotency_key", "Idempotency-Key must be a UUID.");
+  if (key !== undefined && !isUuidV4Shape(key.trim())) {
+    const error = validationError("idempotency_key", "Idempotency-Key must be a UUID v4.");
     return { status: 422, body: a55ErrorBody(chargeSegment, [error]), replayed: false };
   }
   const fingerprint = key ? requestFingerprint(request.method, request.path, request.rawBody) : "";

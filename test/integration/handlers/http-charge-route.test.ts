@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { A55_DEMO_OTHER_WALLET, A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
 import { DEMO_WALLET_TOKEN_ID, type HandlerKit, startHandlerKit } from "#test/support/handler-kit.ts";
+import { forceUpstreamKey, keySpentAtA55, NOT_V4_KEY } from "#test/support/upstream-key.ts";
 
 /** Seed 001's route, served by the exported HTTP handler end to end. */
 describe("http-api handler: POST /api/v1/bank/wallet/charge/{charge_uuid}/cancel/{wallet_uuid}/", () => {
@@ -203,6 +204,68 @@ describe("http-api handler: POST /api/v1/bank/wallet/charge/{charge_uuid}/cancel
       message: [{ code: "VALIDATION_ERROR", source: field }],
     });
     expect(kit.a55.charges.get(charge)?.status).toBe("pending");
+  });
+
+  describe("A55 refuses the cancel for good: answers no seed-following client retries", () => {
+    const cancelWithKey = (charge: string, key: string) =>
+      kit.http(
+        kit.bearer({
+          method: "POST",
+          path: chargePath(charge, A55_DEMO_WALLET),
+          body: JSON.stringify({ reason: "客户在发货前要求取消" }),
+          headers: { "idempotency-key": key },
+        }),
+      );
+
+    it("A55's 422 passes through as 422 with A55's own entries, and is replayed", async () => {
+      // Prepare: the service sends a key A55 refuses (a UUID v5)
+      const charge = kit.newCharge("pending");
+      const restore = forceUpstreamKey(kit.container, NOT_V4_KEY);
+      try {
+        // Act
+        const first = await cancelWithKey(charge, "refused-422");
+        const again = await cancelWithKey(charge, "refused-422");
+
+        // Assess
+        expect(first.statusCode).toBe(422);
+        expect(first.body).toEqual(
+          a55Error(charge, "VALIDATION_ERROR", "idempotency_key", "Idempotency-Key must be a UUID v4."),
+        );
+        expect(again).toMatchObject({ statusCode: 422, body: first.body });
+        expect(again.headers["idempotent-replayed"]).toBe("true");
+        expect(kit.a55.seen().filter((r) => r.path.includes(charge))).toHaveLength(1);
+        expect(kit.a55.charges.get(charge)?.status).toBe("pending");
+      } finally {
+        restore();
+      }
+    });
+
+    it("a key A55 says was reused: 502 with A55's own entries, not 500, and is replayed", async () => {
+      // Prepare: the key the service sends was already spent on another charge
+      const charge = kit.newCharge("pending");
+      const restore = forceUpstreamKey(kit.container, await keySpentAtA55(kit));
+      try {
+        // Act
+        const first = await cancelWithKey(charge, "refused-409");
+        const again = await cancelWithKey(charge, "refused-409");
+
+        // Assess
+        expect(first.statusCode).toBe(502);
+        expect(first.body).toEqual(
+          a55Error(
+            charge,
+            "IDEMPOTENCY_KEY_REUSED",
+            "idempotency_key",
+            "This Idempotency-Key was already used with a different request.",
+          ),
+        );
+        expect(again).toMatchObject({ statusCode: 502, body: first.body });
+        expect(again.headers["idempotent-replayed"]).toBe("true");
+        expect((await kit.audit({ type: "charge", id: charge })).map((r) => r.outcome)).toEqual(["FAILED"]);
+      } finally {
+        restore();
+      }
+    });
   });
 
   it("missing bearer: 401", async () => {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { A55_DEMO_OTHER_WALLET, A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
 import { type HandlerKit, type HttpResult, startHandlerKit } from "#test/support/handler-kit.ts";
 import { createResponseValidator } from "#test/support/openapi-validator.ts";
+import { forceUpstreamKey, keySpentAtA55, NOT_V4_KEY } from "#test/support/upstream-key.ts";
 
 /**
  * Every answer the handlers really give, on every route, is checked against
@@ -76,7 +77,7 @@ describe("docs/openapi.yaml describes the handlers' real answers", () => {
     expect(check("POST", cancel(id), unsigned).statusCode).toBe(401);
   });
 
-  it("charge route: 200, 400, 401, 403, 404, 409, 422", async () => {
+  it("charge route: 200, 400, 401, 403, 404, 409, 422 (ours and A55's), 502 (A55's final refusal)", async () => {
     const cancel = (charge: string, wallet = A55_DEMO_WALLET) =>
       `/api/v1/bank/wallet/charge/${charge}/cancel/${wallet}/`;
     expect((await bearer(cancel(kit.newCharge("pending")))).statusCode).toBe(200);
@@ -89,6 +90,26 @@ describe("docs/openapi.yaml describes the handlers' real answers", () => {
       kit.bearer({ method: "POST", path: cancel(randomUUID()), headers: { authorization: "Bearer nope" } }),
     );
     expect(check("POST", cancel(randomUUID()), noToken).statusCode).toBe(401);
+    const refused = kit.newCharge("pending");
+    const restoreRefused = forceUpstreamKey(kit.container, NOT_V4_KEY);
+    try {
+      const answer = await bearer(cancel(refused));
+      expect(answer.statusCode).toBe(422);
+      expect(answer.body).toMatchObject({
+        message: [{ code: "VALIDATION_ERROR", source: "idempotency_key" }],
+      });
+    } finally {
+      restoreRefused();
+    }
+    const clashing = kit.newCharge("pending");
+    const restoreClashing = forceUpstreamKey(kit.container, await keySpentAtA55(kit));
+    try {
+      const answer = await bearer(cancel(clashing));
+      expect(answer.statusCode).toBe(502);
+      expect(answer.body).toMatchObject({ message: [{ code: "IDEMPOTENCY_KEY_REUSED" }] });
+    } finally {
+      restoreClashing();
+    }
   });
 
   it("order and audit routes: 200, 202, 400, 401, 409", async () => {

@@ -1,13 +1,17 @@
 import { describe, expect, it } from "vitest";
 import {
+  canonicalPath,
+  canonicalPathAndQuery,
   canonicalRequest,
   computeSignature,
   DEFAULT_TOLERANCE_MS,
   hmacSha256Hex,
   type SignableRequest,
   signRequest,
+  UnsignablePathError,
   verifySignature,
 } from "#adapters/http/request-signature.ts";
+import { httpApiRawPath } from "#local/stack/api-gateway-event.ts";
 
 const bytes = (byte: number, length: number): Uint8Array => new Uint8Array(length).fill(byte);
 
@@ -100,6 +104,31 @@ const OUR_VECTORS: {
       'POST\n/api/v1/orders/order_1/cancel\n1772019000000\n{"intentId":"intent_67890","reason":"用户取消"}',
     signature: "d8ff1ec784f229faa1b352c5fd638c950d0f66cf6d8b9d8c58815b84691f071f",
   },
+  {
+    // The README's worked example: the path as API Gateway HTTP APIs hand it (decoded).
+    name: "an order id with '.', ':' and '-', path decoded (README example)",
+    secret: "dev_secret_local",
+    request: {
+      method: "POST",
+      pathAndQuery: "/api/v1/orders/eu.shop:order-1001/cancel",
+      timestamp: "1772019000000",
+      body: '{"intentId":"intent_67890"}',
+    },
+    canonical: 'POST\n/api/v1/orders/eu.shop%3Aorder-1001/cancel\n1772019000000\n{"intentId":"intent_67890"}',
+    signature: "68f8017a14e6a3f61eb2a31e44d6474b421c8cf4108354b38fa25edcaa56e9f4",
+  },
+  {
+    name: "the same request, path encoded as the client sends it",
+    secret: "dev_secret_local",
+    request: {
+      method: "POST",
+      pathAndQuery: "/api/v1/orders/eu.shop%3Aorder-1001/cancel",
+      timestamp: "1772019000000",
+      body: '{"intentId":"intent_67890"}',
+    },
+    canonical: 'POST\n/api/v1/orders/eu.shop%3Aorder-1001/cancel\n1772019000000\n{"intentId":"intent_67890"}',
+    signature: "68f8017a14e6a3f61eb2a31e44d6474b421c8cf4108354b38fa25edcaa56e9f4",
+  },
 ];
 
 const NOW = 1_772_019_000_000;
@@ -173,6 +202,98 @@ describe("computeSignature (our scheme)", () => {
       "X-Timestamp": "1772019000000",
       "X-Signature": vector.signature,
     });
+  });
+});
+
+describe("canonicalPath (one rule for encoded and decoded paths)", () => {
+  it.each([
+    ["an unreserved-only path", "/api/v1/intents/intent_67890/cancel", "/api/v1/intents/intent_67890/cancel"],
+    ["':' as sent", "/api/v1/orders/order:1001/cancel", "/api/v1/orders/order%3A1001/cancel"],
+    ["':' encoded", "/api/v1/orders/order%3A1001/cancel", "/api/v1/orders/order%3A1001/cancel"],
+    ["lower-case hex", "/api/v1/orders/order%3a1001/cancel", "/api/v1/orders/order%3A1001/cancel"],
+    [
+      "an unreserved character escaped",
+      "/api/v1/orders/%6Frder-1%2E2_3%7E/cancel",
+      "/api/v1/orders/order-1.2_3~/cancel",
+    ],
+    ["sub-delimiters", "/a/!$&'()*+,;=@", "/a/%21%24%26%27%28%29%2A%2B%2C%3B%3D%40"],
+    ["a space, raw or escaped", "/a/b c/b%20c", "/a/b%20c/b%20c"],
+    ["non-ASCII", "/a/用户/%E7%94%A8%E6%88%B7", "/a/%E7%94%A8%E6%88%B7/%E7%94%A8%E6%88%B7"],
+    ["an escaped slash (API Gateway splits it too)", "/a/b%2Fc", "/a/b/c"],
+    ["a trailing slash and an empty segment", "/a//b/", "/a//b/"],
+  ])("%s", (_name, path, canonical) => {
+    expect(canonicalPath(path)).toBe(canonical);
+  });
+
+  it.each([
+    ["a malformed escape", "/a/%zz"],
+    ["an escape that is not UTF-8", "/a/%E0%A4"],
+    ["a '%' left once decoded (API Gateway would decode it again)", "/api/v1/orders/order%253A1/cancel"],
+    ["a lone surrogate", "/a/\uD800"],
+  ])("refuses %s", (_name, path) => {
+    expect(() => canonicalPath(path)).toThrow(UnsignablePathError);
+  });
+
+  it("keeps the query string exactly as sent", () => {
+    expect(canonicalPathAndQuery("/api/v1/cancellations/order/o%3A1?limit=5&cursor=a%2Fb+c")).toBe(
+      "/api/v1/cancellations/order/o%3A1?limit=5&cursor=a%2Fb+c",
+    );
+  });
+
+  // Every id this API accepts, and the escapes a client may put in it.
+  const IDS_AS_SENT = [
+    "order:1001",
+    "order%3A1001",
+    "eu.shop:order-1001_a",
+    "eu%2Eshop%3Aorder%2D1001%5Fa",
+    "%6Frder_1",
+    "a-b.c:d_e",
+  ];
+
+  it.each(IDS_AS_SENT)(
+    "a request signed over /orders/%s verifies with the path API Gateway hands the function",
+    (id) => {
+      // Prepare
+      const sent = `/api/v1/orders/${id}/cancel?trace=a%2Fb`;
+      const { request, headers } = signed({ pathAndQuery: sent, body: '{"intentId":"intent_67890"}' });
+      const handed = `${httpApiRawPath(`/api/v1/orders/${id}/cancel`)}?trace=a%2Fb`;
+
+      // Act
+      const asHanded = verify(headers, { ...request, pathAndQuery: handed });
+      const asSent = verify(headers, request);
+
+      // Assess
+      expect(handed).not.toContain("%3A");
+      expect(asHanded).toEqual({ ok: true, appId: "dev_app_local" });
+      expect(asSent).toEqual({ ok: true, appId: "dev_app_local" });
+    },
+  );
+
+  it("binds the decoded id: order:1001 and order_1001 sign differently", () => {
+    const { request, headers } = signed({ pathAndQuery: "/api/v1/orders/order%3A1001/cancel" });
+    expect(verify(headers, { ...request, pathAndQuery: "/api/v1/orders/order_1001/cancel" })).toMatchObject({
+      ok: false,
+      failure: "bad-signature",
+    });
+  });
+
+  it("answers bad-signature, without throwing, for a path that has no canonical form", () => {
+    const { request, headers } = signed();
+    expect(verify(headers, { ...request, pathAndQuery: "/api/v1/intents/%zz/cancel" })).toMatchObject({
+      ok: false,
+      failure: "bad-signature",
+      message: expect.stringContaining("percent-escape"),
+    });
+  });
+
+  it("refuses to sign a path that would reach the function as another path", () => {
+    expect(() =>
+      signRequest(
+        { appId: "dev_app_local", appSecret: SECRET },
+        { method: "POST", pathAndQuery: "/api/v1/orders/order%253A1/cancel", body: "" },
+        NOW,
+      ),
+    ).toThrow(UnsignablePathError);
   });
 });
 

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   apiGatewayTime,
   fromHandlerResult,
+  httpApiRawPath,
   INTERNAL_SERVER_ERROR,
   isTextBody,
   type RawHttpRequest,
@@ -60,16 +61,40 @@ describe("toApiGatewayEvent", () => {
     });
   });
 
-  it("keeps the path and query exactly as sent, and joins repeated parameters with commas", () => {
+  it("decodes the path as HTTP APIs do, keeps the query as sent, and joins repeated parameters with commas", () => {
+    // Act
     const event = toApiGatewayEvent(
-      request({ method: "get", url: "/api/v1/cancellations/intent/a%2Fb?limit=5&x=1&x=2&q=a%20b" }),
+      request({ method: "get", url: "/api/v1/cancellations/order/order%3A1001?limit=5&x=1&x=2&q=a%20b" }),
     );
 
-    expect(event.rawPath).toBe("/api/v1/cancellations/intent/a%2Fb");
+    // Assess
+    expect(event.rawPath).toBe("/api/v1/cancellations/order/order:1001");
     expect(event.rawQueryString).toBe("limit=5&x=1&x=2&q=a%20b");
     expect(event.queryStringParameters).toEqual({ limit: "5", x: "1,2", q: "a b" });
     expect(event.requestContext.http.method).toBe("GET");
-    expect(event.requestContext.http.path).toBe("/api/v1/cancellations/intent/a%2Fb");
+    expect(event.requestContext.http.path).toBe("/api/v1/cancellations/order/order:1001");
+  });
+
+  // Captured on live HTTP APIs (hotsock/voker, vokerhttp/testdata/ingress-paths.json): the
+  // path is decoded twice, and cut at a `?` the first decoding produced.
+  it.each([
+    ["/capture/plain", "/capture/plain"],
+    ["/capture/space%20value", "/capture/space value"],
+    ["/capture/question%3Fvalue", "/capture/question"],
+    ["/capture/hash%23value", "/capture/hash#value"],
+    ["/capture/slash%2Fvalue", "/capture/slash/value"],
+    ["/capture/unicode-%CE%BB-%E4%B8%96%E7%95%8C", "/capture/unicode-λ-世界"],
+    ["/capture/literal%252Fvalue", "/capture/literal/value"],
+    ["/capture/literal%253Fvalue", "/capture/literal?value"],
+    ["/capture/literal%2525value", "/capture/literal%value"],
+  ])("hands %s to the handler as %s, like a live HTTP API", (sent, rawPath) => {
+    expect(httpApiRawPath(sent)).toBe(rawPath);
+    expect(toApiGatewayEvent(request({ url: `${sent}?marker=1` })).rawPath).toBe(rawPath);
+  });
+
+  it("passes on an escape that does not decode (API Gateway refuses those; the handler refuses the %)", () => {
+    expect(httpApiRawPath("/capture/percent%25done")).toBe("/capture/percent%done");
+    expect(httpApiRawPath("/capture/bad%E0%A4utf8")).toBe("/capture/bad%E0%A4utf8");
   });
 
   it("lower-cases header names, joins repeated headers with commas and moves cookies out", () => {
@@ -182,7 +207,7 @@ describe("front door → HTTP API handler", () => {
     });
 
     // Act
-    const response = await fetch(`${url}/api/v1/orders/o-1/cancel?trace=1`, {
+    const response = await fetch(`${url}/api/v1/orders/o-1%3Aa.b_c/cancel?trace=1&q=a%2Fb`, {
       method: "POST",
       headers: { "Content-Type": "application/json", "Idempotency-Key": "k-1", Cookie: "s=1" },
       body: '{"intentId":"intent_67890"}',
@@ -193,8 +218,9 @@ describe("front door → HTTP API handler", () => {
     expect(response.headers.get("x-from")).toBe("handler");
     expect(response.headers.get("apigw-requestid")).toBe(seen?.event.requestContext.requestId);
     expect(await response.text()).toBe("accepted");
-    expect(seen?.event.rawPath).toBe("/api/v1/orders/o-1/cancel");
-    expect(seen?.event.rawQueryString).toBe("trace=1");
+    expect(seen?.event.rawPath).toBe("/api/v1/orders/o-1:a.b_c/cancel");
+    expect(seen?.event.requestContext.http.path).toBe("/api/v1/orders/o-1:a.b_c/cancel");
+    expect(seen?.event.rawQueryString).toBe("trace=1&q=a%2Fb");
     expect(seen?.event.headers["idempotency-key"]).toBe("k-1");
     expect(seen?.event.cookies).toEqual(["s=1"]);
     expect(seen?.event.body).toBe('{"intentId":"intent_67890"}');

@@ -318,6 +318,20 @@ describe("A55 sandbox", () => {
         "idempotency_key",
       ],
       ["an empty Idempotency-Key", cancelPath(), { "Idempotency-Key": "" }, "{}", "idempotency_key"],
+      [
+        "an Idempotency-Key that is a UUID v5, not v4 as the seed asks",
+        cancelPath(),
+        { "Idempotency-Key": "6f1c2a4e-9d1b-5c3e-8f00-0123456789ab" },
+        "{}",
+        "idempotency_key",
+      ],
+      [
+        "an Idempotency-Key with version 4 but not the RFC variant",
+        cancelPath(),
+        { "Idempotency-Key": "6f1c2a4e-9d1b-4c3e-cf00-0123456789ab" },
+        "{}",
+        "idempotency_key",
+      ],
     ])("%s", async (_, path, headers, body, source) => {
       const answer = await cancel(path, headers, body);
 
