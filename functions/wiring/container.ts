@@ -32,7 +32,7 @@ import {
 } from "#adapters/secrets/secret-shapes.ts";
 import type { CancelDependencies } from "#core/dependencies.ts";
 import { ConfigurationError } from "#core/errors.ts";
-import type { Ids } from "#core/ports.ts";
+import type { CancellationStore, Ids } from "#core/ports.ts";
 import { readConfig, type ServiceConfig } from "./config.ts";
 import { getLogger, getMetrics, recordRetry, recordUpstreamCall } from "./observability.ts";
 
@@ -49,6 +49,12 @@ export interface Container {
   sweepGate: RequestRateGate;
   /** Inbound callers' credentials (HTTP auth). */
   clients: SecretProvider<ClientsSecret>;
+  /**
+   * The cancellation records `GET /api/v1/cancellations` lists (operations).
+   * CONNECT (lead, after merging the lifecycle): set it to the DynamoDB CancellationStore
+   * the continuation uses, in `buildContainer` below; until then only a test supplies one.
+   */
+  cancellations?: CancellationStore;
 }
 
 /** Clients a test or the local stack may supply instead of the defaults. */
@@ -56,6 +62,7 @@ export interface ContainerOverrides {
   dynamoDb?: DynamoDBClient;
   secretsManager?: SecretsManagerClient;
   fetch?: typeof fetch;
+  cancellations?: CancellationStore;
 }
 
 export const ulidIds = (): Ids => {
@@ -137,6 +144,8 @@ export const buildContainer = (
     sweepDeps: { ...deps, intents: rateLimitedIntents(intents, sweepGate) },
     sweepGate,
     clients: secret("clients"),
+    // CONNECT (lead): `cancellations: overrides.cancellations ?? <the DynamoDB CancellationStore>`.
+    ...(overrides.cancellations !== undefined && { cancellations: overrides.cancellations }),
   };
 };
 

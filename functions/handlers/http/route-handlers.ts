@@ -13,6 +13,7 @@ import { httpCancelContext } from "./cancel-context.ts";
 import { HttpProblem } from "./http-problem.ts";
 import type { HttpRequest } from "./http-request.ts";
 import { type HttpResponse, jsonResponse } from "./json-response.ts";
+import { dailyReportRoute, openCancellationsRoute } from "./operations-routes.ts";
 import { chargeResponse, intentResponse, orderResponse, respondToOnce } from "./outcome-responses.ts";
 import {
   idempotencyKeyOf,
@@ -103,4 +104,6 @@ export const ROUTE_HANDLERS: Record<RouteName, (call: RouteCall) => Promise<Http
   "charge-cancel": chargeCancel,
   "order-cancel": orderCancel,
   "audit-trail": auditTrail,
+  "daily-report": dailyReportRoute,
+  "open-cancellations": openCancellationsRoute,
 };

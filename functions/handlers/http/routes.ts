@@ -3,7 +3,13 @@ import { HttpProblem } from "./http-problem.ts";
 /** How a route's errors and outcomes are written: as Procure-Core, as A55, or as this service's own API. */
 export type Dialect = "procure-core" | "a55" | "service";
 
-export type RouteName = "intent-cancel" | "charge-cancel" | "order-cancel" | "audit-trail";
+export type RouteName =
+  | "intent-cancel"
+  | "charge-cancel"
+  | "order-cancel"
+  | "audit-trail"
+  | "daily-report"
+  | "open-cancellations";
 
 interface RouteDefinition {
   name: RouteName;
@@ -14,7 +20,7 @@ interface RouteDefinition {
 
 const SEGMENT = "([^/]+)";
 
-/** The four routes of DESIGN.md. The charge route takes its trailing slash optionally. */
+/** The routes of DESIGN.md. The charge route takes its trailing slash optionally. */
 export const ROUTES: readonly RouteDefinition[] = [
   {
     name: "intent-cancel",
@@ -38,6 +44,18 @@ export const ROUTES: readonly RouteDefinition[] = [
     name: "audit-trail",
     method: "GET",
     pattern: new RegExp(`^/api/v1/cancellations/${SEGMENT}/${SEGMENT}$`),
+    dialect: "service",
+  },
+  {
+    name: "daily-report",
+    method: "GET",
+    pattern: new RegExp(`^/api/v1/reports/daily/${SEGMENT}$`),
+    dialect: "service",
+  },
+  {
+    name: "open-cancellations",
+    method: "GET",
+    pattern: /^\/api\/v1\/cancellations$/,
     dialect: "service",
   },
 ];
