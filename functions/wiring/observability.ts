@@ -7,6 +7,10 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { OutcomeType } from "#core/outcome.ts";
+import type { Trigger } from "#core/ports.ts";
+import { type DimensionsOf, EMITTED_METRICS, type MetricName } from "./metric-catalogue.ts";
+
+export { EMITTED_METRICS, type MetricName } from "./metric-catalogue.ts";
 
 const SERVICE = "cancellation-service";
 const SENSITIVE_KEY = /secret|token|signature|authorization|password|cookie|credential/i;
@@ -51,28 +55,34 @@ const writerOf = (metrics: Metrics): Metrics => {
   return writer;
 };
 
-/** The few metrics the service emits, named in one place. */
-export const recordOutcome = (metrics: Metrics, trigger: string, outcome: OutcomeType | "REPLAYED"): void => {
+/**
+ * Writes one data point of a metric of the catalogue (metric-catalogue.ts), with exactly the
+ * dimensions the catalogue gives it: the alarms and the dashboard are built from the same
+ * list, so a metric emitted here is one they can find. Every metric goes through here.
+ */
+export const emitMetric = <N extends MetricName>(
+  metrics: Metrics,
+  name: N,
+  dimensions: DimensionsOf<N>,
+  value: number,
+): void => {
   const writer = writerOf(metrics);
-  writer.addDimensions({ trigger, outcome });
-  writer.addMetric("Cancellations", MetricUnit.Count, 1);
+  const names = Object.keys(dimensions as Record<string, string>);
+  if (names.length > 0) writer.addDimensions(dimensions as Record<string, string>);
+  writer.addMetric(name, MetricUnit[EMITTED_METRICS[name].unit], value);
 };
+
+export const recordOutcome = (metrics: Metrics, trigger: Trigger, outcome: OutcomeType | "REPLAYED"): void =>
+  emitMetric(metrics, "Cancellations", { trigger, outcome }, 1);
 
 export const recordUpstreamCall = (
   metrics: Metrics,
   upstream: "procure-core" | "a55",
   latencyMs: number,
-): void => {
-  const writer = writerOf(metrics);
-  writer.addDimension("upstream", upstream);
-  writer.addMetric("UpstreamLatency", MetricUnit.Milliseconds, latencyMs);
-};
+): void => emitMetric(metrics, "UpstreamLatency", { upstream }, latencyMs);
 
-export const recordRetry = (metrics: Metrics, upstream: "procure-core" | "a55"): void => {
-  const writer = writerOf(metrics);
-  writer.addDimension("upstream", upstream);
-  writer.addMetric("UpstreamRetries", MetricUnit.Count, 1);
-};
+export const recordRetry = (metrics: Metrics, upstream: "procure-core" | "a55"): void =>
+  emitMetric(metrics, "UpstreamRetries", { upstream }, 1);
 
 let processLogger: Logger | undefined;
 let processMetrics: Metrics | undefined;
