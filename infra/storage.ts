@@ -1,6 +1,7 @@
 import {
   AUDIT_BY_DAY_INDEX,
   auditTable,
+  CANCELLATIONS_DUE_INDEX,
   idempotencyTable,
 } from "../functions/adapters/dynamo/table-definitions.ts";
 import { isProduction } from "./settings.ts";
@@ -21,6 +22,8 @@ export function createStorage() {
     audit,
     /** The ARN a `Query` on the by-day index is authorised against. */
     auditByDayIndexArn: $interpolate`${audit.arn}/index/${AUDIT_BY_DAY_INDEX}`,
+    /** The ARN a `Query` of open cancellations (index byNextCheck) is authorised against. */
+    cancellationsDueIndexArn: $interpolate`${idempotency.arn}/index/${CANCELLATIONS_DUE_INDEX}`,
   };
 }
 
