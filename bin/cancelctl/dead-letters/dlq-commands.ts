@@ -130,7 +130,7 @@ export const dlqListCommand = async (
       depth.waiting > messages.length
         ? `\n  … and about ${depth.waiting - messages.length} more (--limit)`
         : "";
-    return `${head}\n\n${columnTable(["ID", "SENT", "RECEIVES", "WHAT", "ERROR"], rows, 64)
+    return `${head}\n\n${columnTable(["ID", "SENT", "RECEIVES", "WHAT", "ERROR"], rows, 100)
       .split("\n")
       .map((line) => `  ${line}`)
       .join("\n")}${more}`;
