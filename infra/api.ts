@@ -18,6 +18,8 @@ export const ROUTES = [
   "POST /api/v1/orders/{orderId}/cancel",
   "GET /api/v1/orders/{orderId}/cancellation",
   "GET /api/v1/cancellations/{type}/{id}",
+  "GET /api/v1/reports/daily/{day}",
+  "GET /api/v1/cancellations",
   "$default",
 ] as const;
 
@@ -28,7 +30,8 @@ export function createApi(deps: { storage: Storage; secrets: Secrets; bus: Bus }
   const handler = new sst.aws.Function("HttpApi", {
     ...lambdaDefaults(),
     handler: "functions/handlers/http-api.handler",
-    description: "HTTP API: intent, charge and order cancels; order cancellation status; audit trail reads",
+    description:
+      "HTTP API: intent, charge and order cancels; order cancellation status; audit trail, daily report and open cancellation reads",
     memory: "512 MB",
     timeout: "10 seconds",
     link: [secrets.procureCore.link, secrets.a55.link, secrets.clients.link],
@@ -40,6 +43,9 @@ export function createApi(deps: { storage: Storage; secrets: Secrets; bus: Bus }
     permissions: [
       ...tablePermissions(storage, {
         idempotency: ["PutItem", "UpdateItem", "GetItem"],
+        // The open cancellations (index byNextCheck), for GET /api/v1/cancellations.
+        openCancellationsIndex: true,
+        // Query: one target's trail, and a day's records (index byDay) for the daily report.
         audit: ["PutItem", "Query"],
       }),
       publishPermission(bus.bus.arn),

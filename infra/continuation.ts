@@ -36,8 +36,10 @@ export function createContinuation(deps: { storage: Storage; secrets: Secrets; b
     },
     permissions: [
       ...tablePermissions(storage, {
-        idempotency: ["PutItem", "UpdateItem", "GetItem", "Query"],
+        idempotency: ["PutItem", "UpdateItem", "GetItem"],
         audit: ["PutItem"],
+        // The due cancellations, oldest first (index byNextCheck).
+        openCancellationsIndex: true,
       }),
     ],
     retries: 0,

@@ -1,7 +1,10 @@
+import { type AlarmSources, createAlarms } from "./alarms.ts";
 import { createApi } from "./api.ts";
 import { createBus } from "./bus.ts";
-import { createContinuation } from "./continuation.ts";
-import { createSchedule } from "./schedule.ts";
+import { CONTINUATION_SCHEDULE, createContinuation } from "./continuation.ts";
+import { createDashboard } from "./dashboard.ts";
+import type { DeadLetterQueueOutput } from "./dead-letter-outputs.ts";
+import { createSchedule, SWEEP_SCHEDULE } from "./schedule.ts";
 import { createSecrets } from "./secrets.ts";
 import { createStorage } from "./storage.ts";
 
@@ -17,6 +20,54 @@ export function createInfrastructure() {
   const continuation = createContinuation({ storage, secrets, bus });
   const http = createApi({ storage, secrets, bus });
 
+  // Every function and queue of the stack, watched: `npm run check:infra` fails for one left out.
+  const monitored: AlarmSources = {
+    functions: [
+      { name: "HttpApi", fn: http.handler },
+      { name: "CancelRequested", fn: bus.handler },
+      { name: "ExpirySweep", fn: schedule.handler, schedule: SWEEP_SCHEDULE },
+      { name: "Continuation", fn: continuation.handler, schedule: CONTINUATION_SCHEDULE },
+    ],
+    queues: [
+      { name: "CancelRequestedDlq", queue: bus.deliveryDlq, role: "dead-letter" },
+      { name: "CancelRequestedFailures", queue: bus.failures, role: "dead-letter" },
+      { name: "ExpirySweepDlq", queue: schedule.dlq, role: "dead-letter" },
+      { name: "ContinuationDlq", queue: continuation.dlq, role: "dead-letter" },
+    ],
+    api: http.api,
+  };
+  const alarms = createAlarms(monitored);
+  const { dashboard } = createDashboard(monitored, alarms);
+
+  // What `cancelctl dlq` reads (from .sst/outputs.json): each dead-letter queue, what its
+  // messages hold, and the normal path a redriven message goes back through.
+  const deadLetterQueues: DeadLetterQueueOutput[] = [
+    {
+      name: "CancelRequestedDlq",
+      url: bus.deliveryDlq.url,
+      holds: "bus-event",
+      redrive: { type: "function", functionName: bus.handler.name },
+    },
+    {
+      name: "CancelRequestedFailures",
+      url: bus.failures.url,
+      holds: "bus-event",
+      redrive: { type: "function", functionName: bus.handler.name },
+    },
+    {
+      name: "ExpirySweepDlq",
+      url: schedule.dlq.url,
+      holds: "schedule-input",
+      redrive: { type: "function", functionName: schedule.handler.name },
+    },
+    {
+      name: "ContinuationDlq",
+      url: continuation.dlq.url,
+      holds: "schedule-input",
+      redrive: { type: "function", functionName: continuation.handler.name },
+    },
+  ];
+
   return {
     apiUrl: http.api.url,
     eventBusName: bus.bus.name,
@@ -29,5 +80,8 @@ export function createInfrastructure() {
     cancelRequestedFailuresUrl: bus.failures.url,
     expirySweepDlqUrl: schedule.dlq.url,
     continuationDlqUrl: continuation.dlq.url,
+    deadLetterQueues,
+    alarmTopicArn: alarms.topic.arn,
+    dashboardName: dashboard.dashboardName,
   };
 }

@@ -10,9 +10,11 @@ type Statement = { actions: string[]; resources: $util.Input<string>[] };
 export interface TableAccess {
   idempotency: readonly string[];
   audit: readonly string[];
+  /** `Query` on the idempotency table's index of open cancellations (byNextCheck). */
+  openCancellationsIndex?: boolean;
 }
 
-/** Turns a per-table action list into IAM statements scoped to those tables (and their indexes, for Query). */
+/** Turns a per-table action list into IAM statements scoped to those tables (and their index, for Query). */
 export function tablePermissions(storage: Storage, access: TableAccess): Statement[] {
   const statements: Statement[] = [];
   if (access.idempotency.length > 0) {
@@ -27,11 +29,11 @@ export function tablePermissions(storage: Storage, access: TableAccess): Stateme
       resources: [storage.audit.arn],
     });
   }
+  if (access.openCancellationsIndex) {
+    statements.push({ actions: ["dynamodb:Query"], resources: [storage.cancellationsDueIndexArn] });
+  }
   if (access.audit.includes("Query")) {
     statements.push({ actions: ["dynamodb:Query"], resources: [storage.auditByDayIndexArn] });
-  }
-  if (access.idempotency.includes("Query")) {
-    statements.push({ actions: ["dynamodb:Query"], resources: [storage.cancellationsDueIndexArn] });
   }
   return statements;
 }

@@ -22,7 +22,7 @@ export function createStorage() {
     audit,
     /** The ARN a `Query` on the by-day index is authorised against. */
     auditByDayIndexArn: $interpolate`${audit.arn}/index/${AUDIT_BY_DAY_INDEX}`,
-    /** The ARN a `Query` on the open cancellations' index is authorised against. */
+    /** The ARN a `Query` of open cancellations (index byNextCheck) is authorised against. */
     cancellationsDueIndexArn: $interpolate`${idempotency.arn}/index/${CANCELLATIONS_DUE_INDEX}`,
   };
 }

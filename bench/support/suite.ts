@@ -50,6 +50,7 @@ export const SUITES: readonly SuiteEntry[] = [
   { name: "cold-start", title: "3. cold start: bundles and module initialisation", timeoutMs: 180_000 },
   { name: "sweep", title: "4. expiry sweep", timeoutMs: 480_000 },
   { name: "http-load", title: "5. local HTTP load (autocannon)", timeoutMs: 150_000 },
+  { name: "daily-report", title: "6. daily report of 10,000 audit records", timeoutMs: 300_000 },
 ];
 
 /** Messages from a suite's process to the runner. */

@@ -15,6 +15,20 @@ import {
   type Io,
   sweepCommand,
 } from "./commands.ts";
+import {
+  createRedriveClients,
+  dlqListCommand,
+  dlqRedriveCommand,
+  dlqShowCommand,
+} from "./dead-letters/dlq-commands.ts";
+import {
+  catalogueFromFlags,
+  defaultOutputsFile,
+  loadQueueCatalogue,
+  type QueueCatalogue,
+  selectQueues,
+} from "./dead-letters/queue-catalogue.ts";
+import { pendingCommand, reportCommand } from "./operations-commands.ts";
 import { EXIT } from "./verdicts.ts";
 
 export const USAGE = `cancelctl: cancel intents, charges and orders through cancellation-service
@@ -25,6 +39,17 @@ Usage:
   cancelctl order cancel <orderId> [--intent <intentId>] [--charge <chargeUuid> --wallet <walletUuid>] [--reason <text>]
   cancelctl audit <intent|charge|order> <id> [--limit <1-100>] [--cursor <cursor>]
   cancelctl sweep [--dry-run]                 (the local stack only: runs the expiry sweep now)
+  cancelctl report --day <YYYY-MM-DD> [--csv]  a UTC day's reconciliation: totals, refunds, failures, not final
+  cancelctl pending [--stuck]                 cancellations not final (or only STUCK ones), oldest first
+  cancelctl dlq list [--queue <name>] [--limit <n>]
+  cancelctl dlq show <messageId> [--queue <name>]
+  cancelctl dlq redrive <messageId> | --all [--queue <name>]
+
+Dead-letter queues (dlq) come from the stack's outputs: .local/outputs.json while the local
+stack runs, else .sst/outputs.json (sst deploy writes it; AWS credentials and region from the
+environment), or --outputs <file>. One queue by flags: --queue-url <url> --redrive-to
+<queue url | function name> [--holds bus-event|schedule-input]. --endpoint <url> overrides
+the SQS endpoint (a local stack).
 
 Options:
   --idempotency-key <key>  reuse a key to retry a cancel safely (default: a new UUID per run)
@@ -43,6 +68,28 @@ class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
+/** The dead-letter queues: from flags, or from an outputs file; `--endpoint` points SQS at a local stack. */
+const dlqCatalogue = (
+  values: {
+    outputs?: string;
+    endpoint?: string;
+    "queue-url"?: string;
+    holds?: string;
+    "redrive-to"?: string;
+  },
+  env: Record<string, string | undefined>,
+): QueueCatalogue => {
+  const catalogue =
+    values["queue-url"] !== undefined
+      ? catalogueFromFlags({
+          queueUrl: values["queue-url"],
+          ...(values.holds !== undefined && { holds: values.holds }),
+          ...(values["redrive-to"] !== undefined && { redriveTo: values["redrive-to"] }),
+        })
+      : loadQueueCatalogue(values.outputs ?? defaultOutputsFile(env));
+  return values.endpoint === undefined ? catalogue : { ...catalogue, sqsEndpoint: values.endpoint };
+};
+
 const OPTIONS = {
   reason: { type: "string" },
   "idempotency-key": { type: "string" },
@@ -53,12 +100,31 @@ const OPTIONS = {
   cursor: { type: "string" },
   limit: { type: "string" },
   json: { type: "boolean" },
+  day: { type: "string" },
+  csv: { type: "boolean" },
+  stuck: { type: "boolean" },
+  queue: { type: "string" },
+  all: { type: "boolean" },
+  outputs: { type: "string" },
+  endpoint: { type: "string" },
+  "queue-url": { type: "string" },
+  holds: { type: "string" },
+  "redrive-to": { type: "string" },
   "env-file": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
 const GLOBAL: readonly OptionName[] = ["json", "env-file", "help"];
+
+const DLQ_OPTIONS: readonly OptionName[] = [
+  "queue",
+  "outputs",
+  "endpoint",
+  "queue-url",
+  "holds",
+  "redrive-to",
+];
 
 /** Which options each command takes, besides the global ones. */
 const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
@@ -67,9 +133,15 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   "order cancel": ["intent", "charge", "wallet", "reason", "idempotency-key"],
   audit: ["cursor", "limit"],
   sweep: ["dry-run"],
+  report: ["day", "csv"],
+  pending: ["stuck"],
+  "dlq list": [...DLQ_OPTIONS, "limit"],
+  "dlq show": DLQ_OPTIONS,
+  "dlq redrive": [...DLQ_OPTIONS, "all"],
 };
 
 const AUDIT_TYPES = new Set(["intent", "charge", "order"]);
+const SINGLE_WORD = new Set(["audit", "sweep", "report", "pending"]);
 
 /**
  * Runs cancelctl.
@@ -95,7 +167,7 @@ export const runCli = async (
       return values.help ? EXIT.ok : EXIT.usage;
     }
     const [noun = "", verb = ""] = positionals;
-    const command = noun === "audit" || noun === "sweep" ? noun : `${noun} ${verb}`;
+    const command = SINGLE_WORD.has(noun) ? noun : `${noun} ${verb}`;
     const allowed = COMMAND_OPTIONS[command];
     if (allowed === undefined)
       throw new UsageError(`Unknown command "${positionals.slice(0, 2).join(" ")}".`);
@@ -157,6 +229,42 @@ export const runCli = async (
           ...(values.cursor === undefined ? {} : { cursor: values.cursor }),
           ...(values.limit === undefined ? {} : { limit: values.limit }),
         });
+      case "report": {
+        expect(0, "--day <YYYY-MM-DD> and no arguments");
+        if (values.day === undefined) throw new UsageError("report needs --day <YYYY-MM-DD> (a UTC day).");
+        if (values.csv && values.json) throw new UsageError("--csv and --json do not go together.");
+        return await reportCommand(io, config(), {
+          day: values.day,
+          format: values.csv ? "csv" : values.json ? "json" : "table",
+        });
+      }
+      case "pending":
+        expect(0, "no arguments");
+        return await pendingCommand(io, config(), { stuck: values.stuck === true });
+      case "dlq list":
+      case "dlq show":
+      case "dlq redrive": {
+        const catalogue = dlqCatalogue(values, env);
+        const queues = selectQueues(catalogue, values.queue);
+        const clients = createRedriveClients(catalogue, env);
+        if (command === "dlq list") {
+          expect(0, "no arguments");
+          const limit = values.limit === undefined ? 50 : Number(values.limit);
+          if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+            throw new UsageError("--limit must be an integer from 1 to 1000.");
+          return await dlqListCommand(io, queues, clients, { limit });
+        }
+        if (command === "dlq show") {
+          expect(1, "<messageId>");
+          return await dlqShowCommand(io, queues, clients, { id: args[0] ?? "" });
+        }
+        if (values.all === true) {
+          expect(0, "--all and no message id");
+          return await dlqRedriveCommand(io, queues, clients, {});
+        }
+        expect(1, "<messageId> or --all");
+        return await dlqRedriveCommand(io, queues, clients, { id: args[0] ?? "" });
+      }
       default:
         expect(0, "no arguments");
         return await sweepCommand(io, config(), { dryRun: values["dry-run"] === true });

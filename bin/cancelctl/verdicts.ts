@@ -94,7 +94,7 @@ export const auditVerdict = (answer: ApiAnswer): Verdict =>
     ? { outcome: "LISTED", exitCode: EXIT.ok }
     : serviceErrorVerdict(answer);
 
-const serviceErrorVerdict = (answer: ApiAnswer): Verdict => {
+export const serviceErrorVerdict = (answer: ApiAnswer): Verdict => {
   const error = record(record(answer.body).error);
   if (error.code === "forbidden") return { outcome: "FORBIDDEN", exitCode: EXIT.rejected };
   return failure(answer, typeof error.code === "string" ? error.code : "refused");

@@ -104,3 +104,19 @@ export class StoreUnavailableError extends CancellationServiceError {
 export class ConfigurationError extends CancellationServiceError {
   override name = "ConfigurationError";
 }
+
+/**
+ * A day's report could not be read before the invocation's deadline: the day holds more
+ * audit records than one request can read. Nothing is wrong with the data; an operator
+ * must read it some other way (see the README, "Daily reconciliation").
+ */
+export class ReportDeadlineError extends CancellationServiceError {
+  override name = "ReportDeadlineError";
+  readonly day: string;
+  readonly recordsRead: number;
+  constructor(day: string, recordsRead: number, options?: ErrorOptions) {
+    super(`The report of ${day} was not finished before the deadline (${recordsRead} records read)`, options);
+    this.day = day;
+    this.recordsRead = recordsRead;
+  }
+}

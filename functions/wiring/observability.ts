@@ -6,7 +6,11 @@
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import type { OutcomeType } from "#core/outcome.ts";
+import type { OperationalProblem, OutcomeType } from "#core/outcome.ts";
+import type { Trigger } from "#core/ports.ts";
+import { type DimensionsOf, EMITTED_METRICS, type MetricName } from "./metric-catalogue.ts";
+
+export { EMITTED_METRICS, type MetricName } from "./metric-catalogue.ts";
 
 const SERVICE = "cancellation-service";
 const SENSITIVE_KEY = /secret|token|signature|authorization|password|cookie|credential/i;
@@ -51,47 +55,55 @@ const writerOf = (metrics: Metrics): Metrics => {
   return writer;
 };
 
-/** The few metrics the service emits, named in one place. */
-export const recordOutcome = (metrics: Metrics, trigger: string, outcome: OutcomeType | "REPLAYED"): void => {
+/**
+ * Writes one data point of a metric of the catalogue (metric-catalogue.ts), with exactly the
+ * dimensions the catalogue gives it: the alarms and the dashboard are built from the same
+ * list, so a metric emitted here is one they can find. Every metric goes through here.
+ */
+export const emitMetric = <N extends MetricName>(
+  metrics: Metrics,
+  name: N,
+  dimensions: DimensionsOf<N>,
+  value: number,
+): void => {
   const writer = writerOf(metrics);
-  writer.addDimensions({ trigger, outcome });
-  writer.addMetric("Cancellations", MetricUnit.Count, 1);
+  const names = Object.keys(dimensions as Record<string, string>);
+  if (names.length > 0) writer.addDimensions(dimensions as Record<string, string>);
+  writer.addMetric(name, MetricUnit[EMITTED_METRICS[name].unit], value);
 };
+
+export const recordOutcome = (metrics: Metrics, trigger: Trigger, outcome: OutcomeType | "REPLAYED"): void =>
+  emitMetric(metrics, "Cancellations", { trigger, outcome }, 1);
 
 export const recordUpstreamCall = (
   metrics: Metrics,
   upstream: "procure-core" | "a55",
   latencyMs: number,
-): void => {
-  const writer = writerOf(metrics);
-  writer.addDimension("upstream", upstream);
-  writer.addMetric("UpstreamLatency", MetricUnit.Milliseconds, latencyMs);
-};
+): void => emitMetric(metrics, "UpstreamLatency", { upstream }, latencyMs);
 
-export const recordRetry = (metrics: Metrics, upstream: "procure-core" | "a55"): void => {
-  const writer = writerOf(metrics);
-  writer.addDimension("upstream", upstream);
-  writer.addMetric("UpstreamRetries", MetricUnit.Count, 1);
-};
+export const recordRetry = (metrics: Metrics, upstream: "procure-core" | "a55"): void =>
+  emitMetric(metrics, "UpstreamRetries", { upstream }, 1);
 
 /** An operational failure met by a trigger: what an operator must look at (never an outcome). */
-export const recordOperationalFailure = (metrics: Metrics, trigger: string, problem: string): void => {
-  const writer = writerOf(metrics);
-  writer.addDimensions({ trigger, problem });
-  writer.addMetric("OperationalFailures", MetricUnit.Count, 1);
-};
+export const recordOperationalFailure = (
+  metrics: Metrics,
+  trigger: Trigger,
+  problem: OperationalProblem,
+): void => emitMetric(metrics, "OperationalFailures", { trigger, problem }, 1);
 
-/** One continuation run: what it looked at and finished, and how many cancellations are open and STUCK now. */
+/**
+ * One continuation run: what it looked at and finished, and how many cancellations are
+ * open and STUCK now (gauges: the STUCK alarm keeps firing while one stays STUCK).
+ */
 export const recordContinuation = (
   metrics: Metrics,
   run: { checked: number; finished: number },
   open: { open: number; stuck: number },
 ): void => {
-  const writer = writerOf(metrics);
-  writer.addMetric("ContinuationChecked", MetricUnit.Count, run.checked);
-  writer.addMetric("ContinuationFinished", MetricUnit.Count, run.finished);
-  writer.addMetric("CancellationsOpen", MetricUnit.Count, open.open);
-  writer.addMetric("CancellationsStuck", MetricUnit.Count, open.stuck);
+  emitMetric(metrics, "ContinuationChecked", {}, run.checked);
+  emitMetric(metrics, "ContinuationFinished", {}, run.finished);
+  emitMetric(metrics, "CancellationsOpen", {}, open.open);
+  emitMetric(metrics, "CancellationsStuck", {}, open.stuck);
 };
 
 let processLogger: Logger | undefined;

@@ -7,6 +7,8 @@ import { before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { auditTable, idempotencyTable } from "#adapters/dynamo/table-definitions.ts";
 import { readConfig } from "#wiring/config.ts";
+import { TRIGGERS, UPSTREAMS } from "#wiring/metric-catalogue.ts";
+import { parseDeadLetterQueues } from "../../bin/cancelctl/dead-letters/queue-catalogue.ts";
 import {
   allOf,
   environmentOf,
@@ -18,8 +20,15 @@ import {
   str,
   TYPES,
 } from "./graph-queries.ts";
+import {
+  MONITORING_TYPES,
+  metricsOfAlarm,
+  metricsOfDashboard,
+  unknownExpressionIds,
+  whyNotExisting,
+} from "./monitoring-queries.ts";
 import { ROOT, snapshotFile } from "./paths.ts";
-import type { Snapshot } from "./snapshot.ts";
+import type { ResourceRecord, Snapshot } from "./snapshot.ts";
 
 /**
  * The resource graph of sst.config.ts, evaluated offline under Pulumi mocks once per stage
@@ -28,6 +37,7 @@ import type { Snapshot } from "./snapshot.ts";
  */
 
 const run = promisify(execFile);
+const ALARM_EMAIL = "oncall@example.com";
 const STAGES = ["ci", "production"] as const;
 const snapshots = new Map<string, Snapshot>();
 
@@ -55,6 +65,8 @@ async function evaluateStage(stage: string): Promise<Snapshot> {
   try {
     await run(process.execPath, [path.join(ROOT, "test/infra/evaluate-stage.ts"), stage], {
       cwd: ROOT,
+      // Production refuses to deploy without somewhere to send its alarms; other stages may omit it.
+      env: { ...process.env, ALARM_EMAIL: stage === "production" ? ALARM_EMAIL : "" },
       maxBuffer: 64 * 1024 * 1024,
       timeout: 240_000,
     });
@@ -88,6 +100,8 @@ const ROUTES = [
   "POST /api/v1/orders/{orderId}/cancel",
   "GET /api/v1/orders/{orderId}/cancellation",
   "GET /api/v1/cancellations/{type}/{id}",
+  "GET /api/v1/reports/daily/{day}",
+  "GET /api/v1/cancellations",
   // The catch-all: 404/405 for anything else, and the seed's trailing-slash charge path.
   "$default",
 ];
@@ -106,6 +120,8 @@ interface FunctionSpec {
   secrets: SecretName[];
   idempotency: string[];
   audit: string[];
+  /** Query on the idempotency table's index of open cancellations. */
+  openCancellationsIndex?: boolean;
   /** Lambda async retries (undefined: invoked synchronously, no async config). */
   asyncRetries?: number;
   extraEnvironment: Record<string, string>;
@@ -119,6 +135,7 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
     secrets: ["ProcureCore", "A55", "Clients"],
     idempotency: ["GetItem", "PutItem", "UpdateItem"],
     audit: ["PutItem", "Query"],
+    openCancellationsIndex: true,
     extraEnvironment: {},
   },
   CancelRequested: {
@@ -146,8 +163,9 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
     memorySize: 512,
     timeout: 50,
     secrets: ["ProcureCore", "A55"],
-    idempotency: ["GetItem", "PutItem", "Query", "UpdateItem"],
+    idempotency: ["GetItem", "PutItem", "UpdateItem"],
     audit: ["PutItem"],
+    openCancellationsIndex: true,
     asyncRetries: 0,
     extraEnvironment: { STUCK_AFTER: "24h" },
   },
@@ -165,6 +183,9 @@ const OUTPUTS = [
   "cancelRequestedFailuresUrl",
   "expirySweepDlqUrl",
   "continuationDlqUrl",
+  "deadLetterQueues",
+  "alarmTopicArn",
+  "dashboardName",
 ];
 
 /** The ARNs the expected grants are written against, read from the evaluated graph. */
@@ -172,7 +193,7 @@ function arnsOf(s: Snapshot) {
   const audit = str(one(s, TYPES.table, "AuditTableTable"), "arn");
   return {
     idempotency: str(one(s, TYPES.table, "IdempotencyTableTable"), "arn"),
-    idempotencyIndex: `${str(one(s, TYPES.table, "IdempotencyTableTable"), "arn")}/index/byNextCheck`,
+    openCancellationsIndex: `${str(one(s, TYPES.table, "IdempotencyTableTable"), "arn")}/index/byNextCheck`,
     audit,
     auditIndex: `${audit}/index/byDay`,
     bus: str(one(s, TYPES.bus, "CancellationBusBus"), "arn"),
@@ -186,9 +207,9 @@ function expectedGrants(s: Snapshot, name: string, spec: FunctionSpec): string[]
   const arns = arnsOf(s);
   const grants = [
     ...spec.idempotency.map((a) => `dynamodb:${a} on ${arns.idempotency}`),
+    ...(spec.openCancellationsIndex ? [`dynamodb:Query on ${arns.openCancellationsIndex}`] : []),
     ...spec.audit.map((a) => `dynamodb:${a} on ${arns.audit}`),
     ...(spec.audit.includes("Query") ? [`dynamodb:Query on ${arns.auditIndex}`] : []),
-    ...(spec.idempotency.includes("Query") ? [`dynamodb:Query on ${arns.idempotencyIndex}`] : []),
     ...(name === "Continuation" ? [] : [`events:PutEvents on ${arns.bus}`]),
     ...spec.secrets.map((secret) => `secretsmanager:GetSecretValue on ${arns.secret(secret)}`),
     ...(name === "CancelRequested" ? [`sqs:SendMessage on ${arns.failures}`] : []),
@@ -219,6 +240,7 @@ async function probeHandler(bundle: string, exportName: string, environment: Rec
 
 for (const stage of STAGES) {
   describe(`stage ${stage}`, () => {
+    const production = stage === "production";
     test("evaluates cleanly: no program error, every RPC answered, every build succeeded", () => {
       const s = evaluated(stage);
       assert.deepEqual(s.errors, []);
@@ -515,7 +537,7 @@ for (const stage of STAGES) {
     });
 
     describe("tables", () => {
-      test("idempotency table: pk/sk strings, TTL on expiresAt, index byNextCheck (as table-definitions.ts)", () => {
+      test("idempotency table: pk/sk strings, TTL on expiresAt, index byNextCheck of open cancellations (as table-definitions.ts)", () => {
         const table = one(snapshotOf(stage), TYPES.table, "IdempotencyTableTable");
         assert.equal(table.inputs.hashKey, "pk");
         assert.equal(table.inputs.rangeKey, "sk");
@@ -534,6 +556,8 @@ for (const stage of STAGES) {
         assert.equal(table.inputs.hashKey, idempotencyTable.primaryIndex.hashKey);
         assert.equal(table.inputs.rangeKey, idempotencyTable.primaryIndex.rangeKey);
         assert.equal((table.inputs.ttl as { attributeName: string }).attributeName, idempotencyTable.ttl);
+        const byNextCheck = idempotencyTable.globalIndexes.byNextCheck;
+        assert.deepEqual([byNextCheck.hashKey, byNextCheck.rangeKey], ["dueKey", "nextCheckAt"]);
       });
 
       test("audit table: pk/sk strings, index byDay on gsi1pk/gsi1sk (as table-definitions.ts)", () => {
@@ -554,6 +578,257 @@ for (const stage of STAGES) {
         assert.deepEqual([byDay.hashKey, byDay.rangeKey], ["gsi1pk", "gsi1sk"]);
         assert.deepEqual(Object.keys(auditTable.fields).sort(), ["gsi1pk", "gsi1sk", "pk", "sk"]);
       });
+    });
+
+    describe("alarms", () => {
+      const alarmsOf = (s: Snapshot) => allOf(s, MONITORING_TYPES.alarm);
+      const dims = (alarm: { inputs: Record<string, unknown> }) =>
+        (alarm.inputs.dimensions ?? {}) as Record<string, string>;
+
+      test("each notifies the one alarm topic, on alarm and on recovery", () => {
+        const s = snapshotOf(stage);
+        const topics = allOf(s, MONITORING_TYPES.topic);
+        assert.equal(topics.length, 1);
+        const topicArn = str(topics[0] as (typeof topics)[number], "arn");
+        assert.ok(alarmsOf(s).length > 0);
+        for (const alarm of alarmsOf(s)) {
+          assert.deepEqual(alarm.inputs.alarmActions, [topicArn], alarm.name);
+          assert.deepEqual(alarm.inputs.okActions, [topicArn], alarm.name);
+          assert.match(String(alarm.inputs.alarmDescription), /On call: /, alarm.name);
+        }
+        assert.equal(s.outputs.alarmTopicArn, topicArn);
+      });
+
+      test(production ? "email the stage's ALARM_EMAIL" : "email nobody on the ci stage", () => {
+        const s = snapshotOf(stage);
+        const subscriptions = allOf(s, MONITORING_TYPES.subscription);
+        if (!production) {
+          assert.deepEqual(subscriptions, []);
+          return;
+        }
+        assert.deepEqual(
+          subscriptions.map((sub) => [sub.inputs.protocol, sub.inputs.endpoint, sub.inputs.topic]),
+          [["email", ALARM_EMAIL, str(one(s, MONITORING_TYPES.topic, "AlarmTopic"), "arn")]],
+        );
+      });
+
+      test("every function has an alarm on its errors", () => {
+        const s = snapshotOf(stage);
+        const functions = allOf(s, TYPES.function);
+        assert.ok(functions.length > 0);
+        for (const fn of functions) {
+          const found = alarmsOf(s).filter(
+            (a) =>
+              a.inputs.namespace === "AWS/Lambda" &&
+              a.inputs.metricName === "Errors" &&
+              dims(a).FunctionName === str(fn, "name"),
+          );
+          assert.equal(found.length, 1, `errors alarm of ${fn.name}`);
+          assert.equal(found[0]?.inputs.threshold, 1);
+          assert.equal(found[0]?.inputs.comparisonOperator, "GreaterThanOrEqualToThreshold");
+        }
+      });
+
+      test("every queue has an alarm: any message visible in a dead-letter queue", () => {
+        const s = snapshotOf(stage);
+        const queues = allOf(s, TYPES.queue);
+        assert.ok(queues.length > 0);
+        for (const queue of queues) {
+          const found = alarmsOf(s).filter((a) => dims(a).QueueName === str(queue, "name"));
+          assert.equal(found.length, 1, `alarm of ${queue.name}`);
+          const alarm = found[0] as (typeof found)[number];
+          if (alarm.inputs.metricName === "ApproximateNumberOfMessagesVisible") {
+            assert.deepEqual(
+              [alarm.inputs.statistic, alarm.inputs.threshold, alarm.inputs.comparisonOperator],
+              ["Maximum", 1, "GreaterThanOrEqualToThreshold"],
+            );
+          } else {
+            assert.equal(
+              alarm.inputs.metricName,
+              "ApproximateAgeOfOldestMessage",
+              `${queue.name}: a work queue`,
+            );
+          }
+        }
+      });
+
+      test("every scheduled function alarms when it has not run for two of its periods (missing data breaching)", () => {
+        const s = snapshotOf(stage);
+        const schedules = allOf(s, TYPES.schedule);
+        assert.ok(schedules.length > 0);
+        for (const schedule of schedules) {
+          const target = schedule.inputs.target as { arn: string };
+          const fn = allOf(s, TYPES.function).find((f) => str(f, "arn") === target.arn);
+          assert.ok(fn, `${schedule.name} targets a function of the graph`);
+          const rate = /^rate\((\d+) minutes?\)$/.exec(String(schedule.inputs.scheduleExpression));
+          assert.ok(rate, `${schedule.name} runs on a rate of minutes`);
+          const found = alarmsOf(s).filter(
+            (a) => a.inputs.metricName === "Invocations" && dims(a).FunctionName === str(fn, "name"),
+          );
+          assert.equal(found.length, 1, `not-running alarm of ${fn.name}`);
+          const alarm = found[0] as (typeof found)[number];
+          assert.deepEqual(
+            [
+              alarm.inputs.statistic,
+              alarm.inputs.period,
+              alarm.inputs.evaluationPeriods,
+              alarm.inputs.datapointsToAlarm,
+              alarm.inputs.threshold,
+              alarm.inputs.comparisonOperator,
+              alarm.inputs.treatMissingData,
+            ],
+            ["Sum", Number(rate[1]) * 60, 2, 2, 1, "LessThanThreshold", "breaching"],
+          );
+        }
+      });
+
+      test("every stream-fed function alarms on its iterator age", () => {
+        const s = snapshotOf(stage);
+        for (const mapping of allOf(s, "aws:lambda/eventSourceMapping:EventSourceMapping")) {
+          const name = String(mapping.inputs.functionName);
+          const fn = allOf(s, TYPES.function).find((f) => str(f, "name") === name || str(f, "arn") === name);
+          assert.ok(fn, `${mapping.name} feeds a function of the graph`);
+          assert.ok(
+            alarmsOf(s).some(
+              (a) => a.inputs.metricName === "IteratorAge" && dims(a).FunctionName === str(fn, "name"),
+            ),
+            `iterator age alarm of ${fn.name}`,
+          );
+        }
+      });
+
+      test("every alarm names a metric that exists (emitted by the service, or AWS's of a resource of this stack)", () => {
+        const s = snapshotOf(stage);
+        for (const alarm of alarmsOf(s)) {
+          const metrics = metricsOfAlarm(alarm);
+          assert.ok(metrics.length > 0, `${alarm.name} reads no metric`);
+          for (const metric of metrics) assert.equal(whyNotExisting(s, metric), undefined, alarm.name);
+          assert.deepEqual(unknownExpressionIds(alarm), [], `${alarm.name}: metric math names unknown ids`);
+        }
+      });
+
+      test("alarm on upstream 429s, refused credentials, STUCK cancellations, the outbox, and the API's 5xx rate", () => {
+        const s = snapshotOf(stage);
+        const read = alarmsOf(s).flatMap((alarm) =>
+          metricsOfAlarm(alarm).map((m) => ({ alarm: alarm.name, ...m })),
+        );
+        const alarmOf = (metricName: string, where: Record<string, string> = {}) =>
+          read
+            .filter(
+              (m) =>
+                m.metricName === metricName &&
+                Object.entries(where).every(([key, value]) => m.dimensions[key] === value),
+            )
+            .map((m) => m.alarm);
+        for (const upstream of UPSTREAMS) {
+          assert.deepEqual(alarmOf("UpstreamRateLimited", { upstream }), ["UpstreamRateLimitedAlarm"]);
+        }
+        for (const trigger of TRIGGERS) {
+          assert.deepEqual(alarmOf("OperationalFailures", { trigger, problem: "credentials-refused" }), [
+            "CredentialsRefusedAlarm",
+          ]);
+        }
+        assert.deepEqual(alarmOf("CancellationsStuck"), ["CancellationsStuckAlarm"]);
+        assert.deepEqual(alarmOf("OutboxPublishFailures"), ["OutboxPublishFailuresAlarm"]);
+        assert.deepEqual(alarmOf("OutboxLagMs"), ["OutboxLagAlarm"]);
+        assert.deepEqual(alarmOf("5xx"), ["ApiServerErrorsAlarm"]);
+        assert.deepEqual(alarmOf("Count"), ["ApiServerErrorsAlarm"]);
+      });
+    });
+
+    describe("dashboard", () => {
+      test("one dashboard, every metric of which exists", () => {
+        const s = snapshotOf(stage);
+        const dashboards = allOf(s, MONITORING_TYPES.dashboard);
+        assert.equal(dashboards.length, 1);
+        const dashboard = dashboards[0] as (typeof dashboards)[number];
+        assert.equal(s.outputs.dashboardName, dashboard.inputs.dashboardName);
+        for (const widget of metricsOfDashboard(dashboard)) {
+          assert.ok(widget.metrics.length > 0, `${widget.title} shows nothing`);
+          for (const metric of widget.metrics)
+            assert.equal(whyNotExisting(s, metric), undefined, widget.title);
+        }
+      });
+
+      test("shows cancels, refunds, latency, retries and 429s, budget, open and STUCK, dead letters, errors and durations", () => {
+        const s = snapshotOf(stage);
+        const widgets = metricsOfDashboard(one(s, MONITORING_TYPES.dashboard, "Dashboard"));
+        const shows = (metricName: string, where: Record<string, string> = {}) =>
+          widgets.some((w) =>
+            w.metrics.some(
+              (m) =>
+                m.metricName === metricName &&
+                Object.entries(where).every(([key, value]) => m.dimensions[key] === value),
+            ),
+          );
+        for (const trigger of TRIGGERS)
+          assert.ok(shows("Cancellations", { trigger, outcome: "REFUND_REQUIRED" }));
+        for (const upstream of UPSTREAMS) {
+          for (const metric of ["UpstreamLatency", "UpstreamRetries", "UpstreamRateLimited"]) {
+            assert.ok(shows(metric, { upstream }), `${metric} ${upstream}`);
+          }
+          assert.ok(
+            shows("UpstreamBudgetTaken", { upstream }) && shows("UpstreamBudgetRefused", { upstream }),
+          );
+        }
+        assert.ok(shows("CancellationsOpen") && shows("CancellationsStuck"));
+        for (const queue of allOf(s, TYPES.queue)) {
+          assert.ok(
+            shows("ApproximateNumberOfMessagesVisible", { QueueName: str(queue, "name") }),
+            queue.name,
+          );
+        }
+        for (const fn of allOf(s, TYPES.function)) {
+          assert.ok(shows("Errors", { FunctionName: str(fn, "name") }), `${fn.name} errors`);
+          assert.ok(shows("Duration", { FunctionName: str(fn, "name") }), `${fn.name} durations`);
+        }
+      });
+
+      test("shows every alarm's state", () => {
+        const s = snapshotOf(stage);
+        const body = JSON.parse(
+          String(one(s, MONITORING_TYPES.dashboard, "Dashboard").inputs.dashboardBody),
+        ) as {
+          widgets: { type: string; properties: { alarms?: string[] } }[];
+        };
+        const shown = body.widgets
+          .filter((w) => w.type === "alarm")
+          .flatMap((w) => w.properties.alarms ?? []);
+        assert.deepEqual(
+          shown.sort(),
+          alarmsOf(s)
+            .map((a) => str(a, "arn"))
+            .sort(),
+        );
+      });
+
+      function alarmsOf(s: Snapshot) {
+        return allOf(s, MONITORING_TYPES.alarm);
+      }
+    });
+
+    test("tells cancelctl dlq each dead-letter queue, what it holds and where it redrives to", () => {
+      const s = snapshotOf(stage);
+      const listed = s.outputs.deadLetterQueues as {
+        name: string;
+        url: string;
+        holds: string;
+        redrive: unknown;
+      }[];
+      assert.deepEqual(parseDeadLetterQueues(listed).length, listed.length);
+      const dlqUrls = allOf(s, MONITORING_TYPES.alarm)
+        .filter((a) => a.inputs.metricName === "ApproximateNumberOfMessagesVisible")
+        .map((a) => (a.inputs.dimensions as { QueueName: string }).QueueName)
+        .map((name) =>
+          str(allOf(s, TYPES.queue).find((q) => str(q, "name") === name) as ResourceRecord, "url"),
+        );
+      assert.deepEqual(listed.map((q) => q.url).sort(), dlqUrls.sort());
+      const functionNames = allOf(s, TYPES.function).map((f) => str(f, "name"));
+      for (const queue of listed) {
+        const target = queue.redrive as { type: string; functionName?: string };
+        if (target.functionName !== undefined)
+          assert.ok(functionNames.includes(target.functionName), queue.name);
+      }
     });
 
     describe("secrets", () => {
@@ -607,7 +882,6 @@ for (const stage of STAGES) {
       assert.match(String(outputs.apiUrl), /^https:\/\/.+\.execute-api\./);
     });
 
-    const production = stage === "production";
     test(production ? "is protected: protect, retain, deletion protection" : "is disposable", () => {
       const s = snapshotOf(stage);
       assert.equal(s.app.protect, production);

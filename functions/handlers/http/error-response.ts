@@ -3,7 +3,12 @@
  * happened on. Expected refusals are `HttpProblem`s; a store outage fails closed with
  * 503; anything else is a 500 that says nothing about internals.
  */
-import { ConfigurationError, StoreUnavailableError, ValidationError } from "#core/errors.ts";
+import {
+  ConfigurationError,
+  ReportDeadlineError,
+  StoreUnavailableError,
+  ValidationError,
+} from "#core/errors.ts";
 import { HttpProblem, type ProblemKind, STATUS_OF } from "./http-problem.ts";
 import { a55ErrorBody, envelope, type HttpResponse, jsonResponse } from "./json-response.ts";
 import type { Dialect } from "./routes.ts";
@@ -89,6 +94,10 @@ const asProblem = (error: unknown): HttpProblem | Problem => {
       message: "A store the service needs is unavailable; retry later",
       headers: { "retry-after": "1" },
     };
+  }
+  if (error instanceof ReportDeadlineError) {
+    // Retrying the same request would read as far and stop again: no Retry-After.
+    return { kind: "unavailable", message: error.message, headers: {} };
   }
   if (error instanceof ConfigurationError) {
     return { kind: "internal", message: "The service is misconfigured", headers: {} };

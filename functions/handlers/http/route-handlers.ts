@@ -14,6 +14,7 @@ import { cancellationView } from "./cancellation-view.ts";
 import { HttpProblem } from "./http-problem.ts";
 import type { HttpRequest } from "./http-request.ts";
 import { envelope, type HttpResponse, jsonResponse } from "./json-response.ts";
+import { dailyReportRoute, openCancellationsRoute } from "./operations-routes.ts";
 import { chargeResponse, intentResponse, orderResponse, respondToOnce } from "./outcome-responses.ts";
 import {
   idempotencyKeyOf,
@@ -116,4 +117,6 @@ export const ROUTE_HANDLERS: Record<RouteName, (call: RouteCall) => Promise<Http
   "order-cancel": orderCancel,
   "order-status": orderStatus,
   "audit-trail": auditTrail,
+  "daily-report": dailyReportRoute,
+  "open-cancellations": openCancellationsRoute,
 };

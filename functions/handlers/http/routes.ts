@@ -3,7 +3,14 @@ import { HttpProblem } from "./http-problem.ts";
 /** How a route's errors and outcomes are written: as Procure-Core, as A55, or as this service's own API. */
 export type Dialect = "procure-core" | "a55" | "service";
 
-export type RouteName = "intent-cancel" | "charge-cancel" | "order-cancel" | "order-status" | "audit-trail";
+export type RouteName =
+  | "intent-cancel"
+  | "charge-cancel"
+  | "order-cancel"
+  | "order-status"
+  | "audit-trail"
+  | "daily-report"
+  | "open-cancellations";
 
 interface RouteDefinition {
   name: RouteName;
@@ -44,6 +51,18 @@ export const ROUTES: readonly RouteDefinition[] = [
     name: "audit-trail",
     method: "GET",
     pattern: new RegExp(`^/api/v1/cancellations/${SEGMENT}/${SEGMENT}$`),
+    dialect: "service",
+  },
+  {
+    name: "daily-report",
+    method: "GET",
+    pattern: new RegExp(`^/api/v1/reports/daily/${SEGMENT}$`),
+    dialect: "service",
+  },
+  {
+    name: "open-cancellations",
+    method: "GET",
+    pattern: /^\/api\/v1\/cancellations$/,
     dialect: "service",
   },
 ];

@@ -62,7 +62,11 @@ describe("signed routes: ids with reserved characters and percent-escapes", () =
       expect(response.statusCode).toBe(200);
       expect(response.body).toMatchObject({ orderId: id, outcome: "CANCELLED" });
       expect(kit.procureCore.effects.count(intentId)).toBe(1);
-      expect(await kit.audit({ type: "order", id })).toHaveLength(1);
+      // The order's trail under the decoded id: its opening (REQUESTED) and its outcome.
+      expect((await kit.audit({ type: "order", id })).map((r) => r.outcome)).toEqual([
+        "CANCELLED",
+        "PENDING",
+      ]);
     });
 
     it("reads an audit trail whose id and query hold escapes", async () => {
@@ -85,7 +89,8 @@ describe("signed routes: ids with reserved characters and percent-escapes", () =
       // Assess
       expect(response.statusCode).toBe(200);
       expect((response.body as { items: { target: { id: string } }[] }).items).toEqual([
-        expect.objectContaining({ target: { type: "order", id } }),
+        expect.objectContaining({ target: { type: "order", id }, outcome: "CANCELLED" }),
+        expect.objectContaining({ target: { type: "order", id }, outcome: "PENDING", state: "REQUESTED" }),
       ]);
     });
 
@@ -145,7 +150,14 @@ describe("signed routes: ids with reserved characters and percent-escapes", () =
         body: { orderId: id, outcome: "CANCELLED" },
       });
       expect(trail.code).toBe(0);
-      expect(JSON.parse(trail.out)).toMatchObject({ body: { items: [{ target: { type: "order", id } }] } });
+      expect(JSON.parse(trail.out)).toMatchObject({
+        body: {
+          items: [
+            { target: { type: "order", id }, outcome: "CANCELLED" },
+            { target: { type: "order", id }, outcome: "PENDING" },
+          ],
+        },
+      });
       expect(kit.procureCore.effects.count(intentId)).toBe(1);
     });
 

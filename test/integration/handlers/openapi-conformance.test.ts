@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { A55_DEMO_OTHER_WALLET, A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
 import { type HandlerKit, type HttpResult, startHandlerKit } from "#test/support/handler-kit.ts";
+import { apiGatewayV2Event, lambdaContext } from "#test/support/lambda-events.ts";
 import { createResponseValidator } from "#test/support/openapi-validator.ts";
 import { forceUpstreamKey, keySpentAtA55, NOT_V4_KEY } from "#test/support/upstream-key.ts";
 
@@ -130,9 +131,67 @@ describe("docs/openapi.yaml describes the handlers' real answers", () => {
     expect((await signed("GET", `/api/v1/cancellations/planet/${intentId}`)).statusCode).toBe(400);
   });
 
+  it("report and open-cancellations routes: 200, 400, 401, 405, 503", async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const store = kit.container.deps.cancellations;
+    const requestedAt = new Date(Date.now() - 3_600_000).toISOString();
+    await store.commit(
+      {
+        next: {
+          kind: "order",
+          id: "order-conformance",
+          state: "STUCK",
+          stuckIn: "CHARGE_DUE",
+          version: 4,
+          request: {
+            intentId: "intent_x",
+            charge: { chargeUuid: randomUUID(), walletUuid: A55_DEMO_WALLET },
+            trigger: "bus",
+            actor: "storefront.orders",
+            correlationId: "c-1",
+            idempotencyKey: "k-1",
+            scopeKey: "bus:k-1",
+            requestedAt,
+          },
+          steps: {},
+          nextCheckAt: Date.now() + 60_000,
+          checks: 9,
+          lastProblem: { problem: "unavailable", reason: "A55 answered 503", at: requestedAt },
+          updatedAt: requestedAt,
+        },
+        expectedVersion: null,
+      },
+      [],
+    );
+    await signed("POST", `/api/v1/intents/${kit.newIntent("PROCESSING")}/cancel`);
+    await bearer(`/api/v1/bank/wallet/charge/${kit.newCharge("settled")}/cancel/${A55_DEMO_WALLET}/`);
+    const report = await signed("GET", `/api/v1/reports/daily/${today}`);
+    expect(report.statusCode).toBe(200);
+    // Entries are checked against the schema only when there are some.
+    const { refundsRequired, notFinal } = report.body as { refundsRequired: unknown[]; notFinal: unknown[] };
+    expect([refundsRequired.length > 0, notFinal.length > 0]).toEqual([true, true]);
+    expect((await signed("GET", "/api/v1/reports/daily/2026-13-01")).statusCode).toBe(400);
+    expect((await signed("POST", `/api/v1/reports/daily/${today}`)).statusCode).toBe(405);
+    const late = await kit.http(
+      kit.signed({ method: "GET", path: `/api/v1/reports/daily/${today}` }),
+      lambdaContext({ remainingMs: 500 }),
+    );
+    expect(check("GET", `/api/v1/reports/daily/${today}`, late).statusCode).toBe(503);
+    const unsigned = await kit.http(
+      apiGatewayV2Event({ method: "GET", path: `/api/v1/reports/daily/${today}` }),
+    );
+    expect(check("GET", `/api/v1/reports/daily/${today}`, unsigned).statusCode).toBe(401);
+
+    const open = await kit.http(kit.signed({ method: "GET", path: "/api/v1/cancellations?state=stuck" }));
+    expect(check("GET", "/api/v1/cancellations", open).statusCode).toBe(200);
+    expect(open.body).toMatchObject({ items: [{ id: "order-conformance" }] });
+    const bad = await kit.http(kit.signed({ method: "GET", path: "/api/v1/cancellations?state=closed" }));
+    expect(check("GET", "/api/v1/cancellations", bad).statusCode).toBe(400);
+  });
+
   it("covered every route", () => {
     expect(new Set(seen.map((s) => s.split(" ")[1]))).toEqual(
-      new Set(["intents", "bank", "orders", "cancellations"]),
+      new Set(["intents", "bank", "orders", "cancellations", "reports"]),
     );
   });
 });

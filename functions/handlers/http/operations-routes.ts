@@ -1,0 +1,44 @@
+/**
+ * The operators' read routes: a day's reconciliation and the cancellations still open.
+ * Signed like the audit route, and answered in the service's own dialect like it
+ * (`{error: {code, message, field?}}` on failure): they are this service's API, not an
+ * upstream's.
+ */
+import { dailyReport } from "#core/daily-report.ts";
+import { listOpenCancellations, type OpenFilter } from "#core/open-cancellations.ts";
+import { authenticateSigned } from "./authenticate.ts";
+import { HttpProblem } from "./http-problem.ts";
+import { type HttpResponse, jsonResponse } from "./json-response.ts";
+import type { RouteCall } from "./route-handlers.ts";
+
+const FILTERS = new Set<OpenFilter>(["open", "stuck"]);
+
+/** `GET /api/v1/reports/daily/{day}`: the reconciliation of one UTC day. */
+export const dailyReportRoute = async ({ container, request, params, deadline }: RouteCall) => {
+  await authenticateSigned(request, container.clients, Date.now());
+  const day = params[0] ?? "";
+  const report = await dailyReport({ audit: container.deps.audit, clock: container.deps.clock }, day, {
+    deadline,
+  });
+  return jsonResponse(200, report);
+};
+
+/** `GET /api/v1/cancellations?state=open|stuck&limit&cursor`: open cancellations, oldest-due first. */
+export const openCancellationsRoute = async ({ container, request }: RouteCall): Promise<HttpResponse> => {
+  await authenticateSigned(request, container.clients, Date.now());
+  const filter = request.query.get("state") ?? "open";
+  if (!FILTERS.has(filter as OpenFilter)) {
+    throw new HttpProblem("validation", "state must be open or stuck", { field: "state" });
+  }
+  const limitText = request.query.get("limit") ?? "50";
+  const limit = Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+    throw new HttpProblem("validation", "limit must be an integer from 1 to 100", { field: "limit" });
+  }
+  const cursor = request.query.get("cursor") ?? undefined;
+  const page = await listOpenCancellations(
+    { cancellations: container.deps.cancellations, clock: container.deps.clock },
+    { filter: filter as OpenFilter, limit, ...(cursor === undefined ? {} : { cursor }) },
+  );
+  return jsonResponse(200, page);
+};

@@ -1,0 +1,133 @@
+/**
+ * Every CloudWatch metric the service emits (EMF, through `emitMetric` in observability.ts),
+ * with its unit and its dimensions and their possible values: the one list the alarms and
+ * the dashboard (infra/) are built from and checked against. A metric that is not here
+ * cannot be emitted (the type of `emitMetric` refuses it), and an alarm on a metric that is
+ * not here fails `npm run check:infra`.
+ *
+ * Pure data with no imports, so infra/ (bundled into the SST program) can read it.
+ */
+
+export const METRICS_NAMESPACE = "CancellationService";
+
+/** Powertools adds this dimension to every metric (its `serviceName`). */
+export const SERVICE_DIMENSION = { service: "cancellation-service" } as const;
+
+export const TRIGGERS = ["http", "bus", "schedule"] as const;
+export const UPSTREAMS = ["procure-core", "a55"] as const;
+export const PRIORITIES = ["interactive", "background"] as const;
+export const PROBLEMS = [
+  "unavailable",
+  "rate-limited",
+  "credentials-refused",
+  "contract-violation",
+  "internal",
+] as const;
+export const OUTCOMES = [
+  "CANCELLED",
+  "ALREADY_CANCELLED",
+  "PENDING",
+  "NOT_CANCELLABLE",
+  "NOT_FOUND",
+  "FORBIDDEN",
+  "REFUND_REQUIRED",
+  "FAILED",
+  "REJECTED",
+  // A completed key answered again: counted so that traffic is visible, not as a new cancel.
+  "REPLAYED",
+] as const;
+
+export type MetricUnitName = "Count" | "Milliseconds";
+
+export interface MetricSpec {
+  unit: MetricUnitName;
+  /** Dimension name → every value it takes (besides `service`, which every metric has). */
+  dimensions: Readonly<Record<string, readonly string[]>>;
+  /** What it counts or measures, for the dashboard and the README. */
+  description: string;
+}
+
+export const EMITTED_METRICS = {
+  Cancellations: {
+    unit: "Count",
+    dimensions: { trigger: TRIGGERS, outcome: OUTCOMES },
+    description: "one per cancel answered, by trigger and outcome",
+  },
+  UpstreamLatency: {
+    unit: "Milliseconds",
+    dimensions: { upstream: UPSTREAMS },
+    description: "time of one upstream call, retries included",
+  },
+  UpstreamRetries: {
+    unit: "Count",
+    dimensions: { upstream: UPSTREAMS },
+    description: "one per retried upstream attempt",
+  },
+  OperationalFailures: {
+    unit: "Count",
+    dimensions: { trigger: TRIGGERS, problem: PROBLEMS },
+    description: "one per operational failure (never stored as an outcome), by what an operator must look at",
+  },
+  CancellationsStuck: {
+    unit: "Count",
+    dimensions: {},
+    description:
+      "cancellations open longer than the limit (STUCK) right now, counted by each continuation run (a gauge)",
+  },
+  CancellationsOpen: {
+    unit: "Count",
+    dimensions: {},
+    description: "cancellations not final, counted by each continuation run (a gauge)",
+  },
+  ContinuationChecked: {
+    unit: "Count",
+    dimensions: {},
+    description: "open cancellations the continuation looked at",
+  },
+  ContinuationFinished: {
+    unit: "Count",
+    dimensions: {},
+    description: "open cancellations the continuation brought to a final outcome",
+  },
+  UpstreamBudgetTaken: {
+    unit: "Count",
+    dimensions: { upstream: UPSTREAMS, priority: PRIORITIES },
+    description: "attempts the shared upstream budget let through",
+  },
+  UpstreamBudgetRefused: {
+    unit: "Count",
+    dimensions: { upstream: UPSTREAMS, priority: PRIORITIES },
+    description: "attempts the shared upstream budget refused (answered 429 by this service)",
+  },
+  UpstreamRateLimited: {
+    unit: "Count",
+    dimensions: { upstream: UPSTREAMS },
+    description: "429s answered by an upstream",
+  },
+  OutboxPublished: {
+    unit: "Count",
+    dimensions: {},
+    description: "outcome events the relay put on the bus",
+  },
+  OutboxPublishFailures: {
+    unit: "Count",
+    dimensions: {},
+    description: "outcome events the relay failed to put on the bus",
+  },
+  OutboxLagMs: {
+    unit: "Milliseconds",
+    dimensions: {},
+    description: "time from an outcome's commit to its event on the bus",
+  },
+} as const satisfies Record<string, MetricSpec>;
+
+export type MetricName = keyof typeof EMITTED_METRICS;
+
+/** The dimensions one data point of `N` carries: each of its dimension names, with one of its values. */
+export type DimensionsOf<N extends MetricName> = {
+  [K in keyof (typeof EMITTED_METRICS)[N]["dimensions"]]: (typeof EMITTED_METRICS)[N]["dimensions"][K] extends readonly (infer V)[]
+    ? V
+    : never;
+};
+
+export const isEmittedMetric = (name: string): name is MetricName => Object.hasOwn(EMITTED_METRICS, name);

@@ -1,0 +1,105 @@
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import {
+  EMITTED_METRICS,
+  METRICS_NAMESPACE,
+  type MetricName,
+  SERVICE_DIMENSION,
+} from "#wiring/metric-catalogue.ts";
+import { createMetrics, emitMetric } from "#wiring/observability.ts";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+const CATALOGUE = "functions/wiring/metric-catalogue.ts";
+
+const sourcesUnder = (dir: string): { file: string; text: string }[] =>
+  readdirSync(path.join(ROOT, dir), { recursive: true, encoding: "utf8" })
+    .filter((name) => name.endsWith(".ts"))
+    .map((name) => path.join(dir, name))
+    .map((file) => ({ file, text: readFileSync(path.join(ROOT, file), "utf8") }));
+
+/**
+ * Metrics another branch adds (the brief's shared contract): in the catalogue already, so the
+ * alarms and the dashboard exist, but not emitted on this branch. CONNECT (lead): once merged,
+ * the test below fails for each one now emitted — delete it from this list.
+ */
+const AWAITING_EMITTERS: readonly MetricName[] = [
+  "UpstreamBudgetTaken",
+  "UpstreamBudgetRefused",
+  "UpstreamRateLimited",
+  "OutboxPublished",
+  "OutboxPublishFailures",
+  "OutboxLagMs",
+];
+
+describe("the metric catalogue", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+    vi.unstubAllEnvs();
+  });
+
+  it("is what emitMetric writes: the namespace, the unit, and service plus the catalogue's dimensions", () => {
+    // Prepare
+    vi.stubEnv("POWERTOOLS_METRICS_DISABLED", "false");
+    const lines: string[] = [];
+    vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    const metrics = createMetrics();
+    const names = Object.keys(EMITTED_METRICS) as MetricName[];
+
+    // Act
+    for (const name of names) {
+      const dimensions = Object.fromEntries(
+        Object.entries(EMITTED_METRICS[name].dimensions).map(([key, values]) => [key, values[0]]),
+      );
+      emitMetric(metrics, name, dimensions as never, 1);
+    }
+
+    // Assess
+    const written = lines.map((line) => JSON.parse(line) as { _aws: { CloudWatchMetrics: unknown[] } });
+    expect(written.map((emf) => emf._aws.CloudWatchMetrics)).toEqual(
+      names.map((name) => [
+        {
+          Namespace: METRICS_NAMESPACE,
+          Dimensions: [[...Object.keys(SERVICE_DIMENSION), ...Object.keys(EMITTED_METRICS[name].dimensions)]],
+          Metrics: [{ Name: name, Unit: EMITTED_METRICS[name].unit }],
+        },
+      ]),
+    );
+  });
+
+  it("is the only way metrics are written: addMetric is called in one place, emitMetric", () => {
+    // Prepare
+    const sources = sourcesUnder("functions");
+
+    // Act
+    const calls = sources.flatMap(({ file, text }) =>
+      [...text.matchAll(/\.(addMetric|addDimensions?|singleMetric)\(/g)].map((m) => `${file}: ${m[1]}`),
+    );
+
+    // Assess
+    expect(calls.sort()).toEqual([
+      "functions/wiring/observability.ts: addDimensions",
+      "functions/wiring/observability.ts: addMetric",
+      "functions/wiring/observability.ts: singleMetric",
+    ]);
+  });
+
+  it("names only metrics that some function emits (or that another branch is adding)", () => {
+    // Prepare
+    const code = sourcesUnder("functions")
+      .filter(({ file }) => file !== CATALOGUE)
+      .map(({ text }) => text)
+      .join("\n");
+    const emitted = (name: string) => new RegExp(`["'\`]${name}["'\`]`).test(code);
+
+    // Act
+    const silent = (Object.keys(EMITTED_METRICS) as MetricName[]).filter((name) => !emitted(name));
+
+    // Assess
+    expect(silent).toEqual(AWAITING_EMITTERS);
+  });
+});
