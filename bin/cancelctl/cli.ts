@@ -13,6 +13,7 @@ import {
   cancelIntentCommand,
   cancelOrderCommand,
   type Io,
+  orderStatusCommand,
   sweepCommand,
 } from "./commands.ts";
 import {
@@ -37,6 +38,7 @@ Usage:
   cancelctl intent cancel <intentId> [--reason <text>]
   cancelctl charge cancel <chargeUuid> <walletUuid> [--reason <text>]
   cancelctl order cancel <orderId> [--intent <intentId>] [--charge <chargeUuid> --wallet <walletUuid>] [--reason <text>]
+  cancelctl order status <orderId>
   cancelctl audit <intent|charge|order> <id> [--limit <1-100>] [--cursor <cursor>]
   cancelctl sweep [--dry-run]                 (the local stack only: runs the expiry sweep now)
   cancelctl report --day <YYYY-MM-DD> [--csv]  a UTC day's reconciliation: totals, refunds, failures, not final
@@ -131,6 +133,7 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   "intent cancel": ["reason", "idempotency-key"],
   "charge cancel": ["reason", "idempotency-key"],
   "order cancel": ["intent", "charge", "wallet", "reason", "idempotency-key"],
+  "order status": [],
   audit: ["cursor", "limit"],
   sweep: ["dry-run"],
   report: ["day", "csv"],
@@ -219,6 +222,9 @@ export const runCli = async (
           ...reason,
         });
       }
+      case "order status":
+        expect(1, "<orderId>");
+        return await orderStatusCommand(io, config(), { orderId: args[0] ?? "" });
       case "audit":
         expect(2, "<intent|charge|order> <id>");
         if (!AUDIT_TYPES.has(args[0] ?? ""))

@@ -11,6 +11,7 @@ import {
   EXIT,
   type ExitCode,
   intentVerdict,
+  orderStatusVerdict,
   orderVerdict,
   sweepVerdict,
   type Verdict,
@@ -116,6 +117,24 @@ export const cancelOrderCommand = async (
     idempotencyKey: args.idempotencyKey,
   });
   return report(io, `order ${args.orderId}`, answer, orderVerdict(answer), args.idempotencyKey);
+};
+
+export const orderStatusCommand = async (
+  io: Io,
+  config: ClientConfig,
+  args: { orderId: string },
+): Promise<ExitCode> => {
+  const answer = await sendSigned(config, {
+    method: "GET",
+    path: `/api/v1/orders/${segment(args.orderId)}/cancellation`,
+  });
+  const verdict = orderStatusVerdict(answer);
+  const data = (answer.body as { data?: unknown } | undefined)?.data;
+  if (io.json || answer.status !== 200 || data === null || typeof data !== "object") {
+    return report(io, `order ${args.orderId}: its cancellation`, answer, verdict, undefined);
+  }
+  io.out(`${verdict.outcome}  order ${args.orderId}: its cancellation\n\n${keyValueTable(flatten(data))}`);
+  return verdict.exitCode;
 };
 
 export const auditCommand = async (

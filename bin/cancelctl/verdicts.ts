@@ -4,9 +4,9 @@
  *
  * | exit | meaning |
  * |---|---|
- * | 0  | done: cancelled, already cancelled, pending (accepted, finishing asynchronously), listed |
+ * | 0  | done: cancelled, already cancelled, pending (accepted, finishing asynchronously), listed; an order's cancellation still being finished |
  * | 2  | rejected: not cancellable, not found, forbidden, refund required — retrying will not help |
- * | 1  | failed: transport error, 5xx, refused credentials, idempotency conflict — may be retried or fixed |
+ * | 1  | failed: transport error, 5xx, refused credentials, idempotency conflict — may be retried or fixed; an order's cancellation STUCK |
  * | 64 | bad usage (sysexits EX_USAGE) |
  */
 import type { ApiAnswer } from "./api-client.ts";
@@ -88,6 +88,24 @@ export const orderVerdict = (answer: ApiAnswer): Verdict => {
   return serviceErrorVerdict(answer);
 };
 
+/**
+ * An order's cancellation (Procure-Core envelope): DONE → its outcome's exit code; still
+ * open → 0 (it is being finished); STUCK → 1 (an operator must look); 404 → rejected.
+ */
+export const orderStatusVerdict = (answer: ApiAnswer): Verdict => {
+  const body = record(answer.body);
+  const data = record(body.data);
+  if (answer.status === 200 && body.code === 0 && typeof data.state === "string") {
+    if (data.state === "DONE") {
+      const outcome = String(record(data.outcome).outcome ?? "DONE");
+      return { outcome, exitCode: exitForOutcome(outcome) };
+    }
+    return { outcome: data.state, exitCode: data.state === "STUCK" ? EXIT.failed : EXIT.ok };
+  }
+  if (answer.status === 404 && body.code === 40402) return { outcome: "NOT_FOUND", exitCode: EXIT.rejected };
+  return failure(answer, typeof body.code === "number" ? String(body.code) : "refused");
+};
+
 /** The audit route answers `{items, cursor?}`, or `{error: {code, message}}`. */
 export const auditVerdict = (answer: ApiAnswer): Verdict =>
   answer.status === 200 && Array.isArray(record(answer.body).items)
@@ -103,8 +121,7 @@ export const serviceErrorVerdict = (answer: ApiAnswer): Verdict => {
 /** A sweep's summary: any failed cancel or listing error makes the run a failure. */
 export const sweepVerdict = (summary: unknown): Verdict => {
   const s = record(summary);
-  const confirm = record(s.confirm);
-  const failed = Number(s.failed ?? 0) + Number(confirm.failed ?? 0);
+  const failed = Number(s.failed ?? 0);
   if (typeof s.listError === "string")
     return { outcome: "FAILED (could not list intents)", exitCode: EXIT.failed };
   if (failed > 0)

@@ -8,8 +8,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
 import { DEFAULT_DEMO_SECRET, DEMO_APP_ID } from "#local/sandboxes/procure-core/demo-intents.ts";
+import { startFrontDoor } from "#local/stack/front-door.ts";
+import { LocalEventBus } from "#local/stack/local-event-bus.ts";
+import { SweepRunner } from "#local/stack/sweep-runner.ts";
 import { type HandlerKit, STOREFRONT_APP_ID, startHandlerKit } from "#test/support/handler-kit.ts";
 import { eventBridgeEvent, lambdaContext } from "#test/support/lambda-events.ts";
+import { runCli } from "../../../bin/cancelctl/cli.ts";
 
 /** How long the sandbox takes to finish an accepted PROCESSING cancel, and the continuation's first look. */
 const ASYNC_DELAY_MS = 1_000;
@@ -138,6 +142,60 @@ describe("an order's cancellation, from request to final truth", () => {
     expect(replay.headers.location).toBe(`/api/v1/orders/${id}/cancellation`);
     expect(await continueOpen()).toMatchObject({ checked: 0 });
     expect(kit.a55.effects.count(chargeUuid)).toBe(1);
+  });
+
+  it("cancelctl order status shows where an order's cancellation stands, and exits by it", async () => {
+    // Prepare: the local front door in front of the exported HTTP handler, and cancelctl.
+    const door = await startFrontDoor(0, {
+      httpHandler: kit.handlers.http as never,
+      bus: new LocalEventBus({ deliver: async () => {}, retryDelaysMs: [] }),
+      sweeps: new SweepRunner(async () => ({})),
+      log: () => {},
+    });
+    const cancelctl = async (...argv: string[]) => {
+      let out = "";
+      const code = await runCli(
+        argv,
+        {
+          CANCEL_API_URL: door.url,
+          APP_ID: kit.app.appId,
+          APP_SECRET: kit.app.secret,
+          CANCEL_LOCAL_DIR: "/nonexistent",
+        },
+        { out: (text) => (out += `${text}\n`), err: () => {}, errIsTty: false },
+      );
+      return { code, out };
+    };
+    try {
+      const id = orderId();
+      const chargeUuid = kit.newCharge("pending");
+      await cancelOrder(id, {
+        intentId: kit.newIntent("PROCESSING"),
+        charge: { chargeUuid, walletUuid: A55_DEMO_WALLET },
+      });
+
+      // Act + Assess: waiting, then DONE; an unknown order is a rejection.
+      const waiting = await cancelctl("order", "status", id);
+      expect(waiting.code).toBe(0);
+      expect(waiting.out).toMatch(/^INTENT_PENDING {2}order order-\w+: its cancellation/);
+      expect(waiting.out).toMatch(/nextCheckAt/);
+      await continueOpen();
+      const done = await cancelctl("order", "status", id, "--json");
+      expect(done.code).toBe(0);
+      expect(JSON.parse(done.out)).toMatchObject({
+        outcome: "CANCELLED",
+        httpStatus: 200,
+        body: {
+          code: 0,
+          data: { state: "DONE", steps: { charge: { id: chargeUuid, outcome: "CANCELLED" } } },
+        },
+      });
+      const unknown = await cancelctl("order", "status", "order-never-cancelled");
+      expect(unknown.code).toBe(2);
+      expect(unknown.out).toMatch(/^NOT_FOUND/);
+    } finally {
+      await door.close();
+    }
   });
 
   it("b) one rule: an intent whose asynchronous cancel ends FAILED gets its charge cancelled; one that ends COMPLETED keeps it", async () => {
