@@ -131,6 +131,29 @@ describe("docs/openapi.yaml describes the handlers' real answers", () => {
     expect((await signed("GET", `/api/v1/cancellations/planet/${intentId}`)).statusCode).toBe(400);
   });
 
+  it("order status route: 200 (open and final), 400, 404; an order's second request for other targets: 400", async () => {
+    const orderId = `o-${randomUUID()}`;
+    const status = (id: string) => signed("GET", `/api/v1/orders/${id}/cancellation`);
+    const order = (id: string, body: unknown) =>
+      signed("POST", `/api/v1/orders/${id}/cancel`, body, { "idempotency-key": randomUUID() });
+    const chargeUuid = kit.newCharge("pending");
+    expect(
+      (
+        await order(orderId, {
+          intentId: kit.newIntent("PROCESSING"),
+          charge: { chargeUuid, walletUuid: A55_DEMO_WALLET },
+        })
+      ).statusCode,
+    ).toBe(202);
+    expect((await status(orderId)).body).toMatchObject({ data: { state: "INTENT_PENDING", final: false } });
+    const finished = `o-${randomUUID()}`;
+    expect((await order(finished, { intentId: kit.newIntent("SUBMITTED") })).statusCode).toBe(200);
+    expect((await status(finished)).body).toMatchObject({ data: { state: "DONE", final: true } });
+    expect((await order(finished, { intentId: kit.newIntent("SUBMITTED") })).statusCode).toBe(400);
+    expect((await status(`o-${randomUUID()}`)).body).toMatchObject({ code: 40402 });
+    expect((await status("bad%20id")).statusCode).toBe(400);
+  });
+
   it("report and open-cancellations routes: 200, 400, 401, 405, 503", async () => {
     const today = new Date().toISOString().slice(0, 10);
     const store = kit.container.deps.cancellations;
