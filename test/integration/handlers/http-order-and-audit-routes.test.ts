@@ -33,11 +33,13 @@ describe("http-api handler: POST /api/v1/orders/{orderId}/cancel and GET /api/v1
       const chargeUuid = kit.newCharge("pending");
 
       // Act
+      kit.roundTrips.reset();
       const response = await cancelOrder(id, {
         intentId,
         charge: { chargeUuid, walletUuid: A55_DEMO_WALLET },
         reason: "customer cancelled the order",
       });
+      const roundTrips = kit.roundTrips.byCommand();
 
       // Assess
       expect(response.statusCode).toBe(200);
@@ -51,6 +53,8 @@ describe("http-api handler: POST /api/v1/orders/{orderId}/cancel and GET /api/v1
       });
       expect(kit.procureCore.effects.count(intentId)).toBe(1);
       expect(kit.a55.effects.count(chargeUuid)).toBe(1);
+      // Three DynamoDB round trips: take the key, open the order's cancellation, complete both.
+      expect(roundTrips).toEqual({ PutItemCommand: 1, TransactWriteItemsCommand: 2 });
       const [record, ...older] = await kit.audit({ type: "order", id });
       // The only older record is the cancellation's opening, written before any upstream call.
       expect(older).toEqual([expect.objectContaining({ outcome: "PENDING", state: "REQUESTED" })]);
