@@ -278,7 +278,7 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
     if (!stored) return "lock-lost";
     let cancellation = request.cancellation;
     if (cancellation && !this.cancellations.accepts(cancellation)) {
-      const joining = cancellation.expectedVersion === null && cancellation.next.kind === "intent";
+      const joining = cancellation.expectedVersion === null && cancellation.next.kind !== "order";
       if (!joining) return "cancellation-moved";
       cancellation = undefined;
     }
@@ -300,8 +300,12 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
     if (!stored) return;
     stored.status = "RELEASED";
     stored.attempt = lease.attempt;
-    const cancellation = request.cancellation;
-    if (cancellation && !this.cancellations.accepts(cancellation)) return;
+    let cancellation = request.cancellation;
+    if (cancellation && !this.cancellations.accepts(cancellation)) {
+      // Opening one while another is open joins it; a moved transition did not happen.
+      if (cancellation.expectedVersion !== null) return;
+      cancellation = undefined;
+    }
     this.audit.checkNew(request.audits);
     if (cancellation) this.cancellations.put(cancellation.next);
     for (const record of request.audits) await this.audit.append(record);

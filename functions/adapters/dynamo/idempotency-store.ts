@@ -180,8 +180,8 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
   /**
    * Completes the key with the outcome, appends the audit records and writes the
    * cancellation's transition in one transaction, provided the lease still holds the key.
-   * Creating an intent's cancellation while one is open for that intent joins it: the
-   * transaction is written again without the creation.
+   * Opening an intent's or a charge's cancellation while one is open for it joins it: the
+   * transaction is written again without the opening.
    *
    * @returns `lock-lost` when another attempt took the key over, `cancellation-moved` when
    *   the cancellation's version moved on; nothing was written in either case
@@ -218,7 +218,7 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
     const written = await this.#transactHoldingLock(keyUpdate, request.audits, request.cancellation);
     if (written !== "cancellation-moved") return written ? "completed" : "lock-lost";
     const joining =
-      request.cancellation?.expectedVersion === null && request.cancellation.next.kind === "intent";
+      request.cancellation?.expectedVersion === null && request.cancellation.next.kind !== "order";
     if (!joining) return "cancellation-moved";
     // Another request's cancellation of this intent is open: it covers this one too.
     return (await this.#transactHoldingLock(keyUpdate, request.audits, undefined))
@@ -230,8 +230,9 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
    * Releases the key after an operational failure (so a retry runs again), keeping it as
    * RELEASED: a retry with the same payload takes it as a resumed attempt, since this one
    * may have acted upstream. The audit records and the cancellation's transition are
-   * written in the same transaction. If the cancellation moved on meanwhile, the key is
-   * released alone. If the lease no longer holds the key, nothing is written: the attempt
+   * written in the same transaction. Opening a cancellation while one is open for the
+   * target joins it (the records are still written); if a transition found the
+   * cancellation moved on meanwhile, the key is released alone. If the lease no longer holds the key, nothing is written: the attempt
    * that took it over records what is true, and a late record of this one would end the
    * trail on a failure that no longer stands.
    *
@@ -257,7 +258,10 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
       },
     };
     const released = await this.#transactHoldingLock(keyRelease, request.audits, request.cancellation);
-    if (released === "cancellation-moved") await this.#transactHoldingLock(keyRelease, [], undefined);
+    if (released !== "cancellation-moved") return;
+    // Opening one while another is open for the target joins it; a moved transition did not happen.
+    const opening = request.cancellation?.expectedVersion === null;
+    await this.#transactHoldingLock(keyRelease, opening ? request.audits : [], undefined);
   }
 
   /**

@@ -224,6 +224,38 @@ describe("DynamoIdempotencyStore with a cancellation", () => {
     expect((await audit.byTarget({ type: "intent", id: intentId })).items).toHaveLength(1);
   });
 
+  it("a release that would open a single cancel's cancellation while one is open joins it, keeping its record", async () => {
+    // Prepare: an earlier attempt of this charge cancel left its cancellation open.
+    const chargeUuid = randomUUID();
+    const charge = { chargeUuid, walletUuid: "f47ac10b-58cc-4372-a567-0e02b2c3d479" };
+    const first = cancellation({
+      kind: "charge",
+      id: chargeUuid,
+      request: { ...cancellation().request, charge },
+    });
+    await store.commit({ next: first, expectedVersion: null }, []);
+    const scopeKey = uniqueScopeKey("release-join");
+    const lease = acquired(await keys.begin({ scopeKey, payload: {}, now: T0, lockUntil: T0 + 30_000 }));
+    const failure = auditRecord({
+      target: { type: "charge", id: chargeUuid, walletUuid: charge.walletUuid },
+    });
+
+    // Act
+    await keys.release(lease, {
+      audits: [failure],
+      cancellation: { next: { ...first, version: 1, checks: 7 }, expectedVersion: null },
+      now: T0,
+    });
+
+    // Assess: the attempt is recorded, the open cancellation untouched, the key released.
+    expect((await audit.byTarget({ type: "charge", id: chargeUuid })).items).toStrictEqual([failure]);
+    expect(await store.get("charge", chargeUuid)).toStrictEqual(first);
+    expect(await keys.begin({ scopeKey, payload: {}, now: T0 + 1, lockUntil: T0 + 30_000 })).toMatchObject({
+      kind: "acquired",
+      lease: { resumed: true },
+    });
+  });
+
   it("a released key writes the cancellation's transition with the attempt's records", async () => {
     const opened = cancellation();
     await store.commit({ next: opened, expectedVersion: null }, []);
