@@ -61,8 +61,8 @@ export const intentCancellation = (
 };
 
 /**
- * A single intent or charge cancel its request could not finish (an operational failure
- * that may have left the upstream done without us knowing): REQUESTED, for the
+ * A single intent or charge cancel its request could not finish (an operational failure,
+ * which may even have left the upstream done without us knowing): REQUESTED, for the
  * continuation to finish it — re-reading the intent first, or resending the charge cancel
  * with the request's own derived A55 key — if the caller or the platform does not first.
  */

@@ -48,7 +48,8 @@ const isWorkResult = (value: CancelOutcome | WorkResult): value is WorkResult =>
  *    carries the outcome event: the outbox relay publishes it once the transaction committed.
  * 4. Operational failure: release the key, remembering that the upstream may have acted,
  *    and record what was found. A single intent or charge cancel also opens a REQUESTED
- *    cancellation, so the continuation finishes it if the caller or the platform does not.
+ *    cancellation: the upstream may have applied it without us knowing, or the caller may
+ *    never retry; either way the continuation finishes it, so its trail ends in the truth.
  */
 export const runOnce = async (
   deps: CancelDependencies,

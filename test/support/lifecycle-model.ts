@@ -480,16 +480,21 @@ const checkInvariants = async (w: World, s: Scenario): Promise<void> => {
     const intent = w.procureCore.settled(intentId);
     const last = newest("intent", intentId);
     if (!intent || !last) continue;
+    // What the newest record may say, given how the intent stands. An operational failure
+    // may end a trail only while no cancel of ours was applied ("not done, retry" is then
+    // the truth): a lost answer must never leave the trail on a failure.
     const fits =
-      intent.status === "CANCELLED"
-        ? ["CANCELLED", "ALREADY_CANCELLED"].includes(last.outcome)
-        : NOTHING_BOUGHT.has(intent.status) || intent.status === "COMPLETED"
-          ? last.outcome === "NOT_CANCELLABLE"
-          : intent.status === "PROCESSING" && intent.shipped
-            ? last.outcome === "FAILED" && last.retryable === false
-            : intent.status === "PROCESSING"
-              ? last.outcome === "PENDING"
-              : last.outcome === "FAILED" && last.retryable === true;
+      last.outcome === "FAILED" && last.retryable === true
+        ? intent.cancelEffects === 0
+        : intent.status === "CANCELLED"
+          ? ["CANCELLED", "ALREADY_CANCELLED"].includes(last.outcome)
+          : NOTHING_BOUGHT.has(intent.status) || intent.status === "COMPLETED"
+            ? last.outcome === "NOT_CANCELLABLE"
+            : intent.status === "PROCESSING" && intent.shipped
+              ? last.outcome === "FAILED"
+              : intent.status === "PROCESSING" && intent.cancelRequestedAt !== undefined
+                ? last.outcome === "PENDING"
+                : false;
     if (!fits) violation("an intent's trail does not end in its true state", { intent, last });
     const cancellation = await w.stores.cancellations.get("intent", intentId);
     if (cancellation && cancellation.state !== "DONE" && cancellation.state !== "STUCK") {
