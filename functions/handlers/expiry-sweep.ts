@@ -1,7 +1,9 @@
 /**
  * Scheduled entry point: the expiry sweep, then the confirmation of pending PROCESSING
- * cancels. Its time budget is the invocation's own (the function's timeout); progress is
- * logged as it goes and published on a diagnostics channel for local tools.
+ * cancels. Its time budget is the invocation's own (the function's timeout); every
+ * upstream request takes a slot of the shared upstream budget as background work, waiting
+ * only while a slot frees before the deadline (the sweep stops early otherwise). Progress
+ * is logged as it goes and published on a diagnostics channel for local tools.
  */
 import { channel } from "node:diagnostics_channel";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
@@ -20,7 +22,8 @@ const progress = channel(SWEEP_PROGRESS_CHANNEL);
 const PROGRESS_EVERY = 100;
 
 export interface SweepResult extends SweepSummary {
-  peakRequestsPerMinute: number;
+  /** What this run took from the shared upstream budget: requests sent (every attempt), ms waited for slots, refusals. */
+  budget: { requests: number; waitedMs: number; refused: number };
   confirm?: ConfirmSummary;
 }
 
@@ -41,7 +44,8 @@ const runSweep = async (event: { dryRun?: unknown } | undefined, context: Contex
     concurrency: config.sweep.concurrency,
   });
   let done = 0;
-  const summary = await runExpirySweep(container.sweepDeps, sweepContext, {
+  const budgetBefore = container.budget.stats;
+  const summary = await runExpirySweep(container.deps, sweepContext, {
     ...config.sweep,
     dryRun,
     stopMarginMs: config.upstreamTimeoutMs,
@@ -50,10 +54,18 @@ const runSweep = async (event: { dryRun?: unknown } | undefined, context: Contex
       if (++done % PROGRESS_EVERY === 0) logger.info("sweep progress", { ...sofar });
     },
   });
-  const result: SweepResult = { ...summary, peakRequestsPerMinute: container.sweepGate.peakPerMinute };
-  if (!dryRun && !summary.stoppedEarly) {
-    result.confirm = await confirmPendingCancels(container.deps, sweepContext);
-  }
+  const confirm =
+    !dryRun && !summary.stoppedEarly ? await confirmPendingCancels(container.deps, sweepContext) : undefined;
+  const budgetAfter = container.budget.stats;
+  const result: SweepResult = {
+    ...summary,
+    budget: {
+      requests: budgetAfter.taken - budgetBefore.taken,
+      waitedMs: budgetAfter.waitedMs - budgetBefore.waitedMs,
+      refused: budgetAfter.refused - budgetBefore.refused,
+    },
+    ...(confirm && { confirm }),
+  };
   if (summary.listError) logger.error("sweep could not list intents", { error: summary.listError });
   logger.info("sweep finished", { ...result });
   return result;

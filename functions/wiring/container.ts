@@ -15,10 +15,9 @@ import { A55Client } from "#adapters/a55/a55-client.ts";
 import { DynamoAuditLog } from "#adapters/dynamo/audit-log.ts";
 import { DynamoIdempotencyStore } from "#adapters/dynamo/idempotency-store.ts";
 import { DynamoPendingCancels } from "#adapters/dynamo/pending-cancels.ts";
-import { RequestRateGate } from "#adapters/http/request-rate-gate.ts";
+import type { SharedUpstreamBudget } from "#adapters/dynamo/upstream-budget.ts";
 import { createRetryPolicy, DEFAULT_RETRY_SETTINGS } from "#adapters/http/retry-policy.ts";
 import { ProcureCoreClient } from "#adapters/procure-core/procure-core-client.ts";
-import { rateLimitedIntents } from "#adapters/procure-core/rate-limited-intents.ts";
 import {
   createFileSecretProvider,
   createSecretsManagerProvider,
@@ -35,6 +34,7 @@ import { ConfigurationError } from "#core/errors.ts";
 import type { Ids } from "#core/ports.ts";
 import { readConfig, type ServiceConfig } from "./config.ts";
 import { getLogger, getMetrics, recordRetry, recordUpstreamCall } from "./observability.ts";
+import { buildUpstreamBudget } from "./upstream-budget.ts";
 
 /** Namespace of the UUID v5 keys derived from scope keys (a fixed, random UUID of this service). */
 const DERIVED_KEY_NAMESPACE = "0d5c3f52-8a57-4f6e-9a3c-6f1e2b7d4c90";
@@ -44,9 +44,8 @@ export interface Container {
   logger: Logger;
   metrics: Metrics;
   deps: CancelDependencies;
-  /** The same dependencies with Procure-Core behind the sweep's rate gate. */
-  sweepDeps: CancelDependencies;
-  sweepGate: RequestRateGate;
+  /** The shared upstream budget every upstream attempt of this container takes a slot from. */
+  budget: SharedUpstreamBudget;
   /** Inbound callers' credentials (HTTP auth). */
   clients: SecretProvider<ClientsSecret>;
 }
@@ -95,8 +94,10 @@ export const buildContainer = (
       logger.warn("upstream call retried", { upstream, ...event });
       recordRetry(metrics, upstream);
     };
+  const budget = buildUpstreamBudget(config, { dynamoDb, logger, metrics });
   const intents = new ProcureCoreClient({
     credentials: secret("procure-core"),
+    budget,
     retryPolicy,
     fetch: overrides.fetch,
     onRetry: onRetry("procure-core"),
@@ -104,6 +105,7 @@ export const buildContainer = (
   });
   const charges = new A55Client({
     credentials: secret("a55"),
+    budget,
     retryPolicy,
     fetch: overrides.fetch,
     onRetry: onRetry("a55"),
@@ -128,14 +130,12 @@ export const buildContainer = (
     clock: { now: () => Date.now() },
     ids: ulidIds(),
   };
-  const sweepGate = new RequestRateGate({ maxPerMinute: config.sweep.maxRequestsPerMinute });
   return {
     config,
     logger,
     metrics,
     deps,
-    sweepDeps: { ...deps, intents: rateLimitedIntents(intents, sweepGate) },
-    sweepGate,
+    budget,
     clients: secret("clients"),
   };
 };

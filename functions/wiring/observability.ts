@@ -74,6 +74,35 @@ export const recordRetry = (metrics: Metrics, upstream: "procure-core" | "a55"):
   writer.addMetric("UpstreamRetries", MetricUnit.Count, 1);
 };
 
+/** A request took a slot of the shared upstream budget. */
+export const recordBudgetTaken = (
+  metrics: Metrics,
+  upstream: "procure-core" | "a55",
+  priority: "interactive" | "background",
+): void => {
+  const writer = writerOf(metrics);
+  writer.addDimensions({ upstream, priority });
+  writer.addMetric("UpstreamBudgetTaken", MetricUnit.Count, 1);
+};
+
+/** The shared upstream budget (or the upstream's announced limit) refused a request. */
+export const recordBudgetRefused = (
+  metrics: Metrics,
+  upstream: "procure-core" | "a55",
+  priority: "interactive" | "background",
+): void => {
+  const writer = writerOf(metrics);
+  writer.addDimensions({ upstream, priority });
+  writer.addMetric("UpstreamBudgetRefused", MetricUnit.Count, 1);
+};
+
+/** An upstream answered 429: the shared budget and the upstream disagree, or something else uses the same client. */
+export const recordUpstreamRateLimited = (metrics: Metrics, upstream: "procure-core" | "a55"): void => {
+  const writer = writerOf(metrics);
+  writer.addDimension("upstream", upstream);
+  writer.addMetric("UpstreamRateLimited", MetricUnit.Count, 1);
+};
+
 let processLogger: Logger | undefined;
 let processMetrics: Metrics | undefined;
 

@@ -6,7 +6,7 @@
 import type { AttributeValue, CancellationReason } from "@aws-sdk/client-dynamodb";
 import { StoreUnavailableError } from "#core/errors.ts";
 
-export type StoreName = "idempotency" | "audit" | "pending-cancels";
+export type StoreName = "idempotency" | "audit" | "pending-cancels" | "upstream-budget";
 
 const nameOf = (error: unknown): string =>
   error instanceof Error ? error.name : typeof error === "object" && error !== null ? "object" : typeof error;
