@@ -36,8 +36,11 @@ describe("expiry-sweep handler", () => {
   const sweepEvents = async () => (await kit.announced()).filter((e) => e.detail.trigger === "schedule");
 
   it("a dryRun event reports the expired intents and cancels nothing", async () => {
+    // Prepare
+    const requestsBefore = kit.procureCore.requests.count();
+
     // Act: a rule with constant input delivers exactly that JSON as the event.
-    const summary = await sweep({ dryRun: true });
+    const summary = (await sweep({ dryRun: true })) as { budget: { requests: number } };
 
     // Assess
     expect(summary).toEqual({
@@ -50,8 +53,11 @@ describe("expiry-sweep handler", () => {
       wouldCancel: DEMO_EXPIRED_COUNT,
       stoppedEarly: false,
       durationMs: expect.any(Number),
-      peakRequestsPerMinute: expect.any(Number),
+      budget: { requests: expect.any(Number), waitedMs: 0, refused: 0 },
     });
+    // Every request it sent (the listing) took a slot of the shared budget.
+    expect(summary.budget.requests).toBeGreaterThanOrEqual(1);
+    expect(summary.budget.requests).toBe(kit.procureCore.requests.count() - requestsBefore);
     for (const id of EXPIRED_IDS) {
       expect(kit.procureCore.intents.get(id)?.status).toBe("SUBMITTED");
       expect(kit.procureCore.effects.count(id)).toBe(0);
@@ -63,8 +69,10 @@ describe("expiry-sweep handler", () => {
     // Prepare: let Procure-Core finish the asynchronous cancel, so the confirmation has something to confirm.
     await sleep(Math.max(0, processingCancelledAt + DEFAULT_PROCESSING_CANCEL_DELAY_MS + 100 - Date.now()));
 
+    const requestsBefore = kit.procureCore.requests.count();
+
     // Act
-    const summary = (await sweep(scheduledEvent())) as Record<string, unknown>;
+    const summary = (await sweep(scheduledEvent())) as { budget: { requests: number } };
 
     // Assess
     expect(summary).toEqual({
@@ -77,11 +85,12 @@ describe("expiry-sweep handler", () => {
       wouldCancel: 0,
       stoppedEarly: false,
       durationMs: expect.any(Number),
-      peakRequestsPerMinute: expect.any(Number),
+      budget: { requests: expect.any(Number), waitedMs: 0, refused: 0 },
       confirm: { checked: 1, confirmed: 1, stillPending: 0, notCancelled: 0, failed: 0 },
     });
-    expect(summary.peakRequestsPerMinute).toBeGreaterThanOrEqual(DEMO_EXPIRED_COUNT);
-    expect(summary.peakRequestsPerMinute).toBeLessThanOrEqual(90);
+    // Every request it sent (listings, 20 cancels, the confirmation's read) took a slot of the shared budget.
+    expect(summary.budget.requests).toBeGreaterThanOrEqual(DEMO_EXPIRED_COUNT + 2);
+    expect(summary.budget.requests).toBe(kit.procureCore.requests.count() - requestsBefore);
     for (const id of EXPIRED_IDS) {
       expect(kit.procureCore.intents.get(id)?.status).toBe("CANCELLED");
       expect(kit.procureCore.effects.count(id)).toBe(1);
