@@ -1,15 +1,18 @@
 /**
  * Where the shared budget's rings live: one item per upstream and client in the
- * idempotency table (`pk = BUDGET#<upstream>#<client>`, `sk = RING`), attribute `slots`
- * (a list of N epoch-ms times, oldest first) and `expiresAt` (TTL: a ring idle for a day
- * is deleted, and a missing ring is an empty one).
+ * idempotency table (`pk = BUDGET#<upstream>#<client>`, `sk = RING`), attributes `slots`
+ * (the last N send times, any priority, oldest first), `backgroundSlots` (the last B
+ * background send times) and `expiresAt` (TTL: rings idle for a day are deleted, and a
+ * missing item is empty rings).
  *
- * A take is one UpdateItem whose condition is the ring's own rule (budget-ring.ts):
- * `size(slots) = N AND slots[i] <= t − window AND slots[N−1] <= t`, and whose update drops
- * the oldest time and appends `t` (`REMOVE slots[0] SET slots[N] = :t`; both act on the
- * list as it was, so the result is the N newest). A refusal returns the item as it is
- * (`ReturnValuesOnConditionCheckFailure: ALL_OLD`), so the caller learns in the same round
- * trip when the next slot frees, or that the item is missing or damaged.
+ * A take is one UpdateItem whose condition is the rings' own rule (budget-ring.ts): for
+ * interactive work `size(slots) = N AND slots[0] <= t − window AND slots[N−1] <= t`, for
+ * background work also `size(backgroundSlots) = B AND backgroundSlots[0] <= t − window AND
+ * backgroundSlots[B−1] <= t`; the update drops each ring's oldest time and appends `t`
+ * (`REMOVE slots[0] SET slots[N] = :t`: both act on the list as it was, so the result is
+ * the N newest). A refusal returns the item as it is (`ReturnValuesOnConditionCheckFailure:
+ * ALL_OLD`), so the caller learns in the same round trip when the next slot frees, or that
+ * the item is missing or damaged.
  */
 import {
   type AttributeValue,
@@ -20,6 +23,8 @@ import {
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import type { BudgetedUpstream } from "#adapters/http/attempt-budget.ts";
+import type { UpstreamPriority } from "#core/ports.ts";
+import type { Rings } from "./budget-ring.ts";
 import { conditionFailedItem, storeUnavailable } from "./dynamo-errors.ts";
 import { budgetKeyOf } from "./table-definitions.ts";
 
@@ -28,59 +33,62 @@ export interface BudgetKey {
   client: string;
 }
 
-/** One take: the time it is taken at, the slot that decides, and the ring's length. */
+/** One take: when it is taken, by whom, and the rings' lengths. */
 export interface RingTake {
   t: number;
-  /** Index of the deciding slot (budget-ring.ts `decidingIndex`). */
-  index: number;
-  /** `t − window`: the deciding slot must be at or before it. */
+  priority: UpstreamPriority;
+  /** `t − window`: the deciding slots must be at or before it. */
   cutoff: number;
   limit: number;
+  backgroundCap: number;
   /** TTL, epoch seconds. */
   expiresAt: number;
 }
 
-/** The item as read back: absent, or present with its `slots` as numbers (`undefined` when they are not). */
+/** The item as read back: absent, or present with its rings as numbers (`undefined` when they are not both lists of numbers). */
 export type StoredRing =
   | { kind: "absent" }
   | {
       kind: "present";
-      values: number[] | undefined;
-      /** What a replacement must still find there (the stored attribute, as stored). */
-      token: unknown;
+      rings: Rings | undefined;
+      /** What a replacement must still find there (the stored attributes, as stored). */
+      token: { slots: unknown; backgroundSlots: unknown };
     };
 
 export type RingTakeResult = { taken: true } | { taken: false; current: StoredRing };
 
 export interface RingStore {
-  /** Takes a slot when the ring allows it, atomically; otherwise returns the ring as it is. */
+  /** Takes a slot when the rings allow it, atomically; otherwise returns the item as it is. */
   take(key: BudgetKey, take: RingTake): Promise<RingTakeResult>;
-  /** Writes a whole ring, provided the item is still as `expected`; `false` when it changed meanwhile. */
-  replace(
-    key: BudgetKey,
-    values: readonly number[],
-    expected: StoredRing,
-    expiresAt: number,
-  ): Promise<boolean>;
-  /** The ring as it is now (a strongly consistent read), for tools and tests. */
+  /** Writes whole rings, provided the item is still as `expected`; `false` when it changed meanwhile. */
+  replace(key: BudgetKey, rings: Rings, expected: StoredRing, expiresAt: number): Promise<boolean>;
+  /** The item as it is now (a strongly consistent read), for tools and tests. */
   read(key: BudgetKey): Promise<StoredRing>;
 }
 
-const NAMES = { "#pk": "pk", "#slots": "slots", "#expiresAt": "expiresAt" } as const;
+const ATTRIBUTES = { slots: "slots", backgroundSlots: "backgroundSlots" } as const;
 
 const numberList = (values: readonly number[]): AttributeValue => ({
   L: values.map((value) => ({ N: String(value) })),
 });
 
-/** Reads an item's `slots` attribute; `values` is `undefined` unless it is a list of numbers. */
-export const storedRingOf = (item: Record<string, AttributeValue> | undefined): StoredRing => {
-  if (item === undefined) return { kind: "absent" };
-  const slots = item.slots;
-  const list = slots?.L;
-  const values = list?.every((element) => element.N !== undefined)
+const numbersOf = (attribute: AttributeValue | undefined): number[] | undefined => {
+  const list = attribute?.L;
+  return list?.every((element) => element.N !== undefined)
     ? list.map((element) => Number(element.N))
     : undefined;
-  return { kind: "present", values, token: slots };
+};
+
+/** Reads an item's rings; `rings` is `undefined` unless both are lists of numbers. */
+export const storedRingOf = (item: Record<string, AttributeValue> | undefined): StoredRing => {
+  if (item === undefined) return { kind: "absent" };
+  const all = numbersOf(item.slots);
+  const background = numbersOf(item.backgroundSlots);
+  return {
+    kind: "present",
+    rings: all && background ? { all, background } : undefined,
+    token: { slots: item.slots, backgroundSlots: item.backgroundSlots },
+  };
 };
 
 export class DynamoRingStore implements RingStore {
@@ -93,20 +101,33 @@ export class DynamoRingStore implements RingStore {
   }
 
   async take(key: BudgetKey, take: RingTake): Promise<RingTakeResult> {
-    const { limit, index } = take;
+    const { limit, backgroundCap } = take;
+    const background = take.priority === "background";
+    const condition = [
+      `size(#slots) = :limit AND #slots[0] <= :cutoff AND #slots[${limit - 1}] <= :t`,
+      ...(background ? [`size(#bg) = :cap AND #bg[0] <= :cutoff AND #bg[${backgroundCap - 1}] <= :t`] : []),
+    ].join(" AND ");
+    const update = background
+      ? `REMOVE #slots[0], #bg[0] SET #slots[${limit}] = :t, #bg[${backgroundCap}] = :t, #expiresAt = :expiresAt`
+      : `REMOVE #slots[0] SET #slots[${limit}] = :t, #expiresAt = :expiresAt`;
     try {
       await this.#client.send(
         new UpdateItemCommand({
           TableName: this.#table,
           Key: this.#key(key),
-          UpdateExpression: `REMOVE #slots[0] SET #slots[${limit}] = :t, #expiresAt = :expiresAt`,
-          ConditionExpression: `size(#slots) = :limit AND #slots[${index}] <= :cutoff AND #slots[${limit - 1}] <= :t`,
-          ExpressionAttributeNames: NAMES_WITHOUT_PK,
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: {
+            "#slots": ATTRIBUTES.slots,
+            "#expiresAt": "expiresAt",
+            ...(background ? { "#bg": ATTRIBUTES.backgroundSlots } : {}),
+          },
           ExpressionAttributeValues: {
             ":t": { N: String(take.t) },
             ":cutoff": { N: String(take.cutoff) },
             ":limit": { N: String(limit) },
             ":expiresAt": { N: String(take.expiresAt) },
+            ...(background ? { ":cap": { N: String(backgroundCap) } } : {}),
           },
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
@@ -119,37 +140,18 @@ export class DynamoRingStore implements RingStore {
     }
   }
 
-  async replace(
-    key: BudgetKey,
-    values: readonly number[],
-    expected: StoredRing,
-    expiresAt: number,
-  ): Promise<boolean> {
-    const condition: Pick<
-      PutItemCommandInput,
-      "ConditionExpression" | "ExpressionAttributeNames" | "ExpressionAttributeValues"
-    > =
-      expected.kind === "absent"
-        ? {
-            ConditionExpression: "attribute_not_exists(#pk)",
-            ExpressionAttributeNames: { "#pk": NAMES["#pk"] },
-          }
-        : expected.token === undefined
-          ? {
-              ConditionExpression: "attribute_exists(#pk) AND attribute_not_exists(#slots)",
-              ExpressionAttributeNames: { "#pk": NAMES["#pk"], "#slots": NAMES["#slots"] },
-            }
-          : {
-              ConditionExpression: "#slots = :seen",
-              ExpressionAttributeNames: { "#slots": NAMES["#slots"] },
-              ExpressionAttributeValues: { ":seen": expected.token as AttributeValue },
-            };
+  async replace(key: BudgetKey, rings: Rings, expected: StoredRing, expiresAt: number): Promise<boolean> {
     try {
       await this.#client.send(
         new PutItemCommand({
           TableName: this.#table,
-          Item: { ...this.#key(key), slots: numberList(values), expiresAt: { N: String(expiresAt) } },
-          ...condition,
+          Item: {
+            ...this.#key(key),
+            slots: numberList(rings.all),
+            backgroundSlots: numberList(rings.background),
+            expiresAt: { N: String(expiresAt) },
+          },
+          ...unchangedCondition(expected),
         }),
       );
       return true;
@@ -176,4 +178,34 @@ export class DynamoRingStore implements RingStore {
   }
 }
 
-const NAMES_WITHOUT_PK = { "#slots": NAMES["#slots"], "#expiresAt": NAMES["#expiresAt"] };
+type Condition = Pick<
+  PutItemCommandInput,
+  "ConditionExpression" | "ExpressionAttributeNames" | "ExpressionAttributeValues"
+>;
+
+/** The item is still what was read: absent, or with both ring attributes as they were (or still missing). */
+const unchangedCondition = (expected: StoredRing): Condition => {
+  if (expected.kind === "absent") {
+    return { ConditionExpression: "attribute_not_exists(#pk)", ExpressionAttributeNames: { "#pk": "pk" } };
+  }
+  const names: Record<string, string> = { "#pk": "pk" };
+  const values: Record<string, AttributeValue> = {};
+  const parts = ["attribute_exists(#pk)"];
+  for (const [placeholder, attribute, seen] of [
+    ["slots", ATTRIBUTES.slots, expected.token.slots],
+    ["bg", ATTRIBUTES.backgroundSlots, expected.token.backgroundSlots],
+  ] as const) {
+    names[`#${placeholder}`] = attribute;
+    if (seen === undefined) {
+      parts.push(`attribute_not_exists(#${placeholder})`);
+    } else {
+      parts.push(`#${placeholder} = :${placeholder}`);
+      values[`:${placeholder}`] = seen as AttributeValue;
+    }
+  }
+  return {
+    ConditionExpression: parts.join(" AND "),
+    ExpressionAttributeNames: names,
+    ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+  };
+};

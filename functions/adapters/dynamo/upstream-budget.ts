@@ -9,14 +9,16 @@
  *   one too and says exactly when the next slot frees.
  * - Interactive work (a person waiting) is never made to wait: when its slots are spent it
  *   gets `UpstreamRateLimitedError` (source `budget`) at once, `retryAfterSeconds` being the
- *   exact time until one frees. Background work may have at most its share of the limit in
- *   a window, and waits for a slot only while one frees before its deadline.
+ *   exact time until one frees. Background work may send at most its share of the limit in
+ *   a window (so the rest is always there for interactive work), and waits for a slot only
+ *   while one frees before its deadline.
  * - A slot is recorded at the instant it is taken; if the take's answer comes back more
  *   than half the margin later, the slot is left unused (still counted) and another taken,
  *   so no request leaves long after the time that counts it.
- * - A missing ring is created empty; a damaged one is replaced by a full one (nothing is
- *   known of what it recorded: refusing for one window is safe, guessing is not); a ring
- *   of another length (the limit was changed) is carried over with its newest times.
+ * - A missing item is created with empty rings; a damaged one is replaced by full rings
+ *   (nothing is known of what it recorded: refusing for one window is safe, guessing is
+ *   not); rings of other lengths (the limit or share was changed) are carried over with
+ *   their newest times.
  * - What the upstream announces (`X-RateLimit-Remaining: 0`, a 429 with `Retry-After`) is
  *   honoured by this container (announced-limits.ts).
  *
@@ -38,14 +40,14 @@ import { UpstreamRateLimitedError } from "#core/errors.ts";
 import type { UpstreamPriority } from "#core/ports.ts";
 import {
   backgroundCapOf,
-  decidingIndex,
-  emptyRing,
+  emptyRings,
   freeAtOf,
   judgeTake,
   type RingShape,
-  resizeRing,
+  type Rings,
+  resizeRings,
   ringHealth,
-  spentRing,
+  spentRings,
   upcomingSlotsOf,
 } from "./budget-ring.ts";
 import type { BudgetKey, RingStore, StoredRing } from "./budget-ring-store.ts";
@@ -127,8 +129,10 @@ export interface BudgetSnapshot {
   limit: number;
   backgroundCap: number;
   windowMs: number;
-  /** Requests sent within the last window. */
+  /** Requests sent within the last window, any priority. */
   inWindow: number;
+  /** Background requests sent within the last window. */
+  backgroundInWindow: number;
   /** When a slot is next free for each priority (now, when one is free). */
   nextFreeAt: Record<UpstreamPriority, number>;
 }
@@ -212,9 +216,10 @@ export class SharedUpstreamBudget implements AttemptBudget {
       const t = this.#now();
       const result = await this.#store.take(key, {
         t,
-        index: decidingIndex(shape, priority),
+        priority,
         cutoff: t - shape.windowMs,
         limit: shape.limit,
+        backgroundCap: shape.backgroundCap,
         expiresAt: expiryOf(t),
       });
       this.#stats.roundTrips++;
@@ -232,14 +237,14 @@ export class SharedUpstreamBudget implements AttemptBudget {
       const health =
         current.kind === "absent"
           ? "absent"
-          : ringHealth(current.values, shape.limit, this.#now() + MAX_CLOCK_AHEAD_MS);
-      if (health !== "sound") {
+          : ringHealth(current.rings, shape, this.#now() + MAX_CLOCK_AHEAD_MS);
+      if (health !== "sound" || current.kind === "absent" || current.rings === undefined) {
         beforeRoundTrip();
-        await this.#recreate(key, shape, current, health);
+        await this.#recreate(key, shape, current, health === "sound" ? "damaged" : health);
         continue;
       }
-      const ring = (current as { values: number[] }).values;
-      const verdict = judgeTake(ring, shape, priority, t);
+      const rings = current.rings;
+      const verdict = judgeTake(rings, shape, priority, t);
       if (verdict.kind === "free") {
         // The store refused what the ring it returned allows: trust neither; start over from a full ring.
         beforeRoundTrip();
@@ -261,7 +266,7 @@ export class SharedUpstreamBudget implements AttemptBudget {
       if (verdict.freeAt <= this.#now()) continue;
       // Background waiters that keep losing the next slot to each other spread over the next few.
       if (waits > 0) spread = Math.min(spread * 2, upcomingSlotsOf(shape, priority));
-      const aimed = freeAtOf(ring, shape, priority, Math.floor(this.#random() * spread));
+      const aimed = freeAtOf(rings, shape, priority, Math.floor(this.#random() * spread));
       await waitUntil(aimed <= request.deadline - this.#minAttemptMs ? aimed : verdict.freeAt, "budget");
     }
   }
@@ -275,18 +280,21 @@ export class SharedUpstreamBudget implements AttemptBudget {
     const shape = this.#shapes[upstream];
     const stored = await this.#store.read({ upstream, client });
     const now = this.#now();
-    const ring =
+    const rings =
       stored.kind === "present" &&
-      ringHealth(stored.values, shape.limit, now + MAX_CLOCK_AHEAD_MS) === "sound"
-        ? (stored.values as number[])
-        : emptyRing(shape.limit);
+      stored.rings &&
+      ringHealth(stored.rings, shape, now + MAX_CLOCK_AHEAD_MS) === "sound"
+        ? stored.rings
+        : emptyRings(shape);
     const nextFree = (priority: UpstreamPriority): number => {
-      const verdict = judgeTake(ring, shape, priority, now);
+      const verdict = judgeTake(rings, shape, priority, now);
       return verdict.kind === "spent" ? verdict.freeAt : now;
     };
+    const inWindow = (ring: readonly number[]) => ring.filter((sent) => sent > now - shape.windowMs).length;
     return {
       ...shape,
-      inWindow: ring.filter((sent) => sent > now - shape.windowMs).length,
+      inWindow: inWindow(rings.all),
+      backgroundInWindow: inWindow(rings.background),
       nextFreeAt: { interactive: nextFree("interactive"), background: nextFree("background") },
     };
   }
@@ -298,15 +306,15 @@ export class SharedUpstreamBudget implements AttemptBudget {
     was: "absent" | "damaged" | "resizable",
   ): Promise<void> {
     const now = this.#now();
-    const values =
+    const rings: Rings =
       was === "absent"
-        ? emptyRing(shape.limit)
-        : was === "resizable" && current.kind === "present" && current.values
-          ? resizeRing(current.values, shape.limit)
-          : spentRing(shape.limit, now);
+        ? emptyRings(shape)
+        : was === "resizable" && current.kind === "present" && current.rings
+          ? resizeRings(current.rings, shape)
+          : spentRings(shape, now);
     this.#stats.roundTrips++;
     // Lost to another container that recreated it first: either way, the next take reads the new one.
-    if (await this.#store.replace(key, values, current, expiryOf(now))) {
+    if (await this.#store.replace(key, rings, current, expiryOf(now))) {
       this.#options.onRecreated?.({ ...key, was });
     }
   }

@@ -1,7 +1,7 @@
 /**
  * A model test of the shared upstream budget's algorithm (functions/adapters/dynamo/
  * upstream-budget.ts over the in-memory ring store, which has DynamoDB's semantics):
- * several containers take slots from one ring, interactively or in the background, while
+ * several containers take slots from one budget item, interactively or in the background, while
  * fast-check draws when each request starts, its deadline, how long each store round trip
  * takes in each direction (so writes reach the store in another order than their times
  * were read, and some answers come back too late to use), how long each request takes to
@@ -25,7 +25,7 @@ import { SharedUpstreamBudget } from "#adapters/dynamo/upstream-budget.ts";
 import { UpstreamRateLimitedError } from "#core/errors.ts";
 import type { UpstreamPriority } from "#core/ports.ts";
 import { RequestRateMeter } from "#local/sandboxes/rate-limiter.ts";
-import { MemoryRingStore } from "#test/support/memory-ring-store.ts";
+import { MemoryRingStore, type StoredItem } from "#test/support/memory-ring-store.ts";
 
 const T0 = 1_772_019_000_000;
 const MINUTE = 60_000;
@@ -121,27 +121,38 @@ const scenario = fc
 
 type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
 
-/** The ring the item held before, as times (oldest first) and as stored. */
-const priorRing = (scenario: Scenario): { slots: unknown; history: number[] } | undefined => {
-  const { prior, limit } = scenario;
+/** What the item held before (as stored), and the requests it stands for that the upstream counts. */
+const priorItem = (scenario: Scenario): { item: StoredItem; history: number[] } | undefined => {
+  const { prior, limit, share } = scenario;
+  const cap = backgroundCapOf(limit, share);
   const times = (ages: number[]) => ages.map((age) => T0 - age).sort((a, b) => a - b);
+  const newest = (ring: number[], count: number) => ring.slice(Math.max(0, ring.length - count));
   switch (prior.kind) {
     case "absent":
       return undefined;
     case "sound": {
-      const ring = times(
+      const all = times(
         [...prior.agesMs, ...Array.from({ length: limit }, () => 10 * MINUTE)].slice(0, limit),
       );
-      return { slots: ring, history: ring };
+      // As if the newest of them were background requests: the most the background ring may hold.
+      return { item: { slots: all, backgroundSlots: newest(all, cap) }, history: all };
     }
     case "garbage":
-      return { slots: prior.value, history: times(prior.agesMs.slice(0, limit)) };
+      return {
+        item: { slots: prior.value, backgroundSlots: prior.value },
+        history: times(prior.agesMs.slice(0, limit)),
+      };
     case "other-length": {
-      const ring = times(prior.agesMs);
-      return ring.length === limit ? { slots: [...ring, T0], history: [] } : { slots: ring, history: [] };
+      const all = times(prior.agesMs);
+      const item = { slots: all, backgroundSlots: newest(all, Math.max(1, Math.ceil(all.length / 2))) };
+      return all.length === limit
+        ? { item: { ...item, slots: [...all, T0] }, history: [] }
+        : { item, history: [] };
     }
-    case "ahead":
-      return { slots: Array.from({ length: limit }, () => T0 + prior.aheadMs), history: [] };
+    case "ahead": {
+      const ahead = Array.from({ length: limit }, () => T0 + prior.aheadMs);
+      return { item: { slots: ahead, backgroundSlots: newest(ahead, cap) }, history: [] };
+    }
   }
 };
 
@@ -158,8 +169,8 @@ const simulate = async (scenario: Scenario) => {
   const time = new SimulatedTime();
   const latency = cycle(scenario.latencies, 0);
   const store = new MemoryRingStore({ latency: () => time.sleep(latency()) });
-  const prior = priorRing(scenario);
-  store.seed(KEY, prior && { slots: prior.slots });
+  const prior = priorItem(scenario);
+  store.seed(KEY, prior?.item);
   const random = cycle(scenario.randoms, 0.5);
   const budgets = scenario.containers.map(
     () =>
