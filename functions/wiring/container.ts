@@ -13,6 +13,7 @@ import { monotonicFactory } from "ulid";
 import { v5 as uuidv5 } from "uuid";
 import { A55Client } from "#adapters/a55/a55-client.ts";
 import { DynamoAuditLog } from "#adapters/dynamo/audit-log.ts";
+import type { RingStore } from "#adapters/dynamo/budget-ring-store.ts";
 import { DynamoIdempotencyStore } from "#adapters/dynamo/idempotency-store.ts";
 import { DynamoPendingCancels } from "#adapters/dynamo/pending-cancels.ts";
 import type { SharedUpstreamBudget } from "#adapters/dynamo/upstream-budget.ts";
@@ -55,6 +56,8 @@ export interface ContainerOverrides {
   dynamoDb?: DynamoDBClient;
   secretsManager?: SecretsManagerClient;
   fetch?: typeof fetch;
+  /** Where the shared upstream budget keeps its rings (benchmarks measuring the service without a limit). */
+  budgetStore?: RingStore;
 }
 
 export const ulidIds = (): Ids => {
@@ -94,7 +97,7 @@ export const buildContainer = (
       logger.warn("upstream call retried", { upstream, ...event });
       recordRetry(metrics, upstream);
     };
-  const budget = buildUpstreamBudget(config, { dynamoDb, logger, metrics });
+  const budget = buildUpstreamBudget(config, { dynamoDb, logger, metrics, store: overrides.budgetStore });
   const intents = new ProcureCoreClient({
     credentials: secret("procure-core"),
     budget,

@@ -5,19 +5,19 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoRingStore } from "#adapters/dynamo/budget-ring-store.ts";
+import { DynamoRingStore, type RingStore } from "#adapters/dynamo/budget-ring-store.ts";
 import { SharedUpstreamBudget } from "#adapters/dynamo/upstream-budget.ts";
 import type { ServiceConfig } from "./config.ts";
 import { recordBudgetRefused, recordBudgetTaken, recordUpstreamRateLimited } from "./observability.ts";
 
 export const buildUpstreamBudget = (
   config: ServiceConfig,
-  deps: { dynamoDb: DynamoDBClient; logger: Logger; metrics: Metrics },
+  deps: { dynamoDb: DynamoDBClient; logger: Logger; metrics: Metrics; store?: RingStore | undefined },
 ): SharedUpstreamBudget => {
   const { logger, metrics } = deps;
   return new SharedUpstreamBudget({
     ...config.budget,
-    store: new DynamoRingStore({ client: deps.dynamoDb, table: config.idempotencyTable }),
+    store: deps.store ?? new DynamoRingStore({ client: deps.dynamoDb, table: config.idempotencyTable }),
     onTaken: (event) => {
       recordBudgetTaken(metrics, event.upstream, event.priority);
       if (event.waitedMs > 0 || event.roundTrips > 1)

@@ -13,13 +13,14 @@
  * | 1e9 up to 1e11 | epoch seconds (1e11 s is the year 5138) |
  * | 1e11 and above | epoch milliseconds (1e11 ms is March 1973) |
  *
- * An HTTP date is accepted too.
+ * An HTTP date (`Wed, 25 Feb 2026 11:31:00 GMT`) is accepted too.
  */
 import type { RateLimitInfo } from "#core/ports.ts";
 import { parseRetryAfter } from "./retry-policy.ts";
 
 const SECONDS_TIMESTAMP_FLOOR = 1e9;
 const MILLISECONDS_TIMESTAMP_FLOOR = 1e11;
+const HTTP_DATE = /^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
 
 const toNumber = (value: string | null): number | undefined => {
   if (value === null || !/^\s*\d+(\.\d+)?\s*$/.test(value)) return undefined;
@@ -31,6 +32,8 @@ export const readRateLimitReset = (value: string | null, nowMs: number): number 
   if (value === null) return undefined;
   const number = toNumber(value);
   if (number === undefined) {
+    // Only an HTTP date (IMF-fixdate); `Date.parse` alone would read "-5" as a year.
+    if (!HTTP_DATE.test(value.trim())) return undefined;
     const date = Date.parse(value);
     return Number.isNaN(date) ? undefined : date;
   }
