@@ -50,6 +50,11 @@ export const SUITES: readonly SuiteEntry[] = [
   { name: "cold-start", title: "3. cold start: bundles and module initialisation", timeoutMs: 180_000 },
   { name: "sweep", title: "4. expiry sweep", timeoutMs: 480_000 },
   { name: "http-load", title: "5. local HTTP load (autocannon)", timeoutMs: 150_000 },
+  {
+    name: "upstream-budget",
+    title: "6. shared upstream budget: cost per take, contention, 429 when spent",
+    timeoutMs: 240_000,
+  },
 ];
 
 /** Messages from a suite's process to the runner. */

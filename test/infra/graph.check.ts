@@ -138,7 +138,7 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
     idempotency: ["DeleteItem", "PutItem", "Query", "UpdateItem"],
     audit: ["PutItem"],
     asyncRetries: 0,
-    extraEnvironment: { EXPIRY_AFTER: "24h", SWEEP_CONCURRENCY: "8", SWEEP_MAX_RPM: "90" },
+    extraEnvironment: { EXPIRY_AFTER: "24h", SWEEP_CONCURRENCY: "8" },
   },
 };
 
@@ -273,6 +273,9 @@ for (const stage of STAGES) {
             POWERTOOLS_SERVICE_NAME: "cancellation-service",
             POWERTOOLS_METRICS_NAMESPACE: "CancellationService",
             LOG_LEVEL: stage === "production" ? "INFO" : "DEBUG",
+            A55_BUDGET_PER_MINUTE: "100",
+            PROCURE_CORE_BUDGET_PER_MINUTE: "300",
+            BACKGROUND_BUDGET_SHARE: "0.6",
             ...spec.extraEnvironment,
             ...Object.fromEntries(spec.secrets.map((secret) => [SECRET_ENV[secret], arns.secret(secret)])),
           };
@@ -475,16 +478,20 @@ for (const stage of STAGES) {
     });
 
     describe("tables", () => {
-      test("idempotency table: pk/sk strings, TTL on expiresAt, no index (as table-definitions.ts)", () => {
+      test("idempotency table: pk/sk strings, TTL on expiresAt, index byNextCheck on dueKey/nextCheckAt (as table-definitions.ts)", () => {
         const table = one(snapshotOf(stage), TYPES.table, "IdempotencyTableTable");
         assert.equal(table.inputs.hashKey, "pk");
         assert.equal(table.inputs.rangeKey, "sk");
         assert.deepEqual(table.inputs.attributes, [
           { name: "pk", type: "S" },
           { name: "sk", type: "S" },
+          { name: "dueKey", type: "S" },
+          { name: "nextCheckAt", type: "N" },
         ]);
         assert.deepEqual(table.inputs.ttl, { attributeName: "expiresAt", enabled: true });
-        assert.deepEqual(table.inputs.globalSecondaryIndexes, []);
+        assert.deepEqual(table.inputs.globalSecondaryIndexes, [
+          { name: "byNextCheck", hashKey: "dueKey", rangeKey: "nextCheckAt", projectionType: "ALL" },
+        ]);
         assert.equal(table.inputs.billingMode, "PAY_PER_REQUEST");
         // One source of truth: the same layout the adapters and DynamoDB Local use.
         assert.equal(table.inputs.hashKey, idempotencyTable.primaryIndex.hashKey);
