@@ -78,8 +78,10 @@ export interface BudgetTakenEvent {
   upstream: BudgetedUpstream;
   client: string;
   priority: UpstreamPriority;
-  /** Time spent waiting for a slot (background work only, or a clock a few ms behind). */
+  /** Time spent waiting for a slot to free (background work, or an announced limit). */
   waitedMs: number;
+  /** From asking to holding the slot: round trips and waits. */
+  tookMs: number;
   /** DynamoDB round trips this take cost. */
   roundTrips: number;
 }
@@ -188,6 +190,7 @@ export class SharedUpstreamBudget implements AttemptBudget {
     let waits = 0;
     let spread = 1;
     let lastFreeAt: number | undefined;
+    let waitedMs = 0;
     const refuse = (retryAfterMs: number, source: "budget" | "upstream" = "budget"): never =>
       this.#refuse(request, priority, retryAfterMs, source);
     /** No round trip starts past the deadline: nothing could be sent after it anyway. */
@@ -202,6 +205,7 @@ export class SharedUpstreamBudget implements AttemptBudget {
         refuse(until - now, source);
       const ms = until - now + Math.floor(this.#random() * WAKE_JITTER_MS);
       this.#stats.waitedMs += ms;
+      waitedMs += ms;
       waits++;
       await this.#sleep(ms, request.signal);
     };
@@ -229,7 +233,7 @@ export class SharedUpstreamBudget implements AttemptBudget {
           continue;
         }
         this.#stats.taken++;
-        this.#options.onTaken?.({ ...key, priority, waitedMs: this.#now() - started, roundTrips });
+        this.#options.onTaken?.({ ...key, priority, waitedMs, tookMs: this.#now() - started, roundTrips });
         return;
       }
 
