@@ -327,7 +327,12 @@ export const run: SuiteRun = async ({ progress }) => {
       exactly("rate-limited sweep: 429s received", refused, 0),
       atMost("rate-limited sweep: peak requests/min seen by the sandbox", sandboxPeak, RATE_LIMIT, "", 0),
       figure("rate-limited sweep: requests the budget let through", gated.result.budget.requests, "", 0),
-      figure("rate-limited sweep: time waited for budget slots", gated.result.budget.waitedMs / 1000, "s", 0),
+      figure(
+        "rate-limited sweep: time its 16 workers waited for budget slots, summed",
+        gated.result.budget.waitedMs / 1000,
+        "s",
+        0,
+      ),
       exactly("rate-limited sweep: duplicate upstream effects", limitedEffects.duplicated, 0),
     ];
 
