@@ -33,7 +33,6 @@ export function createSchedule(deps: { storage: Storage; secrets: Secrets; bus: 
       }),
       EXPIRY_AFTER: "24h",
       SWEEP_CONCURRENCY: "8",
-      SWEEP_MAX_RPM: "90",
     },
     permissions: [
       ...tablePermissions(storage, {

@@ -35,6 +35,17 @@ export function lambdaDefaults() {
   } as const;
 }
 
+/**
+ * The shared upstream budget (functions/adapters/dynamo/upstream-budget.ts): A55 documents
+ * 100 requests a minute per client; Procure-Core publishes no limit, so this is the one
+ * agreed with its operators; bus, sweep and continuation work may use 60% of each.
+ */
+export const UPSTREAM_BUDGET = {
+  a55PerMinute: "100",
+  procureCorePerMinute: "300",
+  backgroundShare: "0.6",
+} as const;
+
 /** The environment every function reads through functions/wiring. */
 export function commonEnvironment(names: {
   idempotencyTable: $util.Input<string>;
@@ -48,5 +59,9 @@ export function commonEnvironment(names: {
     POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
     POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     LOG_LEVEL: isProduction() ? "INFO" : "DEBUG",
+    // The shared upstream budget: every function must read the same limits (one ring per client).
+    A55_BUDGET_PER_MINUTE: UPSTREAM_BUDGET.a55PerMinute,
+    PROCURE_CORE_BUDGET_PER_MINUTE: UPSTREAM_BUDGET.procureCorePerMinute,
+    BACKGROUND_BUDGET_SHARE: UPSTREAM_BUDGET.backgroundShare,
   };
 }

@@ -9,8 +9,10 @@
  * - directly with `ProcureCoreClient.cancelIntent` (same retry settings, same sandbox).
  *
  * Overhead = handler − direct. DynamoDB round trips are counted per cancel on the
- * container's client (target 2), then every handled cancel is replayed with its
- * Idempotency-Key (target 1 round trip, `Idempotent-Replayed: true`).
+ * container's client (target 3: begin, the shared upstream budget's slot, complete — the
+ * slot is what keeps every container under the upstream's limit; its cost is the
+ * UpdateItem line below, and suite 6), then every handled cancel is replayed with its
+ * Idempotency-Key (target 1 round trip, `Idempotent-Replayed: true`: no upstream call, no slot).
  */
 import { randomUUID } from "node:crypto";
 import { createRetryPolicy, DEFAULT_RETRY_SETTINGS } from "#adapters/http/retry-policy.ts";
@@ -42,6 +44,14 @@ interface HandledCancel {
 export const run: SuiteRun = async ({ progress }) => {
   const service = await startBenchService("bench-cancel-path");
   try {
+    // ~1,500 handled cancels within a couple of minutes: a Procure-Core budget above that pace,
+    // in DynamoDB (a ring of 2,000, larger than production's 300: suite 6 shows the cost by size).
+    await service.useContainer({
+      change: (config) => ({
+        ...config,
+        budget: { ...config.budget, perMinute: { ...config.budget.perMinute, "procure-core": 2_000 } },
+      }),
+    });
     const { kit } = service;
     const total = WARMUP + ROUNDS * PER_ROUND;
     const handlerIds = kit.procureCore.intents.generateExpired(total, {
@@ -194,7 +204,7 @@ export const run: SuiteRun = async ({ progress }) => {
     const happyTrips = handled.map((one) => one.roundTrips);
     const handlerFailures = handled.filter((one) => !one.ok).length;
     const effects = handled.reduce((sum, one) => sum + kit.procureCore.effects.count(one.intentId), 0);
-    const allTwo = happyTrips.every((trips) => trips === 2);
+    const allThree = happyTrips.every((trips) => trips === 3);
     const allOne = replayRoundTrips.every((trips) => trips === 1);
 
     return {
@@ -207,9 +217,9 @@ export const run: SuiteRun = async ({ progress }) => {
         figure("overhead p50 (handler − direct)", handlerSummary.p50 - directSummary.p50, "ms", 2),
         figure("overhead p99 (handler − direct)", handlerSummary.p99 - directSummary.p99, "ms", 2),
         {
-          ...exactly("DynamoDB round trips per cancel", median(happyTrips), 2),
-          met: allTwo,
-          value: allTwo ? 2 : JSON.stringify(histogram(happyTrips)),
+          ...exactly("DynamoDB round trips per cancel (begin, budget slot, complete)", median(happyTrips), 3),
+          met: allThree,
+          value: allThree ? 3 : JSON.stringify(histogram(happyTrips)),
         },
         {
           ...exactly("DynamoDB round trips per replay", median(replayRoundTrips), 1),

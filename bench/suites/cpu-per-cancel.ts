@@ -13,7 +13,7 @@
  * two warm-up batches per variant discarded. Requests are signed before the clock starts.
  */
 import { randomUUID } from "node:crypto";
-import { RequestRateGate } from "#adapters/http/request-rate-gate.ts";
+import { SharedUpstreamBudget } from "#adapters/dynamo/upstream-budget.ts";
 import type { ClientsSecret } from "#adapters/secrets/secret-shapes.ts";
 import { cancelIntent } from "#core/cancel-intent.ts";
 import type { CancelContext } from "#core/dependencies.ts";
@@ -22,6 +22,7 @@ import { ROUTE_HANDLERS } from "#handlers/http/route-handlers.ts";
 import { matchRoute } from "#handlers/http/routes.ts";
 import { inMemoryDependencies } from "#test/support/in-memory-ports.ts";
 import { lambdaContext, signedRequest } from "#test/support/lambda-events.ts";
+import { MemoryRingStore } from "#test/support/memory-ring-store.ts";
 import { readConfig } from "#wiring/config.ts";
 import { type Container, setContainer } from "#wiring/container.ts";
 import { getLogger, getMetrics } from "#wiring/observability.ts";
@@ -58,8 +59,8 @@ const memoryContainer = (count: number, prefix: string) => {
     logger: getLogger(),
     metrics: getMetrics(),
     deps: memory.deps,
-    sweepDeps: memory.deps,
-    sweepGate: new RequestRateGate({ maxPerMinute: config.sweep.maxRequestsPerMinute }),
+    // The in-memory upstreams take no slots; the budget is there because the container has one.
+    budget: new SharedUpstreamBudget({ ...config.budget, store: new MemoryRingStore() }),
     clients: { get: async () => CLIENTS, refresh: async () => CLIENTS },
   };
   return { memory, container, ids };

@@ -15,6 +15,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { RingStore } from "#adapters/dynamo/budget-ring-store.ts";
 import { freePort } from "#local/free-port.ts";
 import { type RunningFrontDoor, startFrontDoor } from "#local/stack/front-door.ts";
 import { createLambdaContext } from "#local/stack/lambda-context.ts";
@@ -51,6 +52,8 @@ export interface ContainerChange {
   change?: (config: ServiceConfig) => ServiceConfig;
   procureCoreUrl?: string;
   fetch?: typeof fetch;
+  /** Where the upstream budget keeps its rings; DynamoDB Local (the idempotency table) when absent. */
+  budgetStore?: RingStore;
 }
 
 const REGION = "us-east-1";
@@ -130,7 +133,12 @@ export const startBenchService = async (name: string): Promise<BenchService> => 
         const deadline = Date.now() + timeoutMs;
         while (inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
       },
-      useContainer: async ({ change = (config: ServiceConfig) => config, procureCoreUrl, fetch } = {}) => {
+      useContainer: async ({
+        change = (config: ServiceConfig) => config,
+        procureCoreUrl,
+        fetch,
+        budgetStore,
+      } = {}) => {
         let config = change(baseConfig);
         if (procureCoreUrl !== undefined && config.secrets.source === "file") {
           const secrets = JSON.parse(await readFile(kit.secretsFile, "utf8")) as Record<
@@ -147,7 +155,12 @@ export const startBenchService = async (name: string): Promise<BenchService> => 
         const container = buildContainer(
           config,
           { logger: getLogger(), metrics: createMetrics() },
-          { dynamoDb: kit.dynamo, secretsManager, ...(fetch ? { fetch } : {}) },
+          {
+            dynamoDb: kit.dynamo,
+            secretsManager,
+            ...(fetch ? { fetch } : {}),
+            ...(budgetStore ? { budgetStore } : {}),
+          },
         );
         setContainer(container);
         service.container = container;

@@ -51,6 +51,11 @@ export const SUITES: readonly SuiteEntry[] = [
   { name: "sweep", title: "4. expiry sweep", timeoutMs: 480_000 },
   { name: "http-load", title: "5. local HTTP load (autocannon)", timeoutMs: 150_000 },
   { name: "daily-report", title: "6. daily report of 10,000 audit records", timeoutMs: 300_000 },
+  {
+    name: "upstream-budget",
+    title: "7. shared upstream budget: cost per take, contention, 429 when spent",
+    timeoutMs: 240_000,
+  },
 ];
 
 /** Messages from a suite's process to the runner. */

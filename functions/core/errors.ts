@@ -74,8 +74,8 @@ export class UpstreamRateLimitedError extends UpstreamError {
   readonly source: "upstream" | "budget";
   constructor(
     init: Omit<ConstructorParameters<typeof UpstreamError>[0], "retryable"> & {
-      /** Always retryable; accepted for symmetry with `UpstreamError`. */
-      retryable?: true;
+      /** Ignored: a rate limit is always retryable. Accepted so a failure's fields can be passed as they are. */
+      retryable?: boolean;
       retryAfterSeconds: number;
       source: "upstream" | "budget";
     },

@@ -50,8 +50,9 @@ export interface SweepSummary {
  * 2. Cancel them with bounded concurrency, each once per intent (`sweep:<id>` scope).
  *    Cancelled intents leave the SUBMITTED list, so the same page is read again until it
  *    holds nothing new, then the next one.
- * 3. Start nothing new near the deadline, or after a store failure (then rethrow it);
- *    finish what started.
+ * 3. Start nothing new near the deadline, after a store failure (then rethrow it), or once
+ *    a cancel failed rate-limited (the shared budget has no slot before the deadline, or
+ *    the upstream said 429): every further one would fail the same way. Finish what started.
  * 4. Return the tally.
  */
 export const runExpirySweep = async (
@@ -77,6 +78,7 @@ export const runExpirySweep = async (
   let exhausted = false;
   let filling: Promise<void> | undefined;
   let fatal: { error: unknown } | undefined;
+  let rateLimited = false;
 
   const readMore = async (): Promise<void> => {
     while (!exhausted) {
@@ -115,7 +117,7 @@ export const runExpirySweep = async (
 
   const worker = async (): Promise<void> => {
     while (!fatal) {
-      if (deps.clock.now() >= context.deadline - options.stopMarginMs) {
+      if (rateLimited || deps.clock.now() >= context.deadline - options.stopMarginMs) {
         summary.stoppedEarly = queue.length > 0 || !exhausted;
         return;
       }
@@ -125,9 +127,10 @@ export const runExpirySweep = async (
         summary.wouldCancel++;
       } else {
         // A store failure means cancels can no longer be made safely: stop every worker.
-        await sweepOne(deps, context, intent, summary).catch((error: unknown) => {
+        const verdict = await sweepOne(deps, context, intent, summary).catch((error: unknown) => {
           fatal ??= { error };
         });
+        if (verdict === "rate-limited") rateLimited = true;
       }
       options.onProgress?.({ ...summary, durationMs: deps.clock.now() - startedAt });
     }
@@ -142,7 +145,7 @@ const sweepOne = async (
   context: Omit<CancelContext, "idempotency">,
   intent: IntentDetails,
   summary: SweepSummary,
-): Promise<void> => {
+): Promise<"rate-limited" | undefined> => {
   const result = await cancelIntent(
     deps,
     { ...context, idempotency: { scopeKey: `sweep:${intent.id}` } },
@@ -160,6 +163,8 @@ const sweepOne = async (
       summary.pending++;
       return;
     case "FAILED":
+      summary.failed++;
+      return result.outcome.problem === "rate-limited" ? "rate-limited" : undefined;
     case "FORBIDDEN":
       summary.failed++;
       return;

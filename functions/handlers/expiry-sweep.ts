@@ -1,8 +1,10 @@
 /**
  * Scheduled entry point: the expiry sweep. Its time budget is the invocation's own (the
- * function's timeout); progress is logged as it goes and published on a diagnostics
- * channel for local tools. Asynchronous cancels it leaves PENDING are finished by the
- * continuation (its own schedule), never by the next sweep.
+ * function's timeout); every upstream request takes a slot of the shared upstream budget
+ * as background work, waiting only while a slot frees before the deadline (the sweep stops
+ * early otherwise). Progress is logged as it goes and published on a diagnostics channel
+ * for local tools. Asynchronous cancels it leaves PENDING are finished by the continuation
+ * (its own schedule), never by the next sweep.
  */
 import { channel } from "node:diagnostics_channel";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
@@ -20,7 +22,8 @@ const progress = channel(SWEEP_PROGRESS_CHANNEL);
 const PROGRESS_EVERY = 100;
 
 export interface SweepResult extends SweepSummary {
-  peakRequestsPerMinute: number;
+  /** What this run took from the shared upstream budget: requests sent (every attempt), ms waited for slots, refusals. */
+  budget: { requests: number; waitedMs: number; refused: number };
 }
 
 const runSweep = async (event: { dryRun?: unknown } | undefined, context: Context): Promise<SweepResult> => {
@@ -40,7 +43,8 @@ const runSweep = async (event: { dryRun?: unknown } | undefined, context: Contex
     concurrency: config.sweep.concurrency,
   });
   let done = 0;
-  const summary = await runExpirySweep(container.sweepDeps, sweepContext, {
+  const budgetBefore = container.budget.stats;
+  const summary = await runExpirySweep(container.deps, sweepContext, {
     ...config.sweep,
     dryRun,
     stopMarginMs: config.upstreamTimeoutMs,
@@ -49,7 +53,15 @@ const runSweep = async (event: { dryRun?: unknown } | undefined, context: Contex
       if (++done % PROGRESS_EVERY === 0) logger.info("sweep progress", { ...sofar });
     },
   });
-  const result: SweepResult = { ...summary, peakRequestsPerMinute: container.sweepGate.peakPerMinute };
+  const budgetAfter = container.budget.stats;
+  const result: SweepResult = {
+    ...summary,
+    budget: {
+      requests: budgetAfter.taken - budgetBefore.taken,
+      waitedMs: budgetAfter.waitedMs - budgetBefore.waitedMs,
+      refused: budgetAfter.refused - budgetBefore.refused,
+    },
+  };
   if (summary.listError) logger.error("sweep could not list intents", { error: summary.listError });
   logger.info("sweep finished", { ...result });
   return result;

@@ -15,10 +15,13 @@
  * | DYNAMODB_ENDPOINT, EVENTBRIDGE_ENDPOINT | — | local runs: endpoints of DynamoDB Local and the local bus |
  * | UPSTREAM_TIMEOUT_MS | 5000 | per-attempt timeout of an upstream call |
  * | UPSTREAM_MAX_ATTEMPTS | 4 | attempts per upstream call, the first included |
+ * | A55_BUDGET_PER_MINUTE | 100 | shared budget: A55 requests per minute (A55's documented limit per client) |
+ * | PROCURE_CORE_BUDGET_PER_MINUTE | 300 | shared budget: Procure-Core requests per minute (it publishes no limit) |
+ * | BACKGROUND_BUDGET_SHARE | 0.6 | shared budget: share of each limit bus, sweep and continuation work may use |
+ * | UPSTREAM_BUDGET_MARGIN_MS | 1000 | shared budget: added to the minute (a request's way to the upstream, clock differences) |
  * | MAX_BODY_BYTES | 16384 | largest accepted HTTP body |
  * | EXPIRY_AFTER | 24h | sweep: age after which a SUBMITTED intent is cancelled (`90m`, `24h`, `2d`, or ms) |
  * | SWEEP_CONCURRENCY | 8 | sweep: cancels in flight at once |
- * | SWEEP_MAX_RPM | 90 | sweep: most Procure-Core requests per minute |
  * | SWEEP_PAGE_SIZE | 100 | sweep: intents listed per page |
  * | DRY_RUN | false | sweep: report what would be cancelled, cancel nothing |
  * | CONTINUATION_FIRST_CHECK | 30s | continuation: first look at an asynchronous cancel, and the backoff's base |
@@ -43,17 +46,28 @@ export interface ServiceConfig {
   eventBridgeEndpoint: string | undefined;
   upstreamTimeoutMs: number;
   upstreamMaxAttempts: number;
+  /** The shared upstream budget (functions/adapters/dynamo/upstream-budget.ts). */
+  budget: {
+    perMinute: { a55: number; "procure-core": number };
+    backgroundShare: number;
+    marginMs: number;
+  };
   maxBodyBytes: number;
   sweep: {
     expiryAfterMs: number;
     concurrency: number;
-    maxRequestsPerMinute: number;
     pageSize: number;
     dryRun: boolean;
   };
   lifecycle: LifecyclePolicy;
   continuation: { concurrency: number; pageSize: number };
 }
+
+/**
+ * The largest budget: a ring holds one time per request of the window, rewritten on every
+ * take (about 9 bytes each: 10,000 is ~90 KB, 90 write units per take). ADR 0003.
+ */
+export const MAX_BUDGET_PER_MINUTE = 10_000;
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -78,6 +92,15 @@ export const readConfig = (env: Record<string, string | undefined>): ServiceConf
     const value = Number(raw);
     if (!Number.isInteger(value) || value < min || value > max) {
       problems.push(`${name} must be an integer from ${min} to ${max}`);
+    }
+    return value;
+  };
+  const fraction = (name: string, fallback: number): number => {
+    const raw = env[name]?.trim();
+    if (!raw) return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value <= 0 || value > 1) {
+      problems.push(`${name} must be a number greater than 0 and at most 1`);
     }
     return value;
   };
@@ -120,11 +143,18 @@ export const readConfig = (env: Record<string, string | undefined>): ServiceConf
     eventBridgeEndpoint: env.EVENTBRIDGE_ENDPOINT?.trim() || undefined,
     upstreamTimeoutMs: integer("UPSTREAM_TIMEOUT_MS", 5_000, 100, 60_000),
     upstreamMaxAttempts: integer("UPSTREAM_MAX_ATTEMPTS", 4, 1, 10),
+    budget: {
+      perMinute: {
+        a55: integer("A55_BUDGET_PER_MINUTE", 100, 1, MAX_BUDGET_PER_MINUTE),
+        "procure-core": integer("PROCURE_CORE_BUDGET_PER_MINUTE", 300, 1, MAX_BUDGET_PER_MINUTE),
+      },
+      backgroundShare: fraction("BACKGROUND_BUDGET_SHARE", 0.6),
+      marginMs: integer("UPSTREAM_BUDGET_MARGIN_MS", 1_000, 100, 10_000),
+    },
     maxBodyBytes: integer("MAX_BODY_BYTES", 16_384, 256, 1_048_576),
     sweep: {
       expiryAfterMs: expiryAfterMs ?? 0,
       concurrency: integer("SWEEP_CONCURRENCY", 8, 1, 64),
-      maxRequestsPerMinute: integer("SWEEP_MAX_RPM", 90, 1, 100_000),
       pageSize: integer("SWEEP_PAGE_SIZE", 100, 1, 100),
       dryRun: boolean("DRY_RUN"),
     },

@@ -12,13 +12,13 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { monotonicFactory } from "ulid";
 import { A55Client } from "#adapters/a55/a55-client.ts";
 import { DynamoAuditLog } from "#adapters/dynamo/audit-log.ts";
+import type { RingStore } from "#adapters/dynamo/budget-ring-store.ts";
 import { DynamoCancellationStore } from "#adapters/dynamo/cancellation-store.ts";
 import { DynamoIdempotencyStore } from "#adapters/dynamo/idempotency-store.ts";
-import { RequestRateGate } from "#adapters/http/request-rate-gate.ts";
+import type { SharedUpstreamBudget } from "#adapters/dynamo/upstream-budget.ts";
 import { createRetryPolicy, DEFAULT_RETRY_SETTINGS } from "#adapters/http/retry-policy.ts";
 import { derivedIdempotencyKey } from "#adapters/ids/derived-key.ts";
 import { ProcureCoreClient } from "#adapters/procure-core/procure-core-client.ts";
-import { rateLimitedIntents } from "#adapters/procure-core/rate-limited-intents.ts";
 import {
   createFileSecretProvider,
   createSecretsManagerProvider,
@@ -35,15 +35,15 @@ import { ConfigurationError } from "#core/errors.ts";
 import type { Ids } from "#core/ports.ts";
 import { readConfig, type ServiceConfig } from "./config.ts";
 import { getLogger, getMetrics, recordRetry, recordUpstreamCall } from "./observability.ts";
+import { buildUpstreamBudget } from "./upstream-budget.ts";
 
 export interface Container {
   config: ServiceConfig;
   logger: Logger;
   metrics: Metrics;
   deps: CancelDependencies;
-  /** The same dependencies with Procure-Core behind the sweep's rate gate. */
-  sweepDeps: CancelDependencies;
-  sweepGate: RequestRateGate;
+  /** The shared upstream budget every upstream attempt of this container takes a slot from. */
+  budget: SharedUpstreamBudget;
   /** Inbound callers' credentials (HTTP auth). */
   clients: SecretProvider<ClientsSecret>;
 }
@@ -53,6 +53,8 @@ export interface ContainerOverrides {
   dynamoDb?: DynamoDBClient;
   secretsManager?: SecretsManagerClient;
   fetch?: typeof fetch;
+  /** Where the shared upstream budget keeps its rings (benchmarks measuring the service without a limit). */
+  budgetStore?: RingStore;
 }
 
 /** ULIDs for records; A55 keys derived from scope keys, shaped as UUID v4 (derived-key.ts). */
@@ -93,8 +95,10 @@ export const buildContainer = (
       logger.warn("upstream call retried", { upstream, ...event });
       recordRetry(metrics, upstream);
     };
+  const budget = buildUpstreamBudget(config, { dynamoDb, logger, metrics, store: overrides.budgetStore });
   const intents = new ProcureCoreClient({
     credentials: secret("procure-core"),
+    budget,
     retryPolicy,
     fetch: overrides.fetch,
     onRetry: onRetry("procure-core"),
@@ -102,6 +106,7 @@ export const buildContainer = (
   });
   const charges = new A55Client({
     credentials: secret("a55"),
+    budget,
     retryPolicy,
     fetch: overrides.fetch,
     onRetry: onRetry("a55"),
@@ -127,14 +132,12 @@ export const buildContainer = (
     clock: { now: () => Date.now() },
     ids: ulidIds(),
   };
-  const sweepGate = new RequestRateGate({ maxPerMinute: config.sweep.maxRequestsPerMinute });
   return {
     config,
     logger,
     metrics,
     deps,
-    sweepDeps: { ...deps, intents: rateLimitedIntents(intents, sweepGate) },
-    sweepGate,
+    budget,
     clients: secret("clients"),
   };
 };

@@ -106,6 +106,24 @@ export const recordContinuation = (
   emitMetric(metrics, "CancellationsStuck", {}, open.stuck);
 };
 
+/** A request took a slot of the shared upstream budget. */
+export const recordBudgetTaken = (
+  metrics: Metrics,
+  upstream: "procure-core" | "a55",
+  priority: "interactive" | "background",
+): void => emitMetric(metrics, "UpstreamBudgetTaken", { upstream, priority }, 1);
+
+/** The shared upstream budget (or the upstream's announced limit) refused a request. */
+export const recordBudgetRefused = (
+  metrics: Metrics,
+  upstream: "procure-core" | "a55",
+  priority: "interactive" | "background",
+): void => emitMetric(metrics, "UpstreamBudgetRefused", { upstream, priority }, 1);
+
+/** An upstream answered 429: the shared budget and the upstream disagree, or something else uses the same client. */
+export const recordUpstreamRateLimited = (metrics: Metrics, upstream: "procure-core" | "a55"): void =>
+  emitMetric(metrics, "UpstreamRateLimited", { upstream }, 1);
+
 let processLogger: Logger | undefined;
 let processMetrics: Metrics | undefined;
 

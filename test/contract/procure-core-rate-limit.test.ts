@@ -1,7 +1,7 @@
 /**
  * The Procure-Core sandbox's optional per-app rate limit (the seed publishes none), and the
- * client reading what it announces into `meta.rateLimit` — what the sweep's rate gate
- * slows down on.
+ * client reading what it announces into `meta.rateLimit` (the shared upstream budget reads
+ * the same headers: test/unit/budget/announced-limits.test.ts).
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { createRetryPolicy } from "#adapters/http/retry-policy.ts";

@@ -156,7 +156,7 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
     idempotency: ["PutItem", "UpdateItem"],
     audit: ["PutItem"],
     asyncRetries: 0,
-    extraEnvironment: { EXPIRY_AFTER: "24h", SWEEP_CONCURRENCY: "8", SWEEP_MAX_RPM: "90" },
+    extraEnvironment: { EXPIRY_AFTER: "24h", SWEEP_CONCURRENCY: "8" },
   },
   Continuation: {
     handler: "functions/handlers/continuation.handler",
@@ -309,6 +309,9 @@ for (const stage of STAGES) {
             POWERTOOLS_SERVICE_NAME: "cancellation-service",
             POWERTOOLS_METRICS_NAMESPACE: "CancellationService",
             LOG_LEVEL: stage === "production" ? "INFO" : "DEBUG",
+            A55_BUDGET_PER_MINUTE: "100",
+            PROCURE_CORE_BUDGET_PER_MINUTE: "300",
+            BACKGROUND_BUDGET_SHARE: "0.6",
             ...spec.extraEnvironment,
             ...Object.fromEntries(spec.secrets.map((secret) => [SECRET_ENV[secret], arns.secret(secret)])),
           };
@@ -537,7 +540,7 @@ for (const stage of STAGES) {
     });
 
     describe("tables", () => {
-      test("idempotency table: pk/sk strings, TTL on expiresAt, index byNextCheck of open cancellations (as table-definitions.ts)", () => {
+      test("idempotency table: pk/sk strings, TTL on expiresAt, index byNextCheck on dueKey/nextCheckAt (as table-definitions.ts)", () => {
         const table = one(snapshotOf(stage), TYPES.table, "IdempotencyTableTable");
         assert.equal(table.inputs.hashKey, "pk");
         assert.equal(table.inputs.rangeKey, "sk");

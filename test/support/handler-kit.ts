@@ -201,6 +201,9 @@ export const startHandlerKit = async (options: HandlerKitOptions): Promise<Handl
       EVENT_BUS_NAME: "cancellation-test",
       SECRETS_FILE: secretsFile,
       DYNAMODB_ENDPOINT: options.dynamoEndpoint,
+      // DynamoDB Local on a loaded test machine can take hundreds of ms to answer a take: a
+      // wider margin than production's 1 s keeps slots from going stale (left unused) here.
+      UPSTREAM_BUDGET_MARGIN_MS: "3000",
       ...options.env,
     });
     // Clients that can only ever reach a closed loopback port: nothing here may talk to AWS.

@@ -7,12 +7,15 @@
  *   example ids are not version 4) before anything is sent: `ValidationError`.
  * - Network errors, timeouts, 5xx and 429 are retried by the shared policy, each attempt
  *   with the same `Idempotency-Key` and body, so A55 applies the cancel at most once.
+ * - Every attempt, token requests included, takes a slot from the shared upstream budget
+ *   (`budget`) with the call's priority; refused, it throws `UpstreamRateLimitedError`.
  * - A 401 renews the token once (token-source.ts) and sends once more; a second 401 is
  *   `UpstreamAuthError`.
  * - Documented answers become `ChargeCancelResult` values (a55-response.ts).
  */
 import { ValidationError } from "#core/errors.ts";
 import type { CallOptions, CancelChargeRequest, ChargeCancelResult, ChargesUpstream } from "#core/ports.ts";
+import { type AttemptBudget, UNMETERED } from "../http/attempt-budget.ts";
 import {
   createRetryPolicy,
   DEFAULT_RETRY_SETTINGS,
@@ -37,6 +40,8 @@ export interface A55ClientOptions {
    */
   retryPolicy?: RetryPolicy;
   fetch?: typeof fetch;
+  /** The shared upstream budget every attempt (token requests included) takes a slot from. Default: none. */
+  budget?: AttemptBudget;
   /** Epoch ms: token expiry, deadlines and rate-limit resets are read with it. */
   now?: () => number;
   onRetry?: (event: A55RetryEvent) => void;
@@ -52,6 +57,7 @@ export class A55Client implements ChargesUpstream {
     const now = options.now ?? Date.now;
     this.#http = {
       fetch: options.fetch ?? globalThis.fetch,
+      budget: options.budget ?? UNMETERED,
       policy:
         options.retryPolicy ?? createRetryPolicy(DEFAULT_RETRY_SETTINGS, { ...systemRetryEnvironment, now }),
       now,
@@ -74,6 +80,7 @@ export class A55Client implements ChargesUpstream {
     const budget: Budget = {
       deadline: options?.deadline ?? this.#http.now() + DEFAULT_CALL_BUDGET_MS,
       signal: options?.signal,
+      priority: options?.priority,
     };
     const body = JSON.stringify(request.reason === undefined ? {} : { reason: request.reason });
 
@@ -97,6 +104,7 @@ export class A55Client implements ChargesUpstream {
       this.#http,
       "cancel-charge",
       {
+        client: auth.client,
         url: cancelUrl(auth.baseUrl, request),
         method: "POST",
         headers: {

@@ -2,10 +2,14 @@
  * One logical HTTP request to A55 (the cancel or the token endpoint) under the shared
  * retry policy: network errors, per-attempt timeouts, 5xx and 429 (after `Retry-After`)
  * are tried again with the very same request, so a cancel keeps its `Idempotency-Key`.
- * Failures without an answer become `UpstreamError`s; answers, even exhausted 5xx, are
- * returned for the caller to interpret.
+ * Every attempt first takes a slot from the shared upstream budget, and every answer is
+ * shown to it. Failures without an answer become `UpstreamError`s (the budget's own
+ * refusals pass through as they are); answers, even exhausted 5xx and 429, are returned
+ * for the caller to interpret.
  */
-import { UpstreamError } from "#core/errors.ts";
+import { CancellationServiceError, UpstreamError } from "#core/errors.ts";
+import type { UpstreamPriority } from "#core/ports.ts";
+import type { AttemptBudget } from "../http/attempt-budget.ts";
 import {
   isRetryableStatus,
   isTransientFetchError,
@@ -47,6 +51,8 @@ export interface Exchange {
 
 export interface HttpDeps {
   fetch: typeof fetch;
+  /** The shared upstream budget every attempt takes a slot from. */
+  budget: AttemptBudget;
   policy: RetryPolicy;
   now: () => number;
   onRetry?: ((event: A55RetryEvent) => void) | undefined;
@@ -57,9 +63,13 @@ export interface Budget {
   /** Epoch ms, by the client's clock. */
   deadline: number;
   signal?: AbortSignal | undefined;
+  /** For the shared upstream budget. */
+  priority?: UpstreamPriority | undefined;
 }
 
 export interface RequestSpec {
+  /** The A55 client whose rate limit the request counts against (budget key). */
+  client: string;
   url: string;
   method: "POST";
   headers: Record<string, string>;
@@ -75,6 +85,14 @@ export const exchange = async (
 ): Promise<Exchange> => {
   try {
     return await deps.policy.run<HttpAnswer>({
+      admit: () =>
+        deps.budget.take({
+          upstream: "a55",
+          client: spec.client,
+          priority: budget.priority,
+          deadline: budget.deadline,
+          signal: budget.signal,
+        }),
       attempt: async (attempt, signal) => {
         const started = performance.now();
         try {
@@ -83,6 +101,12 @@ export const exchange = async (
             headers: spec.headers,
             body: spec.body,
             signal,
+          });
+          deps.budget.observe({
+            upstream: "a55",
+            client: spec.client,
+            status: response.status,
+            headers: response.headers,
           });
           // Read inside the attempt, so a body that stalls is cut by the same timeout.
           const text = await response.text();
@@ -126,7 +150,8 @@ const noAnswerError = (
   operation: A55Operation,
   error: unknown,
   signal: AbortSignal | undefined,
-): UpstreamError => {
+): CancellationServiceError => {
+  if (error instanceof CancellationServiceError) return error;
   const what = operation === "token" ? "A55 token request" : "A55 charge cancel";
   if (error instanceof RetriesExhaustedError) {
     return new UpstreamError(

@@ -3,14 +3,15 @@
  * documented error body is `{charge_uuid, status: "error", message: [{code, source,
  * description}]}`; a 409 is told apart by each entry's code and description together
  * (`conflictKindOf`). Anything outside the contract (unknown status, a 409 that is not
- * clearly one documented case, a body that is not the documented one) and 5xx/429 answers
+ * clearly one documented case, a body that is not the documented one) and 5xx answers
  * left after the retry budget are thrown as `UpstreamError`: an operational failure,
- * retried and alarmed, never stored as an outcome.
+ * retried and alarmed, never stored as an outcome. A 429 left is
+ * `UpstreamRateLimitedError` with A55's own `Retry-After`.
  */
 import * as v from "valibot";
-import { UpstreamAuthError, UpstreamError } from "#core/errors.ts";
+import { UpstreamAuthError, UpstreamError, UpstreamRateLimitedError } from "#core/errors.ts";
 import type { A55ErrorDetail, ChargeCancelResult, UpstreamMeta } from "#core/ports.ts";
-import { readRateLimit } from "../http/rate-limit-headers.ts";
+import { readRateLimit, retryAfterMsOf } from "../http/rate-limit-headers.ts";
 import { isRetryableStatus } from "../http/retry-policy.ts";
 import type { HttpAnswer } from "./a55-http.ts";
 
@@ -104,6 +105,18 @@ export const interpretCancelAnswer = (answer: HttpAnswer, context: AnswerContext
       };
     }
     throw outsideContract(answer.status, meta, "a success without a canceled charge");
+  }
+  if (answer.status === 429) {
+    // Still 429 when retries or time ran out: A55's own Retry-After is what the caller is told.
+    const retryAfterMs = retryAfterMsOf(answer.headers, context.now);
+    throw new UpstreamRateLimitedError({
+      upstream: "a55",
+      retryable: true,
+      source: "upstream",
+      retryAfterSeconds: retryAfterMs === undefined ? 1 : retryAfterMs / 1000,
+      message: `A55 answered HTTP 429${meta.code ? ` ${meta.code}` : ""} after ${context.attempts} attempt(s)`,
+      ...upstreamFields(meta),
+    });
   }
   if (isRetryableStatus(answer.status)) {
     throw new UpstreamError({

@@ -7,9 +7,15 @@
  * with `credentials.refresh()` (it may have been rotated); an OAuth token is dropped and
  * a new one requested. When the token endpoint itself rejects the client, the credentials
  * are refreshed once and the request repeated; a second rejection is `UpstreamAuthError`.
+ *
+ * Token requests take a slot from A55's shared budget like every other request. A55
+ * documents 100 requests per minute per client without saying whether its token endpoint
+ * counts; counting it is the side that cannot exceed the limit, and costs one slot per
+ * container and token lifetime (an hour).
  */
 import * as v from "valibot";
-import { UpstreamAuthError, UpstreamError } from "#core/errors.ts";
+import { UpstreamAuthError, UpstreamError, UpstreamRateLimitedError } from "#core/errors.ts";
+import { retryAfterMsOf } from "../http/rate-limit-headers.ts";
 import { type Budget, exchange, type HttpDeps } from "./a55-http.ts";
 import {
   type A55ClientCredentialsSettings,
@@ -21,12 +27,17 @@ import {
 /** Tokens are renewed this long before they expire. */
 export const TOKEN_REFRESH_MARGIN_MS = 60_000;
 
-/** What a call needs: where to send it and the token to send. */
+/** What a call needs: where to send it, the token to send, and whose rate limit it counts against. */
 export interface BearerAuth {
   baseUrl: string;
   accessToken: string;
   kind: "static" | "oauth";
+  /** The budget key: the OAuth client id, or `static-token` (a fixed token names no client). */
+  client: string;
 }
+
+/** The budget key of calls made with a fixed token. */
+export const STATIC_TOKEN_CLIENT = "static-token";
 
 interface CachedToken {
   key: string;
@@ -88,7 +99,12 @@ export class TokenSource {
 
   async #for(settings: A55Settings, budget: Budget): Promise<BearerAuth> {
     if (isStaticToken(settings)) {
-      return { baseUrl: settings.baseUrl, accessToken: settings.accessToken, kind: "static" };
+      return {
+        baseUrl: settings.baseUrl,
+        accessToken: settings.accessToken,
+        kind: "static",
+        client: STATIC_TOKEN_CLIENT,
+      };
     }
     const key = cacheKey(settings);
     const cached = this.#cached;
@@ -139,6 +155,7 @@ export class TokenSource {
       this.#http,
       "token",
       {
+        client: settings.clientId,
         url: settings.tokenUrl,
         method: "POST",
         headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
@@ -165,6 +182,7 @@ export class TokenSource {
         baseUrl: settings.baseUrl,
         accessToken: token.output.access_token,
         kind: "oauth",
+        client: settings.clientId,
       };
       this.#cached = {
         key: cacheKey(settings),
@@ -179,8 +197,8 @@ export class TokenSource {
     if (answer.status === 401 || answer.status === 403 || (answer.status === 400 && isClientError(code))) {
       throw new ClientRejected(answer.status, code, requestId);
     }
-    throw new UpstreamError({
-      upstream: "a55",
+    const failure = {
+      upstream: "a55" as const,
       retryable: answer.status === 429 || answer.status >= 500,
       message: `A55 token endpoint answered HTTP ${answer.status}${code ? ` ${code}` : ""}`,
       httpStatus: answer.status,
@@ -188,7 +206,16 @@ export class TokenSource {
       upstreamMessage: oauthError.success ? oauthError.output.error_description : undefined,
       requestId,
       attempts,
-    });
+    };
+    if (answer.status === 429) {
+      const retryAfterMs = retryAfterMsOf(answer.headers, this.#http.now());
+      throw new UpstreamRateLimitedError({
+        ...failure,
+        source: "upstream",
+        retryAfterSeconds: retryAfterMs === undefined ? 1 : retryAfterMs / 1000,
+      });
+    }
+    throw new UpstreamError(failure);
   }
 }
 

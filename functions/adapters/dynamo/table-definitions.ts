@@ -45,6 +45,9 @@ export interface TableDefinition {
  *   it in the sparse index `byNextCheck` the continuation reads oldest-due first; the final
  *   transition removes both. All open cancellations share one index partition: they are
  *   few (orders and PROCESSING intents waiting), far below a partition's throughput.
+ * - upstream budget: `pk = BUDGET#<upstream>#<client>`, `sk = RING`; `slots` (the send
+ *   times of the last N requests, functions/adapters/dynamo/budget-ring-store.ts) and
+ *   `expiresAt` (TTL).
  */
 export const idempotencyTable = {
   fields: { pk: "string", sk: "string", dueKey: "string", nextCheckAt: "number" },
@@ -88,6 +91,12 @@ export const PENDING_PARTITION = "PENDING";
 export const pendingKeyOf = (intentId: string): { pk: string; sk: string } => ({
   pk: PENDING_PARTITION,
   sk: `INTENT#${intentId}`,
+});
+
+/** Key of the item holding the shared request budget of one upstream client. */
+export const budgetKeyOf = (upstream: string, client: string): { pk: string; sk: string } => ({
+  pk: `BUDGET#${upstream}#${client}`,
+  sk: "RING",
 });
 
 /** Key of the item holding one order's or one asynchronous intent cancel's lifecycle. */

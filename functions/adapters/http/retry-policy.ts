@@ -2,7 +2,8 @@
  * The one retry policy both upstream clients share: network errors, per-attempt
  * timeouts, 5xx and 429 are retried with exponential backoff and full jitter,
  * `Retry-After` is honoured, and the whole thing is bounded by a number of attempts and
- * by a deadline the caller passes in (the invocation's remaining time).
+ * by a deadline the caller passes in (the invocation's remaining time). Every attempt is
+ * first admitted by the caller's `admit` (the shared upstream budget).
  *
  * Written here rather than taken from a library (cockatiel, p-retry were evaluated):
  * both draw their jitter from `Math.random` and sleep on real timers, with no way to
@@ -68,6 +69,12 @@ export interface RetryRun<T> {
   /** Judges an answer. Thrown errors are judged by `isRetryableError`. */
   judge: (answer: T) => RetryVerdict;
   isRetryableError: (error: unknown) => boolean;
+  /**
+   * Called before every attempt, the first included, before its timeout starts: the shared
+   * upstream budget takes a slot here (and may wait for one, or refuse). Whatever it throws
+   * ends the run as it is.
+   */
+  admit?: (attempt: number) => Promise<void>;
   /** Epoch ms after which no attempt starts and no wait extends. */
   deadline: number;
   signal?: AbortSignal;
@@ -111,10 +118,11 @@ export const createRetryPolicy = (
   settings,
   async run<T>(run: RetryRun<T>): Promise<RetryResult<T>> {
     for (let attempt = 1; ; attempt++) {
-      const remaining = run.deadline - env.now();
-      if (remaining <= 0 && attempt === 1) {
+      if (run.deadline - env.now() <= 0 && attempt === 1) {
         throw new RetriesExhaustedError(0, "the deadline had already passed");
       }
+      await run.admit?.(attempt);
+      const remaining = run.deadline - env.now();
       const timeout = AbortSignal.timeout(Math.max(1, Math.min(settings.attemptTimeoutMs, remaining)));
       const signal = run.signal ? AbortSignal.any([run.signal, timeout]) : timeout;
       let verdict: RetryVerdict;

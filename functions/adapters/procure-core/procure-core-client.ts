@@ -7,15 +7,24 @@
  * "取消操作失败", a documented business answer that arrives as HTTP 500. A 401 refreshes
  * the credentials once and tries once more; a second 401 is `UpstreamAuthError`.
  *
- * When the answer announces `X-RateLimit-*` (the seed does not; the sandbox does when its
- * limit is on), `meta.rateLimit` carries it so the sweep's rate gate can slow down.
+ * Every attempt — retries and the one after a 401 refresh included — first takes a slot
+ * from the shared upstream budget (`budget`, with the call's priority), and every answer is
+ * shown to it, so what Procure-Core announces (`X-RateLimit-*`, `Retry-After`) is honoured.
+ * A 429 left when retries or time ran out is `UpstreamRateLimitedError` (source `upstream`)
+ * carrying Procure-Core's own `Retry-After`. When the answer announces `X-RateLimit-*` (the
+ * seed does not; the sandbox does when its limit is on), `meta.rateLimit` carries it.
  *
  * The seed's codes become typed results (ports.ts); any other code, or a body that is not
  * a `{code, message, data}` envelope, is an `UpstreamError` carrying the HTTP status, code
  * and message, retryable when the status was 5xx or 429. Ids that do not match
  * `intent-id.ts` are refused with `ValidationError` before anything is sent.
  */
-import { UpstreamAuthError, UpstreamError } from "#core/errors.ts";
+import {
+  CancellationServiceError,
+  UpstreamAuthError,
+  UpstreamError,
+  UpstreamRateLimitedError,
+} from "#core/errors.ts";
 import type {
   CallOptions,
   IntentCancelResult,
@@ -25,7 +34,8 @@ import type {
   ListIntentsQuery,
   UpstreamMeta,
 } from "#core/ports.ts";
-import { readRateLimit } from "../http/rate-limit-headers.ts";
+import { type AttemptBudget, UNMETERED } from "../http/attempt-budget.ts";
+import { readRateLimit, retryAfterMsOf } from "../http/rate-limit-headers.ts";
 import { signRequest } from "../http/request-signature.ts";
 import {
   createRetryPolicy,
@@ -86,6 +96,8 @@ export interface ProcureCoreClientOptions {
    */
   retryPolicy?: RetryPolicy;
   fetch?: typeof fetch;
+  /** The shared upstream budget every attempt takes a slot from. Default: none. */
+  budget?: AttemptBudget;
   /** Epoch ms; signs `X-Timestamp`, measures latency and sets the default deadline. */
   now?: () => number;
   onRetry?: (event: ProcureCoreRetryEvent) => void;
@@ -112,6 +124,7 @@ export class ProcureCoreClient implements IntentsUpstream {
   readonly #credentials: ProcureCoreCredentialSource;
   readonly #retry: RetryPolicy;
   readonly #fetch: typeof fetch;
+  readonly #budget: AttemptBudget;
   readonly #now: () => number;
   readonly #onRetry: ((event: ProcureCoreRetryEvent) => void) | undefined;
   readonly #onCall: ((event: ProcureCoreCallEvent) => void) | undefined;
@@ -123,6 +136,7 @@ export class ProcureCoreClient implements IntentsUpstream {
       options.retryPolicy ??
       createRetryPolicy(DEFAULT_RETRY_SETTINGS, { ...systemRetryEnvironment, now: this.#now });
     this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#budget = options.budget ?? UNMETERED;
     this.#onRetry = options.onRetry;
     this.#onCall = options.onCall;
   }
@@ -201,6 +215,7 @@ export class ProcureCoreClient implements IntentsUpstream {
     const started = this.#now();
     const deadline = options?.deadline ?? started + DEFAULT_CALL_BUDGET_MS;
     const signal = options?.signal;
+    const priority = options?.priority;
     let attempts = 0;
     let httpStatus: number | undefined;
     try {
@@ -211,11 +226,13 @@ export class ProcureCoreClient implements IntentsUpstream {
         const pathAndQuery = `${base.pathname.replace(/\/+$/, "")}${route}`;
         const url = `${base.origin}${pathAndQuery}`;
         const signer = credentials;
+        const client = signer.appId;
         let result: { answer: Answer };
         try {
           result = await this.#retry.run<Answer>({
             deadline,
             ...(signal ? { signal } : {}),
+            admit: () => this.#budget.take({ upstream: UPSTREAM, client, priority, deadline, signal }),
             attempt: async (_attempt, attemptSignal) => {
               attempts++;
               const headers = {
@@ -223,6 +240,12 @@ export class ProcureCoreClient implements IntentsUpstream {
                 ...signRequest(signer, { method, pathAndQuery, body: "" }, this.#now()),
               };
               const response = await this.#fetch(url, { method, headers, signal: attemptSignal });
+              this.#budget.observe({
+                upstream: UPSTREAM,
+                client,
+                status: response.status,
+                headers: response.headers,
+              });
               const text = await response.text();
               return { status: response.status, headers: response.headers, envelope: parseEnvelope(text) };
             },
@@ -236,6 +259,7 @@ export class ProcureCoreClient implements IntentsUpstream {
         const { answer } = result;
         httpStatus = answer.status;
         const meta = this.#meta(answer, started, attempts);
+        if (answer.status === 429) throw rateLimited(answer, meta, this.#now());
         if (answer.status !== 401) return { answer, meta };
         if (refreshed) {
           throw new UpstreamAuthError({
@@ -309,12 +333,33 @@ const unexpectedAnswer = (answer: Answer, meta: UpstreamMeta): UpstreamError => 
   });
 };
 
-/** No answer at all: retries ran out on network errors or timeouts, the caller aborted, or fetch failed outright. */
+/** Procure-Core still answered 429 when retries or time ran out: its own `Retry-After` is passed on. */
+const rateLimited = (answer: Answer, meta: UpstreamMeta, now: number): UpstreamRateLimitedError => {
+  const retryAfterMs = retryAfterMsOf(answer.headers, now);
+  return new UpstreamRateLimitedError({
+    upstream: UPSTREAM,
+    retryable: true,
+    source: "upstream",
+    retryAfterSeconds: retryAfterMs === undefined ? 1 : retryAfterMs / 1000,
+    message: `Procure-Core answered HTTP 429 after ${meta.attempts ?? 1} attempt(s)`,
+    httpStatus: 429,
+    ...envelopeFields(answer.envelope),
+    ...(meta.requestId ? { requestId: meta.requestId } : {}),
+    ...(meta.attempts === undefined ? {} : { attempts: meta.attempts }),
+  });
+};
+
+/**
+ * No answer at all: retries ran out on network errors or timeouts, the caller aborted, or
+ * fetch failed outright. The service's own errors (the budget refusing, its store down)
+ * pass through as they are.
+ */
 const transportFailure = (
   error: unknown,
   attempts: number,
   signal: AbortSignal | undefined,
-): UpstreamError => {
+): CancellationServiceError => {
+  if (error instanceof CancellationServiceError) return error;
   if (error instanceof RetriesExhaustedError) {
     return new UpstreamError(
       {

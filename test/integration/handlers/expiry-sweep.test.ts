@@ -32,8 +32,11 @@ describe("expiry-sweep handler", () => {
   const sweepEvents = async () => (await kit.announced()).filter((e) => e.detail.trigger === "schedule");
 
   it("a dryRun event reports the expired intents and cancels nothing", async () => {
+    // Prepare
+    const requestsBefore = kit.procureCore.requests.count();
+
     // Act: a rule with constant input delivers exactly that JSON as the event.
-    const summary = await sweep({ dryRun: true });
+    const summary = (await sweep({ dryRun: true })) as { budget: { requests: number } };
 
     // Assess
     expect(summary).toEqual({
@@ -46,8 +49,11 @@ describe("expiry-sweep handler", () => {
       wouldCancel: DEMO_EXPIRED_COUNT,
       stoppedEarly: false,
       durationMs: expect.any(Number),
-      peakRequestsPerMinute: expect.any(Number),
+      budget: { requests: expect.any(Number), waitedMs: 0, refused: 0 },
     });
+    // Every request it sent (the listing) took a slot of the shared budget.
+    expect(summary.budget.requests).toBeGreaterThanOrEqual(1);
+    expect(summary.budget.requests).toBe(kit.procureCore.requests.count() - requestsBefore);
     for (const id of EXPIRED_IDS) {
       expect(kit.procureCore.intents.get(id)?.status).toBe("SUBMITTED");
       expect(kit.procureCore.effects.count(id)).toBe(0);
@@ -56,8 +62,10 @@ describe("expiry-sweep handler", () => {
   });
 
   it("a scheduled event cancels the 20 expired intents and leaves younger ones and pending cancels", async () => {
+    const requestsBefore = kit.procureCore.requests.count();
+
     // Act
-    const summary = (await sweep(scheduledEvent())) as Record<string, unknown>;
+    const summary = (await sweep(scheduledEvent())) as { budget: { requests: number } };
 
     // Assess
     expect(summary).toEqual({
@@ -70,10 +78,11 @@ describe("expiry-sweep handler", () => {
       wouldCancel: 0,
       stoppedEarly: false,
       durationMs: expect.any(Number),
-      peakRequestsPerMinute: expect.any(Number),
+      budget: { requests: expect.any(Number), waitedMs: 0, refused: 0 },
     });
-    expect(summary.peakRequestsPerMinute).toBeGreaterThanOrEqual(DEMO_EXPIRED_COUNT);
-    expect(summary.peakRequestsPerMinute).toBeLessThanOrEqual(90);
+    // Every request it sent (listings, 20 cancels) took a slot of the shared budget.
+    expect(summary.budget.requests).toBeGreaterThanOrEqual(DEMO_EXPIRED_COUNT + 1);
+    expect(summary.budget.requests).toBe(kit.procureCore.requests.count() - requestsBefore);
     for (const id of EXPIRED_IDS) {
       expect(kit.procureCore.intents.get(id)?.status).toBe("CANCELLED");
       expect(kit.procureCore.effects.count(id)).toBe(1);

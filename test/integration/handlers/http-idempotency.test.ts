@@ -180,7 +180,7 @@ describe("http-api handler: idempotency end to end", () => {
     expect((await kit.announced()).filter((e) => e.detail.target.id === id)).toHaveLength(1);
   });
 
-  it("DynamoDB round trips: 2 for a happy-path cancel, 1 for its replay", async () => {
+  it("DynamoDB round trips: 3 for a happy-path cancel (begin, the budget's slot, complete), 1 for its replay", async () => {
     // Prepare: warm the container (secrets read, connections open) outside the measurement.
     await kit.http(intentCancel(kit.newIntent("SUBMITTED"), randomUUID()));
     const id = kit.newIntent("SUBMITTED");
@@ -191,7 +191,11 @@ describe("http-api handler: idempotency end to end", () => {
     // Act + Assess
     kit.roundTrips.reset();
     expect((await kit.http(first)).statusCode).toBe(200);
-    expect(kit.roundTrips.byCommand()).toEqual({ PutItemCommand: 1, TransactWriteItemsCommand: 1 });
+    expect(kit.roundTrips.byCommand()).toEqual({
+      PutItemCommand: 1,
+      UpdateItemCommand: 1,
+      TransactWriteItemsCommand: 1,
+    });
     kit.roundTrips.reset();
     expect((await kit.http(replay)).headers["idempotent-replayed"]).toBe("true");
     expect(kit.roundTrips.byCommand()).toEqual({ PutItemCommand: 1 });

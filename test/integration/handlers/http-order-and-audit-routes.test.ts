@@ -32,6 +32,12 @@ describe("http-api handler: POST /api/v1/orders/{orderId}/cancel and GET /api/v1
       const intentId = kit.newIntent("SUBMITTED");
       const chargeUuid = kit.newCharge("pending");
 
+      // The shared upstream budget's rings exist once an upstream was called (a first call creates them).
+      await cancelOrder(orderId(), {
+        intentId: kit.newIntent("SUBMITTED"),
+        charge: { chargeUuid: kit.newCharge("pending"), walletUuid: A55_DEMO_WALLET },
+      });
+
       // Act
       kit.roundTrips.reset();
       const response = await cancelOrder(id, {
@@ -53,8 +59,9 @@ describe("http-api handler: POST /api/v1/orders/{orderId}/cancel and GET /api/v1
       });
       expect(kit.procureCore.effects.count(intentId)).toBe(1);
       expect(kit.a55.effects.count(chargeUuid)).toBe(1);
-      // Three DynamoDB round trips: take the key, open the order's cancellation, complete both.
-      expect(roundTrips).toEqual({ PutItemCommand: 1, TransactWriteItemsCommand: 2 });
+      // Five DynamoDB round trips: take the key, open the order's cancellation, a slot of the
+      // shared budget for each upstream request (intent, charge), complete both.
+      expect(roundTrips).toEqual({ PutItemCommand: 1, TransactWriteItemsCommand: 2, UpdateItemCommand: 2 });
       const [record, ...older] = await kit.audit({ type: "order", id });
       // The only older record is the cancellation's opening, written before any upstream call.
       expect(older).toEqual([expect.objectContaining({ outcome: "PENDING", state: "REQUESTED" })]);

@@ -48,7 +48,19 @@ export const startReliabilityRun = async (options: HandlerKitOptions): Promise<R
     await kit?.close(closeOptions);
   };
   try {
-    kit = await startHandlerKit({ logLevel: "DEBUG", ...options });
+    kit = await startHandlerKit({
+      logLevel: "DEBUG",
+      ...options,
+      // The sandboxes here enforce no rate limit, so neither does the service's budget in
+      // effect: every attempt still takes a slot (and pays its round trip), but the limits are
+      // far above these runs' pace and background work may use all of them.
+      env: {
+        A55_BUDGET_PER_MINUTE: "1000",
+        PROCURE_CORE_BUDGET_PER_MINUTE: "1000",
+        BACKGROUND_BUDGET_SHARE: "1",
+        ...options.env,
+      },
+    });
   } catch (error) {
     await stop();
     throw error;

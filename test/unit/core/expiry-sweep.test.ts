@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { StoreUnavailableError } from "#core/errors.ts";
+import { StoreUnavailableError, UpstreamRateLimitedError } from "#core/errors.ts";
 import { runExpirySweep, type SweepOptions, selectExpiredIntents } from "#core/expiry-sweep.ts";
 import { inMemoryDependencies } from "#test/support/in-memory-ports.ts";
 
@@ -60,6 +60,40 @@ describe("runExpirySweep", () => {
         .map((i) => i.id)
         .sort(),
     ).toEqual(["young_0", "young_1", "young_2", "young_3", "young_4"]);
+  });
+
+  it("stops early once a cancel is rate limited (no slot before the deadline): the rest of the queue is not failed one by one", async () => {
+    // Prepare: every cancel is refused by the shared upstream budget; the listing still works.
+    const t = inMemoryDependencies();
+    seed(t, 25, 0);
+    const refused = () =>
+      new UpstreamRateLimitedError({
+        upstream: "procure-core",
+        retryable: true,
+        source: "budget",
+        retryAfterSeconds: 42,
+        message: "spent",
+      });
+    const deps = {
+      ...t.deps,
+      intents: {
+        listIntents: t.intents.listIntents.bind(t.intents),
+        getIntent: t.intents.getIntent.bind(t.intents),
+        cancelIntent: async () => {
+          throw refused();
+        },
+      },
+    };
+
+    // Act
+    const summary = await runExpirySweep(deps, context(t.clock.now()), options);
+
+    // Assess: only the cancels already under way (one per worker) failed; nothing was sent.
+    expect(summary.stoppedEarly).toBe(true);
+    expect(summary.failed).toBeGreaterThanOrEqual(1);
+    expect(summary.failed).toBeLessThanOrEqual(options.concurrency);
+    expect(summary.cancelled).toBe(0);
+    expect(t.intents.effects).toBe(0);
   });
 
   it("changes nothing in a dry run", async () => {

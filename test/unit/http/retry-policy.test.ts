@@ -342,3 +342,64 @@ describe("parseRetryAfter", () => {
     expect(parseRetryAfter("soon", START)).toBeUndefined();
   });
 });
+
+describe("createRetryPolicy().run: admitting each attempt (the shared upstream budget)", () => {
+  it("admits every attempt, retries included, after the backoff and before the attempt is sent", async () => {
+    // Prepare
+    const { env } = fakeEnvironment([0.5]);
+    const order: string[] = [];
+    const policy = createRetryPolicy(settings(), {
+      ...env,
+      sleep: async (ms) => void order.push(`sleep ${ms}`),
+    });
+
+    // Act
+    const result = await policy.run({
+      admit: async (attempt) => void order.push(`admit ${attempt}`),
+      attempt: async (attempt) => {
+        order.push(`send ${attempt}`);
+        return { status: attempt < 3 ? 503 : 200 };
+      },
+      judge: judgeStatus,
+      isRetryableError: () => false,
+      deadline: START + 60_000,
+    });
+
+    // Assess
+    expect(result.attempts).toBe(3);
+    expect(order).toEqual([
+      "admit 1",
+      "send 1",
+      "sleep 50",
+      "admit 2",
+      "send 2",
+      "sleep 100",
+      "admit 3",
+      "send 3",
+    ]);
+  });
+
+  it("ends the run with what admit throws, as it is: not retried, not wrapped, nothing sent", async () => {
+    // Prepare: the budget refuses the second attempt.
+    const { env } = fakeEnvironment();
+    const refusal = new Error("budget spent");
+    const { attempt, calls } = scripted([{ status: 503 }, { status: 200 }]);
+
+    // Act
+    const failure = await createRetryPolicy(settings(), env)
+      .run({
+        admit: async (n) => {
+          if (n === 2) throw refusal;
+        },
+        attempt,
+        judge: judgeStatus,
+        isRetryableError: () => true,
+        deadline: START + 60_000,
+      })
+      .catch((error: unknown) => error);
+
+    // Assess
+    expect(failure).toBe(refusal);
+    expect(calls).toEqual([1]);
+  });
+});

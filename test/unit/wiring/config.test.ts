@@ -20,11 +20,11 @@ describe("readConfig", () => {
       secretsTtlMs: 300_000,
       upstreamTimeoutMs: 5_000,
       upstreamMaxAttempts: 4,
+      budget: { perMinute: { a55: 100, "procure-core": 300 }, backgroundShare: 0.6, marginMs: 1_000 },
       maxBodyBytes: 16_384,
       sweep: {
         expiryAfterMs: 86_400_000,
         concurrency: 8,
-        maxRequestsPerMinute: 90,
         pageSize: 100,
         dryRun: false,
       },
@@ -60,6 +60,52 @@ describe("readConfig", () => {
     await expect(container.clients.get()).rejects.toThrow(ConfigurationError);
     await expect(container.clients.get()).rejects.toThrow(/CLIENTS_SECRET_ARN is missing/);
   });
+
+  it("reads the shared budget's limits, share and margin", () => {
+    // Act
+    const config = readConfig({
+      ...minimal,
+      A55_BUDGET_PER_MINUTE: "60",
+      PROCURE_CORE_BUDGET_PER_MINUTE: "1200",
+      BACKGROUND_BUDGET_SHARE: "0.7",
+      UPSTREAM_BUDGET_MARGIN_MS: "2500",
+    });
+
+    // Assess
+    expect(config.budget).toEqual({
+      perMinute: { a55: 60, "procure-core": 1_200 },
+      backgroundShare: 0.7,
+      marginMs: 2_500,
+    });
+  });
+
+  it.each([
+    ["A55_BUDGET_PER_MINUTE", "0"],
+    ["A55_BUDGET_PER_MINUTE", "-5"],
+    ["A55_BUDGET_PER_MINUTE", "lots"],
+    ["A55_BUDGET_PER_MINUTE", "12.5"],
+    ["A55_BUDGET_PER_MINUTE", "20000"],
+    ["PROCURE_CORE_BUDGET_PER_MINUTE", "0"],
+    ["PROCURE_CORE_BUDGET_PER_MINUTE", "-1"],
+    ["PROCURE_CORE_BUDGET_PER_MINUTE", "NaN"],
+    ["BACKGROUND_BUDGET_SHARE", "0"],
+    ["BACKGROUND_BUDGET_SHARE", "-0.5"],
+    ["BACKGROUND_BUDGET_SHARE", "1.5"],
+    ["BACKGROUND_BUDGET_SHARE", "half"],
+    ["UPSTREAM_BUDGET_MARGIN_MS", "0"],
+    ["UPSTREAM_BUDGET_MARGIN_MS", "soon"],
+  ])(
+    "a misconfigured budget (%s=%s) stops the container with an error naming the variable",
+    (name, value) => {
+      // Act
+      const attempt = () => readConfig({ ...minimal, [name]: value });
+
+      // Assess
+      expect(attempt).toThrow(ConfigurationError);
+      expect(attempt).toThrow(new RegExp(`${name} must be`));
+      if (/^[a-z]+$/i.test(value)) expect(attempt).not.toThrow(value);
+    },
+  );
 
   it("parses durations", () => {
     expect([

@@ -2,8 +2,11 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   createMetrics,
   REDACTED,
+  recordBudgetRefused,
+  recordBudgetTaken,
   recordOutcome,
   recordUpstreamCall,
+  recordUpstreamRateLimited,
   redactCredentials,
 } from "#wiring/observability.ts";
 
@@ -32,6 +35,49 @@ describe("metrics", () => {
       [undefined, undefined, "a55", 12],
       ["bus", "FAILED", undefined, 1],
     ]);
+  });
+});
+
+describe("budget metrics", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+    vi.unstubAllEnvs();
+  });
+
+  it("writes UpstreamBudgetTaken and UpstreamBudgetRefused by upstream and priority, UpstreamRateLimited by upstream", () => {
+    // Prepare
+    vi.stubEnv("POWERTOOLS_METRICS_DISABLED", "false");
+    const lines: string[] = [];
+    vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    const metrics = createMetrics();
+
+    // Act
+    recordBudgetTaken(metrics, "a55", "interactive");
+    recordBudgetRefused(metrics, "procure-core", "background");
+    recordUpstreamRateLimited(metrics, "a55");
+
+    // Assess
+    const emf = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(
+      emf.map((e) => [
+        e.upstream,
+        e.priority,
+        e.UpstreamBudgetTaken ?? e.UpstreamBudgetRefused ?? e.UpstreamRateLimited,
+      ]),
+    ).toEqual([
+      ["a55", "interactive", 1],
+      ["procure-core", "background", 1],
+      ["a55", undefined, 1],
+    ]);
+    const names = emf.map(
+      (e) =>
+        (e._aws as { CloudWatchMetrics: { Metrics: { Name: string }[] }[] }).CloudWatchMetrics[0]?.Metrics[0]
+          ?.Name,
+    );
+    expect(names).toEqual(["UpstreamBudgetTaken", "UpstreamBudgetRefused", "UpstreamRateLimited"]);
   });
 });
 

@@ -1,0 +1,114 @@
+/**
+ * The shared budget's ring store in memory, with the semantics of the DynamoDB one
+ * (functions/adapters/dynamo/budget-ring-store.ts): a take is applied atomically when its
+ * condition holds (`size(slots) = N AND slots[0] <= cutoff AND slots[N−1] <= t`, and the
+ * same on `backgroundSlots` for background work; comparisons only between numbers, as
+ * DynamoDB's), otherwise the item comes back as it is. `latency` is awaited before and
+ * after each operation is applied, so a test decides when requests reach the store and
+ * when their answers come back (interleavings).
+ */
+import { isDeepStrictEqual } from "node:util";
+import type { Rings } from "#adapters/dynamo/budget-ring.ts";
+import type {
+  BudgetKey,
+  RingStore,
+  RingTake,
+  RingTakeResult,
+  StoredRing,
+} from "#adapters/dynamo/budget-ring-store.ts";
+
+/** An item as stored: each attribute may hold anything, or be missing (`undefined`). */
+export interface StoredItem {
+  slots: unknown;
+  backgroundSlots: unknown;
+}
+
+export class MemoryRingStore implements RingStore {
+  readonly #items = new Map<string, StoredItem>();
+  readonly #latency: (phase: "request" | "response") => Promise<void>;
+  operations = 0;
+
+  constructor(options: { latency?: (phase: "request" | "response") => Promise<void> } = {}) {
+    this.#latency = options.latency ?? (async () => {});
+  }
+
+  /** Sets an item as it is to be found (rings, garbage, missing attributes), or removes it. */
+  seed(key: BudgetKey, item: StoredItem | undefined): void {
+    if (item === undefined) this.#items.delete(keyOf(key));
+    else this.#items.set(keyOf(key), structuredClone(item));
+  }
+
+  /** The item as stored (a copy), `undefined` when absent. */
+  itemOf(key: BudgetKey): StoredItem | undefined {
+    return structuredClone(this.#items.get(keyOf(key)));
+  }
+
+  async take(key: BudgetKey, take: RingTake): Promise<RingTakeResult> {
+    await this.#latency("request");
+    this.operations++;
+    const item = this.#items.get(keyOf(key));
+    const ringAllows = (ring: unknown, length: number): ring is unknown[] =>
+      Array.isArray(ring) &&
+      ring.length === length &&
+      isNumberAtMost(ring[0], take.cutoff) &&
+      isNumberAtMost(ring[length - 1], take.t);
+    const background = take.priority === "background";
+    const allowed =
+      item !== undefined &&
+      ringAllows(item.slots, take.limit) &&
+      (!background || ringAllows(item.backgroundSlots, take.backgroundCap));
+    let result: RingTakeResult;
+    if (allowed && item) {
+      this.#items.set(keyOf(key), {
+        slots: [...(item.slots as unknown[]).slice(1), take.t],
+        backgroundSlots: background
+          ? [...(item.backgroundSlots as unknown[]).slice(1), take.t]
+          : item.backgroundSlots,
+      });
+      result = { taken: true };
+    } else {
+      result = { taken: false, current: stored(item) };
+    }
+    await this.#latency("response");
+    return result;
+  }
+
+  async replace(key: BudgetKey, rings: Rings, expected: StoredRing): Promise<boolean> {
+    await this.#latency("request");
+    this.operations++;
+    const item = this.#items.get(keyOf(key));
+    const unchanged =
+      expected.kind === "absent"
+        ? item === undefined
+        : item !== undefined &&
+          isDeepStrictEqual(item.slots, expected.token.slots) &&
+          isDeepStrictEqual(item.backgroundSlots, expected.token.backgroundSlots);
+    if (unchanged)
+      this.#items.set(keyOf(key), { slots: [...rings.all], backgroundSlots: [...rings.background] });
+    await this.#latency("response");
+    return unchanged;
+  }
+
+  async read(key: BudgetKey): Promise<StoredRing> {
+    return stored(this.#items.get(keyOf(key)));
+  }
+}
+
+const keyOf = (key: BudgetKey): string => `${key.upstream}#${key.client}`;
+
+const isNumberAtMost = (value: unknown, bound: number): boolean =>
+  typeof value === "number" && value <= bound;
+
+const numbers = (value: unknown): number[] | undefined =>
+  Array.isArray(value) && value.every((element) => typeof element === "number") ? [...value] : undefined;
+
+const stored = (item: StoredItem | undefined): StoredRing => {
+  if (item === undefined) return { kind: "absent" };
+  const all = numbers(item.slots);
+  const background = numbers(item.backgroundSlots);
+  return {
+    kind: "present",
+    rings: all && background ? { all, background } : undefined,
+    token: structuredClone({ slots: item.slots, backgroundSlots: item.backgroundSlots }),
+  };
+};

@@ -1,0 +1,296 @@
+/**
+ * A model test of the shared upstream budget's algorithm (functions/adapters/dynamo/
+ * upstream-budget.ts over the in-memory ring store, which has DynamoDB's semantics):
+ * several containers take slots from one budget item, interactively or in the background, while
+ * fast-check draws when each request starts, its deadline, how long each store round trip
+ * takes in each direction (so writes reach the store in another order than their times
+ * were read, and some answers come back too late to use), how long each request takes to
+ * reach the upstream, and what the item held before (nothing, a sound ring, garbage, a
+ * ring of another length, times from a clock far ahead). Time is simulated.
+ *
+ * Properties, judged as the simulation will judge them (the sandboxes' `RequestRateMeter`,
+ * which counts arrivals in a sliding minute):
+ * 1. the upstream never sees more than the limit in any sliding minute (prior sends of a
+ *    sound ring, and those a damaged item no longer records, included);
+ * 2. background requests never exceed the background cap in any sliding minute;
+ * 3. no take settles after its deadline (but for one round trip already under way), and
+ *    interactive takes never wait for a slot.
+ *
+ * A failure prints fast-check's seed and path; `BUDGET_MODEL_SEED=<seed>` replays it.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { backgroundCapOf } from "#adapters/dynamo/budget-ring.ts";
+import { SharedUpstreamBudget } from "#adapters/dynamo/upstream-budget.ts";
+import { UpstreamRateLimitedError } from "#core/errors.ts";
+import type { UpstreamPriority } from "#core/ports.ts";
+import { RequestRateMeter } from "#local/sandboxes/rate-limiter.ts";
+import { MemoryRingStore, type StoredItem } from "#test/support/memory-ring-store.ts";
+
+const T0 = 1_772_019_000_000;
+const MINUTE = 60_000;
+const MAX_LATENCY_MS = 600;
+const MIN_ATTEMPT_MS = 1_000;
+const KEY = { upstream: "a55" as const, client: "model-client" };
+
+/** Timers on a simulated clock: `run` fires them in time order, draining promise chains between each. */
+interface Timer {
+  at: number;
+  seq: number;
+  resolve: () => void;
+}
+
+class SimulatedTime {
+  now = T0;
+  #seq = 0;
+  readonly #timers: Timer[] = [];
+
+  sleep = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      this.#timers.push({ at: this.now + Math.max(0, ms), seq: this.#seq++, resolve });
+    });
+
+  async run(): Promise<void> {
+    for (let fired = 0; ; fired++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.#timers.length === 0) return;
+      if (fired > 200_000) throw new Error("the simulation does not settle");
+      this.#timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
+      const next = this.#timers.shift() as Timer;
+      this.now = Math.max(this.now, next.at);
+      next.resolve();
+    }
+  }
+}
+
+const cycle = <T>(values: readonly T[], fallback: T) => {
+  let index = 0;
+  return (): T => (values.length === 0 ? fallback : (values[index++ % values.length] as T));
+};
+
+type Prior =
+  | { kind: "absent" }
+  | { kind: "sound"; agesMs: number[] }
+  /** Something overwrote the ring after real requests went: what it recorded is lost, the requests were not. */
+  | { kind: "garbage"; value: unknown; agesMs: number[] }
+  | { kind: "other-length"; agesMs: number[] }
+  | { kind: "ahead"; aheadMs: number };
+
+const scenario = fc
+  .record({
+    limit: fc.integer({ min: 1, max: 8 }),
+    share: fc.constantFrom(0.25, 0.5, 0.6, 0.7, 1),
+    marginMs: fc.integer({ min: 100, max: 2_000 }),
+    containers: fc.array(fc.constantFrom<UpstreamPriority>("interactive", "background"), {
+      minLength: 1,
+      maxLength: 5,
+    }),
+    tasks: fc.array(
+      fc.record({
+        container: fc.nat(),
+        startAt: fc.integer({ min: 0, max: 150_000 }),
+        deadlineAfter: fc.integer({ min: 0, max: 90_000 }),
+      }),
+      { minLength: 1, maxLength: 40 },
+    ),
+    latencies: fc.array(fc.integer({ min: 0, max: MAX_LATENCY_MS }), { minLength: 1, maxLength: 30 }),
+    arrivals: fc.array(fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }), { maxLength: 30 }),
+    randoms: fc.array(fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }), { maxLength: 30 }),
+    prior: fc.oneof(
+      fc.constant<Prior>({ kind: "absent" }),
+      fc.record({
+        kind: fc.constant("sound" as const),
+        agesMs: fc.array(fc.integer({ min: 0, max: 120_000 })),
+      }),
+      fc.record({
+        kind: fc.constant("garbage" as const),
+        value: fc.oneof(fc.string(), fc.array(fc.oneof(fc.string(), fc.double())), fc.constant(undefined)),
+        agesMs: fc.array(fc.integer({ min: 0, max: 59_000 }), { maxLength: 8 }),
+      }),
+      fc.record({
+        kind: fc.constant("other-length" as const),
+        agesMs: fc.array(fc.integer({ min: 0, max: 120_000 }), { minLength: 1, maxLength: 12 }),
+      }),
+      fc.record({ kind: fc.constant("ahead" as const), aheadMs: fc.integer({ min: 1_001, max: 600_000 }) }),
+    ),
+  })
+  .map((s) => ({
+    ...s,
+    tasks: s.tasks.map((task) => ({ ...task, container: task.container % s.containers.length })),
+  }));
+
+type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
+
+/** What the item held before (as stored), and the requests it stands for that the upstream counts. */
+const priorItem = (scenario: Scenario): { item: StoredItem; history: number[] } | undefined => {
+  const { prior, limit, share } = scenario;
+  const cap = backgroundCapOf(limit, share);
+  const times = (ages: number[]) => ages.map((age) => T0 - age).sort((a, b) => a - b);
+  const newest = (ring: number[], count: number) => ring.slice(Math.max(0, ring.length - count));
+  switch (prior.kind) {
+    case "absent":
+      return undefined;
+    case "sound": {
+      const all = times(
+        [...prior.agesMs, ...Array.from({ length: limit }, () => 10 * MINUTE)].slice(0, limit),
+      );
+      // As if the newest of them were background requests: the most the background ring may hold.
+      return { item: { slots: all, backgroundSlots: newest(all, cap) }, history: all };
+    }
+    case "garbage":
+      return {
+        item: { slots: prior.value, backgroundSlots: prior.value },
+        history: times(prior.agesMs.slice(0, limit)),
+      };
+    case "other-length": {
+      const all = times(prior.agesMs);
+      const item = { slots: all, backgroundSlots: newest(all, Math.max(1, Math.ceil(all.length / 2))) };
+      return all.length === limit
+        ? { item: { ...item, slots: [...all, T0] }, history: [] }
+        : { item, history: [] };
+    }
+    case "ahead": {
+      const ahead = Array.from({ length: limit }, () => T0 + prior.aheadMs);
+      return { item: { slots: ahead, backgroundSlots: newest(ahead, cap) }, history: [] };
+    }
+  }
+};
+
+interface Settled {
+  priority: UpstreamPriority;
+  container: number;
+  startedAt: number;
+  deadline: number;
+  settledAt: number;
+  sent: boolean;
+}
+
+const simulate = async (scenario: Scenario) => {
+  const time = new SimulatedTime();
+  const latency = cycle(scenario.latencies, 0);
+  const store = new MemoryRingStore({ latency: () => time.sleep(latency()) });
+  const prior = priorItem(scenario);
+  store.seed(KEY, prior?.item);
+  const random = cycle(scenario.randoms, 0.5);
+  const budgets = scenario.containers.map(
+    () =>
+      new SharedUpstreamBudget({
+        store,
+        perMinute: { a55: scenario.limit, "procure-core": scenario.limit },
+        backgroundShare: scenario.share,
+        marginMs: scenario.marginMs,
+        now: () => time.now,
+        sleep: (ms) => time.sleep(ms),
+        random,
+        minAttemptMs: MIN_ATTEMPT_MS,
+      }),
+  );
+  const settled: Settled[] = [];
+  const runs = scenario.tasks.map(async (task) => {
+    await time.sleep(task.startAt);
+    const priority = scenario.containers[task.container] as UpstreamPriority;
+    const startedAt = time.now;
+    const deadline = startedAt + task.deadlineAfter;
+    let sent = false;
+    try {
+      await (budgets[task.container] as SharedUpstreamBudget).take({ ...KEY, priority, deadline });
+      sent = true;
+    } catch (error) {
+      if (!(error instanceof UpstreamRateLimitedError)) throw error;
+      expect(error.source).toBe("budget");
+      expect(error.retryAfterSeconds).toBeGreaterThanOrEqual(0);
+    }
+    settled.push({ priority, container: task.container, startedAt, deadline, settledAt: time.now, sent });
+  });
+  const all = Promise.all(runs);
+  await time.run();
+  await all;
+  return { settled, budgets, history: prior?.history ?? [] };
+};
+
+/** The most arrivals within any sliding minute, as the sandboxes measure it. */
+const peakPerMinute = (arrivals: number[]): number => {
+  let now = 0;
+  const meter = new RequestRateMeter({ now: () => now });
+  for (const at of [...arrivals].sort((a, b) => a - b)) {
+    now = at;
+    meter.record("client");
+  }
+  return meter.peak("client");
+};
+
+const seedOption = process.env.BUDGET_MODEL_SEED ? { seed: Number(process.env.BUDGET_MODEL_SEED) } : {};
+
+describe("shared upstream budget (model)", () => {
+  it("never lets more than the limit (nor background more than its share) arrive in any sliding minute; respects deadlines; never makes interactive work wait", async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, async (s) => {
+        // Act
+        const { settled, budgets, history } = await simulate(s);
+
+        // Assess
+        const arrivalDelay = cycle(s.arrivals, 1);
+        const sends = settled.filter((one) => one.sent);
+        const arrivals = sends.map((one) => one.settledAt + Math.floor(arrivalDelay() * (s.marginMs / 2)));
+        expect(peakPerMinute([...history, ...arrivals])).toBeLessThanOrEqual(s.limit);
+        const background = sends.filter((one) => one.priority === "background");
+        const backgroundArrivals = background.map(
+          (one) => one.settledAt + Math.floor(arrivalDelay() * (s.marginMs / 2)),
+        );
+        expect(peakPerMinute(backgroundArrivals)).toBeLessThanOrEqual(backgroundCapOf(s.limit, s.share));
+        for (const one of settled) {
+          // One store round trip may be under way at the deadline; none starts after it.
+          expect(one.settledAt).toBeLessThanOrEqual(
+            Math.max(one.deadline, one.startedAt) + 2 * MAX_LATENCY_MS,
+          );
+        }
+        s.containers.forEach((priority, index) => {
+          if (priority === "interactive") expect(budgets[index]?.stats.waitedMs).toBe(0);
+        });
+      }),
+      { numRuns: 300, ...seedOption },
+    );
+  }, 120_000);
+
+  it("drains: a lone background taker with time to wait gets every slot it waits for", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 6 }),
+        fc.constantFrom(0.5, 1),
+        fc.integer({ min: 1, max: 15 }),
+        async (limit, share, requests) => {
+          // Prepare: one background container sending `requests` one after another, half an hour to do it.
+          const time = new SimulatedTime();
+          const store = new MemoryRingStore({ latency: () => time.sleep(5) });
+          const budget = new SharedUpstreamBudget({
+            store,
+            perMinute: { a55: limit, "procure-core": limit },
+            backgroundShare: share,
+            marginMs: 1_000,
+            now: () => time.now,
+            sleep: (ms) => time.sleep(ms),
+            random: () => 0,
+          });
+          const sentAt: number[] = [];
+          const run = (async () => {
+            for (let i = 0; i < requests; i++) {
+              await budget.take({ ...KEY, priority: "background", deadline: T0 + 30 * MINUTE });
+              sentAt.push(time.now);
+            }
+          })();
+
+          // Act
+          await time.run();
+          await run;
+
+          // Assess: every request went, a full background cap per window (the first at once).
+          const cap = backgroundCapOf(limit, share);
+          expect(sentAt).toHaveLength(requests);
+          const windows = Math.floor((requests - 1) / cap);
+          expect((sentAt.at(-1) ?? T0) - T0).toBeLessThanOrEqual(windows * (MINUTE + 1_000 + 20 + 20) + 100);
+        },
+      ),
+      { numRuns: 100, ...seedOption },
+    );
+  });
+});
