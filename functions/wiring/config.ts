@@ -56,15 +56,14 @@ export const parseDuration = (text: string): number | undefined => {
   return Number(match[1]) * (UNITS[match[2] ?? "ms"] ?? 1);
 };
 
-/** Reads and validates the configuration; throws one error naming every problem. */
-export const readConfig = (env: Record<string, string | undefined>): ServiceConfig => {
-  const problems: string[] = [];
-  const required = (name: string): string => {
+/** Reads variables, collecting every problem instead of stopping at the first. */
+const envReader = (env: Record<string, string | undefined>, problems: string[]) => ({
+  required: (name: string): string => {
     const value = env[name]?.trim();
     if (!value) problems.push(`${name} is missing`);
     return value ?? "";
-  };
-  const integer = (name: string, fallback: number, min: number, max: number): number => {
+  },
+  integer: (name: string, fallback: number, min: number, max: number): number => {
     const raw = env[name]?.trim();
     if (!raw) return fallback;
     const value = Number(raw);
@@ -72,14 +71,20 @@ export const readConfig = (env: Record<string, string | undefined>): ServiceConf
       problems.push(`${name} must be an integer from ${min} to ${max}`);
     }
     return value;
-  };
-  const boolean = (name: string): boolean => {
+  },
+  boolean: (name: string): boolean => {
     const raw = env[name]?.trim().toLowerCase();
     if (raw === undefined || raw === "" || raw === "false" || raw === "0") return false;
     if (raw === "true" || raw === "1") return true;
     problems.push(`${name} must be true or false`);
     return false;
-  };
+  },
+});
+
+/** Reads and validates the configuration; throws one error naming every problem. */
+export const readConfig = (env: Record<string, string | undefined>): ServiceConfig => {
+  const problems: string[] = [];
+  const { required, integer, boolean } = envReader(env, problems);
 
   const secretsFile = env.SECRETS_FILE?.trim();
   const secrets: ServiceConfig["secrets"] = secretsFile
@@ -115,6 +120,36 @@ export const readConfig = (env: Record<string, string | undefined>): ServiceConf
   };
   if (problems.length > 0) {
     throw new ConfigurationError(`Invalid configuration: ${problems.join("; ")}`);
+  }
+  return config;
+};
+
+/**
+ * The outbox relay's configuration: it only publishes, so it needs the bus and nothing
+ * else (no table, no secret). Same rules as {@link readConfig}.
+ *
+ * | variable | default | meaning |
+ * |---|---|---|
+ * | EVENT_BUS_NAME | (required) | EventBridge bus the outcome events go to |
+ * | EVENTBRIDGE_ENDPOINT | — | local runs: the local bus |
+ * | EVENTBRIDGE_TIMEOUT_MS | 3000 | per-request timeout of a PutEvents call |
+ */
+export interface RelayConfig {
+  eventBusName: string;
+  eventBridgeEndpoint: string | undefined;
+  eventBridgeTimeoutMs: number;
+}
+
+export const readRelayConfig = (env: Record<string, string | undefined>): RelayConfig => {
+  const problems: string[] = [];
+  const { required, integer } = envReader(env, problems);
+  const config: RelayConfig = {
+    eventBusName: required("EVENT_BUS_NAME"),
+    eventBridgeEndpoint: env.EVENTBRIDGE_ENDPOINT?.trim() || undefined,
+    eventBridgeTimeoutMs: integer("EVENTBRIDGE_TIMEOUT_MS", 3_000, 100, 60_000),
+  };
+  if (problems.length > 0) {
+    throw new ConfigurationError(`Invalid relay configuration: ${problems.join("; ")}`);
   }
   return config;
 };

@@ -74,6 +74,18 @@ export const recordRetry = (metrics: Metrics, upstream: "procure-core" | "a55"):
   writer.addMetric("UpstreamRetries", MetricUnit.Count, 1);
 };
 
+/** One outcome event the outbox relay put on the bus, and how long after its commit. */
+export const recordOutboxPublished = (metrics: Metrics, lagMs: number): void => {
+  const writer = writerOf(metrics);
+  writer.addMetric("OutboxPublished", MetricUnit.Count, 1);
+  writer.addMetric("OutboxLagMs", MetricUnit.Milliseconds, Math.max(0, lagMs));
+};
+
+/** One failed attempt of the outbox relay to publish an event (it is retried). */
+export const recordOutboxPublishFailure = (metrics: Metrics): void => {
+  writerOf(metrics).addMetric("OutboxPublishFailures", MetricUnit.Count, 1);
+};
+
 let processLogger: Logger | undefined;
 let processMetrics: Metrics | undefined;
 
