@@ -54,7 +54,8 @@ export const buildRelayContainer = (
     },
     onPublishFailure: ({ error, attempt, sequenceNumber }) => {
       recordOutboxPublishFailure(metrics);
-      logger.warn("outcome event not published yet; retrying", { sequenceNumber, attempt, error });
+      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      logger.warn("outcome event not published yet; retrying", { sequenceNumber, attempt, reason });
     },
   });
   return { config, logger, metrics, relay };
