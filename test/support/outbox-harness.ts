@@ -59,39 +59,106 @@ export interface OutboxHarness {
   stop(): Promise<void>;
 }
 
+export interface LocalBusDoor {
+  bus: LocalEventBus;
+  frontDoor: RunningFrontDoor;
+  /** The URL an EventBridge client publishes to. */
+  eventBridgeEndpoint: string;
+  /** Outcome events the service published, in the order the bus accepted them. */
+  published(): PublishedEvent[];
+  /** Every event id published, with how many times. */
+  publishedIds(): Map<string, number>;
+  /** Called with each event the service publishes, as the bus accepts it. */
+  onPublished(listener: (event: PublishedEvent) => void): void;
+  stop(): Promise<void>;
+}
+
+/** The local bus behind the front door's EventBridge endpoint, keeping every event the service published. */
+export const startLocalBusDoor = async (keep = 100_000): Promise<LocalBusDoor> => {
+  const received: PublishedEvent[] = [];
+  const listeners: ((event: PublishedEvent) => void)[] = [];
+  const bus = new LocalEventBus({ deliver: async () => {}, retryDelaysMs: [], keep });
+  // Every accepted event, with the time it arrived (the envelope's `time` is the outcome's).
+  const putEvents = bus.putEvents.bind(bus);
+  bus.putEvents = (request, origin) => {
+    const before = bus.events().length;
+    const result = putEvents(request, origin);
+    const now = Date.now();
+    for (const stored of bus.events().slice(before)) {
+      if (stored.origin !== "service") continue;
+      const published = { receivedAt: now, event: stored.event };
+      received.push(published);
+      for (const listener of listeners) listener(published);
+    }
+    return result;
+  };
+  let frontDoor: RunningFrontDoor;
+  try {
+    frontDoor = await startFrontDoor(await freePort(), {
+      httpHandler: async () => ({ statusCode: 404 }),
+      bus,
+      sweeps: new SweepRunner(async () => ({})),
+      log: () => {},
+    });
+  } catch (error) {
+    bus.close();
+    throw error;
+  }
+  const publishedIds = () => {
+    const ids = new Map<string, number>();
+    for (const { event } of received) {
+      const id = (event.detail as { eventId?: string }).eventId ?? "(none)";
+      ids.set(id, (ids.get(id) ?? 0) + 1);
+    }
+    return ids;
+  };
+  return {
+    bus,
+    frontDoor,
+    eventBridgeEndpoint: `${frontDoor.url}${EVENTBRIDGE_PATH}`,
+    published: () => [...received],
+    publishedIds,
+    onPublished: (listener) => listeners.push(listener),
+    stop: async () => {
+      bus.close();
+      await frontDoor.close();
+    },
+  };
+};
+
+/** Waits until every event `announced` lists was published at least once (or throws after `timeoutMs`). */
+export const waitForPublished = async (
+  door: Pick<LocalBusDoor, "publishedIds">,
+  announced: () => Promise<OutcomeEvent[]>,
+  timeoutMs: number,
+  describe: () => string = () => "",
+): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const wanted = (await announced()).map((event) => event.detail.eventId);
+    const ids = door.publishedIds();
+    const missing = wanted.filter((id) => !ids.has(id));
+    if (missing.length === 0) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `${missing.length} of ${wanted.length} announced events not published within ${timeoutMs} ms ` +
+          `(first: ${missing.slice(0, 3).join(", ")}) ${describe()}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+};
+
 export const startOutboxHarness = async (options: OutboxHarnessOptions): Promise<OutboxHarness> => {
   const stops: (() => Promise<void> | void)[] = [];
   const stopAll = async (): Promise<void> => {
     for (const stop of stops.splice(0).reverse()) await stop();
   };
   try {
-    const received: PublishedEvent[] = [];
-    const bus = new LocalEventBus({
-      deliver: async () => {},
-      retryDelaysMs: [],
-      keep: options.keep ?? 100_000,
-    });
-    // Every accepted event, with the time it arrived (the envelope's `time` is the outcome's).
-    const putEvents = bus.putEvents.bind(bus);
-    bus.putEvents = (request, origin) => {
-      const before = bus.events().length;
-      const result = putEvents(request, origin);
-      const now = Date.now();
-      for (const stored of bus.events().slice(before)) {
-        if (stored.origin === "service") received.push({ receivedAt: now, event: stored.event });
-      }
-      return result;
-    };
-    stops.push(() => bus.close());
-    const frontDoor = await startFrontDoor(await freePort(), {
-      httpHandler: async () => ({ statusCode: 404 }),
-      bus,
-      sweeps: new SweepRunner(async () => ({})),
-      log: () => {},
-    });
-    stops.push(() => frontDoor.close());
+    const door = await startLocalBusDoor(options.keep);
+    stops.push(() => door.stop());
     const eventBridge = new EventBridgeClient({
-      endpoint: `${frontDoor.url}${EVENTBRIDGE_PATH}`,
+      endpoint: door.eventBridgeEndpoint,
       region: "us-east-1",
       credentials: { accessKeyId: "local", secretAccessKey: "local" },
       maxAttempts: 2,
@@ -130,40 +197,22 @@ export const startOutboxHarness = async (options: OutboxHarnessOptions): Promise
       },
     });
     stops.push(() => running.stop());
-    const published = () => [...received];
-    const publishedIds = () => {
-      const ids = new Map<string, number>();
-      for (const { event } of received) {
-        const id = (event.detail as { eventId?: string }).eventId ?? "(none)";
-        ids.set(id, (ids.get(id) ?? 0) + 1);
-      }
-      return ids;
-    };
     return {
-      bus,
-      frontDoor,
+      bus: door.bus,
+      frontDoor: door.frontDoor,
       eventBridge,
       failureQueue: running.failureQueue,
       source: running.source,
       invocations: () => ({ ...counts }),
-      published,
-      publishedIds,
-      waitForPublished: async (announced, timeoutMs) => {
-        const deadline = Date.now() + timeoutMs;
-        for (;;) {
-          const wanted = (await announced()).map((event) => event.detail.eventId);
-          const ids = publishedIds();
-          const missing = wanted.filter((id) => !ids.has(id));
-          if (missing.length === 0) return;
-          if (Date.now() > deadline) {
-            throw new Error(
-              `${missing.length} of ${wanted.length} announced events not published within ${timeoutMs} ms ` +
-                `(first: ${missing.slice(0, 3).join(", ")}); relay ${JSON.stringify(running.source.status())}`,
-            );
-          }
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-      },
+      published: door.published,
+      publishedIds: door.publishedIds,
+      waitForPublished: (announced, timeoutMs) =>
+        waitForPublished(
+          door,
+          announced,
+          timeoutMs,
+          () => `relay ${JSON.stringify(running.source.status())}`,
+        ),
       stop: stopAll,
     };
   } catch (error) {
