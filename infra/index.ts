@@ -1,5 +1,6 @@
 import { createApi } from "./api.ts";
 import { createBus } from "./bus.ts";
+import { createOutbox } from "./outbox.ts";
 import { createSchedule } from "./schedule.ts";
 import { createSecrets } from "./secrets.ts";
 import { createStorage } from "./storage.ts";
@@ -14,6 +15,7 @@ export function createInfrastructure() {
   const bus = createBus({ storage, secrets });
   const schedule = createSchedule({ storage, secrets, bus });
   const http = createApi({ storage, secrets, bus });
+  const outbox = createOutbox({ storage, bus });
 
   return {
     apiUrl: http.api.url,
@@ -26,5 +28,6 @@ export function createInfrastructure() {
     cancelRequestedDlqUrl: bus.deliveryDlq.url,
     cancelRequestedFailuresUrl: bus.failures.url,
     expirySweepDlqUrl: schedule.dlq.url,
+    outboxRelayFailuresUrl: outbox.failures.url,
   };
 }

@@ -6,7 +6,8 @@ import path from "node:path";
 import { before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { auditTable, idempotencyTable } from "#adapters/dynamo/table-definitions.ts";
-import { readConfig } from "#wiring/config.ts";
+import { OUTBOX_STREAM_MAPPING } from "#adapters/outbox/relay-stream-settings.ts";
+import { readConfig, readRelayConfig } from "#wiring/config.ts";
 import {
   allOf,
   environmentOf,
@@ -108,6 +109,11 @@ interface FunctionSpec {
   /** Lambda async retries (undefined: invoked synchronously, no async config). */
   asyncRetries?: number;
   extraEnvironment: Record<string, string>;
+  /**
+   * `service`: cancels, reads the service's configuration (tables, secrets); `relay`: the
+   * outbox relay, which reads the audit stream and is the only one that publishes.
+   */
+  role: "service" | "relay";
 }
 
 const FUNCTIONS: Record<string, FunctionSpec> = {
@@ -119,6 +125,7 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
     idempotency: ["DeleteItem", "PutItem", "UpdateItem"],
     audit: ["PutItem", "Query"],
     extraEnvironment: {},
+    role: "service",
   },
   CancelRequested: {
     handler: "functions/handlers/cancel-requested.handler",
@@ -129,6 +136,7 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
     audit: ["PutItem"],
     asyncRetries: 2,
     extraEnvironment: {},
+    role: "service",
   },
   ExpirySweep: {
     handler: "functions/handlers/expiry-sweep.handler",
@@ -139,6 +147,17 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
     audit: ["PutItem"],
     asyncRetries: 0,
     extraEnvironment: { EXPIRY_AFTER: "24h", SWEEP_CONCURRENCY: "8", SWEEP_MAX_RPM: "90" },
+    role: "service",
+  },
+  OutboxRelay: {
+    handler: "functions/handlers/outbox-relay.handler",
+    memorySize: 256,
+    timeout: 60,
+    secrets: [],
+    idempotency: [],
+    audit: [],
+    extraEnvironment: {},
+    role: "relay",
   },
 };
 
@@ -153,6 +172,7 @@ const OUTPUTS = [
   "cancelRequestedDlqUrl",
   "cancelRequestedFailuresUrl",
   "expirySweepDlqUrl",
+  "outboxRelayFailuresUrl",
 ];
 
 /** The ARNs the expected grants are written against, read from the evaluated graph. */
@@ -164,6 +184,8 @@ function arnsOf(s: Snapshot) {
     auditIndex: `${audit}/index/byDay`,
     bus: str(one(s, TYPES.bus, "CancellationBusBus"), "arn"),
     failures: str(one(s, TYPES.queue, "CancelRequestedFailuresQueue"), "arn"),
+    stream: str(one(s, TYPES.table, "AuditTableTable"), "streamArn"),
+    relayFailures: str(one(s, TYPES.queue, "OutboxRelayFailuresQueue"), "arn"),
     secret: (name: SecretName) => str(one(s, TYPES.secret, `${name}SecretValue`), "arn"),
   };
 }
@@ -175,9 +197,17 @@ function expectedGrants(s: Snapshot, name: string, spec: FunctionSpec): string[]
     ...spec.idempotency.map((a) => `dynamodb:${a} on ${arns.idempotency}`),
     ...spec.audit.map((a) => `dynamodb:${a} on ${arns.audit}`),
     ...(spec.audit.includes("Query") ? [`dynamodb:Query on ${arns.auditIndex}`] : []),
-    `events:PutEvents on ${arns.bus}`,
     ...spec.secrets.map((secret) => `secretsmanager:GetSecretValue on ${arns.secret(secret)}`),
     ...(name === "CancelRequested" ? [`sqs:SendMessage on ${arns.failures}`] : []),
+    ...(spec.role === "relay"
+      ? [
+          `events:PutEvents on ${arns.bus}`,
+          ...["DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"].map(
+            (action) => `dynamodb:${action} on ${arns.stream}`,
+          ),
+          `sqs:SendMessage on ${arns.relayFailures}`,
+        ]
+      : []),
   ];
   return grants.map((g) => `Allow ${g}`).sort();
 }
@@ -212,13 +242,13 @@ for (const stage of STAGES) {
       assert.equal(s.app.stage, stage);
     });
 
-    test("has exactly the three functions, each built from its handler", () => {
+    test("has exactly the four functions, each built from its handler", () => {
       const s = snapshotOf(stage);
       assert.deepEqual(
         allOf(s, TYPES.function)
           .map((f) => f.name)
           .sort(),
-        ["CancelRequestedFunction", "ExpirySweepFunction", "HttpApiFunction"],
+        ["CancelRequestedFunction", "ExpirySweepFunction", "HttpApiFunction", "OutboxRelayFunction"],
       );
       assert.deepEqual(
         s.builds.map((b) => [b.functionID, b.handlerString]).sort(),
@@ -266,9 +296,15 @@ for (const stage of STAGES) {
           const s = snapshotOf(stage);
           const env = environmentOf(one(s, TYPES.function, `${name}Function`));
           const arns = arnsOf(s);
+          const tables: Record<string, string> =
+            spec.role === "relay"
+              ? {}
+              : {
+                  IDEMPOTENCY_TABLE: str(one(s, TYPES.table, "IdempotencyTableTable"), "name"),
+                  AUDIT_TABLE: str(one(s, TYPES.table, "AuditTableTable"), "name"),
+                };
           const expected: Record<string, string> = {
-            IDEMPOTENCY_TABLE: str(one(s, TYPES.table, "IdempotencyTableTable"), "name"),
-            AUDIT_TABLE: str(one(s, TYPES.table, "AuditTableTable"), "name"),
+            ...tables,
             EVENT_BUS_NAME: str(one(s, TYPES.bus, "CancellationBusBus"), "name"),
             POWERTOOLS_SERVICE_NAME: "cancellation-service",
             POWERTOOLS_METRICS_NAMESPACE: "CancellationService",
@@ -282,7 +318,7 @@ for (const stage of STAGES) {
 
         test("its environment is a valid configuration for the service (functions/wiring/config.ts)", () => {
           const env = environmentOf(one(snapshotOf(stage), TYPES.function, `${name}Function`));
-          assert.doesNotThrow(() => readConfig(env));
+          assert.doesNotThrow(() => (spec.role === "relay" ? readRelayConfig(env) : readConfig(env)));
         });
 
         test("role grants exactly the actions and resources it uses (least privilege)", () => {
@@ -467,24 +503,82 @@ for (const stage of STAGES) {
           "CancelRequestedDlqQueue",
           "CancelRequestedFailuresQueue",
           "ExpirySweepDlqQueue",
+          "OutboxRelayFailuresQueue",
         ]) {
           assert.equal(one(s, TYPES.queue, name).inputs.messageRetentionSeconds, 14 * 24 * 3600, name);
         }
-        assert.equal(allOf(s, TYPES.queue).length, 3);
+        assert.equal(allOf(s, TYPES.queue).length, 4);
+      });
+    });
+
+    describe("outbox", () => {
+      test("only the outbox relay may put events on the bus", () => {
+        const s = snapshotOf(stage);
+        const publishers = allOf(s, TYPES.role)
+          .filter((role) =>
+            inlineStatements(role).some((st) => st.Action.some((a) => a.startsWith("events:"))),
+          )
+          .map((role) => role.name);
+        assert.deepEqual(publishers, ["OutboxRelayRole"]);
+        assert.deepEqual(
+          grantsOf(one(s, TYPES.role, "OutboxRelayRole")).filter((g) => g.includes("events:")),
+          [`Allow events:PutEvents on ${arnsOf(s).bus}`],
+        );
+      });
+
+      test("the audit table streams new images; the idempotency table streams nothing", () => {
+        const s = snapshotOf(stage);
+        const audit = one(s, TYPES.table, "AuditTableTable");
+        assert.equal(audit.inputs.streamEnabled, true);
+        assert.equal(audit.inputs.streamViewType, "NEW_IMAGE");
+        assert.equal(auditTable.stream, "new-image");
+        assert.equal(one(s, TYPES.table, "IdempotencyTableTable").inputs.streamEnabled, false);
+      });
+
+      test("the relay reads the audit stream: partial batch responses, bisect, bounded retries and age, a failure queue", () => {
+        const s = snapshotOf(stage);
+        const mappings = allOf(s, TYPES.eventSourceMapping);
+        assert.deepEqual(
+          mappings.map((m) => m.name),
+          ["OutboxRelayStream"],
+        );
+        const mapping = mappings[0];
+        assert.ok(mapping);
+        const arns = arnsOf(s);
+        assert.equal(mapping.inputs.eventSourceArn, arns.stream);
+        assert.equal(mapping.inputs.functionName, str(one(s, TYPES.function, "OutboxRelayFunction"), "arn"));
+        assert.equal(mapping.inputs.startingPosition, "TRIM_HORIZON");
+        assert.equal(mapping.inputs.batchSize, 100);
+        assert.equal(mapping.inputs.maximumBatchingWindowInSeconds, 0);
+        assert.deepEqual(mapping.inputs.functionResponseTypes, ["ReportBatchItemFailures"]);
+        assert.equal(mapping.inputs.bisectBatchOnFunctionError, true);
+        assert.equal(mapping.inputs.maximumRetryAttempts, 20);
+        assert.equal(mapping.inputs.maximumRecordAgeInSeconds, 3600);
+        assert.deepEqual(mapping.inputs.destinationConfig, {
+          onFailure: { destinationArn: arns.relayFailures },
+        });
+        // The local stack emulates the mapping from the same settings.
+        for (const [key, value] of Object.entries(OUTBOX_STREAM_MAPPING)) {
+          assert.deepEqual(mapping.inputs[key], value, key);
+        }
       });
     });
 
     describe("tables", () => {
-      test("idempotency table: pk/sk strings, TTL on expiresAt, no index (as table-definitions.ts)", () => {
+      test("idempotency table: pk/sk strings, TTL on expiresAt, index byNextCheck (as table-definitions.ts)", () => {
         const table = one(snapshotOf(stage), TYPES.table, "IdempotencyTableTable");
         assert.equal(table.inputs.hashKey, "pk");
         assert.equal(table.inputs.rangeKey, "sk");
         assert.deepEqual(table.inputs.attributes, [
           { name: "pk", type: "S" },
           { name: "sk", type: "S" },
+          { name: "dueKey", type: "S" },
+          { name: "nextCheckAt", type: "N" },
         ]);
         assert.deepEqual(table.inputs.ttl, { attributeName: "expiresAt", enabled: true });
-        assert.deepEqual(table.inputs.globalSecondaryIndexes, []);
+        assert.deepEqual(table.inputs.globalSecondaryIndexes, [
+          { name: "byNextCheck", hashKey: "dueKey", rangeKey: "nextCheckAt", projectionType: "ALL" },
+        ]);
         assert.equal(table.inputs.billingMode, "PAY_PER_REQUEST");
         // One source of truth: the same layout the adapters and DynamoDB Local use.
         assert.equal(table.inputs.hashKey, idempotencyTable.primaryIndex.hashKey);
@@ -559,6 +653,10 @@ for (const stage of STAGES) {
         str(one(s, TYPES.queue, "CancelRequestedFailuresQueue"), "url"),
       );
       assert.equal(outputs.expirySweepDlqUrl, str(one(s, TYPES.queue, "ExpirySweepDlqQueue"), "url"));
+      assert.equal(
+        outputs.outboxRelayFailuresUrl,
+        str(one(s, TYPES.queue, "OutboxRelayFailuresQueue"), "url"),
+      );
       assert.match(String(outputs.apiUrl), /^https:\/\/.+\.execute-api\./);
     });
 
