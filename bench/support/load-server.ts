@@ -30,10 +30,10 @@ export interface LoadServerStats {
   effects: number;
   /** Intents cancelled upstream more than once. */
   duplicated: number;
-  /** Outcome events committed since the mark and published (distinct event ids). */
+  /** Distinct outcome events published since the start, warm-up included (one per cancel). */
   published: number;
-  /** Deliveries of those events (a duplicate counts again). */
-  deliveries: number;
+  /** Events published since the mark, and their deliveries (a duplicate counts again). */
+  measured: { events: number; deliveries: number };
   /** Commit (the record's `at`) to arrival at the bus, ms, over the events since the mark. */
   lagMs: { p50: number; p99: number; max: number };
 }
@@ -73,8 +73,11 @@ const sendStats = async (): Promise<void> => {
     type: "stats",
     effects: Object.values(all).reduce((sum, n) => sum + n, 0),
     duplicated: Object.values(all).filter((n) => n > 1).length,
-    published: new Set(measured.map((arrival) => arrival.eventId)).size,
-    deliveries: measured.length,
+    published: new Set(service.arrivals().map((arrival) => arrival.eventId)).size,
+    measured: {
+      events: new Set(measured.map((arrival) => arrival.eventId)).size,
+      deliveries: measured.length,
+    },
     lagMs: { p50: lags.p50, p99: lags.p99, max: lags.max },
   };
   process.send?.(stats);
