@@ -1,9 +1,10 @@
 /**
  * DynamoDB Streams entry point of the outbox relay (the audit table's stream, through a
  * Lambda event source mapping with `ReportBatchItemFailures`): publishes the outcome event
- * each committed announcing audit record carries. Records are handled one after the other
- * (Powertools batch, sequential); the failed ones and everything after them come back as
- * `batchItemFailures`, and the mapping retries from the first of them. A whole batch that
+ * each committed announcing audit record carries. Records are handled in order (Powertools
+ * batch, sequential; up to 10 events of distinct targets share a PutEvents call); the failed
+ * ones and everything after them come back as `batchItemFailures`, and the mapping retries
+ * from the first of them. A whole batch that
  * failed is reported the same way rather than thrown: a throw (a crash, a timeout) is kept
  * for what bisecting can isolate.
  */
@@ -36,7 +37,7 @@ const relayBatch = async (event: DynamoDBStreamEvent, context: Context): Promise
   const processor = new BatchProcessor(EventType.DynamoDBStreams, { logger });
   const response = await processPartialResponse(
     event,
-    relay.batchHandler(relayDeadlineOf(context)),
+    relay.batchHandler(event.Records, relayDeadlineOf(context)),
     processor,
     { context, processInParallel: false, throwOnFullBatchFailure: false },
   );

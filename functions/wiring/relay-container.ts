@@ -52,10 +52,10 @@ export const buildRelayContainer = (
         lagMs,
       });
     },
-    onPublishFailure: ({ error, attempt, sequenceNumber }) => {
+    onPublishFailure: ({ error, attempt, events, sequenceNumber }) => {
       recordOutboxPublishFailure(metrics);
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      logger.warn("outcome event not published yet; retrying", { sequenceNumber, attempt, reason });
+      logger.warn("outcome events not published yet; retrying", { sequenceNumber, events, attempt, reason });
     },
   });
   return { config, logger, metrics, relay };

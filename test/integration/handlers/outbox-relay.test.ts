@@ -108,28 +108,44 @@ describe("outbox-relay handler", () => {
     const event = await streamEventOf(kit, wanted);
     expect(event.Records).toHaveLength(3);
     const [firstRecord, secondRecord, thirdRecord] = event.Records;
+    const idOf = (record: typeof firstRecord) =>
+      (JSON.parse(record?.dynamodb?.NewImage?.record?.S ?? "{}") as { id: string }).id;
     const before = capture.published().length;
-    // The bus refuses everything after the first event.
-    let calls = 0;
+    // The bus refuses the second record's entry of every PutEvents call (the others are
+    // accepted): the entry is taken out of the request and answered with an ErrorCode.
+    type Entry = { Detail: string };
+    type Answer = { FailedEntryCount?: number; Entries?: Record<string, unknown>[] };
+    const refusal = { ErrorCode: "InternalFailure", ErrorMessage: "refused by the test" };
     capture.eventBridge.middlewareStack.add(
       (next) => async (args) => {
-        calls += 1;
-        if (calls > 1) capture.bus.faults.update({ down: true });
-        return next(args);
+        const input = args.input as { Entries: Entry[] };
+        const refusedAt = input.Entries.findIndex((entry) => entry.Detail.includes(idOf(secondRecord)));
+        if (refusedAt === -1) return next(args);
+        const rest = input.Entries.filter((_, index) => index !== refusedAt);
+        const result =
+          rest.length > 0
+            ? await next({ ...args, input: { ...input, Entries: rest } })
+            : { output: { $metadata: {}, FailedEntryCount: 0, Entries: [] }, response: {} };
+        const output = result.output as Answer;
+        const entries = [...(output.Entries ?? [])];
+        entries.splice(refusedAt, 0, refusal);
+        output.Entries = entries;
+        output.FailedEntryCount = (output.FailedEntryCount ?? 0) + 1;
+        return result as Awaited<ReturnType<typeof next>>;
       },
-      { step: "initialize", name: "downAfterFirst" },
+      { step: "initialize", name: "refuseSecond" },
     );
 
     // Act
     const refused = await relay(event, lambdaContext({ remainingMs: 2_000 }));
-    capture.bus.faults.update({ down: false });
-    capture.eventBridge.middlewareStack.remove("downAfterFirst");
+    const afterRefusal = capture.published().length;
+    capture.eventBridge.middlewareStack.remove("refuseSecond");
     const retried = await relay(
       { Records: [secondRecord, thirdRecord] as typeof event.Records },
       lambdaContext(),
     );
 
-    // Assess
+    // Assess: the three distinct targets went in one call; the first and third were accepted.
     expect(refused).toEqual({
       batchItemFailures: [
         { itemIdentifier: secondRecord?.dynamodb?.SequenceNumber },
@@ -137,13 +153,14 @@ describe("outbox-relay handler", () => {
       ],
     });
     expect(retried).toEqual({ batchItemFailures: [] });
-    const ids = capture
-      .published()
-      .slice(before)
-      .map(({ event: e }) => (e.detail as { eventId: string }).eventId);
-    const idOf = (record: typeof firstRecord) =>
-      (JSON.parse(record?.dynamodb?.NewImage?.record?.S ?? "{}") as { id: string }).id;
-    expect(ids).toEqual([idOf(firstRecord), idOf(secondRecord), idOf(thirdRecord)]);
+    const ids = (from: number, to?: number) =>
+      capture
+        .published()
+        .slice(from, to)
+        .map(({ event: e }) => (e.detail as { eventId: string }).eventId);
+    expect(ids(before, afterRefusal)).toEqual([idOf(firstRecord), idOf(thirdRecord)]);
+    // Delivered again from the first failure: the second, and the third a second time (same id).
+    expect(ids(afterRefusal)).toEqual([idOf(secondRecord), idOf(thirdRecord)]);
   });
 
   it("a whole batch the bus refuses is reported, not thrown (a throw is kept for crashes, which bisect)", async () => {

@@ -1,5 +1,6 @@
 import type { DynamoDBRecord } from "aws-lambda";
 import { beforeEach, describe, expect, it } from "vitest";
+import { EventPublishError } from "#adapters/events/event-errors.ts";
 import { readAuditStreamRecord } from "#adapters/outbox/audit-stream-record.ts";
 import {
   HeldBackByEarlierFailureError,
@@ -7,7 +8,7 @@ import {
   UnreadableOutboxRecordError,
 } from "#adapters/outbox/outbox-errors.ts";
 import { OutboxRelay } from "#adapters/outbox/outbox-relay.ts";
-import type { AuditRecord, OutcomeEvent } from "#core/ports.ts";
+import type { AuditRecord, EventPublisher, OutcomeEvent } from "#core/ports.ts";
 import { FakeEventPublisher } from "#test/support/fake-event-publisher.ts";
 import { FakeClock } from "#test/support/in-memory-ports.ts";
 
@@ -91,9 +92,34 @@ describe("readAuditStreamRecord", () => {
   });
 });
 
+/**
+ * A bus stand-in: records each PutEvents call's event ids; `refuse` picks, per call, the
+ * events it refuses (as the publisher reports them after its own retries).
+ */
+class RecordingPublisher implements EventPublisher {
+  readonly calls: string[][] = [];
+  refuse: (eventId: string, call: number) => boolean = () => false;
+
+  async publish(events: OutcomeEvent[]): Promise<void> {
+    const ids = events.map((event) => event.detail.eventId);
+    this.calls.push(ids);
+    const refused = events.filter((event) => this.refuse(event.detail.eventId, this.calls.length));
+    if (refused.length > 0) {
+      throw new EventPublishError(
+        refused.map((event) => ({
+          eventId: event.detail.eventId,
+          detailType: event.detailType,
+          errorCode: "ThrottlingException",
+        })),
+        3,
+      );
+    }
+  }
+}
+
 describe("OutboxRelay", () => {
   let clock: FakeClock;
-  let publisher: FakeEventPublisher;
+  let publisher: RecordingPublisher;
   let sleeps: number[];
   let published: { event: OutcomeEvent; lagMs: number }[];
   let failures: number[];
@@ -110,10 +136,25 @@ describe("OutboxRelay", () => {
       onPublished: (event, lagMs) => published.push({ event, lagMs }),
       onPublishFailure: ({ attempt }) => failures.push(attempt),
     });
+  const idOf = (n: number) => audit(n).id;
+  /** Calls the batch handler for each record in turn, as the batch processor does. */
+  const runBatch = async (records: DynamoDBRecord[], deadline: number): Promise<string[]> => {
+    const handle = relay().batchHandler(records, deadline);
+    const results: string[] = [];
+    for (const record of records) {
+      results.push(
+        await handle(record).then(
+          (result) => result.kind,
+          (error: Error) => error.name,
+        ),
+      );
+    }
+    return results;
+  };
 
   beforeEach(() => {
     clock = new FakeClock(Date.parse("2026-11-23T10:00:00.000Z"));
-    publisher = new FakeEventPublisher();
+    publisher = new RecordingPublisher();
     sleeps = [];
     published = [];
     failures = [];
@@ -121,11 +162,15 @@ describe("OutboxRelay", () => {
 
   it("publishes the event an announcing record carries, with its record id as eventId, and its lag", async () => {
     // Act
-    const result = await relay().relay(insert(audit(1), 1), clock.now() + 10_000);
+    const fake = new FakeEventPublisher();
+    const result = await new OutboxRelay({ publisher: fake, clock }).relay(
+      insert(audit(1), 1),
+      clock.now() + 10_000,
+    );
 
     // Assess
     expect(result).toEqual({ kind: "published", eventId: audit(1).id, attempts: 1, lagMs: 1_000 });
-    expect(publisher.events).toEqual([
+    expect(fake.events).toEqual([
       {
         detailType: "Cancellation Succeeded",
         detail: {
@@ -140,76 +185,112 @@ describe("OutboxRelay", () => {
         },
       },
     ]);
-    expect(published.map((p) => p.lagMs)).toEqual([1_000]);
   });
 
   it("publishes nothing for a record that announces nothing, or a change that is not an INSERT", async () => {
-    const r = relay();
-    const deadline = clock.now() + 10_000;
+    const records = [
+      insert(audit(1, { event: undefined }), 1),
+      { ...insert(audit(2), 2), eventName: "REMOVE" as const },
+    ];
 
-    expect(await r.relay(insert(audit(1, { event: undefined }), 1), deadline)).toEqual({
-      kind: "announces-nothing",
-    });
-    expect(await r.relay({ ...insert(audit(2), 2), eventName: "REMOVE" }, deadline)).toEqual({
-      kind: "not-an-insert",
-    });
-    expect(publisher.calls).toBe(0);
+    expect(await runBatch(records, clock.now() + 10_000)).toEqual(["announces-nothing", "not-an-insert"]);
+    expect(publisher.calls).toEqual([]);
   });
 
-  it("keeps trying a refusing bus with growing, jittered waits, and succeeds when it comes back", async () => {
-    // Prepare: three refusals.
-    for (let i = 0; i < 3; i += 1) publisher.failNext(new Error("bus down"));
+  it("sends up to 10 consecutive events per call, never two of one target in one call", async () => {
+    // Prepare: 13 records; records 3 and 4 announce for the same target; record 6 announces nothing.
+    const records = Array.from({ length: 13 }, (_, i) => {
+      const n = i + 1;
+      return insert(
+        audit(n, {
+          target: { type: "intent", id: n === 4 ? "intent_3" : `intent_${n}` },
+          ...(n === 6 ? { event: undefined } : {}),
+        }),
+        n,
+      );
+    });
 
     // Act
-    const result = await relay().relay(insert(audit(1), 1), clock.now() + 60_000);
+    const results = await runBatch(records, clock.now() + 10_000);
+
+    // Assess
+    expect(publisher.calls).toEqual([[1, 2, 3].map(idOf), [4, 5, 7, 8, 9, 10, 11, 12, 13].map(idOf)]);
+    expect(results.filter((kind) => kind === "published")).toHaveLength(12);
+    expect(published.map((p) => p.event.detail.eventId)).toEqual(
+      [1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13].map(idOf),
+    );
+    expect(published.every((p) => p.lagMs === 1_000)).toBe(true);
+
+    // And at most 10 in one call.
+    publisher.calls.length = 0;
+    await runBatch(
+      Array.from({ length: 12 }, (_, i) => insert(audit(100 + i), 100 + i)),
+      clock.now() + 10_000,
+    );
+    expect(publisher.calls.map((call) => call.length)).toEqual([10, 2]);
+  });
+
+  it("sends again only what the bus refused, with growing, jittered waits, until it is accepted", async () => {
+    // Prepare: the bus refuses record 2's event on the first three calls.
+    publisher.refuse = (eventId, call) => eventId === idOf(2) && call <= 3;
+    const records = [1, 2, 3].map((n) => insert(audit(n), n));
+
+    // Act
+    const results = await runBatch(records, clock.now() + 60_000);
 
     // Assess: half of 250, 500, 1000 ms (random 0.5).
-    expect(result).toMatchObject({ kind: "published", attempts: 4 });
+    expect(results).toEqual(["published", "published", "published"]);
+    expect(publisher.calls).toEqual([[1, 2, 3].map(idOf), [idOf(2)], [idOf(2)], [idOf(2)]]);
     expect(sleeps).toEqual([125, 250, 500]);
     expect(failures).toEqual([1, 2, 3]);
-    expect(publisher.events).toHaveLength(1);
   });
 
   it("gives up at the deadline with an error naming the record, so the stream delivers it again", async () => {
     // Prepare
-    for (let i = 0; i < 100; i += 1) publisher.failNext(new Error("bus down"));
+    publisher.refuse = () => true;
 
     // Act
     const attempt = relay().relay(insert(audit(1), 4), clock.now() + 3_000);
 
-    // Assess: waits 125+250+500+1000 = 1875 ms; the next (1000 ms more... capped by deadline) would pass 3 s.
+    // Assess: waits 125 + 250 + 500 + 1000 ms; the next wait (up to 2 s more) would pass 3 s.
     await expect(attempt).rejects.toThrow(OutboxPublishTimeoutError);
     await expect(attempt).rejects.toThrow(/000000000000000000004/);
     expect(sleeps).toEqual([125, 250, 500, 1000]);
-    expect(publisher.events).toEqual([]);
   });
 
-  it("in a batch, holds back every record after one that failed, untried", async () => {
-    // Prepare: record 2 cannot be published before the deadline.
-    const handle = relay().batchHandler(clock.now() + 1_000);
-    const records = [1, 2, 3, 4].map((n) => insert(audit(n), n));
+  it("in a batch, fails every record after one the bus kept refusing, even one already on the bus, and sends no more", async () => {
+    // Prepare: record 2 is always refused; record 4 is for record 1's target, so it needs a call of its own.
+    publisher.refuse = (eventId) => eventId === idOf(2);
+    const records = [
+      insert(audit(1), 1),
+      insert(audit(2), 2),
+      insert(audit(3), 3),
+      insert(audit(4, { target: { type: "intent", id: "intent_1" } }), 4),
+    ];
 
     // Act
-    const first = await handle(records[0] as DynamoDBRecord);
-    for (let i = 0; i < 100; i += 1) publisher.failNext(new Error("bus down"));
-    const rest: string[] = [];
-    for (const record of records.slice(1)) {
-      // One after the other, as the batch processor calls it.
-      rest.push(
-        await handle(record).then(
-          () => "ok",
-          (error: Error) => error.name,
-        ),
-      );
-    }
+    const results = await runBatch(records, clock.now() + 1_000);
 
-    // Assess
-    expect(first).toMatchObject({ kind: "published" });
-    expect(rest).toEqual([
+    // Assess: 3 reached the bus with 1 and 2; it is reported failed too and comes again (a duplicate).
+    expect(results).toEqual([
+      "published",
       OutboxPublishTimeoutError.name,
       HeldBackByEarlierFailureError.name,
       HeldBackByEarlierFailureError.name,
     ]);
-    expect(publisher.events.map((e) => e.detail.eventId)).toEqual([audit(1).id]);
+    expect(publisher.calls.flat()).not.toContain(idOf(4));
+    expect(publisher.calls[0]).toEqual([1, 2, 3].map(idOf));
+  });
+
+  it("an unreadable record fails on its own turn, after the records before it were published", async () => {
+    const bad = { ...insert(audit(2), 2), dynamodb: { ...insert(audit(2), 2).dynamodb, NewImage: {} } };
+    const results = await runBatch([insert(audit(1), 1), bad, insert(audit(3), 3)], clock.now() + 1_000);
+
+    expect(results).toEqual([
+      "published",
+      UnreadableOutboxRecordError.name,
+      HeldBackByEarlierFailureError.name,
+    ]);
+    expect(publisher.calls).toEqual([[idOf(1)]]);
   });
 });
