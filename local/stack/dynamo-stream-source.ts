@@ -390,7 +390,7 @@ export class DynamoStreamSource {
             continue;
           }
           if (name === "TrimmedDataAccessException") {
-            this.#log(`[outbox] shard ${run.shardId}: records were trimmed before they were read`);
+            this.#log(`[outbox] shard ${run.shardId}: position trimmed from the stream; reading on from its oldest record`);
             lastRead = undefined;
             iterator = await this.#iterator({ ...run, latest: false }, undefined);
             continue;
