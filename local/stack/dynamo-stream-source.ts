@@ -390,7 +390,9 @@ export class DynamoStreamSource {
             continue;
           }
           if (name === "TrimmedDataAccessException") {
-            this.#log(`[outbox] shard ${run.shardId}: position trimmed from the stream; reading on from its oldest record`);
+            this.#log(
+              `[outbox] shard ${run.shardId}: position trimmed from the stream; reading on from its oldest record`,
+            );
             lastRead = undefined;
             iterator = await this.#iterator({ ...run, latest: false }, undefined);
             continue;
