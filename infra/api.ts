@@ -1,5 +1,5 @@
 import type { Bus } from "./bus.ts";
-import { publishPermission, tablePermissions } from "./permissions.ts";
+import { tablePermissions } from "./permissions.ts";
 import type { Secrets } from "./secrets.ts";
 import { commonEnvironment, lambdaDefaults } from "./settings.ts";
 import type { Storage } from "./storage.ts";
@@ -48,7 +48,6 @@ export function createApi(deps: { storage: Storage; secrets: Secrets; bus: Bus }
         // Query: one target's trail, and a day's records (index byDay) for the daily report.
         audit: ["PutItem", "Query"],
       }),
-      publishPermission(bus.bus.arn),
     ],
   });
 

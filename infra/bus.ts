@@ -1,4 +1,4 @@
-import { publishPermission, tablePermissions } from "./permissions.ts";
+import { tablePermissions } from "./permissions.ts";
 import { deadLetterQueue } from "./queues.ts";
 import type { Secrets } from "./secrets.ts";
 import { commonEnvironment, lambdaDefaults } from "./settings.ts";
@@ -36,7 +36,6 @@ export function createBus(deps: { storage: Storage; secrets: Secrets }) {
         idempotency: ["PutItem", "UpdateItem", "GetItem"],
         audit: ["PutItem"],
       }),
-      publishPermission(bus.arn),
       // Lambda writes on-failure records with the function's own role.
       { actions: ["sqs:SendMessage"], resources: [failures.arn] },
     ],

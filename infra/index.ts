@@ -4,6 +4,7 @@ import { createBus } from "./bus.ts";
 import { CONTINUATION_SCHEDULE, createContinuation } from "./continuation.ts";
 import { createDashboard } from "./dashboard.ts";
 import type { DeadLetterQueueOutput } from "./dead-letter-outputs.ts";
+import { createOutbox } from "./outbox.ts";
 import { createSchedule, SWEEP_SCHEDULE } from "./schedule.ts";
 import { createSecrets } from "./secrets.ts";
 import { createStorage } from "./storage.ts";
@@ -19,6 +20,7 @@ export function createInfrastructure() {
   const schedule = createSchedule({ storage, secrets, bus });
   const continuation = createContinuation({ storage, secrets, bus });
   const http = createApi({ storage, secrets, bus });
+  const outbox = createOutbox({ storage, bus });
 
   // Every function and queue of the stack, watched: `npm run check:infra` fails for one left out.
   const monitored: AlarmSources = {
@@ -27,12 +29,14 @@ export function createInfrastructure() {
       { name: "CancelRequested", fn: bus.handler },
       { name: "ExpirySweep", fn: schedule.handler, schedule: SWEEP_SCHEDULE },
       { name: "Continuation", fn: continuation.handler, schedule: CONTINUATION_SCHEDULE },
+      { name: "OutboxRelay", fn: outbox.handler, readsStream: true },
     ],
     queues: [
       { name: "CancelRequestedDlq", queue: bus.deliveryDlq, role: "dead-letter" },
       { name: "CancelRequestedFailures", queue: bus.failures, role: "dead-letter" },
       { name: "ExpirySweepDlq", queue: schedule.dlq, role: "dead-letter" },
       { name: "ContinuationDlq", queue: continuation.dlq, role: "dead-letter" },
+      { name: "OutboxRelayFailures", queue: outbox.failures, role: "dead-letter" },
     ],
     api: http.api,
   };
@@ -66,6 +70,12 @@ export function createInfrastructure() {
       holds: "schedule-input",
       redrive: { type: "function", functionName: continuation.handler.name },
     },
+    {
+      name: "OutboxRelayFailures",
+      url: outbox.failures.url,
+      holds: "stream-batch",
+      redrive: { type: "stream-batch", functionName: outbox.handler.name, auditTable: storage.audit.name },
+    },
   ];
 
   return {
@@ -83,5 +93,6 @@ export function createInfrastructure() {
     deadLetterQueues,
     alarmTopicArn: alarms.topic.arn,
     dashboardName: dashboard.dashboardName,
+    outboxRelayFailuresUrl: outbox.failures.url,
   };
 }

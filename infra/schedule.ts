@@ -1,5 +1,5 @@
 import type { Bus } from "./bus.ts";
-import { publishPermission, tablePermissions } from "./permissions.ts";
+import { tablePermissions } from "./permissions.ts";
 import { deadLetterQueue } from "./queues.ts";
 import type { Secrets } from "./secrets.ts";
 import { commonEnvironment, lambdaDefaults } from "./settings.ts";
@@ -39,7 +39,6 @@ export function createSchedule(deps: { storage: Storage; secrets: Secrets; bus: 
         idempotency: ["PutItem", "UpdateItem"],
         audit: ["PutItem"],
       }),
-      publishPermission(bus.bus.arn),
     ],
     retries: 0,
     transform: {

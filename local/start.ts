@@ -13,6 +13,7 @@ import { A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
 import { DEFAULT_APPS, startProcureCoreSandbox } from "#local/sandboxes/procure-core/procure-core-sandbox.ts";
 import { bannerText } from "./stack/banner.ts";
 import { startLocalDynamo } from "./stack/dynamo-local.ts";
+import { type RunningStreamSource, startDynamoStreamSource } from "./stack/dynamo-stream-source.ts";
 import { prepareLocalState } from "./stack/first-run.ts";
 import { startFrontDoor } from "./stack/front-door.ts";
 import { invokeWithBudget } from "./stack/lambda-context.ts";
@@ -21,12 +22,12 @@ import { checkJava, checkPorts, PreflightError } from "./stack/preflight.ts";
 import { applyServiceEnvironment, importHandlers, serviceEnvironment } from "./stack/service-env.ts";
 import { loopbackUrl, readLocalSettings, SettingsError } from "./stack/settings.ts";
 import { SweepRunner, startSweepTimer } from "./stack/sweep-runner.ts";
-import { ensureLocalTables } from "./stack/tables.ts";
+import { ensureLocalTables, LOCAL_TABLES } from "./stack/tables.ts";
 
 const USAGE = `Usage: npm start [-- --in-memory]
 
 Runs cancellation-service locally: DynamoDB Local, the Procure-Core and A55 sandboxes,
-the HTTP API, the event bus and the expiry sweep.
+the HTTP API, the event bus, the expiry sweep and the outbox relay.
 
   --in-memory   keep DynamoDB data in memory (default: CANCEL_LOCAL_DIR/dynamodb, .local/dynamodb)
   -h, --help    this text
@@ -155,13 +156,24 @@ const main = async (): Promise<void> => {
   });
   closers.push({ name: "event bus", close: () => bus.close() });
   const sweeps = new SweepRunner(handlers.sweep);
+  let outbox: RunningStreamSource | undefined;
   const frontDoor = await startFrontDoor(settings.ports.http, {
     httpHandler: handlers.http,
     bus,
     sweeps,
     log,
+    relayFailures: () => outbox?.failureQueue.messages() ?? [],
   });
   closers.push({ name: "HTTP server", close: frontDoor.close });
+  // The audit table's stream → the outbox relay → the bus (the front door's EventBridge endpoint).
+  outbox = await startDynamoStreamSource({
+    endpoint: dynamo.endpoint,
+    tableName: LOCAL_TABLES.audit,
+    stateDir: settings.inMemory ? undefined : settings.stateDir,
+    invoke: (event) => invokeWithBudget("relay", (context) => handlers.relay(event, context)),
+    log,
+  });
+  closers.push({ name: "outbox relay", close: () => outbox?.stop() });
   const stopTimer = startSweepTimer(sweeps, settings.sweepIntervalMs, log);
   closers.push({ name: "sweep timer", close: stopTimer });
 

@@ -1,8 +1,9 @@
 /**
- * Suite 3 — cold start. The three functions bundled as deployed (esbuild, ESM,
+ * Suite 3 — cold start. The four functions bundled as deployed (esbuild, ESM,
  * `platform: node`, node22, minified, AWS SDK included, `module` first), then:
  *
- * - bundle size (target ≤ 300 KB each) and the heaviest packages (metafile);
+ * - bundle size (target ≤ 300 KB each) and the heaviest packages (metafile); which
+ *   bundles hold the EventBridge client (the outbox relay's alone: no cancel path publishes);
  * - module initialisation: `import()` of the bundle in a fresh Node 22 process
  *   (`process.execPath`), minus the same for an empty module, median of 20 (target ≤ 50 ms);
  *   all variants interleaved run by run so drift hits them alike;
@@ -26,6 +27,7 @@ import {
   FUNCTIONS,
   type FunctionName,
   importOnce,
+  packageBytes,
   writeEmptyModule,
 } from "../support/bundles.ts";
 import { median } from "../support/stats.ts";
@@ -90,7 +92,7 @@ export const run: SuiteRun = async ({ progress }) => {
     legalComments: "none",
     chunkNames: "chunks/[name]-[hash]",
   } as const;
-  progress("bundling the three functions as deployed and with code splitting");
+  progress("bundling the four functions as deployed and with code splitting");
   const deployed = {} as Record<FunctionName, BundleReport>;
   const split = {} as Record<FunctionName, BundleReport>;
   for (const name of names) {
@@ -141,6 +143,19 @@ export const run: SuiteRun = async ({ progress }) => {
   }
 
   const metrics: Metric[] = [figure("empty module import (baseline, subtracted)", emptyMs, "ms", 2)];
+  const eventBridgeKiB = Object.fromEntries(
+    names.map((name) => [name, kib(packageBytes(deployed[name].metafile, "@aws-sdk/client-eventbridge"))]),
+  ) as Record<FunctionName, number>;
+  for (const name of names) {
+    const expected = name === "outbox-relay" ? "yes" : "no";
+    const holds = eventBridgeKiB[name] > 0 ? "yes" : "no";
+    metrics.push({
+      name: `${name}: holds the EventBridge client (KiB of it)`,
+      value: `${holds} (${eventBridgeKiB[name]})`,
+      target: `= ${expected}`,
+      met: holds === expected,
+    });
+  }
   for (const name of names) {
     metrics.push(
       atMost(`${name}: bundle size`, kib(deployed[name].totalBytes), SIZE_TARGET_KB, "KiB"),
@@ -214,6 +229,7 @@ export const run: SuiteRun = async ({ progress }) => {
         ]),
       ),
       heaviestPackagesHttpApiKiB: heaviest,
+      eventBridgeClientKiB: eventBridgeKiB,
       initProbesMs: probeMs,
       initProbesLoadedAtInitKiB: probeKb,
       rawImportMs: samples,

@@ -3,13 +3,14 @@
  * (test/support/handler-kit.ts: sandboxes, tables, secrets file, the exported handlers),
  * and `npm start`'s front door (local/stack/front-door.ts) for two jobs — the API
  * Gateway v2 translation in front of the HTTP handler, and the EventBridge endpoint the
- * service's real `EventBridgePublisher` sends its outcome events to.
+ * outbox relay publishes outcome events to. No cancel path publishes; `startOutbox()` runs
+ * the relay on the audit table's stream as `npm start` does (local event source mapping,
+ * the exported relay handler, the real `EventBridgePublisher` over HTTP).
  *
  * Unlike the kit's tests, observability runs as deployed: logs at INFO and EMF metrics on
- * (they go to the suite process's stdout, which the runner discards), and events are
- * published over HTTP rather than into an in-memory fake. The container is rebuilt
- * through the one composition root (`buildContainer`) whenever a suite needs another
- * configuration (sweep concurrency, rate limit, another sandbox).
+ * (they go to the suite process's stdout, which the runner discards). The container is
+ * rebuilt through the one composition root (`buildContainer`) whenever a suite needs
+ * another configuration (sweep concurrency, rate limit, another sandbox).
  */
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -17,8 +18,9 @@ import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { RingStore } from "#adapters/dynamo/budget-ring-store.ts";
 import { freePort } from "#local/free-port.ts";
+import { startDynamoStreamSource } from "#local/stack/dynamo-stream-source.ts";
 import { type RunningFrontDoor, startFrontDoor } from "#local/stack/front-door.ts";
-import { createLambdaContext } from "#local/stack/lambda-context.ts";
+import { createLambdaContext, invokeWithBudget } from "#local/stack/lambda-context.ts";
 import { LocalEventBus } from "#local/stack/local-event-bus.ts";
 import { EVENTBRIDGE_PATH } from "#local/stack/put-events-endpoint.ts";
 import { SweepRunner } from "#local/stack/sweep-runner.ts";
@@ -27,14 +29,21 @@ import { type HandlerKit, startHandlerKit } from "#test/support/handler-kit.ts";
 import type { ServiceConfig } from "#wiring/config.ts";
 import { buildContainer, type Container, setContainer } from "#wiring/container.ts";
 import { createMetrics, getLogger } from "#wiring/observability.ts";
+import { buildRelayContainer, setRelayContainer } from "#wiring/relay-container.ts";
 
 export interface BenchService {
   kit: HandlerKit;
   dynamo: DynamoLocal;
   frontDoor: RunningFrontDoor;
   bus: LocalEventBus;
-  /** The client the service publishes outcome events with (to the front door's EventBridge endpoint). */
+  /** The outbox relay's client (to the front door's EventBridge endpoint). */
   eventBridge: EventBridgeClient;
+  /** PutEvents calls the service made to the bus (whoever made them) since the start. */
+  putEventsCalls(): number;
+  /** Events the service published: when each arrived, and its `detail` (`eventId`, `at`). */
+  arrivals(): { receivedAt: number; eventId: string; at: string }[];
+  /** Starts the outbox relay on the audit table's stream; resolves once it polls. */
+  startOutbox(): Promise<{ waitUntilIdle(timeoutMs?: number): Promise<void>; stop(): Promise<void> }>;
   /** Resolves once no HTTP request is being handled behind the front door (or after `timeoutMs`). */
   httpIdle(timeoutMs?: number): Promise<void>;
   /** The container the handlers use now. */
@@ -86,6 +95,25 @@ export const startBenchService = async (name: string): Promise<BenchService> => 
       retryDelaysMs: [],
     });
     stops.push(() => bus.close());
+    // Every PutEvents call from the service, and when each event arrived.
+    let putEventsCalls = 0;
+    const arrivals: { receivedAt: number; eventId: string; at: string }[] = [];
+    const putEvents = bus.putEvents.bind(bus);
+    bus.putEvents = (request, origin) => {
+      if (origin === "service") putEventsCalls++;
+      const result = putEvents(request, origin);
+      const receivedAt = Date.now();
+      if (origin === "service") {
+        const accepted = result.Entries.filter((entry) => "EventId" in entry).length;
+        for (const stored of accepted === 0 ? [] : bus.events().slice(-accepted)) {
+          const detail = stored.event.detail as { eventId?: string; at?: string };
+          if (stored.origin === "service" && detail.eventId && detail.at) {
+            arrivals.push({ receivedAt, eventId: detail.eventId, at: detail.at });
+          }
+        }
+      }
+      return result;
+    };
     // Counted so a load test can wait for the last requests before stopping anything.
     let inFlight = 0;
     const frontDoor = await startFrontDoor(await freePort(), {
@@ -128,6 +156,32 @@ export const startBenchService = async (name: string): Promise<BenchService> => 
       frontDoor,
       bus,
       eventBridge,
+      putEventsCalls: () => putEventsCalls,
+      arrivals: () => [...arrivals],
+      startOutbox: async () => {
+        setRelayContainer(
+          buildRelayContainer(
+            {
+              eventBusName: "cancellation-bench",
+              eventBridgeEndpoint: undefined,
+              eventBridgeTimeoutMs: 3_000,
+            },
+            { logger: getLogger(), metrics: createMetrics() },
+            { eventBridge },
+          ),
+        );
+        const { handler } = await import("#handlers/outbox-relay.ts");
+        const outbox = await startDynamoStreamSource({
+          endpoint: dynamo.endpoint,
+          tableName: kit.tables.auditTable,
+          invoke: (event) => invokeWithBudget("relay", (context) => handler(event, context)),
+        });
+        stops.push(() => outbox.stop());
+        return {
+          waitUntilIdle: (timeoutMs) => outbox.source.waitUntilIdle(timeoutMs),
+          stop: () => outbox.stop(),
+        };
+      },
       container: kit.container,
       httpIdle: async (timeoutMs = 15_000) => {
         const deadline = Date.now() + timeoutMs;

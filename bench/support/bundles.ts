@@ -16,6 +16,7 @@ export const FUNCTIONS = {
   "http-api": "functions/handlers/http-api.ts",
   "cancel-requested": "functions/handlers/cancel-requested.ts",
   "expiry-sweep": "functions/handlers/expiry-sweep.ts",
+  "outbox-relay": "functions/handlers/outbox-relay.ts",
 } as const;
 export type FunctionName = keyof typeof FUNCTIONS;
 
@@ -170,4 +171,15 @@ export const writeEmptyModule = async (dir: string): Promise<string> => {
   const file = path.join(dir, "empty.mjs");
   await writeFile(file, "export {};\n");
   return file;
+};
+
+/** Output bytes of one package in a bundle (0: the bundle does not contain it). */
+export const packageBytes = (metafile: Metafile, pkg: string): number => {
+  let bytes = 0;
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      if (input.includes(`node_modules/${pkg}/`)) bytes += bytesInOutput;
+    }
+  }
+  return bytes;
 };

@@ -78,15 +78,14 @@ export const parseDuration = (text: string): number | undefined => {
   return Number(match[1]) * (UNITS[match[2] ?? "ms"] ?? 1);
 };
 
-/** Reads and validates the configuration; throws one error naming every problem. */
-export const readConfig = (env: Record<string, string | undefined>): ServiceConfig => {
-  const problems: string[] = [];
-  const required = (name: string): string => {
+/** Reads variables, collecting every problem (named, never with its value) instead of stopping at the first. */
+const envReader = (env: Record<string, string | undefined>, problems: string[]) => ({
+  required: (name: string): string => {
     const value = env[name]?.trim();
     if (!value) problems.push(`${name} is missing`);
     return value ?? "";
-  };
-  const integer = (name: string, fallback: number, min: number, max: number): number => {
+  },
+  integer: (name: string, fallback: number, min: number, max: number): number => {
     const raw = env[name]?.trim();
     if (!raw) return fallback;
     const value = Number(raw);
@@ -94,8 +93,8 @@ export const readConfig = (env: Record<string, string | undefined>): ServiceConf
       problems.push(`${name} must be an integer from ${min} to ${max}`);
     }
     return value;
-  };
-  const fraction = (name: string, fallback: number): number => {
+  },
+  fraction: (name: string, fallback: number): number => {
     const raw = env[name]?.trim();
     if (!raw) return fallback;
     const value = Number(raw);
@@ -103,14 +102,28 @@ export const readConfig = (env: Record<string, string | undefined>): ServiceConf
       problems.push(`${name} must be a number greater than 0 and at most 1`);
     }
     return value;
-  };
-  const boolean = (name: string): boolean => {
+  },
+  boolean: (name: string): boolean => {
     const raw = env[name]?.trim().toLowerCase();
     if (raw === undefined || raw === "" || raw === "false" || raw === "0") return false;
     if (raw === "true" || raw === "1") return true;
     problems.push(`${name} must be true or false`);
     return false;
-  };
+  },
+  duration: (name: string, fallback: string): number => {
+    const value = parseDuration(env[name]?.trim() || fallback);
+    if (value === undefined || value <= 0) {
+      problems.push(`${name} must be a positive duration such as 24h, 90m, 30s or 2d`);
+      return 0;
+    }
+    return value;
+  },
+});
+
+/** Reads and validates the configuration; throws one error naming every problem. */
+export const readConfig = (env: Record<string, string | undefined>): ServiceConfig => {
+  const problems: string[] = [];
+  const { required, integer, fraction, boolean, duration } = envReader(env, problems);
 
   const secretsFile = env.SECRETS_FILE?.trim();
   const secrets: ServiceConfig["secrets"] = secretsFile
@@ -122,14 +135,6 @@ export const readConfig = (env: Record<string, string | undefined>): ServiceConf
         // Only the HTTP function authenticates callers; the others are not given this secret.
         clients: env.CLIENTS_SECRET_ARN?.trim() || undefined,
       };
-  const duration = (name: string, fallback: string): number => {
-    const value = parseDuration(env[name]?.trim() || fallback);
-    if (value === undefined || value <= 0) {
-      problems.push(`${name} must be a positive duration such as 24h, 90m, 30s or 2d`);
-      return 0;
-    }
-    return value;
-  };
   const expiryAfterMs = parseDuration(env.EXPIRY_AFTER ?? "24h");
   if (expiryAfterMs === undefined) problems.push("EXPIRY_AFTER must be a duration such as 24h, 90m or 2d");
 
@@ -171,6 +176,36 @@ export const readConfig = (env: Record<string, string | undefined>): ServiceConf
   };
   if (problems.length > 0) {
     throw new ConfigurationError(`Invalid configuration: ${problems.join("; ")}`);
+  }
+  return config;
+};
+
+/**
+ * The outbox relay's configuration: it only publishes, so it needs the bus and nothing
+ * else (no table, no secret). Same rules as {@link readConfig}.
+ *
+ * | variable | default | meaning |
+ * |---|---|---|
+ * | EVENT_BUS_NAME | (required) | EventBridge bus the outcome events go to |
+ * | EVENTBRIDGE_ENDPOINT | — | local runs: the local bus |
+ * | EVENTBRIDGE_TIMEOUT_MS | 3000 | per-request timeout of a PutEvents call |
+ */
+export interface RelayConfig {
+  eventBusName: string;
+  eventBridgeEndpoint: string | undefined;
+  eventBridgeTimeoutMs: number;
+}
+
+export const readRelayConfig = (env: Record<string, string | undefined>): RelayConfig => {
+  const problems: string[] = [];
+  const { required, integer } = envReader(env, problems);
+  const config: RelayConfig = {
+    eventBusName: required("EVENT_BUS_NAME"),
+    eventBridgeEndpoint: env.EVENTBRIDGE_ENDPOINT?.trim() || undefined,
+    eventBridgeTimeoutMs: integer("EVENTBRIDGE_TIMEOUT_MS", 3_000, 100, 60_000),
+  };
+  if (problems.length > 0) {
+    throw new ConfigurationError(`Invalid relay configuration: ${problems.join("; ")}`);
   }
   return config;
 };

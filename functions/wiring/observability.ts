@@ -124,6 +124,16 @@ export const recordBudgetRefused = (
 export const recordUpstreamRateLimited = (metrics: Metrics, upstream: "procure-core" | "a55"): void =>
   emitMetric(metrics, "UpstreamRateLimited", { upstream }, 1);
 
+/** One outcome event the outbox relay put on the bus, and how long after its commit. */
+export const recordOutboxPublished = (metrics: Metrics, lagMs: number): void => {
+  emitMetric(metrics, "OutboxPublished", {}, 1);
+  emitMetric(metrics, "OutboxLagMs", {}, Math.max(0, lagMs));
+};
+
+/** One failed attempt of the outbox relay to publish an event (it is retried). */
+export const recordOutboxPublishFailure = (metrics: Metrics): void =>
+  emitMetric(metrics, "OutboxPublishFailures", {}, 1);
+
 let processLogger: Logger | undefined;
 let processMetrics: Metrics | undefined;
 

@@ -42,6 +42,7 @@ export const bannerText = (facts: BannerFacts): string => {
     `  bus              ${api}/events   POST PutEvents JSON; GET lists published events and dead letters`,
     `                   Cancel Requested → functions/handlers/cancel-requested.ts`,
     `  sweep            ${sweepEvery}; POST ${api}/sweep to run it now → functions/handlers/expiry-sweep.ts`,
+    "  outbox relay     audit table's stream → functions/handlers/outbox-relay.ts → bus (failures: GET /events)",
     `  DynamoDB Local   ${loopbackUrl(settings.ports.dynamodb)}   ${storage}`,
     `  Procure-Core     ${loopbackUrl(settings.ports.procureCore)}   sandbox, demo intents (intent_67890, intent_processing, …)`,
     `  A55              ${loopbackUrl(settings.ports.a55)}   sandbox, demo charges in wallet ${DEMO_WALLET}`,

@@ -3,7 +3,7 @@
  * local-only routes.
  *
  *   POST /events                 PutEvents JSON → the local bus (Cancel Requested → bus handler)
- *   GET  /events                 published outcome events, deliveries, dead letters
+ *   GET  /events                 published outcome events, deliveries, dead letters, relay failures
  *   POST /sweep                  run the sweep now (`{"dryRun": true}` optional); NDJSON answer
  *   POST /__aws/eventbridge      the EventBridge endpoint the service's SDK client publishes to
  *   anything else                an API Gateway v2 event for functions/handlers/http-api.ts
@@ -38,6 +38,8 @@ export interface FrontDoorOptions {
   bus: LocalEventBus;
   sweeps: SweepRunner;
   log: (line: string) => void;
+  /** The outbox relay's failure queue, shown by `GET /events`. */
+  relayFailures?: () => readonly unknown[];
 }
 
 export interface RunningFrontDoor {
@@ -150,7 +152,8 @@ export const startFrontDoor = async (port: number, options: FrontDoorOptions): P
       return sendAnswer(res, answerAwsJson(bus, method, Array.isArray(target) ? target[0] : target, text()));
     }
     if (path === "/events" && method === "POST") return sendAnswer(res, answerPutEvents(bus, text()));
-    if (path === "/events" && method === "GET") return sendAnswer(res, answerListEvents(bus));
+    if (path === "/events" && method === "GET")
+      return sendAnswer(res, answerListEvents(bus, options.relayFailures?.()));
     if (path === "/sweep" && method === "POST") return sweep(res, text());
     return api(req, res, body);
   };

@@ -5,12 +5,18 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Context } from "aws-lambda";
+import { OUTBOX_RELAY_FUNCTION } from "#adapters/outbox/relay-stream-settings.ts";
 
 /** Per-invocation budgets of the local functions, as their deployed timeouts. */
 export const LOCAL_FUNCTIONS = {
   http: { functionName: "cancellation-local-http-api", budgetMs: 10_000, memoryMb: 512 },
   bus: { functionName: "cancellation-local-cancel-requested", budgetMs: 60_000, memoryMb: 512 },
   sweep: { functionName: "cancellation-local-expiry-sweep", budgetMs: 300_000, memoryMb: 1024 },
+  relay: {
+    functionName: "cancellation-local-outbox-relay",
+    budgetMs: OUTBOX_RELAY_FUNCTION.timeoutSeconds * 1000,
+    memoryMb: OUTBOX_RELAY_FUNCTION.memoryMb,
+  },
 } as const;
 
 export type LocalFunction = keyof typeof LOCAL_FUNCTIONS;

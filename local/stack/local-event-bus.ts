@@ -9,6 +9,7 @@
  * short (settings.ts) so a developer sees the outcome while watching.
  */
 import { randomUUID } from "node:crypto";
+import { PutEventsFaults } from "./put-events-faults.ts";
 
 export const CANCEL_REQUESTED = "Cancel Requested";
 
@@ -112,6 +113,8 @@ export class LocalEventBus {
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #inFlight = new Set<Promise<void>>();
   #closed = false;
+  /** Faults of the service's PutEvents door (put-events-endpoint.ts); none unless set. */
+  readonly faults = new PutEventsFaults();
 
   constructor(options: LocalEventBusOptions) {
     this.#options = options;

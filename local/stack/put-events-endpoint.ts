@@ -54,6 +54,10 @@ export const answerAwsJson = (
   } catch {
     return awsError(400, "SerializationException", "The request body is not valid JSON.");
   }
+  const fate = bus.faults.next();
+  if (fate === "unavailable") return awsError(503, "ServiceUnavailableException", "The local bus is down.");
+  if (fate === "internal-error") return awsError(500, "InternalException", "Injected internal error.");
+  if (fate === "throttled") return throttledAnswer(request);
   try {
     const result = bus.putEvents(request, "service");
     return { status: 200, headers: { "content-type": AWS_JSON_CONTENT_TYPE }, body: JSON.stringify(result) };
@@ -61,6 +65,23 @@ export const answerAwsJson = (
     if (error instanceof PutEventsValidationError) return awsError(400, "ValidationException", error.message);
     throw error;
   }
+};
+
+/** Every entry refused as throttled: what EventBridge answers when a caller exceeds its quota. */
+const throttledAnswer = (request: unknown): EndpointAnswer => {
+  const entries = (request as { Entries?: unknown }).Entries;
+  const count = Array.isArray(entries) ? entries.length : 0;
+  return {
+    status: 200,
+    headers: { "content-type": AWS_JSON_CONTENT_TYPE },
+    body: JSON.stringify({
+      FailedEntryCount: count,
+      Entries: Array.from({ length: count }, () => ({
+        ErrorCode: "ThrottlingException",
+        ErrorMessage: "Injected throttling.",
+      })),
+    }),
+  };
 };
 
 /** Answers `POST /events` (a PutEvents body as plain JSON). */
@@ -86,13 +107,17 @@ export const answerPutEvents = (bus: LocalEventBus, body: string): EndpointAnswe
   }
 };
 
-/** Answers `GET /events`: what the service published, every delivery to the bus handler, and dead letters. */
-export const answerListEvents = (bus: LocalEventBus): EndpointAnswer => ({
+/**
+ * Answers `GET /events`: what the service published, every delivery to the bus handler,
+ * dead letters, and (when the outbox relay runs) its failure queue.
+ */
+export const answerListEvents = (bus: LocalEventBus, relayFailures?: readonly unknown[]): EndpointAnswer => ({
   status: 200,
   headers: { "content-type": "application/json" },
   body: JSON.stringify({
     published: bus.published().map((stored) => ({ eventBusName: stored.eventBusName, ...stored.event })),
     deliveries: bus.deliveries(),
     deadLettered: bus.deadLetters(),
+    ...(relayFailures !== undefined && { relayFailures }),
   }),
 });

@@ -6,6 +6,7 @@ import type {
   APIGatewayProxyEventV2,
   APIGatewayProxyStructuredResultV2,
   Context,
+  DynamoDBStreamEvent,
   EventBridgeEvent,
 } from "aws-lambda";
 import { EVENTBRIDGE_PATH } from "./put-events-endpoint.ts";
@@ -106,18 +107,23 @@ export interface ScheduledSweepEvent {
 }
 export type SweepHandler = (event: ScheduledSweepEvent, context: Context) => Promise<unknown>;
 
+/** The outbox relay, invoked with the audit table's stream records. */
+export type RelayHandler = (event: DynamoDBStreamEvent, context: Context) => Promise<unknown>;
+
 export interface ServiceHandlers {
   http: HttpHandler;
   bus: BusHandler;
   sweep: SweepHandler;
+  relay: RelayHandler;
 }
 
 /** Imports the exact exported Lambda handlers; call after {@link applyServiceEnvironment}. */
 export const importHandlers = async (): Promise<ServiceHandlers> => {
-  const [http, bus, sweep] = await Promise.all([
+  const [http, bus, sweep, relay] = await Promise.all([
     import("#handlers/http-api.ts"),
     import("#handlers/cancel-requested.ts"),
     import("#handlers/expiry-sweep.ts"),
+    import("#handlers/outbox-relay.ts"),
   ]);
-  return { http: http.handler, bus: bus.handler, sweep: sweep.handler };
+  return { http: http.handler, bus: bus.handler, sweep: sweep.handler, relay: relay.handler };
 };

@@ -6,7 +6,8 @@ import path from "node:path";
 import { before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { auditTable, idempotencyTable } from "#adapters/dynamo/table-definitions.ts";
-import { readConfig } from "#wiring/config.ts";
+import { OUTBOX_STREAM_MAPPING } from "#adapters/outbox/relay-stream-settings.ts";
+import { readConfig, readRelayConfig } from "#wiring/config.ts";
 import { TRIGGERS, UPSTREAMS } from "#wiring/metric-catalogue.ts";
 import { parseDeadLetterQueues } from "../../bin/cancelctl/dead-letters/queue-catalogue.ts";
 import {
@@ -125,6 +126,11 @@ interface FunctionSpec {
   /** Lambda async retries (undefined: invoked synchronously, no async config). */
   asyncRetries?: number;
   extraEnvironment: Record<string, string>;
+  /**
+   * `service`: cancels, reads the service's configuration (tables, secrets); `relay`: the
+   * outbox relay, which reads the audit stream and is the only one that publishes.
+   */
+  role: "service" | "relay";
 }
 
 const FUNCTIONS: Record<string, FunctionSpec> = {
@@ -137,6 +143,7 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
     audit: ["PutItem", "Query"],
     openCancellationsIndex: true,
     extraEnvironment: {},
+    role: "service",
   },
   CancelRequested: {
     handler: "functions/handlers/cancel-requested.handler",
@@ -147,6 +154,7 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
     audit: ["PutItem"],
     asyncRetries: 2,
     extraEnvironment: {},
+    role: "service",
   },
   ExpirySweep: {
     handler: "functions/handlers/expiry-sweep.handler",
@@ -157,6 +165,7 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
     audit: ["PutItem"],
     asyncRetries: 0,
     extraEnvironment: { EXPIRY_AFTER: "24h", SWEEP_CONCURRENCY: "8" },
+    role: "service",
   },
   Continuation: {
     handler: "functions/handlers/continuation.handler",
@@ -168,6 +177,17 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
     openCancellationsIndex: true,
     asyncRetries: 0,
     extraEnvironment: { STUCK_AFTER: "24h" },
+    role: "service",
+  },
+  OutboxRelay: {
+    handler: "functions/handlers/outbox-relay.handler",
+    memorySize: 256,
+    timeout: 60,
+    secrets: [],
+    idempotency: [],
+    audit: [],
+    extraEnvironment: {},
+    role: "relay",
   },
 };
 
@@ -186,6 +206,7 @@ const OUTPUTS = [
   "deadLetterQueues",
   "alarmTopicArn",
   "dashboardName",
+  "outboxRelayFailuresUrl",
 ];
 
 /** The ARNs the expected grants are written against, read from the evaluated graph. */
@@ -198,6 +219,8 @@ function arnsOf(s: Snapshot) {
     auditIndex: `${audit}/index/byDay`,
     bus: str(one(s, TYPES.bus, "CancellationBusBus"), "arn"),
     failures: str(one(s, TYPES.queue, "CancelRequestedFailuresQueue"), "arn"),
+    stream: str(one(s, TYPES.table, "AuditTableTable"), "streamArn"),
+    relayFailures: str(one(s, TYPES.queue, "OutboxRelayFailuresQueue"), "arn"),
     secret: (name: SecretName) => str(one(s, TYPES.secret, `${name}SecretValue`), "arn"),
   };
 }
@@ -210,9 +233,17 @@ function expectedGrants(s: Snapshot, name: string, spec: FunctionSpec): string[]
     ...(spec.openCancellationsIndex ? [`dynamodb:Query on ${arns.openCancellationsIndex}`] : []),
     ...spec.audit.map((a) => `dynamodb:${a} on ${arns.audit}`),
     ...(spec.audit.includes("Query") ? [`dynamodb:Query on ${arns.auditIndex}`] : []),
-    ...(name === "Continuation" ? [] : [`events:PutEvents on ${arns.bus}`]),
     ...spec.secrets.map((secret) => `secretsmanager:GetSecretValue on ${arns.secret(secret)}`),
     ...(name === "CancelRequested" ? [`sqs:SendMessage on ${arns.failures}`] : []),
+    ...(spec.role === "relay"
+      ? [
+          `events:PutEvents on ${arns.bus}`,
+          ...["DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"].map(
+            (action) => `dynamodb:${action} on ${arns.stream}`,
+          ),
+          `sqs:SendMessage on ${arns.relayFailures}`,
+        ]
+      : []),
   ];
   return grants.map((g) => `Allow ${g}`).sort();
 }
@@ -248,13 +279,19 @@ for (const stage of STAGES) {
       assert.equal(s.app.stage, stage);
     });
 
-    test("has exactly the four functions, each built from its handler", () => {
+    test("has exactly the five functions, each built from its handler", () => {
       const s = snapshotOf(stage);
       assert.deepEqual(
         allOf(s, TYPES.function)
           .map((f) => f.name)
           .sort(),
-        ["CancelRequestedFunction", "ContinuationFunction", "ExpirySweepFunction", "HttpApiFunction"],
+        [
+          "CancelRequestedFunction",
+          "ContinuationFunction",
+          "ExpirySweepFunction",
+          "HttpApiFunction",
+          "OutboxRelayFunction",
+        ],
       );
       assert.deepEqual(
         s.builds.map((b) => [b.functionID, b.handlerString]).sort(),
@@ -302,16 +339,27 @@ for (const stage of STAGES) {
           const s = snapshotOf(stage);
           const env = environmentOf(one(s, TYPES.function, `${name}Function`));
           const arns = arnsOf(s);
+          const tables: Record<string, string> =
+            spec.role === "relay"
+              ? {}
+              : {
+                  IDEMPOTENCY_TABLE: str(one(s, TYPES.table, "IdempotencyTableTable"), "name"),
+                  AUDIT_TABLE: str(one(s, TYPES.table, "AuditTableTable"), "name"),
+                };
           const expected: Record<string, string> = {
-            IDEMPOTENCY_TABLE: str(one(s, TYPES.table, "IdempotencyTableTable"), "name"),
-            AUDIT_TABLE: str(one(s, TYPES.table, "AuditTableTable"), "name"),
+            ...tables,
             EVENT_BUS_NAME: str(one(s, TYPES.bus, "CancellationBusBus"), "name"),
             POWERTOOLS_SERVICE_NAME: "cancellation-service",
             POWERTOOLS_METRICS_NAMESPACE: "CancellationService",
             LOG_LEVEL: stage === "production" ? "INFO" : "DEBUG",
-            A55_BUDGET_PER_MINUTE: "100",
-            PROCURE_CORE_BUDGET_PER_MINUTE: "300",
-            BACKGROUND_BUDGET_SHARE: "0.6",
+            // The relay calls no upstream: it has no share of the upstream budget to configure.
+            ...(spec.role === "relay"
+              ? {}
+              : {
+                  A55_BUDGET_PER_MINUTE: "100",
+                  PROCURE_CORE_BUDGET_PER_MINUTE: "300",
+                  BACKGROUND_BUDGET_SHARE: "0.6",
+                }),
             ...spec.extraEnvironment,
             ...Object.fromEntries(spec.secrets.map((secret) => [SECRET_ENV[secret], arns.secret(secret)])),
           };
@@ -321,7 +369,7 @@ for (const stage of STAGES) {
 
         test("its environment is a valid configuration for the service (functions/wiring/config.ts)", () => {
           const env = environmentOf(one(snapshotOf(stage), TYPES.function, `${name}Function`));
-          assert.doesNotThrow(() => readConfig(env));
+          assert.doesNotThrow(() => (spec.role === "relay" ? readRelayConfig(env) : readConfig(env)));
         });
 
         test("role grants exactly the actions and resources it uses (least privilege)", () => {
@@ -532,10 +580,64 @@ for (const stage of STAGES) {
           "CancelRequestedFailuresQueue",
           "ExpirySweepDlqQueue",
           "ContinuationDlqQueue",
+          "OutboxRelayFailuresQueue",
         ]) {
           assert.equal(one(s, TYPES.queue, name).inputs.messageRetentionSeconds, 14 * 24 * 3600, name);
         }
-        assert.equal(allOf(s, TYPES.queue).length, 4);
+        assert.equal(allOf(s, TYPES.queue).length, 5);
+      });
+    });
+
+    describe("outbox", () => {
+      test("only the outbox relay may put events on the bus", () => {
+        const s = snapshotOf(stage);
+        const publishers = allOf(s, TYPES.role)
+          .filter((role) =>
+            inlineStatements(role).some((st) => st.Action.some((a) => a.startsWith("events:"))),
+          )
+          .map((role) => role.name);
+        assert.deepEqual(publishers, ["OutboxRelayRole"]);
+        assert.deepEqual(
+          grantsOf(one(s, TYPES.role, "OutboxRelayRole")).filter((g) => g.includes("events:")),
+          [`Allow events:PutEvents on ${arnsOf(s).bus}`],
+        );
+      });
+
+      test("the audit table streams new images; the idempotency table streams nothing", () => {
+        const s = snapshotOf(stage);
+        const audit = one(s, TYPES.table, "AuditTableTable");
+        assert.equal(audit.inputs.streamEnabled, true);
+        assert.equal(audit.inputs.streamViewType, "NEW_IMAGE");
+        assert.equal(auditTable.stream, "new-image");
+        assert.equal(one(s, TYPES.table, "IdempotencyTableTable").inputs.streamEnabled, false);
+      });
+
+      test("the relay reads the audit stream: partial batch responses, bisect, bounded retries and age, a failure queue", () => {
+        const s = snapshotOf(stage);
+        const mappings = allOf(s, TYPES.eventSourceMapping);
+        assert.deepEqual(
+          mappings.map((m) => m.name),
+          ["OutboxRelayStream"],
+        );
+        const mapping = mappings[0];
+        assert.ok(mapping);
+        const arns = arnsOf(s);
+        assert.equal(mapping.inputs.eventSourceArn, arns.stream);
+        assert.equal(mapping.inputs.functionName, str(one(s, TYPES.function, "OutboxRelayFunction"), "arn"));
+        assert.equal(mapping.inputs.startingPosition, "TRIM_HORIZON");
+        assert.equal(mapping.inputs.batchSize, 100);
+        assert.equal(mapping.inputs.maximumBatchingWindowInSeconds, 0);
+        assert.deepEqual(mapping.inputs.functionResponseTypes, ["ReportBatchItemFailures"]);
+        assert.equal(mapping.inputs.bisectBatchOnFunctionError, true);
+        assert.equal(mapping.inputs.maximumRetryAttempts, 20);
+        assert.equal(mapping.inputs.maximumRecordAgeInSeconds, 3600);
+        assert.deepEqual(mapping.inputs.destinationConfig, {
+          onFailure: { destinationArn: arns.relayFailures },
+        });
+        // The local stack emulates the mapping from the same settings.
+        for (const [key, value] of Object.entries(OUTBOX_STREAM_MAPPING)) {
+          assert.deepEqual(mapping.inputs[key], value, key);
+        }
       });
     });
 
@@ -882,6 +984,10 @@ for (const stage of STAGES) {
       );
       assert.equal(outputs.expirySweepDlqUrl, str(one(s, TYPES.queue, "ExpirySweepDlqQueue"), "url"));
       assert.equal(outputs.continuationDlqUrl, str(one(s, TYPES.queue, "ContinuationDlqQueue"), "url"));
+      assert.equal(
+        outputs.outboxRelayFailuresUrl,
+        str(one(s, TYPES.queue, "OutboxRelayFailuresQueue"), "url"),
+      );
       assert.match(String(outputs.apiUrl), /^https:\/\/.+\.execute-api\./);
     });
 

@@ -264,21 +264,41 @@ describe("npm start (smoke)", () => {
     expect(await put.json()).toMatchObject({ FailedEntryCount: 0 });
 
     type Listing = {
-      published: { "detail-type": string; detail: { target: { id: string }; trigger: string } }[];
+      published: {
+        "detail-type": string;
+        detail: { eventId: string; target: { id: string }; trigger: string };
+      }[];
       deliveries: { status: string }[];
+      relayFailures: unknown[];
     };
-    let listing: Listing = { published: [], deliveries: [] };
-    for (let poll = 0; poll < 100; poll += 1) {
+    // The outbox relay publishes from the audit table's stream, a moment after each commit.
+    const expected = [
+      "Cancellation Succeeded intent_67890 http",
+      "Cancellation Rejected intent_draft bus",
+      // The sweep's cancels of the demo's expired intents.
+      ...Array.from(
+        { length: DEMO_EXPIRED_INTENTS },
+        (_, i) => `Cancellation Succeeded intent_expired_${String(i + 1).padStart(4, "0")} schedule`,
+      ),
+    ];
+    const outcomesOf = (listing: Listing) =>
+      listing.published.map((e) => `${e["detail-type"]} ${e.detail.target.id} ${e.detail.trigger}`);
+    let listing: Listing = { published: [], deliveries: [], relayFailures: [] };
+    for (let poll = 0; poll < 150; poll += 1) {
       listing = (await (await fetch(`${api}/events`)).json()) as Listing;
-      if (listing.deliveries.every((d) => d.status === "delivered" || d.status === "dead-lettered")) break;
+      const settled = listing.deliveries.every(
+        (d) => d.status === "delivered" || d.status === "dead-lettered",
+      );
+      if (settled && expected.every((outcome) => outcomesOf(listing).includes(outcome))) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(listing.deliveries).toEqual([expect.objectContaining({ status: "delivered" })]);
-    const outcomes = listing.published.map(
-      (e) => `${e["detail-type"]} ${e.detail.target.id} ${e.detail.trigger}`,
-    );
-    expect(outcomes).toContain("Cancellation Succeeded intent_67890 http");
-    expect(outcomes).toContain("Cancellation Rejected intent_draft bus");
+    const outcomes = outcomesOf(listing);
+    for (const outcome of expected) expect(outcomes).toContain(outcome);
+    // Each with its stable id (the audit record's ULID), for consumers to drop duplicates.
+    const ids = listing.published.map((e) => e.detail.eventId);
+    expect(ids.every((id) => /^[0-9A-HJKMNP-TV-Z]{26}$/.test(id))).toBe(true);
+    expect(listing.relayFailures).toEqual([]);
   });
 
   it("Ctrl-C stops everything it started, java included", async () => {

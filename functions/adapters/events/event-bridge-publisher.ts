@@ -66,8 +66,8 @@ export class EventBridgePublisher implements EventPublisher {
    * Publishes every event, 10 per PutEvents call. Every batch is tried even when an
    * earlier one failed, so one bad batch does not hold back the others.
    *
-   * @throws EventPublishError naming the detail types and error codes of the entries that
-   *   were still refused after `maxAttempts` calls (never their payload)
+   * @throws EventPublishError naming the event ids, detail types and error codes of the
+   *   entries that were still refused after `maxAttempts` calls (never their payload)
    */
   async publish(events: OutcomeEvent[]): Promise<void> {
     const failed: FailedEventEntry[] = [];
@@ -112,7 +112,11 @@ export class EventBridgePublisher implements EventPublisher {
       } catch (error) {
         const errorCode = error instanceof Error ? error.name : "UnknownError";
         return {
-          failed: pending.map((p) => ({ detailType: p.event.detailType, errorCode })),
+          failed: pending.map((p) => ({
+            eventId: p.event.detail.eventId,
+            detailType: p.event.detailType,
+            errorCode,
+          })),
           attempts: attempt,
           cause: error,
         };
@@ -132,6 +136,7 @@ export class EventBridgePublisher implements EventPublisher {
     }
     return {
       failed: pending.map((p, index) => ({
+        eventId: p.event.detail.eventId,
         detailType: p.event.detailType,
         errorCode: lastCodes[index] ?? "Unknown",
       })),

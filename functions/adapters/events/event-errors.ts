@@ -3,6 +3,8 @@ import { CancellationServiceError } from "#core/errors.ts";
 
 /** One entry EventBridge did not accept. No payload: the detail may hold a customer's reason. */
 export interface FailedEventEntry {
+  /** The event's stable id (`detail.eventId`), so a caller can tell which ones to send again. */
+  eventId: string;
   detailType: string;
   /** EventBridge's per-entry `ErrorCode`, or the SDK error's name when the whole call failed. */
   errorCode: string;

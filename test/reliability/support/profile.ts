@@ -40,6 +40,21 @@ export interface ReliabilityProfile {
     busAfter: number;
   };
   fuzz: { httpRuns: number; busRuns: number };
+  outbox: {
+    /** Cancels across the three triggers (HTTP, bus, sweep), about a third each. */
+    cancels: number;
+    /** Cancels running at once (HTTP and bus; the sweep runs its own concurrency). */
+    inFlight: number;
+    /** Share of the relay's PutEvents calls the local bus refuses at random. */
+    refuseRate: number;
+    /** How long the local bus is down, in the middle of the cancels. */
+    outageMs: number;
+    /** Each relay invocation's Lambda budget (the deployed timeout is 60 s). */
+    relayBudgetMs: number;
+    /** Outcomes committed before the relay is killed mid-batch, and after. */
+    killBefore: number;
+    killAfter: number;
+  };
   /** Timeout of a file's longest test. */
   testTimeoutMs: number;
 }
@@ -54,6 +69,15 @@ const PROFILES: Record<ProfileName, Omit<ReliabilityProfile, "seed">> = {
     crash: { targets: 10 },
     outage: { before: 10, during: 60, busAfter: 10 },
     fuzz: { httpRuns: 10_000, busRuns: 2_000 },
+    outbox: {
+      cancels: 1_000,
+      inFlight: 8,
+      refuseRate: 0.3,
+      outageMs: 60_000,
+      relayBudgetMs: 60_000,
+      killBefore: 40,
+      killAfter: 80,
+    },
     testTimeoutMs: 600_000,
   },
   reduced: {
@@ -63,6 +87,15 @@ const PROFILES: Record<ProfileName, Omit<ReliabilityProfile, "seed">> = {
     crash: { targets: 6 },
     outage: { before: 4, during: 24, busAfter: 4 },
     fuzz: { httpRuns: 1_000, busRuns: 200 },
+    outbox: {
+      cancels: 120,
+      inFlight: 8,
+      refuseRate: 0.3,
+      outageMs: 6_000,
+      relayBudgetMs: 4_000,
+      killBefore: 10,
+      killAfter: 30,
+    },
     testTimeoutMs: 120_000,
   },
 };

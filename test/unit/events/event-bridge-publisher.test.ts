@@ -117,7 +117,7 @@ describe("EventBridgePublisher", () => {
     expect(sleeps[1]).toBeGreaterThan(sleeps[0] ?? Number.POSITIVE_INFINITY);
   });
 
-  it("throws EventPublishError with the failed detail types and codes, never the payload", async () => {
+  it("throws EventPublishError with the failed event ids, detail types and codes, never the payload", async () => {
     // Prepare: one entry of the second batch is always refused.
     answer((detail) => (detail.correlationId === "corr-12" ? "InternalFailure" : undefined));
     const events = Array.from({ length: 15 }, (_, n) => event(n, n === 12 ? "Refund Required" : undefined));
@@ -128,7 +128,9 @@ describe("EventBridgePublisher", () => {
     // Assess
     expect(error).toBeInstanceOf(EventPublishError);
     const publishError = error as EventPublishError;
-    expect(publishError.failed).toEqual([{ detailType: "Refund Required", errorCode: "InternalFailure" }]);
+    expect(publishError.failed).toEqual([
+      { eventId: event(12).detail.eventId, detailType: "Refund Required", errorCode: "InternalFailure" },
+    ]);
     expect(publishError.attempts).toBe(3);
     expect(publishError.message).toBe("1 outcome event(s) not published after 3 attempt(s): InternalFailure");
     expect(JSON.stringify(publishError) + publishError.message).not.toContain("customer private note");
@@ -172,6 +174,7 @@ describe("EventBridgePublisher", () => {
     expect(error).toBeInstanceOf(EventPublishError);
     expect((error as EventPublishError).failed).toHaveLength(10);
     expect((error as EventPublishError).failed[0]).toEqual({
+      eventId: event(0).detail.eventId,
       detailType: "Cancellation Succeeded",
       errorCode: "InternalException",
     });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigurationError } from "#core/errors.ts";
-import { parseDuration, readConfig } from "#wiring/config.ts";
+import { parseDuration, readConfig, readRelayConfig } from "#wiring/config.ts";
 import { buildContainer } from "#wiring/container.ts";
 
 const minimal = {
@@ -115,5 +115,21 @@ describe("readConfig", () => {
       parseDuration("1500"),
     ]).toEqual([5_400_000, 172_800_000, 500, 1_500]);
     expect(parseDuration("tomorrow")).toBeUndefined();
+  });
+});
+
+describe("readRelayConfig", () => {
+  it("needs only the bus: no table, no secret", () => {
+    expect(readRelayConfig({ EVENT_BUS_NAME: "cancellations" })).toEqual({
+      eventBusName: "cancellations",
+      eventBridgeEndpoint: undefined,
+      eventBridgeTimeoutMs: 3_000,
+    });
+  });
+
+  it("names every problem at once", () => {
+    expect(() => readRelayConfig({ EVENTBRIDGE_TIMEOUT_MS: "5" })).toThrow(
+      "Invalid relay configuration: EVENT_BUS_NAME is missing; EVENTBRIDGE_TIMEOUT_MS must be an integer from 100 to 60000",
+    );
   });
 });

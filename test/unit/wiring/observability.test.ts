@@ -4,6 +4,8 @@ import {
   REDACTED,
   recordBudgetRefused,
   recordBudgetTaken,
+  recordOutboxPublished,
+  recordOutboxPublishFailure,
   recordOutcome,
   recordUpstreamCall,
   recordUpstreamRateLimited,
@@ -78,6 +80,45 @@ describe("budget metrics", () => {
           ?.Name,
     );
     expect(names).toEqual(["UpstreamBudgetTaken", "UpstreamBudgetRefused", "UpstreamRateLimited"]);
+  });
+});
+
+describe("outbox metrics", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+    vi.unstubAllEnvs();
+  });
+
+  it("counts published events with their commit-to-bus lag, and failed attempts, without dimensions", () => {
+    // Prepare
+    vi.stubEnv("POWERTOOLS_METRICS_DISABLED", "false");
+    const lines: string[] = [];
+    vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    const metrics = createMetrics();
+
+    // Act
+    recordOutboxPublished(metrics, 420);
+    recordOutboxPublishFailure(metrics);
+
+    // Assess
+    const emf = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const names = emf.map((e) =>
+      (
+        (e._aws as { CloudWatchMetrics: { Metrics: { Name: string; Unit: string }[] }[] })
+          .CloudWatchMetrics[0]?.Metrics ?? []
+      ).map((m) => `${m.Name} ${m.Unit}`),
+    );
+    expect(names).toEqual([
+      ["OutboxPublished Count"],
+      ["OutboxLagMs Milliseconds"],
+      ["OutboxPublishFailures Count"],
+    ]);
+    expect(emf.map((e) => e.OutboxPublished ?? e.OutboxLagMs ?? e.OutboxPublishFailures)).toEqual([
+      1, 420, 1,
+    ]);
   });
 });
 

@@ -1,0 +1,241 @@
+/**
+ * The outbox relay: turns the audit table's stream records into outcome events on the bus.
+ *
+ * A record announces an event when it is an INSERT of an audit record whose `event` is set
+ * (`outcomeEventOf`, the same pure function the tests read announcements with). Records are
+ * taken in stream order; consecutive announcing records go out together, up to 10 per
+ * PutEvents call (its maximum), but never two of one target in one call: EventBridge keeps
+ * no order inside a call, and one target's events must first reach the bus in the order
+ * they were committed. The `EventBridgePublisher` re-sends the entries PutEvents refuses;
+ * when the bus keeps refusing, the relay waits and tries again (full jitter, doubling) until
+ * the invocation's deadline, then fails the records still unpublished. Within one batch a
+ * failed record holds back every later one (see {@link OutboxRelay.batchHandler}); the
+ * event source mapping delivers them again from the first failed record.
+ */
+import type { DynamoDBRecord } from "aws-lambda";
+import { EventPublishError } from "#adapters/events/event-errors.ts";
+import { outcomeEventOf } from "#core/outcome-events.ts";
+import type { Clock, EventPublisher, OutcomeEvent } from "#core/ports.ts";
+import { readAuditStreamRecord } from "./audit-stream-record.ts";
+import { HeldBackByEarlierFailureError, OutboxPublishTimeoutError } from "./outbox-errors.ts";
+
+/** PutEvents takes at most 10 entries. */
+const MAX_EVENTS_PER_CALL = 10;
+
+export interface OutboxRelayOptions {
+  publisher: EventPublisher;
+  clock: Clock;
+  /** Injected in tests. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Uniform in [0, 1); injected in tests. */
+  random?: () => number;
+  /** Longest wait before the 2nd publish attempt; doubled for each later one. Default 250 ms. */
+  baseDelayMs?: number;
+  /** Cap of one wait. Default 5 s. */
+  maxDelayMs?: number;
+  onPublished?: (event: OutcomeEvent, lagMs: number) => void;
+  /** Each failed attempt (the relay tries again while the invocation has time). */
+  onPublishFailure?: (failure: {
+    error: unknown;
+    attempt: number;
+    /** Events of the call still not published. */
+    events: number;
+    sequenceNumber: string | undefined;
+  }) => void;
+}
+
+export type RelayResult =
+  | { kind: "published"; eventId: string; attempts: number; lagMs: number }
+  | { kind: "announces-nothing" }
+  | { kind: "not-an-insert" };
+
+/** One announcing record of a PutEvents call. */
+interface Announcement {
+  record: DynamoDBRecord;
+  event: OutcomeEvent;
+  sequenceNumber: string | undefined;
+}
+
+const targetKey = (event: OutcomeEvent): string => `${event.detail.target.type}#${event.detail.target.id}`;
+
+/** A result that may never be awaited (a record held back): its rejection is not an unhandled one. */
+const settledLater = <T>(promise: Promise<T>): Promise<T> => {
+  promise.catch(() => {});
+  return promise;
+};
+
+export class OutboxRelay {
+  readonly #options: OutboxRelayOptions;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #random: () => number;
+  readonly #baseDelayMs: number;
+  readonly #maxDelayMs: number;
+
+  constructor(options: OutboxRelayOptions) {
+    this.#options = options;
+    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#random = options.random ?? Math.random;
+    this.#baseDelayMs = options.baseDelayMs ?? 250;
+    this.#maxDelayMs = options.maxDelayMs ?? 5_000;
+  }
+
+  /**
+   * Publishes the event one stream record announces, if any.
+   *
+   * @param deadline - epoch ms after which no attempt starts and no wait ends
+   * @throws UnreadableOutboxRecordError for an INSERT without a readable audit record
+   * @throws OutboxPublishTimeoutError when the bus refused every attempt until `deadline`
+   */
+  relay(streamRecord: DynamoDBRecord, deadline: number): Promise<RelayResult> {
+    return this.batchHandler([streamRecord], deadline)(streamRecord);
+  }
+
+  /**
+   * The record handler of one batch (one invocation), called for each record in order, one
+   * after the other (Powertools batch, sequential). The first call for a record not yet
+   * published publishes it with the announcing records after it (see the file header).
+   * Once a record fails, every later record of the batch fails at once without being
+   * waited for: the event source mapping retries from the first failed record, so nothing
+   * is lost, and no event of a target overtakes an unpublished earlier one.
+   */
+  batchHandler(
+    records: readonly DynamoDBRecord[],
+    deadline: number,
+  ): (record: DynamoDBRecord) => Promise<RelayResult> {
+    const results = new Map<DynamoDBRecord, Promise<RelayResult>>();
+    let failedAt: { sequenceNumber: string | undefined } | undefined;
+    return async (record) => {
+      const sequenceNumber = record.dynamodb?.SequenceNumber;
+      if (failedAt !== undefined)
+        throw new HeldBackByEarlierFailureError(sequenceNumber, failedAt.sequenceNumber);
+      if (!results.has(record)) this.#startFrom(records, record, deadline, results);
+      try {
+        return await (results.get(record) as Promise<RelayResult>);
+      } catch (error) {
+        failedAt = { sequenceNumber };
+        throw error;
+      }
+    };
+  }
+
+  /** Reads records from `first` on, and publishes the announcing ones that may go together. */
+  #startFrom(
+    records: readonly DynamoDBRecord[],
+    first: DynamoDBRecord,
+    deadline: number,
+    results: Map<DynamoDBRecord, Promise<RelayResult>>,
+  ): void {
+    const start = Math.max(0, records.indexOf(first));
+    const call: Announcement[] = [];
+    const targets = new Set<string>();
+    for (let index = start; index < records.length; index += 1) {
+      const record = (index === start ? first : records[index]) as DynamoDBRecord;
+      if (results.has(record)) break;
+      let reading: ReturnType<typeof readAuditStreamRecord>;
+      try {
+        reading = readAuditStreamRecord(record);
+      } catch (error) {
+        // An unreadable record fails on its own turn; the ones before it go out first.
+        if (index === start) results.set(record, settledLater(Promise.reject(error)));
+        break;
+      }
+      if (reading.kind === "not-an-insert") {
+        results.set(record, Promise.resolve({ kind: "not-an-insert" }));
+        continue;
+      }
+      const event = outcomeEventOf(reading.record);
+      if (event === undefined) {
+        results.set(record, Promise.resolve({ kind: "announces-nothing" }));
+        continue;
+      }
+      if (call.length === MAX_EVENTS_PER_CALL || targets.has(targetKey(event))) break;
+      targets.add(targetKey(event));
+      call.push({ record, event, sequenceNumber: reading.sequenceNumber });
+    }
+    if (call.length === 0) return;
+    const settled = this.#publish(call, deadline);
+    for (const announcement of call) {
+      results.set(announcement.record, settledLater(settled.get(announcement) as Promise<RelayResult>));
+    }
+  }
+
+  /** Publishes one call's events, sending again only the refused ones, until `deadline`. */
+  #publish(call: Announcement[], deadline: number): Map<Announcement, Promise<RelayResult>> {
+    const { clock, publisher } = this.#options;
+    const outcomes = new Map<
+      Announcement,
+      { promise: Promise<RelayResult>; resolve: (r: RelayResult) => void; reject: (e: unknown) => void }
+    >();
+    for (const announcement of call) {
+      let resolve: (r: RelayResult) => void = () => {};
+      let reject: (e: unknown) => void = () => {};
+      const promise = new Promise<RelayResult>((yes, no) => {
+        resolve = yes;
+        reject = no;
+      });
+      outcomes.set(announcement, { promise, resolve, reject });
+    }
+    const published = (announcement: Announcement, attempts: number): void => {
+      const lagMs = clock.now() - Date.parse(announcement.event.detail.at);
+      this.#options.onPublished?.(announcement.event, lagMs);
+      outcomes.get(announcement)?.resolve({
+        kind: "published",
+        eventId: announcement.event.detail.eventId,
+        attempts,
+        lagMs,
+      });
+    };
+    const run = async (): Promise<void> => {
+      let pending = call;
+      let attempt = 0;
+      let lastError: unknown;
+      while (pending.length > 0 && clock.now() < deadline) {
+        attempt += 1;
+        try {
+          await publisher.publish(pending.map((announcement) => announcement.event));
+          for (const announcement of pending) published(announcement, attempt);
+          pending = [];
+          break;
+        } catch (error) {
+          lastError = error;
+          const refused =
+            error instanceof EventPublishError
+              ? new Set(error.failed.map((entry) => entry.eventId))
+              : undefined;
+          const stillPending = pending.filter(
+            (announcement) => refused === undefined || refused.has(announcement.event.detail.eventId),
+          );
+          for (const announcement of pending)
+            if (!stillPending.includes(announcement)) published(announcement, attempt);
+          pending = stillPending;
+          this.#options.onPublishFailure?.({
+            error,
+            attempt,
+            events: pending.length,
+            sequenceNumber: pending[0]?.sequenceNumber,
+          });
+          const ceiling = Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** (attempt - 1));
+          const delayMs = Math.floor(this.#random() * ceiling);
+          if (clock.now() + delayMs >= deadline) break;
+          await this.#sleep(delayMs);
+        }
+      }
+      for (const announcement of pending) {
+        outcomes
+          .get(announcement)
+          ?.reject(
+            new OutboxPublishTimeoutError(
+              announcement.sequenceNumber,
+              attempt,
+              lastError === undefined ? undefined : { cause: lastError },
+            ),
+          );
+      }
+    };
+    // A throw of our own (a callback's) must not leave the batch waiting for ever.
+    run().catch((error: unknown) => {
+      for (const { reject } of outcomes.values()) reject(error);
+    });
+    return new Map([...outcomes].map(([announcement, { promise }]) => [announcement, promise]));
+  }
+}
