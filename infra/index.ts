@@ -23,6 +23,7 @@ export function createInfrastructure() {
     procureCoreSecretArn: secrets.procureCore.secret.arn,
     a55SecretArn: secrets.a55.secret.arn,
     clientsSecretArn: secrets.clients.secret.arn,
+    cancelRequestedQueueUrl: bus.queue.url,
     cancelRequestedDlqUrl: bus.deliveryDlq.url,
     cancelRequestedFailuresUrl: bus.failures.url,
     expirySweepDlqUrl: schedule.dlq.url,

@@ -15,6 +15,7 @@ export const TYPES = {
   target: "aws:cloudwatch/eventTarget:EventTarget",
   schedule: "aws:scheduler/schedule:Schedule",
   invokeConfig: "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
+  eventSourceMapping: "aws:lambda/eventSourceMapping:EventSourceMapping",
   permission: "aws:lambda/permission:Permission",
   api: "aws:apigatewayv2/api:Api",
   route: "aws:apigatewayv2/route:Route",
