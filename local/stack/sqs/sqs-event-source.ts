@@ -104,8 +104,10 @@ export interface SqsEventSourceOptions {
   settings: EventSourceSettings;
   /** Invokes the function synchronously; rejects when it throws or times out. */
   invoke: (event: SQSEvent) => Promise<unknown>;
-  /** Called after each batch (counts for `GET /events` and the simulation). */
-  onBatch?: (settlement: BatchSettlement, size: number) => void;
+  /** A poller's own failure (a bug); it polls again after a second. */
+  onError?: (error: unknown) => void;
+  /** Called after each batch (counts for the simulation; the stack logs failed invocations). */
+  onBatch?: (settlement: BatchSettlement, size: number, result: InvocationResult) => void;
 }
 
 /** Polls a queue and feeds its function, `maximumConcurrency` batches at a time. */
@@ -143,28 +145,39 @@ export class SqsEventSource {
   }
 
   async #poll(): Promise<void> {
-    const { queue, settings, invoke, onBatch } = this.#options;
     const signal = this.#stop.signal;
     while (!signal.aborted) {
-      const messages = await queue.receive({ maxMessages: settings.batchSize, waitTimeSeconds: 20, signal });
-      if (messages.length === 0) continue;
-      const windowEnds = Date.now() + settings.maximumBatchingWindowSeconds * 1000;
-      while (messages.length < settings.batchSize && Date.now() < windowEnds && !signal.aborted) {
-        const more = await queue.receive({
-          maxMessages: settings.batchSize - messages.length,
-          waitTimeSeconds: Math.max(0, Math.min(20, Math.ceil((windowEnds - Date.now()) / 1000))),
-          signal,
-        });
-        messages.push(...more);
-      }
-      this.#invocations += 1;
-      let result: InvocationResult;
       try {
-        result = { ok: true, value: await invoke(sqsEventOf(queue, messages)) };
+        await this.#pollOnce(signal);
       } catch (error) {
-        result = { ok: false, error };
+        // A poller never dies quietly: report it, wait a moment, poll again (Lambda's poller retries too).
+        this.#options.onError?.(error);
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
       }
-      onBatch?.(settleBatch(queue, messages, result), messages.length);
     }
+  }
+
+  async #pollOnce(signal: AbortSignal): Promise<void> {
+    const { queue, settings, invoke, onBatch } = this.#options;
+    const messages = await queue.receive({ maxMessages: settings.batchSize, waitTimeSeconds: 20, signal });
+    if (messages.length === 0) return;
+    const windowEnds = Date.now() + settings.maximumBatchingWindowSeconds * 1000;
+    while (messages.length < settings.batchSize && Date.now() < windowEnds && !signal.aborted) {
+      const more = await queue.receive({
+        maxMessages: settings.batchSize - messages.length,
+        waitTimeSeconds: Math.max(0, Math.min(20, Math.ceil((windowEnds - Date.now()) / 1000))),
+        signal,
+      });
+      messages.push(...more);
+    }
+    this.#invocations += 1;
+    let result: InvocationResult;
+    try {
+      result = { ok: true, value: await invoke(sqsEventOf(queue, messages)) };
+    } catch (error) {
+      result = { ok: false, error };
+    }
+    const settlement = settleBatch(queue, messages, result);
+    onBatch?.(settlement, messages.length, result);
   }
 }
