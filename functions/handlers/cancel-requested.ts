@@ -24,12 +24,16 @@ import { NO_EARLY_TIMEOUT } from "./lambda-deadline.ts";
 export { BUS_MESSAGE_CHANNEL, RetryLaterError } from "./bus/process-message.ts";
 
 const logger = getLogger();
-const processor = new BatchProcessor(EventType.SQS);
 
 const handleBatch = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   const wiring = getBusWiring();
+  // One processor per invocation: its state (records, failures) is the invocation's. A module-level
+  // one is shared by invocations that run at once in one process (the reliability tests, Lambda
+  // managed instances) and mixes their batches.
+  const processor = new BatchProcessor(EventType.SQS);
+  let started = 0;
   const handleRecord = (record: SQSRecord, recordContext: Context) =>
-    processMessage(wiring, record, recordContext);
+    processMessage(wiring, record, recordContext, { firstOfBatch: started++ === 0 });
   return processPartialResponse(event, handleRecord, processor, { context, processInParallel: false });
 };
 

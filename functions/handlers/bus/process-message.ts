@@ -27,12 +27,15 @@ export interface BusMessageReport {
   eventId: string | undefined;
   receiveCount: number;
   verdict: BusVerdict;
+  /** The error's name when processing threw (a store down, a bug) rather than ending in a verdict. */
+  thrown?: string;
 }
 
 /**
  * Time a message needs to be worth starting: one upstream attempt, the outcome's writes and
  * some room. Records run one after another (so each one's logs carry its own correlation
- * id); one that would start with less is put back untouched instead of failing for lack of time.
+ * id); a later record that would start with less is put back untouched instead of failing
+ * for lack of time. The batch's first record always starts: it has the whole invocation.
  */
 export const startFloorMs = (upstreamTimeoutMs: number): number => upstreamTimeoutMs + 2 * WRITE_MARGIN_MS;
 
@@ -40,27 +43,25 @@ export const processMessage = async (
   wiring: BusWiring,
   record: SQSRecord,
   context: Context,
-  random: () => number = Math.random,
+  options: { firstOfBatch: boolean; random?: () => number },
 ): Promise<BusVerdict> => {
+  const random = options.random ?? Math.random;
   const { container } = wiring;
   const { logger } = container;
   const read = readMessage(record);
   const eventId = read.ok ? read.event.id : undefined;
   logger.setCorrelationId(eventId ?? record.messageId);
   const receiveCount = Number(record.attributes?.ApproximateReceiveCount) || 1;
-  const report = (verdict: BusVerdict): void => {
+  const report = (verdict: BusVerdict, thrown?: string): void => {
     if (verdicts.hasSubscribers) {
-      verdicts.publish({
-        messageId: record.messageId,
-        eventId,
-        receiveCount,
-        verdict,
-      } satisfies BusMessageReport);
+      const message: BusMessageReport = { messageId: record.messageId, eventId, receiveCount, verdict };
+      verdicts.publish(thrown === undefined ? message : { ...message, thrown });
     }
   };
   let verdict: BusVerdict;
   try {
-    if (context.getRemainingTimeInMillis() < startFloorMs(container.config.upstreamTimeoutMs)) {
+    const floor = startFloorMs(container.config.upstreamTimeoutMs);
+    if (!options.firstOfBatch && context.getRemainingTimeInMillis() < floor) {
       verdict = {
         kind: "later",
         why: "no-time",
@@ -73,7 +74,8 @@ export const processMessage = async (
     }
   } catch (error) {
     // A store down or a bug: the message fails as a whole (Powertools reports it) and comes back.
-    report({ kind: "failed", problem: "internal", reason: (error as Error)?.name ?? String(error) });
+    const name = error instanceof Error ? error.name : typeof error;
+    report({ kind: "failed", problem: "internal", reason: String(error) }, name);
     throw error;
   }
   report(verdict);

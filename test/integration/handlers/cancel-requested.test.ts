@@ -341,23 +341,32 @@ describe("cancel-requested handler (SQS work queue)", () => {
     expect(kit.procureCore.effects.count(id)).toBe(1);
   });
 
-  it("a message with too little invocation time left is put back untouched, at once", async () => {
-    const id = kit.newIntent("SUBMITTED");
-    const sentBefore = kit.procureCore.requests.count();
-
-    const delivery = await kit.deliverBus(
-      eventBridgeEvent({ target: { type: "intent", id } }),
-      lambdaContext({ remainingMs: 2_000 }),
+  it("a later message of a batch with too little invocation time left is put back untouched, at once", async () => {
+    // Prepare: two messages, an invocation with 2 s left (less than one upstream attempt and the writes).
+    const first = kit.newIntent("SUBMITTED");
+    const second = kit.newIntent("SUBMITTED");
+    kit.busQueue.put(
+      eventBridgeEvent({ target: { type: "intent", id: first } }),
+      eventBridgeEvent({ target: { type: "intent", id: second } }),
     );
 
+    // Act
+    const delivery = await kit.busQueue.deliverBatch(kit.handlers.bus, {
+      context: lambdaContext({ remainingMs: 2_000 }),
+    });
+
+    // Assess: the first starts (it has the whole invocation); the second is put back, visible at once.
     expect(delivery.verdicts.map((v) => v.verdict)).toEqual([
+      settled("CANCELLED"),
       expect.objectContaining({ kind: "later", why: "no-time" }),
     ]);
-    expect(kit.procureCore.requests.count()).toBe(sentBefore);
+    expect(delivery.result).toEqual({ ok: true, value: { batchItemFailures: [] } });
+    expect(kit.procureCore.effects.count(second)).toBe(0);
     expect(kit.busQueue.queue.counts()).toEqual({ visible: 1, inFlight: 0, delayed: 0 });
     expect((await kit.busQueue.deliverBatch(kit.handlers.bus)).verdicts.map((v) => v.verdict)).toEqual([
       settled("CANCELLED"),
     ]);
+    expect(kit.procureCore.effects.count(second)).toBe(1);
   });
 
   it("a batch reports only its failed messages; the others are deleted", async () => {
@@ -387,5 +396,34 @@ describe("cancel-requested handler (SQS work queue)", () => {
     ]);
     expect(delivery.settlement).toEqual({ deleted: 2, failed: 1, wholeBatchFailed: false });
     expect(kit.busQueue.queue.counts()).toEqual({ visible: 0, inFlight: 1, delayed: 0 });
+  });
+
+  it("invocations running at once in one process keep their own batches and answers", async () => {
+    // Prepare: two batches, each one charge that fails (A55 down) and one intent that succeeds.
+    kit.a55.faults.update({ errorRate: 1 });
+    kit.procureCore.faults.update({ latencyMs: 300 });
+    const put = () =>
+      kit.busQueue.put(
+        eventBridgeEvent({
+          target: { type: "charge", chargeUuid: kit.newCharge("pending"), walletUuid: A55_DEMO_WALLET },
+        }),
+        eventBridgeEvent({ target: { type: "intent", id: kit.newIntent("SUBMITTED") } }),
+      );
+    const first = put();
+    const firstBatch = kit.busQueue.deliverBatch(kit.handlers.bus, { maxMessages: 2 });
+    const second = put();
+
+    // Act
+    const [a, b] = await Promise.all([
+      firstBatch,
+      kit.busQueue.deliverBatch(kit.handlers.bus, { maxMessages: 2 }),
+    ]);
+
+    // Assess: each answer names its own failed charge, and only it.
+    expect(a.records.map((r) => r.messageId)).toEqual(first);
+    expect(b.records.map((r) => r.messageId)).toEqual(second);
+    expect(a.result).toEqual({ ok: true, value: { batchItemFailures: [{ itemIdentifier: first[0] }] } });
+    expect(b.result).toEqual({ ok: true, value: { batchItemFailures: [{ itemIdentifier: second[0] }] } });
+    expect(kit.busQueue.queue.counts()).toEqual({ visible: 0, inFlight: 2, delayed: 0 });
   });
 });
