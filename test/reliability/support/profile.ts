@@ -40,6 +40,11 @@ export interface ReliabilityProfile {
     busAfter: number;
   };
   fuzz: { httpRuns: number; busRuns: number };
+  /**
+   * Issue 11's burst, scaled down in time: `events` charges at once against A55's limit of
+   * `limit` requests per `windowSeconds` (the documented 100 per 60 s, at a shorter window).
+   */
+  burst: { events: number; limit: number; windowSeconds: number };
   /** Timeout of a file's longest test. */
   testTimeoutMs: number;
 }
@@ -54,6 +59,7 @@ const PROFILES: Record<ProfileName, Omit<ReliabilityProfile, "seed">> = {
     crash: { targets: 10 },
     outage: { before: 10, during: 60, busAfter: 10 },
     fuzz: { httpRuns: 10_000, busRuns: 2_000 },
+    burst: { events: 300, limit: 50, windowSeconds: 10 },
     testTimeoutMs: 600_000,
   },
   reduced: {
@@ -63,6 +69,7 @@ const PROFILES: Record<ProfileName, Omit<ReliabilityProfile, "seed">> = {
     crash: { targets: 6 },
     outage: { before: 4, during: 24, busAfter: 4 },
     fuzz: { httpRuns: 1_000, busRuns: 200 },
+    burst: { events: 40, limit: 10, windowSeconds: 5 },
     testTimeoutMs: 120_000,
   },
 };
