@@ -21,8 +21,6 @@ import { getLogger } from "#wiring/observability.ts";
 import { processMessage } from "./bus/process-message.ts";
 import { NO_EARLY_TIMEOUT } from "./lambda-deadline.ts";
 
-export { BUS_MESSAGE_CHANNEL, RetryLaterError } from "./bus/process-message.ts";
-
 const logger = getLogger();
 
 const handleBatch = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
