@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { CANCEL_REQUESTED_CONSUMER } from "#adapters/queue/cancel-requested-queue.ts";
+import { RedeliveryError } from "#adapters/queue/queue-errors.ts";
 import { A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
 import { type HandlerKit, startHandlerKit } from "#test/support/handler-kit.ts";
 import { eventBridgeEvent, lambdaContext } from "#test/support/lambda-events.ts";
+import { getBusWiring, setBusWiring } from "#wiring/bus-wiring.ts";
 
 const settled = (outcome: string, replayed = false) => ({ kind: "settled", outcome, replayed });
 const VISIBILITY_MS = CANCEL_REQUESTED_CONSUMER.visibilityTimeoutSeconds * 1000;
@@ -425,5 +427,33 @@ describe("cancel-requested handler (SQS work queue)", () => {
     expect(a.result).toEqual({ ok: true, value: { batchItemFailures: [{ itemIdentifier: first[0] }] } });
     expect(b.result).toEqual({ ok: true, value: { batchItemFailures: [{ itemIdentifier: second[0] }] } });
     expect(kit.busQueue.queue.counts()).toEqual({ visible: 0, inFlight: 2, delayed: 0 });
+  });
+
+  it("when the copy cannot be put back, the rate-limited message fails instead, so it is not lost", async () => {
+    // Prepare: A55 rate-limits; SQS refuses the copy.
+    const chargeUuid = kit.newCharge("pending");
+    kit.a55.faults.update({ rateLimitRate: 1, retryAfterSeconds: 30 });
+    const working = getBusWiring();
+    setBusWiring({
+      container: kit.container,
+      redelivery: {
+        sendLater: async () => {
+          throw new RedeliveryError("Could not put the request back on the queue: RequestThrottled");
+        },
+      },
+    });
+    try {
+      // Act
+      const delivery = await kit.deliverBus(
+        eventBridgeEvent({ target: { type: "charge", chargeUuid, walletUuid: A55_DEMO_WALLET } }),
+        lambdaContext({ remainingMs: 10_000 }),
+      );
+
+      // Assess: the original stays in flight and returns after its visibility timeout.
+      expect(delivery.result).toMatchObject({ ok: false, error: { name: "FullBatchFailureError" } });
+      expect(kit.busQueue.queue.counts()).toEqual({ visible: 0, inFlight: 1, delayed: 0 });
+    } finally {
+      setBusWiring(working);
+    }
   });
 });
