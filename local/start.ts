@@ -223,7 +223,7 @@ const main = async (): Promise<void> => {
     serviceEnv: serviceEnvironment(settings, state.secretsFile, process.env),
     root: REPO_ROOT,
     log,
-    // HOOK(outbox-relay): startStreamSource: startDynamoStreamSource,
+    // HOOK(outbox-relay): startStreamSource: ({ table, invoke }) => startDynamoStreamSource({ endpoint: dynamo.endpoint, tableName: LOCAL_TABLES[table], invoke }),
   });
   closers.push({ name: "functions and their triggers", close: stack.close });
 

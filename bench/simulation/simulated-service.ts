@@ -125,7 +125,8 @@ export const startSimulatedService = async (options: SimulationOptions): Promise
       },
       { inMemory: true },
     );
-    const functions = localFunctions(settings);
+    // Outcomes are read from the audit table, so the outbox relay (a DynamoDB stream consumer) is not run.
+    const functions = localFunctions(settings).filter((fn) => fn.trigger.kind !== "dynamodb-stream");
     const output = { lines: 0, errors: [] as string[], errorCount: 0 };
     const error = (text: string): void => {
       output.errorCount += 1;
