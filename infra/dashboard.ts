@@ -143,6 +143,28 @@ export function createDashboard(sources: AlarmSources, alarms: Alarms) {
     { stat: "Maximum", period: 60 },
   );
   graph(
+    "Work queues: messages waiting and the oldest one's age (the buffered bus backlog)",
+    sources.queues
+      .filter((q) => q.role === "work")
+      .flatMap((q) => [
+        [
+          "AWS/SQS",
+          "ApproximateNumberOfMessagesVisible",
+          "QueueName",
+          q.queue.nodes.queue.name,
+          { label: `${q.name} waiting` },
+        ],
+        [
+          "AWS/SQS",
+          "ApproximateAgeOfOldestMessage",
+          "QueueName",
+          q.queue.nodes.queue.name,
+          { label: `${q.name} oldest (s)`, yAxis: "right" },
+        ],
+      ]),
+    { stat: "Maximum", period: 60 },
+  );
+  graph(
     "Function errors",
     sources.functions.map((f) => ["AWS/Lambda", "Errors", "FunctionName", f.fn.name, { label: f.name }]),
   );

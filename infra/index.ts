@@ -32,6 +32,7 @@ export function createInfrastructure() {
       { name: "OutboxRelay", fn: outbox.handler, readsStream: true },
     ],
     queues: [
+      { name: "CancelRequestedQueue", queue: bus.queue, role: "work" },
       { name: "CancelRequestedDlq", queue: bus.deliveryDlq, role: "dead-letter" },
       { name: "CancelRequestedFailures", queue: bus.failures, role: "dead-letter" },
       { name: "ExpirySweepDlq", queue: schedule.dlq, role: "dead-letter" },
@@ -50,13 +51,14 @@ export function createInfrastructure() {
       name: "CancelRequestedDlq",
       url: bus.deliveryDlq.url,
       holds: "bus-event",
-      redrive: { type: "function", functionName: bus.handler.name },
+      // Back to the work queue, as the rule would have delivered it.
+      redrive: { type: "queue", queueUrl: bus.queue.url },
     },
     {
       name: "CancelRequestedFailures",
       url: bus.failures.url,
       holds: "bus-event",
-      redrive: { type: "function", functionName: bus.handler.name },
+      redrive: { type: "queue", queueUrl: bus.queue.url },
     },
     {
       name: "ExpirySweepDlq",
@@ -86,6 +88,7 @@ export function createInfrastructure() {
     procureCoreSecretArn: secrets.procureCore.secret.arn,
     a55SecretArn: secrets.a55.secret.arn,
     clientsSecretArn: secrets.clients.secret.arn,
+    cancelRequestedQueueUrl: bus.queue.url,
     cancelRequestedDlqUrl: bus.deliveryDlq.url,
     cancelRequestedFailuresUrl: bus.failures.url,
     expirySweepDlqUrl: schedule.dlq.url,

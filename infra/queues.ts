@@ -12,3 +12,55 @@ export function deadLetterQueue(name: string) {
     },
   });
 }
+
+/**
+ * A queue of work for one Lambda consumer: encrypted at rest, with a visibility timeout sized
+ * to the consumer (see functions/adapters/queue/cancel-requested-queue.ts) and a redrive
+ * policy that moves a message to `deadLetter` after `maxReceiveCount` receives.
+ */
+export function workQueue(
+  name: string,
+  settings: {
+    visibilityTimeoutSeconds: number;
+    deadLetter: { arn: $util.Input<string>; maxReceiveCount: number };
+  },
+) {
+  return new sst.aws.Queue(name, {
+    visibilityTimeout: `${settings.visibilityTimeoutSeconds} seconds`,
+    dlq: { queue: settings.deadLetter.arn, retry: settings.deadLetter.maxReceiveCount },
+    // Retention stays SQS's default (4 days): a rate-limited request is put back as a new
+    // message, so retention bounds how long one copy waits, not how long a request is retried.
+    transform: {
+      queue: (args) => {
+        args.sqsManagedSseEnabled = true;
+      },
+    },
+  });
+}
+
+/**
+ * A queue policy that lets exactly one EventBridge rule send to the queue (the rule, not a
+ * role, delivers to an SQS target and to a target's dead-letter queue).
+ */
+export function allowRuleToSend(
+  name: string,
+  queue: { arn: $util.Input<string>; url: $util.Input<string> },
+  ruleArn: $util.Input<string>,
+) {
+  return new aws.sqs.QueuePolicy(name, {
+    queueUrl: queue.url,
+    policy: $jsonStringify({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "AllowOneRule",
+          Effect: "Allow",
+          Principal: { Service: "events.amazonaws.com" },
+          Action: "sqs:SendMessage",
+          Resource: queue.arn,
+          Condition: { ArnEquals: { "aws:SourceArn": ruleArn } },
+        },
+      ],
+    }),
+  });
+}

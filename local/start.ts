@@ -1,41 +1,133 @@
 /**
  * `npm start [-- --in-memory]`: the whole service on this machine, no AWS account.
  *
- * DynamoDB Local, the Procure-Core and A55 sandboxes, and the three Lambda handlers
- * behind local stand-ins for API Gateway, EventBridge and the schedule (local/stack/).
- * Ports, state directory and timer are set by CANCEL_LOCAL_* variables (stack/settings.ts).
- * Ctrl-C (SIGINT) or SIGTERM stops everything; a second Ctrl-C kills what is left.
+ * DynamoDB Local, the Procure-Core and A55 sandboxes, and every function of the service, each
+ * run the way Lambda runs it (local/stack/lambda/: its own containers, one invocation at a
+ * time each, cold starts, timeouts) behind local stand-ins for its trigger: API Gateway, the
+ * EventBridge rule and SQS work queue with its event source mapping, the schedules.
+ *
+ * The functions are declared in {@link localFunctions}, one entry each: adding a function is
+ * adding an entry. Ports, state directory, timers and container counts are set by CANCEL_LOCAL_*
+ * variables (stack/settings.ts). Ctrl-C (SIGINT) or SIGTERM stops everything; a second Ctrl-C
+ * kills what is left.
  */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import type { EventBridgeEvent } from "aws-lambda";
+import { OUTBOX_RELAY_FUNCTION } from "#adapters/outbox/relay-stream-settings.ts";
+import { CANCEL_REQUESTED_CONSUMER } from "#adapters/queue/cancel-requested-queue.ts";
 import { startA55Sandbox } from "#local/sandboxes/a55/a55-sandbox.ts";
 import { A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
 import { DEFAULT_APPS, startProcureCoreSandbox } from "#local/sandboxes/procure-core/procure-core-sandbox.ts";
 import { bannerText } from "./stack/banner.ts";
 import { startLocalDynamo } from "./stack/dynamo-local.ts";
-import { type RunningStreamSource, startDynamoStreamSource } from "./stack/dynamo-stream-source.ts";
+import { startDynamoStreamSource } from "./stack/dynamo-stream-source.ts";
 import { prepareLocalState } from "./stack/first-run.ts";
-import { startFrontDoor } from "./stack/front-door.ts";
-import { invokeWithBudget } from "./stack/lambda-context.ts";
-import { LocalEventBus } from "./stack/local-event-bus.ts";
+import type { LocalFunctionSpec } from "./stack/lambda/local-function.ts";
+import { CANCEL_REQUESTED } from "./stack/local-event-bus.ts";
+import { startLocalStack } from "./stack/local-stack.ts";
 import { checkJava, checkPorts, PreflightError } from "./stack/preflight.ts";
-import { applyServiceEnvironment, importHandlers, serviceEnvironment } from "./stack/service-env.ts";
-import { loopbackUrl, readLocalSettings, SettingsError } from "./stack/settings.ts";
-import { SweepRunner, startSweepTimer } from "./stack/sweep-runner.ts";
+import { serviceEnvironment } from "./stack/service-env.ts";
+import {
+  type LocalSettings,
+  loopbackUrl,
+  REPO_ROOT,
+  readLocalSettings,
+  SettingsError,
+} from "./stack/settings.ts";
+import { SWEEP_PROGRESS_CHANNEL } from "./stack/sweep-messages.ts";
 import { ensureLocalTables, LOCAL_TABLES } from "./stack/tables.ts";
+
+/**
+ * Every function of the service, as infra/ deploys it (handler, timeout, memory) and as it is
+ * triggered there. `workers` is the most containers it may have at once (its concurrency);
+ * CANCEL_LOCAL_WORKERS overrides it per function.
+ */
+export const localFunctions = (settings: LocalSettings): LocalFunctionSpec[] =>
+  applyWorkerCounts(settings, [
+    {
+      name: "http-api",
+      handler: "functions/handlers/http-api.handler",
+      timeoutSeconds: 10,
+      memoryMb: 512,
+      workers: 4,
+      trigger: { kind: "http" },
+    },
+    {
+      name: "cancel-requested",
+      handler: "functions/handlers/cancel-requested.handler",
+      timeoutSeconds: CANCEL_REQUESTED_CONSUMER.functionTimeoutSeconds,
+      memoryMb: 512,
+      workers: CANCEL_REQUESTED_CONSUMER.maximumConcurrency,
+      trigger: {
+        kind: "sqs",
+        busRule: CANCEL_REQUESTED,
+        queue: "cancellation-local-cancel-requested",
+        deadLetterQueue: "cancellation-local-cancel-requested-failures",
+        queueUrlVariable: "CANCEL_REQUESTED_QUEUE_URL",
+        visibilityTimeoutSeconds:
+          settings.queueVisibilitySeconds ?? CANCEL_REQUESTED_CONSUMER.visibilityTimeoutSeconds,
+        maxReceiveCount: CANCEL_REQUESTED_CONSUMER.maxReceiveCount,
+        mapping: {
+          batchSize: CANCEL_REQUESTED_CONSUMER.batchSize,
+          maximumConcurrency: CANCEL_REQUESTED_CONSUMER.maximumConcurrency,
+          maximumBatchingWindowSeconds: CANCEL_REQUESTED_CONSUMER.maximumBatchingWindowSeconds,
+        },
+      },
+    },
+    {
+      name: "expiry-sweep",
+      handler: "functions/handlers/expiry-sweep.handler",
+      timeoutSeconds: 300,
+      memoryMb: 1024,
+      workers: 1,
+      channels: [SWEEP_PROGRESS_CHANNEL],
+      trigger: { kind: "schedule", everyMs: settings.sweepIntervalMs, route: "/sweep" },
+    },
+    {
+      name: "continuation",
+      handler: "functions/handlers/continuation.handler",
+      timeoutSeconds: 50,
+      memoryMb: 512,
+      workers: 1,
+      trigger: { kind: "schedule", everyMs: settings.continuationIntervalMs, route: "/continuation" },
+    },
+    {
+      name: "outbox-relay",
+      handler: "functions/handlers/outbox-relay.handler",
+      timeoutSeconds: OUTBOX_RELAY_FUNCTION.timeoutSeconds,
+      memoryMb: OUTBOX_RELAY_FUNCTION.memoryMb,
+      workers: 1,
+      trigger: { kind: "dynamodb-stream", table: "audit" },
+    },
+  ]);
+
+/** CANCEL_LOCAL_WORKERS over the table's counts; a name that is not in the table is an error. */
+const applyWorkerCounts = (settings: LocalSettings, functions: LocalFunctionSpec[]): LocalFunctionSpec[] => {
+  const unknown = Object.keys(settings.workers).filter((name) => !functions.some((fn) => fn.name === name));
+  if (unknown.length > 0) {
+    throw new SettingsError(
+      `CANCEL_LOCAL_WORKERS names no such function: ${unknown.join(", ")} (functions: ${functions.map((fn) => fn.name).join(", ")})`,
+    );
+  }
+  return functions.map((fn) => ({ ...fn, workers: settings.workers[fn.name] ?? fn.workers }));
+};
 
 const USAGE = `Usage: npm start [-- --in-memory]
 
-Runs cancellation-service locally: DynamoDB Local, the Procure-Core and A55 sandboxes,
-the HTTP API, the event bus, the expiry sweep and the outbox relay.
+Runs cancellation-service locally: DynamoDB Local, the Procure-Core and A55 sandboxes, and every
+function (HTTP API, the Cancel Requested queue consumer, the expiry sweep, the continuation, the
+outbox relay) in its own containers.
 
   --in-memory   keep DynamoDB data in memory (default: CANCEL_LOCAL_DIR/dynamodb, .local/dynamodb)
   -h, --help    this text
 
 Environment: CANCEL_LOCAL_DIR, CANCEL_LOCAL_HTTP_PORT (3000), CANCEL_LOCAL_DYNAMODB_PORT (8000),
 CANCEL_LOCAL_PROCURE_CORE_PORT (4010), CANCEL_LOCAL_A55_PORT (4020),
-CANCEL_LOCAL_SWEEP_INTERVAL_SECONDS (60, 0 = off), CANCEL_LOCAL_BUS_RETRY_DELAYS_MS (1000,2000);
-service settings such as EXPIRY_AFTER or LOG_LEVEL pass through to the handlers.`;
+CANCEL_LOCAL_SWEEP_INTERVAL_SECONDS (60, 0 = off), CANCEL_LOCAL_CONTINUATION_INTERVAL_SECONDS (10,
+0 = off), CANCEL_LOCAL_WORKERS (e.g. http-api=8),
+CANCEL_LOCAL_QUEUE_VISIBILITY_SECONDS (360, as deployed); service settings such as
+EXPIRY_AFTER or LOG_LEVEL pass through to the functions.`;
 
 /** The service's client id at the A55 sandbox (its fixed token's owner). */
 const A55_SERVICE_CLIENT_ID = "cancellation-service-local";
@@ -106,6 +198,7 @@ const main = async (): Promise<void> => {
   watchParent();
 
   const settings = readLocalSettings(process.env, { inMemory: values["in-memory"] === true });
+  const functions = localFunctions(settings);
   const java = await checkJava();
   await checkPorts(settings.ports);
 
@@ -140,46 +233,30 @@ const main = async (): Promise<void> => {
   });
   closers.push({ name: "A55 sandbox", close: a55.close });
 
-  applyServiceEnvironment(serviceEnvironment(settings, state.secretsFile, process.env));
-  const handlers = await importHandlers();
-
-  const bus = new LocalEventBus({
-    deliver: (event) =>
-      invokeWithBudget("bus", (context) =>
-        handlers.bus(event as EventBridgeEvent<"Cancel Requested", unknown>, context),
-      ),
-    retryDelaysMs: settings.busRetryDelaysMs,
-    onDeadLetter: (dead) =>
-      log(
-        `[bus] dead-lettered ${dead.event.id} after ${dead.approximateInvokeCount} attempts: ${dead.error.errorMessage}`,
-      ),
-  });
-  closers.push({ name: "event bus", close: () => bus.close() });
-  const sweeps = new SweepRunner(handlers.sweep);
-  let outbox: RunningStreamSource | undefined;
-  const frontDoor = await startFrontDoor(settings.ports.http, {
-    httpHandler: handlers.http,
-    bus,
-    sweeps,
+  const stack = await startLocalStack({
+    httpPort: settings.ports.http,
+    functions,
+    serviceEnv: serviceEnvironment(settings, state.secretsFile, process.env),
+    root: REPO_ROOT,
     log,
-    relayFailures: () => outbox?.failureQueue.messages() ?? [],
+    // The audit table's stream → the outbox relay → the bus (the front door's EventBridge endpoint).
+    startStreamSource: async ({ table, invoke }) => {
+      const source = await startDynamoStreamSource({
+        endpoint: dynamo.endpoint,
+        tableName: LOCAL_TABLES[table],
+        stateDir: settings.inMemory ? undefined : settings.stateDir,
+        invoke: (event) => invoke(event),
+        log,
+      });
+      return { close: () => source.stop(), failures: () => source.failureQueue.messages() };
+    },
   });
-  closers.push({ name: "HTTP server", close: frontDoor.close });
-  // The audit table's stream → the outbox relay → the bus (the front door's EventBridge endpoint).
-  outbox = await startDynamoStreamSource({
-    endpoint: dynamo.endpoint,
-    tableName: LOCAL_TABLES.audit,
-    stateDir: settings.inMemory ? undefined : settings.stateDir,
-    invoke: (event) => invokeWithBudget("relay", (context) => handlers.relay(event, context)),
-    log,
-  });
-  closers.push({ name: "outbox relay", close: () => outbox?.stop() });
-  const stopTimer = startSweepTimer(sweeps, settings.sweepIntervalMs, log);
-  closers.push({ name: "sweep timer", close: stopTimer });
+  closers.push({ name: "functions and their triggers", close: stack.close });
 
   log(
     bannerText({
       settings,
+      functions,
       secretsFile: state.secretsFile,
       clientEnvFile: state.clientEnvFile,
       createdCredentials: state.created,
@@ -189,16 +266,21 @@ const main = async (): Promise<void> => {
   );
 };
 
-main().catch(async (error: unknown) => {
-  const expected = error instanceof PreflightError || error instanceof SettingsError;
-  const usage =
-    error instanceof TypeError && (error as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION";
-  console.error(
-    expected || usage
-      ? `npm start: ${(error as Error).message}`
-      : `npm start failed: ${(error as Error)?.stack ?? String(error)}`,
-  );
-  if (usage) console.error(USAGE);
-  await stopAll();
-  process.exit(usage ? 64 : 1);
-});
+const isEntryPoint =
+  process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+
+if (isEntryPoint) {
+  main().catch(async (error: unknown) => {
+    const expected = error instanceof PreflightError || error instanceof SettingsError;
+    const usage =
+      error instanceof TypeError && (error as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION";
+    console.error(
+      expected || usage
+        ? `npm start: ${(error as Error).message}`
+        : `npm start failed: ${(error as Error)?.stack ?? String(error)}`,
+    );
+    if (usage) console.error(USAGE);
+    await stopAll();
+    process.exit(usage ? 64 : 1);
+  });
+}

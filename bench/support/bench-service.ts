@@ -17,15 +17,19 @@ import path from "node:path";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { RingStore } from "#adapters/dynamo/budget-ring-store.ts";
+import { OUTBOX_RELAY_FUNCTION } from "#adapters/outbox/relay-stream-settings.ts";
 import { freePort } from "#local/free-port.ts";
 import { startDynamoStreamSource } from "#local/stack/dynamo-stream-source.ts";
 import { type RunningFrontDoor, startFrontDoor } from "#local/stack/front-door.ts";
-import { createLambdaContext, invokeWithBudget } from "#local/stack/lambda-context.ts";
+import { inProcessInvoker } from "#local/stack/lambda/in-process-invoker.ts";
+import { invokeWithBudget } from "#local/stack/lambda-context.ts";
 import { LocalEventBus } from "#local/stack/local-event-bus.ts";
 import { EVENTBRIDGE_PATH } from "#local/stack/put-events-endpoint.ts";
-import { SweepRunner } from "#local/stack/sweep-runner.ts";
+import { ScheduleRunner } from "#local/stack/schedule-runner.ts";
+import { LocalSqs } from "#local/stack/sqs/local-sqs.ts";
 import { type DynamoLocal, startDynamoLocal } from "#test/support/dynamo-local.ts";
 import { type HandlerKit, startHandlerKit } from "#test/support/handler-kit.ts";
+import { declaredFunction } from "#test/support/local-front-door.ts";
 import type { ServiceConfig } from "#wiring/config.ts";
 import { buildContainer, type Container, setContainer } from "#wiring/container.ts";
 import { createMetrics, getLogger } from "#wiring/observability.ts";
@@ -88,12 +92,8 @@ export const startBenchService = async (name: string): Promise<BenchService> => 
     // The kit turns metrics off for quiet tests; deployed functions emit them.
     process.env.POWERTOOLS_METRICS_DISABLED = "false";
 
-    const bus = new LocalEventBus({
-      // Only `Cancel Requested` events are delivered (the bus's one rule); the suites send none.
-      deliver: (event) =>
-        kit.handlers.bus(event as Parameters<HandlerKit["handlers"]["bus"]>[0], createLambdaContext("bus")),
-      retryDelaysMs: [],
-    });
+    // The suites put no `Cancel Requested` event on the bus: no rule is needed.
+    const bus = new LocalEventBus({ rules: [] });
     stops.push(() => bus.close());
     // Every PutEvents call from the service, and when each event arrived.
     let putEventsCalls = 0;
@@ -116,18 +116,23 @@ export const startBenchService = async (name: string): Promise<BenchService> => 
     };
     // Counted so a load test can wait for the last requests before stopping anything.
     let inFlight = 0;
+    const http = inProcessInvoker(declaredFunction("http-api"), async (event, context) => {
+      inFlight++;
+      try {
+        return await kit.handlers.http(event, context);
+      } finally {
+        inFlight--;
+      }
+    });
     const frontDoor = await startFrontDoor(await freePort(), {
-      httpHandler: async (event, context) => {
-        inFlight++;
-        try {
-          return await kit.handlers.http(event, context);
-        } finally {
-          inFlight--;
-        }
-      },
+      http,
       bus,
-      sweeps: new SweepRunner(kit.handlers.sweep),
+      sqs: new LocalSqs({ endpoint: "http://127.0.0.1:9/__aws/sqs" }),
+      schedules: {
+        "/sweep": new ScheduleRunner(inProcessInvoker(declaredFunction("expiry-sweep"), kit.handlers.sweep)),
+      },
       log: () => {},
+      logRequests: false,
     });
     stops.push(() => frontDoor.close());
 
@@ -174,7 +179,15 @@ export const startBenchService = async (name: string): Promise<BenchService> => 
         const outbox = await startDynamoStreamSource({
           endpoint: dynamo.endpoint,
           tableName: kit.tables.auditTable,
-          invoke: (event) => invokeWithBudget("relay", (context) => handler(event, context)),
+          invoke: (event) =>
+            invokeWithBudget(
+              {
+                functionName: "cancellation-bench-outbox-relay",
+                memoryMb: OUTBOX_RELAY_FUNCTION.memoryMb,
+                timeoutMs: OUTBOX_RELAY_FUNCTION.timeoutSeconds * 1000,
+              },
+              (context) => handler(event, context),
+            ),
         });
         stops.push(() => outbox.stop());
         return {

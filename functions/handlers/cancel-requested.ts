@@ -1,85 +1,40 @@
 /**
- * EventBridge entry point for `Cancel Requested` events (detail schema: docs/events.md).
- * An invalid detail is rejected for good (audited, `Cancellation Rejected` published, no
- * retry). A transient failure throws, so EventBridge/Lambda retry it and finally send
- * it to the dead-letter queue: nothing is dropped silently.
+ * The bus function: consumes the `Cancel Requested` work queue (SQS, through a Lambda event
+ * source mapping with `ReportBatchItemFailures`). Each message body is the EventBridge event
+ * the rule delivered (detail schema: docs/events.md).
+ *
+ * Per message (bus/bus-verdict.ts): a final outcome or a rejection is done; a rate limit (or
+ * the same request still running elsewhere) puts a delayed copy back on the queue and is
+ * done, so rate limits never bring a request closer to the dead-letter queue; any other
+ * operational failure is a batch item failure: the message returns after its visibility
+ * timeout and is dead-lettered after the queue's maxReceiveCount receives. Idempotency keys
+ * make every redelivery safe.
+ *
+ * Records are processed one after another: each one's logs then carry its own correlation id.
  */
-
+import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
-import type { Context, EventBridgeEvent } from "aws-lambda";
-import { parseCancelRequested } from "#adapters/events/cancel-requested-schema.ts";
-import type { CancelContext } from "#core/dependencies.ts";
-import { CancellationServiceError } from "#core/errors.ts";
-import { isFinal, type OutcomeType, type Target } from "#core/outcome.ts";
-import { rejectRequest } from "#core/reject-request.ts";
-import type { OnceResult } from "#core/run-once.ts";
-import { getContainer } from "#wiring/container.ts";
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { getBusWiring } from "#wiring/bus-wiring.ts";
 import { getLogger } from "#wiring/observability.ts";
-import { dispatchCancel, targetOf } from "./bus/dispatch-cancel.ts";
-import { deadlineOf, NO_EARLY_TIMEOUT } from "./lambda-deadline.ts";
-import { reportOnce } from "./report.ts";
+import { processMessage } from "./bus/process-message.ts";
+import { NO_EARLY_TIMEOUT } from "./lambda-deadline.ts";
 
 const logger = getLogger();
 
-/** Thrown to make the platform deliver the event again later. */
-export class RetryLaterError extends CancellationServiceError {
-  override name = "RetryLaterError";
-}
-
-type BusResult = { outcome: OutcomeType; replayed: boolean };
-
-/** Settled results are returned; anything that may still succeed is thrown back to the platform. */
-const settle = (result: OnceResult): BusResult => {
-  if (result.kind === "in-progress")
-    throw new RetryLaterError("The same request is still running; retry later");
-  if (result.kind === "payload-mismatch") throw new RetryLaterError("Unexpected key conflict; retry later");
-  if (!isFinal(result.outcome)) {
-    const reason = "reason" in result.outcome ? result.outcome.reason : "";
-    throw new RetryLaterError(`Transient failure: ${reason}`);
-  }
-  return { outcome: result.outcome.type, replayed: result.replayed };
+const handleBatch = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  const wiring = getBusWiring();
+  // One processor per invocation: its state (records, failures) is the invocation's. A module-level
+  // one is shared by invocations that run at once in one process (the reliability tests, Lambda
+  // managed instances) and mixes their batches.
+  const processor = new BatchProcessor(EventType.SQS);
+  let started = 0;
+  const handleRecord = (record: SQSRecord, recordContext: Context) =>
+    processMessage(wiring, record, recordContext, { firstOfBatch: started++ === 0 });
+  return processPartialResponse(event, handleRecord, processor, { context, processInParallel: false });
 };
 
-const handleEvent = async (event: EventBridgeEvent<"Cancel Requested", unknown>, context: Context) => {
-  const container = getContainer();
-  logger.setCorrelationId(event.id);
-  const parsed = parseCancelRequested(event.detail);
-  const key = parsed.ok ? parsed.value.idempotencyKey : undefined;
-  const requestedBy = parsed.ok ? parsed.value.requestedBy : undefined;
-  const cancelContext: CancelContext = {
-    trigger: "bus",
-    actor: requestedBy ? `${event.source}/${requestedBy}` : event.source,
-    correlationId: event.id,
-    deadline: deadlineOf(context),
-    idempotency: { scopeKey: `bus:${key ?? event.id}`, key },
-  };
-  // A rejection is keyed by the event, so a redelivery replays it instead of recording it twice.
-  const reject = (target: Target, reason: string) =>
-    rejectRequest(
-      container.deps,
-      { ...cancelContext, idempotency: { scopeKey: `bus-rejected:${event.id}`, key } },
-      target,
-      reason,
-    );
-
-  if (!parsed.ok) {
-    logger.warn("Cancel Requested event rejected", { eventId: event.id, issues: parsed.issues });
-    const reason = parsed.issues.map((issue) => `${issue.field || "detail"}: ${issue.message}`).join("; ");
-    return settle(reportOnce(container, "bus", await reject({ type: "event", id: event.id }, reason)));
-  }
-  const result = reportOnce(
-    container,
-    "bus",
-    await dispatchCancel(container.deps, cancelContext, parsed.value),
-  );
-  if (result.kind === "payload-mismatch") {
-    const reason = "The idempotency key was already used for another request";
-    return settle(reportOnce(container, "bus", await reject(targetOf(parsed.value), reason)));
-  }
-  return settle(result);
-};
-
-export const handler = middy<EventBridgeEvent<"Cancel Requested", unknown>, BusResult>(NO_EARLY_TIMEOUT)
+export const handler = middy<SQSEvent, SQSBatchResponse>(NO_EARLY_TIMEOUT)
   .use(injectLambdaContext(logger))
-  .handler(handleEvent);
+  .handler(handleBatch);

@@ -12,7 +12,8 @@
  * | CLIENTS_SECRET_ARN | (HTTP API only) | inbound callers' credentials; only the HTTP function may read them |
  * | SECRETS_FILE | — | local runs: one JSON file holding the three secrets by name |
  * | SECRETS_TTL_SECONDS | 300 | per-container cache of secrets |
- * | DYNAMODB_ENDPOINT, EVENTBRIDGE_ENDPOINT | — | local runs: endpoints of DynamoDB Local and the local bus |
+ * | CANCEL_REQUESTED_QUEUE_URL | (bus function only) | the `Cancel Requested` work queue, where rate-limited requests are put back for later |
+ * | DYNAMODB_ENDPOINT, EVENTBRIDGE_ENDPOINT, SQS_ENDPOINT | — | local runs: endpoints of DynamoDB Local, the local bus and the local queues |
  * | UPSTREAM_TIMEOUT_MS | 5000 | per-attempt timeout of an upstream call |
  * | UPSTREAM_MAX_ATTEMPTS | 4 | attempts per upstream call, the first included |
  * | A55_BUDGET_PER_MINUTE | 100 | shared budget: A55 requests per minute (A55's documented limit per client) |
@@ -42,8 +43,11 @@ export interface ServiceConfig {
     | { source: "secrets-manager"; procureCore: string; a55: string; clients: string | undefined }
     | { source: "file"; path: string };
   secretsTtlMs: number;
+  /** The bus function's own work queue (only that function is given it). */
+  cancelRequestedQueueUrl: string | undefined;
   dynamoDbEndpoint: string | undefined;
   eventBridgeEndpoint: string | undefined;
+  sqsEndpoint: string | undefined;
   upstreamTimeoutMs: number;
   upstreamMaxAttempts: number;
   /** The shared upstream budget (functions/adapters/dynamo/upstream-budget.ts). */
@@ -125,6 +129,15 @@ export const readConfig = (env: Record<string, string | undefined>): ServiceConf
   const problems: string[] = [];
   const { required, integer, fraction, boolean, duration } = envReader(env, problems);
 
+  const url = (name: string): string | undefined => {
+    const raw = env[name]?.trim();
+    if (!raw) return undefined;
+    if (!URL.canParse(raw) || !/^https?:$/.test(new URL(raw).protocol)) {
+      problems.push(`${name} must be an http(s) URL`);
+    }
+    return raw;
+  };
+
   const secretsFile = env.SECRETS_FILE?.trim();
   const secrets: ServiceConfig["secrets"] = secretsFile
     ? { source: "file", path: secretsFile }
@@ -144,8 +157,10 @@ export const readConfig = (env: Record<string, string | undefined>): ServiceConf
     eventBusName: required("EVENT_BUS_NAME"),
     secrets,
     secretsTtlMs: integer("SECRETS_TTL_SECONDS", 300, 0, 86_400) * 1000,
+    cancelRequestedQueueUrl: url("CANCEL_REQUESTED_QUEUE_URL"),
     dynamoDbEndpoint: env.DYNAMODB_ENDPOINT?.trim() || undefined,
     eventBridgeEndpoint: env.EVENTBRIDGE_ENDPOINT?.trim() || undefined,
+    sqsEndpoint: url("SQS_ENDPOINT"),
     upstreamTimeoutMs: integer("UPSTREAM_TIMEOUT_MS", 5_000, 100, 60_000),
     upstreamMaxAttempts: integer("UPSTREAM_MAX_ATTEMPTS", 4, 1, 10),
     budget: {

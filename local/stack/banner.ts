@@ -3,6 +3,7 @@
  * The last line is {@link READY_LINE}, which scripts and the smoke test wait for.
  */
 import path from "node:path";
+import type { LocalFunctionSpec } from "./lambda/local-function.ts";
 import type { LocalSettings } from "./settings.ts";
 import { loopbackUrl } from "./settings.ts";
 
@@ -10,6 +11,7 @@ export const READY_LINE = "cancellation-service is ready. Ctrl-C stops everythin
 
 export interface BannerFacts {
   settings: LocalSettings;
+  functions: readonly LocalFunctionSpec[];
   secretsFile: string;
   clientEnvFile: string;
   createdCredentials: boolean;
@@ -29,8 +31,22 @@ export const bannerText = (facts: BannerFacts): string => {
     return relative.startsWith("..") ? file : relative;
   };
   const clientEnv = shown(facts.clientEnvFile);
-  const sweepEvery =
-    settings.sweepIntervalMs > 0 ? `every ${Math.round(settings.sweepIntervalMs / 1000)} s` : "timer off";
+  const every = (ms: number): string => (ms > 0 ? `every ${Math.round(ms / 1000)} s` : "timer off");
+  const triggerOf = (fn: LocalFunctionSpec): string => {
+    const { trigger } = fn;
+    if (trigger.kind === "http") return `API Gateway v2 events from ${api}`;
+    if (trigger.kind === "sqs") {
+      const rule = trigger.busRule ? `${trigger.busRule} → ` : "";
+      return `${rule}queue ${trigger.queue} (batch ${trigger.mapping.batchSize}, max concurrency ${trigger.mapping.maximumConcurrency}, DLQ after ${trigger.maxReceiveCount} receives)`;
+    }
+    if (trigger.kind === "schedule")
+      return `${every(trigger.everyMs)}; POST ${api}${trigger.route} runs it now`;
+    return `DynamoDB stream of the ${trigger.table} table`;
+  };
+  const functionLines = facts.functions.flatMap((fn) => [
+    `  ${fn.name.padEnd(17)}${fn.handler.replace(/\.[^.]+$/, ".ts")}, ${fn.workers} container${fn.workers === 1 ? "" : "s"}, ${fn.timeoutSeconds} s`,
+    `  ${"".padEnd(17)}${triggerOf(fn)}`,
+  ]);
   const storage = settings.inMemory
     ? "in memory (--in-memory)"
     : `data in ${shown(path.join(settings.stateDir, "dynamodb"))}`;
@@ -38,11 +54,13 @@ export const bannerText = (facts: BannerFacts): string => {
     "",
     "cancellation-service, local stack (no AWS account needed)",
     "",
-    `  HTTP API         ${api}   API Gateway v2 events → functions/handlers/http-api.ts`,
-    `  bus              ${api}/events   POST PutEvents JSON; GET lists published events and dead letters`,
-    `                   Cancel Requested → functions/handlers/cancel-requested.ts`,
-    `  sweep            ${sweepEvery}; POST ${api}/sweep to run it now → functions/handlers/expiry-sweep.ts`,
-    "  outbox relay     audit table's stream → functions/handlers/outbox-relay.ts → bus (failures: GET /events)",
+    `  HTTP API         ${api}`,
+    `  bus              ${api}/events   POST PutEvents JSON; GET lists published events, queues, dead letters`,
+    `  SQS              ${api} (X-Amz-Target: AmazonSQS.*)   the local queues, for the AWS SDK and cancelctl`,
+    "",
+    "Functions (each in its own containers, one invocation at a time each, as on Lambda):",
+    ...functionLines,
+    "",
     `  DynamoDB Local   ${loopbackUrl(settings.ports.dynamodb)}   ${storage}`,
     `  Procure-Core     ${loopbackUrl(settings.ports.procureCore)}   sandbox, demo intents (intent_67890, intent_processing, …)`,
     `  A55              ${loopbackUrl(settings.ports.a55)}   sandbox, demo charges in wallet ${DEMO_WALLET}`,

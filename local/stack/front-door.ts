@@ -2,13 +2,15 @@
  * The one local HTTP server (127.0.0.1): API Gateway for the HTTP API handler, plus the
  * local-only routes.
  *
- *   POST /events                 PutEvents JSON → the local bus (Cancel Requested → bus handler)
- *   GET  /events                 published outcome events, deliveries, dead letters, relay failures
- *   POST /sweep                  run the sweep now (`{"dryRun": true}` optional); NDJSON answer
+ *   POST /events                 PutEvents JSON → the local bus (Cancel Requested → the work queue)
+ *   GET  /events                 published outcome events, the queues, their dead letters
+ *   POST /<route>                run a scheduled function now (`/sweep`, …; `{"dryRun": true}`
+ *                                optional); NDJSON answer: its progress, then its result
  *   POST /__aws/eventbridge      the EventBridge endpoint the service's SDK client publishes to
- *   anything else                an API Gateway v2 event for functions/handlers/http-api.ts
+ *   POST (X-Amz-Target: AmazonSQS.*)  the SQS endpoint (sqs/sqs-json-endpoint.ts), on any path
+ *   anything else                an API Gateway v2 event for the HTTP API function
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import {
@@ -17,7 +19,7 @@ import {
   INTERNAL_SERVER_ERROR,
   toApiGatewayEvent,
 } from "./api-gateway-event.ts";
-import { invokeWithBudget } from "./lambda-context.ts";
+import type { Invoker } from "./lambda/function-pool.ts";
 import type { LocalEventBus } from "./local-event-bus.ts";
 import {
   answerAwsJson,
@@ -26,19 +28,27 @@ import {
   type EndpointAnswer,
   isEventBridgePath,
 } from "./put-events-endpoint.ts";
-import type { HttpHandler } from "./service-env.ts";
+import type { ScheduleRunner } from "./schedule-runner.ts";
+import type { LocalSqs } from "./sqs/local-sqs.ts";
+import { answerSqsJson, isSqsRequest } from "./sqs/sqs-json-endpoint.ts";
 import type { SweepStreamLine } from "./sweep-messages.ts";
-import type { SweepRunner } from "./sweep-runner.ts";
 
 /** API Gateway HTTP APIs refuse bodies over 10 MB. */
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 export interface FrontDoorOptions {
-  httpHandler: HttpHandler;
+  /** The HTTP API function. */
+  http: Invoker;
   bus: LocalEventBus;
-  sweeps: SweepRunner;
+  sqs: LocalSqs;
+  /** Scheduled functions by the route that runs them now, e.g. `/sweep`. */
+  schedules: Readonly<Record<string, ScheduleRunner>>;
   log: (line: string) => void;
-  /** The outbox relay's failure queue, shown by `GET /events`. */
+  /** One line per HTTP API request (default on; off for load runs). */
+  logRequests?: boolean;
+  /** Every function, for the counts `GET /events` shows. */
+  functions?: readonly Invoker[];
+  /** What the outbox relay's stream source gave up on (its failure queue), shown by `GET /events`. */
   relayFailures?: () => readonly unknown[];
 }
 
@@ -72,7 +82,7 @@ const sendAnswer = (res: ServerResponse, answer: EndpointAnswer | HttpAnswer): v
 /** API Gateway's request ids look like `JKJaXmPLvHcESHA=`. */
 const apiGatewayRequestId = (): string => randomBytes(10).toString("base64");
 
-const parseSweepRequest = (body: string): { dryRun: boolean } | undefined => {
+const parseScheduleRequest = (body: string): { dryRun: boolean } | undefined => {
   if (body.trim() === "") return { dryRun: false };
   try {
     const value: unknown = JSON.parse(body);
@@ -87,10 +97,11 @@ const parseSweepRequest = (body: string): { dryRun: boolean } | undefined => {
 
 /** Starts the front door on 127.0.0.1:`port` (0: a free one). */
 export const startFrontDoor = async (port: number, options: FrontDoorOptions): Promise<RunningFrontDoor> => {
-  const { httpHandler, bus, sweeps, log } = options;
+  const { http, bus, sqs, schedules, log } = options;
+  const logRequests = options.logRequests ?? true;
 
-  const sweep = async (res: ServerResponse, body: string): Promise<void> => {
-    const request = parseSweepRequest(body);
+  const runSchedule = async (runner: ScheduleRunner, res: ServerResponse, body: string): Promise<void> => {
+    const request = parseScheduleRequest(body);
     if (request === undefined) {
       return sendAnswer(res, {
         status: 400,
@@ -102,10 +113,10 @@ export const startFrontDoor = async (port: number, options: FrontDoorOptions): P
     const write = (line: SweepStreamLine): void => {
       if (!res.writableEnded) res.write(`${JSON.stringify(line)}\n`);
     };
-    const result = await sweeps.run({ dryRun: request.dryRun, onLine: write });
+    const result = await runner.run({ dryRun: request.dryRun, onLine: write });
     write(result.ok ? { type: "summary", summary: result.summary } : { type: "error", error: result.error });
     res.end();
-    if (!result.ok) log(`[sweep] failed: ${result.error}`);
+    if (!result.ok) log(`[${runner.name}] failed: ${result.error}`);
   };
 
   const api = async (req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> => {
@@ -123,16 +134,18 @@ export const startFrontDoor = async (port: number, options: FrontDoorOptions): P
     });
     let answer: HttpAnswer;
     try {
-      answer = fromHandlerResult(await invokeWithBudget("http", (context) => httpHandler(event, context)));
+      answer = fromHandlerResult(await http.invoke(event, { awsRequestId: randomUUID() }));
     } catch (error) {
       log(`[http-api] ${event.requestContext.http.method} ${event.rawPath}: ${String(error)}`);
       answer = INTERNAL_SERVER_ERROR;
     }
     answer.headers["apigw-requestid"] = requestId;
     sendAnswer(res, answer);
-    log(
-      `[http-api] ${event.requestContext.http.method} ${req.url} → ${answer.statusCode} (${Date.now() - startedAt} ms)`,
-    );
+    if (logRequests) {
+      log(
+        `[http-api] ${event.requestContext.http.method} ${req.url} → ${answer.statusCode} (${Date.now() - startedAt} ms)`,
+      );
+    }
   };
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -147,14 +160,15 @@ export const startFrontDoor = async (port: number, options: FrontDoorOptions): P
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     const method = req.method ?? "GET";
     const text = (): string => body.toString("utf8");
-    if (isEventBridgePath(path)) {
-      const target = req.headers["x-amz-target"];
-      return sendAnswer(res, answerAwsJson(bus, method, Array.isArray(target) ? target[0] : target, text()));
-    }
+    const header = req.headers["x-amz-target"];
+    const target = Array.isArray(header) ? header[0] : header;
+    if (isSqsRequest(target)) return sendAnswer(res, await answerSqsJson(sqs, method, target, text()));
+    if (isEventBridgePath(path)) return sendAnswer(res, answerAwsJson(bus, method, target, text()));
     if (path === "/events" && method === "POST") return sendAnswer(res, answerPutEvents(bus, text()));
     if (path === "/events" && method === "GET")
-      return sendAnswer(res, answerListEvents(bus, options.relayFailures?.()));
-    if (path === "/sweep" && method === "POST") return sweep(res, text());
+      return sendAnswer(res, answerListEvents(bus, sqs, options.functions, options.relayFailures?.()));
+    const schedule = schedules[path];
+    if (schedule && method === "POST") return runSchedule(schedule, res, text());
     return api(req, res, body);
   };
 

@@ -1,12 +1,10 @@
 /**
- * An in-process stand-in for the EventBridge bus and its one rule: `Cancel Requested`
- * events go to the bus handler, invoked asynchronously as Lambda does it (the put is
- * answered before the handler runs; a throw is retried twice, then the event is
- * dead-lettered with the error). Every accepted event is kept (bounded) so `GET /events`
- * can show what the service published and what was dead-lettered.
- *
- * Lambda waits about a minute, then two, between async retries; locally the delays are
- * short (settings.ts) so a developer sees the outcome while watching.
+ * An in-process stand-in for the EventBridge bus and its rules. As deployed, the one rule
+ * sends `Cancel Requested` events to the bus function's SQS work queue (the whole event as
+ * the message body); the queue and its event source mapping take it from there. Every
+ * accepted event is kept (bounded) so `GET /events` can show what the service published.
+ * A target that throws (the queue refused the message) makes the event undeliverable, as a
+ * rule target's dead-letter queue would keep it.
  */
 import { randomUUID } from "node:crypto";
 import { PutEventsFaults } from "./put-events-faults.ts";
@@ -47,23 +45,20 @@ export interface StoredEvent {
   event: BusEvent;
 }
 
-export type DeliveryStatus = "in-flight" | "retrying" | "delivered" | "dead-lettered";
-
-export interface Delivery {
-  eventId: string;
-  detailType: string;
-  status: DeliveryStatus;
-  attempts: number;
-  lastError?: string;
+/** An event a rule's target did not take (a deployed rule target's dead-letter queue). */
+export interface UndeliverableEvent {
+  event: BusEvent;
+  rule: string;
+  error: string;
+  at: string;
 }
 
-export interface DeadLetter {
-  event: BusEvent;
-  /** As in Lambda's on-failure record. */
-  condition: "RetriesExhausted";
-  approximateInvokeCount: number;
-  error: { errorType: string; errorMessage: string };
-  at: string;
+/** A rule: events of one detail-type go to one target. */
+export interface BusRule {
+  name: string;
+  detailType: string;
+  /** Delivers one event (e.g. sends it to an SQS queue); a throw makes it undeliverable. */
+  target: (event: BusEvent) => void;
 }
 
 /** The request itself is malformed (not one entry of it): the whole call is refused. */
@@ -72,13 +67,8 @@ export class PutEventsValidationError extends Error {
 }
 
 export interface LocalEventBusOptions {
-  /** The bus handler; a throw means "retry me". */
-  deliver: (event: BusEvent) => Promise<unknown>;
-  /** Delays before the second and third attempt. */
-  retryDelaysMs: readonly number[];
-  /** Called once per dead-lettered event (the stack logs it). */
-  onDeadLetter?: (deadLetter: DeadLetter) => void;
-  /** Events, deliveries and dead letters kept for `GET /events`, newest kept. Default 500. */
+  rules: readonly BusRule[];
+  /** Events and undeliverable events kept for `GET /events`, newest kept. Default 500. */
   keep?: number;
   now?: () => number;
 }
@@ -108,10 +98,7 @@ export class LocalEventBus {
   readonly #keep: number;
   readonly #now: () => number;
   readonly #events: StoredEvent[] = [];
-  readonly #deliveries: Delivery[] = [];
-  readonly #deadLetters: DeadLetter[] = [];
-  readonly #timers = new Set<NodeJS.Timeout>();
-  readonly #inFlight = new Set<Promise<void>>();
+  readonly #undeliverable: UndeliverableEvent[] = [];
   #closed = false;
   /** Faults of the service's PutEvents door (put-events-endpoint.ts); none unless set. */
   readonly faults = new PutEventsFaults();
@@ -182,7 +169,7 @@ export class LocalEventBus {
     const eventBusName =
       typeof entry.EventBusName === "string" && entry.EventBusName ? entry.EventBusName : "default";
     this.#push(this.#events, { origin, eventBusName, event });
-    if (event["detail-type"] === CANCEL_REQUESTED && !this.#closed) this.#route(event);
+    if (!this.#closed) this.#route(event);
     return { EventId: event.id };
   }
 
@@ -192,58 +179,19 @@ export class LocalEventBus {
   }
 
   #route(event: BusEvent): void {
-    const delivery: Delivery = {
-      eventId: event.id,
-      detailType: event["detail-type"],
-      status: "in-flight",
-      attempts: 0,
-    };
-    this.#push(this.#deliveries, delivery);
-    const attempt = (): void => {
-      if (this.#closed) return;
-      delivery.attempts += 1;
-      delivery.status = "in-flight";
-      const run = this.#options
-        .deliver(event)
-        .then(
-          () => {
-            delivery.status = "delivered";
-            delete delivery.lastError;
-          },
-          (error: unknown) => {
-            const err = error instanceof Error ? error : new Error(String(error));
-            delivery.lastError = `${err.name}: ${err.message}`;
-            const delay = this.#options.retryDelaysMs[delivery.attempts - 1];
-            if (delay === undefined) {
-              delivery.status = "dead-lettered";
-              const deadLetter: DeadLetter = {
-                event,
-                condition: "RetriesExhausted",
-                approximateInvokeCount: delivery.attempts,
-                error: { errorType: err.name, errorMessage: err.message },
-                at: new Date(this.#now()).toISOString(),
-              };
-              this.#push(this.#deadLetters, deadLetter);
-              this.#options.onDeadLetter?.(deadLetter);
-              return;
-            }
-            delivery.status = "retrying";
-            this.#later(attempt, delay);
-          },
-        )
-        .finally(() => this.#inFlight.delete(run));
-      this.#inFlight.add(run);
-    };
-    // Asynchronous invocation: the caller has its answer before the handler starts.
-    this.#later(attempt, 0);
-  }
-
-  #later(run: () => void, ms: number): void {
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      run();
-    }, ms);
-    this.#timers.add(timer);
+    for (const rule of this.#options.rules) {
+      if (rule.detailType !== event["detail-type"]) continue;
+      try {
+        rule.target(event);
+      } catch (error) {
+        this.#push(this.#undeliverable, {
+          event,
+          rule: rule.name,
+          error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+          at: new Date(this.#now()).toISOString(),
+        });
+      }
+    }
   }
 
   /** Events the service published (through the EventBridge endpoint), oldest first. */
@@ -256,27 +204,13 @@ export class LocalEventBus {
     return [...this.#events];
   }
 
-  /** `Cancel Requested` deliveries to the bus handler and how far each got. */
-  deliveries(): Delivery[] {
-    return this.#deliveries.map((delivery) => ({ ...delivery }));
+  /** Events a rule's target did not take. */
+  undeliverable(): UndeliverableEvent[] {
+    return [...this.#undeliverable];
   }
 
-  deadLetters(): DeadLetter[] {
-    return [...this.#deadLetters];
-  }
-
-  /** Resolves once no delivery is running or waiting for a retry. */
-  async idle(): Promise<void> {
-    while (this.#timers.size > 0 || this.#inFlight.size > 0) {
-      await Promise.allSettled([...this.#inFlight]);
-      if (this.#timers.size > 0) await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  }
-
-  /** Drops waiting retries and accepts no new deliveries (shutdown). */
+  /** Routes nothing more (shutdown). */
   close(): void {
     this.#closed = true;
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers.clear();
   }
 }

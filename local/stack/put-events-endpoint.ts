@@ -9,7 +9,10 @@
  *   signature is not checked: the credentials are fake anyway.
  * - `POST /events`, the same PutEvents body as plain JSON, for people and scripts.
  */
+
+import type { Invoker } from "./lambda/function-pool.ts";
 import { type LocalEventBus, PutEventsValidationError } from "./local-event-bus.ts";
+import type { LocalSqs } from "./sqs/local-sqs.ts";
 
 /** The path of the EventBridge endpoint on the local HTTP server (the SDK appends a slash). */
 export const EVENTBRIDGE_PATH = "/__aws/eventbridge";
@@ -107,17 +110,45 @@ export const answerPutEvents = (bus: LocalEventBus, body: string): EndpointAnswe
   }
 };
 
+const parsedBody = (body: string): unknown => {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return body;
+  }
+};
+
 /**
- * Answers `GET /events`: what the service published, every delivery to the bus handler,
- * dead letters, and (when the outbox relay runs) its failure queue.
+ * Answers `GET /events`: what the service published, the state of every queue, the messages
+ * in the dead-letter queues (each with its source queue), events no rule target took, and
+ * each function's containers and invocations.
  */
-export const answerListEvents = (bus: LocalEventBus, relayFailures?: readonly unknown[]): EndpointAnswer => ({
+export const answerListEvents = (
+  bus: LocalEventBus,
+  sqs: LocalSqs,
+  functions: readonly Invoker[] = [],
+  relayFailures?: readonly unknown[],
+): EndpointAnswer => ({
   status: 200,
   headers: { "content-type": "application/json" },
   body: JSON.stringify({
     published: bus.published().map((stored) => ({ eventBusName: stored.eventBusName, ...stored.event })),
-    deliveries: bus.deliveries(),
-    deadLettered: bus.deadLetters(),
+    queues: sqs.list().map((queue) => ({ name: queue.name, url: queue.url, ...queue.counts() })),
+    deadLetters: sqs.deadLetterQueues().flatMap((dlq) =>
+      dlq.messages().map((message) => ({
+        queue: dlq.name,
+        sourceQueue: sqs.list().find((q) => q.arn === message.deadLetterQueueSourceArn)?.name,
+        messageId: message.messageId,
+        receiveCount: message.receiveCount,
+        sentAt: message.sentAt,
+        body: parsedBody(message.body),
+      })),
+    ),
+    undeliverable: bus.undeliverable(),
     ...(relayFailures !== undefined && { relayFailures }),
+    functions: functions.map((fn) => {
+      const { initMs: _init, ...stats } = fn.stats();
+      return { name: fn.spec.name, ...stats };
+    }),
   }),
 });

@@ -11,7 +11,9 @@
  * | CANCEL_LOCAL_PROCURE_CORE_PORT | 4010 | Procure-Core sandbox |
  * | CANCEL_LOCAL_A55_PORT | 4020 | A55 sandbox |
  * | CANCEL_LOCAL_SWEEP_INTERVAL_SECONDS | 60 | the sweep timer; 0 turns it off (`POST /sweep` still works) |
- * | CANCEL_LOCAL_BUS_RETRY_DELAYS_MS | 1000,2000 | delays before the bus handler's two retries |
+ * | CANCEL_LOCAL_CONTINUATION_INTERVAL_SECONDS | 10 | the continuation timer (every minute deployed); 0 turns it off (`POST /continuation` still works) |
+ * | CANCEL_LOCAL_WORKERS | (the table in local/start.ts) | containers per function, e.g. `http-api=8,cancel-requested=5` |
+ * | CANCEL_LOCAL_QUEUE_VISIBILITY_SECONDS | 360 (as deployed) | the work queue's visibility timeout: how long a failed message waits |
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29,7 +31,12 @@ export interface LocalSettings {
   inMemory: boolean;
   /** 0: no timer. */
   sweepIntervalMs: number;
-  busRetryDelaysMs: readonly number[];
+  /** 0: no timer. */
+  continuationIntervalMs: number;
+  /** Containers per function name, over the table's defaults. */
+  workers: Readonly<Record<string, number>>;
+  /** Undefined: as deployed. */
+  queueVisibilitySeconds: number | undefined;
 }
 
 export class SettingsError extends Error {
@@ -56,13 +63,36 @@ const port = (env: Record<string, string | undefined>, name: string, fallback: n
   return value;
 };
 
-const delays = (raw: string | undefined): number[] => {
-  if (!raw?.trim()) return [1_000, 2_000];
-  const values = raw.split(",").map((part) => Number(part.trim()));
-  if (values.length !== 2 || values.some((value) => !Number.isInteger(value) || value < 0)) {
-    throw new SettingsError("CANCEL_LOCAL_BUS_RETRY_DELAYS_MS must be two delays in ms, e.g. 1000,2000");
+const workers = (raw: string | undefined): Record<string, number> => {
+  const counts: Record<string, number> = {};
+  for (const part of (raw ?? "")
+    .split(",")
+    .map((p) => p.trim())
+    .filter((p) => p !== "")) {
+    const match = /^([a-z][a-z0-9-]*)=(\d+)$/.exec(part);
+    const count = Number(match?.[2]);
+    if (!match?.[1] || !Number.isInteger(count) || count < 1 || count > 64) {
+      throw new SettingsError(
+        `CANCEL_LOCAL_WORKERS must be name=count pairs (1 to 64), e.g. http-api=8,cancel-requested=5 (got "${part}")`,
+      );
+    }
+    counts[match[1]] = count;
   }
-  return values;
+  return counts;
+};
+
+const optionalSeconds = (
+  env: Record<string, string | undefined>,
+  name: string,
+  max: number,
+): number | undefined => {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    throw new SettingsError(`${name} must be a whole number of seconds from 0 to ${max}`);
+  }
+  return value;
 };
 
 /**
@@ -83,11 +113,14 @@ export const readLocalSettings = (
   if (new Set(Object.values(ports)).size !== 4) {
     throw new SettingsError(`Each service needs its own port; got ${JSON.stringify(ports)}`);
   }
-  const intervalRaw = env.CANCEL_LOCAL_SWEEP_INTERVAL_SECONDS?.trim();
-  const interval = intervalRaw ? Number(intervalRaw) : 60;
-  if (!Number.isFinite(interval) || interval < 0) {
-    throw new SettingsError("CANCEL_LOCAL_SWEEP_INTERVAL_SECONDS must be a number of seconds (0: off)");
-  }
+  const interval = (name: string, fallback: number): number => {
+    const raw = env[name]?.trim();
+    const seconds = raw ? Number(raw) : fallback;
+    if (!Number.isFinite(seconds) || seconds < 0) {
+      throw new SettingsError(`${name} must be a number of seconds (0: off)`);
+    }
+    return Math.round(seconds * 1000);
+  };
   const stateDir = env.CANCEL_LOCAL_DIR?.trim()
     ? path.resolve(env.CANCEL_LOCAL_DIR.trim())
     : path.join(REPO_ROOT, ".local");
@@ -95,8 +128,11 @@ export const readLocalSettings = (
     stateDir,
     ports,
     inMemory: flags.inMemory,
-    sweepIntervalMs: Math.round(interval * 1000),
-    busRetryDelaysMs: delays(env.CANCEL_LOCAL_BUS_RETRY_DELAYS_MS),
+    sweepIntervalMs: interval("CANCEL_LOCAL_SWEEP_INTERVAL_SECONDS", 60),
+    // Every minute deployed; locally a developer watching the tour should not wait that long.
+    continuationIntervalMs: interval("CANCEL_LOCAL_CONTINUATION_INTERVAL_SECONDS", 10),
+    workers: workers(env.CANCEL_LOCAL_WORKERS),
+    queueVisibilitySeconds: optionalSeconds(env, "CANCEL_LOCAL_QUEUE_VISIBILITY_SECONDS", 43_200),
   };
 };
 

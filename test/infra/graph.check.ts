@@ -7,6 +7,7 @@ import { before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { auditTable, idempotencyTable } from "#adapters/dynamo/table-definitions.ts";
 import { OUTBOX_STREAM_MAPPING } from "#adapters/outbox/relay-stream-settings.ts";
+import { CANCEL_REQUESTED_CONSUMER } from "#adapters/queue/cancel-requested-queue.ts";
 import { readConfig, readRelayConfig } from "#wiring/config.ts";
 import { TRIGGERS, UPSTREAMS } from "#wiring/metric-catalogue.ts";
 import { parseDeadLetterQueues } from "../../bin/cancelctl/dead-letters/queue-catalogue.ts";
@@ -125,7 +126,8 @@ interface FunctionSpec {
   openCancellationsIndex?: boolean;
   /** Lambda async retries (undefined: invoked synchronously, no async config). */
   asyncRetries?: number;
-  extraEnvironment: Record<string, string>;
+  /** Variables beyond the common ones; a function of the graph for values only it knows (URLs). */
+  extraEnvironment: Record<string, string | ((s: Snapshot) => string)>;
   /**
    * `service`: cancels, reads the service's configuration (tables, secrets); `relay`: the
    * outbox relay, which reads the audit stream and is the only one that publishes.
@@ -152,8 +154,10 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
     secrets: ["ProcureCore", "A55"],
     idempotency: ["GetItem", "PutItem", "UpdateItem"],
     audit: ["PutItem"],
-    asyncRetries: 2,
-    extraEnvironment: {},
+    // Invoked synchronously by its event source mapping: no async config, the queue retries.
+    extraEnvironment: {
+      CANCEL_REQUESTED_QUEUE_URL: (s) => str(one(s, TYPES.queue, "CancelRequestedQueueQueue"), "url"),
+    },
     role: "service",
   },
   ExpirySweep: {
@@ -199,6 +203,7 @@ const OUTPUTS = [
   "procureCoreSecretArn",
   "a55SecretArn",
   "clientsSecretArn",
+  "cancelRequestedQueueUrl",
   "cancelRequestedDlqUrl",
   "cancelRequestedFailuresUrl",
   "expirySweepDlqUrl",
@@ -221,6 +226,7 @@ function arnsOf(s: Snapshot) {
     failures: str(one(s, TYPES.queue, "CancelRequestedFailuresQueue"), "arn"),
     stream: str(one(s, TYPES.table, "AuditTableTable"), "streamArn"),
     relayFailures: str(one(s, TYPES.queue, "OutboxRelayFailuresQueue"), "arn"),
+    workQueue: str(one(s, TYPES.queue, "CancelRequestedQueueQueue"), "arn"),
     secret: (name: SecretName) => str(one(s, TYPES.secret, `${name}SecretValue`), "arn"),
   };
 }
@@ -234,7 +240,12 @@ function expectedGrants(s: Snapshot, name: string, spec: FunctionSpec): string[]
     ...spec.audit.map((a) => `dynamodb:${a} on ${arns.audit}`),
     ...(spec.audit.includes("Query") ? [`dynamodb:Query on ${arns.auditIndex}`] : []),
     ...spec.secrets.map((secret) => `secretsmanager:GetSecretValue on ${arns.secret(secret)}`),
-    ...(name === "CancelRequested" ? [`sqs:SendMessage on ${arns.failures}`] : []),
+    // The event source mapping polls with the function's role; SendMessage puts rate-limited requests back.
+    ...(name === "CancelRequested"
+      ? ["ReceiveMessage", "DeleteMessage", "GetQueueAttributes", "SendMessage"].map(
+          (action) => `sqs:${action} on ${arns.workQueue}`,
+        )
+      : []),
     ...(spec.role === "relay"
       ? [
           `events:PutEvents on ${arns.bus}`,
@@ -360,7 +371,12 @@ for (const stage of STAGES) {
                   PROCURE_CORE_BUDGET_PER_MINUTE: "300",
                   BACKGROUND_BUDGET_SHARE: "0.6",
                 }),
-            ...spec.extraEnvironment,
+            ...Object.fromEntries(
+              Object.entries(spec.extraEnvironment).map(([key, value]) => [
+                key,
+                typeof value === "function" ? value(s) : value,
+              ]),
+            ),
             ...Object.fromEntries(spec.secrets.map((secret) => [SECRET_ENV[secret], arns.secret(secret)])),
           };
           const own = Object.fromEntries(Object.entries(env).filter(([key]) => !key.startsWith("SST_")));
@@ -368,8 +384,18 @@ for (const stage of STAGES) {
         });
 
         test("its environment is a valid configuration for the service (functions/wiring/config.ts)", () => {
-          const env = environmentOf(one(snapshotOf(stage), TYPES.function, `${name}Function`));
+          const s = snapshotOf(stage);
+          const env = environmentOf(one(s, TYPES.function, `${name}Function`));
           assert.doesNotThrow(() => (spec.role === "relay" ? readRelayConfig(env) : readConfig(env)));
+          // Only the bus function is given its work queue (it puts rate-limited requests back on it).
+          if (spec.role === "service") {
+            assert.equal(
+              readConfig(env).cancelRequestedQueueUrl,
+              name === "CancelRequested"
+                ? str(one(s, TYPES.queue, "CancelRequestedQueueQueue"), "url")
+                : undefined,
+            );
+          }
         });
 
         test("role grants exactly the actions and resources it uses (least privilege)", () => {
@@ -495,19 +521,23 @@ for (const stage of STAGES) {
       });
     });
 
-    describe("event bus", () => {
-      test("routes `Cancel Requested` to CancelRequested with a retry policy and a DLQ", () => {
+    describe("event bus and work queue", () => {
+      const consumer = CANCEL_REQUESTED_CONSUMER;
+
+      test("routes `Cancel Requested` to the work queue, with a retry policy and a DLQ for undeliverable events", () => {
         const s = snapshotOf(stage);
-        const rule = one(s, TYPES.rule, "CancellationBusSubscriberCancelRequestedRule");
-        const target = one(s, TYPES.target, "CancellationBusSubscriberCancelRequestedTarget");
+        const rule = one(s, TYPES.rule, "CancelRequestedRule");
+        const target = one(s, TYPES.target, "CancelRequestedTarget");
         const busName = str(one(s, TYPES.bus, "CancellationBusBus"), "name");
         assert.deepEqual(JSON.parse(String(rule.inputs.eventPattern)), {
           "detail-type": ["Cancel Requested"],
         });
         assert.equal(rule.inputs.eventBusName, busName);
-        assert.equal(rule.inputs.state, "ENABLED");
-        assert.equal(target.inputs.arn, str(one(s, TYPES.function, "CancelRequestedFunction"), "arn"));
+        assert.equal(rule.inputs.state ?? "ENABLED", "ENABLED");
+        assert.equal(allOf(s, TYPES.rule).length, 1);
+        assert.equal(target.inputs.arn, str(one(s, TYPES.queue, "CancelRequestedQueueQueue"), "arn"));
         assert.equal(target.inputs.rule, str(rule, "name"));
+        assert.equal(target.inputs.eventBusName, busName);
         assert.deepEqual(target.inputs.retryPolicy, {
           maximumRetryAttempts: 10,
           maximumEventAgeInSeconds: 3600,
@@ -515,61 +545,94 @@ for (const stage of STAGES) {
         assert.deepEqual(target.inputs.deadLetterConfig, {
           arn: str(one(s, TYPES.queue, "CancelRequestedDlqQueue"), "arn"),
         });
-      });
-
-      test("lets only that rule send to the DLQ (queue policy)", () => {
-        const s = snapshotOf(stage);
-        const dlq = one(s, TYPES.queue, "CancelRequestedDlqQueue");
-        const policies = allOf(s, TYPES.queuePolicy);
-        assert.equal(policies.length, 1);
-        const policy = policies[0];
-        assert.ok(policy);
-        assert.equal(policy.inputs.queueUrl, str(dlq, "url"));
-        const rule = one(s, TYPES.rule, "CancellationBusSubscriberCancelRequestedRule");
         assert.deepEqual(
-          statementsOf(policy.inputs.policy).map((st) => [
-            st.Effect,
-            st.Principal,
-            st.Action,
-            st.Resource,
-            st.Condition,
-          ]),
-          [
-            [
-              "Allow",
-              { Service: "events.amazonaws.com" },
-              ["sqs:SendMessage"],
-              [str(dlq, "arn")],
-              { ArnEquals: { "aws:SourceArn": str(rule, "arn") } },
-            ],
-          ],
+          allOf(s, TYPES.target).map((t) => t.name),
+          ["CancelRequestedTarget"],
         );
       });
 
-      test("sends CancelRequested's failed async invocations to a queue", () => {
+      test("lets only that rule send to the work queue and to its DLQ (one queue policy each)", () => {
         const s = snapshotOf(stage);
-        const config = one(s, TYPES.invokeConfig, "CancelRequestedEventInvokeConfig");
-        assert.deepEqual(config.inputs.destinationConfig, {
-          onFailure: { destination: str(one(s, TYPES.queue, "CancelRequestedFailuresQueue"), "arn") },
-        });
-        assert.equal(
-          config.inputs.functionName,
-          str(one(s, TYPES.function, "CancelRequestedFunction"), "name"),
-        );
+        const rule = one(s, TYPES.rule, "CancelRequestedRule");
+        const policies = allOf(s, TYPES.queuePolicy);
+        assert.equal(policies.length, 2);
+        for (const name of ["CancelRequestedQueueQueue", "CancelRequestedDlqQueue"]) {
+          const queue = one(s, TYPES.queue, name);
+          const policy = policies.find((p) => p.inputs.queueUrl === str(queue, "url"));
+          assert.ok(policy, `no policy on ${name}`);
+          assert.deepEqual(
+            statementsOf(policy.inputs.policy).map((st) => [
+              st.Effect,
+              st.Principal,
+              st.Action,
+              st.Resource,
+              st.Condition,
+            ]),
+            [
+              [
+                "Allow",
+                { Service: "events.amazonaws.com" },
+                ["sqs:SendMessage"],
+                [str(queue, "arn")],
+                { ArnEquals: { "aws:SourceArn": str(rule, "arn") } },
+              ],
+            ],
+            name,
+          );
+        }
       });
 
-      test("lets only the bus rule invoke CancelRequested", () => {
+      test(`work queue: visibility timeout ≥ 6 × the function's timeout, dead-lettered after ${consumer.maxReceiveCount} receives`, () => {
+        const s = snapshotOf(stage);
+        const queue = one(s, TYPES.queue, "CancelRequestedQueueQueue");
+        const fn = one(s, TYPES.function, "CancelRequestedFunction");
+        const visibility = Number(queue.inputs.visibilityTimeoutSeconds);
+        assert.equal(visibility, consumer.visibilityTimeoutSeconds);
+        assert.ok(
+          visibility >= 6 * Number(fn.inputs.timeout),
+          `${visibility} s < 6 × ${fn.inputs.timeout} s`,
+        );
+        assert.equal(Number(fn.inputs.timeout), consumer.functionTimeoutSeconds);
+        assert.deepEqual(JSON.parse(String(queue.inputs.redrivePolicy)), {
+          deadLetterTargetArn: str(one(s, TYPES.queue, "CancelRequestedFailuresQueue"), "arn"),
+          maxReceiveCount: consumer.maxReceiveCount,
+        });
+        assert.equal(queue.inputs.sqsManagedSseEnabled, true);
+      });
+
+      test("an event source mapping drains the queue into CancelRequested: batch, bounded concurrency, partial batch responses", () => {
+        const s = snapshotOf(stage);
+        const mappings = allOf(s, TYPES.eventSourceMapping).filter((m) => !m.name.startsWith("OutboxRelay"));
+        assert.equal(mappings.length, 1);
+        const mapping = mappings[0];
+        assert.ok(mapping);
+        assert.equal(
+          mapping.inputs.eventSourceArn,
+          str(one(s, TYPES.queue, "CancelRequestedQueueQueue"), "arn"),
+        );
+        assert.equal(
+          mapping.inputs.functionName,
+          str(one(s, TYPES.function, "CancelRequestedFunction"), "arn"),
+        );
+        assert.equal(mapping.inputs.batchSize, consumer.batchSize);
+        assert.equal(mapping.inputs.maximumBatchingWindowInSeconds, consumer.maximumBatchingWindowSeconds);
+        assert.deepEqual(mapping.inputs.functionResponseTypes, ["ReportBatchItemFailures"]);
+        assert.deepEqual(mapping.inputs.scalingConfig, { maximumConcurrency: consumer.maximumConcurrency });
+        // Lambda's own bounds: max concurrency 2 to 1000; a standard queue takes up to 10 without a window.
+        assert.ok(consumer.maximumConcurrency >= 2 && consumer.maximumConcurrency <= 1000);
+        assert.ok(consumer.batchSize >= 1 && consumer.batchSize <= 10);
+      });
+
+      test("nothing invokes CancelRequested directly: no invoke permission, no async retries or on-failure destination", () => {
         const s = snapshotOf(stage);
         const fnArn = str(one(s, TYPES.function, "CancelRequestedFunction"), "arn");
-        const invokers = allOf(s, TYPES.permission).filter((p) => p.inputs.function === fnArn);
         assert.deepEqual(
-          invokers.map((p) => [p.inputs.principal, p.inputs.sourceArn]),
-          [
-            [
-              "events.amazonaws.com",
-              str(one(s, TYPES.rule, "CancellationBusSubscriberCancelRequestedRule"), "arn"),
-            ],
-          ],
+          allOf(s, TYPES.permission).filter((p) => p.inputs.function === fnArn),
+          [],
+        );
+        assert.deepEqual(
+          allOf(s, TYPES.invokeConfig).filter((c) => c.name === "CancelRequestedEventInvokeConfig"),
+          [],
         );
       });
 
@@ -584,7 +647,19 @@ for (const stage of STAGES) {
         ]) {
           assert.equal(one(s, TYPES.queue, name).inputs.messageRetentionSeconds, 14 * 24 * 3600, name);
         }
-        assert.equal(allOf(s, TYPES.queue).length, 5);
+        assert.deepEqual(
+          allOf(s, TYPES.queue)
+            .map((q) => q.name)
+            .sort(),
+          [
+            "CancelRequestedDlqQueue",
+            "CancelRequestedFailuresQueue",
+            "CancelRequestedQueueQueue",
+            "ContinuationDlqQueue",
+            "ExpirySweepDlqQueue",
+            "OutboxRelayFailuresQueue",
+          ],
+        );
       });
     });
 
@@ -614,7 +689,7 @@ for (const stage of STAGES) {
 
       test("the relay reads the audit stream: partial batch responses, bisect, bounded retries and age, a failure queue", () => {
         const s = snapshotOf(stage);
-        const mappings = allOf(s, TYPES.eventSourceMapping);
+        const mappings = allOf(s, TYPES.eventSourceMapping).filter((m) => m.name.startsWith("OutboxRelay"));
         assert.deepEqual(
           mappings.map((m) => m.name),
           ["OutboxRelayStream"],
@@ -789,7 +864,12 @@ for (const stage of STAGES) {
 
       test("every stream-fed function alarms on its iterator age", () => {
         const s = snapshotOf(stage);
-        for (const mapping of allOf(s, "aws:lambda/eventSourceMapping:EventSourceMapping")) {
+        // A stream mapping has a starting position; a queue's does not (its age is the queue's alarm).
+        const streamMappings = allOf(s, "aws:lambda/eventSourceMapping:EventSourceMapping").filter(
+          (m) => m.inputs.startingPosition !== undefined,
+        );
+        assert.ok(streamMappings.length > 0);
+        for (const mapping of streamMappings) {
           const name = String(mapping.inputs.functionName);
           const fn = allOf(s, TYPES.function).find((f) => str(f, "name") === name || str(f, "arn") === name);
           assert.ok(fn, `${mapping.name} feeds a function of the graph`);
@@ -977,6 +1057,10 @@ for (const stage of STAGES) {
       assert.equal(outputs.procureCoreSecretArn, arns.secret("ProcureCore"));
       assert.equal(outputs.a55SecretArn, arns.secret("A55"));
       assert.equal(outputs.clientsSecretArn, arns.secret("Clients"));
+      assert.equal(
+        outputs.cancelRequestedQueueUrl,
+        str(one(s, TYPES.queue, "CancelRequestedQueueQueue"), "url"),
+      );
       assert.equal(outputs.cancelRequestedDlqUrl, str(one(s, TYPES.queue, "CancelRequestedDlqQueue"), "url"));
       assert.equal(
         outputs.cancelRequestedFailuresUrl,

@@ -7,8 +7,8 @@ import { StoreUnavailableError } from "#core/errors.ts";
 import { A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
 import type { HttpResult } from "#test/support/handler-kit.ts";
 import { eventBridgeEvent, lambdaContext } from "#test/support/lambda-events.ts";
-import { deliverAsync, InvocationTimeoutError } from "./support/async-platform.ts";
 import { caseSeed, profile } from "./support/profile.ts";
+import { deliverThroughQueue, InvocationTimeoutError, type QueueReport } from "./support/queue-platform.ts";
 import { assertCleanRun, type ReliabilityRun, startReliabilityRun } from "./support/reliability-run.ts";
 import { printSummary, type SummaryRow } from "./support/summary.ts";
 
@@ -194,34 +194,44 @@ describe(`reliability: crash between upstream success and completion (${profile.
         return { plan, first, whileLocked, retry, replay };
       };
 
-      const overBus = async (plan: CrashPlan): Promise<Observed> => {
-        const target =
-          plan.type === "intent"
-            ? { type: "intent", id: plan.id }
-            : { type: "charge", chargeUuid: plan.id, walletUuid: A55_DEMO_WALLET };
-        const event = eventBridgeEvent({
-          target,
-          reason: "crash window",
-          idempotencyKey: `crash-${randomUUID()}`,
-        });
-        const report = await deliverAsync([event], (e, context) => kit.handlers.bus(e, context), {
-          maxDeliveries: 3,
-          inFlight: 1,
+      /** Every bus plan's event through the work queue at once; a message whose invocation died returns after the visibility timeout. */
+      const busPlans = plans.filter((plan) => plan.trigger === "bus");
+      const busEvents = new Map(
+        busPlans.map((plan) => [
+          plan.id,
+          eventBridgeEvent({
+            target:
+              plan.type === "intent"
+                ? { type: "intent", id: plan.id }
+                : { type: "charge", chargeUuid: plan.id, walletUuid: A55_DEMO_WALLET },
+            reason: "crash window",
+            idempotencyKey: `crash-${randomUUID()}`,
+          }),
+        ]),
+      );
+      const overBus = async (): Promise<Observed[]> => {
+        if (busPlans.length === 0) return [];
+        const report: QueueReport = await deliverThroughQueue(kit, [...busEvents.values()], {
+          maximumConcurrency: busPlans.length,
+          batchSize: 1,
           budgetMs: CRASH_BUDGET_MS,
           abandonAfterMs: CRASH_BUDGET_MS,
-          // EventBridge waits far longer; here just past the dead invocation's lock.
-          redeliveryDelayMs: LOCK_MS + 150,
+          // Past both the dead invocation's budget and its lock: SQS's own guard against a second
+          // delivery while the first may still run (6 × the function's timeout, deployed).
+          visibilityTimeoutSeconds: Math.ceil((CRASH_BUDGET_MS + 500) / 1000),
         });
-        const settled = report.settled.get(event.id);
-        return {
-          plan,
-          first: report.errorsOf.get(event.id)?.[0] ?? "no failure",
-          bus: {
-            deliveries: report.deliveries.get(event.id) ?? 0,
-            result: settled?.result,
-            errors: report.errorsOf.get(event.id) ?? [],
-          },
-        };
+        return busPlans.map((plan) => {
+          const eventId = busEvents.get(plan.id)?.id ?? "";
+          return {
+            plan,
+            first: report.errorsOf.get(eventId)?.[0] ?? "no failure",
+            bus: {
+              deliveries: report.deliveries.get(eventId) ?? 0,
+              result: report.settled.get(eventId)?.result,
+              errors: report.errorsOf.get(eventId) ?? [],
+            },
+          };
+        });
       };
 
       const startedAt = Date.now();
@@ -229,9 +239,11 @@ describe(`reliability: crash between upstream success and completion (${profile.
       // Act: all targets at once.
       let observed: Observed[];
       try {
-        observed = await Promise.all(
-          plans.map((plan) => (plan.trigger === "http" ? overHttp(plan) : overBus(plan))),
-        );
+        const [overHttpAll, overBusAll] = await Promise.all([
+          Promise.all(plans.filter((plan) => plan.trigger === "http").map(overHttp)),
+          overBus(),
+        ]);
+        observed = [...overHttpAll, ...overBusAll];
       } finally {
         for (const spy of spies) spy.mockRestore();
       }
@@ -278,7 +290,7 @@ describe(`reliability: crash between upstream success and completion (${profile.
           expect(replay?.headers["idempotent-replayed"], label).toBe("true");
           expect(replay?.rawBody, label).toBe(retry?.rawBody);
         } else {
-          // The platform's second delivery, after the lock expired, converges.
+          // The queue's second delivery, after the visibility timeout (past the lock), converges.
           expect(bus?.deliveries, label).toBe(2);
           expect(bus?.result, label).toEqual({ outcome: "CANCELLED", replayed: completedBeforeDying });
         }

@@ -2,12 +2,13 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { CANCEL_REQUESTED_CONSUMER } from "#adapters/queue/cancel-requested-queue.ts";
 import { A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
 import { type DynamoLocal, startDynamoLocal } from "#test/support/dynamo-local.ts";
 import type { HttpResult } from "#test/support/handler-kit.ts";
 import { eventBridgeEvent } from "#test/support/lambda-events.ts";
-import { deliverAsync, unexpectedFailures } from "./support/async-platform.ts";
 import { caseSeed, profile } from "./support/profile.ts";
+import { deliverThroughQueue, unexpectedFailures } from "./support/queue-platform.ts";
 import { assertCleanRun, type ReliabilityRun, startReliabilityRun } from "./support/reliability-run.ts";
 import { printSummary, type SummaryRow } from "./support/summary.ts";
 
@@ -151,10 +152,11 @@ describe(`reliability: DynamoDB outage mid-run (${profile.name})`, () => {
           idempotencyKey: `outage-${randomUUID()}`,
         }),
       );
-      const bus = await deliverAsync(busEvents, (event, context) => kit.handlers.bus(event, context), {
-        maxDeliveries: 3,
-        inFlight: 4,
+      const bus = await deliverThroughQueue(kit, busEvents, {
+        maximumConcurrency: 4,
+        batchSize: 1,
         budgetMs: 5_000,
+        visibilityTimeoutSeconds: 6,
       });
       const settledInFlight = await Promise.all(inFlightAnswers);
       const durationMs = Date.now() - startedAt;
@@ -178,9 +180,12 @@ describe(`reliability: DynamoDB outage mid-run (${profile.name})`, () => {
       expect(
         traffic.sent.filter((r) => r.at >= stoppedAt && !inFlightIds.has(r.target ?? "")).map((r) => r.path),
       ).toEqual([]);
-      // Bus: every event thrown as "store unavailable", delivered three times, dead-lettered; none settled.
+      // Bus: every event failed as "store unavailable" on each of maxReceiveCount receives, then
+      // dead-lettered; none settled.
       expect(bus.settled.size).toBe(0);
-      expect(bus.deadLetters.map((d) => d.deliveries)).toEqual(busEvents.map(() => 3));
+      expect(bus.deadLetters.map((d) => d.deliveries)).toEqual(
+        busEvents.map(() => CANCEL_REQUESTED_CONSUMER.maxReceiveCount),
+      );
       expect(unexpectedFailures(bus, ["StoreUnavailableError"])).toEqual([]);
       // In flight at the stop: done (200) or refused (503), never anything else; at most one effect.
       for (const [i, answer] of settledInFlight.entries()) {
@@ -193,13 +198,14 @@ describe(`reliability: DynamoDB outage mid-run (${profile.name})`, () => {
         }
       }
 
+      const busDeliveries = [...bus.deliveries.values()].reduce((sum, n) => sum + n, 0);
       const inFlightDone = settledInFlight.filter((a) => a.statusCode === 200).length;
       rows.push({
         case: "3b DynamoDB outage",
-        requests: BEFORE + DURING + bus.invocations,
+        requests: BEFORE + DURING + busDeliveries,
         upstream: traffic.sent.length,
         effects: kit.procureCore.effects.total() + kit.a55.effects.total(),
-        retries: bus.invocations - BUS_AFTER,
+        retries: busDeliveries - BUS_AFTER,
         deadLetters: bus.deadLetters.length,
         durationMs,
         notes:

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { eventBridgeEvent, lambdaContext } from "#test/support/lambda-events.ts";
+import { eventBridgeEvent } from "#test/support/lambda-events.ts";
 import { fuzzDetail } from "./support/fuzz-bus.ts";
 import { type FuzzRequest, fuzzRequest, toEvent } from "./support/fuzz-http.ts";
 import { MIN_CREDENTIAL_LENGTH } from "./support/log-scan.ts";
@@ -112,10 +112,17 @@ describe(`reliability: fuzzing (${profile.name})`, () => {
           delivered += 1;
           const sentBefore = upstreamCount(run);
 
-          const result = (await kit.handlers.bus(eventBridgeEvent(detail), lambdaContext())) as {
-            outcome: string;
-            replayed: boolean;
-          };
+          const delivery = await kit.deliverBus(eventBridgeEvent(detail));
+          // Never a failure: the message is settled and deleted, never left to come back.
+          expect(delivery.result, JSON.stringify(detail)?.slice(0, 300)).toEqual({
+            ok: true,
+            value: { batchItemFailures: [] },
+          });
+          const verdict = delivery.verdicts[0]?.verdict;
+          const result =
+            verdict?.kind === "settled"
+              ? { outcome: verdict.outcome, replayed: verdict.replayed }
+              : { outcome: `not settled: ${JSON.stringify(verdict)}`, replayed: false };
 
           outcomes.set(result.outcome, (outcomes.get(result.outcome) ?? 0) + 1);
           const what = `${JSON.stringify(result)} for ${defect}: ${JSON.stringify(detail)?.slice(0, 300)}`;

@@ -11,8 +11,8 @@ import {
   startLocalBusDoor,
   waitForPublished,
 } from "#test/support/outbox-harness.ts";
-import { mapLimit } from "./support/async-platform.ts";
 import { caseSeed, profile } from "./support/profile.ts";
+import { mapLimit } from "./support/queue-platform.ts";
 import { assertCleanRun, type ReliabilityRun, startReliabilityRun } from "./support/reliability-run.ts";
 import { printSummary, type SummaryRow } from "./support/summary.ts";
 

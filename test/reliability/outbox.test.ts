@@ -7,9 +7,9 @@ import { A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
 import { DEMO_APP_ID } from "#local/sandboxes/procure-core/demo-intents.ts";
 import { lambdaContext, scheduledEvent } from "#test/support/lambda-events.ts";
 import { type OutboxHarness, startOutboxHarness } from "#test/support/outbox-harness.ts";
-import { mapLimit, quantile } from "./support/async-platform.ts";
 import { deliverCancelRequested } from "./support/deliver-cancel-requested.ts";
 import { caseSeed, profile } from "./support/profile.ts";
+import { mapLimit, quantile } from "./support/queue-platform.ts";
 import { assertCleanRun, type ReliabilityRun, startReliabilityRun } from "./support/reliability-run.ts";
 import { printSummary, type SummaryRow } from "./support/summary.ts";
 

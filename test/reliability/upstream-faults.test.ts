@@ -1,18 +1,18 @@
 import { randomUUID } from "node:crypto";
-import type { EventBridgeEvent } from "aws-lambda";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFailed } from "vitest";
+import { CANCEL_REQUESTED_CONSUMER } from "#adapters/queue/cancel-requested-queue.ts";
 import type { AuditRecord } from "#core/ports.ts";
 import { A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
 import { eventBridgeEvent } from "#test/support/lambda-events.ts";
+import { caseSeed, profile } from "./support/profile.ts";
 import {
-  deliverAsync,
+  deliverThroughQueue,
   mapLimit,
-  type PlatformReport,
+  type QueueReport,
   quantile,
   unexpectedFailures,
-} from "./support/async-platform.ts";
-import { caseSeed, profile } from "./support/profile.ts";
+} from "./support/queue-platform.ts";
 import { assertCleanRun, type ReliabilityRun, startReliabilityRun } from "./support/reliability-run.ts";
 import { countLogMessages, printSummary, type SummaryRow } from "./support/summary.ts";
 
@@ -20,7 +20,9 @@ import { countLogMessages, printSummary, type SummaryRow } from "./support/summa
  * Case 2. Bus-driven cancels against flaky upstreams: both sandboxes answer 30 % of
  * requests with a 500, 10 % with a 429, hang on 5 % and reset the connection on 5 %
  * (seeded). Upstream attempts time out quickly and invocations have short budgets. The
- * platform delivers a throwing invocation up to twice more, then dead-letters it.
+ * events go through the bus function's SQS work queue (test/reliability/support/queue-platform.ts):
+ * a message that fails returns after the (shortened) visibility timeout and is dead-lettered
+ * after maxReceiveCount receives; a rate-limited one is put back with a delay and never is.
  *
  * The fault sequence is seeded; which request meets which fault also depends on arrival
  * order, which concurrent invocations do not fix exactly.
@@ -29,15 +31,20 @@ const SEED = caseSeed(profile, 2);
 const { events: EVENT_COUNT, inFlight } = profile.faults;
 const UPSTREAM_TIMEOUT_MS = 250;
 const MAX_ATTEMPTS = 3;
-/** Lambda's asynchronous invocation: the first delivery and two retries. */
-const MAX_DELIVERIES = 3;
+/** Receives of a failing message before the dead-letter queue, as deployed. */
+const MAX_RECEIVES = CANCEL_REQUESTED_CONSUMER.maxReceiveCount;
 /**
  * 5 s, against the bus function's 60 s. Three 250 ms attempts with two 1 s Retry-After
  * waits take at most ~2.8 s; the rest absorbs DynamoDB Local's latency on a loaded 2-core
  * machine (p99 up to ~1.7 s measured). An invocation that outlives its budget is a Lambda
  * timeout: the platform gives up on it, and the case fails (no timeout is expected).
+ * Records are processed one after another, so batches are small for the short budget (a
+ * record left with too little time is put back untouched).
  */
 const BUDGET_MS = 5_000;
+const BATCH_SIZE = 2;
+/** The deployed 360 s, shortened to just past the invocation's budget: a failed message is back 6 s later. */
+const VISIBILITY_SECONDS = BUDGET_MS / 1000 + 1;
 const FAULTS = { errorRate: 0.3, rateLimitRate: 0.1, hangRate: 0.05, resetRate: 0.05 };
 
 type Plan =
@@ -52,7 +59,7 @@ const FINAL_SUCCESS = ["CANCELLED", "ALREADY_CANCELLED"];
 describe(`reliability: upstream faults (${profile.name})`, () => {
   let run: ReliabilityRun;
   const rows: SummaryRow[] = [];
-  let report: PlatformReport<unknown> | undefined;
+  let report: QueueReport | undefined;
 
   beforeAll(async () => {
     run = await startReliabilityRun({
@@ -72,7 +79,7 @@ describe(`reliability: upstream faults (${profile.name})`, () => {
   });
 
   it(
-    `${EVENT_COUNT} bus cancels through 30% 500s, 10% 429s, 5% hangs, 5% resets: every event final or dead-lettered, no duplicate effect`,
+    `${EVENT_COUNT} bus cancels through 30% 500s, 10% 429s, 5% hangs, 5% resets: every event final or dead-lettered, none for a rate limit, no duplicate effect`,
     async () => {
       onTestFailed(() =>
         console.error(`upstream faults failed: RELIABILITY_SEED=${profile.seed} (case seed ${SEED})`),
@@ -129,15 +136,12 @@ describe(`reliability: upstream faults (${profile.name})`, () => {
       const startedAt = Date.now();
 
       // Act
-      report = await deliverAsync(
-        events,
-        (event: EventBridgeEvent<"Cancel Requested", unknown>, context) => kit.handlers.bus(event, context),
-        {
-          maxDeliveries: MAX_DELIVERIES,
-          inFlight,
-          budgetMs: BUDGET_MS,
-        },
-      );
+      report = await deliverThroughQueue(kit, events, {
+        maximumConcurrency: inFlight,
+        batchSize: BATCH_SIZE,
+        budgetMs: BUDGET_MS,
+        visibilityTimeoutSeconds: VISIBILITY_SECONDS,
+      });
       const durationMs = Date.now() - startedAt;
       const p99 = (values: readonly number[]) =>
         `p50 ${quantile(values, 0.5)} / p99 ${quantile(values, 0.99)} ms`;
@@ -151,8 +155,18 @@ describe(`reliability: upstream faults (${profile.name})`, () => {
       expect(new Set([...settledIds, ...deadIds]).size).toBe(EVENT_COUNT);
       expect(settledIds.length + deadIds.length).toBe(EVENT_COUNT);
       expect(new Set(events.map((e) => e.id))).toEqual(new Set([...settledIds, ...deadIds]));
-      // A throw always meant "upstream still failing, retry later": no crash, no store failure, no timeout.
+      // A failure always meant "upstream still failing, retry later": no crash, no store failure, no timeout.
       expect(unexpectedFailures(report, ["RetryLaterError"])).toEqual([]);
+      // A rate limit never brought an event closer to the dead-letter queue: each dead letter was
+      // received MAX_RECEIVES times as one message and failed each time for another reason.
+      for (const dead of report.deadLetters) {
+        expect(dead.deliveries, dead.eventId).toBe(MAX_RECEIVES);
+        const lastCopy = (report.verdictsOf.get(dead.eventId) ?? []).slice(-MAX_RECEIVES);
+        expect(
+          lastCopy.map((v) => v.kind),
+          dead.eventId,
+        ).toEqual(Array.from({ length: MAX_RECEIVES }, () => "failed"));
+      }
 
       // Per delivery, an intent sees at most three calls (a resumed delivery re-reads it first; a
       // cancel answered "already CANCELLED" after an attempt of ours that may have acted is read
@@ -175,7 +189,11 @@ describe(`reliability: upstream faults (${profile.name})`, () => {
         const plan = planOf.get(event.id) as Plan;
         const deliveries = report.deliveries.get(event.id) ?? 0;
         const settled = report.settled.get(event.id);
-        const thrown = report.errorsOf.get(event.id)?.length ?? 0;
+        // Each failed attempt and each rate-limited one released the key with an audited attempt.
+        const verdicts = report.verdictsOf.get(event.id) ?? [];
+        const attempted = verdicts.filter(
+          (v) => v.kind === "failed" || (v.kind === "later" && v.why === "rate-limited"),
+        ).length;
         const trail = (trails[index] ?? []).filter((r) => r.correlationId === event.id);
         const retryable = trail.filter((r) => r.outcome === "FAILED" && r.retryable === true);
         // An order's opening (PENDING, state REQUESTED) is a lifecycle step, not an outcome.
@@ -186,8 +204,8 @@ describe(`reliability: upstream faults (${profile.name})`, () => {
         const where = `${plan.kind} event ${event.id} (${deliveries} deliveries, trail ${trail.map(describe).join(",")})`;
 
         // Every failed delivery left an audited attempt; a settled event has exactly one final record.
-        if (retryable.length !== thrown)
-          problems.push(`${where}: ${thrown} throws but ${retryable.length} retryable records`);
+        if (retryable.length !== attempted)
+          problems.push(`${where}: ${attempted} failed attempts but ${retryable.length} retryable records`);
         if (settled) {
           const outcome = (settled.result as BusResult).outcome;
           if (!FINAL_SUCCESS.includes(outcome)) problems.push(`${where}: settled as ${outcome}`);
@@ -221,7 +239,8 @@ describe(`reliability: upstream faults (${profile.name})`, () => {
       }
       expect(problems).toEqual([]);
 
-      const redeliveries = report.invocations - EVENT_COUNT;
+      const redeliveries = [...report.deliveries.values()].reduce((sum, n) => sum + n, 0) - EVENT_COUNT;
+      const putBack = [...report.verdictsOf.values()].flat().filter((v) => v.kind === "later").length;
       const upstreamRetries = countLogMessages(run.capture.lines, "upstream call retried");
       const effects = kit.procureCore.effects.total() + kit.a55.effects.total();
       rows.push({
@@ -235,7 +254,8 @@ describe(`reliability: upstream faults (${profile.name})`, () => {
         notes:
           `${EVENT_COUNT} events (${plans.filter((p) => p.kind === "intent").length} intents, ` +
           `${plans.filter((p) => p.kind === "charge").length} charges, ${plans.filter((p) => p.kind === "order").length} orders); ` +
-          `${report.settled.size} final; ${upstreamRetries} upstream retries, ${redeliveries} redeliveries; ` +
+          `${report.settled.size} final; ${upstreamRetries} upstream retries, ${redeliveries} redeliveries ` +
+          `(${putBack} put back for later, never dead-lettered; ${report.invocations} invocations of up to ${BATCH_SIZE}); ` +
           `sandbox logs ${traffic.seen().length} of ${traffic.sent.length} sent (faults answer before the logs); ` +
           `timeout ${UPSTREAM_TIMEOUT_MS} ms × ${MAX_ATTEMPTS} attempts, budget ${BUDGET_MS} ms; ${timing}`,
       });

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2, Context, EventBridgeEvent } from "aws-lambda";
 import type { IntentStatus } from "#core/intent-rules.ts";
 import type { AuditRecord, OutcomeEvent } from "#core/ports.ts";
@@ -28,9 +29,11 @@ import {
   type RunningProcureCoreSandbox,
   startProcureCoreSandbox,
 } from "#local/sandboxes/procure-core/procure-core-sandbox.ts";
+import { buildBusWiring, setBusWiring } from "#wiring/bus-wiring.ts";
 import { readConfig } from "#wiring/config.ts";
 import { buildContainer, type Container, setContainer } from "#wiring/container.ts";
 import { readAnnouncedEvents } from "./announced-events.ts";
+import { type BusDelivery, type BusHandler, type BusQueue, startBusQueue } from "./bus-queue.ts";
 import {
   createLocalDynamoClient,
   createTestTables,
@@ -77,10 +80,6 @@ export interface HttpResult {
 }
 
 type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
-type BusHandler = (
-  event: EventBridgeEvent<"Cancel Requested", unknown>,
-  context: Context,
-) => Promise<unknown>;
 type SweepHandler = (event: unknown, context: Context) => Promise<unknown>;
 type ContinuationHandler = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -103,6 +102,13 @@ export interface HandlerKit {
   /** The service's own upstream credentials, which must never appear in a log or an answer. */
   upstreamSecrets: { procureCoreAppSecret: string; a55AccessToken: string };
   handlers: { http: HttpHandler; bus: BusHandler; sweep: SweepHandler; continuation: ContinuationHandler };
+  /** The bus function's work queue and dead-letter queue (local SQS, as deployed). */
+  busQueue: BusQueue;
+  /**
+   * Puts one event on the work queue, as the rule does, and delivers it to the bus handler in a
+   * batch of its own, as the event source mapping does.
+   */
+  deliverBus(event: EventBridgeEvent<"Cancel Requested", unknown>, context?: Context): Promise<BusDelivery>;
   /** Invokes the exported HTTP handler and parses its answer. */
   http(event: APIGatewayProxyEventV2, context?: Context): Promise<HttpResult>;
   /** A request signed with the storefront app's secret. */
@@ -164,6 +170,9 @@ export const startHandlerKit = async (options: HandlerKitOptions): Promise<Handl
     const a55 = await startA55Sandbox({ rateLimitPerMinute: 0 });
     cleanups.push(() => a55.close());
 
+    const busQueue = await startBusQueue();
+    cleanups.push(() => busQueue.close());
+
     const dynamo = createLocalDynamoClient(options.dynamoEndpoint, options.dynamoClient);
     cleanups.push(() => dynamo.destroy());
     const tables = await createTestTables(dynamo, options.name);
@@ -204,6 +213,7 @@ export const startHandlerKit = async (options: HandlerKitOptions): Promise<Handl
       // DynamoDB Local on a loaded test machine can take hundreds of ms to answer a take: a
       // wider margin than production's 1 s keeps slots from going stale (left unused) here.
       UPSTREAM_BUDGET_MARGIN_MS: "3000",
+      ...busQueue.env,
       ...options.env,
     });
     // Clients that can only ever reach a closed loopback port: nothing here may talk to AWS.
@@ -222,6 +232,10 @@ export const startHandlerKit = async (options: HandlerKitOptions): Promise<Handl
     });
     setContainer(container);
     cleanups.push(() => setContainer(undefined));
+    // The bus function's own SQS client, on the kit's local queue.
+    const sqs = new SQSClient({ ...offline, endpoint: busQueue.env.SQS_ENDPOINT, maxAttempts: 2 });
+    cleanups.push(() => sqs.destroy());
+    setBusWiring(buildBusWiring(container, sqs));
 
     const [httpModule, busModule, sweepModule, continuationModule] = await Promise.all([
       import("#handlers/http-api.ts"),
@@ -250,6 +264,12 @@ export const startHandlerKit = async (options: HandlerKitOptions): Promise<Handl
       wideClientToken,
       upstreamSecrets: { procureCoreAppSecret: DEFAULT_DEMO_SECRET, a55AccessToken: A55_DEMO_STATIC_TOKEN },
       handlers,
+      busQueue,
+      deliverBus: async (event, context) => {
+        // A delivery in a batch of its own: nothing else may be visible on the queue.
+        busQueue.put(event);
+        return busQueue.deliverBatch(handlers.bus, { maxMessages: 1, ...(context ? { context } : {}) });
+      },
       http: async (event, context) => toHttpResult(await handlers.http(event, context ?? lambdaContext())),
       signed: (input) => signedRequest({ app, ...input }),
       bearer: ({ token, headers, ...input }) =>

@@ -13,10 +13,12 @@ import {
   startDynamoStreamSource,
 } from "#local/stack/dynamo-stream-source.ts";
 import { type RunningFrontDoor, startFrontDoor } from "#local/stack/front-door.ts";
+import { inProcessInvoker } from "#local/stack/lambda/in-process-invoker.ts";
 import { type BusEvent, LocalEventBus } from "#local/stack/local-event-bus.ts";
 import { EVENTBRIDGE_PATH } from "#local/stack/put-events-endpoint.ts";
+import { LocalSqs } from "#local/stack/sqs/local-sqs.ts";
 import type { LocalFailureQueue } from "#local/stack/stream-failure-queue.ts";
-import { SweepRunner } from "#local/stack/sweep-runner.ts";
+import { declaredFunction } from "#test/support/local-front-door.ts";
 import { getLogger, getMetrics } from "#wiring/observability.ts";
 import { buildRelayContainer, setRelayContainer } from "#wiring/relay-container.ts";
 import { lambdaContext } from "./lambda-events.ts";
@@ -77,7 +79,7 @@ export interface LocalBusDoor {
 export const startLocalBusDoor = async (keep = 100_000): Promise<LocalBusDoor> => {
   const received: PublishedEvent[] = [];
   const listeners: ((event: PublishedEvent) => void)[] = [];
-  const bus = new LocalEventBus({ deliver: async () => {}, retryDelaysMs: [], keep });
+  const bus = new LocalEventBus({ rules: [], keep });
   // Every accepted event, with the time it arrived (the envelope's `time` is the outcome's).
   const putEvents = bus.putEvents.bind(bus);
   bus.putEvents = (request, origin) => {
@@ -95,9 +97,10 @@ export const startLocalBusDoor = async (keep = 100_000): Promise<LocalBusDoor> =
   let frontDoor: RunningFrontDoor;
   try {
     frontDoor = await startFrontDoor(await freePort(), {
-      httpHandler: async () => ({ statusCode: 404 }),
+      http: inProcessInvoker(declaredFunction("http-api"), async () => ({ statusCode: 404 })),
       bus,
-      sweeps: new SweepRunner(async () => ({})),
+      sqs: new LocalSqs({ endpoint: "http://127.0.0.1:9/__aws/sqs" }),
+      schedules: {},
       log: () => {},
     });
   } catch (error) {

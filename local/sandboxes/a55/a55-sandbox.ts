@@ -21,7 +21,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { FaultSettings } from "../fault-injector.ts";
-import { FixedWindowRateLimiter, rateLimitHeaders } from "../rate-limiter.ts";
+import { FixedWindowRateLimiter, RequestRateMeter, rateLimitHeaders } from "../rate-limiter.ts";
 import {
   EffectCounter,
   type RunningSandbox,
@@ -47,6 +47,11 @@ export interface A55SandboxOptions {
   tokenTtlSeconds?: number;
   /** Requests per minute and client. Default 100; 0 disables the limit. */
   rateLimitPerMinute?: number;
+  /**
+   * The limit's window, seconds. Default 60 (as documented); shorter windows scale a run down
+   * in time (`rateLimitPerMinute` requests per window), for reduced simulations.
+   */
+  rateLimitWindowSeconds?: number;
   faults?: Partial<FaultSettings>;
   /** Epoch ms; drives token expiry, the rate-limit window and idempotency-key expiry. */
   now?: () => number;
@@ -65,6 +70,14 @@ export interface SeenRequest {
   requestId: string;
 }
 
+/** What the rate limit saw. */
+export interface A55RateLimitStats {
+  /** Requests answered 429 by the limit (injected 429s not included). */
+  readonly refused: number;
+  /** Most requests of one client (or of any client) that arrived within one window, refused ones included. */
+  peakPerWindow(clientId?: string): number;
+}
+
 export interface RunningA55Sandbox extends RunningSandbox {
   /** `${url}/oauth/token`. */
   tokenUrl: string;
@@ -79,6 +92,7 @@ export interface RunningA55Sandbox extends RunningSandbox {
   };
   /** Every request seen, oldest first. */
   seen(): readonly SeenRequest[];
+  rateLimit: A55RateLimitStats;
 }
 
 const ROUTE_NOT_FOUND = {
@@ -100,7 +114,10 @@ export const startA55Sandbox = async (options: A55SandboxOptions = {}): Promise<
     ttlSeconds: options.tokenTtlSeconds ?? 3600,
     now,
   });
-  const limiter = new FixedWindowRateLimiter({ limit: options.rateLimitPerMinute ?? 100, now });
+  const windowMs = (options.rateLimitWindowSeconds ?? 60) * 1000;
+  const limiter = new FixedWindowRateLimiter({ limit: options.rateLimitPerMinute ?? 100, now, windowMs });
+  const meter = new RequestRateMeter({ now, windowMs });
+  let refused = 0;
   const replay = new IdempotencyReplay({ now });
   const effects = new EffectCounter();
   const seen: SeenRequest[] = [];
@@ -134,11 +151,13 @@ export const startA55Sandbox = async (options: A55SandboxOptions = {}): Promise<
       return log(request, issuer.handleTokenRequest(request), requestId);
     }
     const { bearer, clientKey } = clientOf(request);
+    meter.record(clientKey);
     const limit = limiter.take(clientKey);
     const headers = rateLimitHeaders(limit);
     const match = CANCEL_PATH.exec(request.path);
     const chargeSegment = match?.[1] ?? null;
     if (!limit.allowed) {
+      refused++;
       headers["Retry-After"] = String(limit.retryAfterSeconds);
       return log(
         request,
@@ -225,5 +244,11 @@ export const startA55Sandbox = async (options: A55SandboxOptions = {}): Promise<
       revokeIssued: () => issuer.revokeIssued(),
     },
     seen: () => seen,
+    rateLimit: {
+      get refused() {
+        return refused;
+      },
+      peakPerWindow: (clientId) => meter.peak(clientId),
+    },
   };
 };

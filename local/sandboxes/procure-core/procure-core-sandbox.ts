@@ -46,13 +46,15 @@ export interface ProcureCoreSandboxOptions {
   demo?: boolean;
   /** Requests per minute and app. Default 0: no limit. */
   rateLimitPerMinute?: number;
+  /** The limit's window, seconds. Default 60; shorter windows scale a run down in time. */
+  rateLimitWindowSeconds?: number;
 }
 
 /** What the rate limit saw. */
 export interface ProcureCoreRateLimitStats {
   /** Requests answered 429 by the limit (injected 429s not included). */
   readonly refused: number;
-  /** Most requests of one app (or of any app) that arrived within one minute, refused ones included. */
+  /** Most requests of one app (or of any app) that arrived within one window (a minute unless set), refused ones included. */
   peakPerMinute(appId?: string): number;
 }
 
@@ -85,8 +87,9 @@ export const startProcureCoreSandbox = async (
   const effects = new EffectCounter();
   const requests = new RequestLog();
   const routes = createProcureCoreRoutes({ intents, apps, effects, requests, now });
-  const limiter = new FixedWindowRateLimiter({ limit: options.rateLimitPerMinute ?? 0, now });
-  const meter = new RequestRateMeter({ now });
+  const windowMs = (options.rateLimitWindowSeconds ?? 60) * 1000;
+  const limiter = new FixedWindowRateLimiter({ limit: options.rateLimitPerMinute ?? 0, now, windowMs });
+  const meter = new RequestRateMeter({ now, windowMs });
   let refused = 0;
   const handle = (request: SandboxRequest): SandboxResponse => {
     if (!limiter.enabled) return routes(request);

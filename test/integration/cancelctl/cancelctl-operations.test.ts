@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Cancellation } from "#core/cancellation.ts";
 import type { DailyReport } from "#core/daily-report.ts";
-import { type RunningFrontDoor, startFrontDoor } from "#local/stack/front-door.ts";
-import { LocalEventBus } from "#local/stack/local-event-bus.ts";
-import { SweepRunner } from "#local/stack/sweep-runner.ts";
+import type { RunningFrontDoor } from "#local/stack/front-door.ts";
 import { syntheticDay, writeAuditRecords } from "#test/support/audit-day.ts";
 import { type HandlerKit, startHandlerKit } from "#test/support/handler-kit.ts";
+import { startTestFrontDoor } from "#test/support/local-front-door.ts";
 import { runCli } from "../../../bin/cancelctl/cli.ts";
 import { REPORT_CSV_HEADER } from "../../../bin/cancelctl/operations-commands.ts";
 
@@ -21,12 +20,7 @@ describe("cancelctl report and pending", () => {
 
   beforeAll(async () => {
     kit = await startHandlerKit({ name: "cancelctl-ops", dynamoEndpoint: inject("dynamoEndpoint") });
-    door = await startFrontDoor(0, {
-      httpHandler: kit.handlers.http as never,
-      bus: new LocalEventBus({ deliver: async () => {}, retryDelaysMs: [] }),
-      sweeps: new SweepRunner(async () => ({})),
-      log: () => {},
-    });
+    door = await startTestFrontDoor({ http: kit.handlers.http as never });
     const day = syntheticDay(DAY, 300, "cli");
     expected = day.expected;
     await writeAuditRecords(kit.dynamo, kit.tables.auditTable, day.records);

@@ -1,9 +1,8 @@
 import { createHmac, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type RunningFrontDoor, startFrontDoor } from "#local/stack/front-door.ts";
-import { LocalEventBus } from "#local/stack/local-event-bus.ts";
-import { SweepRunner } from "#local/stack/sweep-runner.ts";
+import type { RunningFrontDoor } from "#local/stack/front-door.ts";
 import { type HandlerKit, startHandlerKit } from "#test/support/handler-kit.ts";
+import { startTestFrontDoor } from "#test/support/local-front-door.ts";
 import { runCli } from "../../../bin/cancelctl/cli.ts";
 
 /**
@@ -20,12 +19,7 @@ describe("signed routes: ids with reserved characters and percent-escapes", () =
 
   beforeAll(async () => {
     kit = await startHandlerKit({ name: "http-path", dynamoEndpoint: inject("dynamoEndpoint") });
-    door = await startFrontDoor(0, {
-      httpHandler: kit.handlers.http,
-      bus: new LocalEventBus({ deliver: async () => {}, retryDelaysMs: [0, 0] }),
-      sweeps: new SweepRunner(async () => ({})),
-      log: () => {},
-    });
+    door = await startTestFrontDoor({ http: kit.handlers.http as never });
   });
   afterAll(async () => {
     await door?.close();

@@ -8,11 +8,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
 import { DEFAULT_DEMO_SECRET, DEMO_APP_ID } from "#local/sandboxes/procure-core/demo-intents.ts";
-import { startFrontDoor } from "#local/stack/front-door.ts";
-import { LocalEventBus } from "#local/stack/local-event-bus.ts";
-import { SweepRunner } from "#local/stack/sweep-runner.ts";
 import { type HandlerKit, STOREFRONT_APP_ID, startHandlerKit } from "#test/support/handler-kit.ts";
 import { eventBridgeEvent, lambdaContext } from "#test/support/lambda-events.ts";
+import { startTestFrontDoor } from "#test/support/local-front-door.ts";
 import { runCli } from "../../../bin/cancelctl/cli.ts";
 
 /** How long the sandbox takes to finish an accepted PROCESSING cancel, and the continuation's first look. */
@@ -146,12 +144,7 @@ describe("an order's cancellation, from request to final truth", () => {
 
   it("cancelctl order status shows where an order's cancellation stands, and exits by it", async () => {
     // Prepare: the local front door in front of the exported HTTP handler, and cancelctl.
-    const door = await startFrontDoor(0, {
-      httpHandler: kit.handlers.http as never,
-      bus: new LocalEventBus({ deliver: async () => {}, retryDelaysMs: [] }),
-      sweeps: new SweepRunner(async () => ({})),
-      log: () => {},
-    });
+    const door = await startTestFrontDoor({ http: kit.handlers.http as never });
     const cancelctl = async (...argv: string[]) => {
       let out = "";
       const code = await runCli(
@@ -347,7 +340,7 @@ describe("an order's cancellation, from request to final truth", () => {
         target: { type: "intent", id: intentId },
         idempotencyKey: randomUUID(),
       });
-      const bus = kit.handlers.bus(event, lambdaContext());
+      const bus = await kit.deliverBus(event);
 
       // Assess 1
       expect(refused.statusCode).toBe(502);
@@ -358,7 +351,12 @@ describe("an order's cancellation, from request to final truth", () => {
       });
       expect(order.statusCode).toBe(502);
       expect(JSON.stringify(order.body)).not.toMatch(/refund/i);
-      await expect(bus).rejects.toThrow(/Transient failure/);
+      // The bus message is not consumed: it fails, returns after its visibility timeout, and is
+      // dead-lettered only after its receives run out.
+      expect(bus.verdicts.map((v) => v.verdict)).toEqual([
+        expect.objectContaining({ kind: "failed", problem: "credentials-refused" }),
+      ]);
+      expect(bus.settlement).toMatchObject({ deleted: 0, failed: 1 });
     } finally {
       kit.procureCore.apps.set(DEMO_APP_ID, DEFAULT_DEMO_SECRET);
     }

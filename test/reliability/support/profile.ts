@@ -55,6 +55,11 @@ export interface ReliabilityProfile {
     killBefore: number;
     killAfter: number;
   };
+  /**
+   * Issue 11's burst, scaled down in time: `events` charges at once against A55's limit of
+   * `limit` requests per `windowSeconds` (the documented 100 per 60 s, at a shorter window).
+   */
+  burst: { events: number; limit: number; windowSeconds: number };
   /** Timeout of a file's longest test. */
   testTimeoutMs: number;
 }
@@ -78,6 +83,7 @@ const PROFILES: Record<ProfileName, Omit<ReliabilityProfile, "seed">> = {
       killBefore: 40,
       killAfter: 80,
     },
+    burst: { events: 300, limit: 50, windowSeconds: 10 },
     testTimeoutMs: 600_000,
   },
   reduced: {
@@ -96,6 +102,7 @@ const PROFILES: Record<ProfileName, Omit<ReliabilityProfile, "seed">> = {
       killBefore: 10,
       killAfter: 30,
     },
+    burst: { events: 40, limit: 10, windowSeconds: 5 },
     testTimeoutMs: 120_000,
   },
 };

@@ -1,4 +1,4 @@
-import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   apiGatewayTime,
@@ -9,11 +9,13 @@ import {
   type RawHttpRequest,
   toApiGatewayEvent,
 } from "#local/stack/api-gateway-event.ts";
-import { type RunningFrontDoor, startFrontDoor } from "#local/stack/front-door.ts";
-import { LOCAL_FUNCTIONS } from "#local/stack/lambda-context.ts";
-import { LocalEventBus } from "#local/stack/local-event-bus.ts";
-import type { HttpHandler } from "#local/stack/service-env.ts";
-import { SweepRunner } from "#local/stack/sweep-runner.ts";
+import type { RunningFrontDoor } from "#local/stack/front-door.ts";
+import { physicalName } from "#local/stack/lambda/local-function.ts";
+import { declaredFunction, startTestFrontDoor } from "#test/support/local-front-door.ts";
+
+type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
+const HTTP_FUNCTION = declaredFunction("http-api");
+const HTTP_BUDGET_MS = HTTP_FUNCTION.timeoutSeconds * 1000;
 
 const request = (overrides: Partial<RawHttpRequest> = {}): RawHttpRequest => ({
   method: "POST",
@@ -187,14 +189,8 @@ describe("front door → HTTP API handler", () => {
     door = undefined;
   });
 
-  const start = async (httpHandler: HttpHandler): Promise<RunningFrontDoor> => {
-    const bus = new LocalEventBus({ deliver: async () => {}, retryDelaysMs: [0, 0] });
-    door = await startFrontDoor(0, {
-      httpHandler,
-      bus,
-      sweeps: new SweepRunner(async () => ({})),
-      log: () => {},
-    });
+  const start = async (http: HttpHandler): Promise<RunningFrontDoor> => {
+    door = await startTestFrontDoor({ http });
     return door;
   };
 
@@ -225,9 +221,9 @@ describe("front door → HTTP API handler", () => {
     expect(seen?.event.cookies).toEqual(["s=1"]);
     expect(seen?.event.body).toBe('{"intentId":"intent_67890"}');
     expect(seen?.event.requestContext.http.sourceIp).toBe("127.0.0.1");
-    expect(seen?.functionName).toBe(LOCAL_FUNCTIONS.http.functionName);
-    expect(seen?.remaining).toBeGreaterThan(LOCAL_FUNCTIONS.http.budgetMs - 2_000);
-    expect(seen?.remaining).toBeLessThanOrEqual(LOCAL_FUNCTIONS.http.budgetMs);
+    expect(seen?.functionName).toBe(physicalName(HTTP_FUNCTION));
+    expect(seen?.remaining).toBeGreaterThan(HTTP_BUDGET_MS - 2_000);
+    expect(seen?.remaining).toBeLessThanOrEqual(HTTP_BUDGET_MS);
   });
 
   it("answers 500 like API Gateway when the handler throws", async () => {

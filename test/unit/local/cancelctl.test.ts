@@ -2,10 +2,9 @@ import { channel } from "node:diagnostics_channel";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterEach, describe, expect, it } from "vitest";
 import { verifySignature } from "#adapters/http/request-signature.ts";
-import { type RunningFrontDoor, startFrontDoor } from "#local/stack/front-door.ts";
-import { LocalEventBus } from "#local/stack/local-event-bus.ts";
+import type { RunningFrontDoor } from "#local/stack/front-door.ts";
 import { SWEEP_PROGRESS_CHANNEL } from "#local/stack/sweep-messages.ts";
-import { SweepRunner } from "#local/stack/sweep-runner.ts";
+import { startTestFrontDoor } from "#test/support/local-front-door.ts";
 import { runCli } from "../../../bin/cancelctl/cli.ts";
 
 const APP = { id: "dev_app_local", secret: "s3cret" };
@@ -31,8 +30,8 @@ describe("cancelctl", () => {
     reply: (event: APIGatewayProxyEventV2) => APIGatewayProxyStructuredResultV2,
     sweep: () => Promise<unknown> = async () => ({}),
   ): Promise<string> => {
-    door = await startFrontDoor(0, {
-      httpHandler: async (event) => {
+    door = await startTestFrontDoor({
+      http: async (event: APIGatewayProxyEventV2) => {
         seen.push(event);
         if (event.headers.authorization !== undefined) {
           if (event.headers.authorization !== `Bearer ${TOKEN}`) return { statusCode: 401, body: "{}" };
@@ -50,9 +49,7 @@ describe("cancelctl", () => {
         }
         return reply(event);
       },
-      bus: new LocalEventBus({ deliver: async () => {}, retryDelaysMs: [0, 0] }),
-      sweeps: new SweepRunner(sweep),
-      log: () => {},
+      sweep,
     });
     return door.url;
   };

@@ -114,7 +114,8 @@ describe("readLocalSettings", () => {
     expect(settings.ports).toEqual({ http: 3000, dynamodb: 8000, procureCore: 4010, a55: 4020 });
     expect(path.basename(settings.stateDir)).toBe(".local");
     expect(settings.sweepIntervalMs).toBe(60_000);
-    expect(settings.busRetryDelaysMs).toEqual([1_000, 2_000]);
+    expect(settings.workers).toEqual({});
+    expect(settings.queueVisibilitySeconds).toBeUndefined();
   });
 
   it("takes ports, state directory and timer from the environment", () => {
@@ -123,7 +124,8 @@ describe("readLocalSettings", () => {
         CANCEL_LOCAL_DIR: "/tmp/x",
         CANCEL_LOCAL_HTTP_PORT: "13000",
         CANCEL_LOCAL_SWEEP_INTERVAL_SECONDS: "0",
-        CANCEL_LOCAL_BUS_RETRY_DELAYS_MS: "10,20",
+        CANCEL_LOCAL_WORKERS: "http-api=8, cancel-requested=2",
+        CANCEL_LOCAL_QUEUE_VISIBILITY_SECONDS: "30",
       },
       { inMemory: true },
     );
@@ -131,8 +133,20 @@ describe("readLocalSettings", () => {
     expect(settings.stateDir).toBe("/tmp/x");
     expect(settings.ports.http).toBe(13000);
     expect(settings.sweepIntervalMs).toBe(0);
-    expect(settings.busRetryDelaysMs).toEqual([10, 20]);
+    expect(settings.workers).toEqual({ "http-api": 8, "cancel-requested": 2 });
+    expect(settings.queueVisibilitySeconds).toBe(30);
     expect(settings.inMemory).toBe(true);
+  });
+
+  it("refuses malformed container counts and visibility timeouts, naming the variable", () => {
+    for (const workers of ["http-api", "http-api=0", "http-api=65", "Http=2"]) {
+      expect(() => readLocalSettings({ CANCEL_LOCAL_WORKERS: workers }, { inMemory: false })).toThrow(
+        /CANCEL_LOCAL_WORKERS/,
+      );
+    }
+    expect(() =>
+      readLocalSettings({ CANCEL_LOCAL_QUEUE_VISIBILITY_SECONDS: "-1" }, { inMemory: false }),
+    ).toThrow(/CANCEL_LOCAL_QUEUE_VISIBILITY_SECONDS/);
   });
 
   it("refuses a malformed port and two services on one port", () => {

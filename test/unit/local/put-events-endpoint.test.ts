@@ -1,10 +1,11 @@
 import { EventBridgeClient, ListRulesCommand, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { afterEach, describe, expect, it } from "vitest";
 import { EventBridgePublisher } from "#adapters/events/event-bridge-publisher.ts";
-import { type RunningFrontDoor, startFrontDoor } from "#local/stack/front-door.ts";
-import { type BusEvent, LocalEventBus } from "#local/stack/local-event-bus.ts";
+import type { RunningFrontDoor } from "#local/stack/front-door.ts";
+import { type BusEvent, CANCEL_REQUESTED, LocalEventBus } from "#local/stack/local-event-bus.ts";
 import { answerAwsJson, EVENTBRIDGE_PATH, PUT_EVENTS_TARGET } from "#local/stack/put-events-endpoint.ts";
-import { SweepRunner } from "#local/stack/sweep-runner.ts";
+import { LocalSqs } from "#local/stack/sqs/local-sqs.ts";
+import { startTestFrontDoor } from "#test/support/local-front-door.ts";
 
 const cancelRequested = (id: string) => ({
   Source: "storefront.orders",
@@ -16,8 +17,28 @@ const cancelRequested = (id: string) => ({
 interface Harness {
   door: RunningFrontDoor;
   bus: LocalEventBus;
-  delivered: BusEvent[];
+  sqs: LocalSqs;
 }
+
+/** The front door with the deployed rule: Cancel Requested → a work queue (3 receives, then its DLQ). */
+const startWithQueue = async (options: { refuse?: boolean } = {}): Promise<Harness> => {
+  const sqs = new LocalSqs({ endpoint: "http://127.0.0.1:9/__aws/sqs" });
+  const queue = sqs.create({ name: "work", deadLetter: { queue: "work-dlq", maxReceiveCount: 3 } });
+  const door = await startTestFrontDoor({
+    sqs,
+    rules: [
+      {
+        name: "cancel-requested",
+        detailType: CANCEL_REQUESTED,
+        target: (event: BusEvent) => {
+          if (options.refuse) throw new Error("the queue refused the message");
+          queue.send({ body: JSON.stringify(event) });
+        },
+      },
+    ],
+  });
+  return { door, bus: door.bus, sqs };
+};
 
 describe("local EventBridge endpoint (AWS JSON 1.1)", () => {
   let harness: Harness | undefined;
@@ -27,22 +48,8 @@ describe("local EventBridge endpoint (AWS JSON 1.1)", () => {
     harness = undefined;
   });
 
-  const start = async (deliver: (event: BusEvent) => Promise<unknown> = async () => {}): Promise<Harness> => {
-    const delivered: BusEvent[] = [];
-    const bus = new LocalEventBus({
-      deliver: async (event) => {
-        delivered.push(event);
-        return deliver(event);
-      },
-      retryDelaysMs: [5, 5],
-    });
-    const door = await startFrontDoor(0, {
-      httpHandler: async () => ({ statusCode: 404 }),
-      bus,
-      sweeps: new SweepRunner(async () => ({})),
-      log: () => {},
-    });
-    harness = { door, bus, delivered };
+  const start = async (): Promise<Harness> => {
+    harness = await startWithQueue();
     return harness;
   };
 
@@ -144,7 +151,7 @@ describe("local EventBridge endpoint (AWS JSON 1.1)", () => {
   });
 
   it("answers per entry: a malformed Detail fails alone and is counted", () => {
-    const bus = new LocalEventBus({ deliver: async () => {}, retryDelaysMs: [0, 0] });
+    const bus = new LocalEventBus({ rules: [] });
 
     const answer = answerAwsJson(
       bus,
@@ -169,7 +176,7 @@ describe("local EventBridge endpoint (AWS JSON 1.1)", () => {
   });
 
   it("refuses a request of more than 10 entries as a whole", () => {
-    const bus = new LocalEventBus({ deliver: async () => {}, retryDelaysMs: [0, 0] });
+    const bus = new LocalEventBus({ rules: [] });
     const entries = Array.from({ length: 11 }, () => ({ Source: "a", DetailType: "b", Detail: "{}" }));
 
     const answer = answerAwsJson(bus, "POST", PUT_EVENTS_TARGET, JSON.stringify({ Entries: entries }));
@@ -188,106 +195,82 @@ describe("POST /events and GET /events", () => {
     harness = undefined;
   });
 
-  const start = async (deliver: (event: BusEvent) => Promise<unknown>): Promise<Harness> => {
-    const delivered: BusEvent[] = [];
-    const bus = new LocalEventBus({
-      deliver: async (event) => {
-        delivered.push(event);
-        return deliver(event);
-      },
-      retryDelaysMs: [5, 5],
-    });
-    const door = await startFrontDoor(0, {
-      httpHandler: async () => ({ statusCode: 404 }),
-      bus,
-      sweeps: new SweepRunner(async () => ({})),
-      log: () => {},
-    });
-    harness = { door, bus, delivered };
-    return harness;
-  };
-
   const put = (url: string, body: unknown) =>
     fetch(`${url}/events`, { method: "POST", body: JSON.stringify(body) });
 
-  it("answers with event ids, then hands Cancel Requested to the bus handler as an EventBridge event", async () => {
+  interface Listing {
+    published: unknown[];
+    queues: { name: string; visible: number; inFlight: number; delayed: number }[];
+    deadLetters: { queue: string; sourceQueue: string; receiveCount: number; body: BusEvent }[];
+    undeliverable: { rule: string; error: string; event: BusEvent }[];
+  }
+  const list = async (url: string): Promise<Listing> =>
+    (await (await fetch(`${url}/events`)).json()) as Listing;
+
+  it("answers with event ids, and the rule puts Cancel Requested (the whole event) on the work queue", async () => {
     // Prepare
-    const { door, bus, delivered } = await start(async () => {});
+    harness = await startWithQueue();
+    const { door, sqs } = harness;
 
     // Act
     const response = await put(door.url, {
       Entries: [cancelRequested("intent_67890"), { Source: "x", DetailType: "Something Else", Detail: "{}" }],
     });
     const answer = (await response.json()) as { FailedEntryCount: number; Entries: { EventId: string }[] };
-    await bus.idle();
 
     // Assess
     expect(response.status).toBe(200);
     expect(answer.FailedEntryCount).toBe(0);
-    expect(delivered).toHaveLength(1);
-    expect(delivered[0]).toMatchObject({
+    const messages = await sqs.byName("work").receive({ maxMessages: 10 });
+    expect(messages).toHaveLength(1);
+    expect(JSON.parse(messages[0]?.body ?? "{}")).toMatchObject({
       version: "0",
       id: answer.Entries[0]?.EventId,
       "detail-type": "Cancel Requested",
       source: "storefront.orders",
       detail: { target: { type: "intent", id: "intent_67890" } },
     });
-    expect(bus.deliveries()).toEqual([
-      {
-        eventId: answer.Entries[0]?.EventId,
-        detailType: "Cancel Requested",
-        status: "delivered",
-        attempts: 1,
-      },
-    ]);
   });
 
-  it("retries a throwing handler twice, then dead-letters the event; GET /events lists it", async () => {
-    const { door, bus, delivered } = await start(async () => {
-      throw new Error("Procure-Core unavailable");
-    });
-
+  it("GET /events lists the queues and the dead letters with their source queue", async () => {
+    harness = await startWithQueue();
+    const { door, sqs } = harness;
     await put(door.url, { Entries: [cancelRequested("intent_processing")] });
-    await bus.idle();
-    const listing = (await (await fetch(`${door.url}/events`)).json()) as {
-      published: unknown[];
-      deliveries: { status: string; attempts: number; lastError: string }[];
-      deadLettered: { approximateInvokeCount: number; error: { errorMessage: string }; event: BusEvent }[];
-    };
+    const work = sqs.byName("work");
+    // Three receives that never delete (visibility 0: at once visible again), then the redrive.
+    for (let receive = 0; receive < 4; receive++) await work.receive({ visibilityTimeoutSeconds: 0 });
 
-    expect(delivered).toHaveLength(3);
+    const listing = await list(door.url);
+
     expect(listing.published).toEqual([]);
-    expect(listing.deliveries).toEqual([
-      expect.objectContaining({
-        status: "dead-lettered",
-        attempts: 3,
-        lastError: "Error: Procure-Core unavailable",
-      }),
+    expect(listing.queues.map((q) => [q.name, q.visible, q.inFlight, q.delayed]).sort()).toEqual([
+      ["work", 0, 0, 0],
+      ["work-dlq", 1, 0, 0],
     ]);
-    expect(listing.deadLettered).toHaveLength(1);
-    expect(listing.deadLettered[0]?.approximateInvokeCount).toBe(3);
-    expect(listing.deadLettered[0]?.error.errorMessage).toBe("Procure-Core unavailable");
-    expect(listing.deadLettered[0]?.event.detail).toEqual({
+    expect(listing.deadLetters).toEqual([
+      expect.objectContaining({ queue: "work-dlq", sourceQueue: "work", receiveCount: 3 }),
+    ]);
+    expect(listing.deadLetters[0]?.body.detail).toEqual({
       target: { type: "intent", id: "intent_processing" },
     });
   });
 
-  it("delivers on a retry when the handler recovers", async () => {
-    let calls = 0;
-    const { door, bus } = await start(async () => {
-      calls += 1;
-      if (calls < 3) throw new Error("transient");
-    });
+  it("an event the rule's target refuses is undeliverable, and listed (a rule target's DLQ)", async () => {
+    harness = await startWithQueue({ refuse: true });
 
-    await put(door.url, { Entries: [cancelRequested("intent_67890")] });
-    await bus.idle();
+    const answer = await (await put(harness.door.url, { Entries: [cancelRequested("intent_67890")] })).json();
+    const listing = await list(harness.door.url);
 
-    expect(bus.deliveries()).toEqual([expect.objectContaining({ status: "delivered", attempts: 3 })]);
-    expect(bus.deadLetters()).toEqual([]);
+    // PutEvents itself succeeded: delivery to a target is EventBridge's business afterwards.
+    expect(answer).toMatchObject({ FailedEntryCount: 0 });
+    expect(listing.undeliverable).toEqual([
+      expect.objectContaining({ rule: "cancel-requested", error: "Error: the queue refused the message" }),
+    ]);
   });
 
   it("refuses a body that is not a PutEvents request", async () => {
-    const { door } = await start(async () => {});
+    harness = await startWithQueue();
+    const { door } = harness;
 
     const notJson = await fetch(`${door.url}/events`, { method: "POST", body: "nope" });
     const noEntries = await put(door.url, { Entries: [] });

@@ -1,11 +1,17 @@
 import { channel } from "node:diagnostics_channel";
+import type { Context } from "aws-lambda";
 import { afterEach, describe, expect, it } from "vitest";
-import { type RunningFrontDoor, startFrontDoor } from "#local/stack/front-door.ts";
-import { LOCAL_FUNCTIONS } from "#local/stack/lambda-context.ts";
-import { LocalEventBus } from "#local/stack/local-event-bus.ts";
-import type { ScheduledSweepEvent, SweepHandler } from "#local/stack/service-env.ts";
-import { SWEEP_PROGRESS_CHANNEL } from "#local/stack/sweep-messages.ts";
-import { foundSomething, SweepRunner } from "#local/stack/sweep-runner.ts";
+import type { RunningFrontDoor } from "#local/stack/front-door.ts";
+import { inProcessInvoker } from "#local/stack/lambda/in-process-invoker.ts";
+import { physicalName } from "#local/stack/lambda/local-function.ts";
+import { foundSomething, ScheduleRunner } from "#local/stack/schedule-runner.ts";
+import { type ScheduledEvent, SWEEP_PROGRESS_CHANNEL } from "#local/stack/sweep-messages.ts";
+import { declaredFunction, startTestFrontDoor } from "#test/support/local-front-door.ts";
+
+type SweepHandler = (event: ScheduledEvent, context: Context) => Promise<unknown>;
+const SWEEP = declaredFunction("expiry-sweep");
+/** The sweep as start.ts declares it, run in this process by `handler`. */
+const sweepRunner = (handler: SweepHandler) => new ScheduleRunner(inProcessInvoker(SWEEP, handler));
 
 const progress = channel(SWEEP_PROGRESS_CHANNEL);
 
@@ -23,18 +29,13 @@ describe("POST /sweep", () => {
   });
 
   const start = async (handler: SweepHandler): Promise<RunningFrontDoor> => {
-    door = await startFrontDoor(0, {
-      httpHandler: async () => ({ statusCode: 404 }),
-      bus: new LocalEventBus({ deliver: async () => {}, retryDelaysMs: [0, 0] }),
-      sweeps: new SweepRunner(handler),
-      log: () => {},
-    });
+    door = await startTestFrontDoor({ sweep: handler });
     return door;
   };
 
   it("streams the handler's progress as NDJSON, then its summary", async () => {
     // Prepare
-    const events: ScheduledSweepEvent[] = [];
+    const events: ScheduledEvent[] = [];
     let remaining = 0;
     const { url } = await start(async (event, context) => {
       events.push(event);
@@ -56,11 +57,14 @@ describe("POST /sweep", () => {
     ]);
     expect(events[0]?.["detail-type"]).toBe("Scheduled Event");
     expect(events[0]?.dryRun).toBeUndefined();
-    expect(remaining).toBeGreaterThan(LOCAL_FUNCTIONS.sweep.budgetMs - 2_000);
+    expect(remaining).toBeGreaterThan(SWEEP.timeoutSeconds * 1000 - 2_000);
+    expect(events[0]?.resources).toEqual([
+      `arn:aws:scheduler:us-east-1:000000000000:schedule/default/${physicalName(SWEEP)}`,
+    ]);
   });
 
   it("passes a dry run to the handler as event.dryRun", async () => {
-    const events: ScheduledSweepEvent[] = [];
+    const events: ScheduledEvent[] = [];
     const { url } = await start(async (event) => {
       events.push(event);
       return { dryRun: event.dryRun === true };
@@ -91,13 +95,13 @@ describe("POST /sweep", () => {
   });
 });
 
-describe("SweepRunner", () => {
+describe("ScheduleRunner", () => {
   it("runs one sweep at a time and tells a caller that it waits", async () => {
     // Prepare
     let release: () => void = () => {};
     let running = 0;
     let maxRunning = 0;
-    const runner = new SweepRunner(async () => {
+    const runner = sweepRunner(async () => {
       running += 1;
       maxRunning = Math.max(maxRunning, running);
       await new Promise<void>((resolve) => {
@@ -128,7 +132,7 @@ describe("SweepRunner", () => {
   });
 
   it("only forwards progress published while its own run is in progress", async () => {
-    const runner = new SweepRunner(async () => {
+    const runner = sweepRunner(async () => {
       progress.publish({ scanned: 1 });
       return {};
     });

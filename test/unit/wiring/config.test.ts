@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigurationError } from "#core/errors.ts";
+import { buildBusWiring } from "#wiring/bus-wiring.ts";
 import { parseDuration, readConfig, readRelayConfig } from "#wiring/config.ts";
 import { buildContainer } from "#wiring/container.ts";
 
@@ -106,6 +107,32 @@ describe("readConfig", () => {
       if (/^[a-z]+$/i.test(value)) expect(attempt).not.toThrow(value);
     },
   );
+
+  it("gives the bus function its work queue; a malformed queue URL or SQS endpoint is named", () => {
+    const url = "https://sqs.us-east-1.amazonaws.com/123456789012/cancel-requested";
+
+    expect(readConfig({ ...minimal, CANCEL_REQUESTED_QUEUE_URL: url }).cancelRequestedQueueUrl).toBe(url);
+    expect(readConfig(minimal).cancelRequestedQueueUrl).toBeUndefined();
+    expect(() => readConfig({ ...minimal, CANCEL_REQUESTED_QUEUE_URL: "cancel-requested" })).toThrow(
+      /CANCEL_REQUESTED_QUEUE_URL must be an http\(s\) URL/,
+    );
+    expect(() => readConfig({ ...minimal, SQS_ENDPOINT: "ftp://x" })).toThrow(
+      /SQS_ENDPOINT must be an http\(s\) URL/,
+    );
+  });
+
+  it("the bus wiring needs the queue URL and names the variable when a function was not given it", () => {
+    const withQueue = buildContainer(
+      readConfig({ ...minimal, CANCEL_REQUESTED_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/1/q" }),
+    );
+
+    expect(() => buildBusWiring(buildContainer(readConfig(minimal)))).toThrow(
+      new ConfigurationError(
+        "Invalid configuration: CANCEL_REQUESTED_QUEUE_URL is missing (the bus function puts rate-limited requests back on its queue)",
+      ),
+    );
+    expect(buildBusWiring(withQueue).container).toBe(withQueue);
+  });
 
   it("parses durations", () => {
     expect([

@@ -1,0 +1,36 @@
+/** The simulation's report as the Markdown table the README carries. */
+import type { SimulationReport } from "./run-simulation.ts";
+
+const ms = (value: number): string => (Number.isNaN(value) ? "—" : `${Math.round(value)} ms`);
+
+export const reportTable = (report: SimulationReport, command: string): string => {
+  const { bus, http, sweep, upstreams, options } = report;
+  const upstreamRows = (["a55", "procure-core"] as const).flatMap((name) => {
+    const u = upstreams[name];
+    return [
+      `| ${name}: peak requests in any ${u.windowSeconds} s (sandbox, sliding, 429s included) | ${u.peakPerWindow} (limit ${u.limit}) | ≤ limit |`,
+      `| ${name}: requests refused 429 / upstream effects | ${u.refused} / ${u.effects} | |`,
+      `| ${name}: background drain (bus + sweep finals/min), share of its budget | ${u.backgroundPerMinute}/min = ${u.backgroundShareOfBudget} of ${Math.round((u.limit * 60 * options.backgroundShare) / u.windowSeconds)}/min | ≥ 0.9 |`,
+    ];
+  });
+  const lines = [
+    `\`${command}\` — ${report.startedAt}, ${report.durationSeconds} s`,
+    "",
+    "| measure | result | goal |",
+    "|---|---|---|",
+    `| bus cancels put at once | ${bus.requested} (${Math.round(options.busChargeShare * 100)} % charges) | |`,
+    `| … final outcomes | ${bus.final} ${JSON.stringify(bus.outcomes)} | |`,
+    `| … still queued at the end (not lost) | ${bus.queued} | |`,
+    `| … dead-lettered | ${bus.deadLettered} | 0 |`,
+    `| … lost (neither final, queued nor dead-lettered) | ${bus.lost} | 0 |`,
+    `| … queue drained after | ${bus.drainedAfterSeconds === undefined ? "not within the run" : `${bus.drainedAfterSeconds} s`} | |`,
+    `| HTTP cancels (${options.httpPerSecond}/s for ${options.durationSeconds} s) | ${http.sent} ${JSON.stringify(http.statuses)} | |`,
+    `| HTTP p50 / p99 while the budget is contested | ${ms(http.contested.p50)} / ${ms(http.contested.p99)} (${http.contested.count} requests) | |`,
+    `| time to answer 429 when the budget is spent, p50 / p99 | ${ms(http.rateLimited.p50)} / ${ms(http.rateLimited.p99)} (${http.rateLimited.count} answers) | < 50 ms |`,
+    `| sweep: expired intents cancelled | ${sweep.cancelled} / ${sweep.intents} in ${sweep.runs} run(s) | |`,
+    ...upstreamRows,
+    `| containers (cold starts / invocations / errors / timeouts) | ${report.functions.map((f) => `${f.name} ${f.coldStarts}/${f.invocations}/${f.errors}/${f.timeouts}`).join("; ")} | |`,
+    `| platform errors logged | ${report.platformErrors.count} | |`,
+  ];
+  return lines.join("\n");
+};

@@ -1,0 +1,257 @@
+/**
+ * One simulation run (issue 11, point 5): the service as Lambda runs it, fed by the bus and
+ * its queue and by HTTP callers, against both sandboxes at their limits; then what happened,
+ * from the audit table, the queues and the sandboxes' own counters.
+ */
+import { randomUUID } from "node:crypto";
+import { percentile } from "../support/stats.ts";
+import { type BusCancel, type HttpSample, putBurst, runHttpLoad, type SimTarget } from "./load.ts";
+import { accountBus, type BusAccount, scanAudit, upstreamOf } from "./outcomes.ts";
+import {
+  SERVICE_A55_CLIENT,
+  SERVICE_PROCURE_CORE_APP,
+  SIM_WALLET,
+  type SimulatedService,
+  startSimulatedService,
+} from "./simulated-service.ts";
+import type { SimulationOptions } from "./simulation-options.ts";
+
+export interface UpstreamReport {
+  limit: number;
+  windowSeconds: number;
+  /** Most requests of the service within any one window, as the sandbox measured them (429s included). */
+  peakPerWindow: number;
+  /** Requests the sandbox refused with 429. */
+  refused: number;
+  /** Upstream effects (cancels that changed a target). */
+  effects: number;
+  /** Final bus and sweep outcomes per minute while bus work waited for this upstream. */
+  backgroundPerMinute: number;
+  /** `backgroundPerMinute` over the limit per minute × the background share. */
+  backgroundShareOfBudget: number;
+}
+
+export interface SimulationReport {
+  options: Omit<SimulationOptions, "dynamoEndpoint">;
+  startedAt: string;
+  durationSeconds: number;
+  bus: BusAccount & { drainedAfterSeconds: number | undefined };
+  http: {
+    sent: number;
+    statuses: Record<string, number>;
+    /** While bus work waited (the budget contested). */
+    contested: { count: number; p50: number; p99: number };
+    /** Answers that were 429. */
+    rateLimited: { count: number; p50: number; p99: number };
+  };
+  sweep: { intents: number; cancelled: number; runs: number; lastSummary: unknown };
+  upstreams: { a55: UpstreamReport; "procure-core": UpstreamReport };
+  functions: {
+    name: string;
+    containers: number;
+    coldStarts: number;
+    invocations: number;
+    errors: number;
+    timeouts: number;
+    peakBusy: number;
+  }[];
+  platformErrors: { count: number; first: string[] };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+const newTarget = (service: SimulatedService, type: "intent" | "charge", createdAt?: number): SimTarget => {
+  if (type === "charge") {
+    return {
+      type,
+      id: service.a55.charges.add({ chargeUuid: randomUUID(), walletUuid: SIM_WALLET }).chargeUuid,
+    };
+  }
+  const id = `sim_${randomUUID().replaceAll("-", "").slice(0, 20)}`;
+  service.procureCore.intents.add({
+    id,
+    appId: SERVICE_PROCURE_CORE_APP,
+    status: "SUBMITTED",
+    ...(createdAt === undefined ? {} : { createdAt }),
+  });
+  return { type, id };
+};
+
+/** Picks charge or intent so that `share` of the first n picks are charges, evenly spread. */
+const mixer = (share: number) => {
+  let n = 0;
+  return (): "intent" | "charge" => {
+    n += 1;
+    return Math.floor(n * share) > Math.floor((n - 1) * share) ? "charge" : "intent";
+  };
+};
+
+export const runSimulation = async (
+  options: SimulationOptions,
+  log: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+): Promise<SimulationReport> => {
+  const service = await startSimulatedService(options);
+  try {
+    const { stack } = service;
+    const queue = stack.sqs.byName("cancellation-local-cancel-requested");
+    const deadLetters = stack.sqs.byName("cancellation-local-cancel-requested-failures");
+    const consumer = stack.invokers.get("cancel-requested");
+    const busMix = mixer(options.busChargeShare);
+    const busTargets = Array.from({ length: options.busCancels }, () => newTarget(service, busMix()));
+    const expiredAt = Date.now() - 2 * 24 * 3_600_000;
+    const sweepTargets = Array.from({ length: options.sweepIntents }, () =>
+      newTarget(service, "intent", expiredAt),
+    );
+    const httpMix = mixer(options.httpChargeShare);
+    const samples: HttpSample[] = [];
+    const startedAt = Date.now();
+    const elapsed = (): number => Math.round((Date.now() - startedAt) / 1000);
+    const busIdle = (): boolean => {
+      const counts = queue.counts();
+      return counts.visible + counts.inFlight + counts.delayed === 0 && (consumer?.stats().busy ?? 0) === 0;
+    };
+    let drainedAt: number | undefined;
+
+    const progress =
+      options.progressEverySeconds > 0
+        ? setInterval(() => {
+            const c = queue.counts();
+            const statuses = samples.reduce<Record<number, number>>((acc, s) => {
+              acc[s.status] = (acc[s.status] ?? 0) + 1;
+              return acc;
+            }, {});
+            log(
+              `t=${elapsed()}s  queue visible ${c.visible} in flight ${c.inFlight} delayed ${c.delayed}  ` +
+                `dead letters ${deadLetters.counts().visible}  effects procure-core ${service.procureCore.effects.total()} ` +
+                `a55 ${service.a55.effects.total()}  http ${samples.length} ${JSON.stringify(statuses)}`,
+            );
+          }, options.progressEverySeconds * 1000)
+        : undefined;
+
+    // The bus burst, at once.
+    let busCancels: BusCancel[] = [];
+    const burst = putBurst(stack.url, busTargets).then((cancels) => {
+      busCancels = cancels;
+      log(`t=${elapsed()}s  ${cancels.length} Cancel Requested events on the bus`);
+    });
+    // The sweep: run again while expired intents remain and the run lasts (the schedule would, every 15 min).
+    const sweeper = stack.schedules.get("expiry-sweep");
+    const sweep = { runs: 0, cancelled: 0, lastSummary: undefined as unknown };
+    const sweeping = (async () => {
+      if (options.sweepIntents === 0 || !sweeper) return;
+      while (sweep.cancelled < options.sweepIntents) {
+        const result = await sweeper.run({ dryRun: false });
+        sweep.runs += 1;
+        sweep.lastSummary = result.ok ? result.summary : result.error;
+        const summary = (result.ok ? result.summary : {}) as {
+          cancelled?: number;
+          pending?: number;
+          scanned?: number;
+        };
+        sweep.cancelled += (summary.cancelled ?? 0) + (summary.pending ?? 0);
+        log(`t=${elapsed()}s  sweep run ${sweep.runs}: ${JSON.stringify(sweep.lastSummary)}`);
+        if (result.ok && summary.scanned === 0) break;
+        if (Date.now() - startedAt > options.durationSeconds * 1000 && !options.drain) break;
+        if (Date.now() - startedAt > (options.durationSeconds + options.maxDrainSeconds) * 1000) break;
+      }
+    })();
+    // HTTP callers at a steady rate.
+    const http =
+      options.httpPerSecond > 0
+        ? runHttpLoad(
+            stack.url,
+            options.httpPerSecond,
+            options.durationSeconds,
+            () => newTarget(service, httpMix()),
+            (sample) => {
+              samples.push(sample);
+              if (drainedAt === undefined && busIdle() && busCancels.length > 0) drainedAt = Date.now();
+            },
+          )
+        : sleep(options.durationSeconds * 1000);
+
+    await Promise.all([burst, http]);
+    if (options.drain) {
+      const deadline = Date.now() + options.maxDrainSeconds * 1000;
+      while (!busIdle() && Date.now() < deadline) await sleep(500);
+      await sweeping;
+    }
+    if (drainedAt === undefined && busIdle()) drainedAt = Date.now();
+    if (progress) clearInterval(progress);
+    const endedAt = Date.now();
+
+    // What happened.
+    const rows = await scanAudit(service.dynamo, service.tables.auditTable);
+    const bus = accountBus(busCancels, rows, queue, deadLetters);
+    const upstream = (name: "a55" | "procure-core"): UpstreamReport => {
+      const limits = name === "a55" ? options.a55 : options.procureCore;
+      const sandbox = name === "a55" ? service.a55 : service.procureCore;
+      const peak =
+        name === "a55"
+          ? service.a55.rateLimit.peakPerWindow(SERVICE_A55_CLIENT)
+          : service.procureCore.rateLimit.peakPerMinute(SERVICE_PROCURE_CORE_APP);
+      // Bus work for this upstream waited from the start until its last final outcome (or the end).
+      const waitedUntil = bus.queued > 0 || bus.lastFinalAt[name] === 0 ? endedAt : bus.lastFinalAt[name];
+      const minutes = Math.max(1 / 60, (waitedUntil - startedAt) / 60_000);
+      const background = rows.filter(
+        (r) =>
+          r.final &&
+          (r.trigger === "bus" || r.trigger === "schedule") &&
+          upstreamOf(r.targetType) === name &&
+          r.at <= waitedUntil,
+      ).length;
+      const perMinute = background / minutes;
+      const budgetPerMinute = (limits.limit * 60 * options.backgroundShare) / limits.windowSeconds;
+      return {
+        limit: limits.limit,
+        windowSeconds: limits.windowSeconds,
+        peakPerWindow: peak,
+        refused: sandbox.rateLimit.refused,
+        effects: sandbox.effects.total(),
+        backgroundPerMinute: Number(perMinute.toFixed(1)),
+        backgroundShareOfBudget: Number((perMinute / budgetPerMinute).toFixed(2)),
+      };
+    };
+    const contested = samples
+      .filter((s) => drainedAt === undefined || s.sentAt < drainedAt)
+      .map((s) => s.latencyMs);
+    const limited = samples.filter((s) => s.status === 429).map((s) => s.latencyMs);
+    const statuses: Record<string, number> = {};
+    for (const sample of samples) statuses[sample.status] = (statuses[sample.status] ?? 0) + 1;
+    const sweepIds = new Set(sweepTargets.map((t) => t.id));
+    const { dynamoEndpoint: _endpoint, ...shown } = options;
+    return {
+      options: shown,
+      startedAt: new Date(startedAt).toISOString(),
+      durationSeconds: Math.round((endedAt - startedAt) / 1000),
+      bus: {
+        ...bus,
+        drainedAfterSeconds: drainedAt === undefined ? undefined : Math.round((drainedAt - startedAt) / 1000),
+      },
+      http: {
+        sent: samples.length,
+        statuses,
+        contested: {
+          count: contested.length,
+          p50: percentile(contested, 50),
+          p99: percentile(contested, 99),
+        },
+        rateLimited: { count: limited.length, p50: percentile(limited, 50), p99: percentile(limited, 99) },
+      },
+      sweep: {
+        intents: options.sweepIntents,
+        cancelled: rows.filter((r) => r.final && r.trigger === "schedule" && sweepIds.has(r.targetId)).length,
+        runs: sweep.runs,
+        lastSummary: sweep.lastSummary,
+      },
+      upstreams: { a55: upstream("a55"), "procure-core": upstream("procure-core") },
+      functions: [...stack.invokers.values()].map((invoker) => {
+        const { containers, coldStarts, invocations, errors, timeouts, peakBusy } = invoker.stats();
+        return { name: invoker.spec.name, containers, coldStarts, invocations, errors, timeouts, peakBusy };
+      }),
+      platformErrors: { count: service.output.errorCount, first: service.output.errors.slice(0, 5) },
+    };
+  } finally {
+    await service.close();
+  }
+};

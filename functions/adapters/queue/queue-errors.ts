@@ -1,0 +1,10 @@
+/** Errors of the work-queue adapters. */
+import { CancellationServiceError } from "#core/errors.ts";
+
+/**
+ * A message could not be put back on the work queue. The message being processed must
+ * then fail (and return after its visibility timeout) so that it is not lost.
+ */
+export class RedeliveryError extends CancellationServiceError {
+  override name = "RedeliveryError";
+}

@@ -1,0 +1,124 @@
+/**
+ * One `Cancel Requested` event (the EventBridge envelope the rule put on the queue), from
+ * its detail to a verdict. An invalid detail is rejected for good (audited, `Cancellation
+ * Rejected` announced) and keyed by the event id, so a redelivery replays the rejection.
+ */
+import type { Context, EventBridgeEvent } from "aws-lambda";
+import { parseCancelRequested } from "#adapters/events/cancel-requested-schema.ts";
+import type { CancelContext } from "#core/dependencies.ts";
+import { isFinal, type Target } from "#core/outcome.ts";
+import { rejectRequest } from "#core/reject-request.ts";
+import type { OnceResult } from "#core/run-once.ts";
+import type { Container } from "#wiring/container.ts";
+import { deadlineOf } from "../lambda-deadline.ts";
+import { reportOnce } from "../report.ts";
+import type { BusVerdict } from "./bus-verdict.ts";
+import { dispatchCancel, targetOf } from "./dispatch-cancel.ts";
+
+export type CancelRequestedEvent = EventBridgeEvent<"Cancel Requested", unknown>;
+
+const verdictOf = (result: OnceResult): BusVerdict => {
+  if (result.kind === "in-progress") {
+    return {
+      kind: "later",
+      why: "in-progress",
+      retryAfterSeconds: result.retryAfterSeconds,
+      reason: "the same request is still running",
+    };
+  }
+  if (result.kind === "payload-mismatch") {
+    return { kind: "failed", problem: "internal", reason: "unexpected idempotency key conflict" };
+  }
+  const { outcome } = result;
+  if (isFinal(outcome)) return { kind: "settled", outcome: outcome.type, replayed: result.replayed };
+  const reason = "reason" in outcome ? outcome.reason : "";
+  const problem = outcome.type === "FAILED" ? outcome.problem : undefined;
+  if (problem === "rate-limited") {
+    return {
+      kind: "later",
+      why: "rate-limited",
+      ...(outcome.type === "FAILED" && outcome.retryAfterSeconds !== undefined
+        ? { retryAfterSeconds: outcome.retryAfterSeconds }
+        : {}),
+      reason,
+    };
+  }
+  return { kind: "failed", problem, reason };
+};
+
+/** Carries out one event's request. Throws only what the core throws (a store down, a bug). */
+export const handleCancelRequested = async (
+  container: Container,
+  event: CancelRequestedEvent,
+  context: Context,
+): Promise<BusVerdict> => {
+  const { logger } = container;
+  const parsed = parseCancelRequested(event.detail);
+  const key = parsed.ok ? parsed.value.idempotencyKey : undefined;
+  const requestedBy = parsed.ok ? parsed.value.requestedBy : undefined;
+  const cancelContext: CancelContext = {
+    trigger: "bus",
+    actor: requestedBy ? `${event.source}/${requestedBy}` : event.source,
+    correlationId: event.id,
+    deadline: deadlineOf(context),
+    idempotency: { scopeKey: `bus:${key ?? event.id}`, key },
+  };
+  // A rejection is keyed by the event, so a redelivery replays it instead of recording it twice.
+  const reject = async (target: Target, reason: string): Promise<BusVerdict> =>
+    verdictOf(
+      reportOnce(
+        container,
+        "bus",
+        await rejectRequest(
+          container.deps,
+          { ...cancelContext, idempotency: { scopeKey: `bus-rejected:${event.id}`, key } },
+          target,
+          reason,
+        ),
+      ),
+    );
+
+  if (!parsed.ok) {
+    logger.warn("Cancel Requested event rejected", { eventId: event.id, issues: parsed.issues });
+    return reject(
+      { type: "event", id: event.id },
+      parsed.issues.map((issue) => `${issue.field || "detail"}: ${issue.message}`).join("; "),
+    );
+  }
+  const result = reportOnce(
+    container,
+    "bus",
+    await dispatchCancel(container.deps, cancelContext, parsed.value),
+  );
+  if (result.kind === "payload-mismatch") {
+    return reject(targetOf(parsed.value), "The idempotency key was already used for another request");
+  }
+  return verdictOf(result);
+};
+
+/**
+ * A message whose body is not an EventBridge event at all (only the rule and this function
+ * write to the queue, so this is a bug or a stray message): rejected for good, keyed by the
+ * message id, so that it is recorded once and never retried.
+ */
+export const rejectUnreadableMessage = async (
+  container: Container,
+  messageId: string,
+  reason: string,
+  context: Context,
+): Promise<BusVerdict> => {
+  container.logger.warn("queue message rejected: not an EventBridge event", { messageId, reason });
+  const result = await rejectRequest(
+    container.deps,
+    {
+      trigger: "bus",
+      actor: "sqs",
+      correlationId: messageId,
+      deadline: deadlineOf(context),
+      idempotency: { scopeKey: `bus-rejected:${messageId}`, key: undefined },
+    },
+    { type: "event", id: messageId },
+    `The queue message is not an EventBridge event: ${reason}`,
+  );
+  return verdictOf(reportOnce(container, "bus", result));
+};

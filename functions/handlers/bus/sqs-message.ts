@@ -1,0 +1,44 @@
+/**
+ * Reading a work-queue message: its body is the EventBridge event the `Cancel Requested`
+ * rule delivered (the whole envelope, as an SQS target receives it), and copies put back
+ * for later carry how often that happened (sqs-redelivery.ts).
+ */
+import type { SQSRecord } from "aws-lambda";
+import { REDELIVERY_ATTRIBUTES } from "#adapters/queue/sqs-redelivery.ts";
+import type { CancelRequestedEvent } from "./cancel-requested-event.ts";
+
+export type ReadMessage = { ok: true; event: CancelRequestedEvent } | { ok: false; reason: string };
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** The event in a message body, or why there is none. */
+export const readMessage = (record: Pick<SQSRecord, "body">): ReadMessage => {
+  let value: unknown;
+  try {
+    value = JSON.parse(record.body);
+  } catch {
+    return { ok: false, reason: "the body is not JSON" };
+  }
+  if (!isRecord(value)) return { ok: false, reason: "the body is not a JSON object" };
+  for (const field of ["id", "source", "detail-type"] as const) {
+    if (typeof value[field] !== "string" || value[field] === "") {
+      return { ok: false, reason: `the body has no "${field}"` };
+    }
+  }
+  if (!("detail" in value)) return { ok: false, reason: 'the body has no "detail"' };
+  return { ok: true, event: value as unknown as CancelRequestedEvent };
+};
+
+const numberAttribute = (record: SQSRecord, name: string): number | undefined => {
+  const value = Number(record.messageAttributes?.[name]?.stringValue);
+  return Number.isFinite(value) ? value : undefined;
+};
+
+/** How often this request was put back already, and when it first reached the queue (epoch ms). */
+export const redeliveryHistory = (record: SQSRecord): { redeliveries: number; firstSentAt: number } => ({
+  redeliveries: numberAttribute(record, REDELIVERY_ATTRIBUTES.count) ?? 0,
+  firstSentAt:
+    numberAttribute(record, REDELIVERY_ATTRIBUTES.firstSentAt) ??
+    (Number(record.attributes?.SentTimestamp) || 0),
+});
