@@ -25,6 +25,7 @@ import { startDynamoStreamSource } from "./stack/dynamo-stream-source.ts";
 import { prepareLocalState } from "./stack/first-run.ts";
 import type { LocalFunctionSpec } from "./stack/lambda/local-function.ts";
 import { CANCEL_REQUESTED } from "./stack/local-event-bus.ts";
+import { writeLocalOutputs } from "./stack/local-outputs.ts";
 import { startLocalStack } from "./stack/local-stack.ts";
 import { checkJava, checkPorts, PreflightError } from "./stack/preflight.ts";
 import { serviceEnvironment } from "./stack/service-env.ts";
@@ -252,6 +253,15 @@ const main = async (): Promise<void> => {
     },
   });
   closers.push({ name: "functions and their triggers", close: stack.close });
+  // What `cancelctl dlq` reads, as `sst deploy` writes .sst/outputs.json for a deployed stage.
+  const busTrigger = functions.find((fn) => fn.name === "cancel-requested")?.trigger;
+  if (busTrigger?.kind === "sqs") {
+    const removeOutputs = writeLocalOutputs(settings.stateDir, stack.url, stack.sqs, {
+      workQueue: busTrigger.queue,
+      deadLetterQueue: busTrigger.deadLetterQueue,
+    });
+    closers.push({ name: "outputs file", close: removeOutputs });
+  }
 
   log(
     bannerText({

@@ -246,7 +246,7 @@ export const pendingCommand = async (
   }
   const what = args.stuck ? "STUCK" : "not final";
   if (items.length === 0) {
-    io.out(`No cancellation is ${what}.`);
+    io.out(args.stuck ? "No cancellation is STUCK." : "Every cancellation is final: none is open.");
     return EXIT.ok;
   }
   const rows = items.map((c) => [

@@ -14,10 +14,17 @@ export const LOCAL_EVENT_BUS_NAME = "cancellation-local";
 /** Service settings a developer may override from the shell (`EXPIRY_AFTER=1h npm start`). */
 const OVERRIDABLE = [
   "LOG_LEVEL",
+  "POWERTOOLS_METRICS_DISABLED",
   "EXPIRY_AFTER",
   "SWEEP_CONCURRENCY",
-  "SWEEP_MAX_RPM",
   "SWEEP_PAGE_SIZE",
+  "A55_BUDGET_PER_MINUTE",
+  "PROCURE_CORE_BUDGET_PER_MINUTE",
+  "BACKGROUND_BUDGET_SHARE",
+  "UPSTREAM_BUDGET_MARGIN_MS",
+  "CONTINUATION_FIRST_CHECK",
+  "CONTINUATION_MAX_BACKOFF",
+  "STUCK_AFTER",
   "UPSTREAM_TIMEOUT_MS",
   "UPSTREAM_MAX_ATTEMPTS",
   "MAX_BODY_BYTES",
@@ -44,6 +51,11 @@ export const serviceEnvironment = (
     AWS_SECRET_ACCESS_KEY: "local",
     POWERTOOLS_SERVICE_NAME: "cancellation-service",
     POWERTOOLS_METRICS_NAMESPACE: "cancellation-service-local",
+    // EMF lines are CloudWatch's input, noise in a developer's terminal (the continuation alone
+    // writes its gauges every run): off unless asked for with POWERTOOLS_METRICS_DISABLED=false.
+    POWERTOOLS_METRICS_DISABLED: "true",
+    // The sandbox finishes an asynchronous cancel in 2 s: look soon, so the tour's order ends in seconds.
+    CONTINUATION_FIRST_CHECK: "5s",
   };
   for (const name of OVERRIDABLE) {
     const value = inherited[name];

@@ -23,6 +23,8 @@ export const A55_DEMO_CHARGES = {
   otherWallet: "c0ffee00-0000-4000-8000-000000000003",
   /** Neither cancellable nor a 409 state: 400. */
   refunded: "c0ffee00-0000-4000-8000-000000000004",
+  /** A second cancellable charge: an order's, in the tour (the seed's example charge is cancelled by its own cURL). */
+  orderCharge: "c0ffee00-0000-4000-8000-000000000005",
 } as const;
 
 /** A fixed bearer token for the service (the `{baseUrl, accessToken}` form of the `a55` secret). */
@@ -57,6 +59,7 @@ export const seedDemoCharges = (store: ChargeStore): void => {
   store.add({ chargeUuid: A55_DEMO_CHARGES.settled, walletUuid: A55_DEMO_WALLET, status: "settled" });
   store.add({ chargeUuid: A55_DEMO_CHARGES.canceled, walletUuid: A55_DEMO_WALLET, status: "canceled" });
   store.add({ chargeUuid: A55_DEMO_CHARGES.refunded, walletUuid: A55_DEMO_WALLET, status: "refunded" });
+  store.add({ chargeUuid: A55_DEMO_CHARGES.orderCharge, walletUuid: A55_DEMO_WALLET, status: "pending" });
   store.add({
     chargeUuid: A55_DEMO_CHARGES.otherWallet,
     walletUuid: A55_DEMO_OTHER_WALLET,
