@@ -1,5 +1,5 @@
 /**
- * Suite 3 — cold start. The four functions bundled as deployed (esbuild, ESM,
+ * Suite 3 — cold start. The five functions bundled as deployed (esbuild, ESM,
  * `platform: node`, node22, minified, AWS SDK included, `module` first), then:
  *
  * - bundle size (target ≤ 300 KB each) and the heaviest packages (metafile); which
@@ -44,7 +44,8 @@ const PROBES: Record<string, string> = {
   "AWS SDK DynamoDB client + DynamoDB adapters": [
     'export * from "#adapters/dynamo/idempotency-store.ts";',
     'export * from "#adapters/dynamo/audit-log.ts";',
-    'export * from "#adapters/dynamo/pending-cancels.ts";',
+    'export * from "#adapters/dynamo/cancellation-store.ts";',
+    'export * from "#adapters/dynamo/upstream-budget.ts";',
     'export { DynamoDBClient } from "@aws-sdk/client-dynamodb";',
   ].join("\n"),
   "AWS SDK EventBridge client + publisher": [
@@ -75,6 +76,7 @@ const PROBES: Record<string, string> = {
     'export * from "#core/cancel-intent.ts";',
     'export * from "#core/cancel-order.ts";',
     'export * from "#core/expiry-sweep.ts";',
+    'export * from "#core/continuation.ts";',
     'export * from "#adapters/procure-core/procure-core-client.ts";',
     'export * from "#adapters/a55/a55-client.ts";',
     'export { monotonicFactory } from "ulid";',
@@ -92,7 +94,7 @@ export const run: SuiteRun = async ({ progress }) => {
     legalComments: "none",
     chunkNames: "chunks/[name]-[hash]",
   } as const;
-  progress("bundling the four functions as deployed and with code splitting");
+  progress("bundling the five functions as deployed and with code splitting");
   const deployed = {} as Record<FunctionName, BundleReport>;
   const split = {} as Record<FunctionName, BundleReport>;
   for (const name of names) {

@@ -58,10 +58,10 @@ const UNLIMITED = 10_000;
 const LIMITED_INTENTS = 500;
 const CHART = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "sweep-throughput.svg");
 
-/** Intents per concurrency level: 50 per slot, 100 to 800 (a few seconds each on this machine). */
 /** The sweep as local/start.ts declares it (its timeout is the budget the suite measures within). */
 const SWEEP_FUNCTION = declaredFunction("expiry-sweep");
 
+/** Intents per concurrency level: 50 per slot, 100 to 800 (a few seconds each on this machine). */
 const intentsFor = (concurrency: number): number => Math.max(100, Math.min(800, concurrency * 50));
 const PROFILED_INTENTS = 800;
 

@@ -16,6 +16,7 @@ export const FUNCTIONS = {
   "http-api": "functions/handlers/http-api.ts",
   "cancel-requested": "functions/handlers/cancel-requested.ts",
   "expiry-sweep": "functions/handlers/expiry-sweep.ts",
+  continuation: "functions/handlers/continuation.ts",
   "outbox-relay": "functions/handlers/outbox-relay.ts",
 } as const;
 export type FunctionName = keyof typeof FUNCTIONS;
