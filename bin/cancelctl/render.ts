@@ -52,7 +52,8 @@ export const auditRow = (item: unknown): string[] => {
   return [
     text(r.at),
     text(r.outcome),
-    text(r.trigger),
+    // A record the continuation wrote keeps the request's trigger; say who wrote it.
+    r.via === undefined ? text(r.trigger) : `${text(r.trigger)} (via ${text(r.via)})`,
     text(r.actor),
     text(r.reason),
     text(r.detail),

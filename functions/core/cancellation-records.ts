@@ -69,10 +69,11 @@ export const intentCancellation = (
 export const unfinishedCancellation = (
   deps: Pick<CancelDependencies, "clock" | "lifecycle">,
   context: CancelContext,
-  target: Target,
+  failure: CancelOutcome,
   reason: string | undefined,
   scopeKey: string,
 ): Cancellation | undefined => {
+  const { target } = failure;
   if (target.type !== "intent" && target.type !== "charge") return undefined;
   const now = deps.clock.now();
   const fields =
@@ -89,6 +90,10 @@ export const unfinishedCancellation = (
     nextCheckAt: Math.max(now, context.deadline) + deps.lifecycle.firstCheckAfterMs,
     checks: 0,
     updatedAt: iso(now),
+    // What stopped the request: an operator listing open cancellations sees why it is open.
+    ...(failure.type === "FAILED" && {
+      lastProblem: { problem: failure.problem ?? "internal", reason: failure.reason, at: iso(now) },
+    }),
   };
 };
 

@@ -89,7 +89,7 @@ export const runOnce = async (
   const { outcome } = result;
   const audits = result.audits ?? [ownRecord(deps, context, outcome, request.reason, startedAt)];
   if (!isFinal(outcome)) {
-    const unfinished = unfinishedCancellation(deps, context, request.target, request.reason, scopeKey);
+    const unfinished = unfinishedCancellation(deps, context, outcome, request.reason, scopeKey);
     const cancellation = result.cancellation ?? (unfinished && { next: unfinished, expectedVersion: null });
     await deps.idempotency.release(lease, { audits, cancellation, now: deps.clock.now() });
     return { kind: "outcome", outcome, replayed: false };

@@ -167,6 +167,36 @@ describe("runContinuation", () => {
     });
   });
 
+  it("a single cancel stopped by an operational failure is left open with its problem, and finished later", async () => {
+    // Prepare
+    const t = inMemoryDependencies(POLICY);
+    t.intents.add("s", "SUBMITTED");
+    t.intents.failWith = new UpstreamError({
+      upstream: "procure-core",
+      retryable: true,
+      message: "Procure-Core answered HTTP 500",
+      httpStatus: 500,
+    });
+
+    // Act
+    const answer = await cancelIntent(t.deps, request("ks", t.clock.now()), { intentId: "s" });
+    const open = await t.cancellations.get("intent", "s");
+    t.intents.failWith = undefined;
+    t.clock.advance(POLICY.firstCheckAfterMs + 10_000);
+    await runContinuation(t.deps, continuationContext(t.clock.now()), CONTINUATION_OPTIONS);
+
+    // Assess
+    expect(answer).toMatchObject({ kind: "outcome", outcome: { type: "FAILED", retryable: true } });
+    expect(open).toMatchObject({
+      state: "REQUESTED",
+      lastProblem: { problem: "unavailable", reason: expect.stringContaining("HTTP 500") },
+    });
+    expect(await t.cancellations.get("intent", "s")).toMatchObject({
+      state: "DONE",
+      outcome: { type: "CANCELLED" },
+    });
+  });
+
   it("an asynchronous intent cancel (no order) is finished and announced under the intent", async () => {
     const t = inMemoryDependencies(POLICY);
     t.intents.add("p", "PROCESSING");

@@ -193,6 +193,23 @@ describe("cancelctl", () => {
     expect(result.out).toContain("--cursor 'next'");
   });
 
+  it("says which records the continuation wrote on the request's behalf", async () => {
+    const url = await start(() =>
+      json(200, {
+        items: [
+          { at: "2026-02-25T11:31:00.000Z", outcome: "CANCELLED", trigger: "http", via: "continuation" },
+          { at: "2026-02-25T11:30:00.000Z", outcome: "PENDING", trigger: "http" },
+        ],
+      }),
+    );
+
+    const result = await run(url, "audit", "order", "order-2001");
+
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(/2026-02-25T11:31:00.000Z {2}CANCELLED {2}http \(via continuation\)/);
+    expect(result.out).toMatch(/2026-02-25T11:30:00.000Z {2}PENDING {4}http$/m);
+  });
+
   it("exits 1 on a 5xx and on a refused signature", async () => {
     const url = await start(() => json(503, { code: 50300, message: "unavailable", data: null }));
 
