@@ -11,7 +11,7 @@ import {
   waitingState,
 } from "./cancellation.ts";
 import type { CancelContext, CancelDependencies } from "./dependencies.ts";
-import type { CancelOutcome, Target } from "./outcome.ts";
+import type { CancelOutcome } from "./outcome.ts";
 
 type Failed = Extract<CancelOutcome, { type: "FAILED" }>;
 
