@@ -204,9 +204,11 @@ export const dlqShowCommand = async (
     ["queue", queue.name],
     ["holds", queue.holds],
     [view.summary === undefined ? "UNREADABLE" : "what", view.summary ?? view.problem ?? ""],
-    ["error", view.error],
+    // SQS keeps no error for a message it moved after its last receive; the rule's and Lambda's DLQs do.
+    ...(view.error === "" ? [] : [["error", view.error] as [string, string]]),
     ["sent", view.sentAt],
-    ["receives", String(view.receiveCount)],
+    // ApproximateReceiveCount: every receive, a listing's and this one's included.
+    ["receives", `${view.receiveCount} (this read included)`],
     ["redrives to", describeTarget(queue.redrive)],
     ...Object.entries(message.messageAttributes).map(([k, v]): [string, string] => [`attribute ${k}`, v]),
   ];
