@@ -150,15 +150,12 @@ export const startSimulatedService = async (options: SimulationOptions): Promise
         POWERTOOLS_SERVICE_NAME: "cancellation-service",
         POWERTOOLS_METRICS_NAMESPACE: "cancellation-service-simulation",
         LOG_LEVEL: "WARN",
-        // The sweep's own gate (until the shared budget replaces it) at the sandbox's limit.
-        SWEEP_MAX_RPM: String(
-          Math.round((options.procureCore.limit * 60) / options.procureCore.windowSeconds),
-        ),
         ...options.env,
       },
-      // The platform's own lines: failed invocations, invalid batch answers.
+      // The platform's own lines: failed invocations, invalid batch answers, failed scheduled runs.
       log: error,
       logRequests: false,
+      logRuns: false,
       output: (chunk, stream) => {
         for (const line of chunk.toString("utf8").split("\n")) {
           if (line === "") continue;

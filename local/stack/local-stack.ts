@@ -36,6 +36,8 @@ export interface LocalStackOptions {
   /** Containers' stdout/stderr; default this process's. */
   output?: FunctionPoolOptions["output"];
   logRequests?: boolean;
+  /** Whether a scheduled run that did something is logged (its summary); failed runs always are. Default true. */
+  logRuns?: boolean;
   /** How a function is run; default a pool of worker threads. Tests may run it in-process. */
   createInvoker?: (spec: LocalFunctionSpec, options: FunctionPoolOptions) => Invoker;
   startStreamSource?: StreamSourceStarter;
@@ -136,7 +138,7 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Runni
         schedules.set(spec.name, runner);
         routes[trigger.route] = runner;
         starters.push(() => {
-          closers.push(startScheduleTimer(runner, trigger.everyMs, options.log));
+          closers.push(startScheduleTimer(runner, trigger.everyMs, options.log, options.logRuns));
         });
       } else if (trigger.kind === "dynamodb-stream") {
         const startStream = options.startStreamSource;

@@ -95,7 +95,7 @@ export const foundSomething = (summary: unknown): boolean => {
 
 /**
  * Runs the function every `intervalMs` (skipping a tick while one still runs) and logs each
- * run that did or found something.
+ * failed run, and (unless `logRuns` is false) each run that did or found something.
  *
  * @returns a function that stops the timer
  */
@@ -103,13 +103,15 @@ export const startScheduleTimer = (
   runner: ScheduleRunner,
   intervalMs: number,
   log: (line: string) => void,
+  logRuns = true,
 ): (() => void) => {
   if (intervalMs <= 0) return () => {};
   const timer = setInterval(() => {
     if (runner.busy) return;
     void runner.run({ dryRun: false }).then((result) => {
       if (!result.ok) log(`[${runner.name}] failed: ${result.error}`);
-      else if (foundSomething(result.summary)) log(`[${runner.name}] ${JSON.stringify(result.summary)}`);
+      else if (logRuns && foundSomething(result.summary))
+        log(`[${runner.name}] ${JSON.stringify(result.summary)}`);
     });
   }, intervalMs);
   timer.unref();

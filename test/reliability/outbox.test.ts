@@ -41,8 +41,13 @@ describe(`reliability: outbox under bus faults (${profile.name})`, () => {
     run = await startReliabilityRun({
       name: "reliability-outbox",
       dynamoEndpoint: inject("dynamoEndpoint"),
-      // The sweep cancels its third at full speed: the case is about the bus, not the rate limit.
-      env: { SWEEP_MAX_RPM: "100000", SWEEP_CONCURRENCY: "8" },
+      // The sweep cancels its third at full speed: the case is about the bus, not the rate limit
+      // (the budget at the largest limit the configuration accepts).
+      env: {
+        PROCURE_CORE_BUDGET_PER_MINUTE: "10000",
+        A55_BUDGET_PER_MINUTE: "10000",
+        SWEEP_CONCURRENCY: "8",
+      },
       dynamoClient: { connectionTimeoutMs: 5_000, requestTimeoutMs: 10_000 },
     });
     outbox = await startOutboxHarness({
