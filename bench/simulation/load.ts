@@ -5,6 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { signRequest } from "#adapters/http/request-signature.ts";
+import { percentile } from "../support/stats.ts";
 import { SIM_APP, SIM_CLIENT_TOKEN, SIM_WALLET } from "./simulated-service.ts";
 
 export type SimTarget = { type: "intent"; id: string } | { type: "charge"; id: string };
@@ -64,6 +65,29 @@ export const putBurst = async (url: string, targets: readonly SimTarget[]): Prom
   return cancels;
 };
 
+/**
+ * Warms the HTTP function's containers before the clock starts: `requests` signed status reads
+ * of orders that do not exist (404), `concurrency` at a time, so every container has started and
+ * DynamoDB Local has compiled its read path. Nothing reaches an upstream or the budget.
+ */
+export const warmUpHttp = async (url: string, requests: number, concurrency: number): Promise<void> => {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < requests) {
+      next++;
+      const path = `/api/v1/orders/warm-up-${randomUUID()}/cancellation`;
+      const headers = signRequest(
+        { appId: SIM_APP.appId, appSecret: SIM_APP.secret },
+        { method: "GET", pathAndQuery: path, body: "" },
+        Date.now(),
+      );
+      const response = await fetch(`${url}${path}`, { headers });
+      await response.arrayBuffer();
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+};
+
 /** Sends one HTTP cancel for `target`, as the storefront would. */
 export const sendHttpCancel = async (url: string, target: SimTarget): Promise<HttpSample> => {
   const sentAt = Date.now();
@@ -117,4 +141,40 @@ export const runHttpLoad = async (
     inFlight.push(sendHttpCancel(url, nextTarget()).then(onSample));
   }
   await Promise.all(inFlight);
+};
+
+export interface LatencyWindow {
+  /** Seconds from the run's start to the window's start. */
+  fromSecond: number;
+  count: number;
+  rateLimited: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** HTTP latency by `seconds`-long window of send time, so a slow stretch shows when it happened. */
+export const latencyByWindow = (
+  samples: readonly HttpSample[],
+  startedAt: number,
+  seconds: number,
+): LatencyWindow[] => {
+  const windows = new Map<number, HttpSample[]>();
+  for (const sample of samples) {
+    const index = Math.floor((sample.sentAt - startedAt) / (seconds * 1000));
+    windows.set(index, [...(windows.get(index) ?? []), sample]);
+  }
+  return [...windows.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([index, inWindow]) => {
+      const latencies = inWindow.map((s) => s.latencyMs);
+      return {
+        fromSecond: index * seconds,
+        count: inWindow.length,
+        rateLimited: inWindow.filter((s) => s.status === 429).length,
+        p50: percentile(latencies, 50),
+        p99: percentile(latencies, 99),
+        max: Math.max(...latencies),
+      };
+    });
 };

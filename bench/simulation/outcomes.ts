@@ -16,6 +16,8 @@ export interface AuditRow {
   targetType: string;
   targetId: string;
   at: number;
+  /** `continuation` when the continuation finished what the trigger started. */
+  via?: string;
 }
 
 /** Every audit record of the run (a scan: the simulation's table holds only its own). */
@@ -41,6 +43,7 @@ export const scanAudit = async (client: DynamoDBClient, table: string): Promise<
         targetType: record.target.type,
         targetId: record.target.id,
         at: Date.parse(record.at),
+        ...(record.via === undefined ? {} : { via: record.via }),
       });
     }
     start = page.LastEvaluatedKey;

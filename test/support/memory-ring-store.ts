@@ -1,9 +1,10 @@
 /**
  * The shared budget's ring store in memory, with the semantics of the DynamoDB one
  * (functions/adapters/dynamo/budget-ring-store.ts): a take is applied atomically when its
- * condition holds (`size(slots) = N AND slots[0] <= cutoff AND slots[N−1] <= t`, and the
- * same on `backgroundSlots` for background work; comparisons only between numbers, as
- * DynamoDB's), otherwise the item comes back as it is. `latency` is awaited before and
+ * condition holds (`size(slots) = N AND slots[0] <= cutoff AND slots[N−1] <= t`; the same
+ * on `backgroundSlots` for background work; for interactive work, `size(interactiveSlots) =
+ * N − B` and its oldest at or before the cutoff unless no background work waits; comparisons
+ * only between numbers, as DynamoDB's), otherwise the item comes back as it is. `latency` is awaited before and
  * after each operation is applied, so a test decides when requests reach the store and
  * when their answers come back (interleavings).
  */
@@ -21,6 +22,9 @@ import type {
 export interface StoredItem {
   slots: unknown;
   backgroundSlots: unknown;
+  interactiveSlots?: unknown;
+  backgroundWaitsUntil?: unknown;
+  backgroundTookAt?: unknown;
 }
 
 export class MemoryRingStore implements RingStore {
@@ -53,17 +57,33 @@ export class MemoryRingStore implements RingStore {
       isNumberAtMost(ring[0], take.cutoff) &&
       isNumberAtMost(ring[length - 1], take.t);
     const background = take.priority === "background";
+    const ownRing = !background && take.interactiveCap > 0;
+    const noBackgroundWants =
+      (item?.backgroundWaitsUntil === undefined || isNumberBelow(item.backgroundWaitsUntil, take.t)) &&
+      (item?.backgroundTookAt === undefined ||
+        isNumberBelow(item.backgroundTookAt, take.backgroundActiveSince));
+    const interactiveAllows = (ring: unknown): ring is unknown[] =>
+      Array.isArray(ring) &&
+      ring.length === take.interactiveCap &&
+      (isNumberAtMost(ring[0], take.cutoff) || noBackgroundWants);
     const allowed =
       item !== undefined &&
       ringAllows(item.slots, take.limit) &&
-      (!background || ringAllows(item.backgroundSlots, take.backgroundCap));
+      (background
+        ? ringAllows(item.backgroundSlots, take.backgroundCap)
+        : ownRing
+          ? interactiveAllows(item.interactiveSlots)
+          : noBackgroundWants);
     let result: RingTakeResult;
     if (allowed && item) {
       this.#items.set(keyOf(key), {
+        ...item,
         slots: [...(item.slots as unknown[]).slice(1), take.t],
         backgroundSlots: background
           ? [...(item.backgroundSlots as unknown[]).slice(1), take.t]
           : item.backgroundSlots,
+        ...(ownRing ? { interactiveSlots: [...(item.interactiveSlots as unknown[]).slice(1), take.t] } : {}),
+        ...(background ? { backgroundTookAt: take.t } : {}),
       });
       result = { taken: true };
     } else {
@@ -84,9 +104,22 @@ export class MemoryRingStore implements RingStore {
           isDeepStrictEqual(item.slots, expected.token.slots) &&
           isDeepStrictEqual(item.backgroundSlots, expected.token.backgroundSlots);
     if (unchanged)
-      this.#items.set(keyOf(key), { slots: [...rings.all], backgroundSlots: [...rings.background] });
+      this.#items.set(keyOf(key), {
+        slots: [...rings.all],
+        backgroundSlots: [...rings.background],
+        interactiveSlots: [...rings.interactive],
+      });
     await this.#latency("response");
     return unchanged;
+  }
+
+  async markBackgroundWaiting(key: BudgetKey, until: number): Promise<void> {
+    await this.#latency("request");
+    this.operations++;
+    const item = this.#items.get(keyOf(key));
+    const later = item?.backgroundWaitsUntil === undefined || isNumberBelow(item.backgroundWaitsUntil, until);
+    if (item && later) this.#items.set(keyOf(key), { ...item, backgroundWaitsUntil: until });
+    await this.#latency("response");
   }
 
   async read(key: BudgetKey): Promise<StoredRing> {
@@ -99,6 +132,8 @@ const keyOf = (key: BudgetKey): string => `${key.upstream}#${key.client}`;
 const isNumberAtMost = (value: unknown, bound: number): boolean =>
   typeof value === "number" && value <= bound;
 
+const isNumberBelow = (value: unknown, bound: number): boolean => typeof value === "number" && value < bound;
+
 const numbers = (value: unknown): number[] | undefined =>
   Array.isArray(value) && value.every((element) => typeof element === "number") ? [...value] : undefined;
 
@@ -106,9 +141,21 @@ const stored = (item: StoredItem | undefined): StoredRing => {
   if (item === undefined) return { kind: "absent" };
   const all = numbers(item.slots);
   const background = numbers(item.backgroundSlots);
+  const interactive = item.interactiveSlots === undefined ? [] : numbers(item.interactiveSlots);
+  const waitsUntil = typeof item.backgroundWaitsUntil === "number" ? item.backgroundWaitsUntil : undefined;
+  const tookAt = typeof item.backgroundTookAt === "number" ? item.backgroundTookAt : undefined;
   return {
     kind: "present",
-    rings: all && background ? { all, background } : undefined,
+    rings:
+      all && background && interactive
+        ? {
+            all,
+            background,
+            interactive,
+            ...(waitsUntil === undefined ? {} : { backgroundWaitsUntil: waitsUntil }),
+            ...(tookAt === undefined ? {} : { backgroundTookAt: tookAt }),
+          }
+        : undefined,
     token: structuredClone({ slots: item.slots, backgroundSlots: item.backgroundSlots }),
   };
 };

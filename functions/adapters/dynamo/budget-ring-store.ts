@@ -2,17 +2,21 @@
  * Where the shared budget's rings live: one item per upstream and client in the
  * idempotency table (`pk = BUDGET#<upstream>#<client>`, `sk = RING`), attributes `slots`
  * (the last N send times, any priority, oldest first), `backgroundSlots` (the last B
- * background send times) and `expiresAt` (TTL: rings idle for a day are deleted, and a
- * missing item is empty rings).
+ * background send times), `interactiveSlots` (the last N − B interactive send times),
+ * `backgroundWaitsUntil` (epoch ms; written by background work that waits for a slot),
+ * `backgroundTookAt` (epoch ms; written by every background take) and `expiresAt` (TTL: rings idle for a day are deleted, and a missing item is empty rings).
  *
- * A take is one UpdateItem whose condition is the rings' own rule (budget-ring.ts): for
- * interactive work `size(slots) = N AND slots[0] <= t − window AND slots[N−1] <= t`, for
- * background work also `size(backgroundSlots) = B AND backgroundSlots[0] <= t − window AND
- * backgroundSlots[B−1] <= t`; the update drops each ring's oldest time and appends `t`
- * (`REMOVE slots[0] SET slots[N] = :t`: both act on the list as it was, so the result is
- * the N newest). A refusal returns the item as it is (`ReturnValuesOnConditionCheckFailure:
- * ALL_OLD`), so the caller learns in the same round trip when the next slot frees, or that
- * the item is missing or damaged.
+ * A take is one UpdateItem whose condition is the rings' own rule (budget-ring.ts): always
+ * `size(slots) = N AND slots[0] <= t − window AND slots[N−1] <= t`; for background work also
+ * `size(backgroundSlots) = B AND backgroundSlots[0] <= t − window AND backgroundSlots[B−1] <= t`;
+ * for interactive work also `size(interactiveSlots) = N − B AND (interactiveSlots[0] <= t −
+ * window OR background work wants no slots)`, i.e. `backgroundWaitsUntil` is missing or before
+ * `t` and `backgroundTookAt` missing or before `t − BACKGROUND_ACTIVE_MS`. The update
+ * drops the oldest time of each ring it concerns and appends `t` (`REMOVE slots[0] SET
+ * slots[N] = :t`: both act on the list as it was, so the result is the N newest). A refusal
+ * returns the item as it is (`ReturnValuesOnConditionCheckFailure: ALL_OLD`), so the caller
+ * learns in the same round trip when the next slot frees, or that the item is missing or
+ * damaged.
  */
 import {
   type AttributeValue,
@@ -41,6 +45,10 @@ export interface RingTake {
   cutoff: number;
   limit: number;
   backgroundCap: number;
+  /** N − B (0: interactive work has no slots of its own and sends only while background work wants none). */
+  interactiveCap: number;
+  /** `t − BACKGROUND_ACTIVE_MS`: a background take since then means background work still wants slots. */
+  backgroundActiveSince: number;
   /** TTL, epoch seconds. */
   expiresAt: number;
 }
@@ -62,11 +70,22 @@ export interface RingStore {
   take(key: BudgetKey, take: RingTake): Promise<RingTakeResult>;
   /** Writes whole rings, provided the item is still as `expected`; `false` when it changed meanwhile. */
   replace(key: BudgetKey, rings: Rings, expected: StoredRing, expiresAt: number): Promise<boolean>;
+  /**
+   * Says that background work waits for a slot until `until` (epoch ms), unless the item
+   * already says so for as long; meanwhile interactive work keeps to its own N − B.
+   */
+  markBackgroundWaiting(key: BudgetKey, until: number): Promise<void>;
   /** The item as it is now (a strongly consistent read), for tools and tests. */
   read(key: BudgetKey): Promise<StoredRing>;
 }
 
-const ATTRIBUTES = { slots: "slots", backgroundSlots: "backgroundSlots" } as const;
+const ATTRIBUTES = {
+  slots: "slots",
+  backgroundSlots: "backgroundSlots",
+  interactiveSlots: "interactiveSlots",
+  backgroundWaitsUntil: "backgroundWaitsUntil",
+  backgroundTookAt: "backgroundTookAt",
+} as const;
 
 const numberList = (values: readonly number[]): AttributeValue => ({
   L: values.map((value) => ({ N: String(value) })),
@@ -79,14 +98,29 @@ const numbersOf = (attribute: AttributeValue | undefined): number[] | undefined 
     : undefined;
 };
 
-/** Reads an item's rings; `rings` is `undefined` unless both are lists of numbers. */
+/**
+ * Reads an item's rings; `rings` is `undefined` unless each is a list of numbers (a missing
+ * interactive ring, from before it existed, reads as empty: a ring of another length).
+ */
 export const storedRingOf = (item: Record<string, AttributeValue> | undefined): StoredRing => {
   if (item === undefined) return { kind: "absent" };
   const all = numbersOf(item.slots);
   const background = numbersOf(item.backgroundSlots);
+  const interactive = item.interactiveSlots === undefined ? [] : numbersOf(item.interactiveSlots);
+  const waitsUntil = item.backgroundWaitsUntil?.N;
+  const tookAt = item.backgroundTookAt?.N;
   return {
     kind: "present",
-    rings: all && background ? { all, background } : undefined,
+    rings:
+      all && background && interactive
+        ? {
+            all,
+            background,
+            interactive,
+            ...(waitsUntil === undefined ? {} : { backgroundWaitsUntil: Number(waitsUntil) }),
+            ...(tookAt === undefined ? {} : { backgroundTookAt: Number(tookAt) }),
+          }
+        : undefined,
     token: { slots: item.slots, backgroundSlots: item.backgroundSlots },
   };
 };
@@ -101,15 +135,29 @@ export class DynamoRingStore implements RingStore {
   }
 
   async take(key: BudgetKey, take: RingTake): Promise<RingTakeResult> {
-    const { limit, backgroundCap } = take;
+    const { limit, backgroundCap, interactiveCap } = take;
     const background = take.priority === "background";
+    const ownRing = !background && interactiveCap > 0;
+    const noBackgroundWants =
+      "(attribute_not_exists(#wait) OR #wait < :t) AND (attribute_not_exists(#took) OR #took < :active)";
     const condition = [
       `size(#slots) = :limit AND #slots[0] <= :cutoff AND #slots[${limit - 1}] <= :t`,
       ...(background ? [`size(#bg) = :cap AND #bg[0] <= :cutoff AND #bg[${backgroundCap - 1}] <= :t`] : []),
+      ...(ownRing ? [`size(#ia) = :icap AND (#ia[0] <= :cutoff OR (${noBackgroundWants}))`] : []),
+      ...(!background && !ownRing ? [noBackgroundWants] : []),
     ].join(" AND ");
-    const update = background
-      ? `REMOVE #slots[0], #bg[0] SET #slots[${limit}] = :t, #bg[${backgroundCap}] = :t, #expiresAt = :expiresAt`
-      : `REMOVE #slots[0] SET #slots[${limit}] = :t, #expiresAt = :expiresAt`;
+    const [removed, appended] = background
+      ? [
+          ["#slots[0]", "#bg[0]"],
+          [`#slots[${limit}] = :t`, `#bg[${backgroundCap}] = :t`, "#took = :t"],
+        ]
+      : ownRing
+        ? [
+            ["#slots[0]", "#ia[0]"],
+            [`#slots[${limit}] = :t`, `#ia[${interactiveCap}] = :t`],
+          ]
+        : [["#slots[0]"], [`#slots[${limit}] = :t`]];
+    const update = `REMOVE ${removed.join(", ")} SET ${[...appended, "#expiresAt = :expiresAt"].join(", ")}`;
     try {
       await this.#client.send(
         new UpdateItemCommand({
@@ -120,14 +168,21 @@ export class DynamoRingStore implements RingStore {
           ExpressionAttributeNames: {
             "#slots": ATTRIBUTES.slots,
             "#expiresAt": "expiresAt",
-            ...(background ? { "#bg": ATTRIBUTES.backgroundSlots } : {}),
+            "#took": ATTRIBUTES.backgroundTookAt,
+            ...(background
+              ? { "#bg": ATTRIBUTES.backgroundSlots }
+              : { "#wait": ATTRIBUTES.backgroundWaitsUntil }),
+            ...(ownRing ? { "#ia": ATTRIBUTES.interactiveSlots } : {}),
           },
           ExpressionAttributeValues: {
             ":t": { N: String(take.t) },
             ":cutoff": { N: String(take.cutoff) },
             ":limit": { N: String(limit) },
             ":expiresAt": { N: String(take.expiresAt) },
-            ...(background ? { ":cap": { N: String(backgroundCap) } } : {}),
+            ...(background
+              ? { ":cap": { N: String(backgroundCap) } }
+              : { ":active": { N: String(take.backgroundActiveSince) } }),
+            ...(ownRing ? { ":icap": { N: String(interactiveCap) } } : {}),
           },
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
@@ -149,6 +204,7 @@ export class DynamoRingStore implements RingStore {
             ...this.#key(key),
             slots: numberList(rings.all),
             backgroundSlots: numberList(rings.background),
+            interactiveSlots: numberList(rings.interactive),
             expiresAt: { N: String(expiresAt) },
           },
           ...unchangedCondition(expected),
@@ -158,6 +214,25 @@ export class DynamoRingStore implements RingStore {
     } catch (error) {
       if (conditionFailedItem(error) !== undefined) return false;
       throw storeUnavailable("upstream-budget", "PutItem", error);
+    }
+  }
+
+  async markBackgroundWaiting(key: BudgetKey, until: number): Promise<void> {
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: this.#key(key),
+          UpdateExpression: "SET #wait = :until",
+          ConditionExpression: "attribute_exists(#pk) AND (attribute_not_exists(#wait) OR #wait < :until)",
+          ExpressionAttributeNames: { "#pk": "pk", "#wait": ATTRIBUTES.backgroundWaitsUntil },
+          ExpressionAttributeValues: { ":until": { N: String(until) } },
+        }),
+      );
+    } catch (error) {
+      // Already marked for as long (or the item is gone: the next take recreates it).
+      if (conditionFailedItem(error) !== undefined) return;
+      throw storeUnavailable("upstream-budget", "UpdateItem", error);
     }
   }
 

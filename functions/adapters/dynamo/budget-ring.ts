@@ -3,21 +3,25 @@
  * as plain functions over the numbers they hold, so that the DynamoDB condition and the
  * code that reads a refusal agree, and a model test can check them.
  *
- * A budget holds two rings of send times (epoch ms), each in the order the slots were
- * taken, oldest first: `all`, the last N requests of any priority, and `background`, the
- * last B background requests (B = the background cap, N's share for background work).
- * Every take appends a time no earlier than the newest and drops the oldest, so a ring
- * never decreases. A request may be sent at `t` when the deciding slots are at least one
- * window old:
+ * A budget holds three rings of send times (epoch ms), each in the order the slots were
+ * taken, oldest first: `all`, the last N requests of any priority; `background`, the last
+ * B background requests (B = the background cap, N's share for background work); and
+ * `interactive`, the last N − B interactive requests. Every take appends a time no earlier
+ * than the newest and drops the oldest, so a ring never decreases. A request may be sent at
+ * `t` when the deciding slots are at least one window old:
  *
- * - interactive work decides on `all[0]` (the N-th newest): at most N requests of any
- *   kind in any window;
- * - background work decides on `all[0]` and `background[0]` (the B-th newest background
- *   request): at most B background requests in any window, and never more than N in all.
+ * - background work decides on `all[0]` (the N-th newest) and `background[0]` (the B-th
+ *   newest background request): at most B background requests in any window, and never
+ *   more than N in all;
+ * - interactive work decides on `all[0]`, and also on `interactive[0]` while background
+ *   work wants slots (it is waiting for one, `backgroundWaitsUntil` ≥ `t`, or took one in
+ *   the last `BACKGROUND_ACTIVE_MS`, `backgroundTookAt`): then at most N − B interactive
+ *   requests in any window.
  *
- * So interactive work always has N − B slots background work cannot touch, and may also
- * use whatever background work leaves of its B; background work gets its B whatever
- * interactive work does with the rest.
+ * So interactive work always has N − B slots background work cannot touch and may use
+ * every slot background work does not want; background work that wants its B gets them,
+ * however many people are asking, instead of losing each slot that frees to the next
+ * person who happens to ask first.
  */
 import type { UpstreamPriority } from "#core/ports.ts";
 
@@ -35,7 +39,27 @@ export interface Rings {
   all: readonly number[];
   /** The last B background send times. */
   background: readonly number[];
+  /** The last N − B interactive send times. */
+  interactive: readonly number[];
+  /** Until when (epoch ms) background work said it waits for a slot; absent when it never did. */
+  backgroundWaitsUntil?: number;
+  /** When (epoch ms) background work last took a slot; absent when it never did. */
+  backgroundTookAt?: number;
 }
+
+/**
+ * Background work that took a slot this recently still wants slots (it is doing the work
+ * between two requests), so interactive work keeps to its own N − B meanwhile. Short, so a
+ * trickle of background work costs people little.
+ */
+export const BACKGROUND_ACTIVE_MS = 10_000;
+
+/** Until when (epoch ms, inclusive) background work wants slots, as the rings say; 0 if it does not. */
+export const backgroundWantsUntil = (rings: Rings): number =>
+  Math.max(
+    rings.backgroundWaitsUntil ?? 0,
+    rings.backgroundTookAt === undefined ? 0 : rings.backgroundTookAt + BACKGROUND_ACTIVE_MS,
+  );
 
 /** What the rings say of a take at `t`. */
 export type RingVerdict =
@@ -49,6 +73,9 @@ export type RingVerdict =
 export const backgroundCapOf = (limit: number, share: number): number =>
   Math.min(limit, Math.max(1, Math.floor(limit * share + 1e-9)));
 
+/** N − B: the interactive ring's length, the slots background work never takes. */
+export const interactiveCapOf = (shape: RingShape): number => shape.limit - shape.backgroundCap;
+
 /** The same test the DynamoDB condition makes. */
 export const judgeTake = (
   rings: Rings,
@@ -56,32 +83,54 @@ export const judgeTake = (
   priority: UpstreamPriority,
   t: number,
 ): RingVerdict => {
-  const newest = Math.max(rings.all[shape.limit - 1] ?? 0, rings.background[shape.backgroundCap - 1] ?? 0);
+  const newest = Math.max(
+    rings.all[shape.limit - 1] ?? 0,
+    rings.background[shape.backgroundCap - 1] ?? 0,
+    rings.interactive[interactiveCapOf(shape) - 1] ?? 0,
+  );
   if (newest > t) return { kind: "behind", newest };
-  const freeAt = freeAtOf(rings, shape, priority, 0);
+  const freeAt =
+    priority === "interactive" ? interactiveFreeAt(rings, shape, t) : backgroundFreeAtOf(rings, shape, 0);
   return freeAt <= t ? { kind: "free" } : { kind: "spent", freeAt };
 };
 
 /**
- * When this priority's `k`-th next slot frees (k = 0: the next one), if nothing else is
- * taken meanwhile. Waiters that collided spread over the next few instead of all waking
- * for the same one.
+ * When interactive work may send next: when a slot of `all` frees and, while background work
+ * wants slots, one of its own N − B (or background work stops wanting, whichever is first).
  */
-export const freeAtOf = (rings: Rings, shape: RingShape, priority: UpstreamPriority, k: number): number => {
+const interactiveFreeAt = (rings: Rings, shape: RingShape, t: number): number => {
+  const any = (rings.all[0] ?? 0) + shape.windowMs;
+  const wantsUntil = backgroundWantsUntil(rings);
+  if (wantsUntil < t) return any;
+  const ownCap = interactiveCapOf(shape);
+  const own = ownCap > 0 ? (rings.interactive[0] ?? 0) + shape.windowMs : Number.POSITIVE_INFINITY;
+  return Math.max(any, Math.min(own, wantsUntil + 1));
+};
+
+/**
+ * When background work's `k`-th next slot frees (k = 0: the next one), if nothing else is
+ * taken meanwhile. Waiters that collided spread over the next few instead of all waking
+ * for the same one. (Interactive work never waits.)
+ */
+export const backgroundFreeAtOf = (rings: Rings, shape: RingShape, k: number): number => {
   const all = rings.all[Math.min(k, shape.limit - 1)] ?? 0;
-  if (priority === "interactive") return all + shape.windowMs;
   const background = rings.background[Math.min(k, shape.backgroundCap - 1)] ?? 0;
   return Math.max(all, background) + shape.windowMs;
 };
 
-/** How many next slots of this priority there are to spread over. */
-export const upcomingSlotsOf = (shape: RingShape, priority: UpstreamPriority): number =>
-  priority === "interactive" ? shape.limit : shape.backgroundCap;
+/** Whether a refused background take waits on `all` (interactive work holds the slots), not on its own cap. */
+export const backgroundWaitsOnAll = (rings: Rings): boolean =>
+  (rings.all[0] ?? 0) > (rings.background[0] ?? 0);
 
 /** The rings after a take at `t`. */
 export const takeSlot = (rings: Rings, priority: UpstreamPriority, t: number): Rings => ({
+  ...rings,
   all: [...rings.all.slice(1), t],
   background: priority === "background" ? [...rings.background.slice(1), t] : [...rings.background],
+  interactive:
+    priority === "interactive" && rings.interactive.length > 0
+      ? [...rings.interactive.slice(1), t]
+      : [...rings.interactive],
 });
 
 const times = (length: number, value: number): number[] => Array.from({ length }, () => value);
@@ -90,6 +139,7 @@ const times = (length: number, value: number): number[] => Array.from({ length }
 export const emptyRings = (shape: RingShape): Rings => ({
   all: times(shape.limit, 0),
   background: times(shape.backgroundCap, 0),
+  interactive: times(interactiveCapOf(shape), 0),
 });
 
 /**
@@ -100,6 +150,7 @@ export const emptyRings = (shape: RingShape): Rings => ({
 export const spentRings = (shape: RingShape, now: number): Rings => ({
   all: times(shape.limit, now),
   background: times(shape.backgroundCap, now),
+  interactive: times(interactiveCapOf(shape), now),
 });
 
 /** A ring carried over to another length: its newest times are kept; slots it did not have are free. */
@@ -110,12 +161,17 @@ const resize = (ring: readonly number[], length: number): number[] =>
 export const resizeRings = (rings: Rings, shape: RingShape): Rings => ({
   all: resize(rings.all, shape.limit),
   background: resize(rings.background, shape.backgroundCap),
+  interactive: resize(rings.interactive, interactiveCapOf(shape)),
 });
 
 export type RingHealth = "sound" | "resizable" | "damaged";
 
-const isSoundRing = (values: readonly number[] | undefined, latestPlausible: number): boolean => {
-  if (!values || values.length === 0) return false;
+const isSoundRing = (
+  values: readonly number[] | undefined,
+  latestPlausible: number,
+  mayBeEmpty = false,
+): boolean => {
+  if (!values || (values.length === 0 && !mayBeEmpty)) return false;
   for (let i = 0; i < values.length; i++) {
     const value = values[i] ?? Number.NaN;
     if (!Number.isSafeInteger(value) || value < 0 || value > latestPlausible) return false;
@@ -135,10 +191,17 @@ export const ringHealth = (
   shape: RingShape,
   latestPlausible: number,
 ): RingHealth => {
-  if (!isSoundRing(rings?.all, latestPlausible) || !isSoundRing(rings?.background, latestPlausible)) {
+  if (
+    !isSoundRing(rings?.all, latestPlausible) ||
+    !isSoundRing(rings?.background, latestPlausible) ||
+    // Empty when the share leaves interactive work no slots of its own, or when the item predates the ring.
+    !isSoundRing(rings?.interactive, latestPlausible, true)
+  ) {
     return "damaged";
   }
-  return rings?.all?.length === shape.limit && rings.background?.length === shape.backgroundCap
+  return rings?.all?.length === shape.limit &&
+    rings.background?.length === shape.backgroundCap &&
+    rings.interactive?.length === interactiveCapOf(shape)
     ? "sound"
     : "resizable";
 };

@@ -11,7 +11,10 @@
  *   gets `UpstreamRateLimitedError` (source `budget`) at once, `retryAfterSeconds` being the
  *   exact time until one frees. Background work may send at most its share of the limit in
  *   a window (so the rest is always there for interactive work), and waits for a slot only
- *   while one frees before its deadline.
+ *   while one frees before its deadline. While background work wants slots (it took one in
+ *   the last few seconds, or waits because interactive work holds them: then it says so on
+ *   the item, one more round trip), interactive work keeps to its own N − B: background work
+ *   gets its share however many people ask.
  * - A slot is recorded at the instant it is taken; if the take's answer comes back more
  *   than half the margin later, the slot is left unused (still counted) and another taken,
  *   so no request leaves long after the time that counts it.
@@ -39,16 +42,19 @@ import { systemRetryEnvironment } from "#adapters/http/retry-policy.ts";
 import { UpstreamRateLimitedError } from "#core/errors.ts";
 import type { UpstreamPriority } from "#core/ports.ts";
 import {
+  BACKGROUND_ACTIVE_MS,
   backgroundCapOf,
+  backgroundFreeAtOf,
+  backgroundWaitsOnAll,
+  backgroundWantsUntil,
   emptyRings,
-  freeAtOf,
+  interactiveCapOf,
   judgeTake,
   type RingShape,
   type Rings,
   resizeRings,
   ringHealth,
   spentRings,
-  upcomingSlotsOf,
 } from "./budget-ring.ts";
 import type { BudgetKey, RingStore, StoredRing } from "./budget-ring-store.ts";
 
@@ -59,6 +65,8 @@ const MAX_CLOCK_AHEAD_MS = 1_000;
 const INTERACTIVE_CLOCK_WAIT_MS = 50;
 /** Spreads the wake-ups of background waiters a little, so they do not all write at the same instant. */
 const WAKE_JITTER_MS = 20;
+/** How long past its planned wake-up a waiting background taker keeps interactive work to its own slots. */
+const BACKGROUND_WAIT_GRACE_MS = 1_000;
 /** An idle ring is deleted by TTL after a day; a missing ring is an empty one. */
 const RING_LIFETIME_SECONDS = 86_400;
 
@@ -224,6 +232,8 @@ export class SharedUpstreamBudget implements AttemptBudget {
         cutoff: t - shape.windowMs,
         limit: shape.limit,
         backgroundCap: shape.backgroundCap,
+        interactiveCap: interactiveCapOf(shape),
+        backgroundActiveSince: t - BACKGROUND_ACTIVE_MS,
         expiresAt: expiryOf(t),
       });
       this.#stats.roundTrips++;
@@ -268,10 +278,21 @@ export class SharedUpstreamBudget implements AttemptBudget {
       }
       lastFreeAt = verdict.freeAt;
       if (verdict.freeAt <= this.#now()) continue;
+      if (priority === "interactive") refuse(verdict.freeAt - this.#now());
       // Background waiters that keep losing the next slot to each other spread over the next few.
-      if (waits > 0) spread = Math.min(spread * 2, upcomingSlotsOf(shape, priority));
-      const aimed = freeAtOf(rings, shape, priority, Math.floor(this.#random() * spread));
-      await waitUntil(aimed <= request.deadline - this.#minAttemptMs ? aimed : verdict.freeAt, "budget");
+      if (waits > 0) spread = Math.min(spread * 2, shape.backgroundCap);
+      const aimed = backgroundFreeAtOf(rings, shape, Math.floor(this.#random() * spread));
+      const wake = aimed <= request.deadline - this.#minAttemptMs ? aimed : verdict.freeAt;
+      if (backgroundWaitsOnAll(rings)) {
+        // Interactive work holds the slots: keep it to its own until this waiter has had its turn.
+        const until = wake + WAKE_JITTER_MS + BACKGROUND_WAIT_GRACE_MS;
+        if (backgroundWantsUntil(rings) < until) {
+          beforeRoundTrip();
+          this.#stats.roundTrips++;
+          await this.#store.markBackgroundWaiting(key, until);
+        }
+      }
+      await waitUntil(wake, "budget");
     }
   }
 

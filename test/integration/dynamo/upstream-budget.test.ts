@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { type DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { BACKGROUND_ACTIVE_MS } from "#adapters/dynamo/budget-ring.ts";
 import { DynamoRingStore } from "#adapters/dynamo/budget-ring-store.ts";
 import { budgetKeyOf } from "#adapters/dynamo/table-definitions.ts";
 import { SharedUpstreamBudget, type SharedUpstreamBudgetOptions } from "#adapters/dynamo/upstream-budget.ts";
@@ -192,6 +193,64 @@ describe("SharedUpstreamBudget on DynamoDB", () => {
     expect(background.retryAfterSeconds).toBe((T0 + WINDOW_MS - (T0 + 2_000)) / 1000);
     expect(interactive.retryAfterSeconds).toBe((T0 + WINDOW_MS - (T0 + 2_000)) / 1000);
     expect(clock.sleeps).toEqual([]);
+  });
+
+  it("while background work wants slots, interactive work keeps to its own N − B; once it stops, to all of them", async () => {
+    // Prepare: limit 4, share 0.5 → 2 background, 2 interactive of their own.
+    const clock = manualClock();
+    const budget = containerBudget(clock);
+    const who = uniqueClient();
+    const take = (priority: UpstreamPriority, deadline = clock.now + 10_000) =>
+      budget.take({ upstream: "a55", client: who, priority, deadline });
+    await take("background");
+    clock.now = T0 + 1_000;
+    await take("interactive");
+    await take("interactive");
+
+    // Act: a slot is free, but background work took one 2 s ago.
+    clock.now = T0 + 2_000;
+    const reserved = await refusal(take("interactive"));
+    clock.now = T0 + BACKGROUND_ACTIVE_MS + 1;
+    await take("interactive");
+
+    // Assess: refused until background work stopped wanting slots; then the free slot is the storefront's.
+    expect(reserved.retryAfterSeconds).toBe((BACKGROUND_ACTIVE_MS + 1 - 2_000) / 1000);
+    expect(await storedSlots(who)).toEqual([T0, T0 + 1_000, T0 + 1_000, T0 + BACKGROUND_ACTIVE_MS + 1]);
+    expect(await storedSlots(who, "a55", "interactiveSlots")).toEqual([
+      T0 + 1_000,
+      T0 + BACKGROUND_ACTIVE_MS + 1,
+    ]);
+  });
+
+  it("background work that waits because people hold every slot says so, and gets the next slots that free", async () => {
+    // Prepare: people took all 4 slots while nothing else wanted any.
+    const clock = manualClock();
+    const budget = containerBudget(clock);
+    const who = uniqueClient();
+    for (let i = 0; i < 4; i++)
+      await budget.take({ upstream: "a55", client: who, priority: "interactive", deadline: T0 + 5_000 });
+
+    // Act: background work waits for the first slot to free; then people ask again.
+    clock.now = T0 + 1_000;
+    await budget.take({ upstream: "a55", client: who, priority: "background", deadline: T0 + 130_000 });
+    clock.now = T0 + WINDOW_MS + 500;
+    await budget.take({ upstream: "a55", client: who, priority: "interactive", deadline: clock.now + 5_000 });
+    await budget.take({ upstream: "a55", client: who, priority: "interactive", deadline: clock.now + 5_000 });
+    const third = await refusal(
+      budget.take({ upstream: "a55", client: who, priority: "interactive", deadline: clock.now + 5_000 }),
+    );
+
+    // Assess: the wait was marked (one more round trip), the freed slot went to background work,
+    // and people got their own two of the slots that freed with it, not the third.
+    expect(clock.sleeps).toEqual([WINDOW_MS - 1_000]);
+    const { pk, sk } = budgetKeyOf("a55", who);
+    const { Item } = await client.send(
+      new GetItemCommand({ TableName: tables.idempotencyTable, Key: { pk: { S: pk }, sk: { S: sk } } }),
+    );
+    expect(Number(Item?.backgroundWaitsUntil?.N)).toBeGreaterThan(T0 + WINDOW_MS);
+    expect(Number(Item?.backgroundTookAt?.N)).toBe(T0 + WINDOW_MS);
+    expect(third.retryAfterSeconds).toBeGreaterThan(0);
+    expect(await storedSlots(who)).toEqual([T0, T0 + WINDOW_MS, T0 + WINDOW_MS + 500, T0 + WINDOW_MS + 500]);
   });
 
   it("background work waits for a slot when one frees before its deadline, and takes it then", async () => {

@@ -303,4 +303,83 @@ describe("shared upstream budget (model)", () => {
       { numRuns: 100, ...seedOption },
     );
   });
+
+  it("keeps background work's share when interactive demand is above the limit", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(2, 5, 12, 100),
+        fc.constantFrom(0.25, 0.5, 0.6, 0.9),
+        fc.double({ min: 1.5, max: 10, noNaN: true }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }), {
+          minLength: 1,
+          maxLength: 20,
+        }),
+        async (limit, share, overDemand, backgroundContainers, randoms) => {
+          // Prepare: people ask 1.5 to 10 times as often as the limit allows, for 10 windows; background
+          // containers send one request after another all along.
+          const time = new SimulatedTime();
+          const store = new MemoryRingStore({ latency: () => time.sleep(5) });
+          const interactiveEveryMs = Math.max(1, Math.round(MINUTE / (limit * overDemand)));
+          // Each background request is followed by other work (the cancel itself, the next message),
+          // so background work uses slots at three times its share's rate, not at once when they free.
+          const cap = backgroundCapOf(limit, share);
+          const workMs = Math.floor((backgroundContainers * MINUTE) / (3 * cap));
+          const random = cycle(randoms, 0);
+          const budgetOf = () =>
+            new SharedUpstreamBudget({
+              store,
+              perMinute: { a55: limit, "procure-core": limit },
+              backgroundShare: share,
+              marginMs: 1_000,
+              now: () => time.now,
+              sleep: (ms) => time.sleep(ms),
+              random,
+            });
+          const storefront = budgetOf();
+          const end = T0 + 10 * MINUTE;
+          // Counted from the second window on: in the first, nothing waits yet and people take what they find.
+          const from = T0 + MINUTE + 1_000;
+          const sent = { interactive: 0, background: 0 };
+          const people = (async () => {
+            while (time.now < end) {
+              await storefront.take({ ...KEY, priority: "interactive", deadline: time.now + 30_000 }).then(
+                () => {
+                  if (time.now >= from) sent.interactive++;
+                },
+                (error: unknown) => {
+                  if (!(error instanceof UpstreamRateLimitedError)) throw error;
+                },
+              );
+              await time.sleep(interactiveEveryMs);
+            }
+          })();
+          const backlog = Array.from({ length: backgroundContainers }, async () => {
+            const bus = budgetOf();
+            while (time.now < end) {
+              await bus.take({ ...KEY, priority: "background", deadline: time.now + 5 * MINUTE }).then(
+                () => {
+                  if (time.now >= from) sent.background++;
+                },
+                (error: unknown) => {
+                  if (!(error instanceof UpstreamRateLimitedError)) throw error;
+                },
+              );
+              await time.sleep(workMs);
+            }
+          });
+
+          // Act
+          await time.run();
+          await Promise.all([people, ...backlog]);
+
+          // Assess: background work got at least 90% of its share over the last 9 windows, people the rest.
+          const windows = (end - from) / (MINUTE + 1_000);
+          expect(sent.background).toBeGreaterThanOrEqual(Math.floor(0.9 * cap * windows));
+          expect(sent.interactive).toBeGreaterThanOrEqual(Math.floor(0.9 * (limit - cap) * windows));
+        },
+      ),
+      { numRuns: 50, ...seedOption },
+    );
+  }, 120_000);
 });
