@@ -224,14 +224,19 @@ export const runSimulation = async (
       // Bus work for this upstream waited from the start until its last final outcome (or the end).
       const waitedUntil = bus.queued > 0 || bus.lastFinalAt[name] === 0 ? endedAt : bus.lastFinalAt[name];
       const minutes = Math.max(1 / 60, (waitedUntil - startedAt) / 60_000);
-      const background = rows.filter(
-        (r) =>
-          r.final &&
-          r.outcome !== "PENDING" &&
-          (r.trigger === "bus" || r.trigger === "schedule" || r.via === "continuation") &&
-          upstreamOf(r.targetType) === name &&
-          r.at <= waitedUntil,
-      ).length;
+      // Targets, not records: a cancel left open and finished later has more than one final record.
+      const background = new Set(
+        rows
+          .filter(
+            (r) =>
+              r.final &&
+              r.outcome !== "PENDING" &&
+              (r.trigger === "bus" || r.trigger === "schedule" || r.via === "continuation") &&
+              upstreamOf(r.targetType) === name &&
+              r.at <= waitedUntil,
+          )
+          .map((r) => r.targetId),
+      ).size;
       const perMinute = background / minutes;
       // The budget lets background work send its share at once, then again each window (a minute
       // plus the margin): what it allowed in this time is its share times the windows begun.

@@ -40,7 +40,9 @@ const isWorkResult = (value: CancelOutcome | WorkResult): value is WorkResult =>
  * Runs one cancel at most once per idempotency scope, and records it.
  *
  * 1. Take the key with one conditional write; a completed key replays its outcome, a
- *    key in progress or bound to another payload is refused.
+ *    key in progress or bound to another payload is refused. A released key taken again
+ *    (a retry) whose single cancel the continuation has finished meanwhile answers from it
+ *    (one read), sending nothing upstream.
  * 2. Do the work.
  * 3. Final outcome: complete the key, append the audit records and write the
  *    cancellation in one transaction (an asynchronous intent cancel opens its
@@ -68,6 +70,12 @@ export const runOnce = async (
   if (begun.kind === "replay") return { kind: "outcome", outcome: begun.outcome, replayed: true };
   if (begun.kind !== "acquired") return begun;
   const { lease } = begun;
+  // A retry of a cancel the continuation finished meanwhile: its records and event are written; answer from them.
+  const finished = lease.resumed ? await finishedByContinuation(deps, lease, request.target) : undefined;
+  if (finished) {
+    await deps.idempotency.complete(lease, { outcome: finished, audits: [], now: deps.clock.now() });
+    return { kind: "outcome", outcome: finished, replayed: true };
+  }
 
   let result: WorkResult;
   try {
@@ -151,6 +159,18 @@ const closingOwn = async (
     next: settle(own, next, { now: deps.clock.now(), policy: deps.lifecycle, checked: false }),
     expectedVersion: own.version,
   };
+};
+
+/** The outcome of this request's own single cancel, when the continuation has already finished it. */
+const finishedByContinuation = async (
+  deps: CancelDependencies,
+  lease: Lease,
+  target: Target,
+): Promise<CancelOutcome | undefined> => {
+  if (target.type !== "intent" && target.type !== "charge") return undefined;
+  const own = await deps.cancellations.get(target.type, target.id);
+  if (own?.state !== "DONE" || own.request.scopeKey !== lease.scopeKey) return undefined;
+  return own.outcome;
 };
 
 /**

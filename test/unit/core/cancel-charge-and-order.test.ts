@@ -3,6 +3,7 @@ import { cancelCharge } from "#core/cancel-charge.ts";
 import { cancelOrder } from "#core/cancel-order.ts";
 import { runContinuation } from "#core/continuation.ts";
 import type { CancelContext } from "#core/dependencies.ts";
+import { UpstreamRateLimitedError } from "#core/errors.ts";
 import { CONTINUATION_OPTIONS, continuationContext } from "#test/support/continuation.ts";
 import { inMemoryDependencies } from "#test/support/in-memory-ports.ts";
 
@@ -76,6 +77,40 @@ describe("cancelCharge", () => {
     expect(outcomeOf(retried)?.type).toBe("CANCELLED");
     expect(t.charges.effects).toBe(1);
     expect(new Set(t.charges.calls.map((c) => c.idempotencyKey)).size).toBe(1);
+  });
+
+  it("a retry of a cancel the continuation has finished meanwhile answers from it, sending nothing upstream", async () => {
+    // Prepare: the first attempt is refused by the budget; its cancellation is left open and the continuation finishes it.
+    const t = inMemoryDependencies();
+    t.charges.add(CHARGE, WALLET, "pending");
+    t.charges.failWith = new UpstreamRateLimitedError({
+      upstream: "a55",
+      retryable: true,
+      source: "budget",
+      retryAfterSeconds: 30,
+      message: "The shared request budget for a55 is spent",
+    });
+    const first = await cancelCharge(t.deps, context("bus:k", t.clock.now()), {
+      chargeUuid: CHARGE,
+      walletUuid: WALLET,
+    });
+    t.charges.failWith = undefined;
+    t.clock.advance(20 * 60_000);
+    await runContinuation(t.deps, continuationContext(t.clock.now()), CONTINUATION_OPTIONS);
+    const callsBefore = t.charges.calls.length;
+
+    // Act: the platform redelivers the request.
+    const retried = await cancelCharge(t.deps, context("bus:k", t.clock.now()), {
+      chargeUuid: CHARGE,
+      walletUuid: WALLET,
+    });
+
+    // Assess
+    expect(outcomeOf(first)).toMatchObject({ type: "FAILED", retryable: true });
+    expect(outcomeOf(retried)).toMatchObject({ type: "CANCELLED" });
+    expect(t.charges.calls.length).toBe(callsBefore);
+    expect(t.charges.effects).toBe(1);
+    expect(t.events.events.map((e) => e.detailType)).toEqual(["Cancellation Succeeded"]);
   });
 });
 
