@@ -33,7 +33,8 @@ const REFUSAL_TARGET_MS = 50;
 /**
  * DynamoDB's size of the budget item (its documented rules: attribute names count; a
  * number takes about one byte per two significant digits plus one; a list three bytes
- * plus one per element), for a ring of `limit` and a background ring of `cap` epoch-ms times.
+ * plus one per element), for a ring of `limit`, a background ring of `cap` and an interactive
+ * ring of `limit − cap` epoch-ms times, with both marks of background work wanting slots.
  */
 const itemBytes = (limit: number, cap: number, key: string): number => {
   const number = (value: number) => 1 + Math.ceil(String(value).replace(/0+$/, "").length / 2);
@@ -48,6 +49,12 @@ const itemBytes = (limit: number, cap: number, key: string): number => {
     list(limit) +
     "backgroundSlots".length +
     list(cap) +
+    "interactiveSlots".length +
+    list(limit - cap) +
+    "backgroundTookAt".length +
+    epochMs +
+    "backgroundWaitsUntil".length +
+    epochMs +
     "expiresAt".length +
     number(1_772_105_400)
   );
