@@ -71,9 +71,7 @@ export class MemoryRingStore implements RingStore {
       ringAllows(item.slots, take.limit) &&
       (background
         ? ringAllows(item.backgroundSlots, take.backgroundCap)
-        : ownRing
-          ? interactiveAllows(item.interactiveSlots)
-          : noBackgroundWants);
+        : !ownRing || interactiveAllows(item.interactiveSlots));
     let result: RingTakeResult;
     if (allowed && item) {
       this.#items.set(keyOf(key), {

@@ -45,7 +45,7 @@ export interface RingTake {
   cutoff: number;
   limit: number;
   backgroundCap: number;
-  /** N − B (0: interactive work has no slots of its own and sends only while background work wants none). */
+  /** N − B (0, a share of 1: nothing is reserved, interactive work decides on `slots` alone). */
   interactiveCap: number;
   /** `t − BACKGROUND_ACTIVE_MS`: a background take since then means background work still wants slots. */
   backgroundActiveSince: number;
@@ -144,7 +144,6 @@ export class DynamoRingStore implements RingStore {
       `size(#slots) = :limit AND #slots[0] <= :cutoff AND #slots[${limit - 1}] <= :t`,
       ...(background ? [`size(#bg) = :cap AND #bg[0] <= :cutoff AND #bg[${backgroundCap - 1}] <= :t`] : []),
       ...(ownRing ? [`size(#ia) = :icap AND (#ia[0] <= :cutoff OR (${noBackgroundWants}))`] : []),
-      ...(!background && !ownRing ? [noBackgroundWants] : []),
     ].join(" AND ");
     const [removed, appended] = background
       ? [
@@ -168,21 +167,29 @@ export class DynamoRingStore implements RingStore {
           ExpressionAttributeNames: {
             "#slots": ATTRIBUTES.slots,
             "#expiresAt": "expiresAt",
-            "#took": ATTRIBUTES.backgroundTookAt,
             ...(background
-              ? { "#bg": ATTRIBUTES.backgroundSlots }
-              : { "#wait": ATTRIBUTES.backgroundWaitsUntil }),
-            ...(ownRing ? { "#ia": ATTRIBUTES.interactiveSlots } : {}),
+              ? { "#bg": ATTRIBUTES.backgroundSlots, "#took": ATTRIBUTES.backgroundTookAt }
+              : {}),
+            ...(ownRing
+              ? {
+                  "#ia": ATTRIBUTES.interactiveSlots,
+                  "#wait": ATTRIBUTES.backgroundWaitsUntil,
+                  "#took": ATTRIBUTES.backgroundTookAt,
+                }
+              : {}),
           },
           ExpressionAttributeValues: {
             ":t": { N: String(take.t) },
             ":cutoff": { N: String(take.cutoff) },
             ":limit": { N: String(limit) },
             ":expiresAt": { N: String(take.expiresAt) },
-            ...(background
-              ? { ":cap": { N: String(backgroundCap) } }
-              : { ":active": { N: String(take.backgroundActiveSince) } }),
-            ...(ownRing ? { ":icap": { N: String(interactiveCap) } } : {}),
+            ...(background ? { ":cap": { N: String(backgroundCap) } } : {}),
+            ...(ownRing
+              ? {
+                  ":icap": { N: String(interactiveCap) },
+                  ":active": { N: String(take.backgroundActiveSince) },
+                }
+              : {}),
           },
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),

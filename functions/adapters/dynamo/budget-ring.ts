@@ -19,7 +19,8 @@
  *   requests in any window.
  *
  * So interactive work always has N − B slots background work cannot touch and may use
- * every slot background work does not want; background work that wants its B gets them,
+ * every slot background work does not want (with a share of 1, B = N, nothing is reserved
+ * for either and both decide on `all` alone); background work that wants its B gets them,
  * however many people are asking, instead of losing each slot that frees to the next
  * person who happens to ask first.
  */
@@ -101,9 +102,9 @@ export const judgeTake = (
 const interactiveFreeAt = (rings: Rings, shape: RingShape, t: number): number => {
   const any = (rings.all[0] ?? 0) + shape.windowMs;
   const wantsUntil = backgroundWantsUntil(rings);
-  if (wantsUntil < t) return any;
-  const ownCap = interactiveCapOf(shape);
-  const own = ownCap > 0 ? (rings.interactive[0] ?? 0) + shape.windowMs : Number.POSITIVE_INFINITY;
+  // A share of 1 reserves nothing for anyone: people and background work decide on `all` alike.
+  if (wantsUntil < t || interactiveCapOf(shape) === 0) return any;
+  const own = (rings.interactive[0] ?? 0) + shape.windowMs;
   return Math.max(any, Math.min(own, wantsUntil + 1));
 };
 

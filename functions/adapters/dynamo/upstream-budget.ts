@@ -283,7 +283,7 @@ export class SharedUpstreamBudget implements AttemptBudget {
       if (waits > 0) spread = Math.min(spread * 2, shape.backgroundCap);
       const aimed = backgroundFreeAtOf(rings, shape, Math.floor(this.#random() * spread));
       const wake = aimed <= request.deadline - this.#minAttemptMs ? aimed : verdict.freeAt;
-      if (backgroundWaitsOnAll(rings)) {
+      if (interactiveCapOf(shape) > 0 && backgroundWaitsOnAll(rings)) {
         // Interactive work holds the slots: keep it to its own until this waiter has had its turn.
         const until = wake + WAKE_JITTER_MS + BACKGROUND_WAIT_GRACE_MS;
         if (backgroundWantsUntil(rings) < until) {

@@ -222,6 +222,21 @@ describe("SharedUpstreamBudget on DynamoDB", () => {
     ]);
   });
 
+  it("with a background share of 1 nothing is reserved: people take a free slot right after background work took one", async () => {
+    // Prepare: limit 4, share 1 → background may use all 4, people have none of their own.
+    const clock = manualClock();
+    const budget = containerBudget(clock, { backgroundShare: 1 });
+    const who = uniqueClient();
+    await budget.take({ upstream: "a55", client: who, priority: "background", deadline: T0 + 5_000 });
+
+    // Act
+    clock.now = T0 + 1_000;
+    await budget.take({ upstream: "a55", client: who, priority: "interactive", deadline: clock.now + 5_000 });
+
+    // Assess
+    expect(await storedSlots(who)).toEqual([0, 0, T0, T0 + 1_000]);
+  });
+
   it("background work that waits because people hold every slot says so, and gets the next slots that free", async () => {
     // Prepare: people took all 4 slots while nothing else wanted any.
     const clock = manualClock();
