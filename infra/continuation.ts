@@ -1,8 +1,8 @@
 import type { Bus } from "./bus.ts";
 import { tablePermissions } from "./permissions.ts";
-import { deadLetterQueue } from "./queues.ts";
+import { scheduledFunction } from "./scheduled-function.ts";
 import type { Secrets } from "./secrets.ts";
-import { commonEnvironment, lambdaDefaults } from "./settings.ts";
+import { commonEnvironment } from "./settings.ts";
 import type { Storage } from "./storage.ts";
 
 /** How often the continuation runs (DESIGN.md: every minute). */
@@ -16,48 +16,33 @@ export const CONTINUATION_SCHEDULE = "rate(1 minute)";
  */
 export function createContinuation(deps: { storage: Storage; secrets: Secrets; bus: Bus }) {
   const { storage, secrets, bus } = deps;
-  const dlq = deadLetterQueue("ContinuationDlq");
 
-  const handler = new sst.aws.Function("Continuation", {
-    ...lambdaDefaults(),
-    handler: "functions/handlers/continuation.handler",
-    description: "Finishes open cancellations: pending intents, due charges, orphaned orders",
-    memory: "512 MB",
-    // Shorter than the schedule's period: one run is over before the next starts.
-    timeout: "50 seconds",
-    link: [secrets.procureCore.link, secrets.a55.link],
-    environment: {
-      ...commonEnvironment({
-        idempotencyTable: storage.idempotency.name,
-        auditTable: storage.audit.name,
-        eventBusName: bus.bus.name,
-      }),
-      STUCK_AFTER: "24h",
-    },
-    permissions: [
-      ...tablePermissions(storage, {
-        idempotency: ["PutItem", "UpdateItem", "GetItem"],
-        audit: ["PutItem"],
-        // The due cancellations, oldest first (index byNextCheck).
-        openCancellationsIndex: true,
-      }),
-    ],
-    retries: 0,
-    transform: {
-      ...lambdaDefaults().transform,
-      eventInvokeConfig: (args) => {
-        // A run still queued when the next one is due is stale: drop it.
-        args.maximumEventAgeInSeconds = 60;
-      },
-    },
-  });
-
-  const cron = new sst.aws.CronV2("ContinuationSchedule", {
+  return scheduledFunction("Continuation", {
     schedule: CONTINUATION_SCHEDULE,
-    function: handler,
-    retries: 2,
-    dlq: dlq.arn,
+    maxEventAgeSeconds: 60,
+    function: {
+      handler: "functions/handlers/continuation.handler",
+      description: "Finishes open cancellations: pending intents, due charges, orphaned orders",
+      memory: "512 MB",
+      // Shorter than the schedule's period: one run is over before the next starts.
+      timeout: "50 seconds",
+      link: [secrets.procureCore.link, secrets.a55.link],
+      environment: {
+        ...commonEnvironment({
+          idempotencyTable: storage.idempotency.name,
+          auditTable: storage.audit.name,
+          eventBusName: bus.bus.name,
+        }),
+        STUCK_AFTER: "24h",
+      },
+      permissions: [
+        ...tablePermissions(storage, {
+          idempotency: ["PutItem", "UpdateItem", "GetItem"],
+          audit: ["PutItem"],
+          // The due cancellations, oldest first (index byNextCheck).
+          openCancellationsIndex: true,
+        }),
+      ],
+    },
   });
-
-  return { handler, cron, dlq };
 }

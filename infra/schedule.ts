@@ -1,8 +1,8 @@
 import type { Bus } from "./bus.ts";
 import { tablePermissions } from "./permissions.ts";
-import { deadLetterQueue } from "./queues.ts";
+import { scheduledFunction } from "./scheduled-function.ts";
 import type { Secrets } from "./secrets.ts";
-import { commonEnvironment, lambdaDefaults } from "./settings.ts";
+import { commonEnvironment } from "./settings.ts";
 import type { Storage } from "./storage.ts";
 
 /** How often the expiry sweep runs (DESIGN.md: every 15 minutes). */
@@ -15,47 +15,32 @@ export const SWEEP_SCHEDULE = "rate(15 minutes)";
  */
 export function createSchedule(deps: { storage: Storage; secrets: Secrets; bus: Bus }) {
   const { storage, secrets, bus } = deps;
-  const dlq = deadLetterQueue("ExpirySweepDlq");
 
-  const handler = new sst.aws.Function("ExpirySweep", {
-    ...lambdaDefaults(),
-    handler: "functions/handlers/expiry-sweep.handler",
-    description: "Cancels SUBMITTED intents older than EXPIRY_AFTER",
-    memory: "1024 MB",
-    // The sweep's time budget is read from the invocation's remaining time: this is its ceiling.
-    timeout: "300 seconds",
-    link: [secrets.procureCore.link, secrets.a55.link],
-    environment: {
-      ...commonEnvironment({
-        idempotencyTable: storage.idempotency.name,
-        auditTable: storage.audit.name,
-        eventBusName: bus.bus.name,
-      }),
-      EXPIRY_AFTER: "24h",
-      SWEEP_CONCURRENCY: "8",
-    },
-    permissions: [
-      ...tablePermissions(storage, {
-        idempotency: ["PutItem", "UpdateItem"],
-        audit: ["PutItem"],
-      }),
-    ],
-    retries: 0,
-    transform: {
-      ...lambdaDefaults().transform,
-      eventInvokeConfig: (args) => {
-        // A sweep still queued when the next one is due is stale: drop it.
-        args.maximumEventAgeInSeconds = 900;
-      },
-    },
-  });
-
-  const cron = new sst.aws.CronV2("ExpirySweepSchedule", {
+  return scheduledFunction("ExpirySweep", {
     schedule: SWEEP_SCHEDULE,
-    function: handler,
-    retries: 2,
-    dlq: dlq.arn,
+    maxEventAgeSeconds: 900,
+    function: {
+      handler: "functions/handlers/expiry-sweep.handler",
+      description: "Cancels SUBMITTED intents older than EXPIRY_AFTER",
+      memory: "1024 MB",
+      // The sweep's time budget is read from the invocation's remaining time: this is its ceiling.
+      timeout: "300 seconds",
+      link: [secrets.procureCore.link, secrets.a55.link],
+      environment: {
+        ...commonEnvironment({
+          idempotencyTable: storage.idempotency.name,
+          auditTable: storage.audit.name,
+          eventBusName: bus.bus.name,
+        }),
+        EXPIRY_AFTER: "24h",
+        SWEEP_CONCURRENCY: "8",
+      },
+      permissions: [
+        ...tablePermissions(storage, {
+          idempotency: ["PutItem", "UpdateItem"],
+          audit: ["PutItem"],
+        }),
+      ],
+    },
   });
-
-  return { handler, cron, dlq };
 }
