@@ -17,16 +17,26 @@ export type ProblemKind =
 export class HttpProblem extends Error {
   override name = "HttpProblem";
   readonly kind: ProblemKind;
-  /** For `unauthenticated`: which check failed (missing-header, stale-timestamp, bad-signature, unknown-app, …). */
+  /**
+   * For `unauthenticated`: which check failed (missing-header, stale-timestamp, bad-signature,
+   * unknown-app, …). Logged, never answered: every authentication failure answers alike.
+   */
   readonly reason: string | undefined;
   /** For `validation`: the offending field. */
   readonly field: string | undefined;
   readonly headers: Record<string, string>;
+  /** What the log may say besides the message (e.g. the app id an unknown app gave); never answered. */
+  readonly logDetails: Record<string, string>;
 
   constructor(
     kind: ProblemKind,
     message: string,
-    details: { reason?: string; field?: string; headers?: Record<string, string> } = {},
+    details: {
+      reason?: string;
+      field?: string;
+      headers?: Record<string, string>;
+      logDetails?: Record<string, string>;
+    } = {},
     options?: ErrorOptions,
   ) {
     super(message, options);
@@ -34,6 +44,7 @@ export class HttpProblem extends Error {
     this.reason = details.reason;
     this.field = details.field;
     this.headers = details.headers ?? {};
+    this.logDetails = details.logDetails ?? {};
   }
 }
 
