@@ -20,6 +20,7 @@ import {
   idempotencyKeyOf,
   isValidId,
   isValidUuid,
+  limitOf,
   orderBodySchema,
   parseBody,
   reasonBodySchema,
@@ -99,13 +100,7 @@ const auditTrail = async ({ container, request, params }: RouteCall) => {
     "id",
     "The id is not valid for this type",
   );
-  const limitText = request.query.get("limit") ?? "50";
-  const limit = Number(limitText);
-  requireValid(
-    Number.isInteger(limit) && limit >= 1 && limit <= 100,
-    "limit",
-    "limit must be an integer from 1 to 100",
-  );
+  const limit = limitOf(request.query.get("limit"));
   const cursor = request.query.get("cursor") ?? undefined;
   const page = await container.deps.audit.byTarget({ type: type as "intent", id }, { limit, cursor });
   return jsonResponse(200, page);
