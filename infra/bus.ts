@@ -13,9 +13,11 @@ export const CANCEL_REQUESTED = "Cancel Requested";
  * queue, and an event source mapping drains it into the bus function at a bounded concurrency
  * (docs/decisions/0004-bus-buffering.md). Failure handling has two layers:
  * - delivery: the rule target's retry policy, then its own dead-letter queue (`deliveryDlq`);
- * - processing: a message that fails is returned after the visibility timeout and moved to
- *   `failures` after `maxReceiveCount` receives. Rate-limited requests never fail: the
- *   function puts a delayed copy back on the queue instead.
+ * - processing: a message that fails is returned after the visibility timeout; on its
+ *   `maxReceiveCount`th receive the function moves it to `failures` itself, with the error
+ *   as message attributes (the queue's redrive policy to `failures` stays, for an invocation
+ *   that dies). Rate-limited requests never fail: the function puts a delayed copy back on
+ *   the queue instead.
  */
 export function createBus(deps: { storage: Storage; secrets: Secrets }) {
   const { storage, secrets } = deps;
@@ -43,6 +45,7 @@ export function createBus(deps: { storage: Storage; secrets: Secrets }) {
         eventBusName: bus.name,
       }),
       CANCEL_REQUESTED_QUEUE_URL: queue.url,
+      CANCEL_REQUESTED_FAILURES_URL: failures.url,
     },
     permissions: [
       ...tablePermissions(storage, {
@@ -54,6 +57,8 @@ export function createBus(deps: { storage: Storage; secrets: Secrets }) {
         actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:SendMessage"],
         resources: [queue.arn],
       },
+      // On a message's last receive the function dead-letters it itself, with its error (SQS keeps none).
+      { actions: ["sqs:SendMessage"], resources: [failures.arn] },
     ],
   });
 

@@ -66,6 +66,7 @@ export const localFunctions = (settings: LocalSettings): LocalFunctionSpec[] =>
         queue: "cancellation-local-cancel-requested",
         deadLetterQueue: "cancellation-local-cancel-requested-failures",
         queueUrlVariable: "CANCEL_REQUESTED_QUEUE_URL",
+        deadLetterQueueUrlVariable: "CANCEL_REQUESTED_FAILURES_URL",
         visibilityTimeoutSeconds:
           settings.queueVisibilitySeconds ?? CANCEL_REQUESTED_CONSUMER.visibilityTimeoutSeconds,
         maxReceiveCount: CANCEL_REQUESTED_CONSUMER.maxReceiveCount,

@@ -100,6 +100,16 @@ export class StoreUnavailableError extends CancellationServiceError {
   }
 }
 
+/**
+ * The store refused a request as invalid (DynamoDB's ValidationException: a key or an item
+ * above its size limit, a value it cannot hold): sending it again can never succeed. Extends
+ * `StoreUnavailableError` so that every path failing closed on a store failure does so here
+ * too; a trigger that can tell it apart rejects the request for good instead of retrying it.
+ */
+export class StoreRefusedError extends StoreUnavailableError {
+  override name = "StoreRefusedError";
+}
+
 /** Configuration or a secret is missing or malformed. Names the secret/variable and field, never a value. */
 export class ConfigurationError extends CancellationServiceError {
   override name = "ConfigurationError";

@@ -13,6 +13,7 @@
  * | SECRETS_FILE | — | local runs: one JSON file holding the three secrets by name |
  * | SECRETS_TTL_SECONDS | 300 | per-container cache of secrets |
  * | CANCEL_REQUESTED_QUEUE_URL | (bus function only) | the `Cancel Requested` work queue, where rate-limited requests are put back for later |
+ * | CANCEL_REQUESTED_FAILURES_URL | (bus function only) | the work queue's dead-letter queue, where a message failing on its last receive is moved with its error |
  * | DYNAMODB_ENDPOINT, EVENTBRIDGE_ENDPOINT, SQS_ENDPOINT | — | local runs: endpoints of DynamoDB Local, the local bus and the local queues |
  * | UPSTREAM_TIMEOUT_MS | 5000 | per-attempt timeout of an upstream call |
  * | UPSTREAM_MAX_ATTEMPTS | 4 | attempts per upstream call, the first included |
@@ -45,6 +46,7 @@ export interface ServiceConfig {
   secretsTtlMs: number;
   /** The bus function's own work queue (only that function is given it). */
   cancelRequestedQueueUrl: string | undefined;
+  cancelRequestedFailuresUrl: string | undefined;
   dynamoDbEndpoint: string | undefined;
   eventBridgeEndpoint: string | undefined;
   sqsEndpoint: string | undefined;
@@ -158,6 +160,7 @@ export const readConfig = (env: Record<string, string | undefined>): ServiceConf
     secrets,
     secretsTtlMs: integer("SECRETS_TTL_SECONDS", 300, 0, 86_400) * 1000,
     cancelRequestedQueueUrl: url("CANCEL_REQUESTED_QUEUE_URL"),
+    cancelRequestedFailuresUrl: url("CANCEL_REQUESTED_FAILURES_URL"),
     dynamoDbEndpoint: env.DYNAMODB_ENDPOINT?.trim() || undefined,
     eventBridgeEndpoint: env.EVENTBRIDGE_ENDPOINT?.trim() || undefined,
     sqsEndpoint: url("SQS_ENDPOINT"),

@@ -100,6 +100,9 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Runni
             ...spec.env,
             SQS_ENDPOINT: `${url}${SQS_PATH}`,
             ...(trigger.queueUrlVariable ? { [trigger.queueUrlVariable]: queue.url } : {}),
+            ...(trigger.deadLetterQueueUrlVariable
+              ? { [trigger.deadLetterQueueUrlVariable]: sqs.byName(trigger.deadLetterQueue).url }
+              : {}),
           },
         };
         if (trigger.busRule) {

@@ -157,6 +157,7 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
     // Invoked synchronously by its event source mapping: no async config, the queue retries.
     extraEnvironment: {
       CANCEL_REQUESTED_QUEUE_URL: (s) => str(one(s, TYPES.queue, "CancelRequestedQueueQueue"), "url"),
+      CANCEL_REQUESTED_FAILURES_URL: (s) => str(one(s, TYPES.queue, "CancelRequestedFailuresQueue"), "url"),
     },
     role: "service",
   },
@@ -242,9 +243,13 @@ function expectedGrants(s: Snapshot, name: string, spec: FunctionSpec): string[]
     ...spec.secrets.map((secret) => `secretsmanager:GetSecretValue on ${arns.secret(secret)}`),
     // The event source mapping polls with the function's role; SendMessage puts rate-limited requests back.
     ...(name === "CancelRequested"
-      ? ["ReceiveMessage", "DeleteMessage", "GetQueueAttributes", "SendMessage"].map(
-          (action) => `sqs:${action} on ${arns.workQueue}`,
-        )
+      ? [
+          ...["ReceiveMessage", "DeleteMessage", "GetQueueAttributes", "SendMessage"].map(
+            (action) => `sqs:${action} on ${arns.workQueue}`,
+          ),
+          // A message failing on its last receive is dead-lettered by the function, with its error.
+          `sqs:SendMessage on ${arns.failures}`,
+        ]
       : []),
     ...(spec.role === "relay"
       ? [

@@ -38,7 +38,7 @@ export interface BusQueue {
   sqs: LocalSqs;
   queue: LocalQueue;
   deadLetters: LocalQueue;
-  /** `SQS_ENDPOINT` and `CANCEL_REQUESTED_QUEUE_URL` for the service's configuration. */
+  /** `SQS_ENDPOINT`, `CANCEL_REQUESTED_QUEUE_URL` and `CANCEL_REQUESTED_FAILURES_URL` for the service's configuration. */
   env: Record<string, string>;
   /** Puts events on the work queue as the `Cancel Requested` rule does (the whole event as the body). */
   put(...events: EventBridgeEvent<"Cancel Requested", unknown>[]): string[];
@@ -72,7 +72,11 @@ export const startBusQueue = async (): Promise<BusQueue> => {
     sqs: server.sqs,
     queue,
     deadLetters: server.sqs.byName(WORK_DEAD_LETTER_QUEUE),
-    env: { SQS_ENDPOINT: server.endpoint, CANCEL_REQUESTED_QUEUE_URL: queue.url },
+    env: {
+      SQS_ENDPOINT: server.endpoint,
+      CANCEL_REQUESTED_QUEUE_URL: queue.url,
+      CANCEL_REQUESTED_FAILURES_URL: server.sqs.byName(WORK_DEAD_LETTER_QUEUE).url,
+    },
     put: (...events) => events.map((event) => queue.send({ body: JSON.stringify(event) }).messageId),
     deliverBatch: async (handler, options = {}) => {
       const messages = await queue.receive({

@@ -204,7 +204,8 @@ export const dlqShowCommand = async (
     ["queue", queue.name],
     ["holds", queue.holds],
     [view.summary === undefined ? "UNREADABLE" : "what", view.summary ?? view.problem ?? ""],
-    // SQS keeps no error for a message it moved after its last receive; the rule's and Lambda's DLQs do.
+    // The rule's, Scheduler's and Lambda's DLQs keep the error, and so does the bus function when it
+    // moves a message on its last receive; SQS's own redrive (an invocation that died) keeps none.
     ...(view.error === "" ? [] : [["error", view.error] as [string, string]]),
     ["sent", view.sentAt],
     // ApproximateReceiveCount: every receive, a listing's and this one's included.

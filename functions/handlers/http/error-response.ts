@@ -6,6 +6,7 @@
 import {
   ConfigurationError,
   ReportDeadlineError,
+  StoreRefusedError,
   StoreUnavailableError,
   ValidationError,
 } from "#core/errors.ts";
@@ -103,6 +104,9 @@ const asProblem = (error: unknown): HttpProblem | Problem => {
   if (error instanceof HttpProblem) return error;
   if (error instanceof ValidationError)
     return new HttpProblem("validation", error.message, { field: error.field });
+  // Input that passed the routes' checks but that DynamoDB refused: a gap in those checks (a
+  // bug), not an outage; a 503 would send the caller back, and on-call to DynamoDB.
+  if (error instanceof StoreRefusedError) return { kind: "internal", message: "Internal error", headers: {} };
   if (error instanceof StoreUnavailableError) {
     return {
       kind: "unavailable",

@@ -251,7 +251,7 @@ describe("cancel-requested handler (SQS work queue)", () => {
     queueIsEmpty();
   });
 
-  it("a message that keeps failing is dead-lettered after maxReceiveCount receives, untouched", async () => {
+  it("a message that keeps failing is dead-lettered on its maxReceiveCount-th receive, untouched, with its error", async () => {
     const chargeUuid = kit.newCharge("pending");
     const event = eventBridgeEvent({ target: { type: "charge", chargeUuid, walletUuid: A55_DEMO_WALLET } });
     kit.a55.faults.update({ errorRate: 1 });
@@ -268,7 +268,15 @@ describe("cancel-requested handler (SQS work queue)", () => {
     const [dead, ...others] = kit.busQueue.deadLetters.messages();
     expect(others).toEqual([]);
     expect(JSON.parse(dead?.body ?? "{}")).toEqual(event);
-    expect(dead?.receiveCount).toBe(CANCEL_REQUESTED_CONSUMER.maxReceiveCount);
+    // Moved by the function on the last receive, with the error that ended it (SQS keeps none).
+    expect(dead?.attributes).toEqual({
+      ERROR_CODE: { DataType: "String", StringValue: "RetryLaterError" },
+      ERROR_MESSAGE: {
+        DataType: "String",
+        StringValue: expect.stringMatching(/^Operational failure \(unavailable\): /),
+      },
+      receives: { DataType: "Number", StringValue: String(CANCEL_REQUESTED_CONSUMER.maxReceiveCount) },
+    });
     queueIsEmpty();
     expect(kit.a55.effects.count(chargeUuid)).toBe(0);
   });
@@ -436,7 +444,7 @@ describe("cancel-requested handler (SQS work queue)", () => {
     kit.a55.faults.update({ rateLimitRate: 1, retryAfterSeconds: 12 });
     const working = getBusWiring();
     setBusWiring({
-      container: kit.container,
+      ...working,
       redelivery: {
         sendLater: async () => {
           throw new RedeliveryError("Could not put the request back on the queue: RequestThrottled");

@@ -121,9 +121,15 @@ describe("readConfig", () => {
     );
   });
 
-  it("the bus wiring needs the queue URL and names the variable when a function was not given it", () => {
-    const withQueue = buildContainer(
-      readConfig({ ...minimal, CANCEL_REQUESTED_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/1/q" }),
+  it("the bus wiring needs the queue and dead-letter queue URLs and names the variable a function was not given", () => {
+    const queue = { CANCEL_REQUESTED_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/1/q" };
+    const withQueue = buildContainer(readConfig({ ...minimal, ...queue }));
+    const withBoth = buildContainer(
+      readConfig({
+        ...minimal,
+        ...queue,
+        CANCEL_REQUESTED_FAILURES_URL: "https://sqs.us-east-1.amazonaws.com/1/q-failures",
+      }),
     );
 
     expect(() => buildBusWiring(buildContainer(readConfig(minimal)))).toThrow(
@@ -131,7 +137,15 @@ describe("readConfig", () => {
         "Invalid configuration: CANCEL_REQUESTED_QUEUE_URL is missing (the bus function puts rate-limited requests back on its queue)",
       ),
     );
-    expect(buildBusWiring(withQueue).container).toBe(withQueue);
+    expect(() => buildBusWiring(withQueue)).toThrow(
+      new ConfigurationError(
+        "Invalid configuration: CANCEL_REQUESTED_FAILURES_URL is missing (the bus function dead-letters a message with its error on its last receive)",
+      ),
+    );
+    expect(() => readConfig({ ...minimal, CANCEL_REQUESTED_FAILURES_URL: "failures" })).toThrow(
+      /CANCEL_REQUESTED_FAILURES_URL must be an http\(s\) URL/,
+    );
+    expect(buildBusWiring(withBoth).container).toBe(withBoth);
   });
 
   it("parses durations", () => {
