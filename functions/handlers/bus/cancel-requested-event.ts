@@ -133,11 +133,14 @@ export const rejectUnreadableMessage = async (
   reason: string,
   context: Context,
 ): Promise<BusVerdict> => {
-  container.logger.warn("queue message rejected: not an EventBridge event", { messageId, reason });
+  container.logger.warn("queue message rejected: not an EventBridge event it can read", {
+    messageId,
+    reason,
+  });
   return rejectMessage(
     container,
     messageId,
-    `The queue message is not an EventBridge event: ${reason}`,
+    `The queue message is not an EventBridge event this service can read: ${reason}`,
     context,
   );
 };
