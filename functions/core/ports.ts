@@ -311,6 +311,12 @@ export interface OutcomeEvent {
     correlationId: string;
     /** When the outcome was committed (the audit record's time). */
     at: string;
+    /**
+     * Set only on an event too large for EventBridge, published shortened: the fields cut
+     * (each ends with a `…[truncated, N chars]` marker) and the entry's size before. The
+     * full record is the audit record `eventId` in the target's trail.
+     */
+    shortened?: { originalBytes: number; fields: string[] };
   };
 }
 

@@ -38,6 +38,23 @@ export interface EventBridgePublisherOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** The PutEvents entry of one outcome event. */
+export const outcomeEntry = (
+  event: OutcomeEvent,
+  eventBusName: string,
+  source = DEFAULT_EVENT_SOURCE,
+): PutEventsRequestEntry => {
+  const time = new Date(event.detail.at);
+  return {
+    EventBusName: eventBusName,
+    Source: source,
+    DetailType: event.detailType,
+    Detail: JSON.stringify(event.detail),
+    // The outcome's own time, so consumers see when it happened, not when it was sent.
+    ...(Number.isNaN(time.getTime()) ? {} : { Time: time }),
+  };
+};
+
 interface Pending {
   event: OutcomeEvent;
   entry: PutEventsRequestEntry;
@@ -129,15 +146,7 @@ export class EventBridgePublisher implements EventPublisher {
   }
 
   #toEntry(event: OutcomeEvent): PutEventsRequestEntry {
-    const time = new Date(event.detail.at);
-    return {
-      EventBusName: this.#eventBusName,
-      Source: this.#source,
-      DetailType: event.detailType,
-      Detail: JSON.stringify(event.detail),
-      // The outcome's own time, so consumers see when it happened, not when it was sent.
-      ...(Number.isNaN(time.getTime()) ? {} : { Time: time }),
-    };
+    return outcomeEntry(event, this.#eventBusName, this.#source);
   }
 
   async #publishBatch(events: OutcomeEvent[]): Promise<BatchResult> {
