@@ -104,7 +104,8 @@ const entryError = (code: string, message: string): PutEventsResultEntry => ({
   ErrorMessage: message,
 });
 
-const utf8Bytes = (value: unknown): number => (typeof value === "string" ? Buffer.byteLength(value, "utf8") : 0);
+const utf8Bytes = (value: unknown): number =>
+  typeof value === "string" ? Buffer.byteLength(value, "utf8") : 0;
 
 /** The size EventBridge counts for an entry (its documented rule; `EventBusName` does not count). */
 export const entryBytes = (entry: unknown): number => {
@@ -174,7 +175,8 @@ export class LocalEventBus {
     }
     const entries: unknown[] = request.Entries;
     if (entries.length < 1 || entries.length > MAX_ENTRIES) {
-      const bound = entries.length < 1 ? "greater than or equal to 1" : `less than or equal to ${MAX_ENTRIES}`;
+      const bound =
+        entries.length < 1 ? "greater than or equal to 1" : `less than or equal to ${MAX_ENTRIES}`;
       throw new PutEventsValidationError(
         `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length ${bound}`,
       );
