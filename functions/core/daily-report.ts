@@ -213,7 +213,10 @@ export const dailyReport = async (
       if (options.deadline !== undefined && deps.clock.now() >= options.deadline) {
         throw new ReportDeadlineError(day, builder.records);
       }
-      const page = await deps.audit.byDay(day, slice, { limit: options.pageSize ?? REPORT_PAGE_SIZE, cursor });
+      const page = await deps.audit.byDay(day, slice, {
+        limit: options.pageSize ?? REPORT_PAGE_SIZE,
+        cursor,
+      });
       builder.add(page.items);
       options.onProgress?.(builder.records);
       cursor = page.cursor;

@@ -96,7 +96,9 @@ export class DynamoAuditLog implements AuditLog {
     if (!DAY.test(day)) return Promise.reject(new ValidationError("day", "day must be YYYY-MM-DD"));
     const gsi1pk = auditDayPartitionOf(day, slice);
     if (gsi1pk === undefined) {
-      return Promise.reject(new ValidationError("slice", "slice must be one of the day's slices (daySlices)"));
+      return Promise.reject(
+        new ValidationError("slice", "slice must be one of the day's slices (daySlices)"),
+      );
     }
     return queryPage({
       client: this.#client,
