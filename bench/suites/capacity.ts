@@ -38,7 +38,13 @@ const perCancel = (tally: WriteTally, cancels: number) => {
     Object.fromEntries(
       Object.entries(record).map(([key, value]) => [key, Math.round((value / cancels) * 100) / 100]),
     );
-  return { items: divide(tally.items), units: divide(tally.units), refused: divide(tally.refused) };
+  return {
+    items: divide(tally.items),
+    units: divide(tally.units),
+    unitsByKind: divide(tally.unitsByKind),
+    refused: divide(tally.refused),
+    refusedUnits: divide(tally.refusedUnits),
+  };
 };
 
 const describe = (figures: ReturnType<typeof perCancel>): string =>
@@ -49,8 +55,17 @@ const describe = (figures: ReturnType<typeof perCancel>): string =>
     `WCU ${Object.entries(figures.units)
       .map(([where, n]) => `${where} ${n}`)
       .join(", ")}`,
+    `of which single-item writes ${Object.entries(figures.unitsByKind)
+      .map(([where, n]) => `${where} ${n}`)
+      .join(", ")}`,
     ...(Object.keys(figures.refused).length > 0
-      ? [`refused ${Object.entries(figures.refused).map(([kind, n]) => `${kind} ${n}`)}`]
+      ? [
+          `refused ${Object.entries(figures.refused).map(([kind, n]) => `${kind} ${n}`)} (WCU ${Object.entries(
+            figures.refusedUnits,
+          )
+            .map(([kind, n]) => `${kind} ${n}`)
+            .join(", ")})`,
+        ]
       : []),
   ].join("; ");
 

@@ -28,6 +28,8 @@ export interface WriteTally {
   items: Record<string, number>;
   /** Write units reported, by table and by `<table>/<index>`. */
   units: Record<string, number>;
+  /** Of those, the units of single-item writes (PutItem, UpdateItem, DeleteItem), by `<table>:<kind>` and `<table>:<kind>/<index>`. */
+  unitsByKind: Record<string, number>;
   /** Conditional writes refused, by `<table>:<kind>`, and the units they cost (from the item they returned). */
   refused: Record<string, number>;
   refusedUnits: Record<string, number>;
@@ -73,17 +75,21 @@ let meters = 0;
 export const meterWrites = (client: DynamoDBClient, tableName: (full: string) => string): WriteMeter => {
   let tally: WriteTally;
   const reset = () => {
-    tally = { items: {}, units: {}, refused: {}, refusedUnits: {}, calls: 0 };
+    tally = { items: {}, units: {}, unitsByKind: {}, refused: {}, refusedUnits: {}, calls: 0 };
   };
   reset();
   const add = (record: Record<string, number>, key: string, value: number) => {
     record[key] = (record[key] ?? 0) + value;
   };
-  const addCapacity = (capacity: ConsumedCapacity) => {
+  const addCapacity = (capacity: ConsumedCapacity, kind: string | undefined) => {
     const table = tableName(capacity.TableName ?? "?");
-    add(tally.units, table, capacity.Table?.CapacityUnits ?? capacity.CapacityUnits ?? 0);
-    for (const [index, units] of Object.entries(capacity.GlobalSecondaryIndexes ?? {})) {
-      add(tally.units, `${table}/${index}`, units.CapacityUnits ?? 0);
+    const units = capacity.Table?.CapacityUnits ?? capacity.CapacityUnits ?? 0;
+    add(tally.units, table, units);
+    if (kind !== undefined) add(tally.unitsByKind, `${table}:${kind}`, units);
+    for (const [index, consumed] of Object.entries(capacity.GlobalSecondaryIndexes ?? {})) {
+      add(tally.units, `${table}/${index}`, consumed.CapacityUnits ?? 0);
+      if (kind !== undefined)
+        add(tally.unitsByKind, `${table}:${kind}/${index}`, consumed.CapacityUnits ?? 0);
     }
   };
   meters += 1;
@@ -101,7 +107,9 @@ export const meterWrites = (client: DynamoDBClient, tableName: (full: string) =>
         for (const { table, key } of items) add(tally.items, `${tableName(table)}:${kindOf(key)}`, 1);
         const consumed = (result.output as { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] })
           .ConsumedCapacity;
-        for (const capacity of [consumed ?? []].flat()) addCapacity(capacity);
+        const single = items.length === 1 && !command.startsWith("Transact") && !command.startsWith("Batch");
+        for (const capacity of [consumed ?? []].flat())
+          addCapacity(capacity, single ? kindOf(items[0]?.key) : undefined);
         return result;
       } catch (error) {
         const refusal = error as { name?: string; Item?: Item };
