@@ -18,7 +18,8 @@
  */
 import { defineConfig } from "vitest/config";
 
-const UNIT = ["test/unit/**/*.test.ts", "test/contract/**/*.test.ts", "test/differential/**/*.test.ts"];
+const UNIT = ["test/unit/**/*.test.ts", "test/contract/**/*.test.ts"];
+const DIFFERENTIAL = ["test/differential/**/*.test.ts"];
 const RELIABILITY = ["test/reliability/**/*.test.ts"];
 const SMOKE = ["test/smoke/**/*.test.ts"];
 
@@ -51,10 +52,11 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/**/*.test.ts"],
-          exclude: [...UNIT, ...RELIABILITY, ...SMOKE],
+          exclude: [...UNIT, ...DIFFERENTIAL, ...RELIABILITY, ...SMOKE],
           globalSetup: [DYNAMO_LOCAL],
         },
       },
+      { test: { name: "differential", include: DIFFERENTIAL, provide: { dynamoEndpoint: NO_DYNAMO_LOCAL } } },
       { test: { name: "reliability", include: RELIABILITY, globalSetup: [DYNAMO_LOCAL] } },
       { test: { name: "smoke", include: SMOKE } },
     ],
