@@ -15,7 +15,7 @@ import {
 } from "#adapters/dynamo/audit-item.ts";
 import { DynamoAuditLog } from "#adapters/dynamo/audit-log.ts";
 import { AUDIT_TEXT_MAX_CHARS, capAuditText } from "#core/audit-text.ts";
-import { ValidationError } from "#core/errors.ts";
+import { StoreUnavailableError, ValidationError } from "#core/errors.ts";
 import type { AuditRecord } from "#core/ports.ts";
 import { createLocalDynamoClient, createTestTables, type TestTables } from "#test/support/dynamo-tables.ts";
 import { auditRecord, iso, T0 } from "./fixtures.ts";
@@ -265,7 +265,10 @@ describe("audit items stay inside DynamoDB's 400 KB with outside text capped", (
     await log.append(capped);
 
     // Assess
-    expect(await uncapped).toMatchObject({ name: "StoreUnavailableError" });
+    // DynamoDB refuses the item as invalid: a store failure no retry fixes (StoreRefusedError).
+    const refused = await uncapped;
+    expect(refused).toBeInstanceOf(StoreUnavailableError);
+    expect(refused).toMatchObject({ name: "StoreRefusedError", cause: { name: "ValidationException" } });
     const [stored] = (await log.byTarget(capped.target)).items;
     expect(stored).toEqual(capped);
     const bytes = Buffer.byteLength(JSON.stringify(capped), "utf8");
