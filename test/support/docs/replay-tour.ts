@@ -1,22 +1,29 @@
 /**
- * docs/tour.md replayed on a local stack: what both the docs check
- * (test/smoke/docs-tour.test.ts) and `npm run docs:tour` (which writes the output back into
- * the page) run.
+ * The README's quick start and docs/tour.md replayed on a local stack, in that order (as a
+ * newcomer reads them): what both the docs check (test/smoke/docs-tour.test.ts) and
+ * `npm run docs:tour` (which writes the output back into the pages) run.
  */
 import path from "node:path";
 import { parseTranscript, type TranscriptStep } from "./console-transcript.ts";
 import { type LocalStackProcess, REPO_ROOT } from "./local-stack-process.ts";
 import { createShellSession, type ShellRun, type ShellSession } from "./shell-session.ts";
 
-export const TOUR_DOC = path.join(REPO_ROOT, "docs", "tour.md");
+/** The pages whose console blocks are replayed, in order, on one stack. */
+export const CHECKED_PAGES: readonly string[] = ["README.md", "docs/tour.md"];
+
+export const pagePath = (page: string): string => path.join(REPO_ROOT, page);
 
 /**
- * The stack the tour is recorded on: the sweep's timer off, so `cancelctl sweep` finds the
- * demo's expired intents (the page says so). Everything else as `npm start` sets it.
+ * The stack the tour is recorded on (the page says so): the sweep's and the continuation's
+ * timers off, so that each runs when the page asks and not in between two commands.
+ * Everything else as `npm start` sets it.
  */
-export const TOUR_STACK_ENV: Readonly<Record<string, string>> = { CANCEL_LOCAL_SWEEP_INTERVAL_SECONDS: "0" };
+export const TOUR_STACK_ENV: Readonly<Record<string, string>> = {
+  CANCEL_LOCAL_SWEEP_INTERVAL_SECONDS: "0",
+  CANCEL_LOCAL_CONTINUATION_INTERVAL_SECONDS: "0",
+};
 
-/** The longest a tour command may take (the longest waits 20 s for the continuation). */
+/** The longest a page's command may take (the sweep's, on a loaded machine). */
 export const STEP_TIMEOUT_MS = 90_000;
 
 /** A terminal on the stack: the repo as working directory, the stack's state directory as `.local/`. */
@@ -49,4 +56,6 @@ export const asDocumented = (run: ShellRun, stack: LocalStackProcess): string[] 
   return lines.length === 1 && lines[0] === "" ? [] : lines;
 };
 
-export const tourSteps = (markdown: string): TranscriptStep[] => parseTranscript(markdown);
+/** Every page's steps, in replay order. */
+export const checkedSteps = (read: (file: string) => string): { page: string; steps: TranscriptStep[] }[] =>
+  CHECKED_PAGES.map((page) => ({ page, steps: parseTranscript(read(pagePath(page))) }));
