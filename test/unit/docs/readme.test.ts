@@ -13,7 +13,6 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", ".
 
 /** Linked from the README's index; written on other branches (issues 18, 19, 20). */
 const EXPECTED_PAGES = new Set([
-  "docs/capacity.md",
   "docs/adding-an-upstream.md",
   "docs/adding-a-function.md",
   "docs/bulk-cancellations.md",
