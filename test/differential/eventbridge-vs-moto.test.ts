@@ -5,6 +5,9 @@
  * → the bus work queue, the event as the body) delivers. Answers compared by shape; where
  * AWS's documentation and moto part, the local side is held to the documentation (each case
  * says which, and docs/decisions/0006-local-emulator.md lists them).
+ *
+ * The local bus refuses an oversize call and an entry for a bus that does not exist, as
+ * EventBridge does (local/stack/put-events-endpoint.ts); moto differs on both (see each case).
  */
 import { PutEventsCommand, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -112,9 +115,9 @@ describe.skipIf(SKIP_REASON !== undefined)(SUITE, () => {
     expect(answer).toHaveProperty("answer.Entries.0.ErrorCode", "MalformedDetail");
   });
 
-  // AWS refuses a call whose entries exceed its size limit (1 MiB since January 2026, 256 KB
-  // before) with a ValidationException; moto does not check sizes at all. The local bus refuses
-  // from 256 KiB, the limit the publisher keeps (functions/adapters/events/put-events-limits.ts).
+  // AWS refuses a call whose entries exceed its size limit with a ValidationException (the local
+  // bus holds the documented 256 KB rule, the stricter side of AWS's 1 MiB since January 2026);
+  // moto does not check sizes at all.
   it("refuses a call whose entries are over EventBridge's size limit, whole", async () => {
     const detail = JSON.stringify({ reason: "x".repeat(1_100_000) });
     expect(shapeOf(await put(side("local"), [entry({ Detail: detail })]))).toEqual(validation);
@@ -122,7 +125,7 @@ describe.skipIf(SKIP_REASON !== undefined)(SUITE, () => {
 
   // moto refuses the whole call (ResourceNotFoundException); EventBridge takes such an entry and
   // drops it, and the service's role (events:PutEvents on its own bus only) gets it refused. The
-  // local bus refuses the entry (AccessDeniedException, what the role meets) and delivers nothing.
+  // local bus refuses it and delivers nothing.
   it("refuses an entry for a bus that does not exist, and delivers nothing", async () => {
     const { local, moto } = await both(async (on) => ({
       put: await put(on, [entry({ EventBusName: "no-such-bus" })]),
