@@ -3,11 +3,16 @@
  * validated at start: a missing or malformed variable stops the container with an error
  * that names every such variable (never its value).
  *
+ * Each function is given only what its manifest entry says it uses
+ * (functions/manifest/function-resources.ts `environmentOf`): the names of the tables,
+ * queues and bus its code calls, the ARNs of the secrets it may read, its own settings.
+ * The variable names of resources come from there; a function is never asked for a
+ * variable it does not use (the bus's name is the relay's alone: {@link readRelayConfig}).
+ *
  * | variable | default | meaning |
  * |---|---|---|
  * | IDEMPOTENCY_TABLE | (required) | DynamoDB table of idempotency keys and pending cancels |
  * | AUDIT_TABLE | (required) | DynamoDB audit table |
- * | EVENT_BUS_NAME | (required) | EventBridge bus for outcome events |
  * | PROCURE_CORE_SECRET_ARN, A55_SECRET_ARN | (required unless SECRETS_FILE) | Secrets Manager ids |
  * | CLIENTS_SECRET_ARN | (HTTP API only) | inbound callers' credentials; only the HTTP function may read them |
  * | SECRETS_FILE | — | local runs: one JSON file holding the three secrets by name |
@@ -34,11 +39,16 @@
  */
 import type { LifecyclePolicy } from "#core/cancellation.ts";
 import { ConfigurationError } from "#core/errors.ts";
+import {
+  BUS_VARIABLE,
+  queueUrlVariable,
+  SECRET_VARIABLES,
+  TABLE_VARIABLES,
+} from "#manifest/function-resources.ts";
 
 export interface ServiceConfig {
   idempotencyTable: string;
   auditTable: string;
-  eventBusName: string;
   secrets:
     | { source: "secrets-manager"; procureCore: string; a55: string; clients: string | undefined }
     | { source: "file"; path: string };
@@ -143,21 +153,20 @@ export const readConfig = (env: Record<string, string | undefined>): ServiceConf
     ? { source: "file", path: secretsFile }
     : {
         source: "secrets-manager",
-        procureCore: required("PROCURE_CORE_SECRET_ARN"),
-        a55: required("A55_SECRET_ARN"),
+        procureCore: required(SECRET_VARIABLES["procure-core"]),
+        a55: required(SECRET_VARIABLES.a55),
         // Only the HTTP function authenticates callers; the others are not given this secret.
-        clients: env.CLIENTS_SECRET_ARN?.trim() || undefined,
+        clients: env[SECRET_VARIABLES.clients]?.trim() || undefined,
       };
   const expiryAfterMs = parseDuration(env.EXPIRY_AFTER ?? "24h");
   if (expiryAfterMs === undefined) problems.push("EXPIRY_AFTER must be a duration such as 24h, 90m or 2d");
 
   const config: ServiceConfig = {
-    idempotencyTable: required("IDEMPOTENCY_TABLE"),
-    auditTable: required("AUDIT_TABLE"),
-    eventBusName: required("EVENT_BUS_NAME"),
+    idempotencyTable: required(TABLE_VARIABLES.idempotency),
+    auditTable: required(TABLE_VARIABLES.audit),
     secrets,
     secretsTtlMs: integer("SECRETS_TTL_SECONDS", 300, 0, 86_400) * 1000,
-    cancelRequestedQueueUrl: url("CANCEL_REQUESTED_QUEUE_URL"),
+    cancelRequestedQueueUrl: url(queueUrlVariable("CancelRequestedQueue")),
     dynamoDbEndpoint: env.DYNAMODB_ENDPOINT?.trim() || undefined,
     eventBridgeEndpoint: env.EVENTBRIDGE_ENDPOINT?.trim() || undefined,
     sqsEndpoint: url("SQS_ENDPOINT"),
@@ -215,7 +224,7 @@ export const readRelayConfig = (env: Record<string, string | undefined>): RelayC
   const problems: string[] = [];
   const { required, integer } = envReader(env, problems);
   const config: RelayConfig = {
-    eventBusName: required("EVENT_BUS_NAME"),
+    eventBusName: required(BUS_VARIABLE),
     eventBridgeEndpoint: env.EVENTBRIDGE_ENDPOINT?.trim() || undefined,
     eventBridgeTimeoutMs: integer("EVENTBRIDGE_TIMEOUT_MS", 3_000, 100, 60_000),
   };
