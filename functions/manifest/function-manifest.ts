@@ -111,9 +111,12 @@ const EXPIRY_SWEEP = {
   },
   settings: { EXPIRY_AFTER: "24h", SWEEP_CONCURRENCY: "8" },
   permissions: [
-    table("idempotency", ["PutItem", "UpdateItem"], KEYS_AND_CANCELLATIONS),
+    // GetItem: a `sweep:<id>` key a failed run released is resumed by the next run, which reads
+    // its cancellation first (run-once.ts); without it that run fails whole (defect 3, issue 17).
+    table("idempotency", ["PutItem", "UpdateItem", "GetItem"], KEYS_AND_CANCELLATIONS),
     table("audit", ["PutItem"], AUDIT_APPEND),
-    ...secrets("procure-core", "a55"),
+    // Intents only: the sweep never calls A55, so it may not read A55's credentials.
+    ...secrets("procure-core"),
   ],
 } as const satisfies FunctionDefinition;
 
@@ -135,7 +138,12 @@ const CONTINUATION = {
   },
   settings: { STUCK_AFTER: "24h" },
   permissions: [
-    table("idempotency", ["PutItem", "UpdateItem", "GetItem"], KEYS_AND_CANCELLATIONS),
+    // No GetItem: it reads cancellations through the index only and takes no idempotency key.
+    table(
+      "idempotency",
+      ["PutItem", "UpdateItem"],
+      "transitions (PutItem, in a TransactWriteItems with their audit records); the budget ring's take (UpdateItem) and rewrite (PutItem)",
+    ),
     query("idempotency", CANCELLATIONS_DUE_INDEX, "the due cancellations, oldest first, and the open count"),
     table("audit", ["PutItem"], AUDIT_APPEND),
     ...secrets("procure-core", "a55"),

@@ -13,7 +13,8 @@
  * |---|---|---|
  * | IDEMPOTENCY_TABLE | (required) | DynamoDB table of idempotency keys and pending cancels |
  * | AUDIT_TABLE | (required) | DynamoDB audit table |
- * | PROCURE_CORE_SECRET_ARN, A55_SECRET_ARN | (required unless SECRETS_FILE) | Secrets Manager ids |
+ * | PROCURE_CORE_SECRET_ARN | (required unless SECRETS_FILE) | Secrets Manager id of Procure-Core's credentials |
+ * | A55_SECRET_ARN | (functions that cancel charges) | Secrets Manager id of A55's credentials; the sweep is not given it |
  * | CLIENTS_SECRET_ARN | (HTTP API only) | inbound callers' credentials; only the HTTP function may read them |
  * | SECRETS_FILE | — | local runs: one JSON file holding the three secrets by name |
  * | SECRETS_TTL_SECONDS | 300 | per-container cache of secrets |
@@ -50,7 +51,7 @@ export interface ServiceConfig {
   idempotencyTable: string;
   auditTable: string;
   secrets:
-    | { source: "secrets-manager"; procureCore: string; a55: string; clients: string | undefined }
+    | { source: "secrets-manager"; procureCore: string; a55: string | undefined; clients: string | undefined }
     | { source: "file"; path: string };
   secretsTtlMs: number;
   /** The bus function's own work queue (only that function is given it). */
@@ -153,9 +154,12 @@ export const readConfig = (env: Record<string, string | undefined>): ServiceConf
     ? { source: "file", path: secretsFile }
     : {
         source: "secrets-manager",
+        // Every function that cancels calls Procure-Core (the sweep lists and cancels intents).
         procureCore: required(SECRET_VARIABLES["procure-core"]),
-        a55: required(SECRET_VARIABLES.a55),
-        // Only the HTTP function authenticates callers; the others are not given this secret.
+        // A secret a function's code never reads is not given to it (its manifest entry grants
+        // it none): only functions that cancel charges read A55's, only the HTTP function
+        // authenticates callers. Asking for one not given fails naming its variable.
+        a55: env[SECRET_VARIABLES.a55]?.trim() || undefined,
         clients: env[SECRET_VARIABLES.clients]?.trim() || undefined,
       };
   const expiryAfterMs = parseDuration(env.EXPIRY_AFTER ?? "24h");
