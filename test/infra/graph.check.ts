@@ -487,29 +487,33 @@ for (const stage of STAGES) {
         );
       });
 
-      test("keeps dead letters for 14 days", () => {
+      test("has the queues the manifest's triggers own, and keeps dead letters for 14 days", () => {
         const s = snapshotOf(stage);
+        const owned = FUNCTION_LIST.map(triggerQueuesOf);
+        const deadLetters = owned.flatMap(({ failures, undelivered }) =>
+          [undelivered, failures].filter((name): name is string => name !== undefined),
+        );
+        // Renaming one would replace a deployed queue (and lose what it holds): these stay.
         for (const name of [
-          "CancelRequestedDlqQueue",
-          "CancelRequestedFailuresQueue",
-          "ExpirySweepDlqQueue",
-          "ContinuationDlqQueue",
-          "OutboxRelayFailuresQueue",
+          "CancelRequestedDlq",
+          "CancelRequestedFailures",
+          "ContinuationDlq",
+          "ExpirySweepDlq",
+          "OutboxRelayFailures",
         ]) {
-          assert.equal(one(s, TYPES.queue, name).inputs.messageRetentionSeconds, 14 * 24 * 3600, name);
+          assert.ok(deadLetters.includes(name), name);
+        }
+        for (const name of deadLetters) {
+          assert.equal(queueResource(s, name).inputs.messageRetentionSeconds, 14 * 24 * 3600, name);
         }
         assert.deepEqual(
           allOf(s, TYPES.queue)
             .map((q) => q.name)
             .sort(),
-          [
-            "CancelRequestedDlqQueue",
-            "CancelRequestedFailuresQueue",
-            "CancelRequestedQueueQueue",
-            "ContinuationDlqQueue",
-            "ExpirySweepDlqQueue",
-            "OutboxRelayFailuresQueue",
-          ],
+          owned
+            .flatMap((queues) => Object.values(queues))
+            .map((name) => `${name}Queue`)
+            .sort(),
         );
       });
     });
