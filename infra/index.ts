@@ -43,12 +43,11 @@ export function createInfrastructure() {
   // What `cancelctl dlq` reads (from .sst/outputs.json).
   const deadLetterQueues = deadLetterOutputs(triggerQueues, { handlerOf, storage });
 
-  function queueNamed(name: string): sst.aws.Queue {
+  const urlOf = (name: string) => {
     const queue = queues.get(name);
     if (!queue) throw new Error(`No trigger owns a queue named ${name}`);
-    return queue;
-  }
-  const urlOf = (name: string) => queueNamed(name).url;
+    return queue.url;
+  };
 
   return {
     apiUrl: api.url,

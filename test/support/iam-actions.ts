@@ -38,7 +38,7 @@ export interface PhysicalNames {
 export interface NeededGrant {
   action: Action;
   resource: ResourceRef | undefined;
-  /** The resource as AWS would name it in the refusal. */
+  /** The resource as AWS names it in the refusal (a queue by its URL: the test knows no queue ARN). */
   described: string;
 }
 

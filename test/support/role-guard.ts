@@ -42,13 +42,18 @@ export interface Refusal {
 }
 
 const refusals: Refusal[] = [];
-const allowed: Refusal[] = [];
+/** Distinct grants used, by function, action and resource: bounded however many calls a run makes. */
+const allowed = new Map<string, Refusal>();
 
 /** Every refusal since the process started (or the last `takeRefusals`): a test may assert there was none. */
 export const takeRefusals = (): Refusal[] => refusals.splice(0);
 
 /** Every grant a call used since the process started (or the last `takeUsedGrants`): which permissions the paths needed. */
-export const takeUsedGrants = (): Refusal[] => allowed.splice(0);
+export const takeUsedGrants = (): Refusal[] => {
+  const used = [...allowed.values()];
+  allowed.clear();
+  return used;
+};
 
 const EXCEPTIONS = {
   dynamodb: DynamoDBServiceException,
@@ -111,7 +116,10 @@ export const guardClient = (client: MiddlewareHost, service: GuardedService, opt
         const permissions = role(functionName);
         for (const grant of grants) {
           if (grant.resource !== undefined && allows(permissions, grant.action, grant.resource)) {
-            allowed.push({ functionName, grant });
+            allowed.set(`${functionName} ${grant.action} ${JSON.stringify(grant.resource)}`, {
+              functionName,
+              grant,
+            });
             continue;
           }
           refusals.push({ functionName, grant });
