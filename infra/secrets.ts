@@ -2,11 +2,11 @@ import type { SecretName } from "../functions/manifest/manifest-types.ts";
 import { isProduction } from "./settings.ts";
 
 /**
- * The three JSON credentials (shapes: functions/adapters/secrets/secret-shapes.ts) in Secrets
+ * The three JSON credentials (shapes: docs/deploy.md, "Set and rotate the secrets") in Secrets
  * Manager (not `sst.Secret`, which is SSM-based), by the names the service knows them by. Who
  * may read which is the function manifest's to say: a function whose entry grants
  * `secretsmanager:GetSecretValue` on one gets that ARN's statement and its ARN variable
- * (permissions.ts, settings.ts), and nothing else.
+ * (permissions.ts, environment.ts), and nothing else.
  */
 export function createSecrets(): Record<SecretName, aws.secretsmanager.Secret> {
   return {
@@ -24,7 +24,7 @@ function createSecret(name: string, suffix: SecretName) {
     `${name}Value`,
     {
       name: `${$app.name}/${$app.stage}/${suffix}`,
-      description: `cancellation-service ${suffix} credentials (JSON shapes in the README, "Configuration")`,
+      description: `cancellation-service ${suffix} credentials (JSON shapes in docs/deploy.md, "Set and rotate the secrets")`,
       // A disposable stage must be re-creatable under the same name right after `sst remove`.
       recoveryWindowInDays: production ? 30 : 0,
     },
