@@ -8,12 +8,15 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { type DeadLetterQueue, SqsDeadLetterQueue } from "#adapters/queue/sqs-dead-letter.ts";
 import { type RedeliveryQueue, SqsRedeliveryQueue } from "#adapters/queue/sqs-redelivery.ts";
 import { ConfigurationError } from "#core/errors.ts";
+import { FUNCTIONS } from "#manifest/function-manifest.ts";
 import { type Container, getContainer } from "./container.ts";
 
 export interface BusWiring {
   container: Container;
   redelivery: RedeliveryQueue;
   deadLetters: DeadLetterQueue;
+  /** Receives after which the work queue dead-letters a message: the bus function's last receive is this one. */
+  maxReceiveCount: number;
 }
 
 const wirings = new WeakMap<Container, BusWiring>();
@@ -41,6 +44,7 @@ export const buildBusWiring = (container: Container, sqs?: SQSClient): BusWiring
     container,
     redelivery: new SqsRedeliveryQueue({ client, queueUrl }),
     deadLetters: new SqsDeadLetterQueue({ client, queueUrl: failuresUrl }),
+    maxReceiveCount: FUNCTIONS.CancelRequested.trigger.maxReceiveCount,
   };
 };
 

@@ -3,6 +3,12 @@
  * validated at start: a missing or malformed variable stops the container with an error
  * that names every such variable (never its value).
  *
+ * Each function is given only what its manifest entry says it uses
+ * (functions/manifest/function-resources.ts `environmentOf`): the names of the tables,
+ * queues and bus its code calls, the ARNs of the secrets it may read, its own settings.
+ * The variable names of resources come from there; a function is never asked for a
+ * variable it does not use (the bus's name is the relay's alone: {@link readRelayConfig}).
+ *
  * Every variable is listed once, as data, in {@link SERVICE_VARIABLES} and
  * {@link RELAY_VARIABLES}: docs/configuration.md is generated from them (`npm run
  * docs:config`), and test/unit/docs/configuration-doc.test.ts checks them against the readers
@@ -11,13 +17,18 @@
  */
 import type { LifecyclePolicy } from "#core/cancellation.ts";
 import { ConfigurationError } from "#core/errors.ts";
+import {
+  BUS_VARIABLE,
+  queueUrlVariable,
+  SECRET_VARIABLES,
+  TABLE_VARIABLES,
+} from "#manifest/function-resources.ts";
 
 export interface ServiceConfig {
   idempotencyTable: string;
   auditTable: string;
-  eventBusName: string;
   secrets:
-    | { source: "secrets-manager"; procureCore: string; a55: string; clients: string | undefined }
+    | { source: "secrets-manager"; procureCore: string; a55: string | undefined; clients: string | undefined }
     | { source: "file"; path: string };
   secretsTtlMs: number;
   /** The bus function's own work queue (only that function is given it). */
@@ -107,12 +118,6 @@ export const SERVICE_VARIABLES: readonly ConfigVariable[] = [
     meaning: "DynamoDB audit table (target key, `byDay` index, the stream the outbox relay reads)",
   },
   {
-    name: "EVENT_BUS_NAME",
-    value: TEXT,
-    whenUnset: "required",
-    meaning: "EventBridge bus for outcome events",
-  },
-  {
     name: "PROCURE_CORE_SECRET_ARN",
     value: TEXT,
     whenUnset: "required unless `SECRETS_FILE`",
@@ -121,8 +126,9 @@ export const SERVICE_VARIABLES: readonly ConfigVariable[] = [
   {
     name: "A55_SECRET_ARN",
     value: TEXT,
-    whenUnset: "required unless `SECRETS_FILE`",
-    meaning: "Secrets Manager id of the service's A55 credentials",
+    whenUnset: "functions that cancel charges (not the sweep), unless `SECRETS_FILE`",
+    meaning:
+      "Secrets Manager id of the service's A55 credentials; asking for them without it names this variable",
   },
   {
     name: "CLIENTS_SECRET_ARN",
@@ -371,22 +377,24 @@ export const readConfig = (env: Record<string, string | undefined>): ServiceConf
     ? { source: "file", path: secretsFile }
     : {
         source: "secrets-manager",
-        procureCore: required("PROCURE_CORE_SECRET_ARN"),
-        a55: required("A55_SECRET_ARN"),
-        // Only the HTTP function authenticates callers; the others are not given this secret.
-        clients: env.CLIENTS_SECRET_ARN?.trim() || undefined,
+        // Every function that cancels calls Procure-Core (the sweep lists and cancels intents).
+        procureCore: required(SECRET_VARIABLES["procure-core"]),
+        // A secret a function's code never reads is not given to it (its manifest entry grants
+        // it none): only functions that cancel charges read A55's, only the HTTP function
+        // authenticates callers. Asking for one not given fails naming its variable.
+        a55: env[SECRET_VARIABLES.a55]?.trim() || undefined,
+        clients: env[SECRET_VARIABLES.clients]?.trim() || undefined,
       };
   const expiryAfterMs = parseDuration(env.EXPIRY_AFTER ?? "24h");
   if (expiryAfterMs === undefined) problems.push("EXPIRY_AFTER must be a duration such as 24h, 90m or 2d");
 
   const config: ServiceConfig = {
-    idempotencyTable: required("IDEMPOTENCY_TABLE"),
-    auditTable: required("AUDIT_TABLE"),
-    eventBusName: required("EVENT_BUS_NAME"),
+    idempotencyTable: required(TABLE_VARIABLES.idempotency),
+    auditTable: required(TABLE_VARIABLES.audit),
     secrets,
     secretsTtlMs: integer("SECRETS_TTL_SECONDS", 300, 0, 86_400) * 1000,
-    cancelRequestedQueueUrl: url("CANCEL_REQUESTED_QUEUE_URL"),
-    cancelRequestedFailuresUrl: url("CANCEL_REQUESTED_FAILURES_URL"),
+    cancelRequestedQueueUrl: url(queueUrlVariable("CancelRequestedQueue")),
+    cancelRequestedFailuresUrl: url(queueUrlVariable("CancelRequestedFailures")),
     dynamoDbEndpoint: env.DYNAMODB_ENDPOINT?.trim() || undefined,
     eventBridgeEndpoint: env.EVENTBRIDGE_ENDPOINT?.trim() || undefined,
     sqsEndpoint: url("SQS_ENDPOINT"),
@@ -444,7 +452,7 @@ export const readRelayConfig = (env: Record<string, string | undefined>): RelayC
   const problems: string[] = [];
   const { required, integer } = envReader(env, problems);
   const config: RelayConfig = {
-    eventBusName: required("EVENT_BUS_NAME"),
+    eventBusName: required(BUS_VARIABLE),
     eventBridgeEndpoint: env.EVENTBRIDGE_ENDPOINT?.trim() || undefined,
     eventBridgeTimeoutMs: integer("EVENTBRIDGE_TIMEOUT_MS", 3_000, 100, 60_000),
   };

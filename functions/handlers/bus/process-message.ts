@@ -10,7 +10,6 @@
  */
 import { channel } from "node:diagnostics_channel";
 import type { Context, SQSRecord } from "aws-lambda";
-import { CANCEL_REQUESTED_CONSUMER } from "#adapters/queue/cancel-requested-queue.ts";
 import { CancellationServiceError, StoreRefusedError, ValidationError } from "#core/errors.ts";
 import type { BusWiring } from "#wiring/bus-wiring.ts";
 import { WRITE_MARGIN_MS } from "../lambda-deadline.ts";
@@ -150,7 +149,7 @@ const deadLetterOnLastReceive = async (
   receiveCount: number,
   error: Error,
 ): Promise<boolean> => {
-  if (receiveCount < CANCEL_REQUESTED_CONSUMER.maxReceiveCount) return false;
+  if (receiveCount < wiring.maxReceiveCount) return false;
   const { logger } = wiring.container;
   try {
     await wiring.deadLetters.send({

@@ -2,15 +2,15 @@ import { randomUUID } from "node:crypto";
 import type { EventBridgeEvent } from "aws-lambda";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { MAX_REASON_LENGTH } from "#adapters/events/cancel-requested-schema.ts";
-import { CANCEL_REQUESTED_CONSUMER } from "#adapters/queue/cancel-requested-queue.ts";
 import { A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
+import { FUNCTIONS } from "#manifest/function-manifest.ts";
 import type { BusDelivery } from "#test/support/bus-queue.ts";
 import { type HandlerKit, startHandlerKit } from "#test/support/handler-kit.ts";
 import { eventBridgeEvent } from "#test/support/lambda-events.ts";
 import { runCli } from "../../../bin/cancelctl/cli.ts";
 
 const settled = (outcome: string, replayed = false) => ({ kind: "settled", outcome, replayed });
-const VISIBILITY_MS = CANCEL_REQUESTED_CONSUMER.visibilityTimeoutSeconds * 1000;
+const VISIBILITY_MS = FUNCTIONS.CancelRequested.trigger.visibilityTimeoutSeconds * 1000;
 
 /** A DynamoDB error as the SDK throws it (matched by name, as dynamo-errors.ts does). */
 const dynamoError = (name: string, message: string): Error => Object.assign(new Error(message), { name });
@@ -210,7 +210,7 @@ describe("cancel-requested handler: hostile and unprocessable messages", () => {
       // Act: every receive, as the event source mapping makes them.
       const failures: Record<string, unknown>[] = [];
       const results: unknown[] = [];
-      for (let i = 0; i < CANCEL_REQUESTED_CONSUMER.maxReceiveCount; i++) {
+      for (let i = 0; i < FUNCTIONS.CancelRequested.trigger.maxReceiveCount; i++) {
         const delivery = await quietly(() => kit.busQueue.deliverBatch(kit.handlers.bus));
         results.push(delivery.result.ok ? "deleted" : "failed");
         failures.push(
