@@ -96,6 +96,7 @@ describe("function manifest", () => {
       CancelRequested: [
         ...tables,
         "A55_SECRET_ARN",
+        "CANCEL_REQUESTED_FAILURES_URL",
         "CANCEL_REQUESTED_QUEUE_URL",
         "PROCURE_CORE_SECRET_ARN",
       ].sort(),
