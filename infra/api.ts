@@ -5,7 +5,7 @@ import { commonEnvironment, lambdaDefaults } from "./settings.ts";
 import type { Storage } from "./storage.ts";
 
 /**
- * The routes of DESIGN.md "The HTTP API". All go to one function, which routes internally.
+ * The routes of docs/api.md. All go to one function, which routes internally.
  *
  * The seed's trailing-slash form of the charge route (`.../cancel/{wallet_uuid}/`) is NOT a route
  * key of its own: API Gateway HTTP APIs reject route keys ending in "/" at deploy time. Requests

@@ -5,7 +5,7 @@ import type { Secrets } from "./secrets.ts";
 import { commonEnvironment } from "./settings.ts";
 import type { Storage } from "./storage.ts";
 
-/** How often the continuation runs (DESIGN.md: every minute). */
+/** How often the continuation runs (docs/deploy.md, "What runs where": every minute). */
 export const CONTINUATION_SCHEDULE = "rate(1 minute)";
 
 /**

@@ -5,7 +5,7 @@ import type { Secrets } from "./secrets.ts";
 import { commonEnvironment } from "./settings.ts";
 import type { Storage } from "./storage.ts";
 
-/** How often the expiry sweep runs (DESIGN.md: every 15 minutes). */
+/** How often the expiry sweep runs (docs/deploy.md, "What runs where": every 15 minutes). */
 export const SWEEP_SCHEDULE = "rate(15 minutes)";
 
 /**

@@ -1,7 +1,7 @@
 import { isProduction } from "./settings.ts";
 
 /**
- * The three JSON credentials of DESIGN.md "Credentials", in Secrets Manager (not `sst.Secret`,
+ * The three JSON credentials of docs/deploy.md ("Set and rotate the secrets"), in Secrets Manager (not `sst.Secret`,
  * which is SSM-based). Each is wrapped in a Linkable so that linking it to a function grants
  * `secretsmanager:GetSecretValue` on that one ARN and sets its ARN variable, and nothing else:
  * who may read what is decided by the `link` lists in api.ts, bus.ts and schedule.ts.
@@ -22,7 +22,7 @@ function createSecret(name: string, suffix: string, envName: string) {
     `${name}Value`,
     {
       name: `${$app.name}/${$app.stage}/${suffix}`,
-      description: `cancellation-service ${suffix} credentials (JSON shapes in the README, "Configuration")`,
+      description: `cancellation-service ${suffix} credentials (JSON shapes in docs/deploy.md, "Set and rotate the secrets")`,
       // A disposable stage must be re-creatable under the same name right after `sst remove`.
       recoveryWindowInDays: production ? 30 : 0,
     },

@@ -94,7 +94,7 @@ before(
   { timeout: 600_000 },
 );
 
-// ---- What the service needs (the issue and DESIGN.md), independent of how infra/ spells it ----
+// ---- What the service needs (docs/deploy.md, "What runs where"), independent of how infra/ spells it ----
 
 const ROUTES = [
   "POST /api/v1/intents/{id}/cancel",
