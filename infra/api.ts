@@ -1,6 +1,6 @@
 import type { Bus } from "./bus.ts";
 import { tablePermissions } from "./permissions.ts";
-import type { Secrets } from "./secrets.ts";
+import { type Secrets, upstreamSecretLinks } from "./secrets.ts";
 import { commonEnvironment, lambdaDefaults } from "./settings.ts";
 import type { Storage } from "./storage.ts";
 
@@ -34,7 +34,7 @@ export function createApi(deps: { storage: Storage; secrets: Secrets; bus: Bus }
       "HTTP API: intent, charge and order cancels; order cancellation status; audit trail, daily report and open cancellation reads",
     memory: "512 MB",
     timeout: "10 seconds",
-    link: [secrets.procureCore.link, secrets.a55.link, secrets.clients.link],
+    link: [...upstreamSecretLinks(secrets), secrets.clients.link],
     environment: commonEnvironment({
       idempotencyTable: storage.idempotency.name,
       auditTable: storage.audit.name,

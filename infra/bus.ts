@@ -1,7 +1,7 @@
 import { CANCEL_REQUESTED_CONSUMER } from "../functions/adapters/queue/cancel-requested-queue.ts";
 import { tablePermissions } from "./permissions.ts";
 import { allowRuleToSend, deadLetterQueue, workQueue } from "./queues.ts";
-import type { Secrets } from "./secrets.ts";
+import { type Secrets, upstreamSecretLinks } from "./secrets.ts";
 import { commonEnvironment, lambdaDefaults } from "./settings.ts";
 import type { Storage } from "./storage.ts";
 
@@ -35,7 +35,7 @@ export function createBus(deps: { storage: Storage; secrets: Secrets }) {
     description: "Drains the Cancel Requested queue: cancels, and puts rate-limited requests back for later",
     memory: "512 MB",
     timeout: `${consumer.functionTimeoutSeconds} seconds`,
-    link: [secrets.procureCore.link, secrets.a55.link],
+    link: upstreamSecretLinks(secrets),
     environment: {
       ...commonEnvironment({
         idempotencyTable: storage.idempotency.name,

@@ -1,7 +1,7 @@
 import type { Bus } from "./bus.ts";
 import { tablePermissions } from "./permissions.ts";
 import { scheduledFunction } from "./scheduled-function.ts";
-import type { Secrets } from "./secrets.ts";
+import { type Secrets, upstreamSecretLinks } from "./secrets.ts";
 import { commonEnvironment } from "./settings.ts";
 import type { Storage } from "./storage.ts";
 
@@ -26,7 +26,7 @@ export function createContinuation(deps: { storage: Storage; secrets: Secrets; b
       memory: "512 MB",
       // Shorter than the schedule's period: one run is over before the next starts.
       timeout: "50 seconds",
-      link: [secrets.procureCore.link, secrets.a55.link],
+      link: upstreamSecretLinks(secrets),
       environment: {
         ...commonEnvironment({
           idempotencyTable: storage.idempotency.name,

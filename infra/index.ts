@@ -6,7 +6,7 @@ import { createDashboard } from "./dashboard.ts";
 import type { DeadLetterQueueOutput } from "./dead-letter-outputs.ts";
 import { createOutbox } from "./outbox.ts";
 import { createSchedule, SWEEP_SCHEDULE } from "./schedule.ts";
-import { createSecrets } from "./secrets.ts";
+import { createSecrets, secretArnOutputs } from "./secrets.ts";
 import { createStorage } from "./storage.ts";
 
 /**
@@ -85,9 +85,7 @@ export function createInfrastructure() {
     eventBusName: bus.bus.name,
     idempotencyTable: storage.idempotency.name,
     auditTable: storage.audit.name,
-    procureCoreSecretArn: secrets.procureCore.secret.arn,
-    a55SecretArn: secrets.a55.secret.arn,
-    clientsSecretArn: secrets.clients.secret.arn,
+    ...secretArnOutputs(secrets),
     cancelRequestedQueueUrl: bus.queue.url,
     cancelRequestedDlqUrl: bus.deliveryDlq.url,
     cancelRequestedFailuresUrl: bus.failures.url,

@@ -1,7 +1,7 @@
 import type { Bus } from "./bus.ts";
 import { tablePermissions } from "./permissions.ts";
 import { scheduledFunction } from "./scheduled-function.ts";
-import type { Secrets } from "./secrets.ts";
+import { type Secrets, upstreamSecretLinks } from "./secrets.ts";
 import { commonEnvironment } from "./settings.ts";
 import type { Storage } from "./storage.ts";
 
@@ -25,7 +25,7 @@ export function createSchedule(deps: { storage: Storage; secrets: Secrets; bus: 
       memory: "1024 MB",
       // The sweep's time budget is read from the invocation's remaining time: this is its ceiling.
       timeout: "300 seconds",
-      link: [secrets.procureCore.link, secrets.a55.link],
+      link: upstreamSecretLinks(secrets),
       environment: {
         ...commonEnvironment({
           idempotencyTable: storage.idempotency.name,

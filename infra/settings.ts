@@ -1,3 +1,5 @@
+import { upstreamBudgetEnvironment } from "../functions/adapters/upstreams/upstream-registry.ts";
+
 /**
  * Settings every concern shares: the stage policy and the Lambda defaults.
  * Kept in one place so the graph check (test/infra) can assert them against one source.
@@ -36,15 +38,11 @@ export function lambdaDefaults() {
 }
 
 /**
- * The shared upstream budget (functions/adapters/dynamo/upstream-budget.ts): A55 documents
- * 100 requests a minute per client; Procure-Core publishes no limit, so this is the one
- * agreed with its operators; bus, sweep and continuation work may use 60% of each.
+ * The shared upstream budget (functions/adapters/budget/): each upstream's limit is the
+ * default of its registry entry (functions/adapters/upstreams/upstream-registry.ts, which
+ * says where each number comes from); bus, sweep and continuation work may use 60% of each.
  */
-export const UPSTREAM_BUDGET = {
-  a55PerMinute: "100",
-  procureCorePerMinute: "300",
-  backgroundShare: "0.6",
-} as const;
+export const BACKGROUND_BUDGET_SHARE = "0.6";
 
 /** The environment every function reads through functions/wiring. */
 export function commonEnvironment(names: {
@@ -60,8 +58,7 @@ export function commonEnvironment(names: {
     POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     LOG_LEVEL: isProduction() ? "INFO" : "DEBUG",
     // The shared upstream budget: every function must read the same limits (one ring per client).
-    A55_BUDGET_PER_MINUTE: UPSTREAM_BUDGET.a55PerMinute,
-    PROCURE_CORE_BUDGET_PER_MINUTE: UPSTREAM_BUDGET.procureCorePerMinute,
-    BACKGROUND_BUDGET_SHARE: UPSTREAM_BUDGET.backgroundShare,
+    ...upstreamBudgetEnvironment(),
+    BACKGROUND_BUDGET_SHARE,
   };
 }

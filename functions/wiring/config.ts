@@ -8,7 +8,7 @@
  * | IDEMPOTENCY_TABLE | (required) | DynamoDB table of idempotency keys and pending cancels |
  * | AUDIT_TABLE | (required) | DynamoDB audit table |
  * | EVENT_BUS_NAME | (required) | EventBridge bus for outcome events |
- * | PROCURE_CORE_SECRET_ARN, A55_SECRET_ARN | (required unless SECRETS_FILE) | Secrets Manager ids |
+ * | PROCURE_CORE_SECRET_ARN, A55_SECRET_ARN | (required unless SECRETS_FILE) | Secrets Manager ids of the upstreams' secrets: one `<UPSTREAM>_SECRET_ARN` per upstream of the registry |
  * | CLIENTS_SECRET_ARN | (HTTP API only) | inbound callers' credentials; only the HTTP function may read them |
  * | SECRETS_FILE | — | local runs: one JSON file holding the three secrets by name |
  * | SECRETS_TTL_SECONDS | 300 | per-container cache of secrets |
@@ -18,6 +18,11 @@
  * | UPSTREAM_MAX_ATTEMPTS | 4 | attempts per upstream call, the first included |
  * | A55_BUDGET_PER_MINUTE | 100 | shared budget: A55 requests per minute (A55's documented limit per client) |
  * | PROCURE_CORE_BUDGET_PER_MINUTE | 300 | shared budget: Procure-Core requests per minute (it publishes no limit) |
+ *
+ * The upstreams' variables are derived from the upstream registry
+ * (functions/adapters/upstreams/upstream-registry.ts): each upstream has its
+ * `<UPSTREAM>_SECRET_ARN` and its `<UPSTREAM>_BUDGET_PER_MINUTE`, defaulting to its entry's
+ * `budgetPerMinute`; the two rows of each above are today's.
  * | BACKGROUND_BUDGET_SHARE | 0.6 | shared budget: share of each limit bus, sweep and continuation work may use |
  * | UPSTREAM_BUDGET_MARGIN_MS | 1000 | shared budget: added to the minute (a request's way to the upstream, clock differences) |
  * | MAX_BODY_BYTES | 16384 | largest accepted HTTP body |
@@ -32,15 +37,21 @@
  * | CONTINUATION_PAGE_SIZE | 50 | continuation: due cancellations read per page |
  * | LOG_LEVEL | INFO | Powertools log level |
  */
+import {
+  budgetVariableOf,
+  secretNamingOf,
+  UPSTREAM_NAMES,
+  UPSTREAM_REGISTRY,
+} from "#adapters/upstreams/upstream-registry.ts";
 import type { LifecyclePolicy } from "#core/cancellation.ts";
-import { ConfigurationError } from "#core/errors.ts";
+import { ConfigurationError, type UpstreamName } from "#core/errors.ts";
 
 export interface ServiceConfig {
   idempotencyTable: string;
   auditTable: string;
   eventBusName: string;
   secrets:
-    | { source: "secrets-manager"; procureCore: string; a55: string; clients: string | undefined }
+    | { source: "secrets-manager"; upstreams: Record<UpstreamName, string>; clients: string | undefined }
     | { source: "file"; path: string };
   secretsTtlMs: number;
   /** The bus function's own work queue (only that function is given it). */
@@ -50,9 +61,9 @@ export interface ServiceConfig {
   sqsEndpoint: string | undefined;
   upstreamTimeoutMs: number;
   upstreamMaxAttempts: number;
-  /** The shared upstream budget (functions/adapters/dynamo/upstream-budget.ts). */
+  /** The shared upstream budget (functions/adapters/budget/shared-upstream-budget.ts). */
   budget: {
-    perMinute: { a55: number; "procure-core": number };
+    perMinute: Record<UpstreamName, number>;
     backgroundShare: number;
     marginMs: number;
   };
@@ -81,6 +92,10 @@ export const parseDuration = (text: string): number | undefined => {
   if (!match?.[1]) return undefined;
   return Number(match[1]) * (UNITS[match[2] ?? "ms"] ?? 1);
 };
+
+/** One value per upstream of the registry. */
+const perUpstream = <T>(read: (name: UpstreamName) => T): Record<UpstreamName, T> =>
+  Object.fromEntries(UPSTREAM_NAMES.map((name) => [name, read(name)])) as Record<UpstreamName, T>;
 
 /** Reads variables, collecting every problem (named, never with its value) instead of stopping at the first. */
 const envReader = (env: Record<string, string | undefined>, problems: string[]) => ({
@@ -143,8 +158,7 @@ export const readConfig = (env: Record<string, string | undefined>): ServiceConf
     ? { source: "file", path: secretsFile }
     : {
         source: "secrets-manager",
-        procureCore: required("PROCURE_CORE_SECRET_ARN"),
-        a55: required("A55_SECRET_ARN"),
+        upstreams: perUpstream((name) => required(secretNamingOf(name).arnVariable)),
         // Only the HTTP function authenticates callers; the others are not given this secret.
         clients: env.CLIENTS_SECRET_ARN?.trim() || undefined,
       };
@@ -164,10 +178,9 @@ export const readConfig = (env: Record<string, string | undefined>): ServiceConf
     upstreamTimeoutMs: integer("UPSTREAM_TIMEOUT_MS", 5_000, 100, 60_000),
     upstreamMaxAttempts: integer("UPSTREAM_MAX_ATTEMPTS", 4, 1, 10),
     budget: {
-      perMinute: {
-        a55: integer("A55_BUDGET_PER_MINUTE", 100, 1, MAX_BUDGET_PER_MINUTE),
-        "procure-core": integer("PROCURE_CORE_BUDGET_PER_MINUTE", 300, 1, MAX_BUDGET_PER_MINUTE),
-      },
+      perMinute: perUpstream((name) =>
+        integer(budgetVariableOf(name), UPSTREAM_REGISTRY[name].budgetPerMinute, 1, MAX_BUDGET_PER_MINUTE),
+      ),
       backgroundShare: fraction("BACKGROUND_BUDGET_SHARE", 0.6),
       marginMs: integer("UPSTREAM_BUDGET_MARGIN_MS", 1_000, 100, 10_000),
     },

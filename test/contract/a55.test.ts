@@ -7,7 +7,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { A55Client } from "#adapters/a55/a55-client.ts";
-import type { A55Settings } from "#adapters/a55/a55-settings.ts";
+import type { A55Settings } from "#adapters/a55/a55-upstream.ts";
 import { UpstreamAuthError, UpstreamError, ValidationError } from "#core/errors.ts";
 import type { A55ErrorDetail, CancelChargeRequest, ChargeCancelResult } from "#core/ports.ts";
 import { failureFrom } from "#core/upstream-failure.ts";

@@ -9,14 +9,14 @@
  * when their answers come back (interleavings).
  */
 import { isDeepStrictEqual } from "node:util";
-import type { Rings } from "#adapters/dynamo/budget-ring.ts";
+import type { Rings } from "#adapters/budget/budget-ring.ts";
 import type {
   BudgetKey,
   RingStore,
   RingTake,
   RingTakeResult,
   StoredRing,
-} from "#adapters/dynamo/budget-ring-store.ts";
+} from "#adapters/budget/budget-ring-store.ts";
 
 /** An item as stored: each attribute may hold anything, or be missing (`undefined`). */
 export interface StoredItem {

@@ -17,7 +17,11 @@ describe("readConfig", () => {
   it("applies the documented defaults", () => {
     const config = readConfig(minimal);
     expect(config).toMatchObject({
-      secrets: { source: "secrets-manager", procureCore: "arn:pc", a55: "arn:a55", clients: "arn:clients" },
+      secrets: {
+        source: "secrets-manager",
+        upstreams: { "procure-core": "arn:pc", a55: "arn:a55" },
+        clients: "arn:clients",
+      },
       secretsTtlMs: 300_000,
       upstreamTimeoutMs: 5_000,
       upstreamMaxAttempts: 4,
