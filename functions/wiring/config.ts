@@ -8,7 +8,7 @@
  * | IDEMPOTENCY_TABLE | (required) | DynamoDB table of idempotency keys and pending cancels |
  * | AUDIT_TABLE | (required) | DynamoDB audit table |
  * | EVENT_BUS_NAME | (required) | EventBridge bus for outcome events |
- * | PROCURE_CORE_SECRET_ARN, A55_SECRET_ARN | (required unless SECRETS_FILE) | Secrets Manager ids of the upstreams' secrets: one `<UPSTREAM>_SECRET_ARN` per upstream of the registry |
+ * | PROCURE_CORE_SECRET_ARN, A55_SECRET_ARN | (required unless SECRETS_FILE) | Secrets Manager ids |
  * | CLIENTS_SECRET_ARN | (HTTP API only) | inbound callers' credentials; only the HTTP function may read them |
  * | SECRETS_FILE | — | local runs: one JSON file holding the three secrets by name |
  * | SECRETS_TTL_SECONDS | 300 | per-container cache of secrets |
@@ -18,11 +18,6 @@
  * | UPSTREAM_MAX_ATTEMPTS | 4 | attempts per upstream call, the first included |
  * | A55_BUDGET_PER_MINUTE | 100 | shared budget: A55 requests per minute (A55's documented limit per client) |
  * | PROCURE_CORE_BUDGET_PER_MINUTE | 300 | shared budget: Procure-Core requests per minute (it publishes no limit) |
- *
- * The upstreams' variables are derived from the upstream registry
- * (functions/adapters/upstreams/upstream-registry.ts): each upstream has its
- * `<UPSTREAM>_SECRET_ARN` and its `<UPSTREAM>_BUDGET_PER_MINUTE`, defaulting to its entry's
- * `budgetPerMinute`; the two rows of each above are today's.
  * | BACKGROUND_BUDGET_SHARE | 0.6 | shared budget: share of each limit bus, sweep and continuation work may use |
  * | UPSTREAM_BUDGET_MARGIN_MS | 1000 | shared budget: added to the minute (a request's way to the upstream, clock differences) |
  * | MAX_BODY_BYTES | 16384 | largest accepted HTTP body |
@@ -36,12 +31,17 @@
  * | CONTINUATION_CONCURRENCY | 4 | continuation: cancellations advanced at once |
  * | CONTINUATION_PAGE_SIZE | 50 | continuation: due cancellations read per page |
  * | LOG_LEVEL | INFO | Powertools log level |
+ *
+ * Each upstream's variables are named after it by the upstream registry
+ * (functions/adapters/upstreams/upstream-registry.ts): `<UPSTREAM>_SECRET_ARN`, and
+ * `<UPSTREAM>_BUDGET_PER_MINUTE` defaulting to its entry's `budgetPerMinute`; the rows
+ * above name today's two upstreams.
  */
 import {
   budgetVariableOf,
   secretNamingOf,
-  UPSTREAM_NAMES,
   UPSTREAM_REGISTRY,
+  type UpstreamDefinition,
 } from "#adapters/upstreams/upstream-registry.ts";
 import type { LifecyclePolicy } from "#core/cancellation.ts";
 import { ConfigurationError, type UpstreamName } from "#core/errors.ts";
@@ -93,10 +93,6 @@ export const parseDuration = (text: string): number | undefined => {
   return Number(match[1]) * (UNITS[match[2] ?? "ms"] ?? 1);
 };
 
-/** One value per upstream of the registry. */
-const perUpstream = <T>(read: (name: UpstreamName) => T): Record<UpstreamName, T> =>
-  Object.fromEntries(UPSTREAM_NAMES.map((name) => [name, read(name)])) as Record<UpstreamName, T>;
-
 /** Reads variables, collecting every problem (named, never with its value) instead of stopping at the first. */
 const envReader = (env: Record<string, string | undefined>, problems: string[]) => ({
   required: (name: string): string => {
@@ -139,10 +135,47 @@ const envReader = (env: Record<string, string | undefined>, problems: string[]) 
   },
 });
 
+type EnvReader = ReturnType<typeof envReader>;
+
+/** The upstreams of a registry: the production one, or a test's own. */
+type Registry<N extends string> = { readonly [K in N]: UpstreamDefinition };
+
+const perUpstream = <N extends string, T>(registry: Registry<N>, read: (name: N) => T): Record<N, T> =>
+  Object.fromEntries((Object.keys(registry) as N[]).map((name) => [name, read(name)])) as Record<N, T>;
+
+/** Each upstream's `<UPSTREAM>_SECRET_ARN`. */
+const upstreamSecretArns = <N extends string>(registry: Registry<N>, reader: EnvReader): Record<N, string> =>
+  perUpstream(registry, (name) => reader.required(secretNamingOf(name).arnVariable));
+
+/** Each upstream's `<UPSTREAM>_BUDGET_PER_MINUTE`, its entry's `budgetPerMinute` when unset. */
+const upstreamBudgets = <N extends string>(registry: Registry<N>, reader: EnvReader): Record<N, number> =>
+  perUpstream(registry, (name) =>
+    reader.integer(budgetVariableOf(name), registry[name].budgetPerMinute, 1, MAX_BUDGET_PER_MINUTE),
+  );
+
+/**
+ * The upstream part of the configuration for a registry of its own (a test's upstream that
+ * the service's registry does not hold), by the same variables and rules as `readConfig`.
+ */
+export const readUpstreamConfig = <N extends string>(
+  env: Record<string, string | undefined>,
+  registry: Registry<N>,
+): { secretArns: Record<N, string>; perMinute: Record<N, number> } => {
+  const problems: string[] = [];
+  const reader = envReader(env, problems);
+  const config = {
+    secretArns: upstreamSecretArns(registry, reader),
+    perMinute: upstreamBudgets(registry, reader),
+  };
+  if (problems.length > 0) throw new ConfigurationError(`Invalid configuration: ${problems.join("; ")}`);
+  return config;
+};
+
 /** Reads and validates the configuration; throws one error naming every problem. */
 export const readConfig = (env: Record<string, string | undefined>): ServiceConfig => {
   const problems: string[] = [];
-  const { required, integer, fraction, boolean, duration } = envReader(env, problems);
+  const reader = envReader(env, problems);
+  const { required, integer, fraction, boolean, duration } = reader;
 
   const url = (name: string): string | undefined => {
     const raw = env[name]?.trim();
@@ -158,9 +191,9 @@ export const readConfig = (env: Record<string, string | undefined>): ServiceConf
     ? { source: "file", path: secretsFile }
     : {
         source: "secrets-manager",
-        upstreams: perUpstream((name) => required(secretNamingOf(name).arnVariable)),
+        upstreams: upstreamSecretArns(UPSTREAM_REGISTRY, reader),
         // Only the HTTP function authenticates callers; the others are not given this secret.
-        clients: env.CLIENTS_SECRET_ARN?.trim() || undefined,
+        clients: env[secretNamingOf("clients").arnVariable]?.trim() || undefined,
       };
   const expiryAfterMs = parseDuration(env.EXPIRY_AFTER ?? "24h");
   if (expiryAfterMs === undefined) problems.push("EXPIRY_AFTER must be a duration such as 24h, 90m or 2d");
@@ -178,9 +211,7 @@ export const readConfig = (env: Record<string, string | undefined>): ServiceConf
     upstreamTimeoutMs: integer("UPSTREAM_TIMEOUT_MS", 5_000, 100, 60_000),
     upstreamMaxAttempts: integer("UPSTREAM_MAX_ATTEMPTS", 4, 1, 10),
     budget: {
-      perMinute: perUpstream((name) =>
-        integer(budgetVariableOf(name), UPSTREAM_REGISTRY[name].budgetPerMinute, 1, MAX_BUDGET_PER_MINUTE),
-      ),
+      perMinute: upstreamBudgets(UPSTREAM_REGISTRY, reader),
       backgroundShare: fraction("BACKGROUND_BUDGET_SHARE", 0.6),
       marginMs: integer("UPSTREAM_BUDGET_MARGIN_MS", 1_000, 100, 10_000),
     },

@@ -9,7 +9,10 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoRingStore, type RingStore } from "#adapters/budget/budget-ring-store.ts";
-import { SharedUpstreamBudget } from "#adapters/budget/shared-upstream-budget.ts";
+import {
+  SharedUpstreamBudget,
+  type SharedUpstreamBudgetOptions,
+} from "#adapters/budget/shared-upstream-budget.ts";
 import { createRetryPolicy, DEFAULT_RETRY_SETTINGS } from "#adapters/http/retry-policy.ts";
 import type { ExchangeOptions } from "#adapters/http/upstream-exchange.ts";
 import type { ServiceConfig } from "./config.ts";
@@ -39,8 +42,12 @@ export interface UpstreamWiringDeps {
 }
 
 export const buildUpstreamWiring = (config: ServiceConfig, deps: UpstreamWiringDeps): UpstreamWiring => {
-  const budget = buildUpstreamBudget(config, deps);
   const { logger, metrics } = deps;
+  const budget = new SharedUpstreamBudget({
+    ...config.budget,
+    store: deps.store ?? new DynamoRingStore({ client: deps.dynamoDb, table: config.idempotencyTable }),
+    ...budgetReports(metrics, logger),
+  });
   return {
     budget,
     exchange: {
@@ -51,35 +58,40 @@ export const buildUpstreamWiring = (config: ServiceConfig, deps: UpstreamWiringD
         attemptTimeoutMs: config.upstreamTimeoutMs,
       }),
       fetch: deps.fetch,
-      onAttempt: (event) => recordUpstreamAttempt(metrics, event.upstream, event.latencyMs),
-      onRetry: (event) => {
-        logger.warn("upstream call retried", { ...event });
-        recordRetry(metrics, event.upstream);
-      },
-      onCall: (event) => recordUpstreamCall(metrics, event.upstream, event.latencyMs),
+      ...exchangeReports(metrics, logger),
     },
   };
 };
 
-/** The shared upstream budget: its ring store in the idempotency table, its settings from the configuration. */
-const buildUpstreamBudget = (config: ServiceConfig, deps: UpstreamWiringDeps): SharedUpstreamBudget => {
-  const { logger, metrics } = deps;
-  return new SharedUpstreamBudget({
-    ...config.budget,
-    store: deps.store ?? new DynamoRingStore({ client: deps.dynamoDb, table: config.idempotencyTable }),
-    onTaken: (event) => {
-      recordBudgetTaken(metrics, event.upstream, event.priority);
-      if (event.waitedMs > 0 || event.roundTrips > 1)
-        logger.debug("upstream budget slot taken", { ...event });
-    },
-    onRefused: (event) => {
-      recordBudgetRefused(metrics, event.upstream, event.priority);
-      logger.info("upstream budget refused a request", { ...event });
-    },
-    onUpstreamRateLimited: (upstream) => {
-      recordUpstreamRateLimited(metrics, upstream);
-      logger.warn("upstream answered 429", { upstream });
-    },
-    onRecreated: (event) => logger.warn("upstream budget ring written anew", { ...event }),
-  });
-};
+/** The exchange's reports as metrics (per attempt, per retry, per call) and the retry's log line. */
+export const exchangeReports = (
+  metrics: Metrics,
+  logger: Logger,
+): Pick<ExchangeOptions, "onAttempt" | "onRetry" | "onCall"> => ({
+  onAttempt: (event) => recordUpstreamAttempt(metrics, event.upstream, event.latencyMs),
+  onRetry: (event) => {
+    logger.warn("upstream call retried", { ...event });
+    recordRetry(metrics, event.upstream);
+  },
+  onCall: (event) => recordUpstreamCall(metrics, event.upstream, event.latencyMs),
+});
+
+/** The budget's reports as metrics and logs. */
+export const budgetReports = (
+  metrics: Metrics,
+  logger: Logger,
+): Pick<SharedUpstreamBudgetOptions, "onTaken" | "onRefused" | "onUpstreamRateLimited" | "onRecreated"> => ({
+  onTaken: (event) => {
+    recordBudgetTaken(metrics, event.upstream, event.priority);
+    if (event.waitedMs > 0 || event.roundTrips > 1) logger.debug("upstream budget slot taken", { ...event });
+  },
+  onRefused: (event) => {
+    recordBudgetRefused(metrics, event.upstream, event.priority);
+    logger.info("upstream budget refused a request", { ...event });
+  },
+  onUpstreamRateLimited: (upstream) => {
+    recordUpstreamRateLimited(metrics, upstream);
+    logger.warn("upstream answered 429", { upstream });
+  },
+  onRecreated: (event) => logger.warn("upstream budget ring written anew", { ...event }),
+});

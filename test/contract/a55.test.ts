@@ -518,6 +518,41 @@ describe("A55Client against the A55 sandbox", () => {
       ]);
     });
 
+    it("reports one call per cancel (its token request and 401 renewal inside it) and every attempt", async () => {
+      // Prepare: the first token is revoked once the first cancel has used it.
+      const calls: unknown[] = [];
+      const attempts: unknown[] = [];
+      const { a55 } = client(oauthSettings(), {
+        onCall: (event) => calls.push(event),
+        onAttempt: (event) => attempts.push(event),
+      });
+      const [first] = sandbox.charges.generate(1);
+      await a55.cancelCharge(cancelRequest({ chargeUuid: first as string, idempotencyKey: OTHER_KEY }));
+      sandbox.tokens.revokeIssued();
+      clock.advance(1_000);
+
+      // Act
+      await a55.cancelCharge(cancelRequest());
+
+      // Assess: the catalogue's UpstreamCallLatency is per call, UpstreamAttemptLatency per attempt.
+      expect(calls).toEqual([
+        { upstream: "a55", operation: "cancelCharge", httpStatus: 200, latencyMs: 0, attempts: 1 },
+        { upstream: "a55", operation: "cancelCharge", httpStatus: 200, latencyMs: 0, attempts: 2 },
+      ]);
+      expect(
+        attempts.map((event) => [
+          (event as { operation: string }).operation,
+          (event as { httpStatus: number }).httpStatus,
+        ]),
+      ).toEqual([
+        ["requestToken", 200],
+        ["cancelCharge", 200],
+        ["cancelCharge", 401],
+        ["requestToken", 200],
+        ["cancelCharge", 200],
+      ]);
+    });
+
     it("OAuth: a token that expired at A55 first (clock skew) is renewed on 401", async () => {
       // Prepare: A55's clock runs ahead of ours by `skew`
       let skew = 0;
