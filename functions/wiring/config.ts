@@ -37,14 +37,10 @@
  * `<UPSTREAM>_BUDGET_PER_MINUTE` defaulting to its entry's `budgetPerMinute`; the rows
  * above name today's two upstreams.
  */
-import {
-  budgetVariableOf,
-  secretNamingOf,
-  UPSTREAM_REGISTRY,
-  type UpstreamDefinition,
-} from "#adapters/upstreams/upstream-registry.ts";
+import { secretNamingOf, UPSTREAM_REGISTRY } from "#adapters/upstreams/upstream-registry.ts";
 import type { LifecyclePolicy } from "#core/cancellation.ts";
 import { ConfigurationError, type UpstreamName } from "#core/errors.ts";
+import { type UpstreamRegistryOf, upstreamBudgets, upstreamSecretArns } from "./upstream-config.ts";
 
 export interface ServiceConfig {
   idempotencyTable: string;
@@ -135,37 +131,19 @@ const envReader = (env: Record<string, string | undefined>, problems: string[]) 
   },
 });
 
-type EnvReader = ReturnType<typeof envReader>;
-
-/** The upstreams of a registry: the production one, or a test's own. */
-type Registry<N extends string> = { readonly [K in N]: UpstreamDefinition };
-
-const perUpstream = <N extends string, T>(registry: Registry<N>, read: (name: N) => T): Record<N, T> =>
-  Object.fromEntries((Object.keys(registry) as N[]).map((name) => [name, read(name)])) as Record<N, T>;
-
-/** Each upstream's `<UPSTREAM>_SECRET_ARN`. */
-const upstreamSecretArns = <N extends string>(registry: Registry<N>, reader: EnvReader): Record<N, string> =>
-  perUpstream(registry, (name) => reader.required(secretNamingOf(name).arnVariable));
-
-/** Each upstream's `<UPSTREAM>_BUDGET_PER_MINUTE`, its entry's `budgetPerMinute` when unset. */
-const upstreamBudgets = <N extends string>(registry: Registry<N>, reader: EnvReader): Record<N, number> =>
-  perUpstream(registry, (name) =>
-    reader.integer(budgetVariableOf(name), registry[name].budgetPerMinute, 1, MAX_BUDGET_PER_MINUTE),
-  );
-
 /**
  * The upstream part of the configuration for a registry of its own (a test's upstream that
  * the service's registry does not hold), by the same variables and rules as `readConfig`.
  */
 export const readUpstreamConfig = <N extends string>(
   env: Record<string, string | undefined>,
-  registry: Registry<N>,
+  registry: UpstreamRegistryOf<N>,
 ): { secretArns: Record<N, string>; perMinute: Record<N, number> } => {
   const problems: string[] = [];
   const reader = envReader(env, problems);
   const config = {
     secretArns: upstreamSecretArns(registry, reader),
-    perMinute: upstreamBudgets(registry, reader),
+    perMinute: upstreamBudgets(registry, reader, MAX_BUDGET_PER_MINUTE),
   };
   if (problems.length > 0) throw new ConfigurationError(`Invalid configuration: ${problems.join("; ")}`);
   return config;
@@ -211,7 +189,7 @@ export const readConfig = (env: Record<string, string | undefined>): ServiceConf
     upstreamTimeoutMs: integer("UPSTREAM_TIMEOUT_MS", 5_000, 100, 60_000),
     upstreamMaxAttempts: integer("UPSTREAM_MAX_ATTEMPTS", 4, 1, 10),
     budget: {
-      perMinute: upstreamBudgets(UPSTREAM_REGISTRY, reader),
+      perMinute: upstreamBudgets(UPSTREAM_REGISTRY, reader, MAX_BUDGET_PER_MINUTE),
       backgroundShare: fraction("BACKGROUND_BUDGET_SHARE", 0.6),
       marginMs: integer("UPSTREAM_BUDGET_MARGIN_MS", 1_000, 100, 10_000),
     },

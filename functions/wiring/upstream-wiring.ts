@@ -13,8 +13,8 @@ import {
   SharedUpstreamBudget,
   type SharedUpstreamBudgetOptions,
 } from "#adapters/budget/shared-upstream-budget.ts";
+import type { ExchangeOptions } from "#adapters/http/exchange-types.ts";
 import { createRetryPolicy, DEFAULT_RETRY_SETTINGS } from "#adapters/http/retry-policy.ts";
-import type { ExchangeOptions } from "#adapters/http/upstream-exchange.ts";
 import type { ServiceConfig } from "./config.ts";
 import {
   recordBudgetRefused,

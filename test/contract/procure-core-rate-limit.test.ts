@@ -4,8 +4,8 @@
  * the same headers: test/unit/budget/announced-limits.test.ts).
  */
 import { afterEach, describe, expect, it } from "vitest";
+import type { UpstreamRetryEvent } from "#adapters/http/exchange-types.ts";
 import { createRetryPolicy } from "#adapters/http/retry-policy.ts";
-import type { UpstreamRetryEvent } from "#adapters/http/upstream-exchange.ts";
 import { ProcureCoreClient } from "#adapters/procure-core/procure-core-client.ts";
 import {
   DEFAULT_DEMO_SECRET,

@@ -6,9 +6,9 @@
  */
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { CallEvent, UpstreamRetryEvent } from "#adapters/http/exchange-types.ts";
 import { computeSignature, UnsignablePathError } from "#adapters/http/request-signature.ts";
 import { createRetryPolicy, type RetryEnvironment, type RetrySettings } from "#adapters/http/retry-policy.ts";
-import type { CallEvent, UpstreamRetryEvent } from "#adapters/http/upstream-exchange.ts";
 import { ProcureCoreClient } from "#adapters/procure-core/procure-core-client.ts";
 import type { ProcureCoreCredentials } from "#adapters/procure-core/procure-core-upstream.ts";
 import { UpstreamAuthError, UpstreamError, ValidationError } from "#core/errors.ts";

@@ -15,7 +15,7 @@ import {
   SharedUpstreamBudget,
   type SharedUpstreamBudgetOptions,
 } from "#adapters/budget/shared-upstream-budget.ts";
-import type { ExchangeOptions } from "#adapters/http/upstream-exchange.ts";
+import type { ExchangeOptions } from "#adapters/http/exchange-types.ts";
 import { createSecretsManagerProvider } from "#adapters/secrets/secret-provider.ts";
 import { budgetVariableOf, secretNamingOf, UPSTREAM_NAMES } from "#adapters/upstreams/upstream-registry.ts";
 import { UpstreamAuthError, UpstreamError, UpstreamRateLimitedError } from "#core/errors.ts";

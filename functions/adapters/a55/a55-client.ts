@@ -12,7 +12,8 @@
  *   a 401 renews the token once (token-source.ts) and sends once more.
  * - Documented answers become `ChargeCancelResult` values (a55-response.ts).
  */
-import { type ExchangeOptions, UpstreamExchange } from "#adapters/http/upstream-exchange.ts";
+import type { ExchangeOptions } from "#adapters/http/exchange-types.ts";
+import { UpstreamExchange } from "#adapters/http/upstream-exchange.ts";
 import { ValidationError } from "#core/errors.ts";
 import type { CallOptions, CancelChargeRequest, ChargeCancelResult, ChargesUpstream } from "#core/ports.ts";
 import { interpretCancelAnswer } from "./a55-response.ts";

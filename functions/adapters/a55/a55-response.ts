@@ -8,8 +8,9 @@
  * `UpstreamError`: an operational failure, retried and alarmed, never stored as an outcome.
  */
 import * as v from "valibot";
+import type { Answered } from "#adapters/http/exchange-types.ts";
 import { isRetryableStatus } from "#adapters/http/retry-policy.ts";
-import type { Answered, UpstreamExchange } from "#adapters/http/upstream-exchange.ts";
+import type { UpstreamExchange } from "#adapters/http/upstream-exchange.ts";
 import type { A55ErrorDetail, ChargeCancelResult } from "#core/ports.ts";
 import type { A55Body } from "./a55-upstream.ts";
 

@@ -5,7 +5,7 @@
  * (seed 001), and a request id in `X-Request-Id` or the body's `request_id`.
  */
 import * as v from "valibot";
-import type { UpstreamAnswer, UpstreamDialect } from "#adapters/http/upstream-exchange.ts";
+import type { UpstreamAnswer, UpstreamDialect } from "#adapters/http/exchange-types.ts";
 import { httpUrl, nonEmpty } from "#adapters/secrets/secret-shapes.ts";
 import type { UpstreamEntry } from "#adapters/upstreams/upstream-entry.ts";
 import { UPSTREAM_REGISTRY } from "#adapters/upstreams/upstream-registry.ts";

@@ -15,7 +15,8 @@
  */
 import * as v from "valibot";
 import { retryAfterMsOf } from "#adapters/budget/rate-limit-headers.ts";
-import type { CallBounds, CallCredentials, UpstreamExchange } from "#adapters/http/upstream-exchange.ts";
+import type { CallBounds, CallCredentials } from "#adapters/http/exchange-types.ts";
+import type { UpstreamExchange } from "#adapters/http/upstream-exchange.ts";
 import { UpstreamAuthError, UpstreamError, UpstreamRateLimitedError } from "#core/errors.ts";
 import {
   type A55Body,

@@ -16,7 +16,8 @@
  * and message, retryable when the status was 5xx or 429. Ids that do not match
  * `intent-id.ts` are refused with `ValidationError` before anything is sent.
  */
-import { type Answered, type ExchangeOptions, UpstreamExchange } from "#adapters/http/upstream-exchange.ts";
+import type { Answered, ExchangeOptions } from "#adapters/http/exchange-types.ts";
+import { UpstreamExchange } from "#adapters/http/upstream-exchange.ts";
 import type { UpstreamError } from "#core/errors.ts";
 import type {
   CallOptions,

@@ -6,7 +6,7 @@
  * arrives as HTTP 500 and must not be sent again.
  */
 import * as v from "valibot";
-import type { UpstreamDialect } from "#adapters/http/upstream-exchange.ts";
+import type { UpstreamDialect } from "#adapters/http/exchange-types.ts";
 import { httpUrl, nonEmpty } from "#adapters/secrets/secret-shapes.ts";
 import type { UpstreamEntry } from "#adapters/upstreams/upstream-entry.ts";
 import { UPSTREAM_REGISTRY } from "#adapters/upstreams/upstream-registry.ts";

@@ -5,7 +5,7 @@
  * (`procure-core/procure-core-upstream.ts`, `a55/a55-upstream.ts`); its client builds its
  * exchange from it, and the composition root its secret.
  */
-import type { UpstreamProtocol } from "#adapters/http/upstream-exchange.ts";
+import type { UpstreamProtocol } from "#adapters/http/exchange-types.ts";
 import type { SecretSchema } from "#adapters/secrets/secret-shapes.ts";
 import type { UpstreamDefinition } from "./upstream-registry.ts";
 

@@ -3,7 +3,8 @@
  * reading of its documented answers; everything else (bounds, slots, retries, the 401
  * rule, failures, reports) is the upstream exchange's.
  */
-import { type ExchangeOptions, UpstreamExchange } from "#adapters/http/upstream-exchange.ts";
+import type { ExchangeOptions } from "#adapters/http/exchange-types.ts";
+import { UpstreamExchange } from "#adapters/http/upstream-exchange.ts";
 import type { SecretProvider } from "#adapters/secrets/secret-provider.ts";
 import type { CallOptions, UpstreamMeta } from "#core/ports.ts";
 import {

@@ -7,7 +7,7 @@
  * `LEDGER_LOCKED` is a documented answer that must not be retried.
  */
 import * as v from "valibot";
-import type { UpstreamDialect } from "#adapters/http/upstream-exchange.ts";
+import type { UpstreamDialect } from "#adapters/http/exchange-types.ts";
 import { httpUrl, nonEmpty } from "#adapters/secrets/secret-shapes.ts";
 import type { UpstreamEntry } from "#adapters/upstreams/upstream-entry.ts";
 import type { UpstreamDefinition } from "#adapters/upstreams/upstream-registry.ts";
