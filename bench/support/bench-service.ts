@@ -71,6 +71,8 @@ export interface ContainerChange {
 
 const REGION = "us-east-1";
 const FAKE_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
+/** The bus the bench service publishes to: the one its local bus has. */
+const BENCH_BUS = "cancellation-bench";
 
 /** Starts everything; on a failure half-way, stops what already started before rethrowing. */
 export const startBenchService = async (name: string): Promise<BenchService> => {
@@ -93,7 +95,7 @@ export const startBenchService = async (name: string): Promise<BenchService> => 
     process.env.POWERTOOLS_METRICS_DISABLED = "false";
 
     // The suites put no `Cancel Requested` event on the bus: no rule is needed.
-    const bus = new LocalEventBus({ rules: [] });
+    const bus = new LocalEventBus({ rules: [], busNames: [BENCH_BUS] });
     stops.push(() => bus.close());
     // Every PutEvents call from the service, and when each event arrived.
     let putEventsCalls = 0;
@@ -167,7 +169,7 @@ export const startBenchService = async (name: string): Promise<BenchService> => 
         setRelayContainer(
           buildRelayContainer(
             {
-              eventBusName: "cancellation-bench",
+              eventBusName: BENCH_BUS,
               eventBridgeEndpoint: undefined,
               eventBridgeTimeoutMs: 3_000,
             },

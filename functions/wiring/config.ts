@@ -75,10 +75,21 @@ export interface ServiceConfig {
 }
 
 /**
- * The largest budget: a ring holds one time per request of the window, rewritten on every
- * take (about 9 bytes each: 10,000 is ~90 KB, 90 write units per take). ADR 0003.
+ * The largest budget one DynamoDB item sustains (ADR 0003; docs/capacity.md). The ring item
+ * holds 2 times per request of the window and every take rewrites it whole; measured
+ * (`npm run bench -- --only capacity`): 1,896 B at 100 a minute, 5,462 B at 300, 17,843 B
+ * at 1,000, so 18 write units a take at 1,000 (about 124 + 17.7 × L bytes). One item is one
+ * partition: 1,000 write units a second. Used to the full, a limit of L takes L / 60 slots a
+ * second, and under contention a take costs 1.75 writes (16 containers, bench suite 7): at
+ * 1,000 that is 16.7 × 1.75 × 18 = 525 units a second, about half the partition, the other
+ * half left for refused takes (a refused conditional write still costs the item's size) and
+ * bursts. The item would saturate near 1,390 a minute with that contention and 1,840 without
+ * any; the former ceiling, 10,000, costs 174 units a take and 29,000 a second used in full.
  */
-export const MAX_BUDGET_PER_MINUTE = 10_000;
+export const MAX_BUDGET_PER_MINUTE = 1_000;
+
+/** Why a budget limit over {@link MAX_BUDGET_PER_MINUTE} is refused, for the start-up error. */
+const BUDGET_CEILING_WHY = "more than one DynamoDB budget item sustains: docs/capacity.md";
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -96,12 +107,13 @@ const envReader = (env: Record<string, string | undefined>, problems: string[]) 
     if (!value) problems.push(`${name} is missing`);
     return value ?? "";
   },
-  integer: (name: string, fallback: number, min: number, max: number): number => {
+  integer: (name: string, fallback: number, min: number, max: number, whyMax?: string): number => {
     const raw = env[name]?.trim();
     if (!raw) return fallback;
     const value = Number(raw);
     if (!Number.isInteger(value) || value < min || value > max) {
-      problems.push(`${name} must be an integer from ${min} to ${max}`);
+      const why = whyMax !== undefined && value > max ? ` (a larger limit is ${whyMax})` : "";
+      problems.push(`${name} must be an integer from ${min} to ${max}${why}`);
     }
     return value;
   },
@@ -143,7 +155,7 @@ export const readUpstreamConfig = <N extends string>(
   const reader = envReader(env, problems);
   const config = {
     secretArns: upstreamSecretArns(registry, reader),
-    perMinute: upstreamBudgets(registry, reader, MAX_BUDGET_PER_MINUTE),
+    perMinute: upstreamBudgets(registry, reader, MAX_BUDGET_PER_MINUTE, BUDGET_CEILING_WHY),
   };
   if (problems.length > 0) throw new ConfigurationError(`Invalid configuration: ${problems.join("; ")}`);
   return config;
@@ -189,7 +201,7 @@ export const readConfig = (env: Record<string, string | undefined>): ServiceConf
     upstreamTimeoutMs: integer("UPSTREAM_TIMEOUT_MS", 5_000, 100, 60_000),
     upstreamMaxAttempts: integer("UPSTREAM_MAX_ATTEMPTS", 4, 1, 10),
     budget: {
-      perMinute: upstreamBudgets(UPSTREAM_REGISTRY, reader, MAX_BUDGET_PER_MINUTE),
+      perMinute: upstreamBudgets(UPSTREAM_REGISTRY, reader, MAX_BUDGET_PER_MINUTE, BUDGET_CEILING_WHY),
       backgroundShare: fraction("BACKGROUND_BUDGET_SHARE", 0.6),
       marginMs: integer("UPSTREAM_BUDGET_MARGIN_MS", 1_000, 100, 10_000),
     },

@@ -127,6 +127,12 @@ export const EMITTED_METRICS = {
     dimensions: {},
     description: "outcome events the relay failed to put on the bus",
   },
+  OutboxEventsShortened: {
+    unit: "Count",
+    dimensions: {},
+    description:
+      "outcome events too large for PutEvents, published shortened (the full record stays in the audit table)",
+  },
   OutboxLagMs: {
     unit: "Milliseconds",
     dimensions: {},

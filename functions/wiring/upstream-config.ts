@@ -16,7 +16,7 @@ export type UpstreamRegistryOf<N extends string> = { readonly [K in N]: Upstream
 /** What these need of config.ts's reader, which collects every problem instead of throwing. */
 export interface UpstreamEnvReader {
   required(name: string): string;
-  integer(name: string, fallback: number, min: number, max: number): number;
+  integer(name: string, fallback: number, min: number, max: number, whyMax?: string): number;
 }
 
 const perUpstream = <N extends string, T>(
@@ -36,7 +36,8 @@ export const upstreamBudgets = <N extends string>(
   registry: UpstreamRegistryOf<N>,
   reader: UpstreamEnvReader,
   maxPerMinute: number,
+  whyMax: string,
 ): Record<N, number> =>
   perUpstream(registry, (name) =>
-    reader.integer(budgetVariableOf(name), registry[name].budgetPerMinute, 1, maxPerMinute),
+    reader.integer(budgetVariableOf(name), registry[name].budgetPerMinute, 1, maxPerMinute, whyMax),
   );

@@ -79,7 +79,7 @@ export interface LocalBusDoor {
 export const startLocalBusDoor = async (keep = 100_000): Promise<LocalBusDoor> => {
   const received: PublishedEvent[] = [];
   const listeners: ((event: PublishedEvent) => void)[] = [];
-  const bus = new LocalEventBus({ rules: [], keep });
+  const bus = new LocalEventBus({ rules: [], busNames: [OUTBOX_TEST_BUS], keep });
   // Every accepted event, with the time it arrived (the envelope's `time` is the outcome's).
   const putEvents = bus.putEvents.bind(bus);
   bus.putEvents = (request, origin) => {

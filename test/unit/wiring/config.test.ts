@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigurationError } from "#core/errors.ts";
 import { buildBusWiring } from "#wiring/bus-wiring.ts";
-import { parseDuration, readConfig, readRelayConfig } from "#wiring/config.ts";
+import { MAX_BUDGET_PER_MINUTE, parseDuration, readConfig, readRelayConfig } from "#wiring/config.ts";
 import { buildContainer } from "#wiring/container.ts";
 
 const minimal = {
@@ -71,18 +71,34 @@ describe("readConfig", () => {
     const config = readConfig({
       ...minimal,
       A55_BUDGET_PER_MINUTE: "60",
-      PROCURE_CORE_BUDGET_PER_MINUTE: "1200",
+      PROCURE_CORE_BUDGET_PER_MINUTE: "1000",
       BACKGROUND_BUDGET_SHARE: "0.7",
       UPSTREAM_BUDGET_MARGIN_MS: "2500",
     });
 
     // Assess
     expect(config.budget).toEqual({
-      perMinute: { a55: 60, "procure-core": 1_200 },
+      perMinute: { a55: 60, "procure-core": 1_000 },
       backgroundShare: 0.7,
       marginMs: 2_500,
     });
   });
+
+  it.each([
+    ["A55_BUDGET_PER_MINUTE", "1001"],
+    ["PROCURE_CORE_BUDGET_PER_MINUTE", "10000"],
+  ])(
+    "refuses a budget limit over what one DynamoDB item sustains (%s=%s), naming the variable and the ceiling (failed before: accepted up to 10,000)",
+    (name, value) => {
+      const attempt = () => readConfig({ ...minimal, [name]: value });
+
+      expect(attempt).toThrow(ConfigurationError);
+      expect(attempt).toThrow(
+        `${name} must be an integer from 1 to ${MAX_BUDGET_PER_MINUTE} (a larger limit is more than one DynamoDB budget item sustains: docs/capacity.md)`,
+      );
+      expect(MAX_BUDGET_PER_MINUTE).toBe(1_000);
+    },
+  );
 
   it.each([
     ["A55_BUDGET_PER_MINUTE", "0"],
