@@ -8,7 +8,9 @@
  * a new one requested. When the token endpoint itself rejects the client, the credentials
  * are refreshed once and the request repeated; a second rejection is `UpstreamAuthError`.
  *
- * Token requests take a slot from A55's shared budget like every other request. A55
+ * Token requests go through the upstream exchange's `send` (slots, retries and per-attempt
+ * reports as for a call, inside the call they serve) and take a slot from A55's shared budget
+ * like every other request. A55
  * documents 100 requests per minute per client without saying whether its token endpoint
  * counts; counting it is the side that cannot exceed the limit, and costs one slot per
  * container and token lifetime (an hour).
