@@ -1,5 +1,3 @@
-import { upstreamBudgetEnvironment } from "../functions/adapters/upstreams/upstream-registry.ts";
-
 /**
  * Settings every concern shares: the stage policy and the Lambda defaults.
  * Kept in one place so the graph check (test/infra) can assert them against one source.
@@ -19,7 +17,7 @@ export const METRICS_NAMESPACE = "CancellationService";
 
 /**
  * The settings every Lambda of this service shares. Memory and timeout are per function
- * (see api.ts, bus.ts, schedule.ts) because each trigger has its own time budget.
+ * (functions/manifest/function-manifest.ts) because each trigger has its own time budget.
  */
 export function lambdaDefaults() {
   return {
@@ -43,22 +41,3 @@ export function lambdaDefaults() {
  * says where each number comes from); bus, sweep and continuation work may use 60% of each.
  */
 export const BACKGROUND_BUDGET_SHARE = "0.6";
-
-/** The environment every function reads through functions/wiring. */
-export function commonEnvironment(names: {
-  idempotencyTable: $util.Input<string>;
-  auditTable: $util.Input<string>;
-  eventBusName: $util.Input<string>;
-}) {
-  return {
-    IDEMPOTENCY_TABLE: names.idempotencyTable,
-    AUDIT_TABLE: names.auditTable,
-    EVENT_BUS_NAME: names.eventBusName,
-    POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-    LOG_LEVEL: isProduction() ? "INFO" : "DEBUG",
-    // The shared upstream budget: every function must read the same limits (one ring per client).
-    ...upstreamBudgetEnvironment(),
-    BACKGROUND_BUDGET_SHARE,
-  };
-}

@@ -17,7 +17,6 @@ import path from "node:path";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { RingStore } from "#adapters/budget/budget-ring-store.ts";
-import { OUTBOX_RELAY_FUNCTION } from "#adapters/outbox/relay-stream-settings.ts";
 import { freePort } from "#local/free-port.ts";
 import { startDynamoStreamSource } from "#local/stack/dynamo-stream-source.ts";
 import { type RunningFrontDoor, startFrontDoor } from "#local/stack/front-door.ts";
@@ -27,6 +26,7 @@ import { LocalEventBus } from "#local/stack/local-event-bus.ts";
 import { EVENTBRIDGE_PATH } from "#local/stack/put-events-endpoint.ts";
 import { ScheduleRunner } from "#local/stack/schedule-runner.ts";
 import { LocalSqs } from "#local/stack/sqs/local-sqs.ts";
+import { FUNCTIONS } from "#manifest/function-manifest.ts";
 import { type DynamoLocal, startDynamoLocal } from "#test/support/dynamo-local.ts";
 import { type HandlerKit, startHandlerKit } from "#test/support/handler-kit.ts";
 import { declaredFunction } from "#test/support/local-front-door.ts";
@@ -185,8 +185,8 @@ export const startBenchService = async (name: string): Promise<BenchService> => 
             invokeWithBudget(
               {
                 functionName: "cancellation-bench-outbox-relay",
-                memoryMb: OUTBOX_RELAY_FUNCTION.memoryMb,
-                timeoutMs: OUTBOX_RELAY_FUNCTION.timeoutSeconds * 1000,
+                memoryMb: FUNCTIONS.OutboxRelay.memoryMb,
+                timeoutMs: FUNCTIONS.OutboxRelay.timeoutSeconds * 1000,
               },
               (context) => handler(event, context),
             ),

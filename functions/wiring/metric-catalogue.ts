@@ -49,7 +49,7 @@ export interface MetricSpec {
   unit: MetricUnitName;
   /** Dimension name → every value it takes (besides `service`, which every metric has). */
   dimensions: Readonly<Record<string, readonly string[]>>;
-  /** What it counts or measures, for the dashboard and the README. */
+  /** What it counts or measures, for the dashboard and docs/runbook.md. */
   description: string;
 }
 

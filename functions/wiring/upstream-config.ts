@@ -15,7 +15,6 @@ export type UpstreamRegistryOf<N extends string> = { readonly [K in N]: Upstream
 
 /** What these need of config.ts's reader, which collects every problem instead of throwing. */
 export interface UpstreamEnvReader {
-  required(name: string): string;
   integer(name: string, fallback: number, min: number, max: number, whyMax?: string): number;
 }
 
@@ -25,11 +24,20 @@ const perUpstream = <N extends string, T>(
 ): Record<N, T> =>
   Object.fromEntries((Object.keys(registry) as N[]).map((name) => [name, read(name)])) as Record<N, T>;
 
-/** Each upstream's `<UPSTREAM>_SECRET_ARN` (required). */
+/**
+ * Each upstream's `<UPSTREAM>_SECRET_ARN`, where the function was given it: a function is
+ * given the secrets of the upstreams it calls (its manifest entry), and asking for another
+ * fails naming its variable (functions/wiring/container.ts).
+ */
 export const upstreamSecretArns = <N extends string>(
   registry: UpstreamRegistryOf<N>,
-  reader: UpstreamEnvReader,
-): Record<N, string> => perUpstream(registry, (name) => reader.required(secretNamingOf(name).arnVariable));
+  env: Record<string, string | undefined>,
+): Partial<Record<N, string>> => {
+  const given = perUpstream(registry, (name) => env[secretNamingOf(name).arnVariable]?.trim() || undefined);
+  return Object.fromEntries(Object.entries(given).filter(([, arn]) => arn !== undefined)) as Partial<
+    Record<N, string>
+  >;
+};
 
 /** Each upstream's `<UPSTREAM>_BUDGET_PER_MINUTE`, its entry's `budgetPerMinute` when unset. */
 export const upstreamBudgets = <N extends string>(

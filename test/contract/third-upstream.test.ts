@@ -90,8 +90,10 @@ describe("the registry names every upstream from its one name", () => {
       secretArns: { "fake-ledger": ARN },
       perMinute: { "fake-ledger": 50 },
     });
+    // A function that does not call it is not given its secret (its manifest entry grants none).
+    expect(readUpstreamConfig({}, FAKE_LEDGER_REGISTRY).secretArns).toEqual({});
     expect(() => readUpstreamConfig({ FAKE_LEDGER_BUDGET_PER_MINUTE: "0" }, FAKE_LEDGER_REGISTRY)).toThrow(
-      /FAKE_LEDGER_SECRET_ARN is missing; FAKE_LEDGER_BUDGET_PER_MINUTE must be an integer from 1 to/,
+      /FAKE_LEDGER_BUDGET_PER_MINUTE must be an integer from 1 to/,
     );
   });
 });
@@ -138,11 +140,13 @@ describe("a third upstream, wired through the registry end to end", () => {
   /** What the composition root does for an upstream, from the environment a function would get. */
   const wire = (env: Record<string, string>) => {
     const config = readUpstreamConfig(env, FAKE_LEDGER_REGISTRY);
+    const secretId = config.secretArns[FAKE_LEDGER];
+    if (secretId === undefined) throw new Error("every wiring here is given FAKE_LEDGER_SECRET_ARN");
     const metrics = createMetrics();
     const logger = createLogger();
     const secret = createSecretsManagerProvider({
       client: secretsManager,
-      secretId: config.secretArns[FAKE_LEDGER],
+      secretId,
       name: secretNamingOf(FAKE_LEDGER).name,
       schema: fakeLedgerUpstream.secretSchema,
       now: clock.now,

@@ -6,9 +6,8 @@
  * AWS's documentation and moto part, the local side is held to the documentation (each case
  * says which, and docs/decisions/0006-local-emulator.md lists them).
  *
- * Two cases are `it.fails`: the local bus does not yet refuse an oversize call or a bus that
- * does not exist; another change makes it. When it lands they pass, `it.fails` reports them,
- * and the `.fails` comes off.
+ * The local bus refuses an oversize call and an entry for a bus that does not exist, as
+ * EventBridge does (local/stack/put-events-endpoint.ts); moto differs on both (see each case).
  */
 import { PutEventsCommand, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -116,19 +115,18 @@ describe.skipIf(SKIP_REASON !== undefined)(SUITE, () => {
     expect(answer).toHaveProperty("answer.Entries.0.ErrorCode", "MalformedDetail");
   });
 
-  // Expected to change: the local bus takes any size today. AWS refuses a call whose entries
-  // exceed its size limit (1 MiB since January 2026, 256 KB before) with a ValidationException;
-  // moto does not check sizes at all. Remove `.fails` when the local bus refuses it.
-  it.fails("refuses a call whose entries are over EventBridge's size limit, whole", async () => {
+  // AWS refuses a call whose entries exceed its size limit with a ValidationException (the local
+  // bus holds the documented 256 KB rule, the stricter side of AWS's 1 MiB since January 2026);
+  // moto does not check sizes at all.
+  it("refuses a call whose entries are over EventBridge's size limit, whole", async () => {
     const detail = JSON.stringify({ reason: "x".repeat(1_100_000) });
     expect(shapeOf(await put(side("local"), [entry({ Detail: detail })]))).toEqual(validation);
   });
 
-  // Expected to change: the local bus takes an entry for any bus name today, and its rule
-  // still delivers it. moto refuses the whole call (ResourceNotFoundException); EventBridge
-  // takes such an entry and drops it, and the service's role (events:PutEvents on its own bus
-  // only) gets it refused. The local bus is to refuse it, not deliver it. Remove `.fails` then.
-  it.fails("refuses an entry for a bus that does not exist, and delivers nothing", async () => {
+  // moto refuses the whole call (ResourceNotFoundException); EventBridge takes such an entry and
+  // drops it, and the service's role (events:PutEvents on its own bus only) gets it refused. The
+  // local bus refuses it and delivers nothing.
+  it("refuses an entry for a bus that does not exist, and delivers nothing", async () => {
     const { local, moto } = await both(async (on) => ({
       put: await put(on, [entry({ EventBusName: "no-such-bus" })]),
       delivered: await on.delivered(),

@@ -1,5 +1,5 @@
 /**
- * Sends one dead letter back through the normal path of what it holds (README, "On call"):
+ * Sends one dead letter back through the normal path of what it holds (docs/runbook.md, "The commands"):
  *
  * - a bus event goes where the bus delivers it: to the queue the bus consumer reads (the
  *   bus work queue: the body exactly as EventBridge writes it there), or, where the rule

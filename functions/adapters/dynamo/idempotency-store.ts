@@ -1,5 +1,5 @@
 /**
- * The idempotency store on DynamoDB (DESIGN.md "Idempotency").
+ * The idempotency store on DynamoDB (docs/api.md, "Idempotency"; ADR 0001).
  *
  * - `begin` is one conditional PutItem. Its `ALL_OLD` answer, on refusal, says in the same
  *   round trip whether the call is a replay, still in progress, or another payload.
@@ -45,7 +45,7 @@ import {
 import { hashPayload } from "./payload-hash.ts";
 import { idempotencyKeyOf } from "./table-definitions.ts";
 
-/** How long a key is remembered (DESIGN.md: 24 h), in seconds. */
+/** How long a key is remembered (docs/api.md, "Idempotency": 24 h), in seconds. */
 export const KEY_LIFETIME_SECONDS = 24 * 60 * 60;
 
 const IN_PROGRESS = "IN_PROGRESS";

@@ -1,8 +1,9 @@
 /**
  * The shape of the `clients` secret, the fields every secret's shape is made of, and the
- * one function that checks a fetched secret against its shape. Each upstream's secret has
- * its shape in its registry entry (`procure-core/procure-core-upstream.ts`,
- * `a55/a55-upstream.ts`). Errors name the secret and the field, never a value.
+ * one function that checks a fetched secret against its shape (the JSON each holds:
+ * docs/deploy.md, "Set and rotate the secrets"). Each upstream's secret has its shape in its
+ * registry entry (`procure-core/procure-core-upstream.ts`, `a55/a55-upstream.ts`). Errors
+ * name the secret and the field, never a value.
  *
  * Unknown extra keys are allowed and dropped (room for a `description` or a rotation note);
  * every required field must be present and non-empty.

@@ -33,7 +33,7 @@ export const UPSTREAM_REGISTRY = {
   "procure-core": {
     label: "Procure-Core",
     budgetPerMinute: 300,
-    budgetSource: "Procure-Core publishes no limit: the one agreed with its operators",
+    budgetSource: "it publishes no limit: set what its operators allow",
     callTimeoutMs: 10_000,
   },
   a55: {

@@ -7,7 +7,6 @@ import { buildContainer } from "#wiring/container.ts";
 const minimal = {
   IDEMPOTENCY_TABLE: "idem",
   AUDIT_TABLE: "audit",
-  EVENT_BUS_NAME: "bus",
   PROCURE_CORE_SECRET_ARN: "arn:pc",
   A55_SECRET_ARN: "arn:a55",
   CLIENTS_SECRET_ARN: "arn:clients",
@@ -48,9 +47,12 @@ describe("readConfig", () => {
     const attempt = () =>
       readConfig({ AUDIT_TABLE: "audit", SWEEP_CONCURRENCY: "lots", DRY_RUN: "maybe", EXPIRY_AFTER: "soon" });
     expect(attempt).toThrow(ConfigurationError);
-    for (const name of ["IDEMPOTENCY_TABLE", "EVENT_BUS_NAME", "PROCURE_CORE_SECRET_ARN", "A55_SECRET_ARN"]) {
+    for (const name of ["IDEMPOTENCY_TABLE", "PROCURE_CORE_SECRET_ARN"]) {
       expect(attempt).toThrow(`${name} is missing`);
     }
+    // What only some functions use is asked for by those alone: the bus's name (the relay's),
+    // A55's credentials (not the sweep's), the callers' credentials (the HTTP function's).
+    expect(attempt).not.toThrow(/EVENT_BUS_NAME|A55_SECRET_ARN|CLIENTS_SECRET_ARN/);
     expect(attempt).toThrow(/SWEEP_CONCURRENCY must be an integer from 1 to 64/);
     expect(attempt).toThrow(/DRY_RUN must be true or false/);
     expect(attempt).toThrow(/EXPIRY_AFTER must be a duration/);
@@ -64,6 +66,27 @@ describe("readConfig", () => {
     const container = buildContainer(config);
     await expect(container.clients.get()).rejects.toThrow(ConfigurationError);
     await expect(container.clients.get()).rejects.toThrow(/CLIENTS_SECRET_ARN is missing/);
+  });
+
+  it("needs no A55 secret where no charge is cancelled (the sweep); asking for it names the variable", async () => {
+    const { A55_SECRET_ARN: _a55, CLIENTS_SECRET_ARN: _clients, ...sweepEnvironment } = minimal;
+    const config = readConfig(sweepEnvironment);
+    expect(config.secrets).toMatchObject({
+      source: "secrets-manager",
+      procureCore: "arn:pc",
+      a55: undefined,
+    });
+    const container = buildContainer(config);
+    await expect(
+      container.deps.charges.cancelCharge(
+        {
+          chargeUuid: "a1b2c3d4-e5f6-4890-abcd-ef1234567890",
+          walletUuid: "f47ac10b-58cc-4372-a567-0e02b2c3d479",
+          idempotencyKey: "a1b2c3d4-e5f6-4890-abcd-ef1234567891",
+        },
+        { deadline: Date.now() + 5_000 },
+      ),
+    ).rejects.toThrow(/A55_SECRET_ARN is missing/);
   });
 
   it("reads the shared budget's limits, share and margin", () => {
