@@ -288,8 +288,7 @@ export function createAlarms(sources: AlarmSources) {
   });
 
   alarm("CredentialsRefused", {
-    alarmDescription:
-      "An upstream refused the service's credentials even after a refresh. On call: the procure-core / a55 secrets (docs/deploy.md, Set and rotate the secrets), then cancelctl dlq redrive --all.",
+    alarmDescription: `An upstream refused the service's credentials even after a refresh. On call: the ${UPSTREAMS.join(" / ")} secrets (docs/deploy.md, Set and rotate the secrets), then cancelctl dlq redrive --all.`,
     metricQueries: sumOf(
       TRIGGERS.map((trigger, i) =>
         serviceMetric(`t${i}`, "OperationalFailures", { trigger, problem: "credentials-refused" }, "Sum"),

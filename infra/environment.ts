@@ -1,3 +1,4 @@
+import { upstreamBudgetEnvironment } from "../functions/adapters/upstreams/upstream-registry.ts";
 import {
   callsUpstreams,
   environmentOf,
@@ -5,7 +6,7 @@ import {
 } from "../functions/manifest/function-resources.ts";
 import type { FunctionDefinition } from "../functions/manifest/manifest-types.ts";
 import { type DeployedResources, queueOf } from "./permissions.ts";
-import { isProduction, METRICS_NAMESPACE, SERVICE_NAME, UPSTREAM_BUDGET } from "./settings.ts";
+import { BACKGROUND_BUDGET_SHARE, isProduction, METRICS_NAMESPACE, SERVICE_NAME } from "./settings.ts";
 
 /**
  * A function's environment: what its manifest entry says it uses (functions/manifest
@@ -41,12 +42,6 @@ export function functionEnvironment(
     POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
     POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     LOG_LEVEL: isProduction() ? "INFO" : "DEBUG",
-    ...(callsUpstreams(fn)
-      ? {
-          A55_BUDGET_PER_MINUTE: UPSTREAM_BUDGET.a55PerMinute,
-          PROCURE_CORE_BUDGET_PER_MINUTE: UPSTREAM_BUDGET.procureCorePerMinute,
-          BACKGROUND_BUDGET_SHARE: UPSTREAM_BUDGET.backgroundShare,
-        }
-      : {}),
+    ...(callsUpstreams(fn) ? { ...upstreamBudgetEnvironment(), BACKGROUND_BUDGET_SHARE } : {}),
   };
 }

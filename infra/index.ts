@@ -5,7 +5,7 @@ import { createDashboard } from "./dashboard.ts";
 import { deadLetterOutputs } from "./dead-letter-outputs.ts";
 import { createFunctions } from "./functions.ts";
 import { createTriggerQueues } from "./queues.ts";
-import { createSecrets } from "./secrets.ts";
+import { createSecrets, secretArnOutputs } from "./secrets.ts";
 import { createStorage } from "./storage.ts";
 
 /**
@@ -54,9 +54,7 @@ export function createInfrastructure() {
     eventBusName: bus.name,
     idempotencyTable: storage.idempotency.name,
     auditTable: storage.audit.name,
-    procureCoreSecretArn: secrets["procure-core"].arn,
-    a55SecretArn: secrets.a55.arn,
-    clientsSecretArn: secrets.clients.arn,
+    ...secretArnOutputs(secrets),
     cancelRequestedQueueUrl: urlOf("CancelRequestedQueue"),
     cancelRequestedDlqUrl: urlOf("CancelRequestedDlq"),
     cancelRequestedFailuresUrl: urlOf("CancelRequestedFailures"),

@@ -36,12 +36,8 @@ export function lambdaDefaults() {
 }
 
 /**
- * The shared upstream budget (functions/adapters/dynamo/upstream-budget.ts): A55 documents
- * 100 requests a minute per client; Procure-Core publishes no limit, so this is the one
- * agreed with its operators; bus, sweep and continuation work may use 60% of each.
+ * The shared upstream budget (functions/adapters/budget/): each upstream's limit is the
+ * default of its registry entry (functions/adapters/upstreams/upstream-registry.ts, which
+ * says where each number comes from); bus, sweep and continuation work may use 60% of each.
  */
-export const UPSTREAM_BUDGET = {
-  a55PerMinute: "100",
-  procureCorePerMinute: "300",
-  backgroundShare: "0.6",
-} as const;
+export const BACKGROUND_BUDGET_SHARE = "0.6";

@@ -16,9 +16,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { type AttributeValue, GetItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
-import { DynamoRingStore } from "#adapters/dynamo/budget-ring-store.ts";
+import { DynamoRingStore } from "#adapters/budget/budget-ring-store.ts";
+import { SharedUpstreamBudget } from "#adapters/budget/shared-upstream-budget.ts";
 import { budgetKeyOf } from "#adapters/dynamo/table-definitions.ts";
-import { SharedUpstreamBudget } from "#adapters/dynamo/upstream-budget.ts";
 import { A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
 import { eventBridgeEvent, lambdaContext, scheduledEvent } from "#test/support/lambda-events.ts";
 import type { ServiceConfig } from "#wiring/config.ts";

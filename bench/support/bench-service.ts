@@ -16,7 +16,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import type { RingStore } from "#adapters/dynamo/budget-ring-store.ts";
+import type { RingStore } from "#adapters/budget/budget-ring-store.ts";
 import { freePort } from "#local/free-port.ts";
 import { startDynamoStreamSource } from "#local/stack/dynamo-stream-source.ts";
 import { type RunningFrontDoor, startFrontDoor } from "#local/stack/front-door.ts";

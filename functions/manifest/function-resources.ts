@@ -5,6 +5,7 @@
  * IAM statements and Lambda variables; the role tests (test/support/role-guard.ts) allow
  * exactly `roleOf`; functions/wiring/config.ts reads the variables named here.
  */
+import { SECRET_NAMES, secretNamingOf } from "../adapters/upstreams/upstream-registry.ts";
 import type {
   Action,
   FunctionDefinition,
@@ -20,12 +21,10 @@ export const TABLE_VARIABLES: Readonly<Record<TableName, string>> = {
   audit: "AUDIT_TABLE",
 };
 
-/** The variable a function reads a secret's ARN from. */
-export const SECRET_VARIABLES: Readonly<Record<SecretName, string>> = {
-  "procure-core": "PROCURE_CORE_SECRET_ARN",
-  a55: "A55_SECRET_ARN",
-  clients: "CLIENTS_SECRET_ARN",
-};
+/** The variable a function reads a secret's ARN from, derived from its name (`PROCURE_CORE_SECRET_ARN`). */
+export const SECRET_VARIABLES: Readonly<Record<SecretName, string>> = Object.fromEntries(
+  SECRET_NAMES.map((name) => [name, secretNamingOf(name).arnVariable]),
+) as Record<SecretName, string>;
 
 /** The variable a function that publishes reads the service bus's name from. */
 export const BUS_VARIABLE = "EVENT_BUS_NAME";

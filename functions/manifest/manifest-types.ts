@@ -3,12 +3,13 @@
  * is, as data. Pure types: no Pulumi, no SST, no AWS SDK. infra/ deploys an entry, local/
  * runs it, the graph check and the role tests (test/support/role-guard.ts) check against it.
  */
+import type { SecretName } from "../adapters/upstreams/upstream-registry.ts";
 
 /** The service's DynamoDB tables, by the name functions/adapters/dynamo/table-definitions.ts gives them. */
 export type TableName = "idempotency" | "audit";
 
-/** The service's secrets, by the names they go by in errors, logs and the local secrets file. */
-export type SecretName = "procure-core" | "a55" | "clients";
+/** The service's secrets, by their one name (functions/adapters/upstreams/upstream-registry.ts). */
+export type { SecretName };
 
 /**
  * What a permission is about, named abstractly: infra resolves it to an ARN, the role tests

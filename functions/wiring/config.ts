@@ -15,20 +15,33 @@
  * below (each listed variable is read and each read one listed; its documented default changes
  * nothing; its documented range is the one enforced) and the committed page against them.
  */
+import {
+  budgetVariableOf,
+  SECRET_NAMES,
+  secretNamingOf,
+  UPSTREAM_NAMES,
+  UPSTREAM_REGISTRY,
+} from "#adapters/upstreams/upstream-registry.ts";
 import type { LifecyclePolicy } from "#core/cancellation.ts";
-import { ConfigurationError } from "#core/errors.ts";
+import { ConfigurationError, type UpstreamName } from "#core/errors.ts";
 import {
   BUS_VARIABLE,
   queueUrlVariable,
   SECRET_VARIABLES,
   TABLE_VARIABLES,
 } from "#manifest/function-resources.ts";
+import { type UpstreamRegistryOf, upstreamBudgets, upstreamSecretArns } from "./upstream-config.ts";
 
 export interface ServiceConfig {
   idempotencyTable: string;
   auditTable: string;
   secrets:
-    | { source: "secrets-manager"; procureCore: string; a55: string | undefined; clients: string | undefined }
+    | {
+        source: "secrets-manager";
+        /** Each upstream's secret the function was given (its manifest entry grants it). */
+        upstreams: Partial<Record<UpstreamName, string>>;
+        clients: string | undefined;
+      }
     | { source: "file"; path: string };
   secretsTtlMs: number;
   /** The bus function's own work queue (only that function is given it). */
@@ -39,9 +52,9 @@ export interface ServiceConfig {
   sqsEndpoint: string | undefined;
   upstreamTimeoutMs: number;
   upstreamMaxAttempts: number;
-  /** The shared upstream budget (functions/adapters/dynamo/upstream-budget.ts). */
+  /** The shared upstream budget (functions/adapters/budget/shared-upstream-budget.ts). */
   budget: {
-    perMinute: { a55: number; "procure-core": number };
+    perMinute: Record<UpstreamName, number>;
     backgroundShare: number;
     marginMs: number;
   };
@@ -72,6 +85,13 @@ export const MAX_BUDGET_PER_MINUTE = 1_000;
 
 /** Why a budget limit over {@link MAX_BUDGET_PER_MINUTE} is refused, for the start-up error. */
 const BUDGET_CEILING_WHY = "more than one DynamoDB budget item sustains: docs/capacity.md";
+
+/**
+ * The upstream whose secret every function that cancels reads (the sweep lists and cancels
+ * intents), so its absence stops the container at start; any other upstream's secret is
+ * given only to the functions that call it (their manifest entries grant it).
+ */
+const CALLED_BY_EVERY_FUNCTION: UpstreamName = "procure-core";
 
 /** What a variable accepts: the generated page says it, the configuration test probes it. */
 export type VariableValue =
@@ -117,19 +137,20 @@ export const SERVICE_VARIABLES: readonly ConfigVariable[] = [
     whenUnset: "required",
     meaning: "DynamoDB audit table (target key, `byDay` index, the stream the outbox relay reads)",
   },
-  {
-    name: "PROCURE_CORE_SECRET_ARN",
-    value: TEXT,
-    whenUnset: "required unless `SECRETS_FILE`",
-    meaning: "Secrets Manager id of the service's Procure-Core credentials",
-  },
-  {
-    name: "A55_SECRET_ARN",
-    value: TEXT,
-    whenUnset: "functions that cancel charges (not the sweep), unless `SECRETS_FILE`",
-    meaning:
-      "Secrets Manager id of the service's A55 credentials; asking for them without it names this variable",
-  },
+  // One per upstream of the registry (functions/adapters/upstreams/upstream-registry.ts).
+  ...UPSTREAM_NAMES.map(
+    (name): ConfigVariable => ({
+      name: secretNamingOf(name).arnVariable,
+      value: TEXT,
+      whenUnset:
+        name === CALLED_BY_EVERY_FUNCTION
+          ? "required unless `SECRETS_FILE`"
+          : "functions that call it (their manifest entries grant its secret), unless `SECRETS_FILE`",
+      meaning: `Secrets Manager id of the service's ${UPSTREAM_REGISTRY[name].label} credentials${
+        name === CALLED_BY_EVERY_FUNCTION ? "" : "; asking for them without it names this variable"
+      }`,
+    }),
+  ),
   {
     name: "CLIENTS_SECRET_ARN",
     value: TEXT,
@@ -141,7 +162,7 @@ export const SERVICE_VARIABLES: readonly ConfigVariable[] = [
     name: "SECRETS_FILE",
     value: TEXT,
     whenUnset: "local runs only",
-    meaning: "one JSON file holding the three secrets by name (`procure-core`, `a55`, `clients`)",
+    meaning: `one JSON file holding the service's secrets by name (${SECRET_NAMES.map((name) => `\`${name}\``).join(", ")})`,
   },
   {
     name: "SECRETS_TTL_SECONDS",
@@ -178,20 +199,15 @@ export const SERVICE_VARIABLES: readonly ConfigVariable[] = [
     default: "4",
     meaning: "attempts per upstream call, the first included",
   },
-  {
-    name: "A55_BUDGET_PER_MINUTE",
-    value: integerFrom(1, MAX_BUDGET_PER_MINUTE),
-    default: "100",
-    meaning:
-      "shared upstream budget: A55 requests per minute, every function together (A55's documented limit per client)",
-  },
-  {
-    name: "PROCURE_CORE_BUDGET_PER_MINUTE",
-    value: integerFrom(1, MAX_BUDGET_PER_MINUTE),
-    default: "300",
-    meaning:
-      "shared upstream budget: Procure-Core requests per minute, every function together (it publishes no limit: set what its operators allow)",
-  },
+  // One per upstream of the registry, its default the registry's.
+  ...UPSTREAM_NAMES.map(
+    (name): ConfigVariable => ({
+      name: budgetVariableOf(name),
+      value: integerFrom(1, MAX_BUDGET_PER_MINUTE),
+      default: String(UPSTREAM_REGISTRY[name].budgetPerMinute),
+      meaning: `shared upstream budget: ${UPSTREAM_REGISTRY[name].label} requests per minute, every function together (${UPSTREAM_REGISTRY[name].budgetSource})`,
+    }),
+  ),
   {
     name: "BACKGROUND_BUDGET_SHARE",
     value: { type: "fraction" },
@@ -361,7 +377,8 @@ const envReader = (env: Record<string, string | undefined>, problems: string[]) 
 /** Reads and validates the configuration; throws one error naming every problem. */
 export const readConfig = (env: Record<string, string | undefined>): ServiceConfig => {
   const problems: string[] = [];
-  const { required, integer, fraction, boolean, duration } = envReader(env, problems);
+  const reader = envReader(env, problems);
+  const { required, integer, fraction, boolean, duration } = reader;
 
   const url = (name: string): string | undefined => {
     const raw = env[name]?.trim();
@@ -377,12 +394,13 @@ export const readConfig = (env: Record<string, string | undefined>): ServiceConf
     ? { source: "file", path: secretsFile }
     : {
         source: "secrets-manager",
-        // Every function that cancels calls Procure-Core (the sweep lists and cancels intents).
-        procureCore: required(SECRET_VARIABLES["procure-core"]),
         // A secret a function's code never reads is not given to it (its manifest entry grants
         // it none): only functions that cancel charges read A55's, only the HTTP function
         // authenticates callers. Asking for one not given fails naming its variable.
-        a55: env[SECRET_VARIABLES.a55]?.trim() || undefined,
+        upstreams: {
+          ...upstreamSecretArns(UPSTREAM_REGISTRY, env),
+          [CALLED_BY_EVERY_FUNCTION]: required(SECRET_VARIABLES[CALLED_BY_EVERY_FUNCTION]),
+        },
         clients: env[SECRET_VARIABLES.clients]?.trim() || undefined,
       };
   const expiryAfterMs = parseDuration(env.EXPIRY_AFTER ?? "24h");
@@ -401,16 +419,7 @@ export const readConfig = (env: Record<string, string | undefined>): ServiceConf
     upstreamTimeoutMs: integer("UPSTREAM_TIMEOUT_MS", 5_000, 100, 60_000),
     upstreamMaxAttempts: integer("UPSTREAM_MAX_ATTEMPTS", 4, 1, 10),
     budget: {
-      perMinute: {
-        a55: integer("A55_BUDGET_PER_MINUTE", 100, 1, MAX_BUDGET_PER_MINUTE, BUDGET_CEILING_WHY),
-        "procure-core": integer(
-          "PROCURE_CORE_BUDGET_PER_MINUTE",
-          300,
-          1,
-          MAX_BUDGET_PER_MINUTE,
-          BUDGET_CEILING_WHY,
-        ),
-      },
+      perMinute: upstreamBudgets(UPSTREAM_REGISTRY, reader, MAX_BUDGET_PER_MINUTE, BUDGET_CEILING_WHY),
       backgroundShare: fraction("BACKGROUND_BUDGET_SHARE", 0.6),
       marginMs: integer("UPSTREAM_BUDGET_MARGIN_MS", 1_000, 100, 10_000),
     },
@@ -435,6 +444,23 @@ export const readConfig = (env: Record<string, string | undefined>): ServiceConf
   if (problems.length > 0) {
     throw new ConfigurationError(`Invalid configuration: ${problems.join("; ")}`);
   }
+  return config;
+};
+
+/**
+ * The upstream part of the configuration for a registry of its own (a test's upstream that
+ * the service's registry does not hold), by the same variables and rules as `readConfig`.
+ */
+export const readUpstreamConfig = <N extends string>(
+  env: Record<string, string | undefined>,
+  registry: UpstreamRegistryOf<N>,
+): { secretArns: Partial<Record<N, string>>; perMinute: Record<N, number> } => {
+  const problems: string[] = [];
+  const config = {
+    secretArns: upstreamSecretArns(registry, env),
+    perMinute: upstreamBudgets(registry, envReader(env, problems), MAX_BUDGET_PER_MINUTE, BUDGET_CEILING_WHY),
+  };
+  if (problems.length > 0) throw new ConfigurationError(`Invalid configuration: ${problems.join("; ")}`);
   return config;
 };
 

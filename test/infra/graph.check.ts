@@ -804,7 +804,12 @@ for (const stage of STAGES) {
         for (const trigger of TRIGGERS)
           assert.ok(shows("Cancellations", { trigger, outcome: "REFUND_REQUIRED" }));
         for (const upstream of UPSTREAMS) {
-          for (const metric of ["UpstreamLatency", "UpstreamRetries", "UpstreamRateLimited"]) {
+          for (const metric of [
+            "UpstreamCallLatency",
+            "UpstreamAttemptLatency",
+            "UpstreamRetries",
+            "UpstreamRateLimited",
+          ]) {
             assert.ok(shows(metric, { upstream }), `${metric} ${upstream}`);
           }
           assert.ok(

@@ -1,6 +1,6 @@
 /**
  * The shared budget's ring store in memory, with the semantics of the DynamoDB one
- * (functions/adapters/dynamo/budget-ring-store.ts): a take is applied atomically when its
+ * (functions/adapters/budget/budget-ring-store.ts): a take is applied atomically when its
  * condition holds (`size(slots) = N AND slots[0] <= cutoff AND slots[N−1] <= t`; the same
  * on `backgroundSlots` for background work; for interactive work, `size(interactiveSlots) =
  * N − B` and its oldest at or before the cutoff unless no background work waits; comparisons
@@ -9,14 +9,14 @@
  * when their answers come back (interleavings).
  */
 import { isDeepStrictEqual } from "node:util";
-import type { Rings } from "#adapters/dynamo/budget-ring.ts";
+import type { Rings } from "#adapters/budget/budget-ring.ts";
 import type {
   BudgetKey,
   RingStore,
   RingTake,
   RingTakeResult,
   StoredRing,
-} from "#adapters/dynamo/budget-ring-store.ts";
+} from "#adapters/budget/budget-ring-store.ts";
 
 /** An item as stored: each attribute may hold anything, or be missing (`undefined`). */
 export interface StoredItem {

@@ -46,7 +46,7 @@ export interface TableDefinition {
  *   transition removes both. All open cancellations share one index partition: they are
  *   few (orders and PROCESSING intents waiting), far below a partition's throughput.
  * - upstream budget: `pk = BUDGET#<upstream>#<client>`, `sk = RING`; `slots` (the send
- *   times of the last N requests, functions/adapters/dynamo/budget-ring-store.ts) and
+ *   times of the last N requests, functions/adapters/budget/budget-ring-store.ts) and
  *   `expiresAt` (TTL).
  */
 export const idempotencyTable = {

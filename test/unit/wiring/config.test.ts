@@ -16,7 +16,11 @@ describe("readConfig", () => {
   it("applies the documented defaults", () => {
     const config = readConfig(minimal);
     expect(config).toMatchObject({
-      secrets: { source: "secrets-manager", procureCore: "arn:pc", a55: "arn:a55", clients: "arn:clients" },
+      secrets: {
+        source: "secrets-manager",
+        upstreams: { "procure-core": "arn:pc", a55: "arn:a55" },
+        clients: "arn:clients",
+      },
       secretsTtlMs: 300_000,
       upstreamTimeoutMs: 5_000,
       upstreamMaxAttempts: 4,
@@ -67,10 +71,10 @@ describe("readConfig", () => {
   it("needs no A55 secret where no charge is cancelled (the sweep); asking for it names the variable", async () => {
     const { A55_SECRET_ARN: _a55, CLIENTS_SECRET_ARN: _clients, ...sweepEnvironment } = minimal;
     const config = readConfig(sweepEnvironment);
-    expect(config.secrets).toMatchObject({
+    expect(config.secrets).toEqual({
       source: "secrets-manager",
-      procureCore: "arn:pc",
-      a55: undefined,
+      upstreams: { "procure-core": "arn:pc" },
+      clients: undefined,
     });
     const container = buildContainer(config);
     await expect(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readRateLimit, readRateLimitReset, retryAfterMsOf } from "#adapters/http/rate-limit-headers.ts";
+import { readRateLimit, readRateLimitReset, retryAfterMsOf } from "#adapters/budget/rate-limit-headers.ts";
 
 /** 2026-02-25T11:30:00.500Z: half a second into an epoch second, so rounding shows. */
 const NOW = 1_772_019_000_500;

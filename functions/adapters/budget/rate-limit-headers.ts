@@ -15,8 +15,9 @@
  *
  * An HTTP date (`Wed, 25 Feb 2026 11:31:00 GMT`) is accepted too.
  */
+
+import { parseRetryAfter } from "#adapters/http/retry-policy.ts";
 import type { RateLimitInfo } from "#core/ports.ts";
-import { parseRetryAfter } from "./retry-policy.ts";
 
 const SECONDS_TIMESTAMP_FLOOR = 1e9;
 const MILLISECONDS_TIMESTAMP_FLOOR = 1e11;

@@ -11,8 +11,8 @@
  * under the limit; this only stops one container from sending what the upstream just said
  * it would refuse (the sweep's eight workers, say).
  */
-import type { AnswerObservation, BudgetedUpstream } from "./attempt-budget.ts";
 import { readRateLimit, retryAfterMsOf } from "./rate-limit-headers.ts";
+import type { AnswerObservation } from "./upstream-budget.ts";
 
 /** When a 429 names no time at all. */
 const DEFAULT_RETRY_AFTER_MS = 1_000;
@@ -28,7 +28,7 @@ export class AnnouncedLimits {
   }
 
   /** Takes in one answer; says whether it was a 429. */
-  observe(answer: AnswerObservation): { rateLimited: boolean } {
+  observe(answer: AnswerObservation<string>): { rateLimited: boolean } {
     const now = this.#now();
     const key = keyOf(answer.upstream, answer.client);
     const announced = readRateLimit(answer.headers, now);
@@ -45,7 +45,7 @@ export class AnnouncedLimits {
   }
 
   /** Epoch ms until which nothing may be sent to this client, when that is still ahead. */
-  blockedUntil(upstream: BudgetedUpstream, client: string): number | undefined {
+  blockedUntil(upstream: string, client: string): number | undefined {
     const until = this.#blockedUntil.get(keyOf(upstream, client));
     return until !== undefined && until > this.#now() ? until : undefined;
   }
@@ -56,4 +56,4 @@ export class AnnouncedLimits {
   }
 }
 
-const keyOf = (upstream: BudgetedUpstream, client: string): string => `${upstream}#${client}`;
+const keyOf = (upstream: string, client: string): string => `${upstream}#${client}`;

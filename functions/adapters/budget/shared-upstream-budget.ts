@@ -31,16 +31,10 @@
  * keeps a sliding minute exact across processes, has priorities, or stops at a deadline.
  */
 
-import { AnnouncedLimits } from "#adapters/http/announced-limits.ts";
-import type {
-  AnswerObservation,
-  AttemptBudget,
-  AttemptRequest,
-  BudgetedUpstream,
-} from "#adapters/http/attempt-budget.ts";
 import { systemRetryEnvironment } from "#adapters/http/retry-policy.ts";
-import { UpstreamRateLimitedError } from "#core/errors.ts";
+import { ConfigurationError, type UpstreamName, UpstreamRateLimitedError } from "#core/errors.ts";
 import type { UpstreamPriority } from "#core/ports.ts";
+import { AnnouncedLimits } from "./announced-limits.ts";
 import {
   BACKGROUND_ACTIVE_MS,
   backgroundCapOf,
@@ -57,6 +51,7 @@ import {
   spentRings,
 } from "./budget-ring.ts";
 import type { BudgetKey, RingStore, StoredRing } from "./budget-ring-store.ts";
+import type { AnswerObservation, SlotRequest, UpstreamBudget } from "./upstream-budget.ts";
 
 const MINUTE_MS = 60_000;
 /** A ring whose newest time is further ahead of this clock than this is damaged (or a clock is badly off). */
@@ -70,9 +65,9 @@ const BACKGROUND_WAIT_GRACE_MS = 1_000;
 /** An idle ring is deleted by TTL after a day; a missing ring is an empty one. */
 const RING_LIFETIME_SECONDS = 86_400;
 
-export interface UpstreamBudgetSettings {
+export interface UpstreamBudgetSettings<N extends string = UpstreamName> {
   /** Requests per minute and client, per upstream. */
-  perMinute: Record<BudgetedUpstream, number>;
+  perMinute: Readonly<Record<N, number>>;
   /** The share of each limit background work may use, in (0, 1]. */
   backgroundShare: number;
   /**
@@ -82,8 +77,8 @@ export interface UpstreamBudgetSettings {
   marginMs: number;
 }
 
-export interface BudgetTakenEvent {
-  upstream: BudgetedUpstream;
+export interface BudgetTakenEvent<N extends string = UpstreamName> {
+  upstream: N;
   client: string;
   priority: UpstreamPriority;
   /** Time spent waiting for a slot to free (background work, or an announced limit). */
@@ -94,8 +89,8 @@ export interface BudgetTakenEvent {
   roundTrips: number;
 }
 
-export interface BudgetRefusedEvent {
-  upstream: BudgetedUpstream;
+export interface BudgetRefusedEvent<N extends string = UpstreamName> {
+  upstream: N;
   client: string;
   priority: UpstreamPriority;
   retryAfterMs: number;
@@ -103,7 +98,8 @@ export interface BudgetRefusedEvent {
   source: "budget" | "upstream";
 }
 
-export interface SharedUpstreamBudgetOptions extends UpstreamBudgetSettings {
+export interface SharedUpstreamBudgetOptions<N extends string = UpstreamName>
+  extends UpstreamBudgetSettings<N> {
   store: RingStore;
   /** Epoch ms. */
   now?: () => number;
@@ -112,16 +108,12 @@ export interface SharedUpstreamBudgetOptions extends UpstreamBudgetSettings {
   random?: () => number;
   /** Background work waits for a slot only if it frees at least this long before its deadline. Default 1 s. */
   minAttemptMs?: number;
-  onTaken?: (event: BudgetTakenEvent) => void;
-  onRefused?: (event: BudgetRefusedEvent) => void;
+  onTaken?: (event: BudgetTakenEvent<N>) => void;
+  onRefused?: (event: BudgetRefusedEvent<N>) => void;
   /** An upstream answered 429. */
-  onUpstreamRateLimited?: (upstream: BudgetedUpstream) => void;
+  onUpstreamRateLimited?: (upstream: N) => void;
   /** A missing, damaged or resized ring was written anew. */
-  onRecreated?: (event: {
-    upstream: BudgetedUpstream;
-    client: string;
-    was: "absent" | "damaged" | "resizable";
-  }) => void;
+  onRecreated?: (event: { upstream: N; client: string; was: "absent" | "damaged" | "resizable" }) => void;
 }
 
 /** What this container's budget did since it was built. */
@@ -147,19 +139,19 @@ export interface BudgetSnapshot {
   nextFreeAt: Record<UpstreamPriority, number>;
 }
 
-export class SharedUpstreamBudget implements AttemptBudget {
+export class SharedUpstreamBudget<N extends string = UpstreamName> implements UpstreamBudget<N> {
   readonly #store: RingStore;
-  readonly #shapes: Record<BudgetedUpstream, RingShape>;
+  readonly #shapes: Map<N, RingShape>;
   readonly #now: () => number;
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly #random: () => number;
   readonly #minAttemptMs: number;
   readonly #staleAfterMs: number;
   readonly #announced: AnnouncedLimits;
-  readonly #options: SharedUpstreamBudgetOptions;
+  readonly #options: SharedUpstreamBudgetOptions<N>;
   readonly #stats: BudgetStats = { taken: 0, refused: 0, waitedMs: 0, roundTrips: 0, abandoned: 0 };
 
-  constructor(options: SharedUpstreamBudgetOptions) {
+  constructor(options: SharedUpstreamBudgetOptions<N>) {
     this.#options = options;
     this.#store = options.store;
     this.#now = options.now ?? Date.now;
@@ -173,26 +165,24 @@ export class SharedUpstreamBudget implements AttemptBudget {
       backgroundCap: backgroundCapOf(limit, options.backgroundShare),
       windowMs,
     });
-    this.#shapes = {
-      "procure-core": shape(options.perMinute["procure-core"]),
-      a55: shape(options.perMinute.a55),
-    };
+    const limits = Object.entries(options.perMinute) as [N, number][];
+    this.#shapes = new Map(limits.map(([upstream, limit]) => [upstream, shape(limit)]));
     this.#announced = new AnnouncedLimits({ now: this.#now, capMs: windowMs });
   }
 
   /** The ring's shape for an upstream: limit, background cap, window. */
-  shapeOf(upstream: BudgetedUpstream): RingShape {
-    return { ...this.#shapes[upstream] };
+  shapeOf(upstream: N): RingShape {
+    return { ...this.#shapeOf(upstream) };
   }
 
   get stats(): BudgetStats {
     return { ...this.#stats };
   }
 
-  async take(request: AttemptRequest): Promise<void> {
+  async take(request: SlotRequest<N>): Promise<void> {
     const priority = request.priority ?? "background";
-    const shape = this.#shapes[request.upstream];
-    const key: BudgetKey = { upstream: request.upstream, client: request.client };
+    const shape = this.#shapeOf(request.upstream);
+    const key = { upstream: request.upstream, client: request.client };
     const started = this.#now();
     let roundTrips = 0;
     let waits = 0;
@@ -296,13 +286,13 @@ export class SharedUpstreamBudget implements AttemptBudget {
     }
   }
 
-  observe(answer: AnswerObservation): void {
+  observe(answer: AnswerObservation<N>): void {
     if (this.#announced.observe(answer).rateLimited) this.#options.onUpstreamRateLimited?.(answer.upstream);
   }
 
   /** The ring of one client as it is now (one strongly consistent read). */
-  async inspect(upstream: BudgetedUpstream, client: string): Promise<BudgetSnapshot> {
-    const shape = this.#shapes[upstream];
+  async inspect(upstream: N, client: string): Promise<BudgetSnapshot> {
+    const shape = this.#shapeOf(upstream);
     const stored = await this.#store.read({ upstream, client });
     const now = this.#now();
     const rings =
@@ -324,8 +314,15 @@ export class SharedUpstreamBudget implements AttemptBudget {
     };
   }
 
+  #shapeOf(upstream: N): RingShape {
+    const shape = this.#shapes.get(upstream);
+    if (shape === undefined)
+      throw new ConfigurationError(`The upstream budget has no limit for "${upstream}"`);
+    return shape;
+  }
+
   async #recreate(
-    key: BudgetKey,
+    key: BudgetKey & { upstream: N },
     shape: RingShape,
     current: StoredRing,
     was: "absent" | "damaged" | "resizable",
@@ -345,7 +342,7 @@ export class SharedUpstreamBudget implements AttemptBudget {
   }
 
   #refuse(
-    request: AttemptRequest,
+    request: SlotRequest<N>,
     priority: UpstreamPriority,
     retryAfterMs: number,
     source: "budget" | "upstream",

@@ -26,14 +26,14 @@ import {
   type PutItemCommandInput,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import type { BudgetedUpstream } from "#adapters/http/attempt-budget.ts";
+import { conditionFailedItem, storeUnavailable } from "#adapters/dynamo/dynamo-errors.ts";
+import { budgetKeyOf } from "#adapters/dynamo/table-definitions.ts";
 import type { UpstreamPriority } from "#core/ports.ts";
 import type { Rings } from "./budget-ring.ts";
-import { conditionFailedItem, storeUnavailable } from "./dynamo-errors.ts";
-import { budgetKeyOf } from "./table-definitions.ts";
 
 export interface BudgetKey {
-  upstream: BudgetedUpstream;
+  /** An upstream of the registry. */
+  upstream: string;
   client: string;
 }
 
