@@ -289,7 +289,7 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
       attempt: lease.attempt,
       completedAt: new Date(request.now).toISOString(),
     });
-    if (cancellation) this.cancellations.put(cancellation.next);
+    if (cancellation) this.cancellations.put(cancellation);
     for (const record of request.audits) await this.audit.append(record);
     return "completed";
   }
@@ -307,7 +307,7 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
       cancellation = undefined;
     }
     this.audit.checkNew(request.audits);
-    if (cancellation) this.cancellations.put(cancellation.next);
+    if (cancellation) this.cancellations.put(cancellation);
     for (const record of request.audits) await this.audit.append(record);
   }
 }
@@ -337,6 +337,12 @@ export class InMemoryAuditLog implements AuditLog {
 /** The DynamoDB cancellation store's rules: versioned conditional puts, with their records in one step. */
 export class InMemoryCancellationStore implements CancellationStore {
   readonly records = new Map<string, Cancellation>();
+  /** Every applied write, with the record it replaced, in commit order (for the lifecycle model's invariants). */
+  readonly writes: {
+    before: Cancellation | undefined;
+    after: Cancellation;
+    expectedVersion: number | null;
+  }[] = [];
   readonly audit: InMemoryAuditLog;
   /** When set, every call throws it (a store outage). */
   failWith: Error | undefined;
@@ -353,8 +359,13 @@ export class InMemoryCancellationStore implements CancellationStore {
     return existing?.version === transition.expectedVersion;
   }
 
-  put(cancellation: Cancellation): void {
-    this.records.set(`${cancellation.kind}#${cancellation.id}`, structuredClone(cancellation));
+  /** Applies a transition whose condition held (checked with `accepts`). */
+  put(transition: CancellationTransition): void {
+    const key = `${transition.next.kind}#${transition.next.id}`;
+    const before = this.records.get(key);
+    const after = structuredClone(transition.next);
+    this.writes.push({ before, after, expectedVersion: transition.expectedVersion });
+    this.records.set(key, after);
   }
 
   async get(kind: CancellationKind, id: string): Promise<Cancellation | undefined> {
@@ -393,7 +404,7 @@ export class InMemoryCancellationStore implements CancellationStore {
     if (this.failWith) throw this.failWith;
     if (!this.accepts(transition)) return "conflict";
     this.audit.checkNew(audits);
-    this.put(transition.next);
+    this.put(transition);
     for (const record of audits) await this.audit.append(record);
     return "written";
   }
