@@ -39,7 +39,7 @@ export const requestOf = (
  * finish: INTENT_PENDING, first looked at after `firstCheckAfterMs`.
  */
 export const intentCancellation = (
-  deps: Pick<CancelDependencies, "clock" | "lifecycle">,
+  deps: Pick<CancelDependencies, "clock" | "lifecycle" | "ids">,
   context: CancelContext,
   pending: CancelOutcome,
   reason: string | undefined,
@@ -51,6 +51,7 @@ export const intentCancellation = (
     id: pending.target.id,
     state: "INTENT_PENDING",
     version: 1,
+    incarnation: deps.ids.next(),
     request: requestOf(context, scopeKey, now, { intentId: pending.target.id, reason }),
     steps: { intent: pending },
     checks: 0,
@@ -67,7 +68,7 @@ export const intentCancellation = (
  * with the request's own derived A55 key — if the caller or the platform does not first.
  */
 export const unfinishedCancellation = (
-  deps: Pick<CancelDependencies, "clock" | "lifecycle">,
+  deps: Pick<CancelDependencies, "clock" | "lifecycle" | "ids">,
   context: CancelContext,
   failure: CancelOutcome,
   reason: string | undefined,
@@ -85,6 +86,7 @@ export const unfinishedCancellation = (
     id: target.id,
     state: "REQUESTED",
     version: 1,
+    incarnation: deps.ids.next(),
     request: requestOf(context, scopeKey, now, fields),
     steps: {},
     nextCheckAt: Math.max(now, context.deadline) + deps.lifecycle.firstCheckAfterMs,
@@ -103,7 +105,7 @@ export const unfinishedCancellation = (
  * is finished even if the request dies midway.
  */
 export const orderCancellation = (
-  deps: Pick<CancelDependencies, "clock" | "lifecycle">,
+  deps: Pick<CancelDependencies, "clock" | "lifecycle" | "ids">,
   context: CancelContext,
   scopeKey: string,
   input: { orderId: string } & Pick<CancellationRequest, "intentId" | "charge" | "reason">,
@@ -114,6 +116,7 @@ export const orderCancellation = (
     id: input.orderId,
     state: "REQUESTED",
     version: 1,
+    incarnation: deps.ids.next(),
     request: requestOf(context, scopeKey, now, input),
     steps: {},
     nextCheckAt: Math.max(now, context.deadline) + deps.lifecycle.orphanGraceMs,

@@ -184,7 +184,9 @@ export interface AuditLog {
 
 /**
  * One transition of a cancellation: the record as it is to be, and the version it must
- * still have (`null`: it must not exist yet). Written with its audit records in one
+ * still have (`null`: it must not exist yet, or, for a single cancel, be DONE). `next`
+ * keeps the incarnation of the record it moves on: the write holds only while the stored
+ * record is that incarnation at that version. Written with its audit records in one
  * transaction, or not at all.
  */
 export interface CancellationTransition {

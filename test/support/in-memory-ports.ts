@@ -356,7 +356,9 @@ export class InMemoryCancellationStore implements CancellationStore {
     if (transition.expectedVersion === null) {
       return !existing || (transition.next.kind !== "order" && existing.state === "DONE");
     }
-    return existing?.version === transition.expectedVersion;
+    return (
+      existing?.version === transition.expectedVersion && existing.incarnation === transition.next.incarnation
+    );
   }
 
   /** Applies a transition whose condition held (checked with `accepts`). */
