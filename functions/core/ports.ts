@@ -218,6 +218,11 @@ export interface BeginRequest {
   lockUntil: number;
 }
 
+/** A single intent or charge cancel as its request asked for it: enough to run it again. */
+export type SingleCancel =
+  | { kind: "intent"; intentId: string; reason?: string }
+  | { kind: "charge"; chargeUuid: string; walletUuid: string; reason?: string };
+
 /**
  * Proof of holding a key's lock. `resumed` is true when an earlier attempt may already
  * have acted upstream: its lock expired unfinished, or it released the key after an
@@ -229,6 +234,13 @@ export interface Lease {
   token: string;
   attempt: number;
   resumed: boolean;
+  /**
+   * The incarnation of the cancellation an earlier attempt of this request opened when it
+   * released the key, if one did: a resumed attempt closes that one, and, when it is no
+   * longer there (finished, announced, then replaced by another request's), announces
+   * nothing more.
+   */
+  ownCancellation?: string;
 }
 
 export type BeginResult =
@@ -274,7 +286,8 @@ export interface IdempotencyStore {
    * Releases the key after an operational failure, so a retry runs again: the key is kept
    * as RELEASED (same payload only), remembering that the upstream may have acted, and the
    * records and the cancellation transition are written in the same transaction. If the
-   * cancellation moved on meanwhile, only the key is released.
+   * cancellation moved on meanwhile, only the key is released. A cancellation this release
+   * opens is remembered by the key (`Lease.ownCancellation` of the next attempts).
    */
   release(lease: Lease, request: ReleaseRequest): Promise<void>;
 }

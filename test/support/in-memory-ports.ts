@@ -221,6 +221,8 @@ interface StoredKey {
   expiresAt: number;
   outcome?: CancelOutcome;
   completedAt?: string;
+  /** The incarnation of the cancellation a release of this key opened. */
+  ownCancellation?: string;
 }
 
 /** The DynamoDB store's rules, in a Map; its writes and the cancellations' are atomic together, as one transaction is. */
@@ -256,6 +258,7 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
     }
     const attempt = live ? existing.attempt + 1 : 1;
     const token = `token-${++this.#tokens}`;
+    const own = live ? existing.ownCancellation : undefined;
     this.keys.set(request.scopeKey, {
       status: "IN_PROGRESS",
       token,
@@ -263,8 +266,18 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
       hash: payloadHash,
       lockUntil: request.lockUntil,
       expiresAt: live ? existing.expiresAt : request.now + 24 * 3600 * 1000,
+      ...(own !== undefined && { ownCancellation: own }),
     });
-    return { kind: "acquired", lease: { scopeKey: request.scopeKey, token, attempt, resumed: attempt > 1 } };
+    return {
+      kind: "acquired",
+      lease: {
+        scopeKey: request.scopeKey,
+        token,
+        attempt,
+        resumed: attempt > 1,
+        ...(own !== undefined && { ownCancellation: own }),
+      },
+    };
   }
 
   #holds(lease: Lease): StoredKey | undefined {
@@ -308,6 +321,9 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
     }
     this.audit.checkNew(request.audits);
     if (cancellation) this.cancellations.put(cancellation);
+    if (cancellation?.expectedVersion === null && cancellation.next.kind !== "order") {
+      stored.ownCancellation = cancellation.next.incarnation;
+    }
     for (const record of request.audits) await this.audit.append(record);
   }
 }
