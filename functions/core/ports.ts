@@ -216,12 +216,40 @@ export interface BeginRequest {
   now: number;
   /** Epoch ms until which the lock holds: the invocation's deadline. */
   lockUntil: number;
+  /**
+   * A single cancel's own description, kept with the key while it is in progress: an
+   * attempt that never completes (killed, or its completing write failed) is then found
+   * by the continuation from `recoverAt` on (`abandoned`), and finished by it.
+   */
+  recovery?: AttemptRecovery;
+  /**
+   * The continuation taking over an abandoned attempt: the key is taken only from the
+   * attempt holding this lock token, in progress with its lock over; in any other state
+   * (completed, released, taken by a retry meanwhile) it is left alone.
+   */
+  takeOver?: string;
 }
 
 /** A single intent or charge cancel as its request asked for it: enough to run it again. */
 export type SingleCancel =
   | { kind: "intent"; intentId: string; reason?: string }
   | { kind: "charge"; chargeUuid: string; walletUuid: string; reason?: string };
+
+/** What the continuation needs to finish a single cancel whose attempt never completed. */
+export interface AttemptRecovery {
+  cancel: SingleCancel;
+  /** Who asked: the records of the attempt, whoever finishes it, carry the request's identity. */
+  requestedBy: { trigger: Trigger; actor: string; correlationId: string; idempotencyKey?: string };
+  /** Epoch ms from which the continuation takes the attempt over: its lock's end, plus a grace. */
+  recoverAt: number;
+}
+
+/** An attempt in progress past its recovery time: its lock is over and it never completed. */
+export interface AbandonedAttempt extends AttemptRecovery {
+  scopeKey: string;
+  /** Its lock token, for `BeginRequest.takeOver`. */
+  token: string;
+}
 
 /**
  * Proof of holding a key's lock. `resumed` is true when an earlier attempt may already
@@ -274,8 +302,14 @@ export interface ReleaseRequest {
 export type CompleteResult = "completed" | "lock-lost" | "cancellation-moved";
 
 export interface IdempotencyStore {
-  /** One conditional write: takes the key, or tells why not (replay, in progress, mismatch). */
+  /**
+   * One conditional write: takes the key, or tells why not (replay, in progress, mismatch).
+   * A taking over that finds the attempt no longer abandoned answers `replay` (it completed)
+   * or `in-progress` (anything else).
+   */
   begin(request: BeginRequest): Promise<BeginResult>;
+  /** Attempts of single cancels still in progress past their `recoverAt`, oldest first. */
+  abandoned(now: number, options?: { limit?: number; cursor?: string }): Promise<Page<AbandonedAttempt>>;
   /**
    * Completes the key with the outcome, appends the audit records and writes the
    * cancellation transition, in one transaction. Creating an intent's cancellation while

@@ -3,7 +3,7 @@ import { unfinishedCancellation } from "./cancellation-records.ts";
 import type { CancelContext, CancelDependencies } from "./dependencies.ts";
 import { type CancelOutcome, isFinal, type Target } from "./outcome.ts";
 import { detailTypeOf } from "./outcome-events.ts";
-import type { AuditRecord, CancellationTransition, Lease, SingleCancel } from "./ports.ts";
+import type { AttemptRecovery, AuditRecord, CancellationTransition, Lease, SingleCancel } from "./ports.ts";
 import { closeSingle, NO_OWN_CANCELLATION, ownCancellation, problemOfOwn } from "./single-cancel-close.ts";
 
 export type OnceResult =
@@ -25,7 +25,11 @@ export interface OnceRequest {
   /** What the idempotency key is bound to; another payload under the same key is refused. */
   payload: unknown;
   reason: string | undefined;
-  /** Set for a single intent or charge cancel: its own cancellation (left by an earlier attempt) is closed with it. */
+  /**
+   * Set for a single intent or charge cancel: kept with its key while the attempt runs, so
+   * that the continuation finishes an attempt that never completes; and its own
+   * cancellation (left by an earlier attempt) is closed with it.
+   */
   single?: SingleCancel;
   /** The cancel itself. Must turn upstream trouble into outcomes; a throw is treated as a bug. */
   work: (lease: Lease) => Promise<CancelOutcome | WorkResult>;
@@ -42,9 +46,11 @@ const isWorkResult = (value: CancelOutcome | WorkResult): value is WorkResult =>
  * Runs one cancel at most once per idempotency scope, and records it.
  *
  * 1. Take the key with one conditional write; a completed key replays its outcome, a
- *    key in progress or bound to another payload is refused. A resumed single cancel
- *    whose own cancellation the continuation has finished meanwhile answers from it (one
- *    read), sending nothing upstream.
+ *    key in progress or bound to another payload is refused. A single cancel's key holds
+ *    what the continuation needs to finish the attempt if it never completes (the process
+ *    killed, or the completing write failed after the upstream acted). A resumed single
+ *    cancel whose own cancellation the continuation has finished meanwhile answers from it
+ *    (one read), sending nothing upstream.
  * 2. Do the work.
  * 3. Final outcome: complete the key, append the audit records and write the
  *    cancellation in one transaction (a single cancel closes its own cancellation,
@@ -66,11 +72,14 @@ export const runOnce = async (
   const scopeKey = context.idempotency?.scopeKey ?? `once:${deps.ids.next()}`;
   // Never a lock that is already over: a late invocation still holds the key while it finds it has no time left.
   const lockUntil = Math.max(context.deadline, startedAt + 1_000);
+  const takeOver = context.idempotency?.takeOver;
   const begun = await deps.idempotency.begin({
     scopeKey,
     payload: request.payload,
     now: startedAt,
     lockUntil,
+    ...(request.single && { recovery: recoveryOf(deps, context, request.single, lockUntil) }),
+    ...(takeOver !== undefined && { takeOver }),
   });
   if (begun.kind === "replay") return { kind: "outcome", outcome: begun.outcome, replayed: true };
   if (begun.kind !== "acquired") return begun;
@@ -160,6 +169,23 @@ export const runOnce = async (
   if (written === "lock-lost" && !cancellation) await keepRecords(deps, audits);
   return { kind: "outcome", outcome, replayed: false };
 };
+
+/** What the continuation needs to finish this single cancel if its attempt never completes. */
+const recoveryOf = (
+  deps: CancelDependencies,
+  context: CancelContext,
+  cancel: SingleCancel,
+  lockUntil: number,
+): AttemptRecovery => ({
+  cancel,
+  requestedBy: {
+    trigger: context.trigger,
+    actor: context.actor,
+    correlationId: context.correlationId,
+    ...(context.idempotency?.key !== undefined && { idempotencyKey: context.idempotency.key }),
+  },
+  recoverAt: lockUntil + deps.lifecycle.orphanGraceMs,
+});
 
 /**
  * Appends the final records of an attempt whose result did not stand, announcing nothing.

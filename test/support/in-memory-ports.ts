@@ -14,6 +14,8 @@ import type { CancelDependencies } from "#core/dependencies.ts";
 import type { CancelOutcome, IntentView } from "#core/outcome.ts";
 import { outcomeEventOf } from "#core/outcome-events.ts";
 import type {
+  AbandonedAttempt,
+  AttemptRecovery,
   AuditLog,
   AuditRecord,
   BeginRequest,
@@ -221,6 +223,8 @@ interface StoredKey {
   expiresAt: number;
   outcome?: CancelOutcome;
   completedAt?: string;
+  /** While IN_PROGRESS: what the continuation needs to finish the attempt. */
+  recovery?: AttemptRecovery;
   /** The incarnation of the cancellation a release of this key opened. */
   ownCancellation?: string;
 }
@@ -245,6 +249,18 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
     if (request.lockUntil <= request.now) throw new Error("lockUntil must be in the future");
     const existing = this.keys.get(request.scopeKey);
     const payloadHash = hash(request.payload);
+    if (request.takeOver !== undefined) {
+      const abandoned =
+        existing?.status === "IN_PROGRESS" &&
+        existing.token === request.takeOver &&
+        existing.lockUntil <= request.now &&
+        existing.hash === payloadHash;
+      if (!abandoned) {
+        return existing?.status === "COMPLETED" && existing.outcome
+          ? { kind: "replay", outcome: existing.outcome, completedAt: existing.completedAt ?? "" }
+          : { kind: "in-progress", retryAfterSeconds: 1 };
+      }
+    }
     const live = existing && existing.expiresAt > request.now;
     if (live && existing.hash !== payloadHash) return { kind: "payload-mismatch" };
     if (live && existing.status === "COMPLETED" && existing.outcome) {
@@ -256,9 +272,10 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
         retryAfterSeconds: Math.max(1, Math.ceil((existing.lockUntil - request.now) / 1000)),
       };
     }
-    const attempt = live ? existing.attempt + 1 : 1;
+    // A taken-over attempt is resumed even past the key's 24 hours: it may have acted upstream.
+    const resumed = existing !== undefined && (live || request.takeOver !== undefined);
+    const attempt = resumed ? existing.attempt + 1 : 1;
     const token = `token-${++this.#tokens}`;
-    const own = live ? existing.ownCancellation : undefined;
     this.keys.set(request.scopeKey, {
       status: "IN_PROGRESS",
       token,
@@ -266,8 +283,10 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
       hash: payloadHash,
       lockUntil: request.lockUntil,
       expiresAt: live ? existing.expiresAt : request.now + 24 * 3600 * 1000,
-      ...(own !== undefined && { ownCancellation: own }),
+      ...(request.recovery && { recovery: structuredClone(request.recovery) }),
+      ...(resumed && existing.ownCancellation !== undefined && { ownCancellation: existing.ownCancellation }),
     });
+    const own = resumed ? existing.ownCancellation : undefined;
     return {
       kind: "acquired",
       lease: {
@@ -278,6 +297,18 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
         ...(own !== undefined && { ownCancellation: own }),
       },
     };
+  }
+
+  async abandoned(now: number, options: { limit?: number } = {}): Promise<Page<AbandonedAttempt>> {
+    if (this.failWith) throw this.failWith;
+    const items = [...this.keys.entries()]
+      .flatMap(([scopeKey, key]) =>
+        key.status === "IN_PROGRESS" && key.recovery && key.recovery.recoverAt <= now
+          ? [{ scopeKey, token: key.token, ...structuredClone(key.recovery) }]
+          : [],
+      )
+      .sort((a, b) => a.recoverAt - b.recoverAt);
+    return { items: items.slice(0, options.limit ?? 1000) };
   }
 
   #holds(lease: Lease): StoredKey | undefined {
@@ -296,6 +327,7 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
       cancellation = undefined;
     }
     this.audit.checkNew(request.audits);
+    delete stored.recovery;
     Object.assign(stored, {
       status: "COMPLETED",
       outcome: request.outcome,
@@ -311,6 +343,7 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
     if (this.failWith) throw this.failWith;
     const stored = this.#holds(lease);
     if (!stored) return;
+    delete stored.recovery;
     stored.status = "RELEASED";
     stored.attempt = lease.attempt;
     let cancellation = request.cancellation;

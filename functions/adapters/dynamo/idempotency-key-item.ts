@@ -1,11 +1,12 @@
 /**
  * The idempotency key's item, as the store's writes see it: its attribute names, the
- * condition under which a key is taken, the updates that complete or release it, and what
- * a refused take says.
+ * conditions under which a key is taken (or taken over from an abandoned attempt), the
+ * updates that complete or release it, and what a refused take says.
  */
 import type { AttributeValue, TransactWriteItem } from "@aws-sdk/client-dynamodb";
 import type { CancelOutcome } from "#core/outcome.ts";
 import type { BeginRequest, BeginResult, CompleteRequest, Lease, ReleaseRequest } from "#core/ports.ts";
+import { RECOVERY_ATTRIBUTES } from "./attempt-recovery.ts";
 import { storeUnavailable } from "./dynamo-errors.ts";
 import { idempotencyKeyOf } from "./table-definitions.ts";
 
@@ -28,6 +29,9 @@ const NAMES = {
   "#outcome": "outcome",
   "#completedAt": "completedAt",
   "#releasedAt": "releasedAt",
+  "#dueKey": "dueKey",
+  "#nextCheckAt": "nextCheckAt",
+  "#recovery": "recovery",
   "#ownCancellation": "ownCancellation",
 } as const;
 
@@ -66,8 +70,21 @@ export const beginCondition = (request: BeginRequest, payloadHash: string) => ({
   },
 });
 
-/** Completing or releasing a key ends its lock. */
-const END_OF_ATTEMPT = "REMOVE #lockUntil";
+/** Taking over: only from the attempt holding that token, in progress with its lock over. */
+export const takeOverCondition = (request: BeginRequest & { takeOver: string }, payloadHash: string) => ({
+  ConditionExpression:
+    "#lockToken = :takeOver AND #status = :inProgress AND #lockUntil <= :now AND #payloadHash = :payloadHash",
+  ExpressionAttributeNames: pick("#lockToken", "#status", "#lockUntil", "#payloadHash"),
+  ExpressionAttributeValues: {
+    ":takeOver": { S: request.takeOver },
+    ":inProgress": { S: IN_PROGRESS },
+    ":now": { N: String(request.now) },
+    ":payloadHash": { S: payloadHash },
+  },
+});
+
+/** Completing or releasing a key ends its lock and takes it out of the continuation's reach. */
+const END_OF_ATTEMPT = `REMOVE #lockUntil, ${RECOVERY_ATTRIBUTES.map((name) => `#${name}`).join(", ")}`;
 
 const heldBy = (lease: Lease) => ({
   ConditionExpression: "#lockToken = :token AND #status = :inProgress",
@@ -88,6 +105,9 @@ export const keyCompletion = (table: string, lease: Lease, request: CompleteRequ
       "#attempt",
       "#lockUntil",
       "#lockToken",
+      "#dueKey",
+      "#nextCheckAt",
+      "#recovery",
     ),
     ExpressionAttributeValues: {
       ":completed": { S: COMPLETED },
@@ -118,7 +138,16 @@ export const keyRelease = (
       `${opened === undefined ? "" : ", #ownCancellation = :opened"} ${END_OF_ATTEMPT}`,
     ConditionExpression: heldBy(lease).ConditionExpression,
     ExpressionAttributeNames: {
-      ...pick("#status", "#releasedAt", "#attempt", "#lockUntil", "#lockToken"),
+      ...pick(
+        "#status",
+        "#releasedAt",
+        "#attempt",
+        "#lockUntil",
+        "#lockToken",
+        "#dueKey",
+        "#nextCheckAt",
+        "#recovery",
+      ),
       ...(opened !== undefined && pick("#ownCancellation")),
     },
     ExpressionAttributeValues: {
@@ -159,4 +188,21 @@ export const whyRefused = (
     return { kind: "in-progress", retryAfterSeconds: Math.max(1, Math.ceil((lockUntil - now) / 1000)) };
   }
   throw storeUnavailable("idempotency", `PutItem (unknown key status ${String(status)})`, error);
+};
+
+/**
+ * A taking over refused: the attempt completed (its answer), or is no longer the abandoned
+ * one (released, or taken by a retry meanwhile): it is left alone.
+ */
+export const leftAlone = (old: Record<string, AttributeValue> | undefined): BeginResult => {
+  const outcome = old?.status?.S === COMPLETED ? old.outcome?.S : undefined;
+  const completedAt = old?.completedAt?.S;
+  if (outcome !== undefined && completedAt !== undefined) {
+    try {
+      return { kind: "replay", outcome: JSON.parse(outcome) as CancelOutcome, completedAt };
+    } catch {
+      // An unreadable answer is no reason to fail the continuation's run: the key is left alone.
+    }
+  }
+  return { kind: "in-progress", retryAfterSeconds: 1 };
 };

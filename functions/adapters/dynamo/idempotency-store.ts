@@ -7,6 +7,9 @@
  *   audit records and a cancellation's transition are written together or not at all.
  * - A released key is kept (RELEASED, same payload only): the attempt that released it may
  *   have acted upstream before its operational failure, and the retry must know it.
+ * - A single cancel's key, while in progress, is findable by the continuation
+ *   (attempt-recovery.ts): an attempt killed or whose completing write failed after the
+ *   upstream acted is finished by it, not lost.
  *
  * Happy path: 2 round trips (begin + complete); a replay: 1. Resuming an attempt whose
  * lock expired or that was released costs one more write, to record the attempt number.
@@ -21,6 +24,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { ValidationError } from "#core/errors.ts";
 import type {
+  AbandonedAttempt,
   AuditRecord,
   BeginRequest,
   BeginResult,
@@ -29,8 +33,10 @@ import type {
   CompleteResult,
   IdempotencyStore,
   Lease,
+  Page,
   ReleaseRequest,
 } from "#core/ports.ts";
+import { abandonedAttempts, recoveryAttributes } from "./attempt-recovery.ts";
 import { AuditRecordExistsError, auditPut } from "./audit-item.ts";
 import { cancellationPut } from "./cancellation-item.ts";
 import {
@@ -48,9 +54,11 @@ import {
   keyCompletion,
   keyOf,
   keyRelease,
+  leftAlone,
   numberOf,
   pick,
   RELEASED,
+  takeOverCondition,
   whyRefused,
 } from "./idempotency-key-item.ts";
 import { hashPayload } from "./payload-hash.ts";
@@ -94,6 +102,7 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
     const payloadHash = this.#hash(request.payload);
     const nowSeconds = Math.floor(request.now / 1000);
     const token = randomUUID();
+    const takingOver = request.takeOver !== undefined;
     let output: PutItemCommandOutput;
     try {
       output = await retryOnConflict(() =>
@@ -110,8 +119,11 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
               attempt: { N: "1" },
               startedAt: { S: new Date(request.now).toISOString() },
               expiresAt: { N: String(nowSeconds + KEY_LIFETIME_SECONDS) },
+              ...(request.recovery && recoveryAttributes(request.recovery)),
             },
-            ...beginCondition(request, payloadHash),
+            ...(request.takeOver !== undefined
+              ? takeOverCondition({ ...request, takeOver: request.takeOver }, payloadHash)
+              : beginCondition(request, payloadHash)),
             ReturnValues: "ALL_OLD",
             ReturnValuesOnConditionCheckFailure: "ALL_OLD",
           }),
@@ -120,17 +132,16 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
     } catch (error) {
       const refused = conditionFailedItem(error);
       if (refused === undefined) throw storeUnavailable("idempotency", "PutItem", error);
+      if (takingOver) return leftAlone(refused.item);
       return whyRefused(refused.item, payloadHash, request.now, error);
     }
 
     const old = output.Attributes;
     const lease: Lease = { scopeKey: request.scopeKey, token, attempt: 1, resumed: false };
     const oldStatus = old?.status?.S;
-    if (
-      old !== undefined &&
-      !isExpired(old, nowSeconds) &&
-      (oldStatus === IN_PROGRESS || oldStatus === RELEASED)
-    ) {
+    // A taken-over attempt is resumed even past the key's 24 hours: it may have acted upstream.
+    const resumable = oldStatus === IN_PROGRESS || oldStatus === RELEASED;
+    if (old !== undefined && resumable && (takingOver || !isExpired(old, nowSeconds))) {
       lease.attempt = (numberOf(old, "attempt") ?? 1) + 1;
       lease.resumed = true;
       const own = old.ownCancellation?.S;
@@ -138,6 +149,11 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
       await this.#recordAttempt(lease);
     }
     return { kind: "acquired", lease };
+  }
+
+  /** Attempts of single cancels in progress past their recovery time, oldest first (one Query of `byNextCheck`). */
+  abandoned(now: number, options: { limit?: number; cursor?: string } = {}): Promise<Page<AbandonedAttempt>> {
+    return abandonedAttempts(this.#client, this.#table, now, options);
   }
 
   /**

@@ -112,6 +112,7 @@ describe("a resumed single cancel whose completion finds its cancellation moved 
     let overlap: (() => Promise<void>) | undefined = continuationDuring(t);
     const overlapping: IdempotencyStore = {
       begin: (request) => store.begin(request),
+      abandoned: (now, options) => store.abandoned(now, options),
       release: (lease, request) => store.release(lease, request),
       complete: async (lease, request) => {
         const run = overlap;
