@@ -135,8 +135,8 @@ export interface SettleOptions {
 }
 
 /**
- * The record a run leaves: one version on, with its next check (or none once DONE), its
- * last problem, and STUCK when it is still open past the limit.
+ * The record a run leaves: one version on, with its next check (or none once DONE), the
+ * problem that stopped this run (if one did), and STUCK when it is still open past the limit.
  */
 export const settle = (before: Cancellation, next: Cancellation, options: SettleOptions): Cancellation => {
   const { now, policy, problem } = options;
@@ -152,9 +152,10 @@ export const settle = (before: Cancellation, next: Cancellation, options: Settle
     delete after.lastProblem;
     return after;
   }
+  // A run that met no problem ends the last one: it is no longer why the cancellation is open.
   if (problem) {
     after.lastProblem = { problem: problem.problem ?? "internal", reason: problem.reason, at: iso(now) };
-  } else if (waitingState(after) !== waitingState(before)) {
+  } else {
     delete after.lastProblem;
   }
   if (after.state !== "STUCK" && now >= stuckAt(after, policy)) {
