@@ -1,6 +1,7 @@
 import { auditRecord } from "./audit-record.ts";
 import { unfinishedCancellation } from "./cancellation-records.ts";
 import type { CancelContext, CancelDependencies } from "./dependencies.ts";
+import { StoreUnavailableError } from "./errors.ts";
 import { type CancelOutcome, isFinal, type Target } from "./outcome.ts";
 import { detailTypeOf } from "./outcome-events.ts";
 import type { AttemptRecovery, AuditRecord, CancellationTransition, Lease, SingleCancel } from "./ports.ts";
@@ -100,6 +101,9 @@ export const runOnce = async (
     const done = await request.work(lease);
     result = isWorkResult(done) ? done : { outcome: done };
   } catch (error) {
+    // The store failing under the work: the key is left to its lock's end, when a retry or
+    // the continuation takes the request over; no record would tell the truth.
+    if (error instanceof StoreUnavailableError) throw error;
     const failed: CancelOutcome = {
       type: "FAILED",
       target: request.target,
