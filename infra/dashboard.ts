@@ -58,7 +58,7 @@ export function createDashboard(sources: AlarmSources, alarms: Alarms) {
     width: 24,
     height: 2,
     properties: {
-      markdown: `## cancellation-service · ${$app.stage}\nOn call: README, "On call" — \`cancelctl audit | report --day | pending | dlq\``,
+      markdown: `## cancellation-service · ${$app.stage}\nOn call: docs/runbook.md — \`cancelctl audit | report --day | pending | dlq\``,
     },
   });
   widgets.push({

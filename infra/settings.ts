@@ -17,7 +17,7 @@ export const METRICS_NAMESPACE = "CancellationService";
 
 /**
  * The settings every Lambda of this service shares. Memory and timeout are per function
- * (see api.ts, bus.ts, schedule.ts) because each trigger has its own time budget.
+ * (functions/manifest/function-manifest.ts) because each trigger has its own time budget.
  */
 export function lambdaDefaults() {
   return {
@@ -45,23 +45,3 @@ export const UPSTREAM_BUDGET = {
   procureCorePerMinute: "300",
   backgroundShare: "0.6",
 } as const;
-
-/** The environment every function reads through functions/wiring. */
-export function commonEnvironment(names: {
-  idempotencyTable: $util.Input<string>;
-  auditTable: $util.Input<string>;
-  eventBusName: $util.Input<string>;
-}) {
-  return {
-    IDEMPOTENCY_TABLE: names.idempotencyTable,
-    AUDIT_TABLE: names.auditTable,
-    EVENT_BUS_NAME: names.eventBusName,
-    POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-    LOG_LEVEL: isProduction() ? "INFO" : "DEBUG",
-    // The shared upstream budget: every function must read the same limits (one ring per client).
-    A55_BUDGET_PER_MINUTE: UPSTREAM_BUDGET.a55PerMinute,
-    PROCURE_CORE_BUDGET_PER_MINUTE: UPSTREAM_BUDGET.procureCorePerMinute,
-    BACKGROUND_BUDGET_SHARE: UPSTREAM_BUDGET.backgroundShare,
-  };
-}

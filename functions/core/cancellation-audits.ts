@@ -15,6 +15,7 @@
  * STUCK → `Cancellation Stuck`.
  */
 import { outcomeDetail } from "./audit-record.ts";
+import { capAuditText } from "./audit-text.ts";
 import { type Cancellation, type OpenState, targetOf } from "./cancellation.ts";
 import type { CancelOutcome, OperationalProblem, Target } from "./outcome.ts";
 import { detailTypeOf } from "./outcome-events.ts";
@@ -133,7 +134,7 @@ export const announcedBy = (before: Cancellation | undefined, after: Cancellatio
   return undefined;
 };
 
-/** The records one transition writes, own target first. */
+/** The records one transition writes, own target first, outside text capped (audit-text.ts). */
 export const transitionAudits = (ids: Ids, input: TransitionAuditInput): AuditRecord[] => {
   const { before, after } = input;
   const targets = targetsOf(after);
@@ -174,5 +175,5 @@ export const transitionAudits = (ids: Ids, input: TransitionAuditInput): AuditRe
     const now = view(after);
     if (now && !sameView(before && view(before), now)) records.push(base(target, now));
   }
-  return records;
+  return records.map(capAuditText);
 };

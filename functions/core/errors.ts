@@ -108,7 +108,7 @@ export class ConfigurationError extends CancellationServiceError {
 /**
  * A day's report could not be read before the invocation's deadline: the day holds more
  * audit records than one request can read. Nothing is wrong with the data; an operator
- * must read it some other way (see the README, "Daily reconciliation").
+ * must read it some other way (see docs/runbook.md, "Daily reconciliation").
  */
 export class ReportDeadlineError extends CancellationServiceError {
   override name = "ReportDeadlineError";

@@ -176,8 +176,21 @@ export interface AuditLog {
     target: Pick<Target, "type" | "id">,
     options?: { limit?: number; cursor?: string },
   ): Promise<Page<AuditRecord>>;
-  /** `day` is `YYYY-MM-DD` (UTC). Oldest first. */
-  byDay(day: string, options?: { limit?: number; cursor?: string }): Promise<Page<AuditRecord>>;
+  /**
+   * The slices a UTC day's records are spread over (the store shards its day index so that
+   * a busy day's writes do not meet on one partition). Reading each slice whole reads the
+   * day; slices are independent, so they may be read at once.
+   */
+  daySlices(day: string): readonly string[];
+  /**
+   * One slice of a UTC day, oldest first. `day` is `YYYY-MM-DD`; `slice` one of `daySlices(day)`.
+   * A cursor belongs to its day and slice.
+   */
+  byDay(
+    day: string,
+    slice: string,
+    options?: { limit?: number; cursor?: string },
+  ): Promise<Page<AuditRecord>>;
 }
 
 // ---- Cancellations (durable lifecycle records) ------------------------------------
@@ -360,6 +373,12 @@ export interface OutcomeEvent {
     correlationId: string;
     /** When the outcome was committed (the audit record's time). */
     at: string;
+    /**
+     * Set only on an event too large for EventBridge, published shortened: the fields cut
+     * (each ends with a `…[truncated, N chars]` marker) and the entry's size before. The
+     * full record is the audit record `eventId` in the target's trail.
+     */
+    shortened?: { originalBytes: number; fields: string[] };
   };
 }
 

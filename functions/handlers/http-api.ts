@@ -1,5 +1,5 @@
 /**
- * API Gateway HTTP API (payload v2) entry point for every route of DESIGN.md.
+ * API Gateway HTTP API (payload v2) entry point for every route of docs/api.md.
  * Thin: route, hand over to the route's function, and let `errorResponse` answer for
  * anything that went wrong.
  */

@@ -43,7 +43,7 @@ export interface MetricSpec {
   unit: MetricUnitName;
   /** Dimension name → every value it takes (besides `service`, which every metric has). */
   dimensions: Readonly<Record<string, readonly string[]>>;
-  /** What it counts or measures, for the dashboard and the README. */
+  /** What it counts or measures, for the dashboard and docs/runbook.md. */
   description: string;
 }
 
@@ -113,6 +113,12 @@ export const EMITTED_METRICS = {
     unit: "Count",
     dimensions: {},
     description: "outcome events the relay failed to put on the bus",
+  },
+  OutboxEventsShortened: {
+    unit: "Count",
+    dimensions: {},
+    description:
+      "outcome events too large for PutEvents, published shortened (the full record stays in the audit table)",
   },
   OutboxLagMs: {
     unit: "Milliseconds",

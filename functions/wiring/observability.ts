@@ -130,6 +130,10 @@ export const recordOutboxPublished = (metrics: Metrics, lagMs: number): void => 
   emitMetric(metrics, "OutboxLagMs", {}, Math.max(0, lagMs));
 };
 
+/** An outcome event too large for PutEvents, published shortened. */
+export const recordOutboxEventShortened = (metrics: Metrics): void =>
+  emitMetric(metrics, "OutboxEventsShortened", {}, 1);
+
 /** One failed attempt of the outbox relay to publish an event (it is retried). */
 export const recordOutboxPublishFailure = (metrics: Metrics): void =>
   emitMetric(metrics, "OutboxPublishFailures", {}, 1);

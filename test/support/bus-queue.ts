@@ -6,7 +6,6 @@
  */
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import type { Context, EventBridgeEvent, SQSEvent, SQSRecord } from "aws-lambda";
-import { CANCEL_REQUESTED_CONSUMER } from "#adapters/queue/cancel-requested-queue.ts";
 import { BUS_MESSAGE_CHANNEL, type BusMessageReport } from "#handlers/bus/process-message.ts";
 import type { LocalQueue } from "#local/stack/sqs/local-queue.ts";
 import type { LocalSqs } from "#local/stack/sqs/local-sqs.ts";
@@ -17,6 +16,7 @@ import {
   sqsEventOf,
 } from "#local/stack/sqs/sqs-event-source.ts";
 import { type RunningSqsServer, startSqsServer } from "#local/stack/sqs/sqs-server.ts";
+import { FUNCTIONS } from "#manifest/function-manifest.ts";
 import { lambdaContext } from "./lambda-events.ts";
 
 export const WORK_QUEUE = "cancel-requested";
@@ -59,10 +59,10 @@ export const startBusQueue = async (): Promise<BusQueue> => {
     queues: [
       {
         name: WORK_QUEUE,
-        settings: { visibilityTimeoutSeconds: CANCEL_REQUESTED_CONSUMER.visibilityTimeoutSeconds },
+        settings: { visibilityTimeoutSeconds: FUNCTIONS.CancelRequested.trigger.visibilityTimeoutSeconds },
         deadLetter: {
           queue: WORK_DEAD_LETTER_QUEUE,
-          maxReceiveCount: CANCEL_REQUESTED_CONSUMER.maxReceiveCount,
+          maxReceiveCount: FUNCTIONS.CancelRequested.trigger.maxReceiveCount,
         },
       },
     ],
@@ -76,7 +76,7 @@ export const startBusQueue = async (): Promise<BusQueue> => {
     put: (...events) => events.map((event) => queue.send({ body: JSON.stringify(event) }).messageId),
     deliverBatch: async (handler, options = {}) => {
       const messages = await queue.receive({
-        maxMessages: options.maxMessages ?? CANCEL_REQUESTED_CONSUMER.batchSize,
+        maxMessages: options.maxMessages ?? FUNCTIONS.CancelRequested.trigger.mapping.batchSize,
       });
       const ids = new Set(messages.map((m) => m.messageId));
       const verdicts: BusMessageReport[] = [];

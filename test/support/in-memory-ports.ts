@@ -378,6 +378,9 @@ export class InMemoryAuditLog implements AuditLog {
       items: this.records.filter((r) => r.target.type === target.type && r.target.id === target.id).reverse(),
     };
   }
+  daySlices(): readonly string[] {
+    return ["all"];
+  }
   async byDay(day: string): Promise<Page<AuditRecord>> {
     return { items: this.records.filter((r) => r.at.startsWith(day)) };
   }

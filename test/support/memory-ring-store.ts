@@ -135,6 +135,18 @@ const isNumberBelow = (value: unknown, bound: number): boolean => typeof value =
 const numbers = (value: unknown): number[] | undefined =>
   Array.isArray(value) && value.every((element) => typeof element === "number") ? [...value] : undefined;
 
+/**
+ * A copy of a stored attribute (numbers, strings, arrays of them, nested arrays, plain
+ * objects). Not structuredClone: the model test reads the item back after every refused
+ * take, and structuredClone's serialisation was 15% of the unit tests' CPU time.
+ */
+const copyOf = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(copyOf);
+  if (value !== null && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, copyOf(field)]));
+  return value;
+};
+
 const stored = (item: StoredItem | undefined): StoredRing => {
   if (item === undefined) return { kind: "absent" };
   const all = numbers(item.slots);
@@ -154,6 +166,6 @@ const stored = (item: StoredItem | undefined): StoredRing => {
             ...(tookAt === undefined ? {} : { backgroundTookAt: tookAt }),
           }
         : undefined,
-    token: structuredClone({ slots: item.slots, backgroundSlots: item.backgroundSlots }),
+    token: { slots: copyOf(item.slots), backgroundSlots: copyOf(item.backgroundSlots) },
   };
 };

@@ -1,6 +1,6 @@
 /**
- * What the A55 client needs to reach A55: the shape of the `a55` secret (DESIGN.md
- * "Credentials"), either a fixed bearer token or OAuth2 client credentials.
+ * What the A55 client needs to reach A55: the shape of the `a55` secret (docs/deploy.md,
+ * "Set and rotate the secrets"), either a fixed bearer token or OAuth2 client credentials.
  */
 
 export interface A55StaticTokenSettings {

@@ -10,7 +10,7 @@ import { RECOVERY_ATTRIBUTES } from "./attempt-recovery.ts";
 import { storeUnavailable } from "./dynamo-errors.ts";
 import { idempotencyKeyOf } from "./table-definitions.ts";
 
-/** How long a key is remembered (24 h), in seconds. */
+/** How long a key is remembered (docs/api.md, "Idempotency": 24 h), in seconds. */
 export const KEY_LIFETIME_SECONDS = 24 * 60 * 60;
 
 export const IN_PROGRESS = "IN_PROGRESS";

@@ -1,5 +1,5 @@
 /**
- * The idempotency store on DynamoDB (docs/decisions/0001-idempotency-store.md).
+ * The idempotency store on DynamoDB (docs/api.md, "Idempotency"; ADR 0001).
  *
  * - `begin` is one conditional PutItem. Its `ALL_OLD` answer, on refusal, says in the same
  *   round trip whether the call is a replay, still in progress, or another payload.

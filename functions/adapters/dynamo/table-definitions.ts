@@ -72,8 +72,9 @@ export const ATTEMPTS_PARTITION = "ATTEMPT";
  * Append-only audit records.
  *
  * - `pk = TARGET#<type>#<id>`, `sk = <ISO time>#<ULID>`: one target's trail in time order.
- * - index `byDay`: `gsi1pk = DAY#YYYY-MM-DD` (UTC), `gsi1sk = <ISO time>#<ULID>`: every
- *   record of a day, for reconciliation.
+ * - index `byDay`: `gsi1pk = DAY#YYYY-MM-DD#<shard>` (UTC; 16 shards by a hash of the record
+ *   id, audit-item.ts; `DAY#YYYY-MM-DD` for records written before the shards), `gsi1sk =
+ *   <ISO time>#<ULID>`: every record of a day, for reconciliation.
  * - stream (new images): the transactional outbox. A record whose `event` is set is an
  *   outcome event to publish; the outbox relay reads it from the stream.
  */

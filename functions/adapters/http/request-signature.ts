@@ -1,5 +1,5 @@
 /**
- * The request signature of DESIGN.md, used for outbound Procure-Core calls and for
+ * The request signature of docs/signing.md, used for outbound Procure-Core calls and for
  * verifying inbound calls alike (and by the Procure-Core sandbox, and by cancelctl):
  *
  *   X-Signature = hex(HMAC-SHA256(secret, METHOD + "\n" + PATH_AND_QUERY + "\n" + X-Timestamp + "\n" + RAW_BODY))

@@ -1,6 +1,6 @@
 /**
- * The shapes of the three JSON secrets (DESIGN.md "Credentials") and the one function that
- * checks a fetched value against them. Errors name the secret and the field, never a value.
+ * The shapes of the three JSON secrets (docs/deploy.md, "Set and rotate the secrets") and the
+ * one function that checks a fetched value against them. Errors name the secret and the field, never a value.
  *
  * Unknown extra keys are allowed and dropped (room for a `description` or a rotation note);
  * every required field must be present and non-empty.

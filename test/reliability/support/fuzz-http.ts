@@ -263,7 +263,7 @@ const DEFECTS_OF: Record<RouteKind, Defect[]> = {
   unknown: ["route"],
 };
 
-/** The four route shapes of DESIGN.md, written from the spec (not imported from the service). */
+/** The four route shapes this fuzzer aims at (docs/api.md, "Routes"), written from the docs (not imported from the service). */
 const ROUTE_SHAPES = [
   /^\/api\/v1\/intents\/[^/]+\/cancel$/,
   /^\/api\/v1\/bank\/wallet\/charge\/[^/]+\/cancel\/[^/]+\/?$/,
