@@ -118,22 +118,20 @@ export const runOnce = async (
 
   const { outcome } = result;
   if (!isFinal(outcome)) {
-    const audits = result.audits ?? [auditRecord(deps, context, outcome, request.reason, startedAt)];
+    const record = auditRecord(deps, context, outcome, request.reason, startedAt);
     // A single cancel's own cancellation is never opened twice: an open one records the
     // problem (conditionally), and one finished and replaced since has said all there is.
+    const ofOwn = problemOfOwn(deps, own, outcome, record);
     const unfinished =
       own.record || own.replaced
         ? undefined
         : unfinishedCancellation(deps, context, outcome, request.reason, scopeKey);
+    const audits = own.replaced ? [] : (result.audits ?? [ofOwn?.record ?? record]);
     const cancellation =
       result.cancellation ??
-      problemOfOwn(deps, own, outcome) ??
+      ofOwn?.cancellation ??
       (unfinished && { next: unfinished, expectedVersion: null });
-    await deps.idempotency.release(lease, {
-      audits: own.replaced ? [] : audits,
-      cancellation,
-      now: deps.clock.now(),
-    });
+    await deps.idempotency.release(lease, { audits, cancellation, now: deps.clock.now() });
     return { kind: "outcome", outcome, replayed: false };
   }
 

@@ -57,15 +57,17 @@ export const ownCancellation = async (
 
 /**
  * What a resumed attempt stopped by an operational failure writes of its own cancellation:
- * the problem, conditionally on the version it read, so that its records are kept only if
+ * the problem, conditionally on the version it read, so that its record is kept only if
  * nobody finished it meanwhile (else the key is released alone: the trail already ends in
- * the truth). `undefined` when it has none open.
+ * the truth); the record announces what the transition announces (it may enter STUCK).
+ * `undefined` when it has none open.
  */
 export const problemOfOwn = (
   deps: CancelDependencies,
   own: OwnCancellation,
   failure: CancelOutcome,
-): CancellationTransition | undefined => {
+  record: AuditRecord,
+): { cancellation: CancellationTransition; record: AuditRecord } | undefined => {
   if (!own.record || failure.type !== "FAILED") return undefined;
   const next = settle(own.record, own.record, {
     now: deps.clock.now(),
@@ -73,7 +75,8 @@ export const problemOfOwn = (
     problem: failure,
     checked: false,
   });
-  return { next, expectedVersion: own.record.version };
+  const cancellation = { next, expectedVersion: own.record.version };
+  return { cancellation, record: announcing(record, failure, own.record, cancellation) };
 };
 
 /** The request's own cancellation moved on by this attempt's final outcome. */

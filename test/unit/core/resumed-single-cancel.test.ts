@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { cancelCharge } from "#core/cancel-charge.ts";
 import { cancelIntent } from "#core/cancel-intent.ts";
+import { DEFAULT_LIFECYCLE_POLICY } from "#core/cancellation.ts";
 import { runContinuation } from "#core/continuation.ts";
 import type { CancelContext } from "#core/dependencies.ts";
 import { UpstreamError } from "#core/errors.ts";
@@ -169,5 +170,33 @@ describe("a resumed single cancel whose completion finds its cancellation moved 
       ["Cancellation Succeeded", "A"],
     ]);
     expect(t.charges.effects).toBe(1);
+  });
+});
+
+describe("a resumed single cancel stopped by an operational failure again", () => {
+  it("announces its cancellation entering STUCK, as the continuation would", async () => {
+    // Prepare: an outage stops the first attempt; it outlasts the STUCK limit (2 h here: within the key's 24 h).
+    const t = inMemoryDependencies({ ...DEFAULT_LIFECYCLE_POLICY, stuckAfterMs: 2 * 3_600_000 });
+    t.intents.add("i1", "SUBMITTED");
+    t.intents.failWith = unavailable("procure-core");
+    const context = (): CancelContext => ({
+      trigger: "bus",
+      actor: "storefront.orders",
+      correlationId: `corr-${t.clock.now()}`,
+      deadline: t.clock.now() + 10_000,
+      idempotency: { scopeKey: "bus:k5", key: "k5" },
+    });
+    await cancelIntent(t.deps, context(), { intentId: "i1" });
+    t.clock.advance(t.deps.lifecycle.stuckAfterMs);
+
+    // Act: the redelivery meets the outage too.
+    const redelivered = await cancelIntent(t.deps, context(), { intentId: "i1" });
+
+    // Assess
+    expect(redelivered).toMatchObject({ kind: "outcome", outcome: { type: "FAILED", retryable: true } });
+    expect(await t.cancellations.get("intent", "i1")).toMatchObject({ state: "STUCK", stuckIn: "REQUESTED" });
+    expect(t.events.events.map((e) => [e.detailType, e.detail.state])).toEqual([
+      ["Cancellation Stuck", "STUCK"],
+    ]);
   });
 });
