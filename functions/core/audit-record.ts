@@ -27,6 +27,7 @@ export const auditRecord = (
     latencyMs: now - startedAt,
     idempotencyKey: context.idempotency?.key,
     correlationId: context.correlationId,
+    ...(context.via && { via: context.via }),
   });
 };
 

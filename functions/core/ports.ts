@@ -197,7 +197,9 @@ export interface AuditLog {
 
 /**
  * One transition of a cancellation: the record as it is to be, and the version it must
- * still have (`null`: it must not exist yet). Written with its audit records in one
+ * still have (`null`: it must not exist yet, or, for a single cancel, be DONE). `next`
+ * keeps the incarnation of the record it moves on: the write holds only while the stored
+ * record is that incarnation at that version. Written with its audit records in one
  * transaction, or not at all.
  */
 export interface CancellationTransition {
@@ -227,6 +229,39 @@ export interface BeginRequest {
   now: number;
   /** Epoch ms until which the lock holds: the invocation's deadline. */
   lockUntil: number;
+  /**
+   * A single cancel's own description, kept with the key while it is in progress: an
+   * attempt that never completes (killed, or its completing write failed) is then found
+   * by the continuation from `recoverAt` on (`abandoned`), and finished by it.
+   */
+  recovery?: AttemptRecovery;
+  /**
+   * The continuation taking over an abandoned attempt: the key is taken only from the
+   * attempt holding this lock token, in progress with its lock over; in any other state
+   * (completed, released, taken by a retry meanwhile) it is left alone.
+   */
+  takeOver?: string;
+}
+
+/** A single intent or charge cancel as its request asked for it: enough to run it again. */
+export type SingleCancel =
+  | { kind: "intent"; intentId: string; reason?: string }
+  | { kind: "charge"; chargeUuid: string; walletUuid: string; reason?: string };
+
+/** What the continuation needs to finish a single cancel whose attempt never completed. */
+export interface AttemptRecovery {
+  cancel: SingleCancel;
+  /** Who asked: the records of the attempt, whoever finishes it, carry the request's identity. */
+  requestedBy: { trigger: Trigger; actor: string; correlationId: string; idempotencyKey?: string };
+  /** Epoch ms from which the continuation takes the attempt over: its lock's end, plus a grace. */
+  recoverAt: number;
+}
+
+/** An attempt in progress past its recovery time: its lock is over and it never completed. */
+export interface AbandonedAttempt extends AttemptRecovery {
+  scopeKey: string;
+  /** Its lock token, for `BeginRequest.takeOver`. */
+  token: string;
 }
 
 /**
@@ -240,6 +275,13 @@ export interface Lease {
   token: string;
   attempt: number;
   resumed: boolean;
+  /**
+   * The incarnation of the cancellation an earlier attempt of this request opened when it
+   * released the key, if one did: a resumed attempt closes that one, and, when it is no
+   * longer there (finished, announced, then replaced by another request's), announces
+   * nothing more.
+   */
+  ownCancellation?: string;
 }
 
 export type BeginResult =
@@ -273,8 +315,14 @@ export interface ReleaseRequest {
 export type CompleteResult = "completed" | "lock-lost" | "cancellation-moved";
 
 export interface IdempotencyStore {
-  /** One conditional write: takes the key, or tells why not (replay, in progress, mismatch). */
+  /**
+   * One conditional write: takes the key, or tells why not (replay, in progress, mismatch).
+   * A taking over that finds the attempt no longer abandoned answers `replay` (it completed)
+   * or `in-progress` (anything else).
+   */
   begin(request: BeginRequest): Promise<BeginResult>;
+  /** Attempts of single cancels still in progress past their `recoverAt`, oldest first. */
+  abandoned(now: number, options?: { limit?: number; cursor?: string }): Promise<Page<AbandonedAttempt>>;
   /**
    * Completes the key with the outcome, appends the audit records and writes the
    * cancellation transition, in one transaction. Creating an intent's cancellation while
@@ -285,7 +333,8 @@ export interface IdempotencyStore {
    * Releases the key after an operational failure, so a retry runs again: the key is kept
    * as RELEASED (same payload only), remembering that the upstream may have acted, and the
    * records and the cancellation transition are written in the same transaction. If the
-   * cancellation moved on meanwhile, only the key is released.
+   * cancellation moved on meanwhile, only the key is released. A cancellation this release
+   * opens is remembered by the key (`Lease.ownCancellation` of the next attempts).
    */
   release(lease: Lease, request: ReleaseRequest): Promise<void>;
 }

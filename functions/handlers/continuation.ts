@@ -52,7 +52,8 @@ const continueOpen = async (_event: unknown, context: Context): Promise<Continua
     logger.error("cancellations became STUCK: an operator must look (cancelctl pending --stuck)", {
       ...result,
     });
-  } else if (summary.checked > 0) logger.info("continuation finished", { ...result });
+  } else if (summary.checked > 0 || summary.takenOver > 0)
+    logger.info("continuation finished", { ...result });
   else logger.debug("continuation found nothing due", { ...result });
   return result;
 };

@@ -143,13 +143,18 @@ const CONTINUATION = {
   },
   settings: { STUCK_AFTER: "24h" },
   permissions: [
-    // No GetItem: it reads cancellations through the index only and takes no idempotency key.
+    // GetItem: a single cancel whose attempt never completed is taken over as its own resumed
+    // retry, which reads its cancellation first (run-once.ts, abandoned-attempts.ts; defect 4, issue 17).
     table(
       "idempotency",
-      ["PutItem", "UpdateItem"],
-      "transitions (PutItem, in a TransactWriteItems with their audit records); the budget ring's take (UpdateItem) and rewrite (PutItem)",
+      ["PutItem", "UpdateItem", "GetItem"],
+      "transitions (PutItem, in a TransactWriteItems with their audit records); taking over an abandoned attempt's key (PutItem, UpdateItem, GetItem, and its completion in a TransactWriteItems); the budget ring's take (UpdateItem) and rewrite (PutItem)",
     ),
-    query("idempotency", CANCELLATIONS_DUE_INDEX, "the due cancellations, oldest first, and the open count"),
+    query(
+      "idempotency",
+      CANCELLATIONS_DUE_INDEX,
+      "the due cancellations and the abandoned attempts, oldest first, and the open count",
+    ),
     table("audit", ["PutItem"], AUDIT_APPEND),
     ...secrets("procure-core", "a55"),
   ],

@@ -39,6 +39,10 @@ export interface TableDefinition {
  * - key of a scope key: `pk = IDEMPOTENCY#<scopeKey>`, `sk = KEY`; attributes `status`
  *   (IN_PROGRESS | COMPLETED | RELEASED), `payloadHash`, `lockToken`, `lockUntil` (epoch ms),
  *   `attempt`, `startedAt`, `outcome` (JSON), `completedAt`, `expiresAt` (TTL, epoch s).
+ *   A single cancel's key, while IN_PROGRESS, also holds `recovery` (JSON: the cancel and
+ *   who asked) with `dueKey = ATTEMPT` and `nextCheckAt` (its lock's end plus a grace, epoch
+ *   ms), which put it in `byNextCheck` too: the continuation finishes an attempt that never
+ *   completed from there. Completing or releasing the key removes all three.
  * - cancellation: `pk = CANCELLATION#<order|intent|charge>#<id>`, `sk = STATE`; its state machine
  *   (functions/core/cancellation.ts) with a `version` every transition is conditional on.
  *   While it is not final it carries `dueKey = DUE` and `nextCheckAt` (epoch ms), which put
@@ -58,8 +62,11 @@ export const idempotencyTable = {
 
 export const CANCELLATIONS_DUE_INDEX = "byNextCheck";
 
-/** `dueKey` of every open cancellation: the one partition of the `byNextCheck` index. */
+/** `dueKey` of every open cancellation: its partition of the `byNextCheck` index. */
 export const DUE_PARTITION = "DUE";
+
+/** `dueKey` of every single cancel's key in progress: the other partition of the `byNextCheck` index. */
+export const ATTEMPTS_PARTITION = "ATTEMPT";
 
 /**
  * Append-only audit records.

@@ -201,6 +201,34 @@ describe("each function's resumed and failure paths, under its manifest role", (
   });
 
   describe("Continuation", () => {
+    it("takes over a single cancel whose attempt never completed: reads its cancellation (GetItem) and completes its key", async () => {
+      // Prepare: an HTTP intent cancel took its key (as its begin does) and died before completing it.
+      const intentId = kit.newIntent("SUBMITTED");
+      const now = Date.now();
+      const begun = await kit.container.deps.idempotency.begin({
+        scopeKey: `http:${kit.app.appId}:role-paths:${randomUUID()}`,
+        payload: { intentId, reason: null },
+        now,
+        lockUntil: now + 200,
+        recovery: {
+          cancel: { kind: "intent", intentId },
+          requestedBy: { trigger: "http", actor: kit.app.appId, correlationId: randomUUID() },
+          recoverAt: now + 200,
+        },
+      });
+      expect(begun.kind).toBe("acquired");
+      await new Promise((resolve) => setTimeout(resolve, 300));
+
+      // Act
+      await continueOpen();
+
+      // Assess
+      expect(kit.procureCore.effects.count(intentId)).toBe(1);
+      expect(await kit.audit({ type: "intent", id: intentId })).toEqual([
+        expect.objectContaining({ outcome: "CANCELLED", via: "continuation", trigger: "http" }),
+      ]);
+    });
+
     it("finishes an order's intent step, retries its failed charge step on a later run, and counts what is open", async () => {
       // Prepare: an order waiting on a PROCESSING intent, whose charge A55 cannot be reached for at first.
       const orderId = `order-${randomUUID().slice(0, 8)}`;
