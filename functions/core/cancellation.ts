@@ -79,8 +79,6 @@ export interface Cancellation {
   updatedAt: string;
 }
 
-export const isOpen = (cancellation: Cancellation): boolean => cancellation.state !== "DONE";
-
 /** The target a cancellation is of: the order, or the single intent or charge. */
 export const targetOf = (c: Cancellation): Target =>
   c.kind === "charge"

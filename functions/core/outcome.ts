@@ -119,6 +119,3 @@ export interface OrderSteps {
 
 /** Outcomes after which the same request must never reach the upstream again. */
 export const isFinal = (outcome: CancelOutcome): boolean => !(outcome.type === "FAILED" && outcome.retryable);
-
-export const isSuccess = (outcome: CancelOutcome): boolean =>
-  outcome.type === "CANCELLED" || outcome.type === "ALREADY_CANCELLED";
