@@ -26,7 +26,7 @@
  * together with the audit records it produces (one transaction).
  */
 import type { CancelOutcome, OperationalProblem, OrderSteps, Target } from "./outcome.ts";
-import type { Trigger } from "./ports.ts";
+import type { Trigger } from "./trigger.ts";
 
 export type OpenState = "REQUESTED" | "INTENT_PENDING" | "CHARGE_DUE";
 export type CancellationState = OpenState | "STUCK" | "DONE";
