@@ -26,7 +26,6 @@ import {
 import type { RouteCall } from "./route-call.ts";
 import type { RouteName } from "./routes.ts";
 
-
 const requireValid = (ok: boolean, field: string, message: string): void => {
   if (!ok) throw new HttpProblem("validation", message, { field });
 };
