@@ -26,7 +26,7 @@
  * together with the audit records it produces (one transaction).
  */
 import type { CancelOutcome, OperationalProblem, OrderSteps, Target } from "./outcome.ts";
-import type { Trigger } from "./ports.ts";
+import type { Trigger } from "./trigger.ts";
 
 export type OpenState = "REQUESTED" | "INTENT_PENDING" | "CHARGE_DUE";
 export type CancellationState = OpenState | "STUCK" | "DONE";
@@ -78,8 +78,6 @@ export interface Cancellation {
   /** ISO time of the last transition. */
   updatedAt: string;
 }
-
-export const isOpen = (cancellation: Cancellation): boolean => cancellation.state !== "DONE";
 
 /** The target a cancellation is of: the order, or the single intent or charge. */
 export const targetOf = (c: Cancellation): Target =>

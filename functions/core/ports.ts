@@ -5,6 +5,7 @@
  */
 import type { Cancellation, CancellationKind, CancellationState } from "./cancellation.ts";
 import type {
+  A55ErrorDetail,
   CancelOutcome,
   ChargeView,
   IntentView,
@@ -13,6 +14,7 @@ import type {
   Target,
   UpstreamInfo,
 } from "./outcome.ts";
+import type { Trigger } from "./trigger.ts";
 
 /** Passed to every upstream call: the retry budget ends at `deadline` (epoch ms). */
 export interface CallOptions {
@@ -86,12 +88,7 @@ export interface IntentsUpstream {
 
 // ---- A55 ----------------------------------------------------------------------------
 
-/** One entry of A55's documented error body `message: [{code, source, description}]`. */
-export interface A55ErrorDetail {
-  code: string;
-  source: string;
-  description: string;
-}
+export type { A55ErrorDetail } from "./outcome.ts";
 
 export interface CancelChargeRequest {
   chargeUuid: string;
@@ -122,7 +119,7 @@ export interface ChargesUpstream {
 
 // ---- Audit log ----------------------------------------------------------------------
 
-export type Trigger = "http" | "bus" | "schedule";
+export type { Trigger } from "./trigger.ts";
 
 /**
  * One attempt's outcome, or one step of a cancellation's lifecycle. Append-only. Never

@@ -148,5 +148,3 @@ export type DimensionsOf<N extends MetricName> = {
     ? V
     : never;
 };
-
-export const isEmittedMetric = (name: string): name is MetricName => Object.hasOwn(EMITTED_METRICS, name);

@@ -10,7 +10,7 @@ import { authenticateSigned } from "./authenticate.ts";
 import { HttpProblem } from "./http-problem.ts";
 import { type HttpResponse, jsonResponse } from "./json-response.ts";
 import { limitOf } from "./request-schemas.ts";
-import type { RouteCall } from "./route-handlers.ts";
+import type { RouteCall } from "./route-call.ts";
 
 const FILTERS = new Set<OpenFilter>(["open", "stuck"]);
 

@@ -6,13 +6,11 @@ import { isValidIntentId } from "#adapters/procure-core/intent-id.ts";
 import { cancelCharge } from "#core/cancel-charge.ts";
 import { cancelIntent } from "#core/cancel-intent.ts";
 import { cancelOrder } from "#core/cancel-order.ts";
-import type { Container } from "#wiring/container.ts";
 import { reportOnce } from "../report.ts";
 import { assertWalletScope, authenticateBearer, authenticateSigned } from "./authenticate.ts";
 import { httpCancelContext } from "./cancel-context.ts";
 import { cancellationView } from "./cancellation-view.ts";
 import { HttpProblem } from "./http-problem.ts";
-import type { HttpRequest } from "./http-request.ts";
 import { envelope, type HttpResponse, jsonResponse } from "./json-response.ts";
 import { dailyReportRoute, openCancellationsRoute } from "./operations-routes.ts";
 import { chargeResponse, intentResponse, orderResponse, respondToOnce } from "./outcome-responses.ts";
@@ -25,15 +23,8 @@ import {
   parseBody,
   reasonBodySchema,
 } from "./request-schemas.ts";
+import type { RouteCall } from "./route-call.ts";
 import type { RouteName } from "./routes.ts";
-
-export interface RouteCall {
-  container: Container;
-  request: HttpRequest;
-  params: string[];
-  correlationId: string;
-  deadline: number;
-}
 
 const requireValid = (ok: boolean, field: string, message: string): void => {
   if (!ok) throw new HttpProblem("validation", message, { field });
