@@ -1,30 +1,35 @@
 /**
  * The shared budget's ring store in memory, with the semantics of the DynamoDB one
  * (functions/adapters/budget/budget-ring-store.ts): a take is applied atomically when its
- * condition holds (`size(slots) = N AND slots[0] <= cutoff AND slots[N−1] <= t`; the same
- * on `backgroundSlots` for background work; for interactive work, `size(interactiveSlots) =
- * N − B` and its oldest at or before the cutoff unless no background work waits; comparisons
- * only between numbers, as DynamoDB's), otherwise the item comes back as it is. `latency` is awaited before and
- * after each operation is applied, so a test decides when requests reach the store and
- * when their answers come back (interleavings).
+ * condition holds (`slots = S AND bucket = G AND bucketTimes[0] <= cutoff AND newest <= t`,
+ * the counts its form expects, and for a borrowing take that background work wants no
+ * slots; comparisons only between numbers, as DynamoDB's), otherwise the item comes back
+ * as it is. The update is written out here attribute by attribute, as the UpdateExpression
+ * says, not with the rules' own `takeSlot`, so the model test checks the rules against an
+ * independent reading of the store. `latency` is awaited before and after each operation
+ * is applied, so a test decides when requests reach the store and when their answers come
+ * back (interleavings).
  */
-import { isDeepStrictEqual } from "node:util";
-import type { Rings } from "#adapters/budget/budget-ring.ts";
-import type {
-  BudgetKey,
-  RingStore,
-  RingTake,
-  RingTakeResult,
-  StoredRing,
+import type { RingState } from "#adapters/budget/budget-ring.ts";
+import {
+  type RingKey,
+  type RingStore,
+  type RingTake,
+  type RingTakeResult,
+  type StoredRing,
+  TOKEN_ATTRIBUTES,
 } from "#adapters/budget/budget-ring-store.ts";
 
 /** An item as stored: each attribute may hold anything, or be missing (`undefined`). */
 export interface StoredItem {
-  slots: unknown;
-  backgroundSlots: unknown;
-  interactiveSlots?: unknown;
-  backgroundWaitsUntil?: unknown;
+  slots?: unknown;
+  bucket?: unknown;
+  bucketTimes?: unknown;
+  headLeft?: unknown;
+  tailCount?: unknown;
+  newest?: unknown;
   backgroundTookAt?: unknown;
+  backgroundWaitsUntil?: unknown;
 }
 
 export class MemoryRingStore implements RingStore {
@@ -36,52 +41,54 @@ export class MemoryRingStore implements RingStore {
     this.#latency = options.latency ?? (async () => {});
   }
 
-  /** Sets an item as it is to be found (rings, garbage, missing attributes), or removes it. */
-  seed(key: BudgetKey, item: StoredItem | undefined): void {
+  /** Sets an item as it is to be found (a ring, garbage, missing attributes), or removes it. */
+  seed(key: RingKey, item: StoredItem | undefined): void {
     if (item === undefined) this.#items.delete(keyOf(key));
-    else this.#items.set(keyOf(key), structuredClone(item));
+    else this.#items.set(keyOf(key), copyOf(item) as StoredItem);
   }
 
   /** The item as stored (a copy), `undefined` when absent. */
-  itemOf(key: BudgetKey): StoredItem | undefined {
-    return structuredClone(this.#items.get(keyOf(key)));
+  itemOf(key: RingKey): StoredItem | undefined {
+    const item = this.#items.get(keyOf(key));
+    return item === undefined ? undefined : (copyOf(item) as StoredItem);
   }
 
-  async take(key: BudgetKey, take: RingTake): Promise<RingTakeResult> {
+  async take(key: RingKey, take: RingTake): Promise<RingTakeResult> {
     await this.#latency("request");
     this.operations++;
     const item = this.#items.get(keyOf(key));
-    const ringAllows = (ring: unknown, length: number): ring is unknown[] =>
-      Array.isArray(ring) &&
-      ring.length === length &&
-      isNumberAtMost(ring[0], take.cutoff) &&
-      isNumberAtMost(ring[length - 1], take.t);
-    const background = take.priority === "background";
-    const ownRing = !background && take.interactiveCap > 0;
+    const { form, size } = take;
+    const times = item?.bucketTimes;
+    const headLeft = item?.headLeft;
+    const tailCount = item?.tailCount;
     const noBackgroundWants =
       (item?.backgroundWaitsUntil === undefined || isNumberBelow(item.backgroundWaitsUntil, take.t)) &&
       (item?.backgroundTookAt === undefined ||
         isNumberBelow(item.backgroundTookAt, take.backgroundActiveSince));
-    const interactiveAllows = (ring: unknown): ring is unknown[] =>
-      Array.isArray(ring) &&
-      ring.length === take.interactiveCap &&
-      (isNumberAtMost(ring[0], take.cutoff) || noBackgroundWants);
     const allowed =
       item !== undefined &&
-      ringAllows(item.slots, take.limit) &&
-      (background
-        ? ringAllows(item.backgroundSlots, take.backgroundCap)
-        : !ownRing || interactiveAllows(item.interactiveSlots));
+      item.slots === size.slots &&
+      item.bucket === size.bucket &&
+      Array.isArray(times) &&
+      isNumberAtMost(times[0], take.cutoff) &&
+      isNumberAtMost(item.newest, take.t) &&
+      typeof headLeft === "number" &&
+      (form.dropsHead ? headLeft === 1 : headLeft > 1) &&
+      typeof tailCount === "number" &&
+      (form.seals
+        ? tailCount === size.bucket - 1 && times.length === form.sealedCount
+        : tailCount < size.bucket - 1) &&
+      (!take.borrowing || noBackgroundWants);
     let result: RingTakeResult;
-    if (allowed && item) {
+    if (allowed && item && Array.isArray(times)) {
+      const kept = form.dropsHead ? times.slice(1) : [...times];
       this.#items.set(keyOf(key), {
         ...item,
-        slots: [...(item.slots as unknown[]).slice(1), take.t],
-        backgroundSlots: background
-          ? [...(item.backgroundSlots as unknown[]).slice(1), take.t]
-          : item.backgroundSlots,
-        ...(ownRing ? { interactiveSlots: [...(item.interactiveSlots as unknown[]).slice(1), take.t] } : {}),
-        ...(background ? { backgroundTookAt: take.t } : {}),
+        bucketTimes: form.seals ? [...kept, take.t] : kept,
+        headLeft: form.dropsHead ? size.bucket : (headLeft as number) - 1,
+        tailCount: form.seals ? 0 : (tailCount as number) + 1,
+        newest: take.t,
+        ...(take.priority === "background" ? { backgroundTookAt: take.t } : {}),
       });
       result = { taken: true };
     } else {
@@ -91,27 +98,20 @@ export class MemoryRingStore implements RingStore {
     return result;
   }
 
-  async replace(key: BudgetKey, rings: Rings, expected: StoredRing): Promise<boolean> {
+  async replace(key: RingKey, ring: RingState, expected: StoredRing): Promise<boolean> {
     await this.#latency("request");
     this.operations++;
     const item = this.#items.get(keyOf(key));
     const unchanged =
       expected.kind === "absent"
         ? item === undefined
-        : item !== undefined &&
-          isDeepStrictEqual(item.slots, expected.token.slots) &&
-          isDeepStrictEqual(item.backgroundSlots, expected.token.backgroundSlots);
-    if (unchanged)
-      this.#items.set(keyOf(key), {
-        slots: [...rings.all],
-        backgroundSlots: [...rings.background],
-        interactiveSlots: [...rings.interactive],
-      });
+        : item !== undefined && TOKEN_ATTRIBUTES.every((name) => sameValue(item[name], expected.token[name]));
+    if (unchanged) this.#items.set(keyOf(key), copyOf(ring) as StoredItem);
     await this.#latency("response");
     return unchanged;
   }
 
-  async markBackgroundWaiting(key: BudgetKey, until: number): Promise<void> {
+  async markBackgroundWaiting(key: RingKey, until: number): Promise<void> {
     await this.#latency("request");
     this.operations++;
     const item = this.#items.get(keyOf(key));
@@ -120,12 +120,12 @@ export class MemoryRingStore implements RingStore {
     await this.#latency("response");
   }
 
-  async read(key: BudgetKey): Promise<StoredRing> {
+  async read(key: RingKey): Promise<StoredRing> {
     return stored(this.#items.get(keyOf(key)));
   }
 }
 
-const keyOf = (key: BudgetKey): string => `${key.upstream}#${key.client}`;
+const keyOf = (key: RingKey): string => `${key.upstream}#${key.client}#${key.ring}`;
 
 const isNumberAtMost = (value: unknown, bound: number): boolean =>
   typeof value === "number" && value <= bound;
@@ -135,6 +135,8 @@ const isNumberBelow = (value: unknown, bound: number): boolean => typeof value =
 const numbers = (value: unknown): number[] | undefined =>
   Array.isArray(value) && value.every((element) => typeof element === "number") ? [...value] : undefined;
 
+const sameValue = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
 /**
  * A copy of a stored attribute (numbers, strings, arrays of them, nested arrays, plain
  * objects). Not structuredClone: the model test reads the item back after every refused
@@ -143,29 +145,51 @@ const numbers = (value: unknown): number[] | undefined =>
 const copyOf = (value: unknown): unknown => {
   if (Array.isArray(value)) return value.map(copyOf);
   if (value !== null && typeof value === "object")
-    return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, copyOf(field)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, field]) => field !== undefined)
+        .map(([key, field]) => [key, copyOf(field)]),
+    );
   return value;
 };
 
 const stored = (item: StoredItem | undefined): StoredRing => {
   if (item === undefined) return { kind: "absent" };
-  const all = numbers(item.slots);
-  const background = numbers(item.backgroundSlots);
-  const interactive = item.interactiveSlots === undefined ? [] : numbers(item.interactiveSlots);
-  const waitsUntil = typeof item.backgroundWaitsUntil === "number" ? item.backgroundWaitsUntil : undefined;
-  const tookAt = typeof item.backgroundTookAt === "number" ? item.backgroundTookAt : undefined;
+  const number = (value: unknown) => (typeof value === "number" ? value : undefined);
+  const [slots, bucket, headLeft, tailCount, newest] = [
+    item.slots,
+    item.bucket,
+    item.headLeft,
+    item.tailCount,
+    item.newest,
+  ].map(number);
+  const bucketTimes = numbers(item.bucketTimes);
+  const tookAt = number(item.backgroundTookAt);
+  const waitsUntil = number(item.backgroundWaitsUntil);
+  const complete =
+    slots !== undefined &&
+    bucket !== undefined &&
+    headLeft !== undefined &&
+    tailCount !== undefined &&
+    newest !== undefined &&
+    bucketTimes !== undefined;
   return {
     kind: "present",
-    rings:
-      all && background && interactive
-        ? {
-            all,
-            background,
-            interactive,
-            ...(waitsUntil === undefined ? {} : { backgroundWaitsUntil: waitsUntil }),
-            ...(tookAt === undefined ? {} : { backgroundTookAt: tookAt }),
-          }
-        : undefined,
-    token: { slots: copyOf(item.slots), backgroundSlots: copyOf(item.backgroundSlots) },
+    ring: complete
+      ? {
+          slots,
+          bucket,
+          headLeft,
+          tailCount,
+          newest,
+          bucketTimes,
+          ...(tookAt === undefined ? {} : { backgroundTookAt: tookAt }),
+          ...(waitsUntil === undefined ? {} : { backgroundWaitsUntil: waitsUntil }),
+        }
+      : undefined,
+    token: Object.fromEntries(TOKEN_ATTRIBUTES.map((name) => [name, copyOf(item[name])])) as Record<
+      (typeof TOKEN_ATTRIBUTES)[number],
+      unknown
+    >,
   };
 };

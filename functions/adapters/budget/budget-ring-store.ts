@@ -1,22 +1,24 @@
 /**
- * Where the shared budget's rings live: one item per upstream and client in the
- * idempotency table (`pk = BUDGET#<upstream>#<client>`, `sk = RING`), attributes `slots`
- * (the last N send times, any priority, oldest first), `backgroundSlots` (the last B
- * background send times), `interactiveSlots` (the last N − B interactive send times),
- * `backgroundWaitsUntil` (epoch ms; written by background work that waits for a slot),
- * `backgroundTookAt` (epoch ms; written by every background take) and `expiresAt` (TTL: rings idle for a day are deleted, and a missing item is empty rings).
+ * Where the shared budget's rings live (ADR 0008): one small item per upstream, client and
+ * ring in the idempotency table (`pk = BUDGET#<upstream>#<client>#<background|interactive>`,
+ * `sk = RING`), attributes `slots` and `bucket` (the ring's size: S slots in buckets of G),
+ * `bucketTimes` (at most 72 times, oldest first), `headLeft`, `tailCount`, `newest`
+ * (budget-ring.ts says what they mean), on the background ring `backgroundTookAt` (written
+ * by every background take) and `backgroundWaitsUntil` (written by background work that
+ * waits for a slot), and `expiresAt` (TTL: a ring idle for a day is deleted, and a missing
+ * item is an empty ring). An item stays under 1 KB whatever the limit: one write unit a take.
  *
- * A take is one UpdateItem whose condition is the rings' own rule (budget-ring.ts): always
- * `size(slots) = N AND slots[0] <= t − window AND slots[N−1] <= t`; for background work also
- * `size(backgroundSlots) = B AND backgroundSlots[0] <= t − window AND backgroundSlots[B−1] <= t`;
- * for interactive work also `size(interactiveSlots) = N − B AND (interactiveSlots[0] <= t −
- * window OR background work wants no slots)`, i.e. `backgroundWaitsUntil` is missing or before
- * `t` and `backgroundTookAt` missing or before `t − BACKGROUND_ACTIVE_MS`. The update
- * drops the oldest time of each ring it concerns and appends `t` (`REMOVE slots[0] SET
- * slots[N] = :t`: both act on the list as it was, so the result is the N newest). A refusal
- * returns the item as it is (`ReturnValuesOnConditionCheckFailure: ALL_OLD`), so the caller
- * learns in the same round trip when the next slot frees, or that the item is missing or
- * damaged.
+ * A take is one UpdateItem whose condition is the ring's rule: `slots = S AND bucket = G
+ * AND bucketTimes[0] <= t − window AND newest <= t`, the counts the form of the take
+ * expects (`headLeft = 1` when it drops the head bucket, else `> 1`; `tailCount = G − 1 AND
+ * size(bucketTimes) = k` when it seals the open bucket, else `< G − 1`) and, for interactive
+ * work borrowing a background slot, that background work wants none
+ * (`backgroundWaitsUntil` missing or before `t`, `backgroundTookAt` missing or before `t −
+ * BACKGROUND_ACTIVE_MS`). `REMOVE bucketTimes[0]` and `SET bucketTimes[k] = :t` both act on
+ * the list as it was, so together they drop the oldest and append. A refusal returns the
+ * item as it is (`ReturnValuesOnConditionCheckFailure: ALL_OLD`), so the caller learns in
+ * the same round trip when the next slot frees, that its form was not the one the ring's
+ * counts call for (another take came first), or that the item is missing or damaged.
  */
 import {
   type AttributeValue,
@@ -29,67 +31,64 @@ import {
 import { conditionFailedItem, storeUnavailable } from "#adapters/dynamo/dynamo-errors.ts";
 import { budgetKeyOf } from "#adapters/dynamo/table-definitions.ts";
 import type { UpstreamPriority } from "#core/ports.ts";
-import type { Rings } from "./budget-ring.ts";
+import type { RingName, RingSize, RingState, TakeForm } from "./budget-ring.ts";
 
-export interface BudgetKey {
+export interface RingKey {
   /** An upstream of the registry. */
   upstream: string;
   client: string;
+  ring: RingName;
 }
 
-/** One take: when it is taken, by whom, and the rings' lengths. */
+/** One take: when, by whom, on a ring of which size, in which form. */
 export interface RingTake {
   t: number;
   priority: UpstreamPriority;
-  /** `t − window`: the deciding slots must be at or before it. */
+  /** `t − window`: the reused slot must be at or before it. */
   cutoff: number;
-  limit: number;
-  backgroundCap: number;
-  /** N − B (0, a share of 1: nothing is reserved, interactive work decides on `slots` alone). */
-  interactiveCap: number;
+  size: RingSize;
+  form: TakeForm;
+  /** Interactive work on the background ring: only while background work wants no slots. */
+  borrowing: boolean;
   /** `t − BACKGROUND_ACTIVE_MS`: a background take since then means background work still wants slots. */
   backgroundActiveSince: number;
   /** TTL, epoch seconds. */
   expiresAt: number;
 }
 
-/** The item as read back: absent, or present with its rings as numbers (`undefined` when they are not both lists of numbers). */
+/** The item as read back: absent, or present with its ring (`undefined` when its attributes are not the numbers a ring holds). */
 export type StoredRing =
   | { kind: "absent" }
   | {
       kind: "present";
-      rings: Rings | undefined;
+      ring: RingState | undefined;
       /** What a replacement must still find there (the stored attributes, as stored). */
-      token: { slots: unknown; backgroundSlots: unknown };
+      token: Record<(typeof TOKEN_ATTRIBUTES)[number], unknown>;
     };
 
 export type RingTakeResult = { taken: true } | { taken: false; current: StoredRing };
 
 export interface RingStore {
-  /** Takes a slot when the rings allow it, atomically; otherwise returns the item as it is. */
-  take(key: BudgetKey, take: RingTake): Promise<RingTakeResult>;
-  /** Writes whole rings, provided the item is still as `expected`; `false` when it changed meanwhile. */
-  replace(key: BudgetKey, rings: Rings, expected: StoredRing, expiresAt: number): Promise<boolean>;
+  /** Takes a slot when the ring allows it, atomically; otherwise returns the item as it is. */
+  take(key: RingKey, take: RingTake): Promise<RingTakeResult>;
+  /** Writes a whole ring, provided the item is still as `expected`; `false` when it changed meanwhile. */
+  replace(key: RingKey, ring: RingState, expected: StoredRing, expiresAt: number): Promise<boolean>;
   /**
-   * Says that background work waits for a slot until `until` (epoch ms), unless the item
-   * already says so for as long; meanwhile interactive work keeps to its own N − B.
+   * Says on the background ring that background work waits for a slot until `until` (epoch
+   * ms), unless it already says so for as long; meanwhile interactive work borrows none.
    */
-  markBackgroundWaiting(key: BudgetKey, until: number): Promise<void>;
+  markBackgroundWaiting(key: RingKey, until: number): Promise<void>;
   /** The item as it is now (a strongly consistent read), for tools and tests. */
-  read(key: BudgetKey): Promise<StoredRing>;
+  read(key: RingKey): Promise<StoredRing>;
 }
 
-const ATTRIBUTES = {
-  slots: "slots",
-  backgroundSlots: "backgroundSlots",
-  interactiveSlots: "interactiveSlots",
-  backgroundWaitsUntil: "backgroundWaitsUntil",
-  backgroundTookAt: "backgroundTookAt",
-} as const;
+/** The attributes every take changes one of: a replacement is conditional on them being as read. */
+export const TOKEN_ATTRIBUTES = ["bucketTimes", "headLeft", "tailCount", "newest"] as const;
 
-const numberList = (values: readonly number[]): AttributeValue => ({
-  L: values.map((value) => ({ N: String(value) })),
-});
+const number = (value: number): AttributeValue => ({ N: String(value) });
+
+const numberOf = (attribute: AttributeValue | undefined): number | undefined =>
+  attribute?.N === undefined ? undefined : Number(attribute.N);
 
 const numbersOf = (attribute: AttributeValue | undefined): number[] | undefined => {
   const list = attribute?.L;
@@ -98,30 +97,92 @@ const numbersOf = (attribute: AttributeValue | undefined): number[] | undefined 
     : undefined;
 };
 
-/**
- * Reads an item's rings; `rings` is `undefined` unless each is a list of numbers (a missing
- * interactive ring, from before it existed, reads as empty: a ring of another length).
- */
+/** Reads an item's ring; `ring` is `undefined` unless each attribute is a number (a list of them for `bucketTimes`). */
 export const storedRingOf = (item: Record<string, AttributeValue> | undefined): StoredRing => {
   if (item === undefined) return { kind: "absent" };
-  const all = numbersOf(item.slots);
-  const background = numbersOf(item.backgroundSlots);
-  const interactive = item.interactiveSlots === undefined ? [] : numbersOf(item.interactiveSlots);
-  const waitsUntil = item.backgroundWaitsUntil?.N;
-  const tookAt = item.backgroundTookAt?.N;
+  const [slots, bucket, headLeft, tailCount, newest] = [
+    item.slots,
+    item.bucket,
+    item.headLeft,
+    item.tailCount,
+    item.newest,
+  ].map(numberOf);
+  const bucketTimes = numbersOf(item.bucketTimes);
+  const tookAt = numberOf(item.backgroundTookAt);
+  const waitsUntil = numberOf(item.backgroundWaitsUntil);
+  const complete =
+    slots !== undefined &&
+    bucket !== undefined &&
+    headLeft !== undefined &&
+    tailCount !== undefined &&
+    newest !== undefined &&
+    bucketTimes !== undefined;
   return {
     kind: "present",
-    rings:
-      all && background && interactive
-        ? {
-            all,
-            background,
-            interactive,
-            ...(waitsUntil === undefined ? {} : { backgroundWaitsUntil: Number(waitsUntil) }),
-            ...(tookAt === undefined ? {} : { backgroundTookAt: Number(tookAt) }),
-          }
-        : undefined,
-    token: { slots: item.slots, backgroundSlots: item.backgroundSlots },
+    ring: complete
+      ? {
+          slots,
+          bucket,
+          headLeft,
+          tailCount,
+          newest,
+          bucketTimes,
+          ...(tookAt === undefined ? {} : { backgroundTookAt: tookAt }),
+          ...(waitsUntil === undefined ? {} : { backgroundWaitsUntil: waitsUntil }),
+        }
+      : undefined,
+    token: Object.fromEntries(TOKEN_ATTRIBUTES.map((name) => [name, item[name]])) as Record<
+      (typeof TOKEN_ATTRIBUTES)[number],
+      unknown
+    >,
+  };
+};
+
+/** The update expression and condition of one take (exported for the DynamoDB Local tests of its form). */
+export const takeRequestOf = (take: RingTake) => {
+  const { form, size } = take;
+  const background = take.priority === "background";
+  const condition = [
+    "#slots = :slots AND #bucket = :bucket AND #times[0] <= :cutoff AND #newest <= :t",
+    form.dropsHead ? "#headLeft = :one" : "#headLeft > :one",
+    form.seals ? "#tailCount = :lastInBucket AND size(#times) = :sealed" : "#tailCount < :lastInBucket",
+    ...(take.borrowing
+      ? ["(attribute_not_exists(#wait) OR #wait < :t) AND (attribute_not_exists(#took) OR #took < :active)"]
+      : []),
+  ].join(" AND ");
+  const set = [
+    form.dropsHead ? "#headLeft = :bucket" : "#headLeft = #headLeft - :one",
+    form.seals ? "#tailCount = :zero" : "#tailCount = #tailCount + :one",
+    ...(form.seals ? [`#times[${form.sealedCount}] = :t`] : []),
+    "#newest = :t",
+    "#expiresAt = :expiresAt",
+    ...(background ? ["#took = :t"] : []),
+  ];
+  return {
+    UpdateExpression: `${form.dropsHead ? "REMOVE #times[0] " : ""}SET ${set.join(", ")}`,
+    ConditionExpression: condition,
+    ExpressionAttributeNames: {
+      "#slots": "slots",
+      "#bucket": "bucket",
+      "#times": "bucketTimes",
+      "#newest": "newest",
+      "#headLeft": "headLeft",
+      "#tailCount": "tailCount",
+      "#expiresAt": "expiresAt",
+      ...(background || take.borrowing ? { "#took": "backgroundTookAt" } : {}),
+      ...(take.borrowing ? { "#wait": "backgroundWaitsUntil" } : {}),
+    },
+    ExpressionAttributeValues: {
+      ":t": number(take.t),
+      ":cutoff": number(take.cutoff),
+      ":slots": number(size.slots),
+      ":bucket": number(size.bucket),
+      ":one": number(1),
+      ":lastInBucket": number(size.bucket - 1),
+      ":expiresAt": number(take.expiresAt),
+      ...(form.seals ? { ":sealed": number(form.sealedCount), ":zero": number(0) } : {}),
+      ...(take.borrowing ? { ":active": number(take.backgroundActiveSince) } : {}),
+    },
   };
 };
 
@@ -134,63 +195,13 @@ export class DynamoRingStore implements RingStore {
     this.#table = options.table;
   }
 
-  async take(key: BudgetKey, take: RingTake): Promise<RingTakeResult> {
-    const { limit, backgroundCap, interactiveCap } = take;
-    const background = take.priority === "background";
-    const ownRing = !background && interactiveCap > 0;
-    const noBackgroundWants =
-      "(attribute_not_exists(#wait) OR #wait < :t) AND (attribute_not_exists(#took) OR #took < :active)";
-    const condition = [
-      `size(#slots) = :limit AND #slots[0] <= :cutoff AND #slots[${limit - 1}] <= :t`,
-      ...(background ? [`size(#bg) = :cap AND #bg[0] <= :cutoff AND #bg[${backgroundCap - 1}] <= :t`] : []),
-      ...(ownRing ? [`size(#ia) = :icap AND (#ia[0] <= :cutoff OR (${noBackgroundWants}))`] : []),
-    ].join(" AND ");
-    const [removed, appended] = background
-      ? [
-          ["#slots[0]", "#bg[0]"],
-          [`#slots[${limit}] = :t`, `#bg[${backgroundCap}] = :t`, "#took = :t"],
-        ]
-      : ownRing
-        ? [
-            ["#slots[0]", "#ia[0]"],
-            [`#slots[${limit}] = :t`, `#ia[${interactiveCap}] = :t`],
-          ]
-        : [["#slots[0]"], [`#slots[${limit}] = :t`]];
-    const update = `REMOVE ${removed.join(", ")} SET ${[...appended, "#expiresAt = :expiresAt"].join(", ")}`;
+  async take(key: RingKey, take: RingTake): Promise<RingTakeResult> {
     try {
       await this.#client.send(
         new UpdateItemCommand({
           TableName: this.#table,
           Key: this.#key(key),
-          UpdateExpression: update,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: {
-            "#slots": ATTRIBUTES.slots,
-            "#expiresAt": "expiresAt",
-            ...(background
-              ? { "#bg": ATTRIBUTES.backgroundSlots, "#took": ATTRIBUTES.backgroundTookAt }
-              : {}),
-            ...(ownRing
-              ? {
-                  "#ia": ATTRIBUTES.interactiveSlots,
-                  "#wait": ATTRIBUTES.backgroundWaitsUntil,
-                  "#took": ATTRIBUTES.backgroundTookAt,
-                }
-              : {}),
-          },
-          ExpressionAttributeValues: {
-            ":t": { N: String(take.t) },
-            ":cutoff": { N: String(take.cutoff) },
-            ":limit": { N: String(limit) },
-            ":expiresAt": { N: String(take.expiresAt) },
-            ...(background ? { ":cap": { N: String(backgroundCap) } } : {}),
-            ...(ownRing
-              ? {
-                  ":icap": { N: String(interactiveCap) },
-                  ":active": { N: String(take.backgroundActiveSince) },
-                }
-              : {}),
-          },
+          ...takeRequestOf(take),
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
       );
@@ -202,17 +213,26 @@ export class DynamoRingStore implements RingStore {
     }
   }
 
-  async replace(key: BudgetKey, rings: Rings, expected: StoredRing, expiresAt: number): Promise<boolean> {
+  async replace(key: RingKey, ring: RingState, expected: StoredRing, expiresAt: number): Promise<boolean> {
     try {
       await this.#client.send(
         new PutItemCommand({
           TableName: this.#table,
           Item: {
             ...this.#key(key),
-            slots: numberList(rings.all),
-            backgroundSlots: numberList(rings.background),
-            interactiveSlots: numberList(rings.interactive),
-            expiresAt: { N: String(expiresAt) },
+            slots: number(ring.slots),
+            bucket: number(ring.bucket),
+            bucketTimes: { L: ring.bucketTimes.map(number) },
+            headLeft: number(ring.headLeft),
+            tailCount: number(ring.tailCount),
+            newest: number(ring.newest),
+            ...(ring.backgroundTookAt === undefined
+              ? {}
+              : { backgroundTookAt: number(ring.backgroundTookAt) }),
+            ...(ring.backgroundWaitsUntil === undefined
+              ? {}
+              : { backgroundWaitsUntil: number(ring.backgroundWaitsUntil) }),
+            expiresAt: number(expiresAt),
           },
           ...unchangedCondition(expected),
         }),
@@ -224,7 +244,7 @@ export class DynamoRingStore implements RingStore {
     }
   }
 
-  async markBackgroundWaiting(key: BudgetKey, until: number): Promise<void> {
+  async markBackgroundWaiting(key: RingKey, until: number): Promise<void> {
     try {
       await this.#client.send(
         new UpdateItemCommand({
@@ -232,8 +252,8 @@ export class DynamoRingStore implements RingStore {
           Key: this.#key(key),
           UpdateExpression: "SET #wait = :until",
           ConditionExpression: "attribute_exists(#pk) AND (attribute_not_exists(#wait) OR #wait < :until)",
-          ExpressionAttributeNames: { "#pk": "pk", "#wait": ATTRIBUTES.backgroundWaitsUntil },
-          ExpressionAttributeValues: { ":until": { N: String(until) } },
+          ExpressionAttributeNames: { "#pk": "pk", "#wait": "backgroundWaitsUntil" },
+          ExpressionAttributeValues: { ":until": number(until) },
         }),
       );
     } catch (error) {
@@ -243,7 +263,7 @@ export class DynamoRingStore implements RingStore {
     }
   }
 
-  async read(key: BudgetKey): Promise<StoredRing> {
+  async read(key: RingKey): Promise<StoredRing> {
     try {
       const output = await this.#client.send(
         new GetItemCommand({ TableName: this.#table, Key: this.#key(key), ConsistentRead: true }),
@@ -254,8 +274,8 @@ export class DynamoRingStore implements RingStore {
     }
   }
 
-  #key(key: BudgetKey): Record<string, AttributeValue> {
-    const { pk, sk } = budgetKeyOf(key.upstream, key.client);
+  #key(key: RingKey): Record<string, AttributeValue> {
+    const { pk, sk } = budgetKeyOf(key.upstream, key.client, key.ring);
     return { pk: { S: pk }, sk: { S: sk } };
   }
 }
@@ -265,7 +285,7 @@ type Condition = Pick<
   "ConditionExpression" | "ExpressionAttributeNames" | "ExpressionAttributeValues"
 >;
 
-/** The item is still what was read: absent, or with both ring attributes as they were (or still missing). */
+/** The item is still what was read: absent, or with the attributes every take changes as they were (or still missing). */
 const unchangedCondition = (expected: StoredRing): Condition => {
   if (expected.kind === "absent") {
     return { ConditionExpression: "attribute_not_exists(#pk)", ExpressionAttributeNames: { "#pk": "pk" } };
@@ -273,16 +293,14 @@ const unchangedCondition = (expected: StoredRing): Condition => {
   const names: Record<string, string> = { "#pk": "pk" };
   const values: Record<string, AttributeValue> = {};
   const parts = ["attribute_exists(#pk)"];
-  for (const [placeholder, attribute, seen] of [
-    ["slots", ATTRIBUTES.slots, expected.token.slots],
-    ["bg", ATTRIBUTES.backgroundSlots, expected.token.backgroundSlots],
-  ] as const) {
-    names[`#${placeholder}`] = attribute;
+  for (const attribute of TOKEN_ATTRIBUTES) {
+    names[`#${attribute}`] = attribute;
+    const seen = expected.token[attribute];
     if (seen === undefined) {
-      parts.push(`attribute_not_exists(#${placeholder})`);
+      parts.push(`attribute_not_exists(#${attribute})`);
     } else {
-      parts.push(`#${placeholder} = :${placeholder}`);
-      values[`:${placeholder}`] = seen as AttributeValue;
+      parts.push(`#${attribute} = :${attribute}`);
+      values[`:${attribute}`] = seen as AttributeValue;
     }
   }
   return {

@@ -1,52 +1,39 @@
 /**
- * The rules of the shared upstream budget's rings (docs/decisions/0003-upstream-budget.md),
- * as plain functions over the numbers they hold, so that the DynamoDB condition and the
- * code that reads a refusal agree, and a model test can check them.
+ * The rules of the shared upstream budget's rings (docs/decisions/0008-budget-in-constant-size.md),
+ * as plain functions over the numbers they hold, so that the DynamoDB condition, the code that
+ * reads a refusal, the in-memory store and the model test agree.
  *
- * A budget holds three rings of send times (epoch ms), each in the order the slots were
- * taken, oldest first: `all`, the last N requests of any priority; `background`, the last
- * B background requests (B = the background cap, N's share for background work); and
- * `interactive`, the last N − B interactive requests. Every take appends a time no earlier
- * than the newest and drops the oldest, so a ring never decreases. A request may be sent at
- * `t` when the deciding slots are at least one window old:
+ * A budget of N requests a window is two disjoint rings: `background` of B slots (B = N's
+ * share for background work) and `interactive` of the other N − B (none with a share of 1).
+ * Background work takes only from its ring; interactive work from its own, and from the
+ * background ring while background work wants no slots (it took none in the last
+ * `BACKGROUND_ACTIVE_MS` and waits for none). Each ring bounds the requests taken from it
+ * in any window, so together they never exceed N, background work never exceeds B, and
+ * while background work wants slots interactive work keeps to its own N − B.
  *
- * - background work decides on `all[0]` (the N-th newest) and `background[0]` (the B-th
- *   newest background request): at most B background requests in any window, and never
- *   more than N in all;
- * - interactive work decides on `all[0]`, and also on `interactive[0]` while background
- *   work wants slots (it is waiting for one, `backgroundWaitsUntil` ≥ `t`, or took one in
- *   the last `BACKGROUND_ACTIVE_MS`, `backgroundTookAt`): then at most N − B interactive
- *   requests in any window.
+ * A ring of S slots is a first-in first-out queue of send times: a take at `t` reuses the
+ * oldest slot if it is at least one window old and records `t` as the newest. Stored slot
+ * by slot it grows with S; stored here it does not: consecutive slots are grouped in
+ * buckets of G (G = ⌈S / MAX_BUCKETS⌉, so at most MAX_BUCKETS times are kept whatever the
+ * limit) and each bucket keeps only its newest time. A slot then reads as its bucket's time,
+ * never earlier than its own: the ring can only refuse a little early (by less than one
+ * bucket's spread), never let a request through early. With S ≤ MAX_BUCKETS, G = 1 and the
+ * ring is exact.
  *
- * So interactive work always has N − B slots background work cannot touch and may use
- * every slot background work does not want (with a share of 1, B = N, nothing is reserved
- * for either and both decide on `all` alone); background work that wants its B gets them,
- * however many people are asking, instead of losing each slot that frees to the next
- * person who happens to ask first.
+ * - `bucketTimes`: the newest time of each sealed bucket, oldest first; `bucketTimes[0]` is the
+ *   one the next take reuses a slot of, and `headLeft` (1..G) how many of its slots are left;
+ * - `tailCount` (0..G − 1): takes in the open bucket, whose time is `newest` (the newest take);
+ * - so S = headLeft + G × (size(bucketTimes) − 1) + tailCount, kept by every take.
+ *
+ * A take at `t` requires `bucketTimes[0] ≤ t − window` and `newest ≤ t` (times never decrease
+ * in the order takes are written: that is what makes the first-in first-out argument hold),
+ * then uses up a slot of the head bucket (dropping it when it was the last: `dropsHead`) and
+ * adds `t` to the open bucket (sealing it into `bucketTimes` when it is full: `seals`).
  */
 import type { UpstreamPriority } from "#core/ports.ts";
 
-export interface RingShape {
-  /** N: requests per window. */
-  limit: number;
-  /** B: background requests per window (1 ≤ B ≤ N). */
-  backgroundCap: number;
-  /** The window: one minute plus the safety margin. */
-  windowMs: number;
-}
-
-export interface Rings {
-  /** The last N send times, any priority. */
-  all: readonly number[];
-  /** The last B background send times. */
-  background: readonly number[];
-  /** The last N − B interactive send times. */
-  interactive: readonly number[];
-  /** Until when (epoch ms) background work said it waits for a slot; absent when it never did. */
-  backgroundWaitsUntil?: number;
-  /** When (epoch ms) background work last took a slot; absent when it never did. */
-  backgroundTookAt?: number;
-}
+/** The most bucket times a ring keeps: at 9 bytes each, a ring item stays under 1 KB (one write unit). */
+export const MAX_BUCKETS = 72;
 
 /**
  * Background work that took a slot this recently still wants slots (it is doing the work
@@ -55,154 +42,211 @@ export interface Rings {
  */
 export const BACKGROUND_ACTIVE_MS = 10_000;
 
-/** Until when (epoch ms, inclusive) background work wants slots, as the rings say; 0 if it does not. */
-export const backgroundWantsUntil = (rings: Rings): number =>
-  Math.max(
-    rings.backgroundWaitsUntil ?? 0,
-    rings.backgroundTookAt === undefined ? 0 : rings.backgroundTookAt + BACKGROUND_ACTIVE_MS,
-  );
+export type RingName = "background" | "interactive";
 
-/** What the rings say of a take at `t`. */
-export type RingVerdict =
-  | { kind: "free" }
-  /** No slot for this priority before `freeAt` (epoch ms). */
-  | { kind: "spent"; freeAt: number }
-  /** The newest slot is later than `t` (another clock, or a take that read the clock later but was written first). */
-  | { kind: "behind"; newest: number };
+/** One ring's size: S slots in buckets of G. */
+export interface RingSize {
+  slots: number;
+  bucket: number;
+}
+
+/** A budget's two rings and its window. */
+export interface BudgetShape {
+  /** N: requests per window. */
+  limit: number;
+  /** B: background requests per window (1 ≤ B ≤ N). */
+  backgroundCap: number;
+  /** The window: one minute plus the safety margin. */
+  windowMs: number;
+  background: RingSize;
+  /** N − B slots; `undefined` with a share of 1 (nothing reserved for interactive work). */
+  interactive: RingSize | undefined;
+}
+
+export interface RingState extends RingSize {
+  bucketTimes: readonly number[];
+  headLeft: number;
+  tailCount: number;
+  /** The newest take's time (0 when none). */
+  newest: number;
+  /** Background ring only: when (epoch ms) background work last took a slot. */
+  backgroundTookAt?: number;
+  /** Background ring only: until when (epoch ms) background work said it waits for a slot. */
+  backgroundWaitsUntil?: number;
+}
+
+/** Which form of the take the ring's state calls for (the DynamoDB update cannot branch). */
+export interface TakeForm {
+  dropsHead: boolean;
+  seals: boolean;
+  /** size(bucketTimes) before the take. */
+  sealedCount: number;
+}
 
 /** B for a limit and the share background work may use. Never 0: background work must be able to move. */
 export const backgroundCapOf = (limit: number, share: number): number =>
   Math.min(limit, Math.max(1, Math.floor(limit * share + 1e-9)));
 
-/** N − B: the interactive ring's length, the slots background work never takes. */
-export const interactiveCapOf = (shape: RingShape): number => shape.limit - shape.backgroundCap;
+export const ringSizeOf = (slots: number, maxBuckets = MAX_BUCKETS): RingSize => ({
+  slots,
+  bucket: Math.max(1, Math.ceil(slots / maxBuckets)),
+});
 
-/** The same test the DynamoDB condition makes. */
-export const judgeTake = (
-  rings: Rings,
-  shape: RingShape,
-  priority: UpstreamPriority,
-  t: number,
-): RingVerdict => {
-  const newest = Math.max(
-    rings.all[shape.limit - 1] ?? 0,
-    rings.background[shape.backgroundCap - 1] ?? 0,
-    rings.interactive[interactiveCapOf(shape) - 1] ?? 0,
+/** `maxBuckets` other than {@link MAX_BUCKETS} only in tests: buckets of several slots at small limits. */
+export const budgetShapeOf = (
+  limit: number,
+  share: number,
+  windowMs: number,
+  maxBuckets = MAX_BUCKETS,
+): BudgetShape => {
+  const backgroundCap = backgroundCapOf(limit, share);
+  return {
+    limit,
+    backgroundCap,
+    windowMs,
+    background: ringSizeOf(backgroundCap, maxBuckets),
+    interactive: limit > backgroundCap ? ringSizeOf(limit - backgroundCap, maxBuckets) : undefined,
+  };
+};
+
+const sealedCountOf = (size: RingSize, headLeft: number, tailCount: number): number =>
+  (size.slots - headLeft - tailCount) / size.bucket + 1;
+
+export const takeFormOf = (ring: RingState): TakeForm => ({
+  dropsHead: ring.headLeft === 1,
+  seals: ring.tailCount === ring.bucket - 1,
+  sealedCount: ring.bucketTimes.length,
+});
+
+/** A ring whose every slot holds `time`: empty (0, what a missing item is) or spent (now: what a damaged one is replaced with). */
+export const uniformRing = (size: RingSize, time: number): RingState => {
+  const sealed = Math.ceil(size.slots / size.bucket);
+  return {
+    ...size,
+    bucketTimes: Array.from({ length: sealed }, () => time),
+    headLeft: size.slots - size.bucket * (sealed - 1),
+    tailCount: 0,
+    newest: time,
+  };
+};
+
+/** Every slot's time, oldest first (a slot reads as its bucket's time). */
+export const slotTimesOf = (ring: RingState): number[] => {
+  const times: number[] = [];
+  ring.bucketTimes.forEach((time, index) => {
+    const count = index === 0 ? ring.headLeft : ring.bucket;
+    for (let i = 0; i < count; i++) times.push(time);
+  });
+  for (let i = 0; i < ring.tailCount; i++) times.push(ring.newest);
+  return times;
+};
+
+/**
+ * A sound ring of another size (the limit or the share was changed) carried over to `size`:
+ * its newest slots are kept (slots it did not have are free), each read as its bucket's
+ * time, so never earlier than the request it stands for.
+ */
+export const resizeRing = (ring: RingState, size: RingSize): RingState => ({
+  ...ringOfSlotTimes(slotTimesOf(ring), size),
+  ...marksOf(ring),
+});
+
+/**
+ * A ring holding these send times (in order, oldest first): the newest `size.slots` of
+ * them, free slots before them when there are fewer; each bucket keeps its newest.
+ */
+export const ringOfSlotTimes = (sent: readonly number[], size: RingSize): RingState => {
+  const times =
+    sent.length >= size.slots
+      ? sent.slice(sent.length - size.slots)
+      : [...Array.from({ length: size.slots - sent.length }, () => 0), ...sent];
+  const ring = uniformRing(size, 0);
+  let end = 0;
+  const bucketTimes = ring.bucketTimes.map((_, index) => {
+    end += index === 0 ? ring.headLeft : size.bucket;
+    return times[end - 1] ?? 0;
+  });
+  return { ...ring, bucketTimes, newest: sent.length === 0 ? 0 : Math.max(...sent) };
+};
+
+const marksOf = (ring: RingState) => ({
+  ...(ring.backgroundTookAt === undefined ? {} : { backgroundTookAt: ring.backgroundTookAt }),
+  ...(ring.backgroundWaitsUntil === undefined ? {} : { backgroundWaitsUntil: ring.backgroundWaitsUntil }),
+});
+
+/** The ring after a take at `t` (the form its state calls for). */
+export const takeSlot = (ring: RingState, t: number, priority: UpstreamPriority): RingState => {
+  const { dropsHead, seals } = takeFormOf(ring);
+  const kept = dropsHead ? ring.bucketTimes.slice(1) : [...ring.bucketTimes];
+  return {
+    ...ring,
+    bucketTimes: seals ? [...kept, t] : kept,
+    headLeft: dropsHead ? ring.bucket : ring.headLeft - 1,
+    tailCount: seals ? 0 : ring.tailCount + 1,
+    newest: t,
+    ...(priority === "background" ? { backgroundTookAt: t } : {}),
+  };
+};
+
+/** Until when (epoch ms, inclusive) background work wants slots, as the background ring says; 0 if it does not. */
+export const backgroundWantsUntil = (ring: RingState): number =>
+  Math.max(
+    ring.backgroundWaitsUntil ?? 0,
+    ring.backgroundTookAt === undefined ? 0 : ring.backgroundTookAt + BACKGROUND_ACTIVE_MS,
   );
-  if (newest > t) return { kind: "behind", newest };
-  const freeAt =
-    priority === "interactive" ? interactiveFreeAt(rings, shape, t) : backgroundFreeAtOf(rings, shape, 0);
+
+/** When the `k`-th next slot of the ring frees (k = 0: the next one), if nothing else is taken meanwhile. */
+export const slotFreeAt = (ring: RingState, windowMs: number, k = 0): number => {
+  const index = k < ring.headLeft ? 0 : 1 + Math.floor((k - ring.headLeft) / ring.bucket);
+  return (ring.bucketTimes[index] ?? ring.newest) + windowMs;
+};
+
+/** What a ring says of a take at `t`. */
+export type RingVerdict =
+  | { kind: "free" }
+  /** No slot for this take before `freeAt` (epoch ms). */
+  | { kind: "spent"; freeAt: number }
+  /** The newest slot is later than `t` (another clock, or a take that read the clock later but was written first). */
+  | { kind: "behind"; newest: number };
+
+/**
+ * The same test the DynamoDB condition makes. `borrowing`: interactive work on the
+ * background ring, which it may use only while background work wants no slots.
+ */
+export const judgeTake = (ring: RingState, windowMs: number, t: number, borrowing: boolean): RingVerdict => {
+  if (ring.newest > t) return { kind: "behind", newest: ring.newest };
+  const slot = slotFreeAt(ring, windowMs);
+  const wants = backgroundWantsUntil(ring);
+  const freeAt = borrowing && wants >= t ? Math.max(slot, wants + 1) : slot;
   return freeAt <= t ? { kind: "free" } : { kind: "spent", freeAt };
 };
 
-/**
- * When interactive work may send next: when a slot of `all` frees and, while background work
- * wants slots, one of its own N − B (or background work stops wanting, whichever is first).
- */
-const interactiveFreeAt = (rings: Rings, shape: RingShape, t: number): number => {
-  const any = (rings.all[0] ?? 0) + shape.windowMs;
-  const wantsUntil = backgroundWantsUntil(rings);
-  // A share of 1 reserves nothing for anyone: people and background work decide on `all` alike.
-  if (wantsUntil < t || interactiveCapOf(shape) === 0) return any;
-  const own = (rings.interactive[0] ?? 0) + shape.windowMs;
-  return Math.max(any, Math.min(own, wantsUntil + 1));
-};
-
-/**
- * When background work's `k`-th next slot frees (k = 0: the next one), if nothing else is
- * taken meanwhile. Waiters that collided spread over the next few instead of all waking
- * for the same one. (Interactive work never waits.)
- */
-export const backgroundFreeAtOf = (rings: Rings, shape: RingShape, k: number): number => {
-  const all = rings.all[Math.min(k, shape.limit - 1)] ?? 0;
-  const background = rings.background[Math.min(k, shape.backgroundCap - 1)] ?? 0;
-  return Math.max(all, background) + shape.windowMs;
-};
-
-/** Whether a refused background take waits on `all` (interactive work holds the slots), not on its own cap. */
-export const backgroundWaitsOnAll = (rings: Rings): boolean =>
-  (rings.all[0] ?? 0) > (rings.background[0] ?? 0);
-
-/** The rings after a take at `t`. */
-export const takeSlot = (rings: Rings, priority: UpstreamPriority, t: number): Rings => ({
-  ...rings,
-  all: [...rings.all.slice(1), t],
-  background: priority === "background" ? [...rings.background.slice(1), t] : [...rings.background],
-  interactive:
-    priority === "interactive" && rings.interactive.length > 0
-      ? [...rings.interactive.slice(1), t]
-      : [...rings.interactive],
-});
-
-const times = (length: number, value: number): number[] => Array.from({ length }, () => value);
-
-/** Rings with no request in them: what a missing item is (nothing was sent in the last day). */
-export const emptyRings = (shape: RingShape): Rings => ({
-  all: times(shape.limit, 0),
-  background: times(shape.backgroundCap, 0),
-  interactive: times(interactiveCapOf(shape), 0),
-});
-
-/**
- * Rings as if N requests had just been sent: what a damaged item is replaced with, since
- * what it recorded is unknown. Costs at most one window of refusals, never a request over
- * the limit.
- */
-export const spentRings = (shape: RingShape, now: number): Rings => ({
-  all: times(shape.limit, now),
-  background: times(shape.backgroundCap, now),
-  interactive: times(interactiveCapOf(shape), now),
-});
-
-/** A ring carried over to another length: its newest times are kept; slots it did not have are free. */
-const resize = (ring: readonly number[], length: number): number[] =>
-  ring.length >= length ? ring.slice(ring.length - length) : [...times(length - ring.length, 0), ...ring];
-
-/** Rings of other lengths (the limit or the share was changed) carried over to this shape. */
-export const resizeRings = (rings: Rings, shape: RingShape): Rings => ({
-  all: resize(rings.all, shape.limit),
-  background: resize(rings.background, shape.backgroundCap),
-  interactive: resize(rings.interactive, interactiveCapOf(shape)),
-});
-
 export type RingHealth = "sound" | "resizable" | "damaged";
 
-const isSoundRing = (
-  values: readonly number[] | undefined,
-  latestPlausible: number,
-  mayBeEmpty = false,
-): boolean => {
-  if (!values || (values.length === 0 && !mayBeEmpty)) return false;
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i] ?? Number.NaN;
-    if (!Number.isSafeInteger(value) || value < 0 || value > latestPlausible) return false;
-    if (i > 0 && value < (values[i - 1] ?? 0)) return false;
-  }
-  return true;
-};
+const isTime = (value: number, latestPlausible: number): boolean =>
+  Number.isSafeInteger(value) && value >= 0 && value <= latestPlausible;
 
 /**
- * Whether stored rings can be used as they are (`sound`), carried over to this shape
- * (`resizable`: sound rings of other lengths), or must be replaced (`damaged`: missing, not
- * non-negative integers in order, or times beyond `latestPlausible`, i.e. from a clock far
- * ahead, or garbage).
+ * Whether a stored ring can be used as it is (`sound`), carried over to this size
+ * (`resizable`: a sound ring of another size), or must be replaced (`damaged`: counts that
+ * do not add up, times not non-negative integers in order, or beyond `latestPlausible`, i.e.
+ * from a clock far ahead).
  */
 export const ringHealth = (
-  rings: Partial<Rings> | undefined,
-  shape: RingShape,
+  ring: RingState | undefined,
+  size: RingSize,
   latestPlausible: number,
 ): RingHealth => {
-  if (
-    !isSoundRing(rings?.all, latestPlausible) ||
-    !isSoundRing(rings?.background, latestPlausible) ||
-    // Empty when the share leaves interactive work no slots of its own, or when the item predates the ring.
-    !isSoundRing(rings?.interactive, latestPlausible, true)
-  ) {
-    return "damaged";
+  if (ring === undefined) return "damaged";
+  const { slots, bucket, headLeft, tailCount, bucketTimes, newest } = ring;
+  const counts = [slots, bucket, headLeft, tailCount];
+  if (!counts.every(Number.isSafeInteger) || slots < 1 || bucket < 1) return "damaged";
+  if (headLeft < 1 || headLeft > bucket || tailCount < 0 || tailCount >= bucket) return "damaged";
+  if (sealedCountOf(ring, headLeft, tailCount) !== bucketTimes.length) return "damaged";
+  for (let i = 0; i < bucketTimes.length; i++) {
+    const time = bucketTimes[i] ?? Number.NaN;
+    if (!isTime(time, latestPlausible) || (i > 0 && time < (bucketTimes[i - 1] ?? 0))) return "damaged";
   }
-  return rings?.all?.length === shape.limit &&
-    rings.background?.length === shape.backgroundCap &&
-    rings.interactive?.length === interactiveCapOf(shape)
-    ? "sound"
-    : "resizable";
+  if (!isTime(newest, latestPlausible) || newest < (bucketTimes.at(-1) ?? 0)) return "damaged";
+  return slots === size.slots && bucket === size.bucket ? "sound" : "resizable";
 };

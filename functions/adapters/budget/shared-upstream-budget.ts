@@ -1,20 +1,25 @@
 /**
- * The shared upstream budget: one ring per upstream and client in DynamoDB, which every
- * function and container takes a slot from before each HTTP attempt it sends, so the fleet
- * as a whole never sends more than the limit within any sliding minute. Design, guarantees
- * and costs: docs/decisions/0003-upstream-budget.md; the ring's rules: budget-ring.ts; its
- * storage: budget-ring-store.ts.
+ * The shared upstream budget: two rings per upstream and client in DynamoDB (background
+ * work's share, and the rest), which every function and container takes a slot from before
+ * each HTTP attempt it sends, so the fleet as a whole never sends more than the limit within
+ * any sliding minute. Design, guarantees and costs: docs/decisions/0003-upstream-budget.md
+ * and, for the rings' storage, docs/decisions/0008-budget-in-constant-size.md; the rings'
+ * rules: budget-ring.ts; their items: budget-ring-store.ts.
  *
- * - One round trip per take when nothing else is taking at that instant; a refusal costs
- *   one too and says exactly when the next slot frees.
+ * - One round trip (one small UpdateItem) per take when nothing else is taking at that
+ *   instant; a refusal costs one too and says exactly when the next slot frees. Interactive
+ *   work takes from its own ring, and from background work's while background work wants
+ *   none (a second round trip, only once its own is spent); this container remembers until
+ *   when a ring is spent (that time never comes earlier), so a refusal repeated meanwhile
+ *   costs no round trip.
  * - Interactive work (a person waiting) is never made to wait: when its slots are spent it
  *   gets `UpstreamRateLimitedError` (source `budget`) at once, `retryAfterSeconds` being the
  *   exact time until one frees. Background work may send at most its share of the limit in
  *   a window (so the rest is always there for interactive work), and waits for a slot only
  *   while one frees before its deadline. While background work wants slots (it took one in
- *   the last few seconds, or waits because interactive work holds them: then it says so on
- *   the item, one more round trip), interactive work keeps to its own N − B: background work
- *   gets its share however many people ask.
+ *   the last few seconds, or waits for one: then it says so on its ring, one more round
+ *   trip), interactive work keeps to its own N − B: background work gets its share however
+ *   many people ask.
  * - A slot is recorded at the instant it is taken; if the take's answer comes back more
  *   than half the margin later, the slot is left unused (still counted) and another taken,
  *   so no request leaves long after the time that counts it.
@@ -37,20 +42,22 @@ import type { UpstreamPriority } from "#core/ports.ts";
 import { AnnouncedLimits } from "./announced-limits.ts";
 import {
   BACKGROUND_ACTIVE_MS,
-  backgroundCapOf,
-  backgroundFreeAtOf,
-  backgroundWaitsOnAll,
+  type BudgetShape,
   backgroundWantsUntil,
-  emptyRings,
-  interactiveCapOf,
+  budgetShapeOf,
   judgeTake,
-  type RingShape,
-  type Rings,
-  resizeRings,
+  type RingName,
+  type RingSize,
+  type RingState,
+  resizeRing,
   ringHealth,
-  spentRings,
+  slotFreeAt,
+  slotTimesOf,
+  takeFormOf,
+  takeSlot,
+  uniformRing,
 } from "./budget-ring.ts";
-import type { BudgetKey, RingStore, StoredRing } from "./budget-ring-store.ts";
+import type { RingKey, RingStore, StoredRing } from "./budget-ring-store.ts";
 import type { AnswerObservation, SlotRequest, UpstreamBudget } from "./upstream-budget.ts";
 
 const MINUTE_MS = 60_000;
@@ -60,7 +67,7 @@ const MAX_CLOCK_AHEAD_MS = 1_000;
 const INTERACTIVE_CLOCK_WAIT_MS = 50;
 /** Spreads the wake-ups of background waiters a little, so they do not all write at the same instant. */
 const WAKE_JITTER_MS = 20;
-/** How long past its planned wake-up a waiting background taker keeps interactive work to its own slots. */
+/** How long past its planned wake-up a waiting background taker keeps interactive work off its ring. */
 const BACKGROUND_WAIT_GRACE_MS = 1_000;
 /** An idle ring is deleted by TTL after a day; a missing ring is an empty one. */
 const RING_LIFETIME_SECONDS = 86_400;
@@ -108,12 +115,19 @@ export interface SharedUpstreamBudgetOptions<N extends string = UpstreamName>
   random?: () => number;
   /** Background work waits for a slot only if it frees at least this long before its deadline. Default 1 s. */
   minAttemptMs?: number;
+  /** Tests only: fewer bucket times per ring than production's 72, so small limits have buckets of several slots. */
+  maxBuckets?: number;
   onTaken?: (event: BudgetTakenEvent<N>) => void;
   onRefused?: (event: BudgetRefusedEvent<N>) => void;
   /** An upstream answered 429. */
   onUpstreamRateLimited?: (upstream: N) => void;
   /** A missing, damaged or resized ring was written anew. */
-  onRecreated?: (event: { upstream: N; client: string; was: "absent" | "damaged" | "resizable" }) => void;
+  onRecreated?: (event: {
+    upstream: N;
+    client: string;
+    ring: RingName;
+    was: "absent" | "damaged" | "resizable";
+  }) => void;
 }
 
 /** What this container's budget did since it was built. */
@@ -126,22 +140,29 @@ export interface BudgetStats {
   abandoned: number;
 }
 
-/** The ring of one client as it is now, for tools, tests and the simulation. */
+/** The rings of one client as they are now, for tools, tests and the simulation. */
 export interface BudgetSnapshot {
   limit: number;
   backgroundCap: number;
   windowMs: number;
   /** Requests sent within the last window, any priority. */
   inWindow: number;
-  /** Background requests sent within the last window. */
-  backgroundInWindow: number;
+  /** Requests sent within the last window on the background ring (background work's, and what interactive work borrowed). */
+  backgroundRingInWindow: number;
   /** When a slot is next free for each priority (now, when one is free). */
   nextFreeAt: Record<UpstreamPriority, number>;
 }
 
+/** Where one take goes: which ring, and whether interactive work borrows it from background work. */
+interface RingChoice {
+  key: RingKey;
+  size: RingSize;
+  borrowing: boolean;
+}
+
 export class SharedUpstreamBudget<N extends string = UpstreamName> implements UpstreamBudget<N> {
   readonly #store: RingStore;
-  readonly #shapes: Map<N, RingShape>;
+  readonly #shapes: Map<N, BudgetShape>;
   readonly #now: () => number;
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly #random: () => number;
@@ -150,6 +171,10 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
   readonly #announced: AnnouncedLimits;
   readonly #options: SharedUpstreamBudgetOptions<N>;
   readonly #stats: BudgetStats = { taken: 0, refused: 0, waitedMs: 0, roundTrips: 0, abandoned: 0 };
+  /** Each ring as this container last saw it (after its own takes): which form the next take has. A guess: the store decides. */
+  readonly #lastSeen = new Map<string, RingState>();
+  /** Until when a ring was seen spent, for interactive work (it never frees earlier): refused again without a round trip. */
+  readonly #spentUntil = new Map<string, number>();
 
   constructor(options: SharedUpstreamBudgetOptions<N>) {
     this.#options = options;
@@ -160,18 +185,18 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
     this.#minAttemptMs = options.minAttemptMs ?? 1_000;
     this.#staleAfterMs = options.marginMs / 2;
     const windowMs = MINUTE_MS + options.marginMs;
-    const shape = (limit: number): RingShape => ({
-      limit,
-      backgroundCap: backgroundCapOf(limit, options.backgroundShare),
-      windowMs,
-    });
     const limits = Object.entries(options.perMinute) as [N, number][];
-    this.#shapes = new Map(limits.map(([upstream, limit]) => [upstream, shape(limit)]));
+    this.#shapes = new Map(
+      limits.map(([upstream, limit]) => [
+        upstream,
+        budgetShapeOf(limit, options.backgroundShare, windowMs, options.maxBuckets),
+      ]),
+    );
     this.#announced = new AnnouncedLimits({ now: this.#now, capMs: windowMs });
   }
 
-  /** The ring's shape for an upstream: limit, background cap, window. */
-  shapeOf(upstream: N): RingShape {
+  /** The rings' shape for an upstream: limit, background cap, window, each ring's size. */
+  shapeOf(upstream: N): BudgetShape {
     return { ...this.#shapeOf(upstream) };
   }
 
@@ -182,7 +207,7 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
   async take(request: SlotRequest<N>): Promise<void> {
     const priority = request.priority ?? "background";
     const shape = this.#shapeOf(request.upstream);
-    const key = { upstream: request.upstream, client: request.client };
+    const who = { upstream: request.upstream, client: request.client };
     const started = this.#now();
     let roundTrips = 0;
     let waits = 0;
@@ -196,6 +221,7 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
       const now = this.#now();
       if (now >= request.deadline) refuse((lastFreeAt ?? now + 1_000) - now);
       roundTrips++;
+      this.#stats.roundTrips++;
     };
     const waitUntil = async (until: number, source: "budget" | "upstream"): Promise<void> => {
       const now = this.#now();
@@ -209,31 +235,35 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
     };
 
     for (;;) {
-      const blocked = this.#announced.blockedUntil(key.upstream, key.client);
+      const blocked = this.#announced.blockedUntil(who.upstream, who.client);
       if (blocked !== undefined) {
         await waitUntil(blocked, "upstream");
         continue;
       }
+      const choice = this.#choose(who, shape, priority);
+      if (typeof choice === "number") return refuse(choice - this.#now());
+      const { key, size, borrowing } = choice;
       beforeRoundTrip();
       const t = this.#now();
+      const seen = this.#seen(key, size);
       const result = await this.#store.take(key, {
         t,
         priority,
         cutoff: t - shape.windowMs,
-        limit: shape.limit,
-        backgroundCap: shape.backgroundCap,
-        interactiveCap: interactiveCapOf(shape),
+        size,
+        form: takeFormOf(seen),
+        borrowing,
         backgroundActiveSince: t - BACKGROUND_ACTIVE_MS,
         expiresAt: expiryOf(t),
       });
-      this.#stats.roundTrips++;
       if (result.taken) {
+        this.#lastSeen.set(keyText(key), takeSlot(seen, t, priority));
         if (this.#now() - t > this.#staleAfterMs) {
           this.#stats.abandoned++;
           continue;
         }
         this.#stats.taken++;
-        this.#options.onTaken?.({ ...key, priority, waitedMs, tookMs: this.#now() - started, roundTrips });
+        this.#options.onTaken?.({ ...who, priority, waitedMs, tookMs: this.#now() - started, roundTrips });
         return;
       }
 
@@ -241,18 +271,21 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
       const health =
         current.kind === "absent"
           ? "absent"
-          : ringHealth(current.rings, shape, this.#now() + MAX_CLOCK_AHEAD_MS);
-      if (health !== "sound" || current.kind === "absent" || current.rings === undefined) {
+          : ringHealth(current.ring, size, this.#now() + MAX_CLOCK_AHEAD_MS);
+      if (health !== "sound" || current.kind === "absent" || current.ring === undefined) {
         beforeRoundTrip();
-        await this.#recreate(key, shape, current, health === "sound" ? "damaged" : health);
+        await this.#recreate(key, size, current, health === "sound" ? "damaged" : health);
         continue;
       }
-      const rings = current.rings;
-      const verdict = judgeTake(rings, shape, priority, t);
+      const ring = current.ring;
+      this.#lastSeen.set(keyText(key), ring);
+      const verdict = judgeTake(ring, shape.windowMs, t, borrowing);
       if (verdict.kind === "free") {
+        // Another take came first and changed the form this one needs: take again in that form.
+        if (!sameForm(takeFormOf(seen), takeFormOf(ring))) continue;
         // The store refused what the ring it returned allows: trust neither; start over from a full ring.
         beforeRoundTrip();
-        await this.#recreate(key, shape, current, "damaged");
+        await this.#recreate(key, size, current, "damaged");
         continue;
       }
       if (verdict.kind === "behind") {
@@ -268,17 +301,20 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
       }
       lastFreeAt = verdict.freeAt;
       if (verdict.freeAt <= this.#now()) continue;
-      if (priority === "interactive") refuse(verdict.freeAt - this.#now());
+      if (priority === "interactive") {
+        // Remembered: the next ring is tried, or the refusal says when the first of them frees.
+        this.#spentUntil.set(choiceText(choice), verdict.freeAt);
+        continue;
+      }
       // Background waiters that keep losing the next slot to each other spread over the next few.
-      if (waits > 0) spread = Math.min(spread * 2, shape.backgroundCap);
-      const aimed = backgroundFreeAtOf(rings, shape, Math.floor(this.#random() * spread));
+      if (waits > 0) spread = Math.min(spread * 2, size.slots);
+      const aimed = slotFreeAt(ring, shape.windowMs, Math.floor(this.#random() * spread));
       const wake = aimed <= request.deadline - this.#minAttemptMs ? aimed : verdict.freeAt;
-      if (interactiveCapOf(shape) > 0 && backgroundWaitsOnAll(rings)) {
-        // Interactive work holds the slots: keep it to its own until this waiter has had its turn.
+      if (shape.interactive !== undefined && wake <= request.deadline - this.#minAttemptMs) {
+        // Keep interactive work off this ring until this waiter has had its turn.
         const until = wake + WAKE_JITTER_MS + BACKGROUND_WAIT_GRACE_MS;
-        if (backgroundWantsUntil(rings) < until) {
+        if (backgroundWantsUntil(ring) < until) {
           beforeRoundTrip();
-          this.#stats.roundTrips++;
           await this.#store.markBackgroundWaiting(key, until);
         }
       }
@@ -290,31 +326,81 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
     if (this.#announced.observe(answer).rateLimited) this.#options.onUpstreamRateLimited?.(answer.upstream);
   }
 
-  /** The ring of one client as it is now (one strongly consistent read). */
+  /** The rings of one client as they are now (strongly consistent reads). */
   async inspect(upstream: N, client: string): Promise<BudgetSnapshot> {
     const shape = this.#shapeOf(upstream);
-    const stored = await this.#store.read({ upstream, client });
+    const read = async (ring: RingName, size: RingSize | undefined): Promise<RingState | undefined> => {
+      if (size === undefined) return undefined;
+      const stored = await this.#store.read({ upstream, client, ring });
+      const now = this.#now();
+      return stored.kind === "present" && ringHealth(stored.ring, size, now + MAX_CLOCK_AHEAD_MS) === "sound"
+        ? stored.ring
+        : uniformRing(size, 0);
+    };
+    const background = (await read("background", shape.background)) as RingState;
+    const interactive = await read("interactive", shape.interactive);
     const now = this.#now();
-    const rings =
-      stored.kind === "present" &&
-      stored.rings &&
-      ringHealth(stored.rings, shape, now + MAX_CLOCK_AHEAD_MS) === "sound"
-        ? stored.rings
-        : emptyRings(shape);
-    const nextFree = (priority: UpstreamPriority): number => {
-      const verdict = judgeTake(rings, shape, priority, now);
+    const inWindow = (ring: RingState | undefined) =>
+      ring === undefined ? 0 : slotTimesOf(ring).filter((sent) => sent > now - shape.windowMs).length;
+    const freeAt = (ring: RingState, borrowing: boolean): number => {
+      const verdict = judgeTake(ring, shape.windowMs, now, borrowing);
       return verdict.kind === "spent" ? verdict.freeAt : now;
     };
-    const inWindow = (ring: readonly number[]) => ring.filter((sent) => sent > now - shape.windowMs).length;
+    const interactiveFreeAt =
+      interactive === undefined
+        ? freeAt(background, false)
+        : Math.min(freeAt(interactive, false), freeAt(background, true));
     return {
-      ...shape,
-      inWindow: inWindow(rings.all),
-      backgroundInWindow: inWindow(rings.background),
-      nextFreeAt: { interactive: nextFree("interactive"), background: nextFree("background") },
+      limit: shape.limit,
+      backgroundCap: shape.backgroundCap,
+      windowMs: shape.windowMs,
+      inWindow: inWindow(background) + inWindow(interactive),
+      backgroundRingInWindow: inWindow(background),
+      nextFreeAt: { interactive: interactiveFreeAt, background: freeAt(background, false) },
     };
   }
 
-  #shapeOf(upstream: N): RingShape {
+  /**
+   * Background work: its own ring. Interactive work: its own ring unless seen spent, then
+   * background work's (borrowing: only while background work wants none); with a share of 1
+   * there is only the one ring, first come first served. A number: every ring this may use
+   * was seen spent, until then.
+   */
+  #choose(
+    who: { upstream: N; client: string },
+    shape: BudgetShape,
+    priority: UpstreamPriority,
+  ): RingChoice | number {
+    const background: RingChoice = {
+      key: { ...who, ring: "background" },
+      size: shape.background,
+      borrowing: priority === "interactive" && shape.interactive !== undefined,
+    };
+    if (priority === "background") return background;
+    const now = this.#now();
+    let ownFreeAt = Number.POSITIVE_INFINITY;
+    if (shape.interactive !== undefined) {
+      const own: RingChoice = {
+        key: { ...who, ring: "interactive" },
+        size: shape.interactive,
+        borrowing: false,
+      };
+      ownFreeAt = this.#spentUntil.get(choiceText(own)) ?? 0;
+      if (ownFreeAt <= now) return own;
+    }
+    const borrowFreeAt = this.#spentUntil.get(choiceText(background)) ?? 0;
+    return borrowFreeAt <= now ? background : Math.min(ownFreeAt, borrowFreeAt);
+  }
+
+  /** The ring as last seen, or a fresh one (its first take's form) when never seen or of another size. */
+  #seen(key: RingKey, size: RingSize): RingState {
+    const seen = this.#lastSeen.get(keyText(key));
+    return seen !== undefined && seen.slots === size.slots && seen.bucket === size.bucket
+      ? seen
+      : uniformRing(size, 0);
+  }
+
+  #shapeOf(upstream: N): BudgetShape {
     const shape = this.#shapes.get(upstream);
     if (shape === undefined)
       throw new ConfigurationError(`The upstream budget has no limit for "${upstream}"`);
@@ -322,22 +408,22 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
   }
 
   async #recreate(
-    key: BudgetKey & { upstream: N },
-    shape: RingShape,
+    key: RingKey,
+    size: RingSize,
     current: StoredRing,
     was: "absent" | "damaged" | "resizable",
   ): Promise<void> {
     const now = this.#now();
-    const rings: Rings =
+    const ring: RingState =
       was === "absent"
-        ? emptyRings(shape)
-        : was === "resizable" && current.kind === "present" && current.rings
-          ? resizeRings(current.rings, shape)
-          : spentRings(shape, now);
-    this.#stats.roundTrips++;
+        ? uniformRing(size, 0)
+        : was === "resizable" && current.kind === "present" && current.ring
+          ? resizeRing(current.ring, size)
+          : uniformRing(size, now);
     // Lost to another container that recreated it first: either way, the next take reads the new one.
-    if (await this.#store.replace(key, rings, current, expiryOf(now))) {
-      this.#options.onRecreated?.({ ...key, was });
+    if (await this.#store.replace(key, ring, current, expiryOf(now))) {
+      this.#lastSeen.set(keyText(key), ring);
+      this.#options.onRecreated?.({ upstream: key.upstream as N, client: key.client, ring: key.ring, was });
     }
   }
 
@@ -368,3 +454,10 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
 }
 
 const expiryOf = (now: number): number => Math.floor(now / 1000) + RING_LIFETIME_SECONDS;
+
+const keyText = (key: RingKey): string => `${key.upstream}\u0000${key.client}\u0000${key.ring}`;
+
+const choiceText = (choice: RingChoice): string => `${keyText(choice.key)}\u0000${choice.borrowing}`;
+
+const sameForm = (a: ReturnType<typeof takeFormOf>, b: ReturnType<typeof takeFormOf>): boolean =>
+  a.dropsHead === b.dropsHead && a.seals === b.seals && a.sealedCount === b.sealedCount;

@@ -49,9 +49,10 @@ export interface TableDefinition {
  *   it in the sparse index `byNextCheck` the continuation reads oldest-due first; the final
  *   transition removes both. All open cancellations share one index partition: they are
  *   few (orders and PROCESSING intents waiting), far below a partition's throughput.
- * - upstream budget: `pk = BUDGET#<upstream>#<client>`, `sk = RING`; `slots` (the send
- *   times of the last N requests, functions/adapters/budget/budget-ring-store.ts) and
- *   `expiresAt` (TTL).
+ * - upstream budget: `pk = BUDGET#<upstream>#<client>#<background|interactive>`, `sk = RING`;
+ *   one ring of send times in at most 72 buckets (functions/adapters/budget/budget-ring-store.ts,
+ *   ADR 0008) and `expiresAt` (TTL). Items of the earlier one-item rings (`pk =
+ *   BUDGET#<upstream>#<client>`) are no longer read and expire by TTL within a day.
  */
 export const idempotencyTable = {
   fields: { pk: "string", sk: "string", dueKey: "string", nextCheckAt: "number" },
@@ -101,9 +102,16 @@ export const pendingKeyOf = (intentId: string): { pk: string; sk: string } => ({
   sk: `INTENT#${intentId}`,
 });
 
-/** Key of the item holding the shared request budget of one upstream client. */
-export const budgetKeyOf = (upstream: string, client: string): { pk: string; sk: string } => ({
-  pk: `BUDGET#${upstream}#${client}`,
+/**
+ * Key of the item holding one ring of the shared request budget of one upstream client
+ * (`background` or `interactive`: ADR 0008). Each ring is its own partition key.
+ */
+export const budgetKeyOf = (
+  upstream: string,
+  client: string,
+  ring: "background" | "interactive",
+): { pk: string; sk: string } => ({
+  pk: `BUDGET#${upstream}#${client}#${ring}`,
   sk: "RING",
 });
 

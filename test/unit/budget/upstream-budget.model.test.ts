@@ -1,8 +1,9 @@
 /**
  * A model test of the shared upstream budget's algorithm (functions/adapters/dynamo/
  * upstream-budget.ts over the in-memory ring store, which has DynamoDB's semantics):
- * several containers take slots from one budget item, interactively or in the background, while
- * fast-check draws when each request starts, its deadline, how long each store round trip
+ * several containers take slots from one budget's two rings, interactively or in the background,
+ * while fast-check draws the rings' bucket size (every slot its own, or buckets of several), when
+ * each request starts, its deadline, how long each store round trip
  * takes in each direction (so writes reach the store in another order than their times
  * were read, and some answers come back too late to use), how long each request takes to
  * reach the upstream, and what the item held before (nothing, a sound ring, garbage, a
@@ -20,7 +21,14 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { BACKGROUND_ACTIVE_MS, backgroundCapOf } from "#adapters/budget/budget-ring.ts";
+import {
+  BACKGROUND_ACTIVE_MS,
+  backgroundCapOf,
+  budgetShapeOf,
+  type RingSize,
+  ringOfSlotTimes,
+  ringSizeOf,
+} from "#adapters/budget/budget-ring.ts";
 import { SharedUpstreamBudget } from "#adapters/budget/shared-upstream-budget.ts";
 import { UpstreamRateLimitedError } from "#core/errors.ts";
 import type { UpstreamPriority } from "#core/ports.ts";
@@ -80,6 +88,9 @@ const scenario = fc
   .record({
     limit: fc.integer({ min: 1, max: 8 }),
     share: fc.constantFrom(0.25, 0.5, 0.6, 0.7, 1),
+    // At most this many bucket times a ring: 72 (production's) keeps every slot its own at these
+    // limits; 1 to 3 group slots in buckets of up to 8.
+    maxBuckets: fc.constantFrom(1, 2, 3, 72),
     marginMs: fc.integer({ min: 100, max: 2_000 }),
     containers: fc.array(fc.constantFrom<UpstreamPriority>("interactive", "background"), {
       minLength: 1,
@@ -131,12 +142,19 @@ const scenario = fc
 
 type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
 
-/** What the item held before (as stored), and the requests it stands for that the upstream counts. */
-const priorItem = (scenario: Scenario): { item: StoredItem; history: number[] } | undefined => {
-  const { prior, limit, share } = scenario;
-  const cap = backgroundCapOf(limit, share);
+/** What the rings held before (as stored), and the requests they stand for that the upstream counts. */
+const priorItems = (
+  scenario: Scenario,
+): { background: StoredItem; interactive: StoredItem | undefined; history: number[] } | undefined => {
+  const { prior, limit, share, maxBuckets } = scenario;
+  const shape = budgetShapeOf(limit, share, MINUTE + scenario.marginMs, maxBuckets);
   const times = (ages: number[]) => ages.map((age) => T0 - age).sort((a, b) => a - b);
-  const newest = (ring: number[], count: number) => ring.slice(Math.max(0, ring.length - count));
+  /** The background ring holds the newest of `all`, the interactive ring the others. */
+  const split = (all: number[], background: RingSize, interactive: RingSize | undefined) => ({
+    background: ringOfSlotTimes(all.slice(Math.max(0, all.length - background.slots)), background),
+    interactive:
+      interactive && ringOfSlotTimes(all.slice(0, Math.max(0, all.length - background.slots)), interactive),
+  });
   switch (prior.kind) {
     case "absent":
       return undefined;
@@ -144,24 +162,27 @@ const priorItem = (scenario: Scenario): { item: StoredItem; history: number[] } 
       const all = times(
         [...prior.agesMs, ...Array.from({ length: limit }, () => 10 * MINUTE)].slice(0, limit),
       );
-      // As if the newest of them were background requests: the most the background ring may hold.
-      return { item: { slots: all, backgroundSlots: newest(all, cap) }, history: all };
+      return { ...split(all, shape.background, shape.interactive), history: all };
     }
-    case "garbage":
+    case "garbage": {
+      const garbage = { slots: prior.value, bucketTimes: prior.value, newest: prior.value };
       return {
-        item: { slots: prior.value, backgroundSlots: prior.value },
+        background: garbage,
+        interactive: shape.interactive && garbage,
         history: times(prior.agesMs.slice(0, limit)),
       };
+    }
     case "other-length": {
       const all = times(prior.agesMs);
-      const item = { slots: all, backgroundSlots: newest(all, Math.max(1, Math.ceil(all.length / 2))) };
-      return all.length === limit
-        ? { item: { ...item, slots: [...all, T0] }, history: [] }
-        : { item, history: [] };
+      const half = Math.max(1, Math.ceil(all.length / 2));
+      return {
+        ...split(all, ringSizeOf(half, maxBuckets), ringSizeOf(all.length + 1, maxBuckets)),
+        history: [],
+      };
     }
     case "ahead": {
       const ahead = Array.from({ length: limit }, () => T0 + prior.aheadMs);
-      return { item: { slots: ahead, backgroundSlots: newest(ahead, cap) }, history: [] };
+      return { ...split(ahead, shape.background, shape.interactive), history: [] };
     }
   }
 };
@@ -179,8 +200,9 @@ const simulate = async (scenario: Scenario) => {
   const time = new SimulatedTime();
   const latency = cycle(scenario.latencies, 0);
   const store = new MemoryRingStore({ latency: () => time.sleep(latency()) });
-  const prior = priorItem(scenario);
-  store.seed(KEY, prior?.item);
+  const prior = priorItems(scenario);
+  store.seed({ ...KEY, ring: "background" }, prior?.background);
+  store.seed({ ...KEY, ring: "interactive" }, prior?.interactive);
   const random = cycle(scenario.randoms, 0.5);
   const budgets = scenario.containers.map(
     () =>
@@ -189,6 +211,7 @@ const simulate = async (scenario: Scenario) => {
         perMinute: { a55: scenario.limit, "procure-core": scenario.limit },
         backgroundShare: scenario.share,
         marginMs: scenario.marginMs,
+        maxBuckets: scenario.maxBuckets,
         now: () => time.now,
         sleep: (ms) => time.sleep(ms),
         random,
