@@ -23,7 +23,7 @@ import { lambdaContext } from "#test/support/lambda-events.ts";
 import { startBenchService } from "../support/bench-service.ts";
 import { timeCommands } from "../support/command-timer.ts";
 import { histogram, median, summarize } from "../support/stats.ts";
-import { exactly, figure, type SuiteRun } from "../support/suite.ts";
+import { atMost, exactly, figure, type SuiteRun } from "../support/suite.ts";
 
 /** Sequential warm-up cancels each way, after the concurrent ones below. */
 const WARMUP = 150;
@@ -46,13 +46,12 @@ export const run: SuiteRun = async ({ progress }) => {
   const service = await startBenchService("bench-cancel-path");
   try {
     // ~1,500 handled cancels within a couple of minutes: a Procure-Core budget above that pace,
-    // in DynamoDB: a ring of 2,000, larger than production's 300 and than any the configuration
-    // accepts (at most 1,000, what one item sustains: docs/capacity.md), so that the budget never
-    // refuses this pace; its take costs 36 write units. Suites 7 and 8 show the cost by size.
+    // in DynamoDB: 10,000 a minute (the largest the configuration accepts), so that the budget
+    // never refuses this pace. A take costs one write unit at any limit (ADR 0008; suites 7, 8).
     await service.useContainer({
       change: (config) => ({
         ...config,
-        budget: { ...config.budget, perMinute: { ...config.budget.perMinute, "procure-core": 2_000 } },
+        budget: { ...config.budget, perMinute: { ...config.budget.perMinute, "procure-core": 10_000 } },
       }),
     });
     const { kit } = service;
@@ -230,6 +229,14 @@ export const run: SuiteRun = async ({ progress }) => {
         figure("replay p50", median(replayMs), "ms", 2),
         ...Object.entries(commandMs).map(([command, summary]) =>
           figure(`  of which ${command} p50 (in handler)`, summary.p50, "ms", 2),
+        ),
+        // The take is the cancel path's one UpdateItem, `begin` its one PutItem (issue 21: the take no slower).
+        atMost(
+          "budget take (UpdateItem) p50 / begin (PutItem) p50, same run",
+          (commandMs.UpdateItemCommand?.p50 ?? Number.NaN) / (commandMs.PutItemCommand?.p50 ?? Number.NaN),
+          1,
+          "",
+          2,
         ),
         exactly(
           "failed cancels (handler + direct + replay)",

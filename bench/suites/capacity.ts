@@ -9,13 +9,15 @@
  * - bus: a `Cancel Requested` intent; the expiry sweep: its expired intents;
  *
  * and the items themselves are read back and sized by DynamoDB's rules
- * (bench/support/dynamo-item-size.ts): each kind's largest, and the budget ring's item for
- * limits of 100, 300 and 1,000 a minute with the units one take costs. DynamoDB Local does
+ * (bench/support/dynamo-item-size.ts): each kind's largest, and the budget's two ring items
+ * at their largest for limits of 100, 300, 1,000 and 10,000 a minute (background share 0.6),
+ * with the units one take on each costs (goal ≤ 2, ADR 0008). DynamoDB Local does
  * not throttle: these are units consumed, which docs/capacity.md sets against a partition's
  * 1,000 write units a second.
  */
 import { randomUUID } from "node:crypto";
 import { type AttributeValue, GetItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { type RingName, ringOfSlotTimes } from "#adapters/budget/budget-ring.ts";
 import { DynamoRingStore } from "#adapters/budget/budget-ring-store.ts";
 import { SharedUpstreamBudget } from "#adapters/budget/shared-upstream-budget.ts";
 import { budgetKeyOf } from "#adapters/dynamo/table-definitions.ts";
@@ -24,11 +26,11 @@ import { eventBridgeEvent, lambdaContext, scheduledEvent } from "#test/support/l
 import type { ServiceConfig } from "#wiring/config.ts";
 import { startBenchService } from "../support/bench-service.ts";
 import { itemSize } from "../support/dynamo-item-size.ts";
-import { figure, type Metric, type SuiteRun } from "../support/suite.ts";
+import { atMost, figure, type Metric, type SuiteRun } from "../support/suite.ts";
 import { meterWrites, type WriteTally } from "../support/write-meter.ts";
 
 const CANCELS = 20;
-const RING_SIZES = [100, 300, 1_000] as const;
+const RING_SIZES = [100, 300, 1_000, 10_000] as const;
 /** The Procure-Core sandbox finishes an accepted PROCESSING cancel after this long (the kit's default). */
 const ASYNC_DELAY_MS = 2_000;
 
@@ -200,35 +202,66 @@ export const run: SuiteRun = async ({ progress }) => {
       } while (startKey !== undefined);
     }
 
-    // The budget ring's item, full, and what one take costs.
-    const ring: Record<number, { bytes: number; wcuPerTake: number }> = {};
+    // The budget's ring items at their largest (every bucket time a real epoch-ms time), and what one take costs.
+    const ring: Record<number, Record<RingName, { bytes: number; wcuPerTake: number; buckets: number }>> = {};
+    const ringStore = new DynamoRingStore({ client: kit.dynamo, table: kit.tables.idempotencyTable });
     for (const size of RING_SIZES) {
       const who = `capacity-${size}-${randomUUID().slice(0, 8)}`;
       const budget = new SharedUpstreamBudget({
-        store: new DynamoRingStore({ client: kit.dynamo, table: kit.tables.idempotencyTable }),
+        store: ringStore,
         perMinute: { a55: size, "procure-core": size },
-        // Share 1: every take background, none refused; the item holds 2N times at any share.
-        backgroundShare: 1,
+        backgroundShare: 0.6,
         marginMs: 1_000,
       });
-      const take = () =>
-        budget.take({ upstream: "a55", client: who, priority: "background", deadline: Date.now() + 10_000 });
-      for (let i = 0; i < size - 1; i++) await take();
-      const one = meterWrites(kit.dynamo, names);
-      await take();
-      const units = one.tally().units.idempotency ?? 0;
-      one.detach();
-      const key = budgetKeyOf("a55", who);
-      const item = (
-        await kit.dynamo.send(
-          new GetItemCommand({
-            TableName: kit.tables.idempotencyTable,
-            Key: { pk: { S: key.pk }, sk: { S: key.sk } },
-          }),
-        )
-      ).Item as Record<string, AttributeValue>;
-      ring[size] = { bytes: itemSize(item), wcuPerTake: units };
-      progress(`ring of ${size}: ${ring[size].bytes} B, ${units} WCU a take`);
+      const shape = budget.shapeOf("a55");
+      const now = Date.now();
+      const byRing = {} as Record<RingName, { bytes: number; wcuPerTake: number; buckets: number }>;
+      for (const [name, ringSize, priority] of [
+        ["background", shape.background, "background"],
+        ["interactive", shape.interactive, "interactive"],
+      ] as const) {
+        if (ringSize === undefined) continue;
+        // Every slot a window old but the newest (a second ago): the take reuses the oldest and
+        // keeps the rest, as on a ring in use; no two bucket times alike, so none is shorter.
+        const sent = Array.from({ length: ringSize.slots }, (_, i) =>
+          i === ringSize.slots - 1 ? now - 1_000 : now - 70_000 - (ringSize.slots - i) * 7,
+        );
+        const key = { upstream: "a55", client: who, ring: name };
+        await ringStore.replace(
+          key,
+          ringOfSlotTimes(sent, ringSize),
+          { kind: "absent" },
+          Math.floor(now / 1000) + 600,
+        );
+        const one = meterWrites(kit.dynamo, names);
+        await budget.take({ upstream: "a55", client: who, priority, deadline: Date.now() + 10_000 });
+        const units = one.tally().units.idempotency ?? 0;
+        one.detach();
+        const { pk, sk } = budgetKeyOf("a55", who, name);
+        const item = (
+          await kit.dynamo.send(
+            new GetItemCommand({
+              TableName: kit.tables.idempotencyTable,
+              Key: { pk: { S: pk }, sk: { S: sk } },
+              ConsistentRead: true,
+            }),
+          )
+        ).Item as Record<string, AttributeValue>;
+        byRing[name] = {
+          bytes: itemSize(item),
+          wcuPerTake: units,
+          buckets: item.bucketTimes?.L?.length ?? 0,
+        };
+      }
+      ring[size] = byRing;
+      progress(
+        `budget of ${size}: ${Object.entries(byRing)
+          .map(
+            ([name, one]) =>
+              `${name} ring ${one.bytes} B (${one.buckets} bucket times), ${one.wcuPerTake} WCU a take`,
+          )
+          .join("; ")}`,
+      );
     }
 
     const metrics: Metric[] = [
@@ -236,10 +269,15 @@ export const run: SuiteRun = async ({ progress }) => {
       ...Object.entries(largest).map(([kind, { bytes, wcu }]) =>
         figure(`largest ${kind} item (bytes / WCU a write)`, `${bytes} / ${wcu}`),
       ),
-      ...RING_SIZES.map((size) =>
-        figure(
-          `budget ring of ${size}/min: item bytes / WCU a take`,
-          `${ring[size]?.bytes} / ${ring[size]?.wcuPerTake}`,
+      ...RING_SIZES.flatMap((size) =>
+        Object.entries(ring[size] ?? {}).map(([name, one]) =>
+          atMost(
+            `budget of ${size}/min, ${name} ring (${one.bytes} B): WCU a take`,
+            one.wcuPerTake,
+            2,
+            "",
+            0,
+          ),
         ),
       ),
     ];

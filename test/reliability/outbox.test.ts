@@ -43,7 +43,7 @@ describe(`reliability: outbox under bus faults (${profile.name})`, () => {
       name: "reliability-outbox",
       dynamoEndpoint: inject("dynamoEndpoint"),
       // The case is about the bus, not the rate limit: the budget at the largest limit the
-      // configuration accepts (MAX_BUDGET_PER_MINUTE, 1,000: one DynamoDB item's ceiling).
+      // configuration accepts (MAX_BUDGET_PER_MINUTE, 10,000).
       env: {
         PROCURE_CORE_BUDGET_PER_MINUTE: String(MAX_BUDGET_PER_MINUTE),
         A55_BUDGET_PER_MINUTE: String(MAX_BUDGET_PER_MINUTE),

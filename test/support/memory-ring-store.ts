@@ -65,6 +65,11 @@ export class MemoryRingStore implements RingStore {
       (item?.backgroundWaitsUntil === undefined || isNumberBelow(item.backgroundWaitsUntil, take.t)) &&
       (item?.backgroundTookAt === undefined ||
         isNumberBelow(item.backgroundTookAt, take.backgroundActiveSince));
+    if (form.resets) {
+      const result = this.#reset(key, item, take, noBackgroundWants);
+      await this.#latency("response");
+      return result;
+    }
     const allowed =
       item !== undefined &&
       item.slots === size.slots &&
@@ -96,6 +101,39 @@ export class MemoryRingStore implements RingStore {
     }
     await this.#latency("response");
     return result;
+  }
+
+  /** Every slot free (`newest <= cutoff`): the ring written anew, empty but for this take. */
+  #reset(
+    key: RingKey,
+    item: StoredItem | undefined,
+    take: RingTake,
+    noBackgroundWants: boolean,
+  ): RingTakeResult {
+    const { size } = take;
+    const allowed =
+      item !== undefined &&
+      item.slots === size.slots &&
+      item.bucket === size.bucket &&
+      isNumberAtMost(item.newest, take.cutoff) &&
+      (!take.borrowing || noBackgroundWants);
+    if (!allowed || item === undefined) return { taken: false, current: stored(item) };
+    // An empty ring of S slots in buckets of G: ⌈S / G⌉ bucket times, the head holding the remainder.
+    const sealed = Math.ceil(size.slots / size.bucket);
+    const headLeft = size.slots - size.bucket * (sealed - 1);
+    const times = Array.from({ length: sealed }, () => 0);
+    const seals = size.bucket === 1;
+    const dropsHead = headLeft === 1;
+    const kept = dropsHead ? times.slice(1) : times;
+    this.#items.set(keyOf(key), {
+      ...item,
+      bucketTimes: seals ? [...kept, take.t] : kept,
+      headLeft: dropsHead ? size.bucket : headLeft - 1,
+      tailCount: seals ? 0 : 1,
+      newest: take.t,
+      ...(take.priority === "background" ? { backgroundTookAt: take.t } : {}),
+    });
+    return { taken: true };
   }
 
   async replace(key: RingKey, ring: RingState, expected: StoredRing): Promise<boolean> {

@@ -77,6 +77,12 @@ export interface RingState extends RingSize {
 
 /** Which form of the take the ring's state calls for (the DynamoDB update cannot branch). */
 export interface TakeForm {
+  /**
+   * Nothing was taken within the window (`newest ≤ t − window`): every slot is free, so the
+   * ring is written anew, empty but for this take. Without it, the open bucket's first
+   * slots, taken a window or more ago, would read as this take's time.
+   */
+  resets: boolean;
   dropsHead: boolean;
   seals: boolean;
   /** size(bucketTimes) before the take. */
@@ -112,11 +118,23 @@ export const budgetShapeOf = (
 const sealedCountOf = (size: RingSize, headLeft: number, tailCount: number): number =>
   (size.slots - headLeft - tailCount) / size.bucket + 1;
 
-export const takeFormOf = (ring: RingState): TakeForm => ({
-  dropsHead: ring.headLeft === 1,
-  seals: ring.tailCount === ring.bucket - 1,
-  sealedCount: ring.bucketTimes.length,
-});
+/** The form of a take at `t − window` = `cutoff` on this ring. */
+export const takeFormOf = (ring: RingState, cutoff: number): TakeForm => {
+  const resets = ring.newest <= cutoff;
+  const from = resets ? uniformRing(ring, 0) : ring;
+  return {
+    resets,
+    dropsHead: from.headLeft === 1,
+    seals: from.tailCount === from.bucket - 1,
+    sealedCount: from.bucketTimes.length,
+  };
+};
+
+export const sameForm = (a: TakeForm, b: TakeForm): boolean =>
+  a.resets === b.resets &&
+  a.dropsHead === b.dropsHead &&
+  a.seals === b.seals &&
+  a.sealedCount === b.sealedCount;
 
 /** A ring whose every slot holds `time`: empty (0, what a missing item is) or spent (now: what a damaged one is replaced with). */
 export const uniformRing = (size: RingSize, time: number): RingState => {
@@ -174,15 +192,22 @@ const marksOf = (ring: RingState) => ({
   ...(ring.backgroundWaitsUntil === undefined ? {} : { backgroundWaitsUntil: ring.backgroundWaitsUntil }),
 });
 
-/** The ring after a take at `t` (the form its state calls for). */
-export const takeSlot = (ring: RingState, t: number, priority: UpstreamPriority): RingState => {
-  const { dropsHead, seals } = takeFormOf(ring);
-  const kept = dropsHead ? ring.bucketTimes.slice(1) : [...ring.bucketTimes];
+/** The ring after a take at `t` (the form its state calls for at `cutoff` = `t − window`). */
+export const takeSlot = (
+  ring: RingState,
+  t: number,
+  cutoff: number,
+  priority: UpstreamPriority,
+): RingState => {
+  const from = ring.newest <= cutoff ? { ...uniformRing(ring, 0), ...marksOf(ring) } : ring;
+  const dropsHead = from.headLeft === 1;
+  const seals = from.tailCount === from.bucket - 1;
+  const kept = dropsHead ? from.bucketTimes.slice(1) : [...from.bucketTimes];
   return {
-    ...ring,
+    ...from,
     bucketTimes: seals ? [...kept, t] : kept,
-    headLeft: dropsHead ? ring.bucket : ring.headLeft - 1,
-    tailCount: seals ? 0 : ring.tailCount + 1,
+    headLeft: dropsHead ? from.bucket : from.headLeft - 1,
+    tailCount: seals ? 0 : from.tailCount + 1,
     newest: t,
     ...(priority === "background" ? { backgroundTookAt: t } : {}),
   };

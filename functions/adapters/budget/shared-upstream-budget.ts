@@ -51,6 +51,7 @@ import {
   type RingState,
   resizeRing,
   ringHealth,
+  sameForm,
   slotFreeAt,
   slotTimesOf,
   takeFormOf,
@@ -245,19 +246,21 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
       const { key, size, borrowing } = choice;
       beforeRoundTrip();
       const t = this.#now();
+      const cutoff = t - shape.windowMs;
       const seen = this.#seen(key, size);
+      const form = takeFormOf(seen, cutoff);
       const result = await this.#store.take(key, {
         t,
         priority,
-        cutoff: t - shape.windowMs,
+        cutoff,
         size,
-        form: takeFormOf(seen),
+        form,
         borrowing,
         backgroundActiveSince: t - BACKGROUND_ACTIVE_MS,
         expiresAt: expiryOf(t),
       });
       if (result.taken) {
-        this.#lastSeen.set(keyText(key), takeSlot(seen, t, priority));
+        this.#lastSeen.set(keyText(key), takeSlot(seen, t, cutoff, priority));
         if (this.#now() - t > this.#staleAfterMs) {
           this.#stats.abandoned++;
           continue;
@@ -282,7 +285,7 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
       const verdict = judgeTake(ring, shape.windowMs, t, borrowing);
       if (verdict.kind === "free") {
         // Another take came first and changed the form this one needs: take again in that form.
-        if (!sameForm(takeFormOf(seen), takeFormOf(ring))) continue;
+        if (!sameForm(form, takeFormOf(ring, cutoff))) continue;
         // The store refused what the ring it returned allows: trust neither; start over from a full ring.
         beforeRoundTrip();
         await this.#recreate(key, size, current, "damaged");
@@ -458,6 +461,3 @@ const expiryOf = (now: number): number => Math.floor(now / 1000) + RING_LIFETIME
 const keyText = (key: RingKey): string => `${key.upstream}\u0000${key.client}\u0000${key.ring}`;
 
 const choiceText = (choice: RingChoice): string => `${keyText(choice.key)}\u0000${choice.borrowing}`;
-
-const sameForm = (a: ReturnType<typeof takeFormOf>, b: ReturnType<typeof takeFormOf>): boolean =>
-  a.dropsHead === b.dropsHead && a.seals === b.seals && a.sealedCount === b.sealedCount;

@@ -1,13 +1,14 @@
 /**
- * The shared upstream budget on DynamoDB Local: the ring item, its conditional take, and
- * what every container sees of it. Decisions are made on an injected clock, so a minute
- * can pass in a test; DynamoDB's own conditional writes decide who gets a slot.
+ * The shared upstream budget on DynamoDB Local: the two ring items, their conditional take
+ * in each of its forms, and what every container sees of them. Decisions are made on an
+ * injected clock, so a minute can pass in a test; DynamoDB's own conditional writes decide
+ * who gets a slot.
  */
 import { randomUUID } from "node:crypto";
 import { type DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { BACKGROUND_ACTIVE_MS } from "#adapters/budget/budget-ring.ts";
-import { DynamoRingStore } from "#adapters/budget/budget-ring-store.ts";
+import { BACKGROUND_ACTIVE_MS, type RingName, slotTimesOf } from "#adapters/budget/budget-ring.ts";
+import { DynamoRingStore, storedRingOf } from "#adapters/budget/budget-ring-store.ts";
 import {
   SharedUpstreamBudget,
   type SharedUpstreamBudgetOptions,
@@ -75,8 +76,8 @@ const refusal = async (attempt: Promise<unknown>): Promise<UpstreamRateLimitedEr
   return error;
 };
 
-const storedSlots = async (client_: string, upstream = "a55", attribute = "slots") => {
-  const { pk, sk } = budgetKeyOf(upstream, client_);
+const storedItem = async (client_: string, ring: RingName, upstream = "a55") => {
+  const { pk, sk } = budgetKeyOf(upstream, client_, ring);
   const { Item } = await client.send(
     new GetItemCommand({
       TableName: tables.idempotencyTable,
@@ -84,13 +85,26 @@ const storedSlots = async (client_: string, upstream = "a55", attribute = "slots
       ConsistentRead: true,
     }),
   );
-  return Item?.[attribute]?.L?.map((slot) => Number(slot.N));
+  return Item;
 };
+
+/** A ring's slot times as stored, oldest first (a slot reads as its bucket's time); `undefined` when absent. */
+const storedSlots = async (client_: string, ring: RingName, upstream = "a55") => {
+  const stored = storedRingOf(await storedItem(client_, ring, upstream));
+  return stored.kind === "present" && stored.ring ? slotTimesOf(stored.ring) : undefined;
+};
+
+/** Both rings' slot times, in time order. */
+const allSlots = async (client_: string) =>
+  [
+    ...((await storedSlots(client_, "background")) ?? []),
+    ...((await storedSlots(client_, "interactive")) ?? []),
+  ].sort((a, b) => a - b);
 
 const uniqueClient = () => `client-${randomUUID().slice(0, 8)}`;
 
 describe("SharedUpstreamBudget on DynamoDB", () => {
-  it("a take is one UpdateItem; the item holds the last N send times, oldest first", async () => {
+  it("a take is one UpdateItem; interactive work's ring holds its last N − B send times, oldest first", async () => {
     // Prepare: the ring exists (its first take created it).
     const clock = manualClock();
     const budget = containerBudget(clock);
@@ -105,20 +119,21 @@ describe("SharedUpstreamBudget on DynamoDB", () => {
     // Assess
     expect(trips.byCommand()).toEqual({ UpdateItemCommand: 1 });
     trips.detach();
-    expect(await storedSlots(who)).toEqual([0, 0, T0, T0 + 5]);
+    expect(await storedSlots(who, "interactive")).toEqual([T0, T0 + 5]);
+    expect(await storedItem(who, "background")).toBeUndefined();
   });
 
   it("a missing item is created empty on first use", async () => {
     // Prepare
     const clock = manualClock();
     const who = uniqueClient();
-    expect(await storedSlots(who)).toBeUndefined();
+    expect(await storedSlots(who, "background")).toBeUndefined();
 
     // Act
     await containerBudget(clock).take({ upstream: "a55", client: who, deadline: T0 + 10_000 });
 
     // Assess
-    expect(await storedSlots(who)).toEqual([0, 0, 0, T0]);
+    expect(await storedSlots(who, "background")).toEqual([0, T0]);
   });
 
   it("interactive work gets all N slots in a window, the (N+1)th is refused at once with the exact wait, and the slot frees one window after the oldest", async () => {
@@ -171,7 +186,9 @@ describe("SharedUpstreamBudget on DynamoDB", () => {
     });
     expect(stillRefused.retryAfterSeconds).toBe(0.001);
     expect(clock.sleeps).toEqual([]);
-    expect(await storedSlots(who)).toEqual([T0 + 10_000, T0 + 20_000, T0 + 30_000, T0 + WINDOW_MS]);
+    expect(await allSlots(who)).toEqual([T0 + 10_000, T0 + 20_000, T0 + 30_000, T0 + WINDOW_MS]);
+    // The first two on interactive work's own ring, the next two borrowed from background work's.
+    expect(await storedSlots(who, "background")).toEqual([T0 + 20_000, T0 + 30_000]);
   });
 
   it("background work may fill only its share; interactive work still has the rest", async () => {
@@ -218,11 +235,8 @@ describe("SharedUpstreamBudget on DynamoDB", () => {
 
     // Assess: refused until background work stopped wanting slots; then the free slot is the storefront's.
     expect(reserved.retryAfterSeconds).toBe((BACKGROUND_ACTIVE_MS + 1 - 2_000) / 1000);
-    expect(await storedSlots(who)).toEqual([T0, T0 + 1_000, T0 + 1_000, T0 + BACKGROUND_ACTIVE_MS + 1]);
-    expect(await storedSlots(who, "a55", "interactiveSlots")).toEqual([
-      T0 + 1_000,
-      T0 + BACKGROUND_ACTIVE_MS + 1,
-    ]);
+    expect(await storedSlots(who, "interactive")).toEqual([T0 + 1_000, T0 + 1_000]);
+    expect(await storedSlots(who, "background")).toEqual([T0, T0 + BACKGROUND_ACTIVE_MS + 1]);
   });
 
   it("with a background share of 1 nothing is reserved: people take a free slot right after background work took one", async () => {
@@ -236,8 +250,9 @@ describe("SharedUpstreamBudget on DynamoDB", () => {
     clock.now = T0 + 1_000;
     await budget.take({ upstream: "a55", client: who, priority: "interactive", deadline: clock.now + 5_000 });
 
-    // Assess
-    expect(await storedSlots(who)).toEqual([0, 0, T0, T0 + 1_000]);
+    // Assess: one ring of 4, first come first served.
+    expect(await storedSlots(who, "background")).toEqual([0, 0, T0, T0 + 1_000]);
+    expect(await storedItem(who, "interactive")).toBeUndefined();
   });
 
   it("background work that waits because people hold every slot says so, and gets the next slots that free", async () => {
@@ -261,14 +276,13 @@ describe("SharedUpstreamBudget on DynamoDB", () => {
     // Assess: the wait was marked (one more round trip), the freed slot went to background work,
     // and people got their own two of the slots that freed with it, not the third.
     expect(clock.sleeps).toEqual([WINDOW_MS - 1_000]);
-    const { pk, sk } = budgetKeyOf("a55", who);
-    const { Item } = await client.send(
-      new GetItemCommand({ TableName: tables.idempotencyTable, Key: { pk: { S: pk }, sk: { S: sk } } }),
-    );
-    expect(Number(Item?.backgroundWaitsUntil?.N)).toBeGreaterThan(T0 + WINDOW_MS);
-    expect(Number(Item?.backgroundTookAt?.N)).toBe(T0 + WINDOW_MS);
+    const item = await storedItem(who, "background");
+    expect(Number(item?.backgroundWaitsUntil?.N)).toBeGreaterThan(T0 + WINDOW_MS);
+    expect(Number(item?.backgroundTookAt?.N)).toBe(T0 + WINDOW_MS);
     expect(third.retryAfterSeconds).toBeGreaterThan(0);
-    expect(await storedSlots(who)).toEqual([T0, T0 + WINDOW_MS, T0 + WINDOW_MS + 500, T0 + WINDOW_MS + 500]);
+    // Nothing taken on it within the window before: written anew with the one take.
+    expect(await storedSlots(who, "background")).toEqual([0, T0 + WINDOW_MS]);
+    expect(await storedSlots(who, "interactive")).toEqual([T0 + WINDOW_MS + 500, T0 + WINDOW_MS + 500]);
   });
 
   it("background work waits for a slot when one frees before its deadline, and takes it then", async () => {
@@ -288,7 +302,7 @@ describe("SharedUpstreamBudget on DynamoDB", () => {
     expect(clock.sleeps).toEqual([T0 + WINDOW_MS - (T0 + 10_000)]);
     expect(clock.now).toBe(T0 + WINDOW_MS);
     expect(budget.stats).toMatchObject({ taken: 3, refused: 0, waitedMs: WINDOW_MS - 10_000 });
-    expect((await storedSlots(who))?.at(-1)).toBe(T0 + WINDOW_MS);
+    expect(await storedSlots(who, "background")).toEqual([T0 + 3_000, T0 + WINDOW_MS]);
   });
 
   it("background work does not wait past its deadline: refused at once when the slot frees too late", async () => {
@@ -336,20 +350,75 @@ describe("SharedUpstreamBudget on DynamoDB", () => {
     // Assess
     expect(results.filter((result) => result === "taken")).toHaveLength(10);
     expect(results.filter((result) => result === "refused")).toHaveLength(38);
-    expect(await storedSlots(who)).toEqual(Array.from({ length: 10 }, () => T0));
+    expect(await storedSlots(who, "background")).toEqual(Array.from({ length: 10 }, () => T0));
+  });
+
+  it("with buckets of several slots (every take form: within a bucket, dropping the head, sealing the tail), concurrent takers get exactly N in each window", async () => {
+    // Prepare: a ring of 10 slots kept in at most 3 bucket times (buckets of 4: the head holds 2).
+    const clock = manualClock();
+    const who = uniqueClient();
+    const clients = Array.from({ length: 6 }, () => createLocalDynamoClient(inject("dynamoEndpoint")));
+    const budgets = clients.map((dynamo) =>
+      containerBudget(
+        clock,
+        { perMinute: { a55: 10, "procure-core": 10 }, backgroundShare: 1, maxBuckets: 3 },
+        dynamo,
+      ),
+    );
+    const takeAll = async () =>
+      (
+        await Promise.all(
+          budgets.flatMap((budget) =>
+            Array.from({ length: 3 }, () =>
+              budget
+                .take({ upstream: "a55", client: who, priority: "interactive", deadline: clock.now + 10_000 })
+                .then(() => "taken" as const)
+                .catch((error: unknown) => {
+                  if (error instanceof UpstreamRateLimitedError) return error.retryAfterSeconds;
+                  throw error;
+                }),
+            ),
+          ),
+        )
+      ).sort();
+
+    // Act: 18 ask at T0, a window later, and two windows later.
+    const rounds = [];
+    for (const at of [T0, T0 + WINDOW_MS, T0 + 2 * WINDOW_MS]) {
+      clock.now = at;
+      rounds.push({ results: await takeAll(), item: await storedItem(who, "background") });
+    }
+    for (const dynamo of clients) dynamo.destroy();
+
+    // Assess: 10 in each window (once the whole ring is a window old, it is written anew:
+    // the open bucket's first slots do not read as the next window's time), each refusal the exact wait.
+    const refusals = (count: number) => Array.from({ length: count }, () => WINDOW_MS / 1000);
+    const taken = (count: number) => Array.from({ length: count }, () => "taken");
+    expect(rounds.map((round) => round.results)).toEqual([
+      [...refusals(8), ...taken(10)],
+      [...refusals(8), ...taken(10)],
+      [...refusals(8), ...taken(10)],
+    ]);
+    expect(rounds[0]?.item).toMatchObject({ headLeft: { N: "4" }, tailCount: { N: "2" } });
+    expect(rounds[0]?.item?.bucketTimes?.L).toHaveLength(2);
+    expect(await storedSlots(who, "background")).toEqual(
+      Array.from({ length: 10 }, () => T0 + 2 * WINDOW_MS),
+    );
   });
 
   it("a damaged item is replaced by a full ring (refusing for one window, never over the limit), not a crash", async () => {
     // Prepare: garbage where the ring should be.
     const clock = manualClock();
     const who = uniqueClient();
-    const { pk, sk } = budgetKeyOf("a55", who);
-    await client.send(
-      new PutItemCommand({
-        TableName: tables.idempotencyTable,
-        Item: { pk: { S: pk }, sk: { S: sk }, slots: { S: "not a ring" } },
-      }),
-    );
+    for (const ring of ["background", "interactive"] as const) {
+      const { pk, sk } = budgetKeyOf("a55", who, ring);
+      await client.send(
+        new PutItemCommand({
+          TableName: tables.idempotencyTable,
+          Item: { pk: { S: pk }, sk: { S: sk }, bucketTimes: { S: "not a ring" } },
+        }),
+      );
+    }
     const recreated: string[] = [];
     const budget = containerBudget(clock, { onRecreated: (event) => recreated.push(event.was) });
 
@@ -366,40 +435,51 @@ describe("SharedUpstreamBudget on DynamoDB", () => {
     });
 
     // Assess
-    expect(recreated).toEqual(["damaged"]);
+    expect(recreated).toEqual(["damaged", "damaged"]);
     expect(refused.retryAfterSeconds).toBe(WINDOW_MS / 1000);
-    expect(await storedSlots(who)).toEqual([T0, T0, T0, T0 + WINDOW_MS]);
+    expect(await storedSlots(who, "interactive")).toEqual([0, T0 + WINDOW_MS]);
+    expect(await storedSlots(who, "background")).toEqual([T0, T0]);
   });
 
   it("a ring from another limit (a changed configuration) is carried over with its newest times", async () => {
-    // Prepare: rings of 6 and 3 written under a limit of 6; this container's limit is 4 (background 2).
+    // Prepare: rings of 3 and 3 written under a limit of 6; this container's limit is 4 (2 and 2).
     const clock = manualClock(T0 + 10_000);
     const who = uniqueClient();
-    const { pk, sk } = budgetKeyOf("a55", who);
-    await client.send(
-      new PutItemCommand({
-        TableName: tables.idempotencyTable,
-        Item: {
-          pk: { S: pk },
-          sk: { S: sk },
-          slots: { L: [1, 2, 3, 4, 5, 6].map((i) => ({ N: String(T0 + i * 1_000) })) },
-          backgroundSlots: { L: [4, 5, 6].map((i) => ({ N: String(T0 + i * 1_000) })) },
-        },
-      }),
-    );
+    const times = (seconds: number[]) => ({ L: seconds.map((i) => ({ N: String(T0 + i * 1_000) })) });
+    for (const [ring, seconds] of [
+      ["interactive", [1, 2, 3]],
+      ["background", [4, 5, 6]],
+    ] as const) {
+      const { pk, sk } = budgetKeyOf("a55", who, ring);
+      await client.send(
+        new PutItemCommand({
+          TableName: tables.idempotencyTable,
+          Item: {
+            pk: { S: pk },
+            sk: { S: sk },
+            slots: { N: "3" },
+            bucket: { N: "1" },
+            bucketTimes: times([...seconds]),
+            headLeft: { N: "1" },
+            tailCount: { N: "0" },
+            newest: { N: String(T0 + (seconds.at(-1) ?? 0) * 1_000) },
+          },
+        }),
+      );
+    }
     const recreated: string[] = [];
     const budget = containerBudget(clock, { onRecreated: (event) => recreated.push(event.was) });
 
-    // Act: the newest 4 are within the window, so an interactive take must wait for T0 + 3 s to age out.
+    // Act: the newest 2 of each are within the window, so an interactive take must wait for T0 + 2 s to age out.
     const refused = await refusal(
       budget.take({ upstream: "a55", client: who, priority: "interactive", deadline: clock.now + 10_000 }),
     );
 
     // Assess
-    expect(recreated).toEqual(["resizable"]);
-    expect(await storedSlots(who)).toEqual([3, 4, 5, 6].map((i) => T0 + i * 1_000));
-    expect(await storedSlots(who, "a55", "backgroundSlots")).toEqual([5, 6].map((i) => T0 + i * 1_000));
-    expect(refused.retryAfterSeconds).toBe((T0 + 3_000 + WINDOW_MS - clock.now) / 1000);
+    expect(recreated).toEqual(["resizable", "resizable"]);
+    expect(await storedSlots(who, "interactive")).toEqual([2, 3].map((i) => T0 + i * 1_000));
+    expect(await storedSlots(who, "background")).toEqual([5, 6].map((i) => T0 + i * 1_000));
+    expect(refused.retryAfterSeconds).toBe((T0 + 2_000 + WINDOW_MS - clock.now) / 1000);
   });
 
   it("DynamoDB unavailable: the take fails closed with StoreUnavailableError, nothing may be sent", async () => {
