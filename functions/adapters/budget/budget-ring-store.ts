@@ -31,14 +31,8 @@ import {
 import { conditionFailedItem, storeUnavailable } from "#adapters/dynamo/dynamo-errors.ts";
 import { budgetKeyOf } from "#adapters/dynamo/table-definitions.ts";
 import type { UpstreamPriority } from "#core/ports.ts";
-import {
-  type RingName,
-  type RingSize,
-  type RingState,
-  type TakeForm,
-  takeSlot,
-  uniformRing,
-} from "./budget-ring.ts";
+import type { RingName, RingSize, RingState, TakeForm } from "./budget-ring.ts";
+import { takeRequestOf } from "./ring-take-request.ts";
 
 export interface RingKey {
   /** An upstream of the registry. */
@@ -142,104 +136,6 @@ export const storedRingOf = (item: Record<string, AttributeValue> | undefined): 
       (typeof TOKEN_ATTRIBUTES)[number],
       unknown
     >,
-  };
-};
-
-const WANTS_NONE =
-  "(attribute_not_exists(#wait) OR #wait < :t) AND (attribute_not_exists(#took) OR #took < :active)";
-
-/** The update expression and condition of one take. */
-export const takeRequestOf = (take: RingTake) =>
-  take.form.resets ? resetRequestOf(take) : stepRequestOf(take);
-
-/** Every slot is free (`newest <= t − window`): the ring is written anew with this one take. */
-const resetRequestOf = (take: RingTake) => {
-  const { size } = take;
-  const background = take.priority === "background";
-  const after = takeSlot(uniformRing(size, 0), take.t, take.cutoff, take.priority);
-  return {
-    UpdateExpression: `SET ${[
-      "#times = :times",
-      "#headLeft = :headLeft",
-      "#tailCount = :tailCount",
-      "#newest = :t",
-      "#expiresAt = :expiresAt",
-      ...(background ? ["#took = :t"] : []),
-    ].join(", ")}`,
-    ConditionExpression: [
-      "#slots = :slots AND #bucket = :bucket AND #newest <= :cutoff",
-      ...(take.borrowing ? [WANTS_NONE] : []),
-    ].join(" AND "),
-    ExpressionAttributeNames: {
-      "#slots": "slots",
-      "#bucket": "bucket",
-      "#times": "bucketTimes",
-      "#newest": "newest",
-      "#headLeft": "headLeft",
-      "#tailCount": "tailCount",
-      "#expiresAt": "expiresAt",
-      ...(background || take.borrowing ? { "#took": "backgroundTookAt" } : {}),
-      ...(take.borrowing ? { "#wait": "backgroundWaitsUntil" } : {}),
-    },
-    ExpressionAttributeValues: {
-      ":t": number(take.t),
-      ":cutoff": number(take.cutoff),
-      ":slots": number(size.slots),
-      ":bucket": number(size.bucket),
-      ":times": { L: after.bucketTimes.map(number) },
-      ":headLeft": number(after.headLeft),
-      ":tailCount": number(after.tailCount),
-      ":expiresAt": number(take.expiresAt),
-      ...(take.borrowing ? { ":active": number(take.backgroundActiveSince) } : {}),
-    },
-  };
-};
-
-/** A slot of the head bucket reused, `t` added to the open bucket (dropping and sealing as the form says). */
-const stepRequestOf = (take: RingTake) => {
-  const { form, size } = take;
-  const background = take.priority === "background";
-  const condition = [
-    "#slots = :slots AND #bucket = :bucket AND #times[0] <= :cutoff AND #newest <= :t",
-    form.dropsHead ? "#headLeft = :one" : "#headLeft > :one",
-    form.seals ? "#tailCount = :lastInBucket AND size(#times) = :sealed" : "#tailCount < :lastInBucket",
-    ...(take.borrowing
-      ? ["(attribute_not_exists(#wait) OR #wait < :t) AND (attribute_not_exists(#took) OR #took < :active)"]
-      : []),
-  ].join(" AND ");
-  const set = [
-    form.dropsHead ? "#headLeft = :bucket" : "#headLeft = #headLeft - :one",
-    form.seals ? "#tailCount = :zero" : "#tailCount = #tailCount + :one",
-    ...(form.seals ? [`#times[${form.sealedCount}] = :t`] : []),
-    "#newest = :t",
-    "#expiresAt = :expiresAt",
-    ...(background ? ["#took = :t"] : []),
-  ];
-  return {
-    UpdateExpression: `${form.dropsHead ? "REMOVE #times[0] " : ""}SET ${set.join(", ")}`,
-    ConditionExpression: condition,
-    ExpressionAttributeNames: {
-      "#slots": "slots",
-      "#bucket": "bucket",
-      "#times": "bucketTimes",
-      "#newest": "newest",
-      "#headLeft": "headLeft",
-      "#tailCount": "tailCount",
-      "#expiresAt": "expiresAt",
-      ...(background || take.borrowing ? { "#took": "backgroundTookAt" } : {}),
-      ...(take.borrowing ? { "#wait": "backgroundWaitsUntil" } : {}),
-    },
-    ExpressionAttributeValues: {
-      ":t": number(take.t),
-      ":cutoff": number(take.cutoff),
-      ":slots": number(size.slots),
-      ":bucket": number(size.bucket),
-      ":one": number(1),
-      ":lastInBucket": number(size.bucket - 1),
-      ":expiresAt": number(take.expiresAt),
-      ...(form.seals ? { ":sealed": number(form.sealedCount), ":zero": number(0) } : {}),
-      ...(take.borrowing ? { ":active": number(take.backgroundActiveSince) } : {}),
-    },
   };
 };
 
