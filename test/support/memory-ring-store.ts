@@ -10,9 +10,10 @@
  * is applied, so a test decides when requests reach the store and when their answers come
  * back (interleavings).
  */
-import type { RingState } from "#adapters/budget/budget-ring.ts";
+import type { RingRepair, RingSize, RingState } from "#adapters/budget/budget-ring.ts";
 import {
   type RingKey,
+  type RingRepairResult,
   type RingStore,
   type RingTake,
   type RingTakeResult,
@@ -57,83 +58,45 @@ export class MemoryRingStore implements RingStore {
     await this.#latency("request");
     this.operations++;
     const item = this.#items.get(keyOf(key));
-    const { form, size } = take;
+    const updated = item === undefined ? undefined : taken(item, take);
+    if (updated) this.#items.set(keyOf(key), updated);
+    const result: RingTakeResult = updated
+      ? { taken: true, after: ringOf(stored(updated)) }
+      : { taken: false, current: stored(item) };
+    await this.#latency("response");
+    return result;
+  }
+
+  async repair(key: RingKey, size: RingSize, repair: RingRepair): Promise<RingRepairResult> {
+    await this.#latency("request");
+    this.operations++;
+    const item = this.#items.get(keyOf(key));
     const times = item?.bucketTimes;
     const headLeft = item?.headLeft;
     const tailCount = item?.tailCount;
-    const noBackgroundWants =
-      (item?.backgroundWaitsUntil === undefined || isNumberBelow(item.backgroundWaitsUntil, take.t)) &&
-      (item?.backgroundTookAt === undefined ||
-        isNumberBelow(item.backgroundTookAt, take.backgroundActiveSince));
-    if (form.resets) {
-      const result = this.#reset(key, item, take, noBackgroundWants);
-      await this.#latency("response");
-      return result;
-    }
     const allowed =
       item !== undefined &&
       item.slots === size.slots &&
       item.bucket === size.bucket &&
       Array.isArray(times) &&
-      isNumberAtMost(times[0], take.cutoff) &&
-      isNumberAtMost(item.newest, take.t) &&
-      typeof headLeft === "number" &&
-      (form.dropsHead ? headLeft === 1 : headLeft > 1) &&
-      typeof tailCount === "number" &&
-      (form.seals
-        ? tailCount === size.bucket - 1 && times.length === form.sealedCount
-        : tailCount < size.bucket - 1) &&
-      (!take.borrowing || noBackgroundWants);
-    let result: RingTakeResult;
+      times.length === repair.sealedCount &&
+      (repair.drops === 0 || isNumberAtMost(headLeft, repair.drops === 2 ? -size.bucket : 0)) &&
+      (!repair.seals || (typeof tailCount === "number" && tailCount >= size.bucket));
+    let result: RingRepairResult;
     if (allowed && item && Array.isArray(times)) {
-      const kept = form.dropsHead ? times.slice(1) : [...times];
+      const kept = times.slice(repair.drops);
       this.#items.set(keyOf(key), {
         ...item,
-        bucketTimes: form.seals ? [...kept, take.t] : kept,
-        headLeft: form.dropsHead ? size.bucket : (headLeft as number) - 1,
-        tailCount: form.seals ? 0 : (tailCount as number) + 1,
-        newest: take.t,
-        ...(take.priority === "background" ? { backgroundTookAt: take.t } : {}),
+        bucketTimes: repair.seals ? [...kept, item.newest] : kept,
+        headLeft: (headLeft as number) + repair.drops * size.bucket,
+        tailCount: repair.seals ? (tailCount as number) - size.bucket : tailCount,
       });
-      result = { taken: true };
+      result = { repaired: true };
     } else {
-      result = { taken: false, current: stored(item) };
+      result = { repaired: false, current: stored(item) };
     }
     await this.#latency("response");
     return result;
-  }
-
-  /** Every slot free (`newest <= cutoff`): the ring written anew, empty but for this take. */
-  #reset(
-    key: RingKey,
-    item: StoredItem | undefined,
-    take: RingTake,
-    noBackgroundWants: boolean,
-  ): RingTakeResult {
-    const { size } = take;
-    const allowed =
-      item !== undefined &&
-      item.slots === size.slots &&
-      item.bucket === size.bucket &&
-      isNumberAtMost(item.newest, take.cutoff) &&
-      (!take.borrowing || noBackgroundWants);
-    if (!allowed || item === undefined) return { taken: false, current: stored(item) };
-    // An empty ring of S slots in buckets of G: ⌈S / G⌉ bucket times, the head holding the remainder.
-    const sealed = Math.ceil(size.slots / size.bucket);
-    const headLeft = size.slots - size.bucket * (sealed - 1);
-    const times = Array.from({ length: sealed }, () => 0);
-    const seals = size.bucket === 1;
-    const dropsHead = headLeft === 1;
-    const kept = dropsHead ? times.slice(1) : times;
-    this.#items.set(keyOf(key), {
-      ...item,
-      bucketTimes: seals ? [...kept, take.t] : kept,
-      headLeft: dropsHead ? size.bucket : headLeft - 1,
-      tailCount: seals ? 0 : 1,
-      newest: take.t,
-      ...(take.priority === "background" ? { backgroundTookAt: take.t } : {}),
-    });
-    return { taken: true };
   }
 
   async replace(key: RingKey, ring: RingState, expected: StoredRing): Promise<boolean> {
@@ -162,6 +125,8 @@ export class MemoryRingStore implements RingStore {
     return stored(this.#items.get(keyOf(key)));
   }
 }
+
+const ringOf = (item: StoredRing): RingState | undefined => (item.kind === "present" ? item.ring : undefined);
 
 const keyOf = (key: RingKey): string => `${key.upstream}#${key.client}#${key.ring}`;
 
@@ -229,5 +194,64 @@ const stored = (item: StoredItem | undefined): StoredRing => {
       (typeof TOKEN_ATTRIBUTES)[number],
       unknown
     >,
+  };
+};
+
+/** The item after a take, as its UpdateExpression writes it; `undefined` when its condition does not hold. */
+const taken = (item: StoredItem, take: RingTake): StoredItem | undefined => {
+  const { form, size, t, cutoff } = take;
+  const times = item.bucketTimes;
+  const { headLeft, tailCount, newest } = item;
+  const noBackgroundWants =
+    (item.backgroundWaitsUntil === undefined || isNumberBelow(item.backgroundWaitsUntil, t)) &&
+    (item.backgroundTookAt === undefined || isNumberBelow(item.backgroundTookAt, take.backgroundActiveSince));
+  if (
+    item.slots !== size.slots ||
+    item.bucket !== size.bucket ||
+    !isNumberAtMost(newest, t) ||
+    (take.borrowing && !noBackgroundWants)
+  )
+    return undefined;
+  const marks = take.priority === "background" ? { backgroundTookAt: t } : {};
+  if (form.kind === "reset") {
+    if (!isNumberAtMost(newest, cutoff)) return undefined;
+    // An empty ring of S slots in buckets of G: ⌈S / G⌉ bucket times, the head holding the remainder.
+    const sealed = Math.ceil(size.slots / size.bucket);
+    const left = size.slots - size.bucket * (sealed - 1);
+    const zeros = Array.from({ length: sealed }, () => 0);
+    const seals = size.bucket === 1;
+    const kept = left === 1 ? zeros.slice(1) : zeros;
+    return {
+      ...item,
+      bucketTimes: seals ? [...kept, t] : kept,
+      headLeft: left === 1 ? size.bucket : left - 1,
+      tailCount: seals ? 0 : 1,
+      newest: t,
+      ...marks,
+    };
+  }
+  if (typeof headLeft !== "number" || typeof tailCount !== "number" || !Array.isArray(times))
+    return undefined;
+  if (form.kind === "step") {
+    const reused =
+      headLeft > 0 ? times[0] : headLeft > -size.bucket && times.length >= 2 ? times[1] : undefined;
+    if (tailCount >= 2 * size.bucket - 1 || !isNumberAtMost(reused, cutoff)) return undefined;
+    return { ...item, headLeft: headLeft - 1, tailCount: tailCount + 1, newest: t, ...marks };
+  }
+  const allowed =
+    isNumberAtMost(times[0], cutoff) &&
+    (form.dropsHead ? headLeft === 1 : headLeft > 1) &&
+    (form.seals
+      ? tailCount === size.bucket - 1 && times.length === form.sealedCount
+      : tailCount < size.bucket - 1);
+  if (!allowed) return undefined;
+  const kept = form.dropsHead ? times.slice(1) : [...times];
+  return {
+    ...item,
+    bucketTimes: form.seals ? [...kept, t] : kept,
+    headLeft: form.dropsHead ? size.bucket : headLeft - 1,
+    tailCount: form.seals ? 0 : tailCount + 1,
+    newest: t,
+    ...marks,
   };
 };

@@ -8,17 +8,16 @@
  * waits for a slot), and `expiresAt` (TTL: a ring idle for a day is deleted, and a missing
  * item is an empty ring). An item stays under 1 KB whatever the limit: one write unit a take.
  *
- * A take is one UpdateItem whose condition is the ring's rule: `slots = S AND bucket = G
- * AND bucketTimes[0] <= t − window AND newest <= t`, the counts the form of the take
- * expects (`headLeft = 1` when it drops the head bucket, else `> 1`; `tailCount = G − 1 AND
- * size(bucketTimes) = k` when it seals the open bucket, else `< G − 1`) and, for interactive
- * work borrowing a background slot, that background work wants none
+ * A take is one UpdateItem in the form the ring's counts call for (ring-take-request.ts has
+ * the expressions): its condition is the ring's rule for that form (`slots = S AND bucket = G
+ * AND newest <= t`, the reused slot at or before `t − window`, the counts the form expects)
+ * and, for interactive work borrowing a background slot, that background work wants none
  * (`backgroundWaitsUntil` missing or before `t`, `backgroundTookAt` missing or before `t −
- * BACKGROUND_ACTIVE_MS`). `REMOVE bucketTimes[0]` and `SET bucketTimes[k] = :t` both act on
- * the list as it was, so together they drop the oldest and append. A refusal returns the
- * item as it is (`ReturnValuesOnConditionCheckFailure: ALL_OLD`), so the caller learns in
- * the same round trip when the next slot frees, that its form was not the one the ring's
- * counts call for (another take came first), or that the item is missing or damaged.
+ * BACKGROUND_ACTIVE_MS`). A take returns the ring as it left it (`ALL_NEW`), so the one that
+ * crossed a bucket's edge knows to repair it; a refusal returns the item as it is
+ * (`ReturnValuesOnConditionCheckFailure: ALL_OLD`), so the caller learns in the same round
+ * trip when the next slot frees, that its form was not the one the counts call for (another
+ * take came first), or that the item is missing or damaged.
  */
 import {
   type AttributeValue,
@@ -31,8 +30,8 @@ import {
 import { conditionFailedItem, storeUnavailable } from "#adapters/dynamo/dynamo-errors.ts";
 import { budgetKeyOf } from "#adapters/dynamo/table-definitions.ts";
 import type { UpstreamPriority } from "#core/ports.ts";
-import type { RingName, RingSize, RingState, TakeForm } from "./budget-ring.ts";
-import { takeRequestOf } from "./ring-take-request.ts";
+import type { RingName, RingRepair, RingSize, RingState, TakeForm } from "./budget-ring.ts";
+import { repairRequestOf, takeRequestOf } from "./ring-take-request.ts";
 
 export interface RingKey {
   /** An upstream of the registry. */
@@ -67,11 +66,18 @@ export type StoredRing =
       token: Record<(typeof TOKEN_ATTRIBUTES)[number], unknown>;
     };
 
-export type RingTakeResult = { taken: true } | { taken: false; current: StoredRing };
+/** Taken (with the ring as the take left it, when the store says), or refused with the item as it is. */
+export type RingTakeResult =
+  | { taken: true; after: RingState | undefined }
+  | { taken: false; current: StoredRing };
+
+export type RingRepairResult = { repaired: true } | { repaired: false; current: StoredRing };
 
 export interface RingStore {
   /** Takes a slot when the ring allows it, atomically; otherwise returns the item as it is. */
   take(key: RingKey, take: RingTake): Promise<RingTakeResult>;
+  /** Brings a ring past a bucket's edge back within it, if it still is as counted; otherwise returns the item as it is. */
+  repair(key: RingKey, size: RingSize, repair: RingRepair): Promise<RingRepairResult>;
   /** Writes a whole ring, provided the item is still as `expected`; `false` when it changed meanwhile. */
   replace(key: RingKey, ring: RingState, expected: StoredRing, expiresAt: number): Promise<boolean>;
   /**
@@ -150,19 +156,39 @@ export class DynamoRingStore implements RingStore {
 
   async take(key: RingKey, take: RingTake): Promise<RingTakeResult> {
     try {
-      await this.#client.send(
+      const output = await this.#client.send(
         new UpdateItemCommand({
           TableName: this.#table,
           Key: this.#key(key),
           ...takeRequestOf(take),
+          ReturnValues: "ALL_NEW",
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
       );
-      return { taken: true };
+      const after = storedRingOf(output.Attributes);
+      return { taken: true, after: after.kind === "present" ? after.ring : undefined };
     } catch (error) {
       const refused = conditionFailedItem(error);
       if (refused === undefined) throw storeUnavailable("upstream-budget", "UpdateItem", error);
       return { taken: false, current: storedRingOf(refused.item) };
+    }
+  }
+
+  async repair(key: RingKey, size: RingSize, repair: RingRepair): Promise<RingRepairResult> {
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: this.#key(key),
+          ...repairRequestOf(size, repair),
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }),
+      );
+      return { repaired: true };
+    } catch (error) {
+      const refused = conditionFailedItem(error);
+      if (refused === undefined) throw storeUnavailable("upstream-budget", "UpdateItem", error);
+      return { repaired: false, current: storedRingOf(refused.item) };
     }
   }
 

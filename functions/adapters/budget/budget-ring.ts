@@ -20,15 +20,26 @@
  * bucket's spread), never let a request through early. With S ≤ MAX_BUCKETS, G = 1 and the
  * ring is exact.
  *
- * - `bucketTimes`: the newest time of each sealed bucket, oldest first; `bucketTimes[0]` is the
- *   one the next take reuses a slot of, and `headLeft` (1..G) how many of its slots are left;
- * - `tailCount` (0..G − 1): takes in the open bucket, whose time is `newest` (the newest take);
- * - so S = headLeft + G × (size(bucketTimes) − 1) + tailCount, kept by every take.
+ * - `bucketTimes`: the newest time of each sealed bucket, oldest first; the next take reuses
+ *   a slot of `bucketTimes[0]` while `headLeft` (its slots left) is above 0, else of
+ *   `bucketTimes[1]` (G + headLeft left);
+ * - `tailCount`: takes in the open bucket, whose time is `newest` (the newest take);
+ * - so S = headLeft + G × (size(bucketTimes) − 1) + tailCount, kept by every take and repair.
  *
- * A take at `t` requires `bucketTimes[0] ≤ t − window` and `newest ≤ t` (times never decrease
- * in the order takes are written: that is what makes the first-in first-out argument hold),
- * then uses up a slot of the head bucket (dropping it when it was the last: `dropsHead`) and
- * adds `t` to the open bucket (sealing it into `bucketTimes` when it is full: `seals`).
+ * A take at `t` requires the slot it reuses to be ≤ `t − window` and `newest ≤ t` (times never
+ * decrease in the order takes are written: that is what makes the first-in first-out argument
+ * hold). Its forms (`TakeForm`; the DynamoDB update cannot branch):
+ *
+ * - `reset`: nothing was taken within the window (`newest ≤ t − window`), every slot is free:
+ *   the ring is written anew, empty but for this take;
+ * - `shift`: the ring is at a bucket's edge (headLeft = 1: the head bucket is dropped; tailCount
+ *   = G − 1: the open bucket is sealed into `bucketTimes`), taken in the same write. With G = 1
+ *   every take is a shift, and the ring is ADR 0003's exact one;
+ * - `step`: anywhere else, and whatever the counts are (headLeft down to −G, tailCount up to
+ *   2G − 1): only the counts and `newest` change, so concurrent takes do not refuse each other
+ *   for crossing an edge. The take that leaves headLeft at 0 or tailCount at G then `repair`s
+ *   the ring (drops the spent bucket, seals the full one); until that write lands, G more
+ *   steps still fit.
  */
 import type { UpstreamPriority } from "#core/ports.ts";
 
@@ -75,17 +86,17 @@ export interface RingState extends RingSize {
   backgroundWaitsUntil?: number;
 }
 
-/** Which form of the take the ring's state calls for (the DynamoDB update cannot branch). */
-export interface TakeForm {
-  /**
-   * Nothing was taken within the window (`newest ≤ t − window`): every slot is free, so the
-   * ring is written anew, empty but for this take. Without it, the open bucket's first
-   * slots, taken a window or more ago, would read as this take's time.
-   */
-  resets: boolean;
-  dropsHead: boolean;
+/** Which form of the take the ring's state calls for (the module's comment says what each does). */
+export type TakeForm =
+  | { kind: "reset" }
+  | { kind: "shift"; dropsHead: boolean; seals: boolean; sealedCount: number }
+  | { kind: "step" };
+
+/** What a ring past a bucket's edge needs: buckets dropped from the head (0–2), the open one sealed. */
+export interface RingRepair {
+  drops: number;
   seals: boolean;
-  /** size(bucketTimes) before the take. */
+  /** size(bucketTimes) before the repair. */
   sealedCount: number;
 }
 
@@ -120,21 +131,52 @@ const sealedCountOf = (size: RingSize, headLeft: number, tailCount: number): num
 
 /** The form of a take at `t − window` = `cutoff` on this ring. */
 export const takeFormOf = (ring: RingState, cutoff: number): TakeForm => {
-  const resets = ring.newest <= cutoff;
-  const from = resets ? uniformRing(ring, 0) : ring;
-  return {
-    resets,
-    dropsHead: from.headLeft === 1,
-    seals: from.tailCount === from.bucket - 1,
-    sealedCount: from.bucketTimes.length,
-  };
+  if (ring.newest <= cutoff) return { kind: "reset" };
+  const atEdge = ring.bucket === 1 || ring.headLeft === 1 || ring.tailCount === ring.bucket - 1;
+  const normal = ring.headLeft >= 1 && ring.tailCount <= ring.bucket - 1;
+  return atEdge && normal
+    ? {
+        kind: "shift",
+        dropsHead: ring.headLeft === 1,
+        seals: ring.tailCount === ring.bucket - 1,
+        sealedCount: ring.bucketTimes.length,
+      }
+    : { kind: "step" };
 };
 
 export const sameForm = (a: TakeForm, b: TakeForm): boolean =>
-  a.resets === b.resets &&
-  a.dropsHead === b.dropsHead &&
-  a.seals === b.seals &&
-  a.sealedCount === b.sealedCount;
+  a.kind === b.kind &&
+  (a.kind !== "shift" ||
+    (b.kind === "shift" &&
+      a.dropsHead === b.dropsHead &&
+      a.seals === b.seals &&
+      a.sealedCount === b.sealedCount));
+
+/** What the ring needs to be brought back within a bucket's edges; `undefined` when nothing. */
+export const repairOf = (ring: RingState): RingRepair | undefined => {
+  const drops = ring.headLeft <= -ring.bucket ? 2 : ring.headLeft <= 0 ? 1 : 0;
+  const seals = ring.tailCount >= ring.bucket;
+  return drops === 0 && !seals ? undefined : { drops, seals, sealedCount: ring.bucketTimes.length };
+};
+
+/** The ring after a repair. */
+export const repairRing = (ring: RingState, repair: RingRepair): RingState => {
+  const kept = ring.bucketTimes.slice(repair.drops);
+  return {
+    ...ring,
+    bucketTimes: repair.seals ? [...kept, ring.newest] : kept,
+    headLeft: ring.headLeft + ring.bucket * repair.drops,
+    tailCount: repair.seals ? ring.tailCount - ring.bucket : ring.tailCount,
+  };
+};
+
+/** Whether the step that left this ring crossed an edge, so that its taker repairs it. */
+export const crossedEdge = (after: RingState): boolean =>
+  after.bucket > 1 &&
+  (after.headLeft === 0 ||
+    after.headLeft === -after.bucket ||
+    after.tailCount === after.bucket ||
+    after.tailCount === 2 * after.bucket - 1);
 
 /** A ring whose every slot holds `time`: empty (0, what a missing item is) or spent (now: what a damaged one is replaced with). */
 export const uniformRing = (size: RingSize, time: number): RingState => {
@@ -148,16 +190,23 @@ export const uniformRing = (size: RingSize, time: number): RingState => {
   };
 };
 
-/** Every slot's time, oldest first (a slot reads as its bucket's time). */
-export const slotTimesOf = (ring: RingState): number[] => {
-  const times: number[] = [];
-  ring.bucketTimes.forEach((time, index) => {
-    const count = index === 0 ? ring.headLeft : ring.bucket;
-    for (let i = 0; i < count; i++) times.push(time);
-  });
-  for (let i = 0; i < ring.tailCount; i++) times.push(ring.newest);
-  return times;
+/** The ring's slots as runs of equal times, oldest first: [count, time]. */
+const runsOf = (ring: RingState): [number, number][] => {
+  const runs = ring.bucketTimes.map((time, index): [number, number] => [
+    index === 0
+      ? Math.max(ring.headLeft, 0)
+      : index === 1
+        ? ring.bucket + Math.min(ring.headLeft, 0)
+        : ring.bucket,
+    time,
+  ]);
+  runs.push([ring.tailCount, ring.newest]);
+  return runs.filter(([count]) => count > 0);
 };
+
+/** Every slot's time, oldest first (a slot reads as its bucket's time). */
+export const slotTimesOf = (ring: RingState): number[] =>
+  runsOf(ring).flatMap(([count, time]) => Array.from({ length: count }, () => time));
 
 /**
  * A sound ring of another size (the limit or the share was changed) carried over to `size`:
@@ -192,14 +241,18 @@ const marksOf = (ring: RingState) => ({
   ...(ring.backgroundWaitsUntil === undefined ? {} : { backgroundWaitsUntil: ring.backgroundWaitsUntil }),
 });
 
-/** The ring after a take at `t` (the form its state calls for at `cutoff` = `t − window`). */
+/** The ring after a take at `t` (in the form its state calls for at `cutoff` = `t − window`). */
 export const takeSlot = (
   ring: RingState,
   t: number,
   cutoff: number,
   priority: UpstreamPriority,
 ): RingState => {
-  const from = ring.newest <= cutoff ? { ...uniformRing(ring, 0), ...marksOf(ring) } : ring;
+  const form = takeFormOf(ring, cutoff);
+  const from = form.kind === "reset" ? { ...uniformRing(ring, 0), ...marksOf(ring) } : ring;
+  const marks = priority === "background" ? { backgroundTookAt: t } : {};
+  if (form.kind === "step")
+    return { ...from, headLeft: from.headLeft - 1, tailCount: from.tailCount + 1, newest: t, ...marks };
   const dropsHead = from.headLeft === 1;
   const seals = from.tailCount === from.bucket - 1;
   const kept = dropsHead ? from.bucketTimes.slice(1) : [...from.bucketTimes];
@@ -209,7 +262,7 @@ export const takeSlot = (
     headLeft: dropsHead ? from.bucket : from.headLeft - 1,
     tailCount: seals ? 0 : from.tailCount + 1,
     newest: t,
-    ...(priority === "background" ? { backgroundTookAt: t } : {}),
+    ...marks,
   };
 };
 
@@ -222,9 +275,18 @@ export const backgroundWantsUntil = (ring: RingState): number =>
 
 /** When the `k`-th next slot of the ring frees (k = 0: the next one), if nothing else is taken meanwhile. */
 export const slotFreeAt = (ring: RingState, windowMs: number, k = 0): number => {
-  const index = k < ring.headLeft ? 0 : 1 + Math.floor((k - ring.headLeft) / ring.bucket);
-  return (ring.bucketTimes[index] ?? ring.newest) + windowMs;
+  let left = k;
+  for (const [count, time] of runsOf(ring)) {
+    if (left < count) return time + windowMs;
+    left -= count;
+  }
+  return ring.newest + windowMs;
 };
+
+/** Whether a step fits the ring as it is (else it must be repaired first). */
+const stepFits = (ring: RingState): boolean =>
+  ring.tailCount <= 2 * ring.bucket - 2 &&
+  (ring.headLeft >= 1 || (ring.headLeft >= 1 - ring.bucket && ring.bucketTimes.length >= 2));
 
 /** What a ring says of a take at `t`. */
 export type RingVerdict =
@@ -232,7 +294,9 @@ export type RingVerdict =
   /** No slot for this take before `freeAt` (epoch ms). */
   | { kind: "spent"; freeAt: number }
   /** The newest slot is later than `t` (another clock, or a take that read the clock later but was written first). */
-  | { kind: "behind"; newest: number };
+  | { kind: "behind"; newest: number }
+  /** Past a bucket's edge further than a step goes: repair it, then take. */
+  | { kind: "repair"; repair: RingRepair };
 
 /**
  * The same test the DynamoDB condition makes. `borrowing`: interactive work on the
@@ -240,9 +304,14 @@ export type RingVerdict =
  */
 export const judgeTake = (ring: RingState, windowMs: number, t: number, borrowing: boolean): RingVerdict => {
   if (ring.newest > t) return { kind: "behind", newest: ring.newest };
-  const slot = slotFreeAt(ring, windowMs);
   const wants = backgroundWantsUntil(ring);
-  const freeAt = borrowing && wants >= t ? Math.max(slot, wants + 1) : slot;
+  const borrowFreeAt = borrowing && wants >= t ? wants + 1 : 0;
+  if (ring.newest <= t - windowMs) {
+    return borrowFreeAt <= t ? { kind: "free" } : { kind: "spent", freeAt: borrowFreeAt };
+  }
+  const repair = repairOf(ring);
+  if (ring.bucket > 1 && !stepFits(ring) && repair) return { kind: "repair", repair };
+  const freeAt = Math.max(slotFreeAt(ring, windowMs), borrowFreeAt);
   return freeAt <= t ? { kind: "free" } : { kind: "spent", freeAt };
 };
 
@@ -266,7 +335,9 @@ export const ringHealth = (
   const { slots, bucket, headLeft, tailCount, bucketTimes, newest } = ring;
   const counts = [slots, bucket, headLeft, tailCount];
   if (!counts.every(Number.isSafeInteger) || slots < 1 || bucket < 1) return "damaged";
-  if (headLeft < 1 || headLeft > bucket || tailCount < 0 || tailCount >= bucket) return "damaged";
+  const [lowest, highest] = bucket === 1 ? [1, 0] : [-bucket, 2 * bucket - 1];
+  if (headLeft < lowest || headLeft > bucket || tailCount < 0 || tailCount > highest) return "damaged";
+  if (bucketTimes.length === 0) return "damaged";
   if (sealedCountOf(ring, headLeft, tailCount) !== bucketTimes.length) return "damaged";
   for (let i = 0; i < bucketTimes.length; i++) {
     const time = bucketTimes[i] ?? Number.NaN;

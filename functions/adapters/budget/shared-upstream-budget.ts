@@ -46,10 +46,13 @@ import {
   type BudgetShape,
   backgroundWantsUntil,
   budgetShapeOf,
+  crossedEdge,
   judgeTake,
   type RingName,
   type RingSize,
   type RingState,
+  repairOf,
+  repairRing,
   resizeRing,
   ringHealth,
   sameForm,
@@ -71,6 +74,8 @@ const INTERACTIVE_CLOCK_WAIT_MS = 50;
 const WAKE_JITTER_MS = 20;
 /** How long past its planned wake-up a waiting background taker keeps interactive work off its ring. */
 const BACKGROUND_WAIT_GRACE_MS = 1_000;
+/** Repairs tried in a row before leaving it to the next take (each lost to a concurrent repair). */
+const MAX_REPAIR_TRIES = 3;
 /** An idle ring is deleted by TTL after a day; a missing ring is an empty one. */
 const RING_LIFETIME_SECONDS = 86_400;
 
@@ -146,12 +151,15 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
     let waitedMs = 0;
     const refuse = (retryAfterMs: number, source: "budget" | "upstream" = "budget"): never =>
       this.#refuse(request, priority, retryAfterMs, source);
+    const count = (trips: number): void => {
+      roundTrips += trips;
+      this.#stats.roundTrips += trips;
+    };
     /** No round trip starts past the deadline: nothing could be sent after it anyway. */
-    const beforeRoundTrip = (): void => {
+    const beforeRoundTrip = (trips = 1): void => {
       const now = this.#now();
       if (now >= request.deadline) refuse((lastFreeAt ?? now + 1_000) - now);
-      roundTrips++;
-      this.#stats.roundTrips++;
+      count(trips);
     };
     const waitUntil = async (until: number, source: "budget" | "upstream"): Promise<void> => {
       const now = this.#now();
@@ -189,7 +197,10 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
         expiresAt: expiryOf(t),
       });
       if (result.taken) {
-        this.#lastSeen.set(keyText(key), takeSlot(seen, t, cutoff, priority));
+        const after = result.after ?? takeSlot(seen, t, cutoff, priority);
+        this.#lastSeen.set(keyText(key), after);
+        // This take left the ring past a bucket's edge: it brings it back (the slot is held meanwhile).
+        if (form.kind === "step" && crossedEdge(after)) count(await this.#repair(key, size, after));
         if (this.#now() - t > this.#staleAfterMs) {
           this.#stats.abandoned++;
           continue;
@@ -218,6 +229,12 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
         // The store refused what the ring it returned allows: trust neither; start over from a full ring.
         beforeRoundTrip();
         await this.#recreate(key, size, current, "damaged");
+        continue;
+      }
+      if (verdict.kind === "repair") {
+        // Past a bucket's edge further than a step reaches (its taker's repair is late or lost).
+        beforeRoundTrip(0);
+        count(await this.#repair(key, size, ring));
         continue;
       }
       if (verdict.kind === "behind") {
@@ -337,6 +354,30 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
     if (shape === undefined)
       throw new ConfigurationError(`The upstream budget has no limit for "${upstream}"`);
     return shape;
+  }
+
+  /**
+   * Repairs a ring past a bucket's edge, as long as it needs it (a few tries: another
+   * container may repair it first, or steps move it meanwhile). Returns the round trips made.
+   */
+  async #repair(key: RingKey, size: RingSize, seen: RingState): Promise<number> {
+    let ring = seen;
+    let tries = 0;
+    while (tries < MAX_REPAIR_TRIES) {
+      const repair = repairOf(ring);
+      if (repair === undefined) break;
+      tries++;
+      const result = await this.#store.repair(key, size, repair);
+      if (result.repaired) {
+        this.#lastSeen.set(keyText(key), repairRing(ring, repair));
+        break;
+      }
+      const { current } = result;
+      if (current.kind !== "present" || current.ring === undefined) break;
+      ring = current.ring;
+      this.#lastSeen.set(keyText(key), ring);
+    }
+    return tries;
   }
 
   async #recreate(

@@ -406,6 +406,62 @@ describe("SharedUpstreamBudget on DynamoDB", () => {
     );
   });
 
+  it("a step past the head bucket's edge (its repair not landed yet) reuses a slot of the next bucket: refused while that one is within the window", async () => {
+    // Prepare: 8 slots in buckets of 4; the head bucket spent (headLeft 0), the next one's newest 1 s old.
+    const store = new DynamoRingStore({ client, table: tables.idempotencyTable });
+    const size = { slots: 8, bucket: 4 };
+    const ring = (next: number) => ({
+      ...size,
+      bucketTimes: [T0 - WINDOW_MS - 5_000, next],
+      headLeft: 0,
+      tailCount: 4,
+      newest: T0 - 1_000,
+    });
+    const take = {
+      t: T0,
+      priority: "interactive" as const,
+      cutoff: T0 - WINDOW_MS,
+      size,
+      form: { kind: "step" as const },
+      borrowing: false,
+      backgroundActiveSince: T0 - BACKGROUND_ACTIVE_MS,
+      expiresAt: T0 / 1000 + 60,
+    };
+    const [recent, old] = [uniqueClient(), uniqueClient()];
+    await store.replace(
+      { upstream: "a55", client: recent, ring: "interactive" },
+      ring(T0 - 1_000),
+      { kind: "absent" },
+      take.expiresAt,
+    );
+    await store.replace(
+      { upstream: "a55", client: old, ring: "interactive" },
+      ring(T0 - WINDOW_MS),
+      { kind: "absent" },
+      take.expiresAt,
+    );
+
+    // Act
+    const refused = await store.take({ upstream: "a55", client: recent, ring: "interactive" }, take);
+    const taken = await store.take({ upstream: "a55", client: old, ring: "interactive" }, take);
+    const repaired =
+      taken.taken && taken.after
+        ? await store.repair({ upstream: "a55", client: old, ring: "interactive" }, size, {
+            drops: 1,
+            seals: true,
+            sealedCount: 2,
+          })
+        : undefined;
+
+    // Assess
+    expect(refused.taken).toBe(false);
+    expect(taken).toMatchObject({ taken: true, after: { headLeft: -1, tailCount: 5, newest: T0 } });
+    expect(repaired).toEqual({ repaired: true });
+    expect(storedRingOf(await storedItem(old, "interactive"))).toMatchObject({
+      ring: { bucketTimes: [T0 - WINDOW_MS, T0], headLeft: 3, tailCount: 1, newest: T0 },
+    });
+  });
+
   it("a damaged item is replaced by a full ring (refusing for one window, never over the limit), not a crash", async () => {
     // Prepare: garbage where the ring should be.
     const clock = manualClock();
