@@ -74,8 +74,6 @@ const INTERACTIVE_CLOCK_WAIT_MS = 50;
 const WAKE_JITTER_MS = 20;
 /** How long past its planned wake-up a waiting background taker keeps interactive work off its ring. */
 const BACKGROUND_WAIT_GRACE_MS = 1_000;
-/** Repairs tried in a row before leaving it to the next take (each lost to a concurrent repair). */
-const MAX_REPAIR_TRIES = 3;
 /** An idle ring is deleted by TTL after a day; a missing ring is an empty one. */
 const RING_LIFETIME_SECONDS = 86_400;
 
@@ -200,7 +198,9 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
         const after = result.after ?? takeSlot(seen, t, cutoff, priority);
         this.#lastSeen.set(keyText(key), after);
         // This take left the ring past a bucket's edge: it brings it back (the slot is held meanwhile).
-        if (form.kind === "step" && crossedEdge(after)) count(await this.#repair(key, size, after));
+        // (Not past the deadline: no round trip starts then; the next taker finds the ring still needing it.)
+        if (form.kind === "step" && crossedEdge(after) && this.#now() < request.deadline)
+          count(await this.#repair(key, size, after));
         if (this.#now() - t > this.#staleAfterMs) {
           this.#stats.abandoned++;
           continue;
@@ -357,27 +357,18 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
   }
 
   /**
-   * Repairs a ring past a bucket's edge, as long as it needs it (a few tries: another
-   * container may repair it first, or steps move it meanwhile). Returns the round trips made.
+   * Repairs a ring past a bucket's edge, if it needs it: one write, conditional on the edge
+   * still being passed (another container may have repaired it first; then nothing is
+   * needed, or the next take finds out). Returns the round trips made.
    */
-  async #repair(key: RingKey, size: RingSize, seen: RingState): Promise<number> {
-    let ring = seen;
-    let tries = 0;
-    while (tries < MAX_REPAIR_TRIES) {
-      const repair = repairOf(ring);
-      if (repair === undefined) break;
-      tries++;
-      const result = await this.#store.repair(key, size, repair);
-      if (result.repaired) {
-        this.#lastSeen.set(keyText(key), repairRing(ring, repair));
-        break;
-      }
-      const { current } = result;
-      if (current.kind !== "present" || current.ring === undefined) break;
-      ring = current.ring;
-      this.#lastSeen.set(keyText(key), ring);
-    }
-    return tries;
+  async #repair(key: RingKey, size: RingSize, ring: RingState): Promise<number> {
+    const repair = repairOf(ring);
+    if (repair === undefined) return 0;
+    const result = await this.#store.repair(key, size, repair);
+    if (result.repaired) this.#lastSeen.set(keyText(key), repairRing(ring, repair));
+    else if (result.current.kind === "present" && result.current.ring)
+      this.#lastSeen.set(keyText(key), result.current.ring);
+    return 1;
   }
 
   async #recreate(
