@@ -1,14 +1,16 @@
 /**
  * The shared budget's ring store in memory, with the semantics of the DynamoDB one
- * (functions/adapters/budget/budget-ring-store.ts): a take is applied atomically when its
- * condition holds (`slots = S AND bucket = G AND bucketTimes[0] <= cutoff AND newest <= t`,
- * the counts its form expects, and for a borrowing take that background work wants no
- * slots; comparisons only between numbers, as DynamoDB's), otherwise the item comes back
- * as it is. The update is written out here attribute by attribute, as the UpdateExpression
- * says, not with the rules' own `takeSlot`, so the model test checks the rules against an
- * independent reading of the store. `latency` is awaited before and after each operation
- * is applied, so a test decides when requests reach the store and when their answers come
- * back (interleavings).
+ * (functions/adapters/budget/budget-ring-store.ts and ring-take-request.ts): a take is applied
+ * atomically when the condition of its form holds (`slots = S AND bucket = G AND newest <= t`;
+ * a reset: `newest <= cutoff`; a shift: `bucketTimes[0] <= cutoff` and the counts at the edge it
+ * expects; a step: the slot it reuses, of the head bucket or the next, at or before the cutoff,
+ * the counts within reach; for a borrowing take, that background work wants no slots;
+ * comparisons only between numbers, as DynamoDB's), and a repair when the edge is still passed
+ * and the buckets are as counted; otherwise the item comes back as it is. The updates are
+ * written out here attribute by attribute, as the UpdateExpressions say, not with the rules' own
+ * `takeSlot` and `repairRing`, so the model test checks the rules against an independent
+ * reading of the store. `latency` is awaited before and after each operation is applied, so a
+ * test decides when requests reach the store and when their answers come back (interleavings).
  */
 import type { RingRepair, RingSize, RingState } from "#adapters/budget/budget-ring.ts";
 import {
