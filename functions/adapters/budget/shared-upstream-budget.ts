@@ -74,6 +74,8 @@ const INTERACTIVE_CLOCK_WAIT_MS = 50;
 const WAKE_JITTER_MS = 20;
 /** How long past its planned wake-up a waiting background taker keeps interactive work off its ring. */
 const BACKGROUND_WAIT_GRACE_MS = 1_000;
+/** Repairs one take makes in a row at most (each after another container's write changed the ring). */
+const MAX_REPAIRS_IN_A_ROW = 3;
 /** An idle ring is deleted by TTL after a day; a missing ring is an empty one. */
 const RING_LIFETIME_SECONDS = 86_400;
 
@@ -198,9 +200,9 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
         const after = result.after ?? takeSlot(seen, t, cutoff, priority);
         this.#lastSeen.set(keyText(key), after);
         // This take left the ring past a bucket's edge: it brings it back (the slot is held meanwhile).
-        // (Not past the deadline: no round trip starts then; the next taker finds the ring still needing it.)
-        if (form.kind === "step" && crossedEdge(after) && this.#now() < request.deadline)
-          count(await this.#repair(key, size, after));
+        // Housekeeping: a failed or late repair is left to the next take (which finds the ring still past the edge).
+        if (form.kind === "step" && crossedEdge(after))
+          count(await this.#repair(key, size, after, request.deadline).catch(() => 1));
         if (this.#now() - t > this.#staleAfterMs) {
           this.#stats.abandoned++;
           continue;
@@ -234,7 +236,7 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
       if (verdict.kind === "repair") {
         // Past a bucket's edge further than a step reaches (its taker's repair is late or lost).
         beforeRoundTrip(0);
-        count(await this.#repair(key, size, ring));
+        count(await this.#repair(key, size, ring, request.deadline));
         continue;
       }
       if (verdict.kind === "behind") {
@@ -357,18 +359,24 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
   }
 
   /**
-   * Repairs a ring past a bucket's edge, if it needs it: one write, conditional on the edge
-   * still being passed (another container may have repaired it first; then nothing is
-   * needed, or the next take finds out). Returns the round trips made.
+   * Repairs a ring past a bucket's edge while it needs it: each write conditional on the edge
+   * still being passed and the buckets as counted, so a repair lost to another (a drop to a
+   * seal, say) is tried again on the ring it returned; at most a few, and none past the
+   * deadline (the next take finds the ring still needing it). Returns the round trips made.
    */
-  async #repair(key: RingKey, size: RingSize, ring: RingState): Promise<number> {
-    const repair = repairOf(ring);
-    if (repair === undefined) return 0;
-    const result = await this.#store.repair(key, size, repair);
-    if (result.repaired) this.#lastSeen.set(keyText(key), repairRing(ring, repair));
-    else if (result.current.kind === "present" && result.current.ring)
-      this.#lastSeen.set(keyText(key), result.current.ring);
-    return 1;
+  async #repair(key: RingKey, size: RingSize, seen: RingState, deadline: number): Promise<number> {
+    let ring = seen;
+    let trips = 0;
+    for (let repair = repairOf(ring); repair !== undefined; repair = repairOf(ring)) {
+      if (trips >= MAX_REPAIRS_IN_A_ROW || this.#now() >= deadline) break;
+      trips++;
+      const result = await this.#store.repair(key, size, repair);
+      if (result.repaired) ring = repairRing(ring, repair);
+      else if (result.current.kind === "present" && result.current.ring) ring = result.current.ring;
+      else break;
+      this.#lastSeen.set(keyText(key), ring);
+    }
+    return trips;
   }
 
   async #recreate(

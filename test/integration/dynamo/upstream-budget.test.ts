@@ -399,8 +399,13 @@ describe("SharedUpstreamBudget on DynamoDB", () => {
       [...refusals(8), ...taken(10)],
       [...refusals(8), ...taken(10)],
     ]);
-    expect(rounds[0]?.item).toMatchObject({ headLeft: { N: "4" }, tailCount: { N: "2" } });
-    expect(rounds[0]?.item?.bucketTimes?.L).toHaveLength(2);
+    // After the first window: every slot reads T0, in at most 3 bucket times (where the counts
+    // stand depends on which take crossed which edge first).
+    const first = storedRingOf(rounds[0]?.item);
+    expect(first.kind === "present" && first.ring ? slotTimesOf(first.ring) : []).toEqual(
+      Array.from({ length: 10 }, () => T0),
+    );
+    expect(rounds[0]?.item?.bucketTimes?.L?.length).toBeLessThanOrEqual(3);
     expect(await storedSlots(who, "background")).toEqual(
       Array.from({ length: 10 }, () => T0 + 2 * WINDOW_MS),
     );
