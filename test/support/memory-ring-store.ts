@@ -63,7 +63,12 @@ export class MemoryRingStore implements RingStore {
     const updated = item === undefined ? undefined : taken(item, take);
     if (updated) this.#items.set(keyOf(key), updated);
     const result: RingTakeResult = updated
-      ? { taken: true, after: ringOf(stored(updated)) }
+      ? take.form.kind === "step"
+        ? {
+            taken: true,
+            counts: { headLeft: updated.headLeft as number, tailCount: updated.tailCount as number },
+          }
+        : { taken: true }
       : { taken: false, current: stored(item) };
     await this.#latency("response");
     return result;
@@ -127,8 +132,6 @@ export class MemoryRingStore implements RingStore {
     return stored(this.#items.get(keyOf(key)));
   }
 }
-
-const ringOf = (item: StoredRing): RingState | undefined => (item.kind === "present" ? item.ring : undefined);
 
 const keyOf = (key: RingKey): string => `${key.upstream}#${key.client}#${key.ring}`;
 

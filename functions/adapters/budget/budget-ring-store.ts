@@ -13,7 +13,7 @@
  * AND newest <= t`, the reused slot at or before `t − window`, the counts the form expects)
  * and, for interactive work borrowing a background slot, that background work wants none
  * (`backgroundWaitsUntil` missing or before `t`, `backgroundTookAt` missing or before `t −
- * BACKGROUND_ACTIVE_MS`). A take returns the ring as it left it (`ALL_NEW`), so the one that
+ * BACKGROUND_ACTIVE_MS`). A step returns the counts it left (`UPDATED_NEW`), so the one that
  * crossed a bucket's edge knows to repair it; a refusal returns the item as it is
  * (`ReturnValuesOnConditionCheckFailure: ALL_OLD`), so the caller learns in the same round
  * trip when the next slot frees, that its form was not the one the counts call for (another
@@ -66,9 +66,12 @@ export type StoredRing =
       token: Record<(typeof TOKEN_ATTRIBUTES)[number], unknown>;
     };
 
-/** Taken (with the ring as the take left it, when the store says), or refused with the item as it is. */
+/**
+ * Taken (a step also says where it left the counts: the one that crossed a bucket's edge
+ * repairs the ring), or refused with the item as it is.
+ */
 export type RingTakeResult =
-  | { taken: true; after: RingState | undefined }
+  | { taken: true; counts?: { headLeft: number; tailCount: number } }
   | { taken: false; current: StoredRing };
 
 export type RingRepairResult = { repaired: true } | { repaired: false; current: StoredRing };
@@ -161,12 +164,16 @@ export class DynamoRingStore implements RingStore {
           TableName: this.#table,
           Key: this.#key(key),
           ...takeRequestOf(take),
-          ReturnValues: "ALL_NEW",
+          // Only a step needs to know where it left the counts; the other forms answer nothing.
+          ReturnValues: take.form.kind === "step" ? "UPDATED_NEW" : "NONE",
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
       );
-      const after = storedRingOf(output.Attributes);
-      return { taken: true, after: after.kind === "present" ? after.ring : undefined };
+      const headLeft = output.Attributes?.headLeft?.N;
+      const tailCount = output.Attributes?.tailCount?.N;
+      return headLeft === undefined || tailCount === undefined
+        ? { taken: true }
+        : { taken: true, counts: { headLeft: Number(headLeft), tailCount: Number(tailCount) } };
     } catch (error) {
       const refused = conditionFailedItem(error);
       if (refused === undefined) throw storeUnavailable("upstream-budget", "UpdateItem", error);

@@ -197,7 +197,7 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
         expiresAt: expiryOf(t),
       });
       if (result.taken) {
-        const after = result.after ?? takeSlot(seen, t, cutoff, priority);
+        const after = { ...takeSlot(seen, t, cutoff, priority), ...result.counts };
         this.#lastSeen.set(keyText(key), after);
         // This take left the ring past a bucket's edge: it brings it back (the slot is held meanwhile).
         // Housekeeping: a failed or late repair is left to the next take (which finds the ring still past the edge).
