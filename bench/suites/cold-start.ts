@@ -12,7 +12,12 @@
  *   chunks reached by `import()` load on first use), each beside the reference's.
  * - what a function loads at init beyond its reference (metafile, by package or folder):
  *   where to look when a ratio grows.
+ *
+ * Before/after in one run: `COLD_START_BASELINE=<another checkout> npm run bench -- --only
+ * cold-start` bundles that checkout's functions too (e.g. `git worktree add /tmp/before main`,
+ * with its node_modules) and times them in the same rounds.
  */
+import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -42,6 +47,21 @@ const beyondReference = (report: BundleReport, reference: BundleReport) => {
   return heaviest(extra, 10).map((c) => ({ what: c.what, kib: kib(c.bytes) }));
 };
 
+/** The same functions from the checkout COLD_START_BASELINE names, if any (before/after in one run). */
+const bundleBaseline = async (targets: ColdStartTarget[]): Promise<Map<string, BundleReport>> => {
+  const root = process.env.COLD_START_BASELINE;
+  const reports = new Map<string, BundleReport>();
+  if (!root) return reports;
+  for (const target of targets) {
+    const file = path.join(path.resolve(root), target.file);
+    if (!existsSync(file)) continue;
+    const name = target.name;
+    const outdir = path.join(OUT, "baseline", name);
+    reports.set(name, await bundle(name, { file: path.relative(process.cwd(), file) }, outdir));
+  }
+  return reports;
+};
+
 export const run: SuiteRun = async ({ progress }) => {
   await rm(OUT, { recursive: true, force: true });
   const targets = coldStartTargets();
@@ -56,10 +76,12 @@ export const run: SuiteRun = async ({ progress }) => {
       references.set(target.referenceName, report);
     }
   }
+  const baselines = await bundleBaseline(targets);
   const empty = await writeEmptyModule(OUT);
 
   const files: Record<string, string> = { empty };
   for (const [name, report] of functions) files[name] = report.entry;
+  for (const [name, report] of baselines) files[`baseline: ${name}`] = report.entry;
   for (const [name, report] of references) files[`reference: ${name}`] = report.entry;
   progress(`timing module init: ${RUNS} fresh processes per bundle, one of each per round`);
   const samples: Record<string, number[]> = Object.fromEntries(Object.keys(files).map((key) => [key, []]));
@@ -88,6 +110,19 @@ export const run: SuiteRun = async ({ progress }) => {
     return { target, report, reference, ms, referenceMs, ratio: ms / referenceMs };
   });
   for (const { target, report, reference, ms, referenceMs, ratio } of rows) {
+    const baseline = baselines.get(target.name);
+    if (baseline) {
+      const baselineMs = initMs(`baseline: ${target.name}`);
+      metrics.push(
+        figure(
+          `${target.name} at the baseline: module init / reference's (${round(baselineMs, 1)} ms)`,
+          baselineMs / referenceMs,
+          "×",
+          2,
+        ),
+        figure(`${target.name} at the baseline: loaded at init`, kib(baseline.initBytes), "KiB"),
+      );
+    }
     metrics.push(
       atMost(
         `${target.name}: module init / reference's (${round(ms, 1)} / ${round(referenceMs, 1)} ms)`,
@@ -120,6 +155,7 @@ export const run: SuiteRun = async ({ progress }) => {
     notes,
     details: {
       runs: RUNS,
+      ...(baselines.size > 0 ? { baseline: process.env.COLD_START_BASELINE } : {}),
       method:
         "median import() time in a fresh process minus that of an empty module; every bundle once per round, rounds repeated",
       options: "bench/support/bundles.ts DEPLOYED_OPTIONS (infra/settings.ts: esm, splitting, minify)",

@@ -11,6 +11,10 @@
  * Batches of 1,000 fresh intents on fresh doubles (the in-memory audit log checks ids by
  * scanning, so it must not grow without bound), variants interleaved batch by batch,
  * two warm-up batches per variant discarded. Requests are signed before the clock starts.
+ *
+ * Then the same suite of this commit and of the anchor commit (support/cpu-anchor.ts),
+ * each in processes of its own, alternated: what grew since, measured in one run. Goal:
+ * ≤ 150 µs per cancel for each variant.
  */
 import { randomUUID } from "node:crypto";
 import { SharedUpstreamBudget } from "#adapters/budget/shared-upstream-budget.ts";
@@ -26,6 +30,7 @@ import { MemoryRingStore } from "#test/support/memory-ring-store.ts";
 import { readConfig } from "#wiring/config.ts";
 import { type Container, setContainer } from "#wiring/container.ts";
 import { getLogger, getMetrics } from "#wiring/observability.ts";
+import { type AnchorComparison, compareWithAnchor, NO_ANCHOR_ENV } from "../support/cpu-anchor.ts";
 import { type ProfileSummary, profileCpu } from "../support/cpu-profile.ts";
 import { median } from "../support/stats.ts";
 import { atMost, figure, type SuiteRun } from "../support/suite.ts";
@@ -33,7 +38,7 @@ import { atMost, figure, type SuiteRun } from "../support/suite.ts";
 const BATCH = 1_000;
 const WARMUP_BATCHES = 2;
 const MEASURED_BATCHES = 10;
-const TARGET_US = 250;
+const TARGET_US = 150;
 
 const APP = { appId: "bench_app", secret: "bench_secret_0123456789abcdef" };
 const CLIENTS: ClientsSecret = { apps: { [APP.appId]: { secrets: [APP.secret] } }, tokens: [] };
@@ -177,6 +182,10 @@ export const run: SuiteRun = async ({ progress }) => {
     profiles[variant] = profile;
   }
   setContainer(undefined);
+  const anchor: AnchorComparison =
+    process.env[NO_ANCHOR_ENV] === "off"
+      ? { metrics: [], details: {}, notes: [] }
+      : await compareWithAnchor(progress);
 
   const summary = (variant: Variant) => {
     const batches = perBatch[variant];
@@ -212,7 +221,7 @@ export const run: SuiteRun = async ({ progress }) => {
     }
   }
   return {
-    notes,
+    notes: [...notes, ...anchor.notes],
     metrics: [
       figure("cancels measured per variant", core.cancels, "", 0),
       atMost("core cancelIntent (runOnce, in-memory) CPU", core.cpuUsPerCancelMedian, TARGET_US, "µs"),
@@ -220,6 +229,7 @@ export const run: SuiteRun = async ({ progress }) => {
       atMost("exported http handler (middy, in-memory) CPU", full.cpuUsPerCancelMedian, TARGET_US, "µs"),
       figure("core wall time per cancel", core.wallUsPerCancelMedian, "µs"),
       figure("handler wall time per cancel", full.wallUsPerCancelMedian, "µs"),
+      ...anchor.metrics,
     ],
     details: {
       batch: BATCH,
@@ -231,6 +241,7 @@ export const run: SuiteRun = async ({ progress }) => {
       handler: full,
       profiles,
       observability: "logs at INFO and EMF metrics to stdout (discarded), as deployed",
+      anchor: anchor.details,
     },
   };
 };

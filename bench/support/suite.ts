@@ -46,8 +46,16 @@ export interface SuiteEntry {
 /** The suites, in the order they run. */
 export const SUITES: readonly SuiteEntry[] = [
   { name: "cancel-path", title: "1. cancel path: handler vs direct upstream call", timeoutMs: 150_000 },
-  { name: "cpu-per-cancel", title: "2. CPU per cancel (in-memory ports)", timeoutMs: 120_000 },
-  { name: "cold-start", title: "3. cold start: bundles and module initialisation", timeoutMs: 180_000 },
+  {
+    name: "cpu-per-cancel",
+    title: "2. CPU per cancel (in-memory ports), beside the anchor commit",
+    timeoutMs: 360_000,
+  },
+  {
+    name: "cold-start",
+    title: "3. cold start: module init as a ratio to the SDK clients alone",
+    timeoutMs: 360_000,
+  },
   { name: "sweep", title: "4. expiry sweep", timeoutMs: 480_000 },
   { name: "http-load", title: "5. local HTTP load (autocannon)", timeoutMs: 150_000 },
   { name: "daily-report", title: "6. daily report of 10,000 audit records", timeoutMs: 300_000 },

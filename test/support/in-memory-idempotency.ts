@@ -20,6 +20,7 @@ import type {
   Page,
   ReleaseRequest,
 } from "#core/ports.ts";
+import { plainCopy } from "./plain-copy.ts";
 
 /** The audit log's writes a completion makes with the key (in-memory-ports.ts), all or nothing. */
 interface AuditWrites {
@@ -104,7 +105,7 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
       hash: payloadHash,
       lockUntil: request.lockUntil,
       expiresAt: live ? existing.expiresAt : request.now + 24 * 3600 * 1000,
-      ...(request.recovery && { recovery: structuredClone(request.recovery) }),
+      ...(request.recovery && { recovery: plainCopy(request.recovery) }),
       ...(resumed && existing.ownCancellation !== undefined && { ownCancellation: existing.ownCancellation }),
     });
     const own = resumed ? existing.ownCancellation : undefined;
@@ -125,7 +126,7 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
     const items = [...this.keys.entries()]
       .flatMap(([scopeKey, key]) =>
         key.status === "IN_PROGRESS" && key.recovery && key.recovery.recoverAt <= now
-          ? [{ scopeKey, token: key.token, ...structuredClone(key.recovery) }]
+          ? [{ scopeKey, token: key.token, ...plainCopy(key.recovery) }]
           : [],
       )
       .sort((a, b) => a.recoverAt - b.recoverAt);

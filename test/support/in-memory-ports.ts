@@ -24,6 +24,7 @@ import type {
 } from "#core/ports.ts";
 import { InMemoryIdempotencyStore } from "./in-memory-idempotency.ts";
 import { FakeCharges, FakeIntents } from "./in-memory-upstreams.ts";
+import { plainCopy } from "./plain-copy.ts";
 
 export { InMemoryIdempotencyStore } from "./in-memory-idempotency.ts";
 export { FakeCharges, FakeIntents } from "./in-memory-upstreams.ts";
@@ -62,7 +63,7 @@ export class InMemoryAuditLog implements AuditLog {
   }
   async append(record: AuditRecord): Promise<void> {
     this.checkNew([record]);
-    this.records.push(structuredClone(record));
+    this.records.push(plainCopy(record));
   }
   async byTarget(target: { type: string; id: string }): Promise<Page<AuditRecord>> {
     return {
@@ -108,7 +109,7 @@ export class InMemoryCancellationStore implements CancellationStore {
   put(transition: CancellationTransition): void {
     const key = `${transition.next.kind}#${transition.next.id}`;
     const before = this.records.get(key);
-    const after = structuredClone(transition.next);
+    const after = plainCopy(transition.next);
     this.writes.push({ before, after, expectedVersion: transition.expectedVersion });
     this.records.set(key, after);
   }
@@ -116,14 +117,14 @@ export class InMemoryCancellationStore implements CancellationStore {
   async get(kind: CancellationKind, id: string): Promise<Cancellation | undefined> {
     if (this.failWith) throw this.failWith;
     const found = this.records.get(`${kind}#${id}`);
-    return found && structuredClone(found);
+    return found && plainCopy(found);
   }
 
   #open(): Cancellation[] {
     return [...this.records.values()]
       .filter((c) => c.state !== "DONE" && c.nextCheckAt !== undefined)
       .sort((a, b) => (a.nextCheckAt ?? 0) - (b.nextCheckAt ?? 0))
-      .map((c) => structuredClone(c));
+      .map((c) => plainCopy(c));
   }
 
   async due(now: number, options: { limit?: number } = {}): Promise<Page<Cancellation>> {
