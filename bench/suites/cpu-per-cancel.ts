@@ -30,7 +30,12 @@ import { MemoryRingStore } from "#test/support/memory-ring-store.ts";
 import { readConfig } from "#wiring/config.ts";
 import { type Container, setContainer } from "#wiring/container.ts";
 import { getLogger, getMetrics } from "#wiring/observability.ts";
-import { type AnchorComparison, compareWithAnchor, NO_ANCHOR_ENV } from "../support/cpu-anchor.ts";
+import {
+  ANCHOR_COMMIT,
+  type AnchorComparison,
+  compareWithAnchor,
+  NO_ANCHOR_ENV,
+} from "../support/cpu-anchor.ts";
 import { type ProfileSummary, profileCpu } from "../support/cpu-profile.ts";
 import { median } from "../support/stats.ts";
 import { atMost, figure, type SuiteRun } from "../support/suite.ts";
@@ -184,7 +189,7 @@ export const run: SuiteRun = async ({ progress }) => {
   setContainer(undefined);
   const anchor: AnchorComparison =
     process.env[NO_ANCHOR_ENV] === "off"
-      ? { metrics: [], details: {}, notes: [] }
+      ? { metrics: [], rows: [], details: {}, notes: [] }
       : await compareWithAnchor(progress);
 
   const summary = (variant: Variant) => {
@@ -220,7 +225,21 @@ export const run: SuiteRun = async ({ progress }) => {
       notes.push(`cpu-per-cancel: the ${variant} variant ${verdict}; self time by place: ${hot(variant)}`);
     }
   }
+  const anchorTable = {
+    headers: [
+      "variant",
+      `this commit (goal ≤ ${TARGET_US} µs)`,
+      `anchor ${ANCHOR_COMMIT}`,
+      "ratio",
+      "this commit, in this process",
+    ],
+    rows: anchor.rows.map((row) => {
+      const inProcess = { core, route, handler: full }[row[0] as Variant]?.cpuUsPerCancelMedian ?? Number.NaN;
+      return [...row, `${inProcess.toFixed(1)} µs`];
+    }),
+  };
   return {
+    ...(anchorTable.rows.length > 0 ? { summary: anchorTable } : {}),
     notes: [...notes, ...anchor.notes],
     metrics: [
       figure("cancels measured per variant", core.cancels, "", 0),

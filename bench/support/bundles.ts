@@ -71,15 +71,21 @@ export const functionEnvironment = (): Record<string, string> => ({
   LOG_LEVEL: "INFO",
 });
 
-/** Imports `file` in a fresh Node process; resolves with the time `import()` took (ms), or the error text. */
-export const importOnce = async (file: string): Promise<{ ms?: number; error?: string }> => {
-  const script = `const t=performance.now();await import(${JSON.stringify(pathToFileURL(file).href)});process.stdout.write(String(performance.now()-t));`;
+/**
+ * Imports `file` in a fresh Node process; resolves with the time `import()` took (ms), the
+ * CPU time the process spent meanwhile (user + system, all its threads), or the error text.
+ */
+export const importOnce = async (file: string): Promise<{ ms?: number; cpuMs?: number; error?: string }> => {
+  const script =
+    `const c=process.cpuUsage(),t=performance.now();await import(${JSON.stringify(pathToFileURL(file).href)});` +
+    "const w=performance.now()-t,u=process.cpuUsage(c);process.stdout.write(w+' '+(u.user+u.system)/1000);";
   try {
     const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], {
       env: functionEnvironment(),
       timeout: 30_000,
     });
-    return { ms: Number(stdout.trim()) };
+    const [ms, cpuMs] = stdout.trim().split(" ").map(Number);
+    return { ms, cpuMs };
   } catch (error) {
     return { error: (error as { stderr?: string }).stderr || String(error) };
   }

@@ -29,6 +29,8 @@ const metricValue = (outcome: SuiteOutcome, name: string): number => {
 
 export interface AnchorComparison {
   metrics: Metric[];
+  /** Per variant: this commit and the anchor, medians of the alternated runs, and their ratio. */
+  rows: string[][];
   details: Record<string, unknown>;
   notes: string[];
 }
@@ -38,6 +40,7 @@ export const compareWithAnchor = async (progress: (message: string) => void): Pr
   if (!checkout) {
     return {
       metrics: [figure(`anchor ${ANCHOR_COMMIT}`, "unavailable")],
+      rows: [],
       details: {},
       notes: [unavailable ?? ""],
     };
@@ -74,8 +77,15 @@ export const compareWithAnchor = async (progress: (message: string) => void): Pr
   const grew = (Object.keys(VARIANTS) as Variant[])
     .map((variant) => `${variant} ${(at("current", variant) - at("anchor", variant)).toFixed(1)} µs`)
     .join(", ");
+  const rows = (Object.keys(VARIANTS) as Variant[]).map((variant) => [
+    variant,
+    `${at("current", variant).toFixed(1)} µs`,
+    `${at("anchor", variant).toFixed(1)} µs`,
+    `${(at("current", variant) / at("anchor", variant)).toFixed(2)} ×`,
+  ]);
   return {
     metrics,
+    rows,
     notes: [`cpu-per-cancel: grown since ${ANCHOR_COMMIT} (same run, medians): ${grew}`],
     details: { anchorCommit: ANCHOR_COMMIT, rounds: ROUNDS, runsUs: runs },
   };
