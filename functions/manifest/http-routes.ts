@@ -5,6 +5,10 @@
  * (local/stack/api-gateway-event.ts), so the three cannot drift apart. docs/api.md describes
  * each route; the OpenAPI (docs/openapi.yaml) is checked against the handler.
  *
+ * Dialects: the two seed routes answer exactly as their upstream documents (Procure-Core's
+ * envelope, A55's body); the service's own routes (orders, trails, reports, the open list)
+ * answer in the service's shape, errors as `{error: {code, message}}` (docs/api.md).
+ *
  * A path template's `{name}` is one non-empty segment. `trailingSlash: true` routes also take
  * the path with a trailing "/" (the A55 seed's spelling of the charge route); API Gateway HTTP
  * APIs refuse route keys ending in "/", so those requests reach the function through
@@ -45,7 +49,7 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     name: "order-status",
     method: "GET",
     path: "/api/v1/orders/{orderId}/cancellation",
-    dialect: "procure-core",
+    dialect: "service",
   },
   { name: "audit-trail", method: "GET", path: "/api/v1/cancellations/{type}/{id}", dialect: "service" },
   { name: "daily-report", method: "GET", path: "/api/v1/reports/daily/{day}", dialect: "service" },

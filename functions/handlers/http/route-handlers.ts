@@ -11,7 +11,7 @@ import { assertWalletScope, authenticateBearer, authenticateSigned } from "./aut
 import { httpCancelContext } from "./cancel-context.ts";
 import { cancellationView } from "./cancellation-view.ts";
 import { HttpProblem } from "./http-problem.ts";
-import { envelope, type HttpResponse, jsonResponse } from "./json-response.ts";
+import { type HttpResponse, jsonResponse } from "./json-response.ts";
 import { dailyReportRoute, openCancellationsRoute } from "./operations-routes.ts";
 import { chargeResponse, intentResponse, orderResponse, respondToOnce } from "./outcome-responses.ts";
 import {
@@ -75,7 +75,7 @@ const orderStatus = async ({ container, request, params }: RouteCall) => {
   if (!cancellation) {
     throw new HttpProblem("not-found", `Order ${orderId} has no cancellation (never requested, or expired)`);
   }
-  return jsonResponse(200, envelope(0, "操作成功", cancellationView(cancellation)));
+  return jsonResponse(200, cancellationView(cancellation));
 };
 
 const TARGET_TYPES = new Set(["intent", "charge", "order"]);
