@@ -3,16 +3,17 @@
  * suite of each checkout (its own code, its own in-memory doubles) run in processes of
  * their own, alternated anchor / current ROUNDS times so the machine's load falls on both
  * alike; each variant's figure is the median over the rounds. The anchor is the last main
- * before the shared budget (f785dcd, 2026-11-23): the issue's "79 µs two rounds ago".
+ * before the shared budget (f785dcd, 2026-11-23): the issue's "79 µs two rounds ago";
+ * `CPU_PER_CANCEL_ANCHOR=<commit> npm run bench -- --only cpu-per-cancel` compares with another.
  */
 import { checkOutAnchor, runSuiteIn } from "./anchor-checkout.ts";
 import { median } from "./stats.ts";
 import { figure, type Metric, type SuiteOutcome } from "./suite.ts";
 
-export const ANCHOR_COMMIT = "f785dcd";
-const ROUNDS = 3;
-/** Set in the current checkout's own runs, so they do not start an anchor of their own. */
+/** `off` in the current checkout's own runs, so they do not start an anchor of their own; or another commit to compare with. */
 export const NO_ANCHOR_ENV = "CPU_PER_CANCEL_ANCHOR";
+export const ANCHOR_COMMIT = process.env[NO_ANCHOR_ENV] || "f785dcd";
+const ROUNDS = 3;
 
 const VARIANTS = {
   core: "core cancelIntent (runOnce, in-memory) CPU",
@@ -52,7 +53,7 @@ export const compareWithAnchor = async (progress: (message: string) => void): Pr
   try {
     for (let round = 1; round <= ROUNDS; round++) {
       progress(`anchor ${ANCHOR_COMMIT} and this commit, alternated: round ${round} of ${ROUNDS}`);
-      const anchor = await runSuiteIn(checkout.dir, "cpu-per-cancel");
+      const anchor = await runSuiteIn(checkout.dir, "cpu-per-cancel", { [NO_ANCHOR_ENV]: "off" });
       const current = await runSuiteIn(process.cwd(), "cpu-per-cancel", { [NO_ANCHOR_ENV]: "off" });
       for (const variant of Object.keys(VARIANTS) as Variant[]) {
         runs.anchor[variant].push(metricValue(anchor, VARIANTS[variant]));
