@@ -8,8 +8,8 @@
  *   validation, the core, the reply and its log line and metric);
  * - handler: the exported, middy-wrapped HTTP handler with the same in-memory container.
  *
- * Batches of 1,000 fresh intents on fresh doubles (the in-memory audit log checks ids by
- * scanning, so it must not grow without bound), variants interleaved batch by batch,
+ * Batches of 1,000 fresh intents on fresh doubles (the doubles keep every record and call,
+ * so they must not grow without bound), variants interleaved batch by batch,
  * two warm-up batches per variant discarded. Requests are signed before the clock starts.
  *
  * Then the same suite of this commit and of the anchor commit (support/cpu-anchor.ts),

@@ -55,15 +55,21 @@ export class SequentialIds implements Ids {
 
 export class InMemoryAuditLog implements AuditLog {
   readonly records: AuditRecord[] = [];
+  /**
+   * The ids of `records` (appended only through `append`). Checking an id by scanning the
+   * records cost the CPU bench 28 µs of its 43 µs core cancel (batches of 1,000, one run).
+   */
+  readonly #ids = new Set<string>();
   /** Throws, writing nothing, when any of the records exists already (a transaction's condition). */
   checkNew(records: AuditRecord[]): void {
     for (const record of records) {
-      if (this.records.some((r) => r.id === record.id)) throw new Error(`audit record ${record.id} exists`);
+      if (this.#ids.has(record.id)) throw new Error(`audit record ${record.id} exists`);
     }
   }
   async append(record: AuditRecord): Promise<void> {
     this.checkNew([record]);
     this.records.push(plainCopy(record));
+    this.#ids.add(record.id);
   }
   async byTarget(target: { type: string; id: string }): Promise<Page<AuditRecord>> {
     return {
