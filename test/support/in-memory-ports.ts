@@ -23,10 +23,12 @@ import type {
   Page,
 } from "#core/ports.ts";
 import { InMemoryIdempotencyStore } from "./in-memory-idempotency.ts";
+import { InMemoryUnitOfWork } from "./in-memory-unit-of-work.ts";
 import { FakeCharges, FakeIntents } from "./in-memory-upstreams.ts";
 import { plainCopy } from "./plain-copy.ts";
 
 export { InMemoryIdempotencyStore } from "./in-memory-idempotency.ts";
+export { InMemoryUnitOfWork } from "./in-memory-unit-of-work.ts";
 export { FakeCharges, FakeIntents } from "./in-memory-upstreams.ts";
 
 export class FakeClock implements Clock {
@@ -84,7 +86,10 @@ export class InMemoryAuditLog implements AuditLog {
   }
 }
 
-/** The DynamoDB cancellation store's rules: versioned conditional puts, with their records in one step. */
+/**
+ * The DynamoDB cancellation store's reads, and the condition its records are written under
+ * (`accepts`, `put`: the unit of work's, in-memory-unit-of-work.ts, is the one writer).
+ */
 export class InMemoryCancellationStore implements CancellationStore {
   readonly records = new Map<string, Cancellation>();
   /** Every applied write, with the record it replaced, in commit order (for the lifecycle model's invariants). */
@@ -93,12 +98,8 @@ export class InMemoryCancellationStore implements CancellationStore {
     after: Cancellation;
     expectedVersion: number | null;
   }[] = [];
-  readonly audit: InMemoryAuditLog;
-  /** When set, every call throws it (a store outage). */
+  /** When set, every call throws it, and so does the unit of work's transition (a store outage). */
   failWith: Error | undefined;
-  constructor(audit: InMemoryAuditLog) {
-    this.audit = audit;
-  }
 
   /** Whether the transition's condition holds now (the DynamoDB store's `cancellationPut` condition). */
   accepts(transition: CancellationTransition): boolean {
@@ -151,15 +152,6 @@ export class InMemoryCancellationStore implements CancellationStore {
     const open = this.#open();
     return { open: open.length, stuck: open.filter((c) => c.state === "STUCK").length };
   }
-
-  async commit(transition: CancellationTransition, audits: AuditRecord[]): Promise<"written" | "conflict"> {
-    if (this.failWith) throw this.failWith;
-    if (!this.accepts(transition)) return "conflict";
-    this.audit.checkNew(audits);
-    this.put(transition);
-    for (const record of audits) await this.audit.append(record);
-    return "written";
-  }
 }
 
 /** What the outbox would publish: the outcome events of the announcing audit records, in append order. */
@@ -176,14 +168,16 @@ export class AnnouncedEvents {
 /** A full set of in-memory dependencies, each reachable for assertions. */
 export const inMemoryDependencies = (lifecycle: LifecyclePolicy = DEFAULT_LIFECYCLE_POLICY) => {
   const audit = new InMemoryAuditLog();
-  const cancellations = new InMemoryCancellationStore(audit);
+  const cancellations = new InMemoryCancellationStore();
+  const idempotency = new InMemoryIdempotencyStore();
   const fakes = {
     intents: new FakeIntents(),
     charges: new FakeCharges(),
     audit,
     cancellations,
     lifecycle,
-    idempotency: new InMemoryIdempotencyStore(audit, cancellations),
+    idempotency,
+    work: new InMemoryUnitOfWork(idempotency, cancellations, audit),
     events: new AnnouncedEvents(audit),
     clock: new FakeClock(),
     ids: new SequentialIds(),
