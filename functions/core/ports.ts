@@ -137,6 +137,12 @@ export interface AuditRecord {
   target: Target;
   trigger: Trigger;
   actor: string;
+  /**
+   * The client (or bus producer, or schedule) whose request this record is of (ownership.ts):
+   * an order's records are kept under it, and a client reads only its own. Absent only on
+   * records written before owners were recorded.
+   */
+  owner?: string;
   reason?: string;
   outcome: OutcomeType;
   retryable?: boolean;
@@ -166,13 +172,26 @@ export interface Page<T> {
   cursor?: string;
 }
 
+/**
+ * One target's trail. Order ids are namespaced per owner, so an order's trail is named with
+ * its owner (`undefined`: the trail of an order cancelled before owners were recorded);
+ * intents and charges are the upstreams' and have one trail, every client's records in it.
+ */
+export type TrailRef =
+  | { type: "order"; id: string; owner: string | undefined }
+  | { type: "intent" | "charge" | "event"; id: string };
+
+export interface TrailOptions {
+  limit?: number;
+  cursor?: string;
+  /** Only the records it keeps are listed (and counted against `limit`); the rest are read past. */
+  keep?: (record: AuditRecord) => boolean;
+}
+
 export interface AuditLog {
   append(record: AuditRecord): Promise<void>;
   /** Newest first. */
-  byTarget(
-    target: Pick<Target, "type" | "id">,
-    options?: { limit?: number; cursor?: string },
-  ): Promise<Page<AuditRecord>>;
+  byTarget(trail: TrailRef, options?: TrailOptions): Promise<Page<AuditRecord>>;
   /**
    * The slices a UTC day's records are spread over (the store shards its day index so that
    * a busy day's writes do not meet on one partition). Reading each slice whole reads the
@@ -205,7 +224,13 @@ export interface CancellationTransition {
 }
 
 export interface CancellationStore {
-  get(kind: CancellationKind, id: string): Promise<Cancellation | undefined>;
+  /**
+   * One cancellation. An order's is in its owner's namespace (order ids are each client's
+   * own; `owner` undefined: an order cancelled before owners were recorded, under its
+   * un-namespaced key). An intent's or a charge's is one per upstream target, whoever asked:
+   * `owner` is ignored.
+   */
+  get(kind: CancellationKind, id: string, owner?: string): Promise<Cancellation | undefined>;
   /** Open and STUCK cancellations whose `nextCheckAt` is at or before `now`, oldest-due first. */
   due(now: number, options?: { limit?: number; cursor?: string }): Promise<Page<Cancellation>>;
   /** Every open or STUCK cancellation, oldest-due first (operators' `pending`). */
@@ -249,7 +274,14 @@ export type SingleCancel =
 export interface AttemptRecovery {
   cancel: SingleCancel;
   /** Who asked: the records of the attempt, whoever finishes it, carry the request's identity. */
-  requestedBy: { trigger: Trigger; actor: string; correlationId: string; idempotencyKey?: string };
+  requestedBy: {
+    trigger: Trigger;
+    actor: string;
+    /** Absent on keys taken before owners were recorded. */
+    owner?: string;
+    correlationId: string;
+    idempotencyKey?: string;
+  };
   /** Epoch ms from which the continuation takes the attempt over: its lock's end, plus a grace. */
   recoverAt: number;
 }

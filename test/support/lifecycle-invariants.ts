@@ -13,7 +13,7 @@ import { outcomeEventOf } from "#core/outcome-events.ts";
 import type { AuditRecord } from "#core/ports.ts";
 import { cancellationView } from "#handlers/http/cancellation-view.ts";
 import type { RequestJob, Scenario } from "./lifecycle-scenario.ts";
-import { MODEL_POLICY, type World } from "./lifecycle-world.ts";
+import { MODEL_OWNER, MODEL_POLICY, type World } from "./lifecycle-world.ts";
 
 const FAMILIES = ["orders", "answers", "events", "effects", "overwrites", "trails", "keys"] as const;
 type Family = (typeof FAMILIES)[number];
@@ -49,7 +49,9 @@ const isFinalEvent = (r: AuditRecord): boolean =>
 
 export const checkInvariants = async (w: World, s: Scenario, answers: Answer[]): Promise<void> => {
   const records = await w.stores.allRecords();
-  const orders = await Promise.all(w.orderIds.map((id) => w.stores.cancellations.get("order", id)));
+  const orders = await Promise.all(
+    w.orderIds.map((id) => w.stores.cancellations.get("order", id, MODEL_OWNER)),
+  );
   const facts: Facts = { w, s, records, orders };
   if (checks("orders")) checkOrders(facts);
   if (checks("answers")) await checkAnswers(facts, answers);

@@ -7,6 +7,7 @@ import type { Context, EventBridgeEvent } from "aws-lambda";
 import { parseCancelRequested } from "#adapters/events/cancel-requested-schema.ts";
 import type { CancelContext } from "#core/dependencies.ts";
 import { isFinal, type Target } from "#core/outcome.ts";
+import { busOwnerOf } from "#core/ownership.ts";
 import { rejectRequest } from "#core/reject-request.ts";
 import type { OnceResult } from "#core/run-once.ts";
 import type { Container } from "#wiring/container.ts";
@@ -16,6 +17,13 @@ import type { BusVerdict } from "./bus-verdict.ts";
 import { dispatchCancel, targetOf } from "./dispatch-cancel.ts";
 
 export type CancelRequestedEvent = EventBridgeEvent<"Cancel Requested", unknown>;
+
+/**
+ * The idempotency scope of a bus request: its producer and its key, so two producers using
+ * the same key never meet. The source is JSON-quoted, so a `:` in it cannot make two pairs
+ * read alike, and it stays within a key's size (readMessage caps it at 256 characters).
+ */
+export const busScopeKey = (source: string, key: string): string => `bus:${JSON.stringify(source)}:${key}`;
 
 const verdictOf = (result: OnceResult): BusVerdict => {
   if (result.kind === "in-progress") {
@@ -58,10 +66,13 @@ export const handleCancelRequested = async (
   const requestedBy = parsed.ok ? parsed.value.requestedBy : undefined;
   const cancelContext: CancelContext = {
     trigger: "bus",
+    // `requestedBy` is what the event says of itself: a label for people reading the trail.
     actor: requestedBy ? `${event.source}/${requestedBy}` : event.source,
+    // The identity is the source the rule admitted the event under (ownership.ts).
+    owner: busOwnerOf(event.source),
     correlationId: event.id,
     deadline: deadlineOf(context),
-    idempotency: { scopeKey: `bus:${key ?? event.id}`, key },
+    idempotency: { scopeKey: busScopeKey(event.source, key ?? event.id), key },
   };
   // A rejection is keyed by the event, so a redelivery replays it instead of recording it twice.
   const reject = async (target: Target, reason: string): Promise<BusVerdict> =>
@@ -112,6 +123,7 @@ const rejectMessage = async (
     {
       trigger: "bus",
       actor: "sqs",
+      owner: UNREAD_PRODUCER,
       correlationId: messageId,
       deadline: deadlineOf(context),
       idempotency: { scopeKey: `bus-rejected:${messageId}`, key: undefined },
@@ -146,6 +158,9 @@ export const rejectUnreadableMessage = async (
 };
 
 const MAX_CAUSE_TEXT = 300;
+
+/** The owner of a message rejected before its source could be read (or trusted). */
+const UNREAD_PRODUCER = busOwnerOf("");
 
 /**
  * A message whose processing failed for a reason that will never change (DynamoDB refused a

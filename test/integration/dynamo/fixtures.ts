@@ -36,6 +36,7 @@ export const auditRecord = (overrides: Partial<AuditRecord> = {}): AuditRecord =
   target: { type: "intent", id: `intent-${randomUUID()}` },
   trigger: "http",
   actor: "app-1",
+  owner: "app-1",
   outcome: "CANCELLED",
   latencyMs: 12,
   correlationId: `corr-${randomUUID()}`,
