@@ -137,7 +137,7 @@ export const orderStatusCommand = async (
     path: `/api/v1/orders/${segment(args.orderId)}/cancellation${query.size > 0 ? `?${query.toString()}` : ""}`,
   });
   const verdict = orderStatusVerdict(answer);
-  const data = (answer.body as { data?: unknown } | undefined)?.data;
+  const data = answer.body;
   if (io.json || answer.status !== 200 || data === null || typeof data !== "object") {
     const code = report(io, `order ${args.orderId}: its cancellation`, answer, verdict, undefined);
     return withOwnershipHint(io, answer, code);

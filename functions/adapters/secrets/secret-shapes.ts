@@ -13,6 +13,7 @@
  */
 import * as v from "valibot";
 import { ACCESS_LEVELS, ANY_WALLET, FULL_GRANT, type Grant, NO_GRANT } from "#core/grants.ts";
+import { isValidUuid } from "#core/identifiers.ts";
 import {
   describeIssues,
   type FieldIssue,
@@ -35,8 +36,6 @@ const isHttpUrl = (text: string): boolean => {
 
 /** An absolute http(s) URL. */
 export const httpUrl = v.pipe(v.string(), v.check(isHttpUrl, "must be an absolute http(s) URL"));
-
-const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The wildcard wallet scope: the client may act on every wallet. */
 export { ANY_WALLET };
@@ -64,7 +63,7 @@ const expiry = v.pipe(
 const walletScope = v.pipe(
   v.string(),
   v.check(
-    (wallet) => wallet === ANY_WALLET || UUID_SHAPE.test(wallet),
+    (wallet) => wallet === ANY_WALLET || isValidUuid(wallet),
     `must be a wallet UUID or "${ANY_WALLET}"`,
   ),
   v.toLowerCase(),

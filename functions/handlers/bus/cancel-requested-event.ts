@@ -6,7 +6,8 @@
 import type { Context, EventBridgeEvent } from "aws-lambda";
 import { parseCancelRequested } from "#adapters/events/cancel-requested-schema.ts";
 import type { CancelContext } from "#core/dependencies.ts";
-import { isFinal, type Target } from "#core/outcome.ts";
+import { scopeKeys } from "#core/identifiers.ts";
+import { isReplayable, type Target } from "#core/outcome.ts";
 import { busOwnerOf } from "#core/ownership.ts";
 import { rejectRequest } from "#core/reject-request.ts";
 import type { OnceResult } from "#core/run-once.ts";
@@ -14,16 +15,9 @@ import type { Container } from "#wiring/container.ts";
 import { deadlineOf } from "../lambda-deadline.ts";
 import { reportOnce } from "../report.ts";
 import type { BusVerdict } from "./bus-verdict.ts";
-import { dispatchCancel, targetOf } from "./dispatch-cancel.ts";
+import { dispatchCancel, requestedTarget } from "./dispatch-cancel.ts";
 
 export type CancelRequestedEvent = EventBridgeEvent<"Cancel Requested", unknown>;
-
-/**
- * The idempotency scope of a bus request: its producer and its key, so two producers using
- * the same key never meet. The source is JSON-quoted, so a `:` in it cannot make two pairs
- * read alike, and it stays within a key's size (readMessage caps it at 256 characters).
- */
-export const busScopeKey = (source: string, key: string): string => `bus:${JSON.stringify(source)}:${key}`;
 
 const verdictOf = (result: OnceResult): BusVerdict => {
   if (result.kind === "in-progress") {
@@ -38,7 +32,7 @@ const verdictOf = (result: OnceResult): BusVerdict => {
     return { kind: "failed", problem: "internal", reason: "unexpected idempotency key conflict" };
   }
   const { outcome } = result;
-  if (isFinal(outcome)) return { kind: "settled", outcome: outcome.type, replayed: result.replayed };
+  if (isReplayable(outcome)) return { kind: "settled", outcome: outcome.type, replayed: result.replayed };
   const reason = "reason" in outcome ? outcome.reason : "";
   const problem = outcome.type === "FAILED" ? outcome.problem : undefined;
   if (problem === "rate-limited") {
@@ -72,7 +66,7 @@ export const handleCancelRequested = async (
     owner: busOwnerOf(event.source),
     correlationId: event.id,
     deadline: deadlineOf(context),
-    idempotency: { scopeKey: busScopeKey(event.source, key ?? event.id), key },
+    idempotency: { scopeKey: scopeKeys.bus(event.source, key ?? event.id), key },
   };
   // A rejection is keyed by the event, so a redelivery replays it instead of recording it twice.
   const reject = async (target: Target, reason: string): Promise<BusVerdict> =>
@@ -82,7 +76,7 @@ export const handleCancelRequested = async (
         "bus",
         await rejectRequest(
           container.deps,
-          { ...cancelContext, idempotency: { scopeKey: `bus-rejected:${event.id}`, key } },
+          { ...cancelContext, idempotency: { scopeKey: scopeKeys.busRejected(event.id), key } },
           target,
           reason,
         ),
@@ -102,7 +96,7 @@ export const handleCancelRequested = async (
     await dispatchCancel(container.deps, cancelContext, parsed.value),
   );
   if (result.kind === "payload-mismatch") {
-    return reject(targetOf(parsed.value), "The idempotency key was already used for another request");
+    return reject(requestedTarget(parsed.value), "The idempotency key was already used for another request");
   }
   return verdictOf(result);
 };
@@ -126,7 +120,7 @@ const rejectMessage = async (
       owner: UNREAD_PRODUCER,
       correlationId: messageId,
       deadline: deadlineOf(context),
-      idempotency: { scopeKey: `bus-rejected:${messageId}`, key: undefined },
+      idempotency: { scopeKey: scopeKeys.busRejected(messageId), key: undefined },
     },
     { type: "event", id: messageId },
     reason,

@@ -1,4 +1,5 @@
 import type { CancelContext } from "#core/dependencies.ts";
+import { scopeKeys } from "#core/identifiers.ts";
 import type { RouteName } from "./routes.ts";
 
 /**
@@ -19,6 +20,6 @@ export const httpCancelContext = (
   correlationId,
   deadline,
   idempotency: idempotencyKey
-    ? { scopeKey: `http:${clientId}:${route}:${idempotencyKey}`, key: idempotencyKey }
+    ? { scopeKey: scopeKeys.http(clientId, route, idempotencyKey), key: idempotencyKey }
     : undefined,
 });

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { EventBridgeEvent } from "aws-lambda";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { MAX_REASON_LENGTH } from "#adapters/events/cancel-requested-schema.ts";
-import { busScopeKey } from "#handlers/bus/cancel-requested-event.ts";
+import { scopeKeys } from "#core/identifiers.ts";
 import { A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
 import { FUNCTIONS } from "#manifest/function-manifest.ts";
 import type { BusDelivery } from "#test/support/bus-queue.ts";
@@ -18,7 +18,7 @@ const dynamoError = (name: string, message: string): Error => Object.assign(new 
 
 /** The partition key of a bus request's idempotency key, as it appears in a JSON request to DynamoDB. */
 const keyItemOf = (key: string): string =>
-  JSON.stringify(`IDEMPOTENCY#${busScopeKey(eventBridgeEvent({}).source, key)}`).slice(1, -1);
+  JSON.stringify(`IDEMPOTENCY#${scopeKeys.bus(eventBridgeEvent({}).source, key)}`).slice(1, -1);
 
 /**
  * The bus door against hostile or unprocessable messages (issue 18, "Deliver 4"): what
