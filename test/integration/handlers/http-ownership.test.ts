@@ -72,8 +72,8 @@ describe("http-api handler: whose orders and records a client sees", () => {
     expect([a.statusCode, b.statusCode]).toEqual([200, 200]);
     expect(kit.procureCore.effects.count(intentA)).toBe(1);
     expect(kit.procureCore.effects.count(intentB)).toBe(1);
-    expect(statusA.body).toMatchObject({ data: { orderId: id, steps: { intent: { id: intentA } } } });
-    expect(statusB.body).toMatchObject({ data: { orderId: id, steps: { intent: { id: intentB } } } });
+    expect(statusA.body).toMatchObject({ orderId: id, steps: { intent: { id: intentA } } });
+    expect(statusB.body).toMatchObject({ orderId: id, steps: { intent: { id: intentB } } });
     const ownersOf = async (owner: string) =>
       (await kit.audit({ type: "order", id }, owner)).map((r) => [r.owner, r.actor]);
     expect(new Set((await ownersOf("shop-a")).flat())).toEqual(new Set(["shop-a"]));
