@@ -25,9 +25,11 @@ import type {
   TrailRef,
 } from "#core/ports.ts";
 import { InMemoryIdempotencyStore } from "./in-memory-idempotency.ts";
+import { InMemoryUnitOfWork } from "./in-memory-unit-of-work.ts";
 import { FakeCharges, FakeIntents } from "./in-memory-upstreams.ts";
 
 export { InMemoryIdempotencyStore } from "./in-memory-idempotency.ts";
+export { InMemoryUnitOfWork } from "./in-memory-unit-of-work.ts";
 export { FakeCharges, FakeIntents } from "./in-memory-upstreams.ts";
 
 export class FakeClock implements Clock {
@@ -86,7 +88,10 @@ export class InMemoryAuditLog implements AuditLog {
 const keyOf = (kind: CancellationKind, id: string, owner: string | undefined): string =>
   kind === "order" && owner !== undefined ? `order#${owner}#${id}` : `${kind}#${id}`;
 
-/** The DynamoDB cancellation store's rules: versioned conditional puts, with their records in one step. */
+/**
+ * The DynamoDB cancellation store's reads, and the condition its records are written under
+ * (`accepts`, `put`: the unit of work's, in-memory-unit-of-work.ts, is the one writer).
+ */
 export class InMemoryCancellationStore implements CancellationStore {
   readonly records = new Map<string, Cancellation>();
   /** Every applied write, with the record it replaced, in commit order (for the lifecycle model's invariants). */
@@ -95,12 +100,8 @@ export class InMemoryCancellationStore implements CancellationStore {
     after: Cancellation;
     expectedVersion: number | null;
   }[] = [];
-  readonly audit: InMemoryAuditLog;
-  /** When set, every call throws it (a store outage). */
+  /** When set, every call throws it, and so does the unit of work's transition (a store outage). */
   failWith: Error | undefined;
-  constructor(audit: InMemoryAuditLog) {
-    this.audit = audit;
-  }
 
   /** Whether the transition's condition holds now (the DynamoDB store's `cancellationPut` condition). */
   accepts(transition: CancellationTransition): boolean {
@@ -155,15 +156,6 @@ export class InMemoryCancellationStore implements CancellationStore {
     const open = this.#open();
     return { open: open.length, stuck: open.filter((c) => c.state === "STUCK").length };
   }
-
-  async commit(transition: CancellationTransition, audits: AuditRecord[]): Promise<"written" | "conflict"> {
-    if (this.failWith) throw this.failWith;
-    if (!this.accepts(transition)) return "conflict";
-    this.audit.checkNew(audits);
-    this.put(transition);
-    for (const record of audits) await this.audit.append(record);
-    return "written";
-  }
 }
 
 /** What the outbox would publish: the outcome events of the announcing audit records, in append order. */
@@ -180,14 +172,16 @@ export class AnnouncedEvents {
 /** A full set of in-memory dependencies, each reachable for assertions. */
 export const inMemoryDependencies = (lifecycle: LifecyclePolicy = DEFAULT_LIFECYCLE_POLICY) => {
   const audit = new InMemoryAuditLog();
-  const cancellations = new InMemoryCancellationStore(audit);
+  const cancellations = new InMemoryCancellationStore();
+  const idempotency = new InMemoryIdempotencyStore();
   const fakes = {
     intents: new FakeIntents(),
     charges: new FakeCharges(),
     audit,
     cancellations,
     lifecycle,
-    idempotency: new InMemoryIdempotencyStore(audit, cancellations),
+    idempotency,
+    work: new InMemoryUnitOfWork(idempotency, cancellations, audit),
     events: new AnnouncedEvents(audit),
     clock: new FakeClock(),
     ids: new SequentialIds(),
