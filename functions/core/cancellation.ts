@@ -39,6 +39,11 @@ export interface CancellationRequest {
   reason?: string;
   trigger: Trigger;
   actor: string;
+  /**
+   * Whose cancellation it is (ownership.ts): an order's is kept under its owner's namespace.
+   * Absent only on records opened before owners were recorded.
+   */
+  owner?: string;
   correlationId: string;
   /** The caller's own key, kept for the trails. */
   idempotencyKey?: string;
@@ -80,7 +85,7 @@ export interface Cancellation {
 }
 
 /** The target a cancellation is of: the order, or the single intent or charge. */
-export const targetOf = (c: Cancellation): Target =>
+export const cancellationTarget = (c: Cancellation): Target =>
   c.kind === "charge"
     ? { type: "charge", id: c.id, walletUuid: c.request.charge?.walletUuid ?? "" }
     : { type: c.kind, id: c.id };

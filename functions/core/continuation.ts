@@ -129,7 +129,8 @@ const continueOne = async (
     via: "continuation",
   });
   if (
-    (await deps.cancellations.commit({ next: after, expectedVersion: record.version }, audits)) === "conflict"
+    (await deps.work.commitTransition({ next: after, expectedVersion: record.version }, audits)) ===
+    "conflict"
   ) {
     summary.conflicts++;
     return;

@@ -9,6 +9,7 @@ import type {
   Ids,
   IntentsUpstream,
   Trigger,
+  UnitOfWork,
 } from "./ports.ts";
 
 /** Everything the use cases need, built once per container by the composition root. */
@@ -18,6 +19,8 @@ export interface CancelDependencies {
   idempotency: IdempotencyStore;
   audit: AuditLog;
   cancellations: CancellationStore;
+  /** Every state-changing write: an attempt finished or released, a cancellation moved on. */
+  work: UnitOfWork;
   /** How the continuation paces cancellations and when they count as STUCK. */
   lifecycle: LifecyclePolicy;
   clock: Clock;
@@ -27,8 +30,16 @@ export interface CancelDependencies {
 /** Who asked, through which door, and until when the work may run. */
 export interface CancelContext {
   trigger: Trigger;
-  /** The caller: an app id, a client token id, an event source, or `expiry-sweep`. */
+  /**
+   * Who the request says it is from, for people reading the trail: a client id, an event's
+   * `source/requestedBy` (a label, not an identity), or `expiry-sweep`.
+   */
   actor: string;
+  /**
+   * Whose request it is, as the service vouches for it (ownership.ts): the authenticated
+   * client's id, `bus:<source>`, or `schedule:<name>`. Order ids are namespaced by it.
+   */
+  owner: string;
   correlationId: string;
   /** Epoch ms: the invocation's deadline. Bounds retries and the idempotency lock. */
   deadline: number;

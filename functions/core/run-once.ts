@@ -2,7 +2,8 @@ import { auditRecord } from "./audit-record.ts";
 import { unfinishedCancellation } from "./cancellation-records.ts";
 import type { CancelContext, CancelDependencies } from "./dependencies.ts";
 import { StoreUnavailableError } from "./errors.ts";
-import { type CancelOutcome, isFinal, type Target } from "./outcome.ts";
+import { scopeKeys } from "./identifiers.ts";
+import { type CancelOutcome, isReplayable, type Target } from "./outcome.ts";
 import { detailTypeOf } from "./outcome-events.ts";
 import type { AttemptRecovery, AuditRecord, CancellationTransition, Lease, SingleCancel } from "./ports.ts";
 import { closeSingle, NO_OWN_CANCELLATION, ownCancellation, problemOfOwn } from "./single-cancel-close.ts";
@@ -70,7 +71,7 @@ export const runOnce = async (
   request: OnceRequest,
 ): Promise<OnceResult> => {
   const startedAt = deps.clock.now();
-  const scopeKey = context.idempotency?.scopeKey ?? `once:${deps.ids.next()}`;
+  const scopeKey = context.idempotency?.scopeKey ?? scopeKeys.once(deps.ids.next());
   // Never a lock that is already over: a late invocation still holds the key while it finds it has no time left.
   const lockUntil = Math.max(context.deadline, startedAt + 1_000);
   const takeOver = context.idempotency?.takeOver;
@@ -92,7 +93,7 @@ export const runOnce = async (
   if (own.record?.state === "DONE" && own.record.outcome) {
     // A retry of a cancel the continuation finished meanwhile: its records and event are written.
     const { outcome } = own.record;
-    await deps.idempotency.complete(lease, { outcome, audits: [], now: deps.clock.now() });
+    await deps.work.finishAttempt(lease, { outcome, audits: [], now: deps.clock.now() });
     return { kind: "outcome", outcome, replayed: true };
   }
 
@@ -112,12 +113,12 @@ export const runOnce = async (
       reason: "internal error",
     };
     const audits = [auditRecord(deps, context, failed, request.reason, startedAt)];
-    await deps.idempotency.release(lease, { audits, now: deps.clock.now() });
+    await deps.work.releaseAttempt(lease, { audits, now: deps.clock.now() });
     throw error;
   }
 
   const { outcome } = result;
-  if (!isFinal(outcome)) {
+  if (!isReplayable(outcome)) {
     const record = auditRecord(deps, context, outcome, request.reason, startedAt);
     // A single cancel's own cancellation is never opened twice: an open one records the
     // problem (conditionally), and one finished and replaced since has said all there is.
@@ -131,7 +132,7 @@ export const runOnce = async (
       result.cancellation ??
       ofOwn?.cancellation ??
       (unfinished && { next: unfinished, expectedVersion: null });
-    await deps.idempotency.release(lease, { audits, cancellation, now: deps.clock.now() });
+    await deps.work.releaseAttempt(lease, { audits, cancellation, now: deps.clock.now() });
     return { kind: "outcome", outcome, replayed: false };
   }
 
@@ -149,7 +150,7 @@ export const runOnce = async (
 
   const audits = result.audits ?? [announcingRecord(deps, context, outcome, request.reason, startedAt)];
   const { cancellation } = result;
-  const written = await deps.idempotency.complete(lease, {
+  const written = await deps.work.finishAttempt(lease, {
     outcome,
     audits,
     cancellation,
@@ -158,7 +159,7 @@ export const runOnce = async (
   if (written === "cancellation-moved") {
     // The continuation moved the cancellation on meanwhile: answer from it as it now is.
     const rejoined = request.rejoin ? await request.rejoin() : { outcome, audits: [] };
-    await deps.idempotency.complete(lease, {
+    await deps.work.finishAttempt(lease, {
       outcome: rejoined.outcome,
       audits: rejoined.audits ?? [],
       now: deps.clock.now(),
@@ -183,6 +184,7 @@ const recoveryOf = (
   requestedBy: {
     trigger: context.trigger,
     actor: context.actor,
+    owner: context.owner,
     correlationId: context.correlationId,
     ...(context.idempotency?.key !== undefined && { idempotencyKey: context.idempotency.key }),
   },

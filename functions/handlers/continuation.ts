@@ -9,6 +9,7 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { type ContinuationSummary, runContinuation } from "#core/continuation.ts";
+import { CONTINUATION_OWNER } from "#core/ownership.ts";
 import { getContainer } from "#wiring/container.ts";
 import { getLogger, recordContinuation } from "#wiring/observability.ts";
 import { deadlineOf, NO_EARLY_TIMEOUT } from "./lambda-deadline.ts";
@@ -30,6 +31,7 @@ const continueOpen = async (_event: unknown, context: Context): Promise<Continua
     {
       trigger: "schedule",
       actor: "continuation",
+      owner: CONTINUATION_OWNER,
       correlationId: context.awsRequestId,
       deadline: deadlineOf(context),
     },

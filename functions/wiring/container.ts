@@ -10,13 +10,12 @@ import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { monotonicFactory } from "ulid";
-import { A55Client } from "#adapters/a55/a55-client.ts";
-import { a55Upstream } from "#adapters/a55/a55-upstream.ts";
 import type { RingStore } from "#adapters/budget/budget-ring-store.ts";
 import type { SharedUpstreamBudget } from "#adapters/budget/shared-upstream-budget.ts";
 import { DynamoAuditLog } from "#adapters/dynamo/audit-log.ts";
 import { DynamoCancellationStore } from "#adapters/dynamo/cancellation-store.ts";
 import { DynamoIdempotencyStore } from "#adapters/dynamo/idempotency-store.ts";
+import { DynamoUnitOfWork } from "#adapters/dynamo/unit-of-work.ts";
 import { derivedIdempotencyKey } from "#adapters/ids/derived-key.ts";
 import { ProcureCoreClient } from "#adapters/procure-core/procure-core-client.ts";
 import { procureCoreUpstream } from "#adapters/procure-core/procure-core-upstream.ts";
@@ -34,8 +33,9 @@ import type { UpstreamEntry } from "#adapters/upstreams/upstream-entry.ts";
 import { type SecretName, secretNamingOf } from "#adapters/upstreams/upstream-registry.ts";
 import type { CancelDependencies } from "#core/dependencies.ts";
 import { ConfigurationError, type UpstreamName } from "#core/errors.ts";
-import type { Ids } from "#core/ports.ts";
+import type { ChargesUpstream, Ids } from "#core/ports.ts";
 import { readConfig, type ServiceConfig } from "./config.ts";
+import { portOnFirstUse } from "./load-on-first-use.ts";
 import { getLogger, getMetrics } from "./observability.ts";
 import { buildUpstreamWiring } from "./upstream-wiring.ts";
 
@@ -99,19 +99,23 @@ export const buildContainer = (
     credentials: upstreamSecret(procureCoreUpstream),
     ...upstreams.exchange,
   });
-  const charges = new A55Client({ credentials: upstreamSecret(a55Upstream), ...upstreams.exchange });
+  // Loaded on the first charge cancel: most invocations of every function cancel none.
+  const charges = portOnFirstUse<ChargesUpstream>(
+    async () => (await import("./a55-charges.ts")).buildA55Charges(upstreamSecret, upstreams.exchange),
+    ["cancelCharge"],
+  );
 
   const audit = new DynamoAuditLog({ client: dynamoDb, auditTable: config.auditTable });
   const deps: CancelDependencies = {
     intents,
     charges,
-    idempotency: new DynamoIdempotencyStore({
-      client: dynamoDb,
-      idempotencyTable: config.idempotencyTable,
-      auditTable: config.auditTable,
-    }),
+    idempotency: new DynamoIdempotencyStore({ client: dynamoDb, idempotencyTable: config.idempotencyTable }),
     audit,
     cancellations: new DynamoCancellationStore({
+      client: dynamoDb,
+      idempotencyTable: config.idempotencyTable,
+    }),
+    work: new DynamoUnitOfWork({
       client: dynamoDb,
       idempotencyTable: config.idempotencyTable,
       auditTable: config.auditTable,

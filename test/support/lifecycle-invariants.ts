@@ -8,12 +8,12 @@
  * what the model finds for one kind of defect while another is known; all by default.
  */
 import type { Cancellation } from "#core/cancellation.ts";
-import { type CancelOutcome, isFinal } from "#core/outcome.ts";
+import { type CancelOutcome, isReplayable } from "#core/outcome.ts";
 import type { AuditRecord } from "#core/ports.ts";
 import { type Facts, isFinalEvent, newestOf, violation } from "./lifecycle-facts.ts";
 import type { RequestJob, Scenario } from "./lifecycle-scenario.ts";
 import { checkKeys, checkOrders, checkTrails } from "./lifecycle-truth.ts";
-import type { World } from "./lifecycle-world.ts";
+import { MODEL_OWNER, type World } from "./lifecycle-world.ts";
 
 const FAMILIES = ["orders", "answers", "events", "effects", "overwrites", "trails", "keys"] as const;
 type Family = (typeof FAMILIES)[number];
@@ -30,7 +30,9 @@ export interface Answer {
 
 export const checkInvariants = async (w: World, s: Scenario, answers: Answer[]): Promise<void> => {
   const records = await w.stores.allRecords();
-  const orders = await Promise.all(w.orderIds.map((id) => w.stores.cancellations.get("order", id)));
+  const orders = await Promise.all(
+    w.orderIds.map((id) => w.stores.cancellations.get("order", id, MODEL_OWNER)),
+  );
   const facts: Facts = { w, s, records, orders };
   if (checks("orders")) checkOrders(facts);
   if (checks("answers")) await checkAnswers(facts, answers);
@@ -64,10 +66,10 @@ const checkAnswers = async ({ w, orders }: Facts, answers: Answer[]): Promise<vo
   );
   for (const answer of [...given, ...stored]) {
     const { outcome } = answer;
-    if (!isFinal(outcome) || outcome.type === "PENDING") continue;
+    if (!isReplayable(outcome) || outcome.type === "PENDING") continue;
     const record = orders[answer.order];
     const intentStep = outcome.steps?.intent;
-    const intentOpen = !intentStep || intentStep.type === "PENDING" || !isFinal(intentStep);
+    const intentOpen = !intentStep || intentStep.type === "PENDING" || !isReplayable(intentStep);
     const chargeOpen =
       record?.request.charge !== undefined && !outcome.steps?.charge && !outcome.steps?.chargeSkipped;
     if (intentOpen || chargeOpen || record?.state !== "DONE" || record.outcome?.type !== outcome.type) {

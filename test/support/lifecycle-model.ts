@@ -18,7 +18,7 @@ import { cancelOrder } from "#core/cancel-order.ts";
 import { runContinuation } from "#core/continuation.ts";
 import type { CancelContext, CancelDependencies } from "#core/dependencies.ts";
 import { runExpirySweep } from "#core/expiry-sweep.ts";
-import { type CancelOutcome, isFinal } from "#core/outcome.ts";
+import { type CancelOutcome, isReplayable } from "#core/outcome.ts";
 import type { OnceResult } from "#core/run-once.ts";
 import { checkInvariants } from "./lifecycle-invariants.ts";
 import { faulty, interleaved, isSimulatedFault } from "./lifecycle-invocations.ts";
@@ -32,6 +32,7 @@ import {
 import {
   buildWorld,
   INVOCATION_MS,
+  MODEL_OWNER,
   MODEL_POLICY,
   ModelClock,
   type StoreFactory,
@@ -53,6 +54,9 @@ const context = (
 ): CancelContext => ({
   trigger,
   actor: trigger === "http" ? "storefront" : trigger === "bus" ? "storefront.orders" : "continuation",
+  // One owner for every request, whatever its door: the model's requests for one order must
+  // meet (join, resume), which two owners' orders of the same id never do.
+  owner: trigger === "schedule" ? "schedule:continuation" : MODEL_OWNER,
   correlationId: `${trigger}-${scopeKey ?? "run"}-${w.clock.now()}`,
   deadline: w.clock.now() + INVOCATION_MS,
   ...(scopeKey && { idempotency: { scopeKey, key: scopeKey } }),
@@ -140,7 +144,8 @@ const runJob = async (w: World, s: Scenario, deps: CancelDependencies, job: Job)
 /** Whether a request must be made again: it failed, or did not end (operational failure, key busy). */
 const unfinished = (attempt: Attempt): boolean =>
   attempt.failed ||
-  (attempt.result !== undefined && (attempt.result.kind !== "outcome" || !isFinal(attempt.result.outcome)));
+  (attempt.result !== undefined &&
+    (attempt.result.kind !== "outcome" || !isReplayable(attempt.result.outcome)));
 
 const isRequest = (job: Job): job is RequestJob =>
   job.kind === "order" || job.kind === "intent" || job.kind === "charge";

@@ -4,7 +4,14 @@
  */
 import type { Cancellation, LifecyclePolicy } from "#core/cancellation.ts";
 import type { CancelDependencies } from "#core/dependencies.ts";
-import type { AuditLog, AuditRecord, CancellationStore, Clock, IdempotencyStore } from "#core/ports.ts";
+import type {
+  AuditLog,
+  AuditRecord,
+  CancellationStore,
+  Clock,
+  IdempotencyStore,
+  UnitOfWork,
+} from "#core/ports.ts";
 import { HeldReads } from "./lifecycle-invocations.ts";
 import type { Scenario } from "./lifecycle-scenario.ts";
 import { FaultPlan, ModelA55, ModelProcureCore } from "./lifecycle-upstreams.ts";
@@ -20,6 +27,8 @@ export const WALLET = "f47ac10b-58cc-4372-a567-0e02b2c3d479";
 export const START = Date.parse("2026-11-23T10:00:00.000Z");
 /** Each invocation's time budget: its lock lasts until then. */
 export const INVOCATION_MS = 10_000;
+/** The owner of every request of the model (its orders are one client's). */
+export const MODEL_OWNER = "storefront";
 
 /** A cancellation write that was applied, with the record it replaced (what the store held just before). */
 export interface CancellationWrite {
@@ -32,6 +41,7 @@ export interface CancellationWrite {
 export interface Stores {
   idempotency: IdempotencyStore;
   cancellations: CancellationStore;
+  work: UnitOfWork;
   audit: AuditLog;
   /** Every key's stored outcome, for the invariants on answers. */
   completedOutcomes(): Promise<{ scopeKey: string; outcome: unknown }[]>;
@@ -112,6 +122,7 @@ export const buildWorld = (
     charges: a55,
     idempotency: stores.idempotency,
     cancellations: held.remembering(stores.cancellations),
+    work: stores.work,
     audit: stores.audit,
     clock,
     ids,

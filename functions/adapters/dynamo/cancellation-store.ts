@@ -1,10 +1,10 @@
 /**
  * Cancellations (the durable lifecycle records) on DynamoDB, in the idempotency table:
- * `pk = CANCELLATION#<kind>#<id>`, `sk = STATE`; open ones also in the sparse index
+ * `pk = CANCELLATION#<kind>#[<owner>#]<id>`, `sk = STATE`; open ones also in the sparse index
  * `byNextCheck` (`dueKey = DUE`, `nextCheckAt`), read oldest-due first.
  *
- * Every transition is one TransactWriteItems: the record's conditional put (on the version
- * it was read at) and its audit records, written together or not at all.
+ * Reads only: every transition is written by the unit of work (unit-of-work.ts), the record's
+ * conditional put (on the version it was read at) with its audit records, in one transaction.
  */
 import {
   type AttributeValue,
@@ -12,20 +12,17 @@ import {
   GetItemCommand,
   QueryCommand,
   type QueryCommandOutput,
-  type TransactWriteItem,
 } from "@aws-sdk/client-dynamodb";
 import type { Cancellation, CancellationKind } from "#core/cancellation.ts";
-import type { AuditRecord, CancellationStore, CancellationTransition, Page } from "#core/ports.ts";
-import { AuditRecordExistsError, auditPut } from "./audit-item.ts";
-import { cancellationPut, fromCancellationItem } from "./cancellation-item.ts";
-import { cancellationReasons, storeUnavailable, transactWrite } from "./dynamo-errors.ts";
+import type { CancellationStore, Page } from "#core/ports.ts";
+import { fromCancellationItem } from "./cancellation-item.ts";
+import { storeUnavailable } from "./dynamo-errors.ts";
 import { queryPage } from "./query-page.ts";
 import { CANCELLATIONS_DUE_INDEX, cancellationKeyOf, DUE_PARTITION } from "./table-definitions.ts";
 
 export interface DynamoCancellationStoreOptions {
   client: DynamoDBClient;
   idempotencyTable: string;
-  auditTable: string;
 }
 
 const INDEX_KEY = ["dueKey", "nextCheckAt", "pk", "sk"] as const;
@@ -33,17 +30,15 @@ const INDEX_KEY = ["dueKey", "nextCheckAt", "pk", "sk"] as const;
 export class DynamoCancellationStore implements CancellationStore {
   readonly #client: DynamoDBClient;
   readonly #table: string;
-  readonly #auditTable: string;
 
   constructor(options: DynamoCancellationStoreOptions) {
     this.#client = options.client;
     this.#table = options.idempotencyTable;
-    this.#auditTable = options.auditTable;
   }
 
-  /** One strongly consistent read. */
-  async get(kind: CancellationKind, id: string): Promise<Cancellation | undefined> {
-    const { pk, sk } = cancellationKeyOf(kind, id);
+  /** One strongly consistent read; an order's in its owner's namespace (table-definitions.ts). */
+  async get(kind: CancellationKind, id: string, owner?: string): Promise<Cancellation | undefined> {
+    const { pk, sk } = cancellationKeyOf(kind, id, owner);
     try {
       const output = await this.#client.send(
         new GetItemCommand({
@@ -100,31 +95,6 @@ export class DynamoCancellationStore implements CancellationStore {
       startKey = output.LastEvaluatedKey;
     } while (startKey);
     return counts;
-  }
-
-  /**
-   * @returns `conflict` when the version moved on (or, creating, the record exists); nothing was written
-   * @throws AuditRecordExistsError when an audit record's key exists
-   * @throws StoreUnavailableError when DynamoDB fails
-   */
-  async commit(transition: CancellationTransition, audits: AuditRecord[]): Promise<"written" | "conflict"> {
-    const items: TransactWriteItem[] = [
-      { Put: cancellationPut(this.#table, transition) },
-      ...audits.map((record) => ({ Put: auditPut(this.#auditTable, record) })),
-    ];
-    try {
-      await transactWrite(this.#client, items);
-      return "written";
-    } catch (error) {
-      const reasons = cancellationReasons(error);
-      if (reasons?.[0]?.Code === "ConditionalCheckFailed") return "conflict";
-      const clash = reasons?.findIndex((reason) => reason.Code === "ConditionalCheckFailed") ?? -1;
-      if (clash > 0) {
-        const put = items[clash]?.Put;
-        throw new AuditRecordExistsError(put?.Item?.pk?.S ?? "", put?.Item?.sk?.S ?? "", { cause: error });
-      }
-      throw storeUnavailable("cancellations", "TransactWriteItems", error);
-    }
   }
 
   #query(

@@ -6,14 +6,16 @@
 import type { Context, EventBridgeEvent } from "aws-lambda";
 import { parseCancelRequested } from "#adapters/events/cancel-requested-schema.ts";
 import type { CancelContext } from "#core/dependencies.ts";
-import { isFinal, type Target } from "#core/outcome.ts";
+import { scopeKeys } from "#core/identifiers.ts";
+import { isReplayable, type Target } from "#core/outcome.ts";
+import { busOwnerOf } from "#core/ownership.ts";
 import { rejectRequest } from "#core/reject-request.ts";
 import type { OnceResult } from "#core/run-once.ts";
 import type { Container } from "#wiring/container.ts";
 import { deadlineOf } from "../lambda-deadline.ts";
 import { reportOnce } from "../report.ts";
 import type { BusVerdict } from "./bus-verdict.ts";
-import { dispatchCancel, targetOf } from "./dispatch-cancel.ts";
+import { dispatchCancel, requestedTarget } from "./dispatch-cancel.ts";
 
 export type CancelRequestedEvent = EventBridgeEvent<"Cancel Requested", unknown>;
 
@@ -30,7 +32,7 @@ const verdictOf = (result: OnceResult): BusVerdict => {
     return { kind: "failed", problem: "internal", reason: "unexpected idempotency key conflict" };
   }
   const { outcome } = result;
-  if (isFinal(outcome)) return { kind: "settled", outcome: outcome.type, replayed: result.replayed };
+  if (isReplayable(outcome)) return { kind: "settled", outcome: outcome.type, replayed: result.replayed };
   const reason = "reason" in outcome ? outcome.reason : "";
   const problem = outcome.type === "FAILED" ? outcome.problem : undefined;
   if (problem === "rate-limited") {
@@ -58,10 +60,13 @@ export const handleCancelRequested = async (
   const requestedBy = parsed.ok ? parsed.value.requestedBy : undefined;
   const cancelContext: CancelContext = {
     trigger: "bus",
+    // `requestedBy` is what the event says of itself: a label for people reading the trail.
     actor: requestedBy ? `${event.source}/${requestedBy}` : event.source,
+    // The identity is the source the rule admitted the event under (ownership.ts).
+    owner: busOwnerOf(event.source),
     correlationId: event.id,
     deadline: deadlineOf(context),
-    idempotency: { scopeKey: `bus:${key ?? event.id}`, key },
+    idempotency: { scopeKey: scopeKeys.bus(event.source, key ?? event.id), key },
   };
   // A rejection is keyed by the event, so a redelivery replays it instead of recording it twice.
   const reject = async (target: Target, reason: string): Promise<BusVerdict> =>
@@ -71,7 +76,7 @@ export const handleCancelRequested = async (
         "bus",
         await rejectRequest(
           container.deps,
-          { ...cancelContext, idempotency: { scopeKey: `bus-rejected:${event.id}`, key } },
+          { ...cancelContext, idempotency: { scopeKey: scopeKeys.busRejected(event.id), key } },
           target,
           reason,
         ),
@@ -91,7 +96,7 @@ export const handleCancelRequested = async (
     await dispatchCancel(container.deps, cancelContext, parsed.value),
   );
   if (result.kind === "payload-mismatch") {
-    return reject(targetOf(parsed.value), "The idempotency key was already used for another request");
+    return reject(requestedTarget(parsed.value), "The idempotency key was already used for another request");
   }
   return verdictOf(result);
 };
@@ -112,9 +117,10 @@ const rejectMessage = async (
     {
       trigger: "bus",
       actor: "sqs",
+      owner: UNREAD_PRODUCER,
       correlationId: messageId,
       deadline: deadlineOf(context),
-      idempotency: { scopeKey: `bus-rejected:${messageId}`, key: undefined },
+      idempotency: { scopeKey: scopeKeys.busRejected(messageId), key: undefined },
     },
     { type: "event", id: messageId },
     reason,
@@ -146,6 +152,9 @@ export const rejectUnreadableMessage = async (
 };
 
 const MAX_CAUSE_TEXT = 300;
+
+/** The owner of a message rejected before its source could be read (or trusted). */
+const UNREAD_PRODUCER = busOwnerOf("");
 
 /**
  * A message whose processing failed for a reason that will never change (DynamoDB refused a

@@ -3,15 +3,9 @@
  * `Cancel Requested` event, so the three triggers accept the same things.
  */
 import * as v from "valibot";
-import {
-  ID_PATTERN,
-  intentIdSchema,
-  MAX_ID_LENGTH,
-  reasonSchema,
-  UUID_PATTERN,
-  uuidSchema,
-} from "#adapters/events/cancel-requested-schema.ts";
+import { intentIdSchema, reasonSchema, uuidSchema } from "#adapters/events/cancel-requested-schema.ts";
 import { describeIssues, safeParseConfig } from "#adapters/validation/describe-issues.ts";
+import { isSafeOneLineText } from "#adapters/validation/safe-text.ts";
 import { HttpProblem } from "./http-problem.ts";
 
 const reason = v.optional(reasonSchema);
@@ -31,9 +25,6 @@ export const orderBodySchema = v.pipe(
 
 /** Printable ASCII, as Stripe-style keys and UUIDs are. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-
-export const isValidId = (value: string): boolean => value.length <= MAX_ID_LENGTH && ID_PATTERN.test(value);
-export const isValidUuid = (value: string): boolean => UUID_PATTERN.test(value);
 
 /** Parses an optional JSON body against a schema; a problem names the field. */
 export const parseBody = <T>(rawBody: string, schema: v.GenericSchema<unknown, T>): T => {
@@ -56,8 +47,8 @@ export const parseBody = <T>(rawBody: string, schema: v.GenericSchema<unknown, T
   });
 };
 
-/** The caller's `Idempotency-Key`, checked by shape. */
-export const idempotencyKeyOf = (header: string | undefined, required: boolean): string | undefined => {
+/** The caller's `Idempotency-Key` header, checked by shape. */
+export const idempotencyKeyHeader = (header: string | undefined, required: boolean): string | undefined => {
   if (header === undefined || header === "") {
     if (required)
       throw new HttpProblem("validation", "Idempotency-Key is required on this route", {
@@ -89,4 +80,23 @@ export const limitOf = (text: string | null): number => {
     });
   }
   return limit;
+};
+
+/** The longest owner: `bus:` and an EventBridge source of 256 characters. */
+const MAX_OWNER_LENGTH = 260;
+
+/**
+ * A read's `owner` query parameter: whose order it is (a client id, or `bus:<source>`);
+ * absent, the caller's own. One line of printable text, as every stored text is.
+ */
+export const ownerParamOf = (text: string | null): string | undefined => {
+  if (text === null) return undefined;
+  if (text === "" || text.length > MAX_OWNER_LENGTH || !isSafeOneLineText(text)) {
+    throw new HttpProblem(
+      "validation",
+      `owner must be a client id or bus:<source>: 1-${MAX_OWNER_LENGTH} characters, no control characters`,
+      { field: "owner" },
+    );
+  }
+  return text;
 };

@@ -5,6 +5,7 @@ import { AuditRecordExistsError } from "#adapters/dynamo/audit-item.ts";
 import { DynamoAuditLog } from "#adapters/dynamo/audit-log.ts";
 import { DynamoCancellationStore } from "#adapters/dynamo/cancellation-store.ts";
 import { DynamoIdempotencyStore } from "#adapters/dynamo/idempotency-store.ts";
+import { DynamoUnitOfWork } from "#adapters/dynamo/unit-of-work.ts";
 import type { Cancellation } from "#core/cancellation.ts";
 import type { BeginResult, Lease } from "#core/ports.ts";
 import { createLocalDynamoClient, createTestTables, type TestTables } from "#test/support/dynamo-tables.ts";
@@ -15,6 +16,7 @@ let client: DynamoDBClient;
 let tables: TestTables;
 let store: DynamoCancellationStore;
 let keys: DynamoIdempotencyStore;
+let work: DynamoUnitOfWork;
 let audit: DynamoAuditLog;
 
 beforeAll(async () => {
@@ -22,6 +24,7 @@ beforeAll(async () => {
   tables = await createTestTables(client, "cancellation-store");
   store = new DynamoCancellationStore({ client, ...tables });
   keys = new DynamoIdempotencyStore({ client, ...tables });
+  work = new DynamoUnitOfWork({ client, ...tables });
   audit = new DynamoAuditLog({ client, auditTable: tables.auditTable });
 });
 
@@ -39,6 +42,7 @@ const cancellation = (overrides: Partial<Cancellation> = {}): Cancellation => ({
     intentId: "intent_1",
     trigger: "http",
     actor: "app-1",
+    owner: "app-1",
     correlationId: "corr-1",
     scopeKey: uniqueScopeKey("order"),
     requestedAt: iso(T0),
@@ -67,53 +71,55 @@ describe("DynamoCancellationStore", () => {
     const counter = countRoundTrips(client);
 
     // Act
-    const written = await store.commit({ next: opened, expectedVersion: null }, [record]);
+    const written = await work.commitTransition({ next: opened, expectedVersion: null }, [record]);
 
     // Assess
     expect(written).toBe("written");
     expect(counter.byCommand()).toStrictEqual({ TransactWriteItemsCommand: 1 });
     counter.detach();
-    expect(await store.get("order", opened.id)).toStrictEqual(opened);
-    expect((await audit.byTarget({ type: "order", id: opened.id })).items).toStrictEqual([record]);
+    expect(await store.get("order", opened.id, "app-1")).toStrictEqual(opened);
+    expect((await audit.byTarget({ type: "order", id: opened.id, owner: "app-1" })).items).toStrictEqual([
+      record,
+    ]);
   });
 
   it("refuses to open an order's cancellation twice, writing nothing", async () => {
     const opened = cancellation();
-    await store.commit({ next: opened, expectedVersion: null }, []);
+    await work.commitTransition({ next: opened, expectedVersion: null }, []);
     const again = auditRecord({ target: { type: "order", id: opened.id } });
 
-    const second = await store.commit(
+    const second = await work.commitTransition(
       { next: { ...opened, actor: "x" } as Cancellation, expectedVersion: null },
       [again],
     );
 
     expect(second).toBe("conflict");
-    expect(await store.get("order", opened.id)).toStrictEqual(opened);
-    expect((await audit.byTarget({ type: "order", id: opened.id })).items).toStrictEqual([]);
+    expect(await store.get("order", opened.id, "app-1")).toStrictEqual(opened);
+    expect((await audit.byTarget({ type: "order", id: opened.id, owner: "app-1" })).items).toStrictEqual([]);
   });
 
   it("moves on only from the version it read: a concurrent transition loses and writes nothing", async () => {
     // Prepare
     const opened = cancellation();
-    await store.commit({ next: opened, expectedVersion: null }, []);
+    await work.commitTransition({ next: opened, expectedVersion: null }, []);
     const mine = { ...opened, state: "INTENT_PENDING" as const, version: 2 };
     const theirs = { ...opened, state: "CHARGE_DUE" as const, version: 2 };
 
     // Act: both read version 1; both try to move it on.
     const results = await Promise.all([
-      store.commit({ next: mine, expectedVersion: 1 }, [
+      work.commitTransition({ next: mine, expectedVersion: 1 }, [
         auditRecord({ target: { type: "order", id: opened.id } }),
       ]),
-      store.commit({ next: theirs, expectedVersion: 1 }, [
+      work.commitTransition({ next: theirs, expectedVersion: 1 }, [
         auditRecord({ target: { type: "order", id: opened.id } }),
       ]),
     ]);
 
     // Assess: exactly one won, and only its record exists.
     expect(results.sort()).toEqual(["conflict", "written"]);
-    const stored = await store.get("order", opened.id);
+    const stored = await store.get("order", opened.id, "app-1");
     expect(stored?.version).toBe(2);
-    expect((await audit.byTarget({ type: "order", id: opened.id })).items).toHaveLength(1);
+    expect((await audit.byTarget({ type: "order", id: opened.id, owner: "app-1" })).items).toHaveLength(1);
   });
 
   it("an audit record that exists already fails the whole transition", async () => {
@@ -121,19 +127,19 @@ describe("DynamoCancellationStore", () => {
     const existing = auditRecord({ target: { type: "order", id: opened.id } });
     await audit.append(existing);
 
-    await expect(store.commit({ next: opened, expectedVersion: null }, [existing])).rejects.toBeInstanceOf(
-      AuditRecordExistsError,
-    );
-    expect(await store.get("order", opened.id)).toBeUndefined();
+    await expect(
+      work.commitTransition({ next: opened, expectedVersion: null }, [existing]),
+    ).rejects.toBeInstanceOf(AuditRecordExistsError);
+    expect(await store.get("order", opened.id, "app-1")).toBeUndefined();
   });
 
   it("lists open cancellations oldest-due first across pages, and only those due; DONE ones leave the index", async () => {
     // Prepare: its own time range, so other tests' items never interleave.
     const base = T0 + 10 * 24 * 3_600_000;
     const open = [5, 1, 4, 2, 3].map((n) => cancellation({ nextCheckAt: base + n * 1_000 }));
-    for (const c of open) await store.commit({ next: c, expectedVersion: null }, []);
+    for (const c of open) await work.commitTransition({ next: c, expectedVersion: null }, []);
     const finished = open[0] as Cancellation;
-    await store.commit(
+    await work.commitTransition(
       {
         next: {
           ...finished,
@@ -172,20 +178,23 @@ describe("DynamoIdempotencyStore with a cancellation", () => {
   it("completes a key and moves its cancellation on in one transaction, or says the cancellation moved", async () => {
     // Prepare: a request opened the order's cancellation; the continuation moved it on meanwhile.
     const opened = cancellation();
-    await store.commit({ next: opened, expectedVersion: null }, []);
-    await store.commit({ next: { ...opened, state: "INTENT_PENDING", version: 2 }, expectedVersion: 1 }, []);
+    await work.commitTransition({ next: opened, expectedVersion: null }, []);
+    await work.commitTransition(
+      { next: { ...opened, state: "INTENT_PENDING", version: 2 }, expectedVersion: 1 },
+      [],
+    );
     const scopeKey = uniqueScopeKey("moved");
     const lease = acquired(await keys.begin({ scopeKey, payload: {}, now: T0, lockUntil: T0 + 30_000 }));
     const record = auditRecord({ target: { type: "order", id: opened.id } });
 
     // Act
-    const stale = await keys.complete(lease, {
+    const stale = await work.finishAttempt(lease, {
       outcome: cancelledIntent("intent_1"),
       audits: [record],
       cancellation: { next: { ...opened, state: "DONE", version: 2 }, expectedVersion: 1 },
       now: T0,
     });
-    const fresh = await keys.complete(lease, {
+    const fresh = await work.finishAttempt(lease, {
       outcome: cancelledIntent("intent_1"),
       audits: [record],
       cancellation: { next: { ...opened, state: "DONE", version: 3 }, expectedVersion: 2 },
@@ -195,20 +204,22 @@ describe("DynamoIdempotencyStore with a cancellation", () => {
     // Assess
     expect(stale).toBe("cancellation-moved");
     expect(fresh).toBe("completed");
-    expect((await store.get("order", opened.id))?.state).toBe("DONE");
-    expect((await audit.byTarget({ type: "order", id: opened.id })).items).toStrictEqual([record]);
+    expect((await store.get("order", opened.id, "app-1"))?.state).toBe("DONE");
+    expect((await audit.byTarget({ type: "order", id: opened.id, owner: "app-1" })).items).toStrictEqual([
+      record,
+    ]);
   });
 
   it("joins an intent's open cancellation instead of failing: the key completes, the first cancellation stays", async () => {
     // Prepare: another request's asynchronous cancel of the same intent is open.
     const intentId = `intent-${randomUUID().slice(0, 8)}`;
     const first = cancellation({ kind: "intent", id: intentId, state: "INTENT_PENDING" });
-    await store.commit({ next: first, expectedVersion: null }, []);
+    await work.commitTransition({ next: first, expectedVersion: null }, []);
     const scopeKey = uniqueScopeKey("join");
     const lease = acquired(await keys.begin({ scopeKey, payload: {}, now: T0, lockUntil: T0 + 30_000 }));
 
     // Act
-    const completed = await keys.complete(lease, {
+    const completed = await work.finishAttempt(lease, {
       outcome: { type: "PENDING", target: { type: "intent", id: intentId } },
       audits: [auditRecord({ target: { type: "intent", id: intentId }, outcome: "PENDING" })],
       cancellation: {
@@ -233,7 +244,7 @@ describe("DynamoIdempotencyStore with a cancellation", () => {
       id: chargeUuid,
       request: { ...cancellation().request, charge },
     });
-    await store.commit({ next: first, expectedVersion: null }, []);
+    await work.commitTransition({ next: first, expectedVersion: null }, []);
     const scopeKey = uniqueScopeKey("release-join");
     const lease = acquired(await keys.begin({ scopeKey, payload: {}, now: T0, lockUntil: T0 + 30_000 }));
     const failure = auditRecord({
@@ -241,7 +252,7 @@ describe("DynamoIdempotencyStore with a cancellation", () => {
     });
 
     // Act
-    await keys.release(lease, {
+    await work.releaseAttempt(lease, {
       audits: [failure],
       cancellation: { next: { ...first, version: 1, checks: 7 }, expectedVersion: null },
       now: T0,
@@ -258,18 +269,18 @@ describe("DynamoIdempotencyStore with a cancellation", () => {
 
   it("a released key writes the cancellation's transition with the attempt's records", async () => {
     const opened = cancellation();
-    await store.commit({ next: opened, expectedVersion: null }, []);
+    await work.commitTransition({ next: opened, expectedVersion: null }, []);
     const scopeKey = uniqueScopeKey("release");
     const lease = acquired(await keys.begin({ scopeKey, payload: {}, now: T0, lockUntil: T0 + 30_000 }));
     const step = auditRecord({ target: { type: "intent", id: "intent_1" }, orderId: opened.id });
 
-    await keys.release(lease, {
+    await work.releaseAttempt(lease, {
       audits: [step],
       cancellation: { next: { ...opened, state: "CHARGE_DUE", version: 2 }, expectedVersion: 1 },
       now: T0,
     });
 
-    expect((await store.get("order", opened.id))?.state).toBe("CHARGE_DUE");
+    expect((await store.get("order", opened.id, "app-1"))?.state).toBe("CHARGE_DUE");
     expect((await audit.byTarget({ type: "intent", id: "intent_1" })).items).toContainEqual(step);
     expect(await keys.begin({ scopeKey, payload: {}, now: T0 + 1, lockUntil: T0 + 30_000 })).toMatchObject({
       kind: "acquired",

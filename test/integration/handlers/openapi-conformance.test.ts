@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { A55_DEMO_OTHER_WALLET, A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
+import { type GrantAppId, grantClients } from "#test/support/grant-clients.ts";
 import { type HandlerKit, type HttpResult, startHandlerKit } from "#test/support/handler-kit.ts";
 import { apiGatewayV2Event, lambdaContext } from "#test/support/lambda-events.ts";
 import { createResponseValidator } from "#test/support/openapi-validator.ts";
@@ -14,9 +15,14 @@ describe("docs/openapi.yaml describes the handlers' real answers", () => {
   let kit: HandlerKit;
   const validate = createResponseValidator();
   const seen: string[] = [];
+  const clients = grantClients();
 
   beforeAll(async () => {
-    kit = await startHandlerKit({ name: "openapi", dynamoEndpoint: inject("dynamoEndpoint") });
+    kit = await startHandlerKit({
+      name: "openapi",
+      dynamoEndpoint: inject("dynamoEndpoint"),
+      clients: clients.secretEntries,
+    });
   });
   afterAll(async () => {
     await kit?.close();
@@ -145,20 +151,20 @@ describe("docs/openapi.yaml describes the handlers' real answers", () => {
         })
       ).statusCode,
     ).toBe(202);
-    expect((await status(orderId)).body).toMatchObject({ data: { state: "INTENT_PENDING", final: false } });
+    expect((await status(orderId)).body).toMatchObject({ state: "INTENT_PENDING", final: false });
     const finished = `o-${randomUUID()}`;
     expect((await order(finished, { intentId: kit.newIntent("SUBMITTED") })).statusCode).toBe(200);
-    expect((await status(finished)).body).toMatchObject({ data: { state: "DONE", final: true } });
+    expect((await status(finished)).body).toMatchObject({ state: "DONE", final: true });
     expect((await order(finished, { intentId: kit.newIntent("SUBMITTED") })).statusCode).toBe(400);
-    expect((await status(`o-${randomUUID()}`)).body).toMatchObject({ code: 40402 });
+    expect((await status(`o-${randomUUID()}`)).body).toMatchObject({ error: { code: "not-found" } });
     expect((await status("bad%20id")).statusCode).toBe(400);
   });
 
   it("report and open-cancellations routes: 200, 400, 401, 405, 503", async () => {
     const today = new Date().toISOString().slice(0, 10);
-    const store = kit.container.deps.cancellations;
+    const work = kit.container.deps.work;
     const requestedAt = new Date(Date.now() - 3_600_000).toISOString();
-    await store.commit(
+    await work.commitTransition(
       {
         next: {
           kind: "order",
@@ -210,6 +216,55 @@ describe("docs/openapi.yaml describes the handlers' real answers", () => {
     expect(open.body).toMatchObject({ items: [{ id: "order-conformance" }] });
     const bad = await kit.http(kit.signed({ method: "GET", path: "/api/v1/cancellations?state=closed" }));
     expect(check("GET", "/api/v1/cancellations", bad).statusCode).toBe(400);
+  });
+
+  it("grants and ownership: 403 on every signed route a grant may refuse, 404 for another client's order", async () => {
+    /** `path` as sent (query included); checked against the contract without its query. */
+    const as = async (appId: GrantAppId, method: string, path: string, body?: unknown) =>
+      check(
+        method,
+        path.split("?")[0] ?? path,
+        await kit.http(
+          kit.signed({
+            method,
+            path,
+            app: clients.apps[appId],
+            headers: { "idempotency-key": randomUUID() },
+            ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          }),
+        ),
+      );
+    const today = new Date().toISOString().slice(0, 10);
+    const orderId = `o-${randomUUID()}`;
+    const intentId = kit.newIntent("SUBMITTED");
+    const otherWallet = {
+      chargeUuid: kit.newCharge("pending", A55_DEMO_OTHER_WALLET),
+      walletUuid: A55_DEMO_OTHER_WALLET,
+    };
+    expect((await as("shop-a", "POST", `/api/v1/orders/${orderId}/cancel`, { intentId })).statusCode).toBe(
+      200,
+    );
+
+    const refused = [
+      await as("shop-a", "POST", `/api/v1/orders/o-${randomUUID()}/cancel`, { charge: otherWallet }),
+      await as("ops-desk", "POST", `/api/v1/intents/${kit.newIntent("SUBMITTED")}/cancel`),
+      await as("shop-a", "GET", `/api/v1/reports/daily/${today}`),
+      await as("shop-a", "GET", "/api/v1/cancellations?state=open"),
+    ];
+    const absent = [
+      await as("shop-b", "GET", `/api/v1/orders/${orderId}/cancellation`),
+      await as("shop-b", "GET", `/api/v1/orders/${orderId}/cancellation?owner=shop-a`),
+      await as("shop-b", "GET", `/api/v1/cancellations/order/${orderId}`),
+      await as("shop-b", "GET", `/api/v1/cancellations/intent/${intentId}`),
+    ];
+    const operator = [
+      await as("ops-desk", "GET", `/api/v1/orders/${orderId}/cancellation?owner=shop-a`),
+      await as("ops-desk", "GET", `/api/v1/cancellations/order/${orderId}?owner=shop-a`),
+    ];
+
+    expect(refused.map((r) => r.statusCode)).toEqual([403, 403, 403, 403]);
+    expect(absent.map((r) => r.statusCode)).toEqual([404, 404, 404, 404]);
+    expect(operator.map((r) => r.statusCode)).toEqual([200, 200]);
   });
 
   it("covered every route", () => {

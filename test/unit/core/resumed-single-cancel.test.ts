@@ -10,7 +10,7 @@ import { DEFAULT_LIFECYCLE_POLICY } from "#core/cancellation.ts";
 import { runContinuation } from "#core/continuation.ts";
 import type { CancelContext } from "#core/dependencies.ts";
 import { UpstreamError } from "#core/errors.ts";
-import type { IdempotencyStore } from "#core/ports.ts";
+import type { UnitOfWork } from "#core/ports.ts";
 import { CONTINUATION_OPTIONS, continuationContext } from "#test/support/continuation.ts";
 import { inMemoryDependencies } from "#test/support/in-memory-ports.ts";
 
@@ -29,6 +29,12 @@ const TRIGGERS = [
 const contextOf = (t: Deps, request: (typeof TRIGGERS)[number]): CancelContext => ({
   trigger: request.trigger,
   actor: request.trigger === "schedule" ? "expiry-sweep" : "storefront",
+  owner:
+    request.trigger === "schedule"
+      ? "schedule:expiry-sweep"
+      : request.trigger === "bus"
+        ? "bus:storefront.orders"
+        : "storefront",
   correlationId: `corr-${t.clock.now()}`,
   deadline: t.clock.now() + 10_000,
   idempotency: { scopeKey: request.scopeKey, ...(request.key && { key: request.key }) },
@@ -101,6 +107,7 @@ describe("a resumed single cancel whose completion finds its cancellation moved 
     const context = (): CancelContext => ({
       trigger: "bus",
       actor: "storefront.orders",
+      owner: "bus:storefront.orders",
       correlationId: `corr-${t.clock.now()}`,
       deadline: t.clock.now() + 10_000,
       idempotency: { scopeKey: "bus:k2", key: "k2" },
@@ -109,22 +116,21 @@ describe("a resumed single cancel whose completion finds its cancellation moved 
     await cancelCharge(t.deps, context(), input);
     t.charges.failWith = undefined;
     t.clock.advance(20 * 60_000);
-    const store: IdempotencyStore = t.idempotency;
+    const work: UnitOfWork = t.work;
     let overlap: (() => Promise<void>) | undefined = continuationDuring(t);
-    const overlapping: IdempotencyStore = {
-      begin: (request) => store.begin(request),
-      abandoned: (now, options) => store.abandoned(now, options),
-      release: (lease, request) => store.release(lease, request),
-      complete: async (lease, request) => {
+    const overlapping: UnitOfWork = {
+      releaseAttempt: (lease, request) => work.releaseAttempt(lease, request),
+      commitTransition: (transition, audits) => work.commitTransition(transition, audits),
+      finishAttempt: async (lease, request) => {
         const run = overlap;
         overlap = undefined;
         await run?.();
-        return store.complete(lease, request);
+        return work.finishAttempt(lease, request);
       },
     };
 
     // Act
-    const redelivered = await cancelCharge({ ...t.deps, idempotency: overlapping }, context(), input);
+    const redelivered = await cancelCharge({ ...t.deps, work: overlapping }, context(), input);
 
     // Assess
     expect(redelivered).toMatchObject({ kind: "outcome", outcome: { type: "CANCELLED" } });
@@ -147,6 +153,7 @@ describe("a resumed single cancel whose completion finds its cancellation moved 
     const context = (key: string): CancelContext => ({
       trigger: "bus",
       actor: "storefront.orders",
+      owner: "bus:storefront.orders",
       correlationId: `corr-${key}-${t.clock.now()}`,
       deadline: t.clock.now() + 10_000,
       idempotency: { scopeKey: `bus:${key}`, key },
@@ -182,6 +189,7 @@ describe("a resumed single cancel stopped by an operational failure again", () =
     const context = (): CancelContext => ({
       trigger: "bus",
       actor: "storefront.orders",
+      owner: "bus:storefront.orders",
       correlationId: `corr-${t.clock.now()}`,
       deadline: t.clock.now() + 10_000,
       idempotency: { scopeKey: "bus:k5", key: "k5" },
