@@ -1,4 +1,4 @@
-import type { LifecyclePolicy } from "./cancellation.ts";
+import type { BulkItemRef, LifecyclePolicy } from "./cancellation.ts";
 import type {
   AuditLog,
   CallOptions,
@@ -37,6 +37,8 @@ export interface CancelContext {
    * `key` is the caller's own key, kept in the audit log.
    */
   idempotency?: { scopeKey: string; key?: string };
+  /** The bulk job item this cancel runs: a cancellation it opens remembers it, so finishing it finishes the item. */
+  bulk?: BulkItemRef;
 }
 
 /**

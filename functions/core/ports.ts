@@ -122,7 +122,8 @@ export interface ChargesUpstream {
 
 // ---- Audit log ----------------------------------------------------------------------
 
-export type Trigger = "http" | "bus" | "schedule";
+/** `bulk`: an item of a bulk cancellation job, run by the work queue (background priority). */
+export type Trigger = "http" | "bus" | "schedule" | "bulk";
 
 /**
  * One attempt's outcome, or one step of a cancellation's lifecycle. Append-only. Never

@@ -13,7 +13,7 @@ export const METRICS_NAMESPACE = "CancellationService";
 /** Powertools adds this dimension to every metric (its `serviceName`). */
 export const SERVICE_DIMENSION = { service: "cancellation-service" } as const;
 
-export const TRIGGERS = ["http", "bus", "schedule"] as const;
+export const TRIGGERS = ["http", "bus", "schedule", "bulk"] as const;
 export const UPSTREAMS = ["procure-core", "a55"] as const;
 export const PRIORITIES = ["interactive", "background"] as const;
 export const PROBLEMS = [
