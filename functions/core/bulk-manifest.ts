@@ -37,13 +37,15 @@ export class InvalidLinesError extends ValidationError {
   override name = "InvalidLinesError";
   readonly issues: readonly LineIssue[];
   readonly count: number;
-  constructor(issues: readonly LineIssue[], unit: "line" | "item") {
+  constructor(issues: readonly LineIssue[], unit: "line" | "item", options: { nothingToRun?: boolean } = {}) {
     const [first] = issues;
+    const what = `${issues.length} ${unit}${issues.length === 1 ? " is" : "s are"} invalid`;
+    const firstOne = first ? `; the first: ${unit} ${first.line}, ${first.field} ${first.why}` : "";
     super(
       first?.field ?? "items",
-      `${issues.length} ${unit}${issues.length === 1 ? " is" : "s are"} invalid` +
-        (first ? `; the first: ${unit} ${first.line}, ${first.field} ${first.why}` : "") +
-        " (send skipInvalid=true to run the others and report these as REJECTED)",
+      options.nothingToRun
+        ? `The submission holds nothing to run: ${what}${firstOne}`
+        : `${what}${firstOne} (send skipInvalid=true to run the others and report these as REJECTED)`,
     );
     this.issues = issues.slice(0, MAX_LISTED_ISSUES);
     this.count = issues.length;
@@ -128,7 +130,7 @@ export const planManifest = (
     if (first) {
       const problem = {
         field: target.type === "charge" ? "walletUuid" : "orderId",
-        why: `names the ${target.type} of ${options.unit} ${first.line} with other details; a ${target.type} is cancelled once`,
+        why: `names the ${target.type} of ${options.unit} ${first.line} with other details; ${target.type === "charge" ? "a" : "an"} ${target.type} is cancelled once`,
       };
       issues.push({ line: submitted.line, ...problem });
       entries.push({ line: submitted.line, kind: "rejected", ...problem });
@@ -142,11 +144,6 @@ export const planManifest = (
     entries.push({ line: submitted.line, kind: "run", target });
   }
   if (issues.length > 0 && !options.skipInvalid) throw new InvalidLinesError(issues, options.unit);
-  if (runnable === 0) {
-    throw new InvalidLinesError(
-      issues.length > 0 ? issues : [{ line: 1, field: "items", why: "holds nothing to run" }],
-      options.unit,
-    );
-  }
+  if (runnable === 0) throw new InvalidLinesError(issues, options.unit, { nothingToRun: true });
   return { entries, runnable, rejected: issues.length, duplicates, upstreamCalls };
 };

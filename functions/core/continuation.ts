@@ -13,6 +13,7 @@
  * 4. Start nothing new near the deadline; a store failure stops the run (and is rethrown).
  */
 import { advanceCancellation } from "./advance-cancellation.ts";
+import { bulkFinishOf } from "./bulk-item-result.ts";
 import type { Cancellation } from "./cancellation.ts";
 import { transitionAudits } from "./cancellation-audits.ts";
 import { settle } from "./cancellation-records.ts";
@@ -116,8 +117,11 @@ const continueOne = async (
     latencyMs: now - startedAt,
     via: "continuation",
   });
+  // A bulk item's cancellation reaching DONE finishes the item in the same transaction.
+  const bulkItem = bulkFinishOf(record, after, "continuation");
   if (
-    (await deps.cancellations.commit({ next: after, expectedVersion: record.version }, audits)) === "conflict"
+    (await deps.cancellations.commit({ next: after, expectedVersion: record.version }, audits, bulkItem)) ===
+    "conflict"
   ) {
     summary.conflicts++;
     return;

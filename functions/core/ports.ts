@@ -3,6 +3,7 @@
  * clients (Procure-Core, A55, DynamoDB, EventBridge); tests use in-memory fakes.
  * Nothing here knows AWS, HTTP, the environment or the clock.
  */
+import type { BulkItemFinish } from "./bulk-ports.ts";
 import type { Cancellation, CancellationKind, CancellationState } from "./cancellation.ts";
 import type {
   CancelOutcome,
@@ -201,8 +202,16 @@ export interface CancellationStore {
   listOpen(options?: { limit?: number; cursor?: string }): Promise<Page<Cancellation>>;
   /** How many are open, and how many of those are STUCK (for the gauges). */
   countOpen(): Promise<{ open: number; stuck: number }>;
-  /** Writes the transition and the audit records together; `conflict` when the version moved on (nothing written). */
-  commit(transition: CancellationTransition, audits: AuditRecord[]): Promise<"written" | "conflict">;
+  /**
+   * Writes the transition and the audit records together; `conflict` when the version moved
+   * on (nothing written). `bulkItem`: the bulk item this transition finishes, whose result is
+   * written in the same transaction unless another writer finished it first.
+   */
+  commit(
+    transition: CancellationTransition,
+    audits: AuditRecord[],
+    bulkItem?: BulkItemFinish,
+  ): Promise<"written" | "conflict">;
 }
 
 // ---- Idempotency --------------------------------------------------------------------

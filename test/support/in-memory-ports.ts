@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { v5 as uuidv5 } from "uuid";
+import type { BulkItemFinish } from "#core/bulk-ports.ts";
 import {
   type Cancellation,
   type CancellationKind,
@@ -39,6 +40,7 @@ import type {
   Page,
   ReleaseRequest,
 } from "#core/ports.ts";
+import type { InMemoryBulkStore } from "./in-memory-bulk.ts";
 
 export class FakeClock implements Clock {
   current: number;
@@ -338,6 +340,8 @@ export class InMemoryAuditLog implements AuditLog {
 export class InMemoryCancellationStore implements CancellationStore {
   readonly records = new Map<string, Cancellation>();
   readonly audit: InMemoryAuditLog;
+  /** The bulk items a transition may finish (set by tests of bulk jobs). */
+  bulk: InMemoryBulkStore | undefined;
   /** When set, every call throws it (a store outage). */
   failWith: Error | undefined;
   constructor(audit: InMemoryAuditLog) {
@@ -389,12 +393,18 @@ export class InMemoryCancellationStore implements CancellationStore {
     return { open: open.length, stuck: open.filter((c) => c.state === "STUCK").length };
   }
 
-  async commit(transition: CancellationTransition, audits: AuditRecord[]): Promise<"written" | "conflict"> {
+  async commit(
+    transition: CancellationTransition,
+    audits: AuditRecord[],
+    bulkItem?: BulkItemFinish,
+  ): Promise<"written" | "conflict"> {
     if (this.failWith) throw this.failWith;
     if (!this.accepts(transition)) return "conflict";
     this.audit.checkNew(audits);
     this.put(transition.next);
     for (const record of audits) await this.audit.append(record);
+    // In the same step, unless another writer finished the item first (then written without it).
+    if (bulkItem && this.bulk?.accepts(bulkItem)) this.bulk.apply(bulkItem);
     return "written";
   }
 }

@@ -1,0 +1,97 @@
+/**
+ * Bulk jobs over the in-memory ports, with every actor a test needs to interleave: the
+ * submitter, the driver, the work queue's consumer, the continuation and the stop.
+ */
+
+import { advanceJob, type DriverSummary, driveBulkJobs } from "#core/bulk-driver.ts";
+import { type BulkItemRun, runBulkItem } from "#core/bulk-item.ts";
+import type { BulkItemTarget } from "#core/bulk-job.ts";
+import type { SubmittedLine } from "#core/bulk-manifest.ts";
+import type { BulkItemMessage } from "#core/bulk-ports.ts";
+import { type BulkDependencies, type BulkPacing, DEFAULT_BULK_PACING } from "#core/bulk-ports.ts";
+import { type StopResult, stopBulkJob } from "#core/bulk-stop.ts";
+import { type SubmitResult, submitBulkJob } from "#core/bulk-submit.ts";
+import { runContinuation } from "#core/continuation.ts";
+import { FakeWorkQueue, InMemoryBulkStore } from "./in-memory-bulk.ts";
+import { inMemoryDependencies } from "./in-memory-ports.ts";
+
+export const SUBMITTER = "storefront_app";
+
+export const lines = (...targets: BulkItemTarget[]): SubmittedLine[] =>
+  targets.map((target, i) => ({ line: i + 1, target }));
+
+export const intents = (...ids: string[]): BulkItemTarget[] => ids.map((id) => ({ type: "intent", id }));
+
+export const bulkWorld = (pacing: Partial<BulkPacing> = {}) => {
+  const base = inMemoryDependencies();
+  const bulk = new InMemoryBulkStore();
+  const work = new FakeWorkQueue();
+  base.cancellations.bulk = bulk;
+  const bulkDeps: BulkDependencies = {
+    bulk,
+    work,
+    clock: base.clock,
+    ids: base.ids,
+    budget: { perMinute: { "procure-core": 300, a55: 100 }, backgroundShare: 0.6 },
+    pacing: { ...DEFAULT_BULK_PACING, ...pacing },
+  };
+  const driverDeps = { ...bulkDeps, cancellations: base.cancellations };
+  const deadline = () => base.clock.now() + 60_000;
+  const emptySummary = (): DriverSummary => ({
+    jobs: 0,
+    sent: 0,
+    finished: 0,
+    reconciled: 0,
+    conflicts: 0,
+    active: 0,
+    stoppedEarly: false,
+  });
+
+  return {
+    ...base,
+    bulk,
+    work,
+    bulkDeps,
+    submit: (
+      targetsOrLines: readonly SubmittedLine[],
+      options: { key?: string; skipInvalid?: boolean; reason?: string } = {},
+    ): Promise<SubmitResult> =>
+      submitBulkJob(
+        bulkDeps,
+        { actor: SUBMITTER, correlationId: "corr-submit", idempotencyKey: options.key ?? "key-1" },
+        {
+          lines: targetsOrLines,
+          unit: "line",
+          skipInvalid: options.skipInvalid ?? false,
+          ...(options.reason !== undefined && { reason: options.reason }),
+        },
+      ),
+    drive: () => driveBulkJobs(driverDeps, { deadline: deadline(), stopMarginMs: 5_000, pageSize: 10 }),
+    /** One job's advance, as one driver run would do it (for interleavings). */
+    advance: async (jobId: string) => {
+      const job = await bulk.get(jobId);
+      if (!job) return undefined;
+      return advanceJob(driverDeps, job, deadline(), emptySummary());
+    },
+    stop: (jobId: string, caller = SUBMITTER): Promise<StopResult> => stopBulkJob(bulkDeps, caller, jobId),
+    /** The consumer runs one message. */
+    run: (message: BulkItemMessage): Promise<BulkItemRun> =>
+      runBulkItem({ ...base.deps, bulk }, message, deadline()),
+    /** The consumer runs every message on the queue, in order, until it is empty. */
+    drain: async (): Promise<BulkItemRun[]> => {
+      const runs: BulkItemRun[] = [];
+      for (let message = work.take(); message; message = work.take()) {
+        runs.push(await runBulkItem({ ...base.deps, bulk }, message, deadline()));
+      }
+      return runs;
+    },
+    continuation: () =>
+      runContinuation(
+        base.deps,
+        { trigger: "schedule", actor: "continuation", correlationId: "corr-cont", deadline: deadline() },
+        { concurrency: 1, pageSize: 100, stopMarginMs: 1_000 },
+      ),
+  };
+};
+
+export type BulkWorld = ReturnType<typeof bulkWorld>;
