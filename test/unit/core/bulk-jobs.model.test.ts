@@ -202,7 +202,6 @@ describe("bulk jobs: model", () => {
       {
         numRuns: 300,
         verbose: 1,
-        ],
       },
     );
   });
