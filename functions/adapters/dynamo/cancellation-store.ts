@@ -14,9 +14,11 @@ import {
   type QueryCommandOutput,
   type TransactWriteItem,
 } from "@aws-sdk/client-dynamodb";
+import type { BulkItemFinish } from "#core/bulk-ports.ts";
 import type { Cancellation, CancellationKind } from "#core/cancellation.ts";
 import type { AuditRecord, CancellationStore, CancellationTransition, Page } from "#core/ports.ts";
 import { AuditRecordExistsError, auditPut } from "./audit-item.ts";
+import { finishWrites } from "./bulk-items.ts";
 import { cancellationPut, fromCancellationItem } from "./cancellation-item.ts";
 import { cancellationReasons, storeUnavailable, transactWrite } from "./dynamo-errors.ts";
 import { queryPage } from "./query-page.ts";
@@ -107,10 +109,15 @@ export class DynamoCancellationStore implements CancellationStore {
    * @throws AuditRecordExistsError when an audit record's key exists
    * @throws StoreUnavailableError when DynamoDB fails
    */
-  async commit(transition: CancellationTransition, audits: AuditRecord[]): Promise<"written" | "conflict"> {
+  async commit(
+    transition: CancellationTransition,
+    audits: AuditRecord[],
+    bulkItem?: BulkItemFinish,
+  ): Promise<"written" | "conflict"> {
     const items: TransactWriteItem[] = [
       { Put: cancellationPut(this.#table, transition) },
       ...audits.map((record) => ({ Put: auditPut(this.#auditTable, record) })),
+      ...(bulkItem ? finishWrites(this.#table, bulkItem) : []),
     ];
     try {
       await transactWrite(this.#client, items);
@@ -118,6 +125,10 @@ export class DynamoCancellationStore implements CancellationStore {
     } catch (error) {
       const reasons = cancellationReasons(error);
       if (reasons?.[0]?.Code === "ConditionalCheckFailed") return "conflict";
+      // The bulk item was finished by another writer first: the transition stands without it.
+      if (bulkItem && reasons?.[1 + audits.length]?.Code === "ConditionalCheckFailed") {
+        return this.commit(transition, audits);
+      }
       const clash = reasons?.findIndex((reason) => reason.Code === "ConditionalCheckFailed") ?? -1;
       if (clash > 0) {
         const put = items[clash]?.Put;
