@@ -13,6 +13,7 @@ import { monotonicFactory } from "ulid";
 import { A55Client } from "#adapters/a55/a55-client.ts";
 import { DynamoAuditLog } from "#adapters/dynamo/audit-log.ts";
 import type { RingStore } from "#adapters/dynamo/budget-ring-store.ts";
+import { DynamoBulkJobStore } from "#adapters/dynamo/bulk-job-store.ts";
 import { DynamoCancellationStore } from "#adapters/dynamo/cancellation-store.ts";
 import { DynamoIdempotencyStore } from "#adapters/dynamo/idempotency-store.ts";
 import type { SharedUpstreamBudget } from "#adapters/dynamo/upstream-budget.ts";
@@ -30,6 +31,7 @@ import {
   type SecretSchema,
   secretSchemas,
 } from "#adapters/secrets/secret-shapes.ts";
+import type { BulkJobStore } from "#core/bulk-ports.ts";
 import type { CancelDependencies } from "#core/dependencies.ts";
 import { ConfigurationError } from "#core/errors.ts";
 import type { Ids } from "#core/ports.ts";
@@ -46,6 +48,8 @@ export interface Container {
   budget: SharedUpstreamBudget;
   /** Inbound callers' credentials (HTTP auth). */
   clients: SecretProvider<ClientsSecret>;
+  /** Bulk cancellation jobs (in the idempotency table). */
+  bulk: BulkJobStore;
 }
 
 /** Clients a test or the local stack may supply instead of the defaults. */
@@ -139,6 +143,11 @@ export const buildContainer = (
     deps,
     budget,
     clients: secret("clients"),
+    bulk: new DynamoBulkJobStore({
+      client: dynamoDb,
+      table: config.idempotencyTable,
+      auditTable: config.auditTable,
+    }),
   };
 };
 

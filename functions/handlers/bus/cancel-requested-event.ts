@@ -17,7 +17,7 @@ import { dispatchCancel, targetOf } from "./dispatch-cancel.ts";
 
 export type CancelRequestedEvent = EventBridgeEvent<"Cancel Requested", unknown>;
 
-const verdictOf = (result: OnceResult): BusVerdict => {
+export const verdictOf = (result: OnceResult): BusVerdict => {
   if (result.kind === "in-progress") {
     return {
       kind: "later",

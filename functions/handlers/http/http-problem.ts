@@ -12,7 +12,9 @@ export type ProblemKind =
   | "forbidden"
   | "validation"
   | "idempotency-in-progress"
-  | "idempotency-mismatch";
+  | "idempotency-mismatch"
+  /** The request contradicts the resource's state (stopping a finished bulk job). */
+  | "conflict";
 
 export class HttpProblem extends Error {
   override name = "HttpProblem";
@@ -22,11 +24,18 @@ export class HttpProblem extends Error {
   /** For `validation`: the offending field. */
   readonly field: string | undefined;
   readonly headers: Record<string, string>;
+  /** For `validation` of many parts at once (a bulk submission's lines): each one's problem. */
+  readonly issues: readonly unknown[] | undefined;
 
   constructor(
     kind: ProblemKind,
     message: string,
-    details: { reason?: string; field?: string; headers?: Record<string, string> } = {},
+    details: {
+      reason?: string;
+      field?: string;
+      headers?: Record<string, string>;
+      issues?: readonly unknown[];
+    } = {},
     options?: ErrorOptions,
   ) {
     super(message, options);
@@ -34,6 +43,7 @@ export class HttpProblem extends Error {
     this.reason = details.reason;
     this.field = details.field;
     this.headers = details.headers ?? {};
+    this.issues = details.issues;
   }
 }
 
@@ -47,4 +57,5 @@ export const STATUS_OF: Record<ProblemKind, number> = {
   validation: 400,
   "idempotency-in-progress": 409,
   "idempotency-mismatch": 409,
+  conflict: 409,
 };

@@ -9,6 +9,7 @@ import { cancelOrder } from "#core/cancel-order.ts";
 import type { Container } from "#wiring/container.ts";
 import { reportOnce } from "../report.ts";
 import { assertWalletScope, authenticateBearer, authenticateSigned } from "./authenticate.ts";
+import { bulkItemsRoute, bulkStatusRoute, bulkStopRoute, bulkSubmitRoute } from "./bulk-routes.ts";
 import { httpCancelContext } from "./cancel-context.ts";
 import { cancellationView } from "./cancellation-view.ts";
 import { HttpProblem } from "./http-problem.ts";
@@ -119,4 +120,8 @@ export const ROUTE_HANDLERS: Record<RouteName, (call: RouteCall) => Promise<Http
   "audit-trail": auditTrail,
   "daily-report": dailyReportRoute,
   "open-cancellations": openCancellationsRoute,
+  "bulk-submit": bulkSubmitRoute,
+  "bulk-status": bulkStatusRoute,
+  "bulk-items": bulkItemsRoute,
+  "bulk-stop": bulkStopRoute,
 };

@@ -10,7 +10,11 @@ export type RouteName =
   | "order-status"
   | "audit-trail"
   | "daily-report"
-  | "open-cancellations";
+  | "open-cancellations"
+  | "bulk-submit"
+  | "bulk-status"
+  | "bulk-items"
+  | "bulk-stop";
 
 interface RouteDefinition {
   name: RouteName;
@@ -63,6 +67,25 @@ export const ROUTES: readonly RouteDefinition[] = [
     name: "open-cancellations",
     method: "GET",
     pattern: /^\/api\/v1\/cancellations$/,
+    dialect: "service",
+  },
+  { name: "bulk-submit", method: "POST", pattern: /^\/api\/v1\/bulk-cancellations$/, dialect: "service" },
+  {
+    name: "bulk-status",
+    method: "GET",
+    pattern: new RegExp(`^/api/v1/bulk-cancellations/${SEGMENT}$`),
+    dialect: "service",
+  },
+  {
+    name: "bulk-items",
+    method: "GET",
+    pattern: new RegExp(`^/api/v1/bulk-cancellations/${SEGMENT}/items$`),
+    dialect: "service",
+  },
+  {
+    name: "bulk-stop",
+    method: "POST",
+    pattern: new RegExp(`^/api/v1/bulk-cancellations/${SEGMENT}/stop$`),
     dialect: "service",
   },
 ];
