@@ -324,9 +324,36 @@ export interface OutcomeEvent {
   };
 }
 
+/**
+ * A bulk job's end, announced from its final transition's trail record (`Bulk Cancellation
+ * Finished`): how many items ended how. Its `target` names the job, so the relay keeps one
+ * job's announcements in order as it does a cancel's.
+ */
+export interface BulkFinishedEvent {
+  detailType: "Bulk Cancellation Finished";
+  detail: {
+    eventId: string;
+    target: { type: "bulk"; id: string };
+    state: "DONE" | "STOPPED";
+    total: number;
+    counts: Partial<Record<string, number>>;
+    trigger: "bulk";
+    actor: string;
+    reason?: string;
+    createdAt: string;
+    startedAt?: string;
+    finishedAt?: string;
+    correlationId: string;
+    at: string;
+  };
+}
+
+/** Every event the outbox announces. */
+export type AnnouncedEvent = OutcomeEvent | BulkFinishedEvent;
+
 /** Puts outcome events on the bus. Only the outbox relay holds one. */
 export interface EventPublisher {
-  publish(events: OutcomeEvent[]): Promise<void>;
+  publish(events: AnnouncedEvent[]): Promise<void>;
 }
 
 // ---- Time and ids -------------------------------------------------------------------

@@ -12,7 +12,7 @@ import {
   PutEventsCommand,
   type PutEventsRequestEntry,
 } from "@aws-sdk/client-eventbridge";
-import type { EventPublisher, OutcomeEvent } from "#core/ports.ts";
+import type { AnnouncedEvent, EventPublisher } from "#core/ports.ts";
 import { EventPublishError, type FailedEventEntry } from "./event-errors.ts";
 
 /** PutEvents accepts at most 10 entries per call. */
@@ -34,7 +34,7 @@ export interface EventBridgePublisherOptions {
 }
 
 interface Pending {
-  event: OutcomeEvent;
+  event: AnnouncedEvent;
   entry: PutEventsRequestEntry;
 }
 
@@ -69,7 +69,7 @@ export class EventBridgePublisher implements EventPublisher {
    * @throws EventPublishError naming the event ids, detail types and error codes of the
    *   entries that were still refused after `maxAttempts` calls (never their payload)
    */
-  async publish(events: OutcomeEvent[]): Promise<void> {
+  async publish(events: AnnouncedEvent[]): Promise<void> {
     const failed: FailedEventEntry[] = [];
     let attempts = 0;
     let cause: unknown;
@@ -84,7 +84,7 @@ export class EventBridgePublisher implements EventPublisher {
     }
   }
 
-  #toEntry(event: OutcomeEvent): PutEventsRequestEntry {
+  #toEntry(event: AnnouncedEvent): PutEventsRequestEntry {
     const time = new Date(event.detail.at);
     return {
       EventBusName: this.#eventBusName,
@@ -96,7 +96,7 @@ export class EventBridgePublisher implements EventPublisher {
     };
   }
 
-  async #publishBatch(events: OutcomeEvent[]): Promise<BatchResult> {
+  async #publishBatch(events: AnnouncedEvent[]): Promise<BatchResult> {
     let pending: Pending[] = events.map((event) => ({ event, entry: this.#toEntry(event) }));
     let lastCodes: string[] = [];
     let attempt = 0;

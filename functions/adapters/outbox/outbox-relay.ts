@@ -15,7 +15,7 @@
 import type { DynamoDBRecord } from "aws-lambda";
 import { EventPublishError } from "#adapters/events/event-errors.ts";
 import { outcomeEventOf } from "#core/outcome-events.ts";
-import type { Clock, EventPublisher, OutcomeEvent } from "#core/ports.ts";
+import type { AnnouncedEvent, Clock, EventPublisher } from "#core/ports.ts";
 import { readAuditStreamRecord } from "./audit-stream-record.ts";
 import { HeldBackByEarlierFailureError, OutboxPublishTimeoutError } from "./outbox-errors.ts";
 
@@ -33,7 +33,7 @@ export interface OutboxRelayOptions {
   baseDelayMs?: number;
   /** Cap of one wait. Default 5 s. */
   maxDelayMs?: number;
-  onPublished?: (event: OutcomeEvent, lagMs: number) => void;
+  onPublished?: (event: AnnouncedEvent, lagMs: number) => void;
   /** Each failed attempt (the relay tries again while the invocation has time). */
   onPublishFailure?: (failure: {
     error: unknown;
@@ -52,11 +52,11 @@ export type RelayResult =
 /** One announcing record of a PutEvents call. */
 interface Announcement {
   record: DynamoDBRecord;
-  event: OutcomeEvent;
+  event: AnnouncedEvent;
   sequenceNumber: string | undefined;
 }
 
-const targetKey = (event: OutcomeEvent): string => `${event.detail.target.type}#${event.detail.target.id}`;
+const targetKey = (event: AnnouncedEvent): string => `${event.detail.target.type}#${event.detail.target.id}`;
 
 /** A result that may never be awaited (a record held back): its rejection is not an unhandled one. */
 const settledLater = <T>(promise: Promise<T>): Promise<T> => {

@@ -8,7 +8,7 @@ import {
   UnreadableOutboxRecordError,
 } from "#adapters/outbox/outbox-errors.ts";
 import { OutboxRelay } from "#adapters/outbox/outbox-relay.ts";
-import type { AuditRecord, EventPublisher, OutcomeEvent } from "#core/ports.ts";
+import type { AnnouncedEvent, AuditRecord, EventPublisher, OutcomeEvent } from "#core/ports.ts";
 import { FakeEventPublisher } from "#test/support/fake-event-publisher.ts";
 import { FakeClock } from "#test/support/in-memory-ports.ts";
 
@@ -121,7 +121,7 @@ describe("OutboxRelay", () => {
   let clock: FakeClock;
   let publisher: RecordingPublisher;
   let sleeps: number[];
-  let published: { event: OutcomeEvent; lagMs: number }[];
+  let published: { event: AnnouncedEvent; lagMs: number }[];
   let failures: number[];
 
   const relay = () =>
