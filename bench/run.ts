@@ -3,54 +3,43 @@
  *
  *   npm run bench                       every suite, in order
  *   npm run bench -- --only sweep       one suite (its entry in results.json is replaced)
+ *   npm run bench -- --readme           no suite: bench/README.md's results from results.json
  *
  * Each suite runs in a fresh Node process of its own (bench/support/suite-process.ts) and
  * stops what it started (sandboxes, DynamoDB Local) even when it fails; the runner kills
  * a suite that outlives its time limit. Figures are printed with the command and the
- * machine, and written to bench/results.json with timestamps. Ratios are always taken
- * within one suite's run: the machine is shared and noisy.
+ * machine, and written to bench/results.json with timestamps, and from there to the results
+ * section of bench/README.md (bench/support/bench-readme.ts). Ratios are always taken within
+ * one suite's run: the machine is shared and noisy.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { describeCommand, describeMachine, type Machine } from "./support/machine.ts";
+import { type ResultsFile, type SuiteRecord, writeBenchReadme } from "./support/bench-readme.ts";
+import { describeCommand, describeMachine } from "./support/machine.ts";
 import { SUITES, type SuiteEntry, type SuiteMessage, type SuiteOutcome } from "./support/suite.ts";
 import { renderTable } from "./support/table.ts";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS = path.join(HERE, "results.json");
+const README = path.join(HERE, "README.md");
 const SUITE_PROCESS = path.join(HERE, "support", "suite-process.ts");
 
-interface SuiteRecord {
-  title: string;
-  startedAt: string;
-  durationMs: number;
-  command: string;
-  machine: Machine;
-  ok: boolean;
-  error?: string;
-  log?: string;
-  metrics: SuiteOutcome["metrics"];
-  notes: string[];
-  details: Record<string, unknown>;
-}
-
-interface ResultsFile {
-  timestamp: string;
-  command: string;
-  machine: Machine;
-  suites: Record<string, SuiteRecord>;
-}
-
-const usage = `usage: npm run bench [-- --only <${SUITES.map((suite) => suite.name).join("|")}>]`;
+const usage = `usage: npm run bench [-- --only <${SUITES.map((suite) => suite.name).join("|")}> | --readme]`;
 
 const parseArgs = (argv: readonly string[]): SuiteEntry[] => {
   let only: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
-    if (arg === "--only") only = argv[++i];
+    if (arg === "--readme") {
+      writeBenchReadme(README, RESULTS, SUITES);
+      console.log(
+        `written: ${path.relative(process.cwd(), README)} (from ${path.relative(process.cwd(), RESULTS)})`,
+      );
+      process.exit(0);
+    } else if (arg === "--only") only = argv[++i];
     else if (arg.startsWith("--only=")) only = arg.slice("--only=".length);
     else if (arg === "--help" || arg === "-h") {
       console.log(usage);
@@ -201,6 +190,7 @@ const results: ResultsFile = {
   suites: { ...previous?.suites, ...records },
 };
 writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
-console.log(`\nwritten: ${path.relative(process.cwd(), RESULTS)}`);
+writeBenchReadme(README, RESULTS, SUITES);
+console.log(`\nwritten: ${path.relative(process.cwd(), RESULTS)}, ${path.relative(process.cwd(), README)}`);
 
 process.exit(Object.values(records).every((record) => record.ok) ? 0 : 1);

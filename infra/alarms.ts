@@ -22,7 +22,7 @@ import { isProduction } from "./settings.ts";
  * - the service's own metrics (EMF, functions/wiring/metric-catalogue.ts): upstream 429s,
  *   refused credentials, STUCK cancellations, the outbox relay's failures and lag.
  *
- * Each alarm's description says what it means and which command answers it (README, "On call").
+ * Each alarm's description says what it means and which command answers it (docs/runbook.md, "On call").
  */
 
 /** A function to watch. */
@@ -51,7 +51,7 @@ export interface AlarmSources {
   api: sst.aws.ApiGatewayV2;
 }
 
-/** Thresholds, in one place (README "On call" quotes them). */
+/** Thresholds, in one place (docs/runbook.md, "On call", quotes them). */
 export const ALARM_THRESHOLDS = {
   /** API: share of requests answered 5xx over 5 minutes, in percent, once at least `apiMin5xx` were. */
   api5xxPercent: 5,
@@ -288,8 +288,7 @@ export function createAlarms(sources: AlarmSources) {
   });
 
   alarm("CredentialsRefused", {
-    alarmDescription:
-      "An upstream refused the service's credentials even after a refresh. On call: the procure-core / a55 secrets (README, Set and rotate the secrets), then cancelctl dlq redrive --all.",
+    alarmDescription: `An upstream refused the service's credentials even after a refresh. On call: the ${UPSTREAMS.join(" / ")} secrets (docs/deploy.md, Set and rotate the secrets), then cancelctl dlq redrive --all.`,
     metricQueries: sumOf(
       TRIGGERS.map((trigger, i) =>
         serviceMetric(`t${i}`, "OperationalFailures", { trigger, problem: "credentials-refused" }, "Sum"),

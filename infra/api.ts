@@ -1,11 +1,5 @@
-import type { Bus } from "./bus.ts";
-import { tablePermissions } from "./permissions.ts";
-import type { Secrets } from "./secrets.ts";
-import { commonEnvironment, lambdaDefaults } from "./settings.ts";
-import type { Storage } from "./storage.ts";
-
 /**
- * The routes of DESIGN.md "The HTTP API". All go to one function, which routes internally.
+ * The routes of docs/api.md. All go to one function, which routes internally.
  *
  * The seed's trailing-slash form of the charge route (`.../cancel/{wallet_uuid}/`) is NOT a route
  * key of its own: API Gateway HTTP APIs reject route keys ending in "/" at deploy time. Requests
@@ -23,34 +17,8 @@ export const ROUTES = [
   "$default",
 ] as const;
 
-/** The HTTP API (API Gateway v2) and its one handler. */
-export function createApi(deps: { storage: Storage; secrets: Secrets; bus: Bus }) {
-  const { storage, secrets, bus } = deps;
-
-  const handler = new sst.aws.Function("HttpApi", {
-    ...lambdaDefaults(),
-    handler: "functions/handlers/http-api.handler",
-    description:
-      "HTTP API: intent, charge and order cancels; order cancellation status; audit trail, daily report and open cancellation reads",
-    memory: "512 MB",
-    timeout: "10 seconds",
-    link: [secrets.procureCore.link, secrets.a55.link, secrets.clients.link],
-    environment: commonEnvironment({
-      idempotencyTable: storage.idempotency.name,
-      auditTable: storage.audit.name,
-      eventBusName: bus.bus.name,
-    }),
-    permissions: [
-      ...tablePermissions(storage, {
-        idempotency: ["PutItem", "UpdateItem", "GetItem"],
-        // The open cancellations (index byNextCheck), for GET /api/v1/cancellations.
-        openCancellationsIndex: true,
-        // Query: one target's trail, and a day's records (index byDay) for the daily report.
-        audit: ["PutItem", "Query"],
-      }),
-    ],
-  });
-
+/** The HTTP API (API Gateway v2), every route to the one function whose manifest trigger is `http`. */
+export function createApi(handler: sst.aws.Function) {
   const api = new sst.aws.ApiGatewayV2("Api", {
     // Callers are servers (the storefront), not browsers.
     cors: false,

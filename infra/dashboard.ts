@@ -10,10 +10,10 @@ import type { AlarmSources, Alarms } from "./alarms.ts";
 
 /**
  * One CloudWatch dashboard for the service's day: cancels by trigger and outcome, refunds
- * required, upstream latency, retries and 429s, budget use, open and STUCK cancellations,
- * the outbox, dead-letter depths, function errors and durations, the API, and every alarm's
- * state. Built from the same lists as the alarms and the metric catalogue, so a function or
- * queue added there shows up here.
+ * required, upstream calls and attempts, retries and 429s, budget use, open and STUCK
+ * cancellations, the outbox, dead-letter depths, function errors and durations, the API,
+ * and every alarm's state. Built from the same lists as the alarms and the metric
+ * catalogue, so a function or queue added there shows up here.
  */
 
 /** A CloudWatch metric widget line: `[namespace, name, dim, value, …, {options}]`. */
@@ -58,7 +58,7 @@ export function createDashboard(sources: AlarmSources, alarms: Alarms) {
     width: 24,
     height: 2,
     properties: {
-      markdown: `## cancellation-service · ${$app.stage}\nOn call: README, "On call" — \`cancelctl audit | report --day | pending | dlq\``,
+      markdown: `## cancellation-service · ${$app.stage}\nOn call: docs/runbook.md — \`cancelctl audit | report --day | pending | dlq\``,
     },
   });
   widgets.push({
@@ -93,10 +93,17 @@ export function createDashboard(sources: AlarmSources, alarms: Alarms) {
     { stacked: true },
   );
   graph(
-    "Upstream latency (p50, p99)",
+    "Upstream calls: latency as callers see it (p50, p99)",
     UPSTREAMS.flatMap((upstream) => [
-      service("UpstreamLatency", { upstream }, { stat: "p50", label: `${upstream} p50` }),
-      service("UpstreamLatency", { upstream }, { stat: "p99", label: `${upstream} p99` }),
+      service("UpstreamCallLatency", { upstream }, { stat: "p50", label: `${upstream} p50` }),
+      service("UpstreamCallLatency", { upstream }, { stat: "p99", label: `${upstream} p99` }),
+    ]),
+  );
+  graph(
+    "Upstream attempts: latency (p99) and count",
+    UPSTREAMS.flatMap((upstream) => [
+      service("UpstreamAttemptLatency", { upstream }, { stat: "p99", label: `${upstream} attempt p99` }),
+      service("UpstreamAttemptLatency", { upstream }, { stat: "SampleCount", label: `${upstream} attempts` }),
     ]),
   );
   graph(

@@ -1,3 +1,7 @@
+import { FUNCTION_LIST } from "../functions/manifest/function-manifest.ts";
+import type { TriggerQueue } from "./queues.ts";
+import type { Storage } from "./storage.ts";
+
 /**
  * The `deadLetterQueues` stack output `cancelctl dlq` reads from `.sst/outputs.json`
  * (bin/cancelctl/dead-letters/queue-catalogue.ts validates the same shape).
@@ -21,4 +25,45 @@ export interface DeadLetterQueueOutput {
   url: $util.Input<string>;
   holds: "bus-event" | "schedule-input" | "stream-batch";
   redrive: RedriveTargetOutput;
+}
+
+/**
+ * Each dead-letter queue a trigger owns (queues.ts), what its messages hold and where a
+ * redriven one goes: a work queue's failures and undelivered events back to the work queue,
+ * as the rule would have delivered them; a schedule's undelivered inputs to the function;
+ * a stream mapping's failure records to the function, with the table they are read from.
+ */
+export function deadLetterOutputs(
+  triggerQueues: readonly TriggerQueue[],
+  deps: { handlerOf: (name: string) => sst.aws.Function; storage: Storage },
+): DeadLetterQueueOutput[] {
+  return triggerQueues.flatMap((q): DeadLetterQueueOutput[] => {
+    const fn = FUNCTION_LIST.find((f) => f.name === q.owner);
+    if (!fn || q.role === "work") return [];
+    const url = q.queue.url;
+    const functionName = deps.handlerOf(fn.name).name;
+    switch (fn.trigger.kind) {
+      case "work-queue": {
+        const work = triggerQueues.find((w) => w.owner === fn.name && w.role === "work");
+        if (!work) throw new Error(`${fn.name}: a work-queue trigger without its work queue`);
+        return [
+          { name: q.name, url, holds: "bus-event", redrive: { type: "queue", queueUrl: work.queue.url } },
+        ];
+      }
+      case "schedule":
+        return [{ name: q.name, url, holds: "schedule-input", redrive: { type: "function", functionName } }];
+      case "dynamodb-stream":
+        return [
+          {
+            name: q.name,
+            url,
+            holds: "stream-batch",
+            redrive: { type: "stream-batch", functionName, auditTable: deps.storage[fn.trigger.table].name },
+          },
+        ];
+      case "http":
+        return [];
+    }
+    return [];
+  });
 }

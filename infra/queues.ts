@@ -1,3 +1,6 @@
+import { FUNCTION_LIST } from "../functions/manifest/function-manifest.ts";
+import { triggerQueuesOf } from "../functions/manifest/function-resources.ts";
+
 /** Dead-letter queues keep what could not be delivered or processed for 14 days (the SQS maximum). */
 const FOURTEEN_DAYS_IN_SECONDS = 14 * 24 * 60 * 60;
 
@@ -15,8 +18,8 @@ export function deadLetterQueue(name: string) {
 
 /**
  * A queue of work for one Lambda consumer: encrypted at rest, with a visibility timeout sized
- * to the consumer (see functions/adapters/queue/cancel-requested-queue.ts) and a redrive
- * policy that moves a message to `deadLetter` after `maxReceiveCount` receives.
+ * to the consumer (its manifest entry's trigger) and a redrive policy that moves a message to
+ * `deadLetter` after `maxReceiveCount` receives.
  */
 export function workQueue(
   name: string,
@@ -63,4 +66,45 @@ export function allowRuleToSend(
       ],
     }),
   });
+}
+
+/** A queue a trigger owns, with what it holds (alarms: a stale oldest message for work, any message for the others). */
+export interface TriggerQueue {
+  /** Logical name, also the `--queue` name `cancelctl dlq` knows it by. */
+  name: string;
+  owner: string;
+  role: "work" | "failures" | "undelivered";
+  queue: sst.aws.Queue;
+}
+
+/**
+ * Every queue the manifest's triggers own (functions/manifest `triggerQueuesOf`), in manifest
+ * order: a work queue (redriven to its failures queue), its failures queue, and the DLQ of
+ * what a rule or a schedule could not deliver.
+ */
+export function createTriggerQueues(): TriggerQueue[] {
+  const created: TriggerQueue[] = [];
+  for (const fn of FUNCTION_LIST) {
+    const { work, failures, undelivered } = triggerQueuesOf(fn);
+    const failuresQueue = failures === undefined ? undefined : deadLetterQueue(failures);
+    if (work !== undefined && fn.trigger.kind === "work-queue" && failuresQueue) {
+      const queue = workQueue(work, {
+        visibilityTimeoutSeconds: fn.trigger.visibilityTimeoutSeconds,
+        deadLetter: { arn: failuresQueue.arn, maxReceiveCount: fn.trigger.maxReceiveCount },
+      });
+      created.push({ name: work, owner: fn.name, role: "work", queue });
+    }
+    if (undelivered !== undefined) {
+      created.push({
+        name: undelivered,
+        owner: fn.name,
+        role: "undelivered",
+        queue: deadLetterQueue(undelivered),
+      });
+    }
+    if (failures !== undefined && failuresQueue) {
+      created.push({ name: failures, owner: fn.name, role: "failures", queue: failuresQueue });
+    }
+  }
+  return created;
 }

@@ -1,22 +1,24 @@
-import { deadLetterQueue } from "./queues.ts";
+import type { Trigger } from "../functions/manifest/manifest-types.ts";
 import { lambdaDefaults } from "./settings.ts";
 
+type ScheduleTrigger = Extract<Trigger, { kind: "schedule" }>;
+
 /**
- * A function run on an EventBridge Scheduler schedule (CronV2), as the sweep and the
- * continuation are: the scheduler retries delivery twice and parks what it cannot deliver in
- * `<name>Dlq`; the Lambda itself is not retried asynchronously (the next run is the retry, and
- * a retried run would overlap it), and a run still queued after `maxEventAgeSeconds` (about one
- * period) is stale and dropped.
+ * A function run on an EventBridge Scheduler schedule (CronV2), as its manifest entry's
+ * trigger says: the scheduler retries delivery `retries` times and parks what it cannot
+ * deliver in `dlq`; the Lambda itself is not retried asynchronously (the next run is the
+ * retry, and a retried run would overlap it), and a run still queued after
+ * `maxEventAgeSeconds` (about one period) is stale and dropped.
  */
 export function scheduledFunction(
   name: string,
   options: {
-    schedule: sst.aws.CronV2Args["schedule"];
-    maxEventAgeSeconds: number;
+    trigger: ScheduleTrigger;
     function: Omit<sst.aws.FunctionArgs, "retries" | "transform">;
+    dlq: sst.aws.Queue;
   },
 ) {
-  const dlq = deadLetterQueue(`${name}Dlq`);
+  const { trigger, dlq } = options;
   const handler = new sst.aws.Function(name, {
     ...lambdaDefaults(),
     ...options.function,
@@ -24,15 +26,15 @@ export function scheduledFunction(
     transform: {
       ...lambdaDefaults().transform,
       eventInvokeConfig: (args) => {
-        args.maximumEventAgeInSeconds = options.maxEventAgeSeconds;
+        args.maximumEventAgeInSeconds = trigger.maxEventAgeSeconds;
       },
     },
   });
   const cron = new sst.aws.CronV2(`${name}Schedule`, {
-    schedule: options.schedule,
+    schedule: trigger.schedule,
     function: handler,
-    retries: 2,
+    retries: trigger.retries,
     dlq: dlq.arn,
   });
-  return { handler, cron, dlq };
+  return { handler, cron };
 }

@@ -17,7 +17,7 @@ export const METRICS_NAMESPACE = "CancellationService";
 
 /**
  * The settings every Lambda of this service shares. Memory and timeout are per function
- * (see api.ts, bus.ts, schedule.ts) because each trigger has its own time budget.
+ * (functions/manifest/function-manifest.ts) because each trigger has its own time budget.
  */
 export function lambdaDefaults() {
   return {
@@ -36,32 +36,8 @@ export function lambdaDefaults() {
 }
 
 /**
- * The shared upstream budget (functions/adapters/dynamo/upstream-budget.ts): A55 documents
- * 100 requests a minute per client; Procure-Core publishes no limit, so this is the one
- * agreed with its operators; bus, sweep and continuation work may use 60% of each.
+ * The shared upstream budget (functions/adapters/budget/): each upstream's limit is the
+ * default of its registry entry (functions/adapters/upstreams/upstream-registry.ts, which
+ * says where each number comes from); bus, sweep and continuation work may use 60% of each.
  */
-export const UPSTREAM_BUDGET = {
-  a55PerMinute: "100",
-  procureCorePerMinute: "300",
-  backgroundShare: "0.6",
-} as const;
-
-/** The environment every function reads through functions/wiring. */
-export function commonEnvironment(names: {
-  idempotencyTable: $util.Input<string>;
-  auditTable: $util.Input<string>;
-  eventBusName: $util.Input<string>;
-}) {
-  return {
-    IDEMPOTENCY_TABLE: names.idempotencyTable,
-    AUDIT_TABLE: names.auditTable,
-    EVENT_BUS_NAME: names.eventBusName,
-    POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-    LOG_LEVEL: isProduction() ? "INFO" : "DEBUG",
-    // The shared upstream budget: every function must read the same limits (one ring per client).
-    A55_BUDGET_PER_MINUTE: UPSTREAM_BUDGET.a55PerMinute,
-    PROCURE_CORE_BUDGET_PER_MINUTE: UPSTREAM_BUDGET.procureCorePerMinute,
-    BACKGROUND_BUDGET_SHARE: UPSTREAM_BUDGET.backgroundShare,
-  };
-}
+export const BACKGROUND_BUDGET_SHARE = "0.6";

@@ -1,9 +1,4 @@
-import {
-  AUDIT_BY_DAY_INDEX,
-  auditTable,
-  CANCELLATIONS_DUE_INDEX,
-  idempotencyTable,
-} from "../functions/adapters/dynamo/table-definitions.ts";
+import { auditTable, idempotencyTable } from "../functions/adapters/dynamo/table-definitions.ts";
 import { isProduction } from "./settings.ts";
 
 /**
@@ -17,14 +12,8 @@ export function createStorage() {
   const idempotency = new sst.aws.Dynamo("IdempotencyTable", { ...idempotencyTable, deletionProtection });
   const audit = new sst.aws.Dynamo("AuditTable", { ...auditTable, deletionProtection });
 
-  return {
-    idempotency,
-    audit,
-    /** The ARN a `Query` on the by-day index is authorised against. */
-    auditByDayIndexArn: $interpolate`${audit.arn}/index/${AUDIT_BY_DAY_INDEX}`,
-    /** The ARN a `Query` of open cancellations (index byNextCheck) is authorised against. */
-    cancellationsDueIndexArn: $interpolate`${idempotency.arn}/index/${CANCELLATIONS_DUE_INDEX}`,
-  };
+  // By the manifest's table names (functions/manifest): permissions.ts and environment.ts resolve them here.
+  return { idempotency, audit };
 }
 
 export type Storage = ReturnType<typeof createStorage>;

@@ -6,25 +6,30 @@
  * time each, cold starts, timeouts) behind local stand-ins for its trigger: API Gateway, the
  * EventBridge rule and SQS work queue with its event source mapping, the schedules.
  *
- * The functions are declared in {@link localFunctions}, one entry each: adding a function is
- * adding an entry. Ports, state directory, timers and container counts are set by CANCEL_LOCAL_*
+ * The functions are the function manifest's (functions/manifest/function-manifest.ts), read by
+ * {@link localFunctions}: adding a function there runs it here too. Ports, state directory, timers and container counts are set by CANCEL_LOCAL_*
  * variables (stack/settings.ts). Ctrl-C (SIGINT) or SIGTERM stops everything; a second Ctrl-C
  * kills what is left.
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { OUTBOX_RELAY_FUNCTION } from "#adapters/outbox/relay-stream-settings.ts";
-import { CANCEL_REQUESTED_CONSUMER } from "#adapters/queue/cancel-requested-queue.ts";
 import { startA55Sandbox } from "#local/sandboxes/a55/a55-sandbox.ts";
 import { A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
 import { DEFAULT_APPS, startProcureCoreSandbox } from "#local/sandboxes/procure-core/procure-core-sandbox.ts";
+import { FUNCTION_LIST, type FunctionName } from "#manifest/function-manifest.ts";
+import {
+  environmentOf,
+  localNameOf,
+  queueUrlVariable,
+  triggerQueuesOf,
+} from "#manifest/function-resources.ts";
+import type { FunctionDefinition } from "#manifest/manifest-types.ts";
 import { bannerText } from "./stack/banner.ts";
 import { startLocalDynamo } from "./stack/dynamo-local.ts";
 import { startDynamoStreamSource } from "./stack/dynamo-stream-source.ts";
 import { prepareLocalState } from "./stack/first-run.ts";
-import type { LocalFunctionSpec } from "./stack/lambda/local-function.ts";
-import { CANCEL_REQUESTED } from "./stack/local-event-bus.ts";
+import type { LocalFunctionSpec, LocalTrigger } from "./stack/lambda/local-function.ts";
 import { writeLocalOutputs } from "./stack/local-outputs.ts";
 import { startLocalStack } from "./stack/local-stack.ts";
 import { checkJava, checkPorts, PreflightError } from "./stack/preflight.ts";
@@ -39,69 +44,80 @@ import {
 import { SWEEP_PROGRESS_CHANNEL } from "./stack/sweep-messages.ts";
 import { ensureLocalTables, LOCAL_TABLES } from "./stack/tables.ts";
 
+/** Local timers that differ from the deployed schedule, by the schedule's local route. */
+const localIntervalsMs = (settings: LocalSettings): Record<string, number> => ({
+  "/sweep": settings.sweepIntervalMs,
+  "/continuation": settings.continuationIntervalMs,
+});
+
+/** Diagnostics channels a local function's containers forward to the invoker (`POST /sweep` streams them). */
+const LOCAL_CHANNELS: Partial<Record<FunctionName, readonly string[]>> = {
+  ExpirySweep: [SWEEP_PROGRESS_CHANNEL],
+};
+
+/** The trigger of a manifest entry, as the local stack runs it. */
+const localTriggerOf = (fn: FunctionDefinition, settings: LocalSettings): LocalTrigger => {
+  const { trigger } = fn;
+  const name = localNameOf(fn);
+  switch (trigger.kind) {
+    case "http":
+      return { kind: "http" };
+    case "work-queue": {
+      const { work = `${fn.name}Queue`, failures = `${fn.name}Failures` } = triggerQueuesOf(fn);
+      return {
+        kind: "sqs",
+        busRule: trigger.detailType,
+        queue: `cancellation-local-${name}`,
+        deadLetterQueue: `cancellation-local-${name}-failures`,
+        // Given only to a function whose code sends to its own queue (as deployed).
+        ...(queueUrlVariable(work) in environmentOf(fn) ? { queueUrlVariable: queueUrlVariable(work) } : {}),
+        // Given only to a function whose code dead-letters messages itself (as deployed).
+        ...(queueUrlVariable(failures) in environmentOf(fn)
+          ? { deadLetterQueueUrlVariable: queueUrlVariable(failures) }
+          : {}),
+        visibilityTimeoutSeconds: settings.queueVisibilitySeconds ?? trigger.visibilityTimeoutSeconds,
+        maxReceiveCount: trigger.maxReceiveCount,
+        mapping: trigger.mapping,
+      };
+    }
+    case "schedule":
+      return {
+        kind: "schedule",
+        everyMs: localIntervalsMs(settings)[trigger.localRoute] ?? periodMsOf(trigger.schedule),
+        route: trigger.localRoute,
+      };
+    case "dynamodb-stream":
+      return { kind: "dynamodb-stream", table: trigger.table };
+  }
+};
+
+/** `rate(15 minutes)` in milliseconds. */
+const periodMsOf = (schedule: string): number => {
+  const [, count = "0", unit = ""] = /^rate\((\d+) (minute|hour)s?\)$/.exec(schedule) ?? [];
+  return Number(count) * (unit === "hour" ? 3_600_000 : 60_000);
+};
+
 /**
- * Every function of the service, as infra/ deploys it (handler, timeout, memory) and as it is
- * triggered there. `workers` is the most containers it may have at once (its concurrency);
- * CANCEL_LOCAL_WORKERS overrides it per function.
+ * Every function of the service, from the function manifest (functions/manifest): handler,
+ * timeout, memory and trigger as infra/ deploys them. `workers` is the most containers it
+ * may have at once (its concurrency); CANCEL_LOCAL_WORKERS overrides it per function.
  */
 export const localFunctions = (settings: LocalSettings): LocalFunctionSpec[] =>
-  applyWorkerCounts(settings, [
-    {
-      name: "http-api",
-      handler: "functions/handlers/http-api.handler",
-      timeoutSeconds: 10,
-      memoryMb: 512,
-      workers: 4,
-      trigger: { kind: "http" },
-    },
-    {
-      name: "cancel-requested",
-      handler: "functions/handlers/cancel-requested.handler",
-      timeoutSeconds: CANCEL_REQUESTED_CONSUMER.functionTimeoutSeconds,
-      memoryMb: 512,
-      workers: CANCEL_REQUESTED_CONSUMER.maximumConcurrency,
-      trigger: {
-        kind: "sqs",
-        busRule: CANCEL_REQUESTED,
-        queue: "cancellation-local-cancel-requested",
-        deadLetterQueue: "cancellation-local-cancel-requested-failures",
-        queueUrlVariable: "CANCEL_REQUESTED_QUEUE_URL",
-        visibilityTimeoutSeconds:
-          settings.queueVisibilitySeconds ?? CANCEL_REQUESTED_CONSUMER.visibilityTimeoutSeconds,
-        maxReceiveCount: CANCEL_REQUESTED_CONSUMER.maxReceiveCount,
-        mapping: {
-          batchSize: CANCEL_REQUESTED_CONSUMER.batchSize,
-          maximumConcurrency: CANCEL_REQUESTED_CONSUMER.maximumConcurrency,
-          maximumBatchingWindowSeconds: CANCEL_REQUESTED_CONSUMER.maximumBatchingWindowSeconds,
-        },
-      },
-    },
-    {
-      name: "expiry-sweep",
-      handler: "functions/handlers/expiry-sweep.handler",
-      timeoutSeconds: 300,
-      memoryMb: 1024,
-      workers: 1,
-      channels: [SWEEP_PROGRESS_CHANNEL],
-      trigger: { kind: "schedule", everyMs: settings.sweepIntervalMs, route: "/sweep" },
-    },
-    {
-      name: "continuation",
-      handler: "functions/handlers/continuation.handler",
-      timeoutSeconds: 50,
-      memoryMb: 512,
-      workers: 1,
-      trigger: { kind: "schedule", everyMs: settings.continuationIntervalMs, route: "/continuation" },
-    },
-    {
-      name: "outbox-relay",
-      handler: "functions/handlers/outbox-relay.handler",
-      timeoutSeconds: OUTBOX_RELAY_FUNCTION.timeoutSeconds,
-      memoryMb: OUTBOX_RELAY_FUNCTION.memoryMb,
-      workers: 1,
-      trigger: { kind: "dynamodb-stream", table: "audit" },
-    },
-  ]);
+  applyWorkerCounts(
+    settings,
+    FUNCTION_LIST.map((fn) => {
+      const channels = LOCAL_CHANNELS[fn.name as FunctionName];
+      return {
+        name: localNameOf(fn),
+        handler: fn.handler,
+        timeoutSeconds: fn.timeoutSeconds,
+        memoryMb: fn.memoryMb,
+        workers: fn.concurrency,
+        ...(channels ? { channels } : {}),
+        trigger: localTriggerOf(fn, settings),
+      };
+    }),
+  );
 
 /** CANCEL_LOCAL_WORKERS over the table's counts; a name that is not in the table is an error. */
 const applyWorkerCounts = (settings: LocalSettings, functions: LocalFunctionSpec[]): LocalFunctionSpec[] => {

@@ -1,4 +1,4 @@
-/** The simulation's report as the Markdown table the README carries. */
+/** The simulation's report as the Markdown table bench/README.md carries. */
 import type { SimulationReport } from "./run-simulation.ts";
 
 const ms = (value: number): string => (Number.isNaN(value) ? "—" : `${Math.round(value)} ms`);

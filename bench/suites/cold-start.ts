@@ -45,7 +45,7 @@ const PROBES: Record<string, string> = {
     'export * from "#adapters/dynamo/idempotency-store.ts";',
     'export * from "#adapters/dynamo/audit-log.ts";',
     'export * from "#adapters/dynamo/cancellation-store.ts";',
-    'export * from "#adapters/dynamo/upstream-budget.ts";',
+    'export * from "#adapters/budget/shared-upstream-budget.ts";',
     'export { DynamoDBClient } from "@aws-sdk/client-dynamodb";',
   ].join("\n"),
   "AWS SDK EventBridge client + publisher": [

@@ -13,7 +13,7 @@
  * two warm-up batches per variant discarded. Requests are signed before the clock starts.
  */
 import { randomUUID } from "node:crypto";
-import { SharedUpstreamBudget } from "#adapters/dynamo/upstream-budget.ts";
+import { SharedUpstreamBudget } from "#adapters/budget/shared-upstream-budget.ts";
 import type { ClientsSecret } from "#adapters/secrets/secret-shapes.ts";
 import { cancelIntent } from "#core/cancel-intent.ts";
 import type { CancelContext } from "#core/dependencies.ts";

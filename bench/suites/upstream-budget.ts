@@ -13,8 +13,8 @@
 import { randomUUID } from "node:crypto";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { STATIC_TOKEN_CLIENT } from "#adapters/a55/token-source.ts";
-import { DynamoRingStore } from "#adapters/dynamo/budget-ring-store.ts";
-import { SharedUpstreamBudget } from "#adapters/dynamo/upstream-budget.ts";
+import { DynamoRingStore } from "#adapters/budget/budget-ring-store.ts";
+import { SharedUpstreamBudget } from "#adapters/budget/shared-upstream-budget.ts";
 import { UpstreamRateLimitedError } from "#core/errors.ts";
 import { A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
 import { createLocalDynamoClient } from "#test/support/dynamo-tables.ts";

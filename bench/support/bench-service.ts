@@ -16,8 +16,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import type { RingStore } from "#adapters/dynamo/budget-ring-store.ts";
-import { OUTBOX_RELAY_FUNCTION } from "#adapters/outbox/relay-stream-settings.ts";
+import type { RingStore } from "#adapters/budget/budget-ring-store.ts";
 import { freePort } from "#local/free-port.ts";
 import { startDynamoStreamSource } from "#local/stack/dynamo-stream-source.ts";
 import { type RunningFrontDoor, startFrontDoor } from "#local/stack/front-door.ts";
@@ -27,6 +26,7 @@ import { LocalEventBus } from "#local/stack/local-event-bus.ts";
 import { EVENTBRIDGE_PATH } from "#local/stack/put-events-endpoint.ts";
 import { ScheduleRunner } from "#local/stack/schedule-runner.ts";
 import { LocalSqs } from "#local/stack/sqs/local-sqs.ts";
+import { FUNCTIONS } from "#manifest/function-manifest.ts";
 import { type DynamoLocal, startDynamoLocal } from "#test/support/dynamo-local.ts";
 import { type HandlerKit, startHandlerKit } from "#test/support/handler-kit.ts";
 import { declaredFunction } from "#test/support/local-front-door.ts";
@@ -71,6 +71,8 @@ export interface ContainerChange {
 
 const REGION = "us-east-1";
 const FAKE_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
+/** The bus the bench service publishes to: the one its local bus has. */
+const BENCH_BUS = "cancellation-bench";
 
 /** Starts everything; on a failure half-way, stops what already started before rethrowing. */
 export const startBenchService = async (name: string): Promise<BenchService> => {
@@ -93,7 +95,7 @@ export const startBenchService = async (name: string): Promise<BenchService> => 
     process.env.POWERTOOLS_METRICS_DISABLED = "false";
 
     // The suites put no `Cancel Requested` event on the bus: no rule is needed.
-    const bus = new LocalEventBus({ rules: [] });
+    const bus = new LocalEventBus({ rules: [], busNames: [BENCH_BUS] });
     stops.push(() => bus.close());
     // Every PutEvents call from the service, and when each event arrived.
     let putEventsCalls = 0;
@@ -167,7 +169,7 @@ export const startBenchService = async (name: string): Promise<BenchService> => 
         setRelayContainer(
           buildRelayContainer(
             {
-              eventBusName: "cancellation-bench",
+              eventBusName: BENCH_BUS,
               eventBridgeEndpoint: undefined,
               eventBridgeTimeoutMs: 3_000,
             },
@@ -183,8 +185,8 @@ export const startBenchService = async (name: string): Promise<BenchService> => 
             invokeWithBudget(
               {
                 functionName: "cancellation-bench-outbox-relay",
-                memoryMb: OUTBOX_RELAY_FUNCTION.memoryMb,
-                timeoutMs: OUTBOX_RELAY_FUNCTION.timeoutSeconds * 1000,
+                memoryMb: FUNCTIONS.OutboxRelay.memoryMb,
+                timeoutMs: FUNCTIONS.OutboxRelay.timeoutSeconds * 1000,
               },
               (context) => handler(event, context),
             ),

@@ -44,10 +44,11 @@ const PREFIX = "load_";
 
 const service = await startBenchService("bench-http-load");
 // A load test of the service, not of the upstream budget: ~100 requests a second is far over any
-// upstream's limit, so no limit is in effect here (the budget's rings in memory, at the largest
-// limit the configuration accepts, 10,000 a minute, which this load never reaches; a larger ring
-// would measure the in-memory store's copying, not the service). What the budget costs per
-// request is measured by suites 1 and 7.
+// upstream's limit, so no limit is in effect here: the budget's rings in memory, at 10,000 a
+// minute, which this load never reaches. No deployment can have it: the configuration refuses
+// more than MAX_BUDGET_PER_MINUTE (1,000, what one DynamoDB item sustains; docs/capacity.md).
+// A larger ring would measure the in-memory store's copying, not the service. What the budget
+// costs per request is measured by suites 1, 7 and 8.
 await service.useContainer({
   change: (config) => ({
     ...config,

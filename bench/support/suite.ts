@@ -56,6 +56,11 @@ export const SUITES: readonly SuiteEntry[] = [
     title: "7. shared upstream budget: cost per take, contention, 429 when spent",
     timeoutMs: 240_000,
   },
+  {
+    name: "capacity",
+    title: "8. DynamoDB writes per cancel, item sizes (docs/capacity.md)",
+    timeoutMs: 300_000,
+  },
 ];
 
 /** Messages from a suite's process to the runner. */

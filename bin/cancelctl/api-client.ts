@@ -1,5 +1,5 @@
 /**
- * cancelctl's HTTP calls: signed (X-App-Id / X-Timestamp / X-Signature, DESIGN.md) or
+ * cancelctl's HTTP calls: signed (X-App-Id / X-Timestamp / X-Signature, docs/signing.md) or
  * bearer, and the local stack's NDJSON sweep stream. Signed requests go through the
  * service's own signing module over the path exactly as sent; the module signs its
  * canonical form (docs/signing.md), so the service verifies it although API Gateway hands

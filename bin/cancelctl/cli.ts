@@ -30,6 +30,7 @@ import {
   selectQueues,
 } from "./dead-letters/queue-catalogue.ts";
 import { pendingCommand, reportCommand } from "./operations-commands.ts";
+import { jsonText, safeOutput, terminalSafe } from "./render.ts";
 import { EXIT } from "./verdicts.ts";
 
 export const USAGE = `cancelctl: cancel intents, charges and orders through cancellation-service
@@ -154,8 +155,14 @@ const SINGLE_WORD = new Set(["audit", "sweep", "report", "pending"]);
 export const runCli = async (
   argv: readonly string[],
   env: Record<string, string | undefined>,
-  output: Omit<Io, "json">,
+  unsafeOutput: Omit<Io, "json">,
 ): Promise<number> => {
+  // Everything written goes through the last line of defence (render.ts, safeOutput).
+  const output: Omit<Io, "json"> = {
+    ...unsafeOutput,
+    out: (text) => unsafeOutput.out(safeOutput(text)),
+    err: (text) => unsafeOutput.err(safeOutput(text)),
+  };
   let json = false;
   try {
     const { values, positionals } = parseArgs({
@@ -255,9 +262,14 @@ export const runCli = async (
         const clients = createRedriveClients(catalogue, env);
         if (command === "dlq list") {
           expect(0, "no arguments");
-          const limit = values.limit === undefined ? 50 : Number(values.limit);
+          const limit =
+            values.limit === undefined
+              ? 50
+              : /^[0-9]{1,4}$/.test(values.limit)
+                ? Number(values.limit)
+                : Number.NaN;
           if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-            throw new UsageError("--limit must be an integer from 1 to 1000.");
+            throw new UsageError("--limit must be decimal digits, from 1 to 1000.");
           return await dlqListCommand(io, queues, clients, { limit });
         }
         if (command === "dlq show") {
@@ -279,22 +291,16 @@ export const runCli = async (
     const usage =
       error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
     if (usage) {
-      output.err(`cancelctl: ${(error as Error).message}\nRun cancelctl --help for usage.\n`);
+      output.err(`cancelctl: ${terminalSafe((error as Error).message)}\nRun cancelctl --help for usage.\n`);
       return EXIT.usage;
     }
     const known =
       error instanceof TransportError || error instanceof ConfigError || error instanceof UnsignablePathError;
     output.err(
-      `cancelctl: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`,
+      `cancelctl: ${known ? terminalSafe((error as Error).message) : ((error as Error).stack ?? String(error))}\n`,
     );
     if (json)
-      output.out(
-        JSON.stringify(
-          { outcome: "FAILED", exitCode: EXIT.failed, error: (error as Error).message },
-          null,
-          2,
-        ),
-      );
+      output.out(jsonText({ outcome: "FAILED", exitCode: EXIT.failed, error: (error as Error).message }));
     return EXIT.failed;
   }
 };

@@ -4,7 +4,17 @@
  */
 import { type ApiAnswer, sendBearer, sendSigned, streamSweep } from "./api-client.ts";
 import type { ClientConfig } from "./client-config.ts";
-import { AUDIT_HEADER, auditRow, columnTable, flatten, keyValueTable, progressLine } from "./render.ts";
+import {
+  AUDIT_HEADER,
+  auditRow,
+  columnTable,
+  flatten,
+  jsonText,
+  keyValueTable,
+  progressLine,
+  shellWord,
+  terminalSafe,
+} from "./render.ts";
 import {
   auditVerdict,
   chargeVerdict,
@@ -41,19 +51,15 @@ const report = (
   const correlationId = answer.headers.get("x-correlation-id") ?? undefined;
   if (io.json) {
     io.out(
-      JSON.stringify(
-        {
-          outcome: verdict.outcome,
-          exitCode: verdict.exitCode,
-          httpStatus: answer.status,
-          ...(idempotencyKey ? { idempotencyKey } : {}),
-          replayed,
-          ...(correlationId ? { correlationId } : {}),
-          body: answer.body,
-        },
-        null,
-        2,
-      ),
+      jsonText({
+        outcome: verdict.outcome,
+        exitCode: verdict.exitCode,
+        httpStatus: answer.status,
+        ...(idempotencyKey ? { idempotencyKey } : {}),
+        replayed,
+        ...(correlationId ? { correlationId } : {}),
+        body: answer.body,
+      }),
     );
     return verdict.exitCode;
   }
@@ -61,7 +67,7 @@ const report = (
   if (idempotencyKey) rows.push(["idempotency key", idempotencyKey]);
   if (replayed) rows.push(["replayed", "yes (the stored answer of an earlier request with this key)"]);
   if (correlationId) rows.push(["correlation id", correlationId]);
-  io.out(`${verdict.outcome}  ${title}\n\n${keyValueTable(rows)}`);
+  io.out(`${terminalSafe(verdict.outcome)}  ${terminalSafe(title)}\n\n${keyValueTable(rows)}`);
   return verdict.exitCode;
 };
 
@@ -133,7 +139,8 @@ export const orderStatusCommand = async (
   if (io.json || answer.status !== 200 || data === null || typeof data !== "object") {
     return report(io, `order ${args.orderId}: its cancellation`, answer, verdict, undefined);
   }
-  io.out(`${verdict.outcome}  order ${args.orderId}: its cancellation\n\n${keyValueTable(flatten(data))}`);
+  const title = `${verdict.outcome}  order ${args.orderId}: its cancellation`;
+  io.out(`${terminalSafe(title)}\n\n${keyValueTable(flatten(data))}`);
   return verdict.exitCode;
 };
 
@@ -154,13 +161,19 @@ export const auditCommand = async (
   if (io.json || verdict.exitCode !== EXIT.ok)
     return report(io, `audit of ${args.type} ${args.id}`, answer, verdict, undefined);
   const { items, cursor } = answer.body as { items: unknown[]; cursor?: string };
-  const title = `${items.length} audit record${items.length === 1 ? "" : "s"} of ${args.type} ${args.id}, newest first`;
+  const target = terminalSafe(`${args.type} ${args.id}`);
+  const title = `${items.length} audit record${items.length === 1 ? "" : "s"} of ${target}, newest first`;
   io.out(
     items.length === 0
-      ? `No audit records of ${args.type} ${args.id}.`
+      ? `No audit records of ${target}.`
       : `${title}\n\n${columnTable(AUDIT_HEADER, items.map(auditRow))}`,
   );
-  if (cursor) io.out(`\nMore: cancelctl audit ${args.type} ${args.id} --cursor '${cursor}'`);
+  // A command to paste: every word quoted for the shell, the cursor (the service's text) included.
+  if (cursor) {
+    io.out(
+      `\nMore: cancelctl audit ${shellWord(args.type)} ${shellWord(args.id)} --cursor ${shellWord(cursor)}`,
+    );
+  }
   return EXIT.ok;
 };
 
@@ -173,7 +186,8 @@ export const sweepCommand = async (
   let error: string | undefined;
   let progressShown = false;
   let lastProgress = "";
-  const showProgress = (line: string): void => {
+  const showProgress = (text: string): void => {
+    const line = terminalSafe(text);
     if (line === lastProgress) return;
     lastProgress = line;
     if (io.errIsTty) {
@@ -203,24 +217,19 @@ export const sweepCommand = async (
     io.err(`cancelctl: the sweep did not start: HTTP ${result.status}${hint}\n`);
     if (io.json)
       io.out(
-        JSON.stringify(
-          { outcome: "FAILED", exitCode: EXIT.failed, httpStatus: result.status, body: result.body },
-          null,
-          2,
-        ),
+        jsonText({ outcome: "FAILED", exitCode: EXIT.failed, httpStatus: result.status, body: result.body }),
       );
     return EXIT.failed;
   }
   if (error !== undefined || summary === undefined) {
     const message = error ?? "the stream ended without a summary";
-    if (io.json)
-      io.out(JSON.stringify({ outcome: "FAILED", exitCode: EXIT.failed, error: message }, null, 2));
-    else io.out(`FAILED  sweep\n\n  ${message}`);
+    if (io.json) io.out(jsonText({ outcome: "FAILED", exitCode: EXIT.failed, error: message }));
+    else io.out(`FAILED  sweep\n\n  ${terminalSafe(message)}`);
     return EXIT.failed;
   }
   const verdict = sweepVerdict(summary);
   if (io.json) {
-    io.out(JSON.stringify({ outcome: verdict.outcome, exitCode: verdict.exitCode, summary }, null, 2));
+    io.out(jsonText({ outcome: verdict.outcome, exitCode: verdict.exitCode, summary }));
   } else {
     io.out(
       `${verdict.outcome}  ${args.dryRun ? "expiry sweep, dry run: nothing cancelled" : "expiry sweep"}\n\n${keyValueTable(flatten(summary))}`,

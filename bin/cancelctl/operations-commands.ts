@@ -8,7 +8,7 @@ import type { OpenCancellationView } from "#core/open-cancellations.ts";
 import { type ApiAnswer, sendSigned } from "./api-client.ts";
 import type { ClientConfig } from "./client-config.ts";
 import type { Io } from "./commands.ts";
-import { columnTable } from "./render.ts";
+import { columnTable, jsonText, terminalSafe } from "./render.ts";
 import { EXIT, type ExitCode, serviceErrorVerdict } from "./verdicts.ts";
 
 /** Shows how long a request has been waiting (a terminal only), until `stop`. */
@@ -35,19 +35,16 @@ const failed = (io: Io, answer: ApiAnswer, what: string): ExitCode => {
   const message = body?.error?.message ?? "";
   if (io.json) {
     io.out(
-      JSON.stringify(
-        {
-          outcome: verdict.outcome,
-          exitCode: verdict.exitCode,
-          httpStatus: answer.status,
-          body: answer.body,
-        },
-        null,
-        2,
-      ),
+      jsonText({
+        outcome: verdict.outcome,
+        exitCode: verdict.exitCode,
+        httpStatus: answer.status,
+        body: answer.body,
+      }),
     );
   } else {
-    io.out(`${verdict.outcome}  ${what}${message ? `\n\n  ${message}` : ""}`);
+    const text = terminalSafe(`${verdict.outcome}  ${what}`);
+    io.out(`${text}${message ? `\n\n  ${terminalSafe(message)}` : ""}`);
   }
   return verdict.exitCode;
 };
@@ -56,9 +53,12 @@ const targetText = (entry: ReportEntry): string => `${entry.target.type} ${entry
 const upstreamText = (entry: ReportEntry): string =>
   [entry.upstreamStatus, entry.upstreamCode].filter((part) => part !== undefined).join(" ");
 
-/** RFC 4180: quote a field when it holds a comma, a quote or a line break. */
+/**
+ * RFC 4180: quote a field when it holds a comma, a quote or a line break. Control characters
+ * are escaped first (render.ts), so the CSV is safe to print to a terminal too.
+ */
 const csvField = (value: unknown): string => {
-  const text = value === undefined || value === null ? "" : String(value);
+  const text = terminalSafe(value === undefined || value === null ? "" : String(value));
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 };
 
@@ -173,14 +173,14 @@ export const reportCommand = async (
     return failed({ ...io, json: io.json || args.format === "json" }, answer, `report of ${args.day}`);
   const report = answer.body as DailyReport;
   if (args.format === "json") {
-    io.out(JSON.stringify(report, null, 2));
+    io.out(jsonText(report));
     return EXIT.ok;
   }
   if (args.format === "csv") {
     io.out(reportCsv(report));
     return EXIT.ok;
   }
-  const head = `REPORT  ${report.day} (UTC): ${report.records} audit record${report.records === 1 ? "" : "s"}, ${report.targets} target${report.targets === 1 ? "" : "s"}, each counted by its latest record of the day`;
+  const head = `REPORT  ${terminalSafe(String(report.day))} (UTC): ${report.records} audit record${report.records === 1 ? "" : "s"}, ${report.targets} target${report.targets === 1 ? "" : "s"}, each counted by its latest record of the day`;
   if (report.records === 0) {
     io.out(`${head}\n\nNothing was recorded that day.`);
     return EXIT.ok;
@@ -241,7 +241,7 @@ export const pendingCommand = async (
   // The route answers in the continuation's order (next check first); people want the oldest first.
   items.sort((a, b) => a.requestedAt.localeCompare(b.requestedAt) || a.id.localeCompare(b.id));
   if (io.json) {
-    io.out(JSON.stringify({ items }, null, 2));
+    io.out(jsonText({ items }));
     return EXIT.ok;
   }
   const what = args.stuck ? "STUCK" : "not final";

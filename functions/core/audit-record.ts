@@ -1,8 +1,9 @@
+import { capAuditText } from "./audit-text.ts";
 import type { CancelContext, CancelDependencies } from "./dependencies.ts";
 import type { CancelOutcome } from "./outcome.ts";
 import type { AuditRecord } from "./ports.ts";
 
-/** The audit record of one attempt. Holds ids and upstream facts, never credentials. */
+/** The audit record of one attempt. Holds ids and upstream facts, never credentials; outside text capped. */
 export const auditRecord = (
   deps: Pick<CancelDependencies, "clock" | "ids">,
   context: CancelContext,
@@ -11,7 +12,7 @@ export const auditRecord = (
   startedAt: number,
 ): AuditRecord => {
   const now = deps.clock.now();
-  return {
+  return capAuditText({
     id: deps.ids.next(),
     at: new Date(now).toISOString(),
     target: outcome.target,
@@ -26,7 +27,8 @@ export const auditRecord = (
     latencyMs: now - startedAt,
     idempotencyKey: context.idempotency?.key,
     correlationId: context.correlationId,
-  };
+    ...(context.via && { via: context.via }),
+  });
 };
 
 /** One readable line on why the outcome is what it is. */

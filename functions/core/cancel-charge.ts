@@ -29,6 +29,12 @@ export const cancelCharge = (
     target: chargeTarget(input),
     payload: { chargeUuid: input.chargeUuid, walletUuid: input.walletUuid, reason: input.reason ?? null },
     reason: input.reason,
+    single: {
+      kind: "charge",
+      chargeUuid: input.chargeUuid,
+      walletUuid: input.walletUuid,
+      ...(input.reason !== undefined && { reason: input.reason }),
+    },
     work: async (lease) => {
       const outcome = await cancelChargeStep(deps, context, input, deps.ids.derived(lease.scopeKey));
       // A resumed attempt sent the same A55 key as the attempt that may have acted: "already

@@ -27,6 +27,11 @@ export const cancelIntent = (
     target: { type: "intent", id: input.intentId },
     payload: { intentId: input.intentId, reason: input.reason ?? null },
     reason: input.reason,
+    single: {
+      kind: "intent",
+      intentId: input.intentId,
+      ...(input.reason !== undefined && { reason: input.reason }),
+    },
     work: (lease) => cancelIntentStep(deps, context, input.intentId, lease?.resumed ?? false),
   });
 

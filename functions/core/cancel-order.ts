@@ -4,7 +4,6 @@ import { transitionAudits } from "./cancellation-audits.ts";
 import { orderCancellation, settle } from "./cancellation-records.ts";
 import { chargeVerdictFor } from "./charge-rule.ts";
 import type { CancelContext, CancelDependencies } from "./dependencies.ts";
-import { orderOutcome } from "./order-outcome.ts";
 import type { CancelOutcome, Target } from "./outcome.ts";
 import type { Lease } from "./ports.ts";
 import { type OnceResult, runOnce, type WorkResult } from "./run-once.ts";
@@ -98,18 +97,25 @@ const orderWork = async (
   };
 };
 
-/** What a request is answered while the cancellation is at `c` (an operational failure, if this run met one). */
+/**
+ * What a request is answered while the cancellation is at `c` (an operational failure, if
+ * this run met one). Only a DONE cancellation gives a final answer: until then a step that
+ * decides the order's outcome is still open (the intent's cancel, or the charge's while it
+ * is due, STUCK or not), so the answer is PENDING with the steps ended so far, and the
+ * status route tells the rest.
+ */
 const answerOf = (c: Cancellation, problem?: CancelOutcome): CancelOutcome => {
   const target: Target = { type: "order", id: c.id };
   if (problem) return { ...problem, target, steps: c.steps };
   if (c.state === "DONE" && c.outcome) return c.outcome;
   const intent = c.steps.intent ?? pendingStep(c);
   const verdict = chargeVerdictFor(intent);
-  return orderOutcome(target, {
+  const steps = {
     ...c.steps,
     intent,
-    ...(c.request.charge && verdict.action !== "cancel" && { chargeSkipped: verdict.why }),
-  });
+    ...(c.request.charge && verdict.action === "wait" && { chargeSkipped: verdict.why }),
+  };
+  return intent.type === "PENDING" ? { ...intent, target, steps } : { type: "PENDING", target, steps };
 };
 
 const pendingStep = (c: Cancellation): CancelOutcome => ({

@@ -4,7 +4,7 @@
  * - The cancellation's own target (the order, or the intent of an asynchronous intent
  *   cancel) gets a record for every transition written: its outcome once DONE, else
  *   PENDING with the state it waits in, or FAILED (retryable) when an operational problem
- *   stopped it this time.
+ *   stopped it this time (and PENDING again once a run meets it no more).
  * - Each other target it concerns (an order's intent and charge) gets a record whenever
  *   what can be said of it changed: its step's outcome, that it waits (and in which
  *   state), or, once the order is DONE, that its charge was left alone and why.
@@ -15,6 +15,7 @@
  * STUCK → `Cancellation Stuck`.
  */
 import { outcomeDetail } from "./audit-record.ts";
+import { capAuditText } from "./audit-text.ts";
 import { type Cancellation, type OpenState, targetOf } from "./cancellation.ts";
 import type { CancelOutcome, OperationalProblem, Target } from "./outcome.ts";
 import { detailTypeOf } from "./outcome-events.ts";
@@ -133,7 +134,7 @@ export const announcedBy = (before: Cancellation | undefined, after: Cancellatio
   return undefined;
 };
 
-/** The records one transition writes, own target first. */
+/** The records one transition writes, own target first, outside text capped (audit-text.ts). */
 export const transitionAudits = (ids: Ids, input: TransitionAuditInput): AuditRecord[] => {
   const { before, after } = input;
   const targets = targetsOf(after);
@@ -160,7 +161,9 @@ export const transitionAudits = (ids: Ids, input: TransitionAuditInput): AuditRe
   const records: AuditRecord[] = [];
   const ownNow = ownView(after, input.problem);
   const ownBefore = before && ownView(before, undefined);
-  if (!sameView(ownBefore, ownNow) || input.problem) {
+  // A problem that ended: the trail, which told it, tells the state it waits in again.
+  const recovered = before?.lastProblem !== undefined && after.lastProblem === undefined;
+  if (!sameView(ownBefore, ownNow) || input.problem || recovered) {
     const event = input.event === null ? undefined : (input.event ?? announcedBy(before, after));
     records.push({ ...base(targets.own, ownNow), ...(event && { event }) });
   }
@@ -172,5 +175,5 @@ export const transitionAudits = (ids: Ids, input: TransitionAuditInput): AuditRe
     const now = view(after);
     if (now && !sameView(before && view(before), now)) records.push(base(target, now));
   }
-  return records;
+  return records.map(capAuditText);
 };

@@ -40,7 +40,7 @@ export const requestOf = (
  * finish: INTENT_PENDING, first looked at after `firstCheckAfterMs`.
  */
 export const intentCancellation = (
-  deps: Pick<CancelDependencies, "clock" | "lifecycle">,
+  deps: Pick<CancelDependencies, "clock" | "lifecycle" | "ids">,
   context: CancelContext,
   pending: CancelOutcome,
   reason: string | undefined,
@@ -52,6 +52,7 @@ export const intentCancellation = (
     id: pending.target.id,
     state: "INTENT_PENDING",
     version: 1,
+    incarnation: deps.ids.next(),
     request: requestOf(context, scopeKey, now, { intentId: pending.target.id, reason }),
     steps: { intent: pending },
     checks: 0,
@@ -68,7 +69,7 @@ export const intentCancellation = (
  * with the request's own derived A55 key — if the caller or the platform does not first.
  */
 export const unfinishedCancellation = (
-  deps: Pick<CancelDependencies, "clock" | "lifecycle">,
+  deps: Pick<CancelDependencies, "clock" | "lifecycle" | "ids">,
   context: CancelContext,
   failure: CancelOutcome,
   reason: string | undefined,
@@ -86,6 +87,7 @@ export const unfinishedCancellation = (
     id: target.id,
     state: "REQUESTED",
     version: 1,
+    incarnation: deps.ids.next(),
     request: requestOf(context, scopeKey, now, fields),
     steps: {},
     nextCheckAt: Math.max(now, context.deadline) + deps.lifecycle.firstCheckAfterMs,
@@ -104,7 +106,7 @@ export const unfinishedCancellation = (
  * is finished even if the request dies midway.
  */
 export const orderCancellation = (
-  deps: Pick<CancelDependencies, "clock" | "lifecycle">,
+  deps: Pick<CancelDependencies, "clock" | "lifecycle" | "ids">,
   context: CancelContext,
   scopeKey: string,
   input: { orderId: string } & Pick<CancellationRequest, "intentId" | "charge" | "reason">,
@@ -115,6 +117,7 @@ export const orderCancellation = (
     id: input.orderId,
     state: "REQUESTED",
     version: 1,
+    incarnation: deps.ids.next(),
     request: requestOf(context, scopeKey, now, input),
     steps: {},
     nextCheckAt: Math.max(now, context.deadline) + deps.lifecycle.orphanGraceMs,
@@ -133,8 +136,8 @@ export interface SettleOptions {
 }
 
 /**
- * The record a run leaves: one version on, with its next check (or none once DONE), its
- * last problem, and STUCK when it is still open past the limit.
+ * The record a run leaves: one version on, with its next check (or none once DONE), the
+ * problem that stopped this run (if one did), and STUCK when it is still open past the limit.
  */
 export const settle = (before: Cancellation, next: Cancellation, options: SettleOptions): Cancellation => {
   const { now, policy, problem } = options;
@@ -150,9 +153,10 @@ export const settle = (before: Cancellation, next: Cancellation, options: Settle
     delete after.lastProblem;
     return after;
   }
+  // A run that met no problem ends the last one: it is no longer why the cancellation is open.
   if (problem) {
     after.lastProblem = { problem: problem.problem ?? "internal", reason: problem.reason, at: iso(now) };
-  } else if (waitingState(after) !== waitingState(before)) {
+  } else {
     delete after.lastProblem;
   }
   if (after.state !== "STUCK" && now >= stuckAt(after, policy)) {

@@ -22,11 +22,11 @@
  *   still checked (less often), so it can still finish.
  * - DONE: `outcome` is final.
  *
- * Every transition is a conditional write on `version` together with the audit records
- * it produces (one transaction).
+ * Every transition is a conditional write on `version` (and the record's `incarnation`)
+ * together with the audit records it produces (one transaction).
  */
 import type { CancelOutcome, OperationalProblem, OrderSteps, Target } from "./outcome.ts";
-import type { Trigger } from "./ports.ts";
+import type { Trigger } from "./trigger.ts";
 
 export type OpenState = "REQUESTED" | "INTENT_PENDING" | "CHARGE_DUE";
 export type CancellationState = OpenState | "STUCK" | "DONE";
@@ -65,6 +65,13 @@ export interface Cancellation {
   stuckIn?: OpenState;
   /** Incremented by every transition; each write is conditional on the previous one. */
   version: number;
+  /**
+   * Set once, when the record is opened (a new id): a single cancel's record that replaces a
+   * DONE one starts again at version 1, so every transition is conditional on the
+   * incarnation as well as the version, and a writer still holding the old record can never
+   * apply to the new one. Absent only on records opened before incarnations existed.
+   */
+  incarnation?: string;
   request: CancellationRequest;
   /** What each target's step ended as, so far. */
   steps: OrderSteps;
@@ -79,8 +86,6 @@ export interface Cancellation {
   /** ISO time of the last transition. */
   updatedAt: string;
 }
-
-export const isOpen = (cancellation: Cancellation): boolean => cancellation.state !== "DONE";
 
 /** The target a cancellation is of: the order, or the single intent or charge. */
 export const targetOf = (c: Cancellation): Target =>

@@ -1,7 +1,7 @@
 import type { CancelOutcome } from "./outcome.ts";
 
 /**
- * The one rule (DESIGN.md "Cancel semantics", order): whether an order's charge is
+ * The one rule (docs/cancel-semantics.md, "Intents, charges and orders"): whether an order's charge is
  * cancelled, given how its intent's cancel ended. Used by the order's own request and by
  * the continuation alike, so the direct and the deferred path never disagree.
  *

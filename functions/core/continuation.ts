@@ -11,7 +11,11 @@
  *    moved on meanwhile is left to it. Still open: next check with per-entry backoff; open
  *    past the limit: STUCK (announced).
  * 4. Start nothing new near the deadline; a store failure stops the run (and is rethrown).
+ *
+ * Before the cancellations, it finishes the single cancels whose attempt never completed
+ * (abandoned-attempts.ts): killed, or their completing write failed after the upstream acted.
  */
+import { finishAbandonedAttempts } from "./abandoned-attempts.ts";
 import { advanceCancellation } from "./advance-cancellation.ts";
 import { bulkFinishOf } from "./bulk-item-result.ts";
 import type { Cancellation } from "./cancellation.ts";
@@ -41,6 +45,8 @@ export interface ContinuationSummary {
   problems: number;
   /** Moved on by someone else meanwhile; left to them. */
   conflicts: number;
+  /** Single cancels whose attempt never completed (killed, or its completing write failed), carried out again by this run. */
+  takenOver: number;
   stoppedEarly: boolean;
   durationMs: number;
 }
@@ -58,6 +64,7 @@ export const runContinuation = async (
     becameStuck: 0,
     problems: 0,
     conflicts: 0,
+    takenOver: 0,
     stoppedEarly: false,
     durationMs: 0,
   };
@@ -66,6 +73,11 @@ export const runContinuation = async (
   let fatal: { error: unknown } | undefined;
   let cursor: string | undefined;
   const nearDeadline = () => deps.clock.now() >= context.deadline - options.stopMarginMs;
+
+  const attempts = await finishAbandonedAttempts(runDeps, context, startedAt, { ...options, nearDeadline });
+  summary.takenOver = attempts.takenOver;
+  if (attempts.stoppedEarly)
+    return { ...summary, stoppedEarly: true, durationMs: deps.clock.now() - startedAt };
 
   do {
     if (nearDeadline()) {

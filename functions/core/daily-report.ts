@@ -3,9 +3,11 @@
  * audit log's day index.
  *
  * 1. Check that the day is a calendar date (`YYYY-MM-DD`, UTC).
- * 2. Read every record of the day, page by page (oldest first), giving up cleanly at the
- *    deadline rather than being cut off by the platform.
- * 3. Keep each target's latest record of the day: that is how the target ended the day.
+ * 2. Read every record of the day: every slice the audit log spreads a day over (its day
+ *    index is write-sharded), all at once, each page by page (oldest first), giving up
+ *    cleanly at the deadline rather than being cut off by the platform.
+ * 3. Merge them: keep each target's latest record of the day, by time then id, whichever
+ *    slice it came from: that is how the target ended the day. The lists are in time order.
  * 4. Count targets by outcome × trigger × target type; list the refunds required (one
  *    entry per refund), the failures, and everything not final.
  *
@@ -194,7 +196,7 @@ export interface DailyReportOptions {
  * @throws StoreUnavailableError when the audit log cannot be read
  */
 export const dailyReport = async (
-  deps: { audit: Pick<AuditLog, "byDay">; clock: Clock },
+  deps: { audit: Pick<AuditLog, "byDay" | "daySlices">; clock: Clock },
   day: string,
   options: DailyReportOptions = {},
 ): Promise<DailyReport> => {
@@ -202,15 +204,31 @@ export const dailyReport = async (
     throw new ValidationError("day", "day must be a calendar date written YYYY-MM-DD (UTC), e.g. 2026-11-23");
   }
   const builder = new DailyReportBuilder(day);
-  let cursor: string | undefined;
-  do {
-    if (options.deadline !== undefined && deps.clock.now() >= options.deadline) {
-      throw new ReportDeadlineError(day, builder.records);
-    }
-    const page = await deps.audit.byDay(day, { limit: options.pageSize ?? REPORT_PAGE_SIZE, cursor });
-    builder.add(page.items);
-    options.onProgress?.(builder.records);
-    cursor = page.cursor;
-  } while (cursor !== undefined);
+  // Once one slice failed, the others stop at their next page: the report has failed.
+  let failed = false;
+  const readSlice = async (slice: string): Promise<void> => {
+    let cursor: string | undefined;
+    do {
+      if (failed) return;
+      if (options.deadline !== undefined && deps.clock.now() >= options.deadline) {
+        throw new ReportDeadlineError(day, builder.records);
+      }
+      const page = await deps.audit.byDay(day, slice, {
+        limit: options.pageSize ?? REPORT_PAGE_SIZE,
+        cursor,
+      });
+      builder.add(page.items);
+      options.onProgress?.(builder.records);
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+  };
+  await Promise.all(
+    deps.audit.daySlices(day).map((slice) =>
+      readSlice(slice).catch((error: unknown) => {
+        failed = true;
+        throw error;
+      }),
+    ),
+  );
   return builder.build();
 };

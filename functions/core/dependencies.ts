@@ -34,9 +34,15 @@ export interface CancelContext {
   deadline: number;
   /**
    * Present when the request is idempotent: `scopeKey` is what is locked and stored;
-   * `key` is the caller's own key, kept in the audit log.
+   * `key` is the caller's own key, kept in the audit log; `takeOver` is the lock token of
+   * the abandoned attempt the continuation is finishing (see `BeginRequest.takeOver`).
    */
-  idempotency?: { scopeKey: string; key?: string };
+  idempotency?: { scopeKey: string; key?: string; takeOver?: string };
+  /**
+   * Set when the continuation carries the request out on its caller's behalf (an attempt
+   * that never completed): the records say so, and its upstream calls are background work.
+   */
+  via?: "continuation";
   /** The bulk job item this cancel runs: a cancellation it opens remembers it, so finishing it finishes the item. */
   bulk?: BulkItemRef;
 }
@@ -47,9 +53,9 @@ export interface CancelContext {
  * on the HTTP API first; bus, sweep and continuation work within their share).
  */
 export const callOptionsOf = (
-  context: Pick<CancelContext, "deadline" | "correlationId" | "trigger">,
+  context: Pick<CancelContext, "deadline" | "correlationId" | "trigger" | "via">,
 ): CallOptions => ({
   deadline: context.deadline,
   correlationId: context.correlationId,
-  priority: context.trigger === "http" ? "interactive" : "background",
+  priority: context.trigger === "http" && context.via === undefined ? "interactive" : "background",
 });

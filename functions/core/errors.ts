@@ -18,31 +18,38 @@ export class ValidationError extends CancellationServiceError {
 }
 
 /**
- * The upstream answered something outside its contract, or could not be reached within
- * the retry budget. `retryable` says whether running the request again may help.
+ * The upstreams the service calls, by the one name each goes by. Everything else an
+ * upstream is known by (its secret, its variables, its budget, how its errors read) is
+ * derived from this name in the upstream registry (functions/adapters/upstreams/).
  */
-export class UpstreamError extends CancellationServiceError {
+export type UpstreamName = "procure-core" | "a55";
+
+/** What an upstream error says. `N` is an upstream of the registry; only tests name another. */
+export interface UpstreamErrorInit<N extends string = UpstreamName> {
+  upstream: N;
+  retryable: boolean;
+  message: string;
+  httpStatus?: number | undefined;
+  code?: string | number | undefined;
+  upstreamMessage?: string | undefined;
+  requestId?: string | undefined;
+  attempts?: number | undefined;
+}
+
+/**
+ * The upstream answered something outside its contract, or could not be reached within
+ * the call's deadline and attempts. `retryable` says whether running the request again may help.
+ */
+export class UpstreamError<N extends string = UpstreamName> extends CancellationServiceError {
   override name = "UpstreamError";
-  readonly upstream: "procure-core" | "a55";
+  readonly upstream: N;
   readonly retryable: boolean;
   readonly httpStatus: number | undefined;
   readonly code: string | number | undefined;
   readonly upstreamMessage: string | undefined;
   readonly requestId: string | undefined;
   readonly attempts: number | undefined;
-  constructor(
-    init: {
-      upstream: "procure-core" | "a55";
-      retryable: boolean;
-      message: string;
-      httpStatus?: number;
-      code?: string | number;
-      upstreamMessage?: string;
-      requestId?: string;
-      attempts?: number;
-    },
-    options?: ErrorOptions,
-  ) {
+  constructor(init: UpstreamErrorInit<N>, options?: ErrorOptions) {
     super(init.message, options);
     this.upstream = init.upstream;
     this.retryable = init.retryable;
@@ -58,7 +65,7 @@ export class UpstreamError extends CancellationServiceError {
  * Credentials were rejected even after one refresh. Not retried inside the call; at the
  * trigger it is an operational failure (retried later, alarmed), never a stored outcome.
  */
-export class UpstreamAuthError extends UpstreamError {
+export class UpstreamAuthError<N extends string = UpstreamName> extends UpstreamError<N> {
   override name = "UpstreamAuthError";
 }
 
@@ -67,13 +74,13 @@ export class UpstreamAuthError extends UpstreamError {
  * spent for this caller's priority. `retryAfterSeconds` is when trying again makes sense
  * (the upstream's own `Retry-After` when it sent one). An operational failure.
  */
-export class UpstreamRateLimitedError extends UpstreamError {
+export class UpstreamRateLimitedError<N extends string = UpstreamName> extends UpstreamError<N> {
   override name = "UpstreamRateLimitedError";
   readonly retryAfterSeconds: number;
   /** `upstream`: the upstream said 429; `budget`: this service's shared budget refused the attempt. */
   readonly source: "upstream" | "budget";
   constructor(
-    init: Omit<ConstructorParameters<typeof UpstreamError>[0], "retryable"> & {
+    init: Omit<UpstreamErrorInit<N>, "retryable"> & {
       /** Ignored: a rate limit is always retryable. Accepted so a failure's fields can be passed as they are. */
       retryable?: boolean;
       retryAfterSeconds: number;
@@ -100,6 +107,16 @@ export class StoreUnavailableError extends CancellationServiceError {
   }
 }
 
+/**
+ * The store refused a request as invalid (DynamoDB's ValidationException: a key or an item
+ * above its size limit, a value it cannot hold): sending it again can never succeed. Extends
+ * `StoreUnavailableError` so that every path failing closed on a store failure does so here
+ * too; a trigger that can tell it apart rejects the request for good instead of retrying it.
+ */
+export class StoreRefusedError extends StoreUnavailableError {
+  override name = "StoreRefusedError";
+}
+
 /** Configuration or a secret is missing or malformed. Names the secret/variable and field, never a value. */
 export class ConfigurationError extends CancellationServiceError {
   override name = "ConfigurationError";
@@ -108,7 +125,7 @@ export class ConfigurationError extends CancellationServiceError {
 /**
  * A day's report could not be read before the invocation's deadline: the day holds more
  * audit records than one request can read. Nothing is wrong with the data; an operator
- * must read it some other way (see the README, "Daily reconciliation").
+ * must read it some other way (see docs/runbook.md, "Daily reconciliation").
  */
 export class ReportDeadlineError extends CancellationServiceError {
   override name = "ReportDeadlineError";

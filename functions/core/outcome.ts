@@ -1,5 +1,4 @@
 import type { IntentStatus } from "./intent-rules.ts";
-import type { A55ErrorDetail } from "./ports.ts";
 
 /** What a cancel is aimed at. A charge is named by its UUID; its wallet travels with it. */
 export type Target =
@@ -120,5 +119,9 @@ export interface OrderSteps {
 /** Outcomes after which the same request must never reach the upstream again. */
 export const isFinal = (outcome: CancelOutcome): boolean => !(outcome.type === "FAILED" && outcome.retryable);
 
-export const isSuccess = (outcome: CancelOutcome): boolean =>
-  outcome.type === "CANCELLED" || outcome.type === "ALREADY_CANCELLED";
+/** One entry of A55's documented error body `message: [{code, source, description}]`. */
+export interface A55ErrorDetail {
+  code: string;
+  source: string;
+  description: string;
+}

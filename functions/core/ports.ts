@@ -6,6 +6,7 @@
 import type { BulkItemFinish } from "./bulk-ports.ts";
 import type { Cancellation, CancellationKind, CancellationState } from "./cancellation.ts";
 import type {
+  A55ErrorDetail,
   CancelOutcome,
   ChargeView,
   IntentView,
@@ -14,6 +15,7 @@ import type {
   Target,
   UpstreamInfo,
 } from "./outcome.ts";
+import type { Trigger } from "./trigger.ts";
 
 /** Passed to every upstream call: the retry budget ends at `deadline` (epoch ms). */
 export interface CallOptions {
@@ -87,12 +89,7 @@ export interface IntentsUpstream {
 
 // ---- A55 ----------------------------------------------------------------------------
 
-/** One entry of A55's documented error body `message: [{code, source, description}]`. */
-export interface A55ErrorDetail {
-  code: string;
-  source: string;
-  description: string;
-}
+export type { A55ErrorDetail } from "./outcome.ts";
 
 export interface CancelChargeRequest {
   chargeUuid: string;
@@ -123,8 +120,7 @@ export interface ChargesUpstream {
 
 // ---- Audit log ----------------------------------------------------------------------
 
-/** `bulk`: an item of a bulk cancellation job, run by the work queue (background priority). */
-export type Trigger = "http" | "bus" | "schedule" | "bulk";
+export type { Trigger } from "./trigger.ts";
 
 /**
  * One attempt's outcome, or one step of a cancellation's lifecycle. Append-only. Never
@@ -178,15 +174,30 @@ export interface AuditLog {
     target: Pick<Target, "type" | "id">,
     options?: { limit?: number; cursor?: string },
   ): Promise<Page<AuditRecord>>;
-  /** `day` is `YYYY-MM-DD` (UTC). Oldest first. */
-  byDay(day: string, options?: { limit?: number; cursor?: string }): Promise<Page<AuditRecord>>;
+  /**
+   * The slices a UTC day's records are spread over (the store shards its day index so that
+   * a busy day's writes do not meet on one partition). Reading each slice whole reads the
+   * day; slices are independent, so they may be read at once.
+   */
+  daySlices(day: string): readonly string[];
+  /**
+   * One slice of a UTC day, oldest first. `day` is `YYYY-MM-DD`; `slice` one of `daySlices(day)`.
+   * A cursor belongs to its day and slice.
+   */
+  byDay(
+    day: string,
+    slice: string,
+    options?: { limit?: number; cursor?: string },
+  ): Promise<Page<AuditRecord>>;
 }
 
 // ---- Cancellations (durable lifecycle records) ------------------------------------
 
 /**
  * One transition of a cancellation: the record as it is to be, and the version it must
- * still have (`null`: it must not exist yet). Written with its audit records in one
+ * still have (`null`: it must not exist yet, or, for a single cancel, be DONE). `next`
+ * keeps the incarnation of the record it moves on: the write holds only while the stored
+ * record is that incarnation at that version. Written with its audit records in one
  * transaction, or not at all.
  */
 export interface CancellationTransition {
@@ -224,6 +235,39 @@ export interface BeginRequest {
   now: number;
   /** Epoch ms until which the lock holds: the invocation's deadline. */
   lockUntil: number;
+  /**
+   * A single cancel's own description, kept with the key while it is in progress: an
+   * attempt that never completes (killed, or its completing write failed) is then found
+   * by the continuation from `recoverAt` on (`abandoned`), and finished by it.
+   */
+  recovery?: AttemptRecovery;
+  /**
+   * The continuation taking over an abandoned attempt: the key is taken only from the
+   * attempt holding this lock token, in progress with its lock over; in any other state
+   * (completed, released, taken by a retry meanwhile) it is left alone.
+   */
+  takeOver?: string;
+}
+
+/** A single intent or charge cancel as its request asked for it: enough to run it again. */
+export type SingleCancel =
+  | { kind: "intent"; intentId: string; reason?: string }
+  | { kind: "charge"; chargeUuid: string; walletUuid: string; reason?: string };
+
+/** What the continuation needs to finish a single cancel whose attempt never completed. */
+export interface AttemptRecovery {
+  cancel: SingleCancel;
+  /** Who asked: the records of the attempt, whoever finishes it, carry the request's identity. */
+  requestedBy: { trigger: Trigger; actor: string; correlationId: string; idempotencyKey?: string };
+  /** Epoch ms from which the continuation takes the attempt over: its lock's end, plus a grace. */
+  recoverAt: number;
+}
+
+/** An attempt in progress past its recovery time: its lock is over and it never completed. */
+export interface AbandonedAttempt extends AttemptRecovery {
+  scopeKey: string;
+  /** Its lock token, for `BeginRequest.takeOver`. */
+  token: string;
 }
 
 /**
@@ -237,6 +281,13 @@ export interface Lease {
   token: string;
   attempt: number;
   resumed: boolean;
+  /**
+   * The incarnation of the cancellation an earlier attempt of this request opened when it
+   * released the key, if one did: a resumed attempt closes that one, and, when it is no
+   * longer there (finished, announced, then replaced by another request's), announces
+   * nothing more.
+   */
+  ownCancellation?: string;
 }
 
 export type BeginResult =
@@ -270,8 +321,14 @@ export interface ReleaseRequest {
 export type CompleteResult = "completed" | "lock-lost" | "cancellation-moved";
 
 export interface IdempotencyStore {
-  /** One conditional write: takes the key, or tells why not (replay, in progress, mismatch). */
+  /**
+   * One conditional write: takes the key, or tells why not (replay, in progress, mismatch).
+   * A taking over that finds the attempt no longer abandoned answers `replay` (it completed)
+   * or `in-progress` (anything else).
+   */
   begin(request: BeginRequest): Promise<BeginResult>;
+  /** Attempts of single cancels still in progress past their `recoverAt`, oldest first. */
+  abandoned(now: number, options?: { limit?: number; cursor?: string }): Promise<Page<AbandonedAttempt>>;
   /**
    * Completes the key with the outcome, appends the audit records and writes the
    * cancellation transition, in one transaction. Creating an intent's cancellation while
@@ -282,7 +339,8 @@ export interface IdempotencyStore {
    * Releases the key after an operational failure, so a retry runs again: the key is kept
    * as RELEASED (same payload only), remembering that the upstream may have acted, and the
    * records and the cancellation transition are written in the same transaction. If the
-   * cancellation moved on meanwhile, only the key is released.
+   * cancellation moved on meanwhile, only the key is released. A cancellation this release
+   * opens is remembered by the key (`Lease.ownCancellation` of the next attempts).
    */
   release(lease: Lease, request: ReleaseRequest): Promise<void>;
 }
@@ -321,6 +379,12 @@ export interface OutcomeEvent {
     correlationId: string;
     /** When the outcome was committed (the audit record's time). */
     at: string;
+    /**
+     * Set only on an event too large for EventBridge, published shortened: the fields cut
+     * (each ends with a `…[truncated, N chars]` marker) and the entry's size before. The
+     * full record is the audit record `eventId` in the target's trail.
+     */
+    shortened?: { originalBytes: number; fields: string[] };
   };
 }
 
@@ -345,6 +409,8 @@ export interface BulkFinishedEvent {
     finishedAt?: string;
     correlationId: string;
     at: string;
+    /** As on an outcome event: set only when it had to be published shortened. */
+    shortened?: { originalBytes: number; fields: string[] };
   };
 }
 

@@ -1,10 +1,11 @@
 import { auditRecord } from "./audit-record.ts";
-import type { Cancellation } from "./cancellation.ts";
-import { intentCancellation, settle, unfinishedCancellation } from "./cancellation-records.ts";
+import { unfinishedCancellation } from "./cancellation-records.ts";
 import type { CancelContext, CancelDependencies } from "./dependencies.ts";
+import { StoreUnavailableError } from "./errors.ts";
 import { type CancelOutcome, isFinal, type Target } from "./outcome.ts";
 import { detailTypeOf } from "./outcome-events.ts";
-import type { AuditRecord, CancellationTransition, Lease } from "./ports.ts";
+import type { AttemptRecovery, AuditRecord, CancellationTransition, Lease, SingleCancel } from "./ports.ts";
+import { closeSingle, NO_OWN_CANCELLATION, ownCancellation, problemOfOwn } from "./single-cancel-close.ts";
 
 export type OnceResult =
   | { kind: "outcome"; outcome: CancelOutcome; replayed: boolean }
@@ -25,6 +26,12 @@ export interface OnceRequest {
   /** What the idempotency key is bound to; another payload under the same key is refused. */
   payload: unknown;
   reason: string | undefined;
+  /**
+   * Set for a single intent or charge cancel: kept with its key while the attempt runs, so
+   * that the continuation finishes an attempt that never completes; and its own
+   * cancellation (left by an earlier attempt) is closed with it.
+   */
+  single?: SingleCancel;
   /** The cancel itself. Must turn upstream trouble into outcomes; a throw is treated as a bug. */
   work: (lease: Lease) => Promise<CancelOutcome | WorkResult>;
   /**
@@ -40,18 +47,22 @@ const isWorkResult = (value: CancelOutcome | WorkResult): value is WorkResult =>
  * Runs one cancel at most once per idempotency scope, and records it.
  *
  * 1. Take the key with one conditional write; a completed key replays its outcome, a
- *    key in progress or bound to another payload is refused. A released key taken again
- *    (a retry) whose single cancel the continuation has finished meanwhile answers from it
+ *    key in progress or bound to another payload is refused. A single cancel's key holds
+ *    what the continuation needs to finish the attempt if it never completes (the process
+ *    killed, or the completing write failed after the upstream acted). A resumed single
+ *    cancel whose own cancellation the continuation has finished meanwhile answers from it
  *    (one read), sending nothing upstream.
  * 2. Do the work.
  * 3. Final outcome: complete the key, append the audit records and write the
- *    cancellation in one transaction (an asynchronous intent cancel opens its
- *    cancellation here, for the continuation to finish). The request's own record
- *    carries the outcome event: the outbox relay publishes it once the transaction committed.
+ *    cancellation in one transaction (a single cancel closes its own cancellation,
+ *    conditionally, see `closeSingle`; an asynchronous intent cancel opens one for the
+ *    continuation to finish). The request's own record carries the outcome event: the
+ *    outbox relay publishes it once the transaction committed.
  * 4. Operational failure: release the key, remembering that the upstream may have acted,
  *    and record what was found. A single intent or charge cancel also opens a REQUESTED
- *    cancellation: the upstream may have applied it without us knowing, or the caller may
- *    never retry; either way the continuation finishes it, so its trail ends in the truth.
+ *    cancellation (unless its own is open already): the upstream may have applied it
+ *    without us knowing, or the caller may never retry; either way the continuation
+ *    finishes it, so its trail ends in the truth.
  */
 export const runOnce = async (
   deps: CancelDependencies,
@@ -60,21 +71,29 @@ export const runOnce = async (
 ): Promise<OnceResult> => {
   const startedAt = deps.clock.now();
   const scopeKey = context.idempotency?.scopeKey ?? `once:${deps.ids.next()}`;
+  // Never a lock that is already over: a late invocation still holds the key while it finds it has no time left.
+  const lockUntil = Math.max(context.deadline, startedAt + 1_000);
+  const takeOver = context.idempotency?.takeOver;
   const begun = await deps.idempotency.begin({
     scopeKey,
     payload: request.payload,
     now: startedAt,
-    // Never a lock that is already over: a late invocation still holds the key while it finds it has no time left.
-    lockUntil: Math.max(context.deadline, startedAt + 1_000),
+    lockUntil,
+    ...(request.single && { recovery: recoveryOf(deps, context, request.single, lockUntil) }),
+    ...(takeOver !== undefined && { takeOver }),
   });
   if (begun.kind === "replay") return { kind: "outcome", outcome: begun.outcome, replayed: true };
   if (begun.kind !== "acquired") return begun;
   const { lease } = begun;
-  // A retry of a cancel the continuation finished meanwhile: its records and event are written; answer from them.
-  const finished = lease.resumed ? await finishedByContinuation(deps, lease, request.target) : undefined;
-  if (finished) {
-    await deps.idempotency.complete(lease, { outcome: finished, audits: [], now: deps.clock.now() });
-    return { kind: "outcome", outcome: finished, replayed: true };
+  const own =
+    request.single && lease.resumed
+      ? await ownCancellation(deps, lease, request.target)
+      : NO_OWN_CANCELLATION;
+  if (own.record?.state === "DONE" && own.record.outcome) {
+    // A retry of a cancel the continuation finished meanwhile: its records and event are written.
+    const { outcome } = own.record;
+    await deps.idempotency.complete(lease, { outcome, audits: [], now: deps.clock.now() });
+    return { kind: "outcome", outcome, replayed: true };
   }
 
   let result: WorkResult;
@@ -82,6 +101,9 @@ export const runOnce = async (
     const done = await request.work(lease);
     result = isWorkResult(done) ? done : { outcome: done };
   } catch (error) {
+    // The store failing under the work: the key is left to its lock's end, when a retry or
+    // the continuation takes the request over; no record would tell the truth.
+    if (error instanceof StoreUnavailableError) throw error;
     const failed: CancelOutcome = {
       type: "FAILED",
       target: request.target,
@@ -95,20 +117,38 @@ export const runOnce = async (
   }
 
   const { outcome } = result;
-  const audits = result.audits ?? [ownRecord(deps, context, outcome, request.reason, startedAt)];
   if (!isFinal(outcome)) {
-    const unfinished = unfinishedCancellation(deps, context, outcome, request.reason, scopeKey);
-    const cancellation = result.cancellation ?? (unfinished && { next: unfinished, expectedVersion: null });
+    const record = auditRecord(deps, context, outcome, request.reason, startedAt);
+    // A single cancel's own cancellation is never opened twice: an open one records the
+    // problem (conditionally), and one finished and replaced since has said all there is.
+    const ofOwn = problemOfOwn(deps, own, outcome, record);
+    const unfinished =
+      own.record || own.replaced
+        ? undefined
+        : unfinishedCancellation(deps, context, outcome, request.reason, scopeKey);
+    const audits = own.replaced ? [] : (result.audits ?? [ofOwn?.record ?? record]);
+    const cancellation =
+      result.cancellation ??
+      ofOwn?.cancellation ??
+      (unfinished && { next: unfinished, expectedVersion: null });
     await deps.idempotency.release(lease, { audits, cancellation, now: deps.clock.now() });
     return { kind: "outcome", outcome, replayed: false };
   }
 
-  const cancellation =
-    result.cancellation ??
-    (lease.resumed ? await closingOwn(deps, lease, request.target, outcome) : undefined) ??
-    (outcome.type === "PENDING" && outcome.target.type === "intent"
-      ? { next: intentCancellation(deps, context, outcome, request.reason, scopeKey), expectedVersion: null }
-      : undefined);
+  if (request.single) {
+    const closed = await closeSingle(deps, lease, {
+      outcome,
+      record: auditRecord(deps, context, outcome, request.reason, startedAt),
+      own,
+      context,
+      reason: request.reason,
+    });
+    if (closed.written === "lock-lost") await keepRecords(deps, closed.unwritten);
+    return { kind: "outcome", outcome: closed.outcome, replayed: closed.fromCancellation };
+  }
+
+  const audits = result.audits ?? [announcingRecord(deps, context, outcome, request.reason, startedAt)];
+  const { cancellation } = result;
   const written = await deps.idempotency.complete(lease, {
     outcome,
     audits,
@@ -116,9 +156,8 @@ export const runOnce = async (
     now: deps.clock.now(),
   });
   if (written === "cancellation-moved") {
-    // The continuation moved the cancellation on meanwhile: answer from it (an order), or
-    // keep this attempt's own answer (a single cancel: the continuation found the same).
-    const rejoined = request.rejoin ? await request.rejoin() : { outcome, audits };
+    // The continuation moved the cancellation on meanwhile: answer from it as it now is.
+    const rejoined = request.rejoin ? await request.rejoin() : { outcome, audits: [] };
     await deps.idempotency.complete(lease, {
       outcome: rejoined.outcome,
       audits: rejoined.audits ?? [],
@@ -133,45 +172,22 @@ export const runOnce = async (
   return { kind: "outcome", outcome, replayed: false };
 };
 
-/**
- * A resumed single cancel finishing the cancellation its earlier attempt left open: moved
- * on in the same transaction as the key, so the continuation does not finish it again.
- */
-const closingOwn = async (
+/** What the continuation needs to finish this single cancel if its attempt never completes. */
+const recoveryOf = (
   deps: CancelDependencies,
-  lease: Lease,
-  target: Target,
-  outcome: CancelOutcome,
-): Promise<CancellationTransition | undefined> => {
-  if (target.type !== "intent" && target.type !== "charge") return undefined;
-  const own = await deps.cancellations.get(target.type, target.id);
-  if (!own || own.state === "DONE" || own.request.scopeKey !== lease.scopeKey) return undefined;
-  const next: Cancellation =
-    outcome.type === "PENDING"
-      ? { ...own, state: "INTENT_PENDING", steps: { intent: outcome } }
-      : {
-          ...own,
-          state: "DONE",
-          outcome,
-          steps: target.type === "intent" ? { intent: outcome } : { charge: outcome },
-        };
-  return {
-    next: settle(own, next, { now: deps.clock.now(), policy: deps.lifecycle, checked: false }),
-    expectedVersion: own.version,
-  };
-};
-
-/** The outcome of this request's own single cancel, when the continuation has already finished it. */
-const finishedByContinuation = async (
-  deps: CancelDependencies,
-  lease: Lease,
-  target: Target,
-): Promise<CancelOutcome | undefined> => {
-  if (target.type !== "intent" && target.type !== "charge") return undefined;
-  const own = await deps.cancellations.get(target.type, target.id);
-  if (own?.state !== "DONE" || own.request.scopeKey !== lease.scopeKey) return undefined;
-  return own.outcome;
-};
+  context: CancelContext,
+  cancel: SingleCancel,
+  lockUntil: number,
+): AttemptRecovery => ({
+  cancel,
+  requestedBy: {
+    trigger: context.trigger,
+    actor: context.actor,
+    correlationId: context.correlationId,
+    ...(context.idempotency?.key !== undefined && { idempotencyKey: context.idempotency.key }),
+  },
+  recoverAt: lockUntil + deps.lifecycle.orphanGraceMs,
+});
 
 /**
  * Appends the final records of an attempt whose result did not stand, announcing nothing.
@@ -184,17 +200,14 @@ const keepRecords = async (deps: CancelDependencies, audits: AuditRecord[]): Pro
   }
 };
 
-/** The request target's record of a single cancel; it announces a final (or pending) outcome. */
-const ownRecord = (
+/** The request target's record of a final outcome, announcing it. */
+const announcingRecord = (
   deps: CancelDependencies,
   context: CancelContext,
   outcome: CancelOutcome,
   reason: string | undefined,
   startedAt: number,
-): AuditRecord => {
-  const record = auditRecord(deps, context, outcome, reason, startedAt);
-  if (!isFinal(outcome)) return record;
-  record.event = detailTypeOf(outcome);
-  if (outcome.type === "PENDING" && outcome.target.type === "intent") record.state = "INTENT_PENDING";
-  return record;
-};
+): AuditRecord => ({
+  ...auditRecord(deps, context, outcome, reason, startedAt),
+  event: detailTypeOf(outcome),
+});

@@ -23,7 +23,7 @@ export const problemOf = (error: UpstreamError): OperationalProblem => {
 /**
  * Turns what an upstream client threw into a FAILED outcome. Every thrown upstream error
  * is an operational failure: retryable, with the `problem` an operator must look at, never
- * stored as an outcome (DESIGN.md "Failures are of two kinds"). A `ValidationError` means
+ * stored as an outcome (docs/cancel-semantics.md, "Two kinds of failure"). A `ValidationError` means
  * the request can never be sent as it is. Anything else is a bug and is rethrown.
  */
 export const failureFrom = (target: Target, error: unknown): CancelOutcome => {

@@ -5,7 +5,6 @@
  * background share of the upstream budget. Independent of the sweep, its early stop and
  * its dry run.
  */
-import { channel } from "node:diagnostics_channel";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
@@ -15,9 +14,6 @@ import { getLogger, recordContinuation } from "#wiring/observability.ts";
 import { deadlineOf, NO_EARLY_TIMEOUT } from "./lambda-deadline.ts";
 
 const logger = getLogger();
-
-export const CONTINUATION_PROGRESS_CHANNEL = "cancellation-service:continuation-progress";
-const progress = channel(CONTINUATION_PROGRESS_CHANNEL);
 
 export interface ContinuationResult extends ContinuationSummary {
   /** Open (not final) cancellations after the run, and how many of them are STUCK. */
@@ -40,9 +36,6 @@ const continueOpen = async (_event: unknown, context: Context): Promise<Continua
     {
       ...config.continuation,
       stopMarginMs: config.upstreamTimeoutMs,
-      onProgress: (sofar) => {
-        if (progress.hasSubscribers) progress.publish(sofar);
-      },
     },
   );
   const open = await container.deps.cancellations.countOpen();
@@ -52,7 +45,8 @@ const continueOpen = async (_event: unknown, context: Context): Promise<Continua
     logger.error("cancellations became STUCK: an operator must look (cancelctl pending --stuck)", {
       ...result,
     });
-  } else if (summary.checked > 0) logger.info("continuation finished", { ...result });
+  } else if (summary.checked > 0 || summary.takenOver > 0)
+    logger.info("continuation finished", { ...result });
   else logger.debug("continuation found nothing due", { ...result });
   return result;
 };

@@ -14,10 +14,12 @@ import { runExpirySweep, type SweepSummary } from "#core/expiry-sweep.ts";
 import { getContainer } from "#wiring/container.ts";
 import { getLogger } from "#wiring/observability.ts";
 import { deadlineOf, NO_EARLY_TIMEOUT } from "./lambda-deadline.ts";
+import { SWEEP_PROGRESS_CHANNEL } from "./progress-channels.ts";
 
 const logger = getLogger();
 
-export const SWEEP_PROGRESS_CHANNEL = "cancellation-service:sweep-progress";
+export { SWEEP_PROGRESS_CHANNEL };
+
 const progress = channel(SWEEP_PROGRESS_CHANNEL);
 const PROGRESS_EVERY = 100;
 

@@ -1,5 +1,5 @@
 /**
- * API Gateway HTTP API (payload v2) entry point for every route of DESIGN.md.
+ * API Gateway HTTP API (payload v2) entry point for every route of docs/api.md.
  * Thin: route, hand over to the route's function, and let `errorResponse` answer for
  * anything that went wrong.
  */
@@ -11,6 +11,7 @@ import { getContainer } from "#wiring/container.ts";
 import { getLogger } from "#wiring/observability.ts";
 import { BULK_MAX_BODY_BYTES } from "./http/bulk-routes.ts";
 import { type ErrorScope, errorResponse } from "./http/error-response.ts";
+import { HttpProblem } from "./http/http-problem.ts";
 import { toHttpRequest } from "./http/http-request.ts";
 import { ROUTE_HANDLERS } from "./http/route-handlers.ts";
 import { dialectOf, matchRoute } from "./http/routes.ts";
@@ -51,10 +52,16 @@ const handleRequest = async (
       status: response.statusCode,
     };
     if (response.statusCode >= 500) logger.error("request failed", { ...fields, error: error as Error });
-    else logger.info("request refused", { ...fields, reason: (error as Error).message });
+    else logger.info("request refused", { ...fields, reason: (error as Error).message, ...refusal(error) });
     return withCorrelation(response, correlationId);
   }
 };
+
+/** What only the log says of a refusal: which authentication check failed, and for whom. */
+const refusal = (error: unknown): Record<string, string> =>
+  error instanceof HttpProblem && error.kind === "unauthenticated"
+    ? { authFailure: error.reason ?? "unknown", ...error.logDetails }
+    : {};
 
 const withCorrelation = <T extends { headers: Record<string, string> }>(
   response: T,

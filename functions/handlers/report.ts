@@ -9,7 +9,7 @@ export const OPERATOR_ACTION: Record<OperationalProblem, string> = {
   unavailable: "the upstream (or a store) is down or slow; it is retried; look if it lasts",
   "rate-limited": "the upstream budget is spent; it is retried after Retry-After; look if it lasts",
   "credentials-refused":
-    "fix the upstream credentials in Secrets Manager (README: Set and rotate the secrets)",
+    "fix the upstream credentials in Secrets Manager (docs/deploy.md: Set and rotate the secrets)",
   "contract-violation":
     "the upstream answered outside its documented contract; check the upstream and its answer",
   internal: "this service failed (configuration or a bug); see the error and fix it",

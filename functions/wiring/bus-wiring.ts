@@ -1,22 +1,28 @@
 /**
- * What only the bus function needs on top of the shared container: its SQS client and the
- * work queue it puts rate-limited requests back on. Built once per container, on the bus
- * function's first message; the other functions never create an SQS client.
+ * What only the bus function needs on top of the shared container: its SQS client, the
+ * work queue it puts rate-limited requests back on, and the dead-letter queue it moves a
+ * message to, with its error, on the message's last receive. Built once per container, on
+ * the bus function's first message; the other functions never create an SQS client.
  */
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { type DeadLetterQueue, SqsDeadLetterQueue } from "#adapters/queue/sqs-dead-letter.ts";
 import { type RedeliveryQueue, SqsRedeliveryQueue } from "#adapters/queue/sqs-redelivery.ts";
 import { ConfigurationError } from "#core/errors.ts";
+import { FUNCTIONS } from "#manifest/function-manifest.ts";
 import { type Container, getContainer } from "./container.ts";
 
 export interface BusWiring {
   container: Container;
   redelivery: RedeliveryQueue;
+  deadLetters: DeadLetterQueue;
+  /** Receives after which the work queue dead-letters a message: the bus function's last receive is this one. */
+  maxReceiveCount: number;
 }
 
 const wirings = new WeakMap<Container, BusWiring>();
 
 /**
- * @throws ConfigurationError naming CANCEL_REQUESTED_QUEUE_URL when the function was not given it
+ * @throws ConfigurationError naming CANCEL_REQUESTED_QUEUE_URL or CANCEL_REQUESTED_FAILURES_URL when the function was not given it
  */
 export const buildBusWiring = (container: Container, sqs?: SQSClient): BusWiring => {
   const { config } = container;
@@ -26,9 +32,20 @@ export const buildBusWiring = (container: Container, sqs?: SQSClient): BusWiring
       "Invalid configuration: CANCEL_REQUESTED_QUEUE_URL is missing (the bus function puts rate-limited requests back on its queue)",
     );
   }
+  const failuresUrl = config.cancelRequestedFailuresUrl;
+  if (!failuresUrl) {
+    throw new ConfigurationError(
+      "Invalid configuration: CANCEL_REQUESTED_FAILURES_URL is missing (the bus function dead-letters a message with its error on its last receive)",
+    );
+  }
   const client =
     sqs ?? new SQSClient({ ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}), maxAttempts: 3 });
-  return { container, redelivery: new SqsRedeliveryQueue({ client, queueUrl }) };
+  return {
+    container,
+    redelivery: new SqsRedeliveryQueue({ client, queueUrl }),
+    deadLetters: new SqsDeadLetterQueue({ client, queueUrl: failuresUrl }),
+    maxReceiveCount: FUNCTIONS.CancelRequested.trigger.maxReceiveCount,
+  };
 };
 
 /** The bus wiring of this Lambda instance's container. */

@@ -11,15 +11,16 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { monotonicFactory } from "ulid";
 import { A55Client } from "#adapters/a55/a55-client.ts";
+import { a55Upstream } from "#adapters/a55/a55-upstream.ts";
+import type { RingStore } from "#adapters/budget/budget-ring-store.ts";
+import type { SharedUpstreamBudget } from "#adapters/budget/shared-upstream-budget.ts";
 import { DynamoAuditLog } from "#adapters/dynamo/audit-log.ts";
-import type { RingStore } from "#adapters/dynamo/budget-ring-store.ts";
 import { DynamoBulkJobStore } from "#adapters/dynamo/bulk-job-store.ts";
 import { DynamoCancellationStore } from "#adapters/dynamo/cancellation-store.ts";
 import { DynamoIdempotencyStore } from "#adapters/dynamo/idempotency-store.ts";
-import type { SharedUpstreamBudget } from "#adapters/dynamo/upstream-budget.ts";
-import { createRetryPolicy, DEFAULT_RETRY_SETTINGS } from "#adapters/http/retry-policy.ts";
 import { derivedIdempotencyKey } from "#adapters/ids/derived-key.ts";
 import { ProcureCoreClient } from "#adapters/procure-core/procure-core-client.ts";
+import { procureCoreUpstream } from "#adapters/procure-core/procure-core-upstream.ts";
 import {
   createFileSecretProvider,
   createSecretsManagerProvider,
@@ -27,17 +28,18 @@ import {
 } from "#adapters/secrets/secret-provider.ts";
 import {
   type ClientsSecret,
-  type SecretName,
+  clientsSecretSchema,
   type SecretSchema,
-  secretSchemas,
 } from "#adapters/secrets/secret-shapes.ts";
+import type { UpstreamEntry } from "#adapters/upstreams/upstream-entry.ts";
+import { type SecretName, secretNamingOf } from "#adapters/upstreams/upstream-registry.ts";
 import type { BulkJobStore } from "#core/bulk-ports.ts";
 import type { CancelDependencies } from "#core/dependencies.ts";
-import { ConfigurationError } from "#core/errors.ts";
+import { ConfigurationError, type UpstreamName } from "#core/errors.ts";
 import type { Ids } from "#core/ports.ts";
 import { readConfig, type ServiceConfig } from "./config.ts";
-import { getLogger, getMetrics, recordRetry, recordUpstreamCall } from "./observability.ts";
-import { buildUpstreamBudget } from "./upstream-budget.ts";
+import { getLogger, getMetrics } from "./observability.ts";
+import { buildUpstreamWiring } from "./upstream-wiring.ts";
 
 export interface Container {
   config: ServiceConfig;
@@ -78,44 +80,30 @@ export const buildContainer = (
   const secretsManager = overrides.secretsManager ?? new SecretsManagerClient({});
 
   const { secrets } = config;
-  const secret = <T>(name: SecretName): SecretProvider<T> => {
-    const schema = secretSchemas[name] as unknown as SecretSchema<T>;
+  const secret = <T>(name: SecretName, schema: SecretSchema<T>): SecretProvider<T> => {
     const ttlMs = config.secretsTtlMs;
     if (secrets.source === "file")
       return createFileSecretProvider({ path: secrets.path, key: name, name, schema, ttlMs });
-    const secretId = secrets[name === "procure-core" ? "procureCore" : name];
-    if (!secretId) return unconfiguredSecret(name, SECRET_VARIABLES[name]);
+    const secretId = name === "clients" ? secrets.clients : secrets.upstreams[name];
+    if (!secretId) return unconfiguredSecret(name, secretNamingOf(name).arnVariable);
     return createSecretsManagerProvider({ client: secretsManager, secretId, name, schema, ttlMs });
   };
+  /** An upstream's secret: the one named after it, of the shape its registry entry gives. */
+  const upstreamSecret = <T>(entry: Pick<UpstreamEntry<UpstreamName, T, unknown>, "name" | "secretSchema">) =>
+    secret(entry.name, entry.secretSchema);
 
-  const retryPolicy = createRetryPolicy({
-    ...DEFAULT_RETRY_SETTINGS,
-    maxAttempts: config.upstreamMaxAttempts,
-    attemptTimeoutMs: config.upstreamTimeoutMs,
+  const upstreams = buildUpstreamWiring(config, {
+    dynamoDb,
+    logger,
+    metrics,
+    fetch: overrides.fetch,
+    store: overrides.budgetStore,
   });
-  const onRetry =
-    (upstream: "procure-core" | "a55") =>
-    (event: { operation: string; attempt: number; reason: string; delayMs: number }) => {
-      logger.warn("upstream call retried", { upstream, ...event });
-      recordRetry(metrics, upstream);
-    };
-  const budget = buildUpstreamBudget(config, { dynamoDb, logger, metrics, store: overrides.budgetStore });
   const intents = new ProcureCoreClient({
-    credentials: secret("procure-core"),
-    budget,
-    retryPolicy,
-    fetch: overrides.fetch,
-    onRetry: onRetry("procure-core"),
-    onCall: (event) => recordUpstreamCall(metrics, "procure-core", event.latencyMs),
+    credentials: upstreamSecret(procureCoreUpstream),
+    ...upstreams.exchange,
   });
-  const charges = new A55Client({
-    credentials: secret("a55"),
-    budget,
-    retryPolicy,
-    fetch: overrides.fetch,
-    onRetry: onRetry("a55"),
-    onCall: (event) => recordUpstreamCall(metrics, "a55", event.latencyMs),
-  });
+  const charges = new A55Client({ credentials: upstreamSecret(a55Upstream), ...upstreams.exchange });
 
   const audit = new DynamoAuditLog({ client: dynamoDb, auditTable: config.auditTable });
   const deps: CancelDependencies = {
@@ -141,20 +129,14 @@ export const buildContainer = (
     logger,
     metrics,
     deps,
-    budget,
-    clients: secret("clients"),
+    budget: upstreams.budget,
+    clients: secret("clients", clientsSecretSchema),
     bulk: new DynamoBulkJobStore({
       client: dynamoDb,
       table: config.idempotencyTable,
       auditTable: config.auditTable,
     }),
   };
-};
-
-const SECRET_VARIABLES: Record<SecretName, string> = {
-  "procure-core": "PROCURE_CORE_SECRET_ARN",
-  a55: "A55_SECRET_ARN",
-  clients: "CLIENTS_SECRET_ARN",
 };
 
 /** A secret this function was not given: asking for it is a configuration error that names the variable. */

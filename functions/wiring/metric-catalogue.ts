@@ -5,8 +5,14 @@
  * cannot be emitted (the type of `emitMetric` refuses it), and an alarm on a metric that is
  * not here fails `npm run check:infra`.
  *
- * Pure data with no imports, so infra/ (bundled into the SST program) can read it.
+ * Pure data, importing only the upstream registry (pure data too), so infra/ (bundled into
+ * the SST program) can read it: an upstream added to the registry gets its dimension values,
+ * its alarms and its dashboard widgets with no edit here.
+ *
+ * Upstream calls are measured at two levels, named alike: `UpstreamCall*` once per logical
+ * call as its caller sees it, `UpstreamAttempt*` once per HTTP request sent.
  */
+import { UPSTREAM_NAMES } from "../adapters/upstreams/upstream-registry.ts";
 
 export const METRICS_NAMESPACE = "CancellationService";
 
@@ -14,7 +20,7 @@ export const METRICS_NAMESPACE = "CancellationService";
 export const SERVICE_DIMENSION = { service: "cancellation-service" } as const;
 
 export const TRIGGERS = ["http", "bus", "schedule", "bulk"] as const;
-export const UPSTREAMS = ["procure-core", "a55"] as const;
+export const UPSTREAMS = UPSTREAM_NAMES;
 export const PRIORITIES = ["interactive", "background"] as const;
 export const PROBLEMS = [
   "unavailable",
@@ -43,7 +49,7 @@ export interface MetricSpec {
   unit: MetricUnitName;
   /** Dimension name → every value it takes (besides `service`, which every metric has). */
   dimensions: Readonly<Record<string, readonly string[]>>;
-  /** What it counts or measures, for the dashboard and the README. */
+  /** What it counts or measures, for the dashboard and docs/runbook.md. */
   description: string;
 }
 
@@ -53,15 +59,22 @@ export const EMITTED_METRICS = {
     dimensions: { trigger: TRIGGERS, outcome: OUTCOMES },
     description: "one per cancel answered, by trigger and outcome",
   },
-  UpstreamLatency: {
+  UpstreamCallLatency: {
     unit: "Milliseconds",
     dimensions: { upstream: UPSTREAMS },
-    description: "time of one upstream call, retries included",
+    description:
+      "one per upstream call, answered or failed: its retries, waits for budget slots and Retry-After, and its credentials (token request, 401 renewal) included",
+  },
+  UpstreamAttemptLatency: {
+    unit: "Milliseconds",
+    dimensions: { upstream: UPSTREAMS },
+    description:
+      "one per HTTP attempt sent to an upstream (retries and token requests included): from sending it to its answer read, or to its failure",
   },
   UpstreamRetries: {
     unit: "Count",
     dimensions: { upstream: UPSTREAMS },
-    description: "one per retried upstream attempt",
+    description: "one per upstream attempt retried",
   },
   OperationalFailures: {
     unit: "Count",
@@ -114,6 +127,12 @@ export const EMITTED_METRICS = {
     dimensions: {},
     description: "outcome events the relay failed to put on the bus",
   },
+  OutboxEventsShortened: {
+    unit: "Count",
+    dimensions: {},
+    description:
+      "outcome events too large for PutEvents, published shortened (the full record stays in the audit table)",
+  },
   OutboxLagMs: {
     unit: "Milliseconds",
     dimensions: {},
@@ -129,5 +148,3 @@ export type DimensionsOf<N extends MetricName> = {
     ? V
     : never;
 };
-
-export const isEmittedMetric = (name: string): name is MetricName => Object.hasOwn(EMITTED_METRICS, name);

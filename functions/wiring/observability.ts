@@ -6,8 +6,9 @@
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import type { UpstreamName } from "#core/errors.ts";
 import type { OperationalProblem, OutcomeType } from "#core/outcome.ts";
-import type { Trigger } from "#core/ports.ts";
+import type { Trigger, UpstreamPriority } from "#core/ports.ts";
 import { type DimensionsOf, EMITTED_METRICS, type MetricName } from "./metric-catalogue.ts";
 
 export { EMITTED_METRICS, type MetricName } from "./metric-catalogue.ts";
@@ -75,13 +76,16 @@ export const emitMetric = <N extends MetricName>(
 export const recordOutcome = (metrics: Metrics, trigger: Trigger, outcome: OutcomeType | "REPLAYED"): void =>
   emitMetric(metrics, "Cancellations", { trigger, outcome }, 1);
 
-export const recordUpstreamCall = (
-  metrics: Metrics,
-  upstream: "procure-core" | "a55",
-  latencyMs: number,
-): void => emitMetric(metrics, "UpstreamLatency", { upstream }, latencyMs);
+/** One upstream call ended (answered or thrown), after this long. */
+export const recordUpstreamCall = (metrics: Metrics, upstream: UpstreamName, latencyMs: number): void =>
+  emitMetric(metrics, "UpstreamCallLatency", { upstream }, latencyMs);
 
-export const recordRetry = (metrics: Metrics, upstream: "procure-core" | "a55"): void =>
+/** One HTTP attempt to an upstream ended, after this long. */
+export const recordUpstreamAttempt = (metrics: Metrics, upstream: UpstreamName, latencyMs: number): void =>
+  emitMetric(metrics, "UpstreamAttemptLatency", { upstream }, latencyMs);
+
+/** An upstream attempt is tried again. */
+export const recordRetry = (metrics: Metrics, upstream: UpstreamName): void =>
   emitMetric(metrics, "UpstreamRetries", { upstream }, 1);
 
 /** An operational failure met by a trigger: what an operator must look at (never an outcome). */
@@ -109,19 +113,19 @@ export const recordContinuation = (
 /** A request took a slot of the shared upstream budget. */
 export const recordBudgetTaken = (
   metrics: Metrics,
-  upstream: "procure-core" | "a55",
-  priority: "interactive" | "background",
+  upstream: UpstreamName,
+  priority: UpstreamPriority,
 ): void => emitMetric(metrics, "UpstreamBudgetTaken", { upstream, priority }, 1);
 
 /** The shared upstream budget (or the upstream's announced limit) refused a request. */
 export const recordBudgetRefused = (
   metrics: Metrics,
-  upstream: "procure-core" | "a55",
-  priority: "interactive" | "background",
+  upstream: UpstreamName,
+  priority: UpstreamPriority,
 ): void => emitMetric(metrics, "UpstreamBudgetRefused", { upstream, priority }, 1);
 
 /** An upstream answered 429: the shared budget and the upstream disagree, or something else uses the same client. */
-export const recordUpstreamRateLimited = (metrics: Metrics, upstream: "procure-core" | "a55"): void =>
+export const recordUpstreamRateLimited = (metrics: Metrics, upstream: UpstreamName): void =>
   emitMetric(metrics, "UpstreamRateLimited", { upstream }, 1);
 
 /** One outcome event the outbox relay put on the bus, and how long after its commit. */
@@ -129,6 +133,10 @@ export const recordOutboxPublished = (metrics: Metrics, lagMs: number): void => 
   emitMetric(metrics, "OutboxPublished", {}, 1);
   emitMetric(metrics, "OutboxLagMs", {}, Math.max(0, lagMs));
 };
+
+/** An outcome event too large for PutEvents, published shortened. */
+export const recordOutboxEventShortened = (metrics: Metrics): void =>
+  emitMetric(metrics, "OutboxEventsShortened", {}, 1);
 
 /** One failed attempt of the outbox relay to publish an event (it is retried). */
 export const recordOutboxPublishFailure = (metrics: Metrics): void =>

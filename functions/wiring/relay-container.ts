@@ -10,7 +10,13 @@ import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { EventBridgePublisher } from "#adapters/events/event-bridge-publisher.ts";
 import { OutboxRelay } from "#adapters/outbox/outbox-relay.ts";
 import { type RelayConfig, readRelayConfig } from "./config.ts";
-import { getLogger, getMetrics, recordOutboxPublished, recordOutboxPublishFailure } from "./observability.ts";
+import {
+  getLogger,
+  getMetrics,
+  recordOutboxEventShortened,
+  recordOutboxPublished,
+  recordOutboxPublishFailure,
+} from "./observability.ts";
 
 export interface RelayContainer {
   config: RelayConfig;
@@ -42,6 +48,7 @@ export const buildRelayContainer = (
   const publisher = new EventBridgePublisher({ client: eventBridge, eventBusName: config.eventBusName });
   const relay = new OutboxRelay({
     publisher,
+    entrySize: (event) => publisher.entrySize(event),
     clock: { now: () => Date.now() },
     ...(overrides.sleep ? { sleep: overrides.sleep } : {}),
     onPublished: (event, lagMs) => {
@@ -51,6 +58,20 @@ export const buildRelayContainer = (
         detailType: event.detailType,
         lagMs,
       });
+    },
+    onShortened: ({ event, originalBytes, sequenceNumber }) => {
+      recordOutboxEventShortened(metrics);
+      logger.error(
+        "outcome event too large for PutEvents: published shortened; the full record is in the audit table",
+        {
+          eventId: event.detail.eventId,
+          detailType: event.detailType,
+          target: event.detail.target,
+          originalBytes,
+          fieldsCut: event.detail.shortened?.fields,
+          sequenceNumber,
+        },
+      );
     },
     onPublishFailure: ({ error, attempt, events, sequenceNumber }) => {
       recordOutboxPublishFailure(metrics);

@@ -2,7 +2,7 @@
  * A Lambda event source mapping for a DynamoDB stream, emulated against DynamoDB Local's
  * stream (DescribeStream, GetShardIterator, GetRecords), for `npm start` and the tests: the
  * outbox relay runs here exactly as it runs on AWS, with the same settings
- * (functions/adapters/outbox/relay-stream-settings.ts).
+ * (the outbox relay's entry in functions/manifest/function-manifest.ts).
  *
  * What it does as Lambda documents it:
  *
@@ -41,7 +41,7 @@ import {
   type ShardIteratorType,
 } from "@aws-sdk/client-dynamodb-streams";
 import type { DynamoDBStreamEvent } from "aws-lambda";
-import { OUTBOX_STREAM_MAPPING } from "#adapters/outbox/relay-stream-settings.ts";
+import { FUNCTIONS } from "#manifest/function-manifest.ts";
 import {
   type CheckpointStore,
   FileCheckpointStore,
@@ -183,7 +183,7 @@ export class DynamoStreamSource {
     this.#client = options.client;
     this.#streamArn = options.streamArn;
     this.#invoke = options.invoke;
-    this.#settings = options.settings ?? OUTBOX_STREAM_MAPPING;
+    this.#settings = options.settings ?? FUNCTIONS.OutboxRelay.trigger.mapping;
     this.#checkpoints = options.checkpoints ?? new MemoryCheckpointStore();
     this.#failures = options.failures ?? new LocalFailureQueue();
     this.#functionArn = options.functionArn ?? "arn:aws:lambda:us-east-1:000000000000:function:local";

@@ -100,6 +100,9 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Runni
             ...spec.env,
             SQS_ENDPOINT: `${url}${SQS_PATH}`,
             ...(trigger.queueUrlVariable ? { [trigger.queueUrlVariable]: queue.url } : {}),
+            ...(trigger.deadLetterQueueUrlVariable
+              ? { [trigger.deadLetterQueueUrlVariable]: sqs.byName(trigger.deadLetterQueue).url }
+              : {}),
           },
         };
         if (trigger.busRule) {
@@ -161,7 +164,11 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Runni
     const http = options.functions.filter((spec) => spec.trigger.kind === "http");
     if (http.length !== 1)
       throw new Error(`exactly one function must have the http trigger (got ${http.length})`);
-    const bus = new LocalEventBus({ rules });
+    // The one bus infra creates, named as the service is told (EVENT_BUS_NAME); `default` exists anyway.
+    const bus = new LocalEventBus({
+      rules,
+      busNames: [options.serviceEnv.EVENT_BUS_NAME ?? ""].filter(Boolean),
+    });
     closers.push(() => bus.close());
     const frontDoor: RunningFrontDoor = await startFrontDoor(options.httpPort, {
       http: invokers.get(http[0]?.name ?? "") as Invoker,

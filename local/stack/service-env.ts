@@ -5,6 +5,7 @@
  * developer's shell reaches a function except the service settings listed below, so no AWS
  * profile or endpoint can make a local function reach a real account.
  */
+import { budgetVariableOf, UPSTREAM_NAMES } from "#adapters/upstreams/upstream-registry.ts";
 import { EVENTBRIDGE_PATH } from "./put-events-endpoint.ts";
 import { type LocalSettings, loopbackUrl } from "./settings.ts";
 import { LOCAL_TABLES } from "./tables.ts";
@@ -18,8 +19,7 @@ const OVERRIDABLE = [
   "EXPIRY_AFTER",
   "SWEEP_CONCURRENCY",
   "SWEEP_PAGE_SIZE",
-  "A55_BUDGET_PER_MINUTE",
-  "PROCURE_CORE_BUDGET_PER_MINUTE",
+  ...UPSTREAM_NAMES.map(budgetVariableOf),
   "BACKGROUND_BUDGET_SHARE",
   "UPSTREAM_BUDGET_MARGIN_MS",
   "CONTINUATION_FIRST_CHECK",
@@ -29,7 +29,7 @@ const OVERRIDABLE = [
   "UPSTREAM_MAX_ATTEMPTS",
   "MAX_BODY_BYTES",
   "SECRETS_TTL_SECONDS",
-] as const;
+];
 
 /** The variables for the functions, given where everything runs. */
 export const serviceEnvironment = (

@@ -1,7 +1,7 @@
 /** What a scheduled run reports while it runs: one NDJSON line of `POST /<route>` per message. */
 
-/** The channel the sweep handler publishes its progress objects on. */
-export const SWEEP_PROGRESS_CHANNEL = "cancellation-service:sweep-progress";
+/** The channel the sweep handler publishes its progress objects on (one definition, in the handlers). */
+export { SWEEP_PROGRESS_CHANNEL } from "#handlers/progress-channels.ts";
 
 /** `waiting`: another run of the same function is in progress; this one starts after it. */
 export type SweepStreamLine =

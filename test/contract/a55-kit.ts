@@ -3,7 +3,7 @@
  * a retry policy whose sleeps advance that clock (so `Retry-After` is honoured without
  * waiting), credentials that count refreshes, and a fetch that records what was sent.
  */
-import type { A55Credentials, A55Settings } from "#adapters/a55/a55-settings.ts";
+import type { A55Credentials, A55Settings } from "#adapters/a55/a55-upstream.ts";
 import { createRetryPolicy, type RetryPolicy, type RetrySettings } from "#adapters/http/retry-policy.ts";
 
 /** A manual clock. Starts at a fixed epoch so `X-RateLimit-Reset` values are predictable. */

@@ -7,7 +7,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { A55Client } from "#adapters/a55/a55-client.ts";
-import type { A55Settings } from "#adapters/a55/a55-settings.ts";
+import type { A55Settings } from "#adapters/a55/a55-upstream.ts";
 import { UpstreamAuthError, UpstreamError, ValidationError } from "#core/errors.ts";
 import type { A55ErrorDetail, CancelChargeRequest, ChargeCancelResult } from "#core/ports.ts";
 import { failureFrom } from "#core/upstream-failure.ts";
@@ -515,6 +515,41 @@ describe("A55Client against the A55 sandbox", () => {
         [200, OTHER_KEY],
         [401, KEY],
         [200, KEY],
+      ]);
+    });
+
+    it("reports one call per cancel (its token request and 401 renewal inside it) and every attempt", async () => {
+      // Prepare: the first token is revoked once the first cancel has used it.
+      const calls: unknown[] = [];
+      const attempts: unknown[] = [];
+      const { a55 } = client(oauthSettings(), {
+        onCall: (event) => calls.push(event),
+        onAttempt: (event) => attempts.push(event),
+      });
+      const [first] = sandbox.charges.generate(1);
+      await a55.cancelCharge(cancelRequest({ chargeUuid: first as string, idempotencyKey: OTHER_KEY }));
+      sandbox.tokens.revokeIssued();
+      clock.advance(1_000);
+
+      // Act
+      await a55.cancelCharge(cancelRequest());
+
+      // Assess: the catalogue's UpstreamCallLatency is per call, UpstreamAttemptLatency per attempt.
+      expect(calls).toEqual([
+        { upstream: "a55", operation: "cancelCharge", httpStatus: 200, latencyMs: 0, attempts: 1 },
+        { upstream: "a55", operation: "cancelCharge", httpStatus: 200, latencyMs: 0, attempts: 2 },
+      ]);
+      expect(
+        attempts.map((event) => [
+          (event as { operation: string }).operation,
+          (event as { httpStatus: number }).httpStatus,
+        ]),
+      ).toEqual([
+        ["requestToken", 200],
+        ["cancelCharge", 200],
+        ["cancelCharge", 401],
+        ["requestToken", 200],
+        ["cancelCharge", 200],
       ]);
     });
 

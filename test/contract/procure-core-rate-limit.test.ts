@@ -4,8 +4,9 @@
  * the same headers: test/unit/budget/announced-limits.test.ts).
  */
 import { afterEach, describe, expect, it } from "vitest";
+import type { UpstreamRetryEvent } from "#adapters/http/exchange-types.ts";
 import { createRetryPolicy } from "#adapters/http/retry-policy.ts";
-import { ProcureCoreClient, type ProcureCoreRetryEvent } from "#adapters/procure-core/procure-core-client.ts";
+import { ProcureCoreClient } from "#adapters/procure-core/procure-core-client.ts";
 import {
   DEFAULT_DEMO_SECRET,
   DEFAULT_OTHER_APP_SECRET,
@@ -43,7 +44,7 @@ const clientOf = (
   running: RunningProcureCoreSandbox,
   app = { appId: DEMO_APP_ID, secret: DEFAULT_DEMO_SECRET },
 ) => {
-  const retries: ProcureCoreRetryEvent[] = [];
+  const retries: UpstreamRetryEvent[] = [];
   const credentials = { baseUrl: running.url, appId: app.appId, appSecret: app.secret };
   const client = new ProcureCoreClient({
     credentials: { get: async () => credentials, refresh: async () => credentials },
@@ -120,7 +121,13 @@ describe("Procure-Core sandbox rate limit", () => {
 
     // Assess
     expect(retries).toEqual([
-      { operation: "cancelIntent", attempt: 1, reason: "HTTP 429 code 42900", delayMs: MINUTE },
+      {
+        upstream: "procure-core",
+        operation: "cancelIntent",
+        attempt: 1,
+        reason: "HTTP 429 code 42900",
+        delayMs: MINUTE,
+      },
     ]);
     expect(third).toMatchObject({
       kind: "accepted",

@@ -6,14 +6,11 @@
  */
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { CallEvent, UpstreamRetryEvent } from "#adapters/http/exchange-types.ts";
 import { computeSignature, UnsignablePathError } from "#adapters/http/request-signature.ts";
 import { createRetryPolicy, type RetryEnvironment, type RetrySettings } from "#adapters/http/retry-policy.ts";
-import {
-  type ProcureCoreCallEvent,
-  ProcureCoreClient,
-  type ProcureCoreCredentials,
-  type ProcureCoreRetryEvent,
-} from "#adapters/procure-core/procure-core-client.ts";
+import { ProcureCoreClient } from "#adapters/procure-core/procure-core-client.ts";
+import type { ProcureCoreCredentials } from "#adapters/procure-core/procure-core-upstream.ts";
 import { UpstreamAuthError, UpstreamError, ValidationError } from "#core/errors.ts";
 import {
   DEFAULT_DEMO_SECRET,
@@ -50,7 +47,7 @@ interface HarnessOptions {
   refreshSecret?: string;
   fetch?: typeof fetch;
   settings?: Partial<RetrySettings>;
-  onRetry?: (event: ProcureCoreRetryEvent) => void;
+  onRetry?: (event: UpstreamRetryEvent) => void;
 }
 
 /** A client on the sandbox's clock, whose retry waits are recorded instead of slept. */
@@ -62,8 +59,8 @@ const harness = (options: HarnessOptions = {}) => {
     appSecret: secret,
   });
   const sleeps: number[] = [];
-  const retries: ProcureCoreRetryEvent[] = [];
-  const calls: ProcureCoreCallEvent[] = [];
+  const retries: UpstreamRetryEvent[] = [];
+  const calls: CallEvent[] = [];
   let fetches = 0;
   const env: RetryEnvironment = {
     now: () => clock,
@@ -553,7 +550,13 @@ describe("retries", () => {
       meta: { attempts: 2 },
     });
     expect(retries).toEqual([
-      { operation: "cancelIntent", attempt: 1, reason: "HTTP 500 code 50000", delayMs: 50 },
+      {
+        upstream: "procure-core",
+        operation: "cancelIntent",
+        attempt: 1,
+        reason: "HTTP 500 code 50000",
+        delayMs: 50,
+      },
     ]);
     expect(sandbox.effects.count("intent_67890")).toBe(1);
   });
@@ -583,7 +586,9 @@ describe("retries", () => {
       upstreamMessage: "服务器内部错误",
       attempts: 4,
     });
-    expect(calls).toEqual([{ operation: "cancelIntent", httpStatus: 500, latencyMs: 0, attempts: 4 }]);
+    expect(calls).toEqual([
+      { upstream: "procure-core", operation: "cancelIntent", httpStatus: 500, latencyMs: 0, attempts: 4 },
+    ]);
     expect(sandbox.effects.total()).toBe(0);
   });
 
@@ -630,9 +635,9 @@ describe("retries", () => {
     await client.getIntent("intent_nope");
     await client.listIntents({});
     expect(calls).toEqual([
-      { operation: "cancelIntent", httpStatus: 200, latencyMs: 0, attempts: 1 },
-      { operation: "getIntent", httpStatus: 404, latencyMs: 0, attempts: 1 },
-      { operation: "listIntents", httpStatus: 200, latencyMs: 0, attempts: 1 },
+      { upstream: "procure-core", operation: "cancelIntent", httpStatus: 200, latencyMs: 0, attempts: 1 },
+      { upstream: "procure-core", operation: "getIntent", httpStatus: 404, latencyMs: 0, attempts: 1 },
+      { upstream: "procure-core", operation: "listIntents", httpStatus: 200, latencyMs: 0, attempts: 1 },
     ]);
   });
 });

@@ -9,7 +9,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { A55Client } from "#adapters/a55/a55-client.ts";
 import { STATIC_TOKEN_CLIENT } from "#adapters/a55/token-source.ts";
-import type { AnswerObservation, AttemptBudget, AttemptRequest } from "#adapters/http/attempt-budget.ts";
+import type { AnswerObservation, SlotRequest, UpstreamBudget } from "#adapters/budget/upstream-budget.ts";
 import { ProcureCoreClient } from "#adapters/procure-core/procure-core-client.ts";
 import { UpstreamRateLimitedError } from "#core/errors.ts";
 import { type RunningA55Sandbox, startA55Sandbox } from "#local/sandboxes/a55/a55-sandbox.ts";
@@ -28,9 +28,9 @@ import { countingCredentials, TestClock, testRetryPolicy } from "./a55-kit.ts";
 
 /** A budget that admits everything (or refuses from the n-th take on) and records every call. */
 const recordingBudget = (refuseFrom = Number.POSITIVE_INFINITY) => {
-  const takes: Omit<AttemptRequest, "signal">[] = [];
+  const takes: Omit<SlotRequest, "signal">[] = [];
   const answers: Pick<AnswerObservation, "upstream" | "client" | "status">[] = [];
-  const budget: AttemptBudget = {
+  const budget: UpstreamBudget = {
     take: async ({ signal: _signal, ...request }) => {
       takes.push(request);
       if (takes.length >= refuseFrom) {
@@ -75,7 +75,7 @@ describe("A55Client takes a budget slot for every attempt", () => {
     sandbox = undefined;
   });
 
-  const clientOf = async (kind: "static" | "oauth", budget: AttemptBudget, fetchWith?: typeof fetch) => {
+  const clientOf = async (kind: "static" | "oauth", budget: UpstreamBudget, fetchWith?: typeof fetch) => {
     sandbox = await startA55Sandbox({ now: clock.now });
     const settings =
       kind === "static"
@@ -227,7 +227,7 @@ describe("ProcureCoreClient takes a budget slot for every attempt", () => {
     sandbox = undefined;
   });
 
-  const clientOf = async (budget: AttemptBudget, secret = DEFAULT_DEMO_SECRET, fetchWith?: typeof fetch) => {
+  const clientOf = async (budget: UpstreamBudget, secret = DEFAULT_DEMO_SECRET, fetchWith?: typeof fetch) => {
     sandbox = await startProcureCoreSandbox({ now: clock.now });
     const url = sandbox.url;
     let refreshed = false;

@@ -6,8 +6,8 @@ import path from "node:path";
 import { before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { auditTable, idempotencyTable } from "#adapters/dynamo/table-definitions.ts";
-import { OUTBOX_STREAM_MAPPING } from "#adapters/outbox/relay-stream-settings.ts";
-import { CANCEL_REQUESTED_CONSUMER } from "#adapters/queue/cancel-requested-queue.ts";
+import { FUNCTION_LIST, FUNCTIONS, type FunctionName } from "#manifest/function-manifest.ts";
+import { queueUrlVariable, triggerQueuesOf } from "#manifest/function-resources.ts";
 import { readConfig, readRelayConfig } from "#wiring/config.ts";
 import { TRIGGERS, UPSTREAMS } from "#wiring/metric-catalogue.ts";
 import { parseDeadLetterQueues } from "../../bin/cancelctl/dead-letters/queue-catalogue.ts";
@@ -22,6 +22,7 @@ import {
   str,
   TYPES,
 } from "./graph-queries.ts";
+import { arnOfRef, manifestEnvironment, manifestGrants, queueResource } from "./manifest-queries.ts";
 import {
   MONITORING_TYPES,
   metricsOfAlarm,
@@ -94,7 +95,7 @@ before(
   { timeout: 600_000 },
 );
 
-// ---- What the service needs (the issue and DESIGN.md), independent of how infra/ spells it ----
+// ---- What the service needs (docs/deploy.md, "What runs where"), independent of how infra/ spells it ----
 
 const ROUTES = [
   "POST /api/v1/intents/{id}/cancel",
@@ -108,92 +109,8 @@ const ROUTES = [
   "$default",
 ];
 
-type SecretName = "ProcureCore" | "A55" | "Clients";
-const SECRET_ENV: Record<SecretName, string> = {
-  ProcureCore: "PROCURE_CORE_SECRET_ARN",
-  A55: "A55_SECRET_ARN",
-  Clients: "CLIENTS_SECRET_ARN",
-};
-
-interface FunctionSpec {
-  handler: string;
-  memorySize: number;
-  timeout: number;
-  secrets: SecretName[];
-  idempotency: string[];
-  audit: string[];
-  /** Query on the idempotency table's index of open cancellations. */
-  openCancellationsIndex?: boolean;
-  /** Lambda async retries (undefined: invoked synchronously, no async config). */
-  asyncRetries?: number;
-  /** Variables beyond the common ones; a function of the graph for values only it knows (URLs). */
-  extraEnvironment: Record<string, string | ((s: Snapshot) => string)>;
-  /**
-   * `service`: cancels, reads the service's configuration (tables, secrets); `relay`: the
-   * outbox relay, which reads the audit stream and is the only one that publishes.
-   */
-  role: "service" | "relay";
-}
-
-const FUNCTIONS: Record<string, FunctionSpec> = {
-  HttpApi: {
-    handler: "functions/handlers/http-api.handler",
-    memorySize: 512,
-    timeout: 10,
-    secrets: ["ProcureCore", "A55", "Clients"],
-    idempotency: ["GetItem", "PutItem", "UpdateItem"],
-    audit: ["PutItem", "Query"],
-    openCancellationsIndex: true,
-    extraEnvironment: {},
-    role: "service",
-  },
-  CancelRequested: {
-    handler: "functions/handlers/cancel-requested.handler",
-    memorySize: 512,
-    timeout: 60,
-    secrets: ["ProcureCore", "A55"],
-    idempotency: ["GetItem", "PutItem", "UpdateItem"],
-    audit: ["PutItem"],
-    // Invoked synchronously by its event source mapping: no async config, the queue retries.
-    extraEnvironment: {
-      CANCEL_REQUESTED_QUEUE_URL: (s) => str(one(s, TYPES.queue, "CancelRequestedQueueQueue"), "url"),
-    },
-    role: "service",
-  },
-  ExpirySweep: {
-    handler: "functions/handlers/expiry-sweep.handler",
-    memorySize: 1024,
-    timeout: 300,
-    secrets: ["ProcureCore", "A55"],
-    idempotency: ["PutItem", "UpdateItem"],
-    audit: ["PutItem"],
-    asyncRetries: 0,
-    extraEnvironment: { EXPIRY_AFTER: "24h", SWEEP_CONCURRENCY: "8" },
-    role: "service",
-  },
-  Continuation: {
-    handler: "functions/handlers/continuation.handler",
-    memorySize: 512,
-    timeout: 50,
-    secrets: ["ProcureCore", "A55"],
-    idempotency: ["GetItem", "PutItem", "UpdateItem"],
-    audit: ["PutItem"],
-    openCancellationsIndex: true,
-    asyncRetries: 0,
-    extraEnvironment: { STUCK_AFTER: "24h" },
-    role: "service",
-  },
-  OutboxRelay: {
-    handler: "functions/handlers/outbox-relay.handler",
-    memorySize: 256,
-    timeout: 60,
-    secrets: [],
-    idempotency: [],
-    audit: [],
-    extraEnvironment: {},
-    role: "relay",
-  },
-};
+/** The functions, as the function manifest (functions/manifest/function-manifest.ts) declares them. */
+const NAMES = FUNCTION_LIST.map((fn) => fn.name as FunctionName);
 
 const OUTPUTS = [
   "apiUrl",
@@ -214,49 +131,14 @@ const OUTPUTS = [
   "outboxRelayFailuresUrl",
 ];
 
-/** The ARNs the expected grants are written against, read from the evaluated graph. */
+/** ARNs the assertions below are written against, read from the evaluated graph. */
 function arnsOf(s: Snapshot) {
-  const audit = str(one(s, TYPES.table, "AuditTableTable"), "arn");
   return {
-    idempotency: str(one(s, TYPES.table, "IdempotencyTableTable"), "arn"),
-    openCancellationsIndex: `${str(one(s, TYPES.table, "IdempotencyTableTable"), "arn")}/index/byNextCheck`,
-    audit,
-    auditIndex: `${audit}/index/byDay`,
-    bus: str(one(s, TYPES.bus, "CancellationBusBus"), "arn"),
-    failures: str(one(s, TYPES.queue, "CancelRequestedFailuresQueue"), "arn"),
-    stream: str(one(s, TYPES.table, "AuditTableTable"), "streamArn"),
+    bus: arnOfRef(s, { kind: "bus" }),
+    stream: arnOfRef(s, { kind: "stream", table: "audit" }),
     relayFailures: str(one(s, TYPES.queue, "OutboxRelayFailuresQueue"), "arn"),
-    workQueue: str(one(s, TYPES.queue, "CancelRequestedQueueQueue"), "arn"),
-    secret: (name: SecretName) => str(one(s, TYPES.secret, `${name}SecretValue`), "arn"),
+    secret: (secret: "procure-core" | "a55" | "clients") => arnOfRef(s, { kind: "secret", secret }),
   };
-}
-
-/** Exactly the inline grants one function's role must have. */
-function expectedGrants(s: Snapshot, name: string, spec: FunctionSpec): string[] {
-  const arns = arnsOf(s);
-  const grants = [
-    ...spec.idempotency.map((a) => `dynamodb:${a} on ${arns.idempotency}`),
-    ...(spec.openCancellationsIndex ? [`dynamodb:Query on ${arns.openCancellationsIndex}`] : []),
-    ...spec.audit.map((a) => `dynamodb:${a} on ${arns.audit}`),
-    ...(spec.audit.includes("Query") ? [`dynamodb:Query on ${arns.auditIndex}`] : []),
-    ...spec.secrets.map((secret) => `secretsmanager:GetSecretValue on ${arns.secret(secret)}`),
-    // The event source mapping polls with the function's role; SendMessage puts rate-limited requests back.
-    ...(name === "CancelRequested"
-      ? ["ReceiveMessage", "DeleteMessage", "GetQueueAttributes", "SendMessage"].map(
-          (action) => `sqs:${action} on ${arns.workQueue}`,
-        )
-      : []),
-    ...(spec.role === "relay"
-      ? [
-          `events:PutEvents on ${arns.bus}`,
-          ...["DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"].map(
-            (action) => `dynamodb:${action} on ${arns.stream}`,
-          ),
-          `sqs:SendMessage on ${arns.relayFailures}`,
-        ]
-      : []),
-  ];
-  return grants.map((g) => `Allow ${g}`).sort();
 }
 
 /** Runs a bundled handler's import in a Lambda-like environment; returns typeof the export. */
@@ -290,29 +172,23 @@ for (const stage of STAGES) {
       assert.equal(s.app.stage, stage);
     });
 
-    test("has exactly the five functions, each built from its handler", () => {
+    test("has exactly the manifest's functions, each built from its handler", () => {
       const s = snapshotOf(stage);
       assert.deepEqual(
         allOf(s, TYPES.function)
           .map((f) => f.name)
           .sort(),
-        [
-          "CancelRequestedFunction",
-          "ContinuationFunction",
-          "ExpirySweepFunction",
-          "HttpApiFunction",
-          "OutboxRelayFunction",
-        ],
+        NAMES.map((name) => `${name}Function`).sort(),
       );
       assert.deepEqual(
         s.builds.map((b) => [b.functionID, b.handlerString]).sort(),
-        Object.entries(FUNCTIONS)
-          .map(([name, spec]) => [name, spec.handler])
-          .sort(),
+        FUNCTION_LIST.map((fn) => [fn.name, fn.handler]).sort(),
       );
     });
 
-    for (const [name, spec] of Object.entries(FUNCTIONS)) {
+    for (const name of NAMES) {
+      const spec = FUNCTIONS[name];
+      const asyncRetries = spec.trigger.kind === "schedule" ? 0 : undefined;
       describe(name, () => {
         test("handler string resolves to an exported function", async () => {
           const s = snapshotOf(stage);
@@ -330,12 +206,12 @@ for (const stage of STAGES) {
           assert.deepEqual(probe, { type: "function" }, `importing ${build.bundle}`);
         });
 
-        test(`runs nodejs22.x on arm64 with ${spec.memorySize} MB and ${spec.timeout} s`, () => {
+        test(`runs nodejs22.x on arm64 with ${spec.memoryMb} MB and ${spec.timeoutSeconds} s`, () => {
           const fn = one(snapshotOf(stage), TYPES.function, `${name}Function`);
           assert.equal(fn.inputs.runtime, "nodejs22.x");
           assert.deepEqual(fn.inputs.architectures, ["arm64"]);
-          assert.equal(fn.inputs.memorySize, spec.memorySize);
-          assert.equal(fn.inputs.timeout, spec.timeout);
+          assert.equal(fn.inputs.memorySize, spec.memoryMb);
+          assert.equal(fn.inputs.timeout, spec.timeoutSeconds);
         });
 
         test("logs to its own log group, kept 1 month", () => {
@@ -346,67 +222,41 @@ for (const stage of STAGES) {
           assert.equal((fn.inputs.loggingConfig as { logGroup: string }).logGroup, str(logGroup, "name"));
         });
 
-        test("has its environment, and the ARNs of exactly the secrets it may read", () => {
+        test("has exactly the environment its manifest entry says it uses, with this stack's names and ARNs", () => {
           const s = snapshotOf(stage);
           const env = environmentOf(one(s, TYPES.function, `${name}Function`));
-          const arns = arnsOf(s);
-          const tables: Record<string, string> =
-            spec.role === "relay"
-              ? {}
-              : {
-                  IDEMPOTENCY_TABLE: str(one(s, TYPES.table, "IdempotencyTableTable"), "name"),
-                  AUDIT_TABLE: str(one(s, TYPES.table, "AuditTableTable"), "name"),
-                };
-          const expected: Record<string, string> = {
-            ...tables,
-            EVENT_BUS_NAME: str(one(s, TYPES.bus, "CancellationBusBus"), "name"),
-            POWERTOOLS_SERVICE_NAME: "cancellation-service",
-            POWERTOOLS_METRICS_NAMESPACE: "CancellationService",
-            LOG_LEVEL: stage === "production" ? "INFO" : "DEBUG",
-            // The relay calls no upstream: it has no share of the upstream budget to configure.
-            ...(spec.role === "relay"
-              ? {}
-              : {
-                  A55_BUDGET_PER_MINUTE: "100",
-                  PROCURE_CORE_BUDGET_PER_MINUTE: "300",
-                  BACKGROUND_BUDGET_SHARE: "0.6",
-                }),
-            ...Object.fromEntries(
-              Object.entries(spec.extraEnvironment).map(([key, value]) => [
-                key,
-                typeof value === "function" ? value(s) : value,
-              ]),
-            ),
-            ...Object.fromEntries(spec.secrets.map((secret) => [SECRET_ENV[secret], arns.secret(secret)])),
-          };
           const own = Object.fromEntries(Object.entries(env).filter(([key]) => !key.startsWith("SST_")));
-          assert.deepEqual(own, expected);
+          assert.deepEqual(own, manifestEnvironment(s, name, stage));
+          // The bus's name is the relay's alone: no function that cancels is given it.
+          assert.equal("EVENT_BUS_NAME" in own, spec.composition === "relay", "EVENT_BUS_NAME");
         });
 
-        test("its environment is a valid configuration for the service (functions/wiring/config.ts)", () => {
+        test("its environment is a valid configuration for its composition root (functions/wiring/config.ts)", () => {
           const s = snapshotOf(stage);
           const env = environmentOf(one(s, TYPES.function, `${name}Function`));
-          assert.doesNotThrow(() => (spec.role === "relay" ? readRelayConfig(env) : readConfig(env)));
-          // Only the bus function is given its work queue (it puts rate-limited requests back on it).
-          if (spec.role === "service") {
+          assert.doesNotThrow(() => (spec.composition === "relay" ? readRelayConfig(env) : readConfig(env)));
+          // Only a function whose code sends to its work queue is given that queue's URL.
+          if (spec.composition === "service") {
+            const work = triggerQueuesOf(spec).work;
+            const sends = work !== undefined && env[queueUrlVariable(work)] !== undefined;
             assert.equal(
               readConfig(env).cancelRequestedQueueUrl,
-              name === "CancelRequested"
-                ? str(one(s, TYPES.queue, "CancelRequestedQueueQueue"), "url")
-                : undefined,
+              sends ? str(queueResource(s, work), "url") : undefined,
             );
           }
         });
 
-        test("role grants exactly the actions and resources it uses (least privilege)", () => {
+        test("role grants exactly the manifest's statements, with real ARNs and no wildcard", () => {
           const s = snapshotOf(stage);
           const role = one(s, TYPES.role, `${name}Role`);
-          assert.deepEqual(grantsOf(role), expectedGrants(s, name, spec));
+          assert.deepEqual(grantsOf(role), manifestGrants(s, name));
           for (const statement of inlineStatements(role)) {
             assert.equal(statement.Effect, "Allow");
             for (const item of [...statement.Action, ...statement.Resource]) {
               assert.ok(!item.includes("*"), `wildcard in ${name}Role: ${item}`);
+              assert.ok(item.length > 0 && !item.includes("undefined"), `unresolved in ${name}Role: ${item}`);
             }
+            for (const resource of statement.Resource) assert.match(resource, /^arn:aws:/, `${name}Role`);
           }
           assert.deepEqual(role.inputs.managedPolicyArns, [
             "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
@@ -423,19 +273,19 @@ for (const stage of STAGES) {
         });
 
         test(
-          spec.asyncRetries === undefined
+          asyncRetries === undefined
             ? "has no async invoke config (invoked synchronously)"
-            : `retries async invocations ${spec.asyncRetries} times`,
+            : `retries async invocations ${asyncRetries} times`,
           () => {
             const configs = allOf(snapshotOf(stage), TYPES.invokeConfig).filter(
               (c) => c.name === `${name}EventInvokeConfig`,
             );
-            if (spec.asyncRetries === undefined) {
+            if (asyncRetries === undefined) {
               assert.equal(configs.length, 0);
               return;
             }
             assert.equal(configs.length, 1);
-            assert.equal(configs[0]?.inputs.maximumRetryAttempts, spec.asyncRetries);
+            assert.equal(configs[0]?.inputs.maximumRetryAttempts, asyncRetries);
           },
         );
       });
@@ -522,7 +372,7 @@ for (const stage of STAGES) {
     });
 
     describe("event bus and work queue", () => {
-      const consumer = CANCEL_REQUESTED_CONSUMER;
+      const consumer = FUNCTIONS.CancelRequested.trigger;
 
       test("routes `Cancel Requested` to the work queue, with a retry policy and a DLQ for undeliverable events", () => {
         const s = snapshotOf(stage);
@@ -592,7 +442,7 @@ for (const stage of STAGES) {
           visibility >= 6 * Number(fn.inputs.timeout),
           `${visibility} s < 6 × ${fn.inputs.timeout} s`,
         );
-        assert.equal(Number(fn.inputs.timeout), consumer.functionTimeoutSeconds);
+        assert.equal(Number(fn.inputs.timeout), FUNCTIONS.CancelRequested.timeoutSeconds);
         assert.deepEqual(JSON.parse(String(queue.inputs.redrivePolicy)), {
           deadLetterTargetArn: str(one(s, TYPES.queue, "CancelRequestedFailuresQueue"), "arn"),
           maxReceiveCount: consumer.maxReceiveCount,
@@ -614,13 +464,14 @@ for (const stage of STAGES) {
           mapping.inputs.functionName,
           str(one(s, TYPES.function, "CancelRequestedFunction"), "arn"),
         );
-        assert.equal(mapping.inputs.batchSize, consumer.batchSize);
-        assert.equal(mapping.inputs.maximumBatchingWindowInSeconds, consumer.maximumBatchingWindowSeconds);
+        const settings = consumer.mapping;
+        assert.equal(mapping.inputs.batchSize, settings.batchSize);
+        assert.equal(mapping.inputs.maximumBatchingWindowInSeconds, settings.maximumBatchingWindowSeconds);
         assert.deepEqual(mapping.inputs.functionResponseTypes, ["ReportBatchItemFailures"]);
-        assert.deepEqual(mapping.inputs.scalingConfig, { maximumConcurrency: consumer.maximumConcurrency });
+        assert.deepEqual(mapping.inputs.scalingConfig, { maximumConcurrency: settings.maximumConcurrency });
         // Lambda's own bounds: max concurrency 2 to 1000; a standard queue takes up to 10 without a window.
-        assert.ok(consumer.maximumConcurrency >= 2 && consumer.maximumConcurrency <= 1000);
-        assert.ok(consumer.batchSize >= 1 && consumer.batchSize <= 10);
+        assert.ok(settings.maximumConcurrency >= 2 && settings.maximumConcurrency <= 1000);
+        assert.ok(settings.batchSize >= 1 && settings.batchSize <= 10);
       });
 
       test("nothing invokes CancelRequested directly: no invoke permission, no async retries or on-failure destination", () => {
@@ -636,29 +487,33 @@ for (const stage of STAGES) {
         );
       });
 
-      test("keeps dead letters for 14 days", () => {
+      test("has the queues the manifest's triggers own, and keeps dead letters for 14 days", () => {
         const s = snapshotOf(stage);
+        const owned = FUNCTION_LIST.map(triggerQueuesOf);
+        const deadLetters = owned.flatMap(({ failures, undelivered }) =>
+          [undelivered, failures].filter((name): name is string => name !== undefined),
+        );
+        // Renaming one would replace a deployed queue (and lose what it holds): these stay.
         for (const name of [
-          "CancelRequestedDlqQueue",
-          "CancelRequestedFailuresQueue",
-          "ExpirySweepDlqQueue",
-          "ContinuationDlqQueue",
-          "OutboxRelayFailuresQueue",
+          "CancelRequestedDlq",
+          "CancelRequestedFailures",
+          "ContinuationDlq",
+          "ExpirySweepDlq",
+          "OutboxRelayFailures",
         ]) {
-          assert.equal(one(s, TYPES.queue, name).inputs.messageRetentionSeconds, 14 * 24 * 3600, name);
+          assert.ok(deadLetters.includes(name), name);
+        }
+        for (const name of deadLetters) {
+          assert.equal(queueResource(s, name).inputs.messageRetentionSeconds, 14 * 24 * 3600, name);
         }
         assert.deepEqual(
           allOf(s, TYPES.queue)
             .map((q) => q.name)
             .sort(),
-          [
-            "CancelRequestedDlqQueue",
-            "CancelRequestedFailuresQueue",
-            "CancelRequestedQueueQueue",
-            "ContinuationDlqQueue",
-            "ExpirySweepDlqQueue",
-            "OutboxRelayFailuresQueue",
-          ],
+          owned
+            .flatMap((queues) => Object.values(queues))
+            .map((name) => `${name}Queue`)
+            .sort(),
         );
       });
     });
@@ -710,7 +565,7 @@ for (const stage of STAGES) {
           onFailure: { destinationArn: arns.relayFailures },
         });
         // The local stack emulates the mapping from the same settings.
-        for (const [key, value] of Object.entries(OUTBOX_STREAM_MAPPING)) {
+        for (const [key, value] of Object.entries(FUNCTIONS.OutboxRelay.trigger.mapping)) {
           assert.deepEqual(mapping.inputs[key], value, key);
         }
       });
@@ -949,7 +804,12 @@ for (const stage of STAGES) {
         for (const trigger of TRIGGERS)
           assert.ok(shows("Cancellations", { trigger, outcome: "REFUND_REQUIRED" }));
         for (const upstream of UPSTREAMS) {
-          for (const metric of ["UpstreamLatency", "UpstreamRetries", "UpstreamRateLimited"]) {
+          for (const metric of [
+            "UpstreamCallLatency",
+            "UpstreamAttemptLatency",
+            "UpstreamRetries",
+            "UpstreamRateLimited",
+          ]) {
             assert.ok(shows(metric, { upstream }), `${metric} ${upstream}`);
           }
           assert.ok(
@@ -1029,7 +889,7 @@ for (const stage of STAGES) {
       test("only the functions that need a secret may read it", () => {
         const s = snapshotOf(stage);
         const readers: Record<string, string[]> = {};
-        for (const name of Object.keys(FUNCTIONS)) {
+        for (const name of NAMES) {
           for (const statement of inlineStatements(one(s, TYPES.role, `${name}Role`))) {
             if (!statement.Action.some((a) => a.startsWith("secretsmanager:"))) continue;
             for (const resource of statement.Resource)
@@ -1038,9 +898,10 @@ for (const stage of STAGES) {
         }
         const arns = arnsOf(s);
         assert.deepEqual(readers, {
-          [arns.secret("ProcureCore")]: ["HttpApi", "CancelRequested", "ExpirySweep", "Continuation"],
-          [arns.secret("A55")]: ["HttpApi", "CancelRequested", "ExpirySweep", "Continuation"],
-          [arns.secret("Clients")]: ["HttpApi"],
+          [arns.secret("procure-core")]: ["HttpApi", "CancelRequested", "ExpirySweep", "Continuation"],
+          // The sweep cancels intents only: it may not read A55's credentials.
+          [arns.secret("a55")]: ["HttpApi", "CancelRequested", "Continuation"],
+          [arns.secret("clients")]: ["HttpApi"],
         });
       });
     });
@@ -1054,9 +915,9 @@ for (const stage of STAGES) {
       assert.equal(outputs.eventBusName, str(one(s, TYPES.bus, "CancellationBusBus"), "name"));
       assert.equal(outputs.idempotencyTable, str(one(s, TYPES.table, "IdempotencyTableTable"), "name"));
       assert.equal(outputs.auditTable, str(one(s, TYPES.table, "AuditTableTable"), "name"));
-      assert.equal(outputs.procureCoreSecretArn, arns.secret("ProcureCore"));
-      assert.equal(outputs.a55SecretArn, arns.secret("A55"));
-      assert.equal(outputs.clientsSecretArn, arns.secret("Clients"));
+      assert.equal(outputs.procureCoreSecretArn, arns.secret("procure-core"));
+      assert.equal(outputs.a55SecretArn, arns.secret("a55"));
+      assert.equal(outputs.clientsSecretArn, arns.secret("clients"));
       assert.equal(
         outputs.cancelRequestedQueueUrl,
         str(one(s, TYPES.queue, "CancelRequestedQueueQueue"), "url"),

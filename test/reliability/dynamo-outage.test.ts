@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
-import { CANCEL_REQUESTED_CONSUMER } from "#adapters/queue/cancel-requested-queue.ts";
 import { A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
+import { FUNCTIONS } from "#manifest/function-manifest.ts";
 import { type DynamoLocal, startDynamoLocal } from "#test/support/dynamo-local.ts";
 import type { HttpResult } from "#test/support/handler-kit.ts";
 import { eventBridgeEvent } from "#test/support/lambda-events.ts";
@@ -184,7 +184,7 @@ describe(`reliability: DynamoDB outage mid-run (${profile.name})`, () => {
       // dead-lettered; none settled.
       expect(bus.settled.size).toBe(0);
       expect(bus.deadLetters.map((d) => d.deliveries)).toEqual(
-        busEvents.map(() => CANCEL_REQUESTED_CONSUMER.maxReceiveCount),
+        busEvents.map(() => FUNCTIONS.CancelRequested.trigger.maxReceiveCount),
       );
       expect(unexpectedFailures(bus, ["StoreUnavailableError"])).toEqual([]);
       // In flight at the stop: done (200) or refused (503), never anything else; at most one effect.

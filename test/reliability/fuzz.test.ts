@@ -12,7 +12,9 @@ import { printSummary, type SummaryRow } from "./support/summary.ts";
  * Case 4. Generated requests the service must refuse, through the exported HTTP and bus
  * handlers: garbage ids (unicode, percent-encoding, traversal, too long), wrong methods and
  * routes, missing or garbage signatures and bearer tokens, huge headers, non-JSON, deep
- * and oversized bodies, lying base64 flags, and garbage `Cancel Requested` details.
+ * and oversized bodies, bodies that are not UTF-8, reasons holding control characters,
+ * forged cursors, lying base64 flags, and garbage `Cancel Requested` details. Every
+ * authentication failure of a route answers the same body.
  * Every answer is JSON and below 500, and no request reaches an upstream. fast-check
  * prints the seed and the shrunk counterexample of a failure.
  */
@@ -54,6 +56,7 @@ describe(`reliability: fuzzing (${profile.name})`, () => {
       const { kit } = run;
       let serial = 0;
       const startedAt = Date.now();
+      const unauthenticated = new Map<string, Set<string>>();
       const register = (value: string): void => {
         if (value.length < MIN_CREDENTIAL_LENGTH) return;
         run.credentials.add("X-Signature or bearer token sent", value);
@@ -77,9 +80,17 @@ describe(`reliability: fuzzing (${profile.name})`, () => {
           expect(answer.rawBody.length, what).toBeGreaterThan(0);
           expect(() => JSON.parse(answer.rawBody), what).not.toThrow();
           expect(upstreamCount(run), `upstream called for ${brief(request)}`).toBe(sentBefore);
+          if (answer.statusCode === 401) {
+            // One answer per route for any authentication failure (the charge route echoes its path's charge).
+            const { charge_uuid: _echoed, ...body } = JSON.parse(answer.rawBody) as Record<string, unknown>;
+            const seen = unauthenticated.get(request.route) ?? new Set<string>();
+            unauthenticated.set(request.route, seen.add(JSON.stringify(body)));
+          }
         }),
         { seed: SEED, numRuns: httpRuns, ...RUN_LIMITS },
       );
+      for (const [route, bodies] of unauthenticated)
+        expect([...bodies], `401 bodies of ${route}`).toHaveLength(1);
 
       rows.push({
         case: "4 fuzz HTTP",

@@ -7,6 +7,7 @@ import { A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
 import { DEMO_APP_ID } from "#local/sandboxes/procure-core/demo-intents.ts";
 import { lambdaContext, scheduledEvent } from "#test/support/lambda-events.ts";
 import { type OutboxHarness, startOutboxHarness } from "#test/support/outbox-harness.ts";
+import { MAX_BUDGET_PER_MINUTE } from "#wiring/config.ts";
 import { deliverCancelRequested } from "./support/deliver-cancel-requested.ts";
 import { caseSeed, profile } from "./support/profile.ts";
 import { mapLimit, quantile } from "./support/queue-platform.ts";
@@ -41,11 +42,11 @@ describe(`reliability: outbox under bus faults (${profile.name})`, () => {
     run = await startReliabilityRun({
       name: "reliability-outbox",
       dynamoEndpoint: inject("dynamoEndpoint"),
-      // The sweep cancels its third at full speed: the case is about the bus, not the rate limit
-      // (the budget at the largest limit the configuration accepts).
+      // The case is about the bus, not the rate limit: the budget at the largest limit the
+      // configuration accepts (MAX_BUDGET_PER_MINUTE, 1,000: one DynamoDB item's ceiling).
       env: {
-        PROCURE_CORE_BUDGET_PER_MINUTE: "10000",
-        A55_BUDGET_PER_MINUTE: "10000",
+        PROCURE_CORE_BUDGET_PER_MINUTE: String(MAX_BUDGET_PER_MINUTE),
+        A55_BUDGET_PER_MINUTE: String(MAX_BUDGET_PER_MINUTE),
         SWEEP_CONCURRENCY: "8",
       },
       dynamoClient: { connectionTimeoutMs: 5_000, requestTimeoutMs: 10_000 },

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFailed } from "vitest";
-import { CANCEL_REQUESTED_CONSUMER } from "#adapters/queue/cancel-requested-queue.ts";
 import type { AuditRecord } from "#core/ports.ts";
 import { A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
+import { FUNCTIONS } from "#manifest/function-manifest.ts";
 import { eventBridgeEvent } from "#test/support/lambda-events.ts";
 import { caseSeed, profile } from "./support/profile.ts";
 import {
@@ -32,7 +32,7 @@ const { events: EVENT_COUNT, inFlight } = profile.faults;
 const UPSTREAM_TIMEOUT_MS = 250;
 const MAX_ATTEMPTS = 3;
 /** Receives of a failing message before the dead-letter queue, as deployed. */
-const MAX_RECEIVES = CANCEL_REQUESTED_CONSUMER.maxReceiveCount;
+const MAX_RECEIVES = FUNCTIONS.CancelRequested.trigger.maxReceiveCount;
 /**
  * 5 s, against the bus function's 60 s. Three 250 ms attempts with two 1 s Retry-After
  * waits take at most ~2.8 s; the rest absorbs DynamoDB Local's latency on a loaded 2-core

@@ -1,12 +1,11 @@
 /**
  * The bus function's queue for handler tests: the local SQS (local/stack/sqs) on its own
- * port with the work queue and its dead-letter queue as deployed (CANCEL_REQUESTED_CONSUMER),
+ * port with the work queue and its dead-letter queue as deployed (the function manifest),
  * and the event source mapping's steps done one batch at a time, so a test decides when
  * a batch is delivered and when time passes for the queue.
  */
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import type { Context, EventBridgeEvent, SQSEvent, SQSRecord } from "aws-lambda";
-import { CANCEL_REQUESTED_CONSUMER } from "#adapters/queue/cancel-requested-queue.ts";
 import { BUS_MESSAGE_CHANNEL, type BusMessageReport } from "#handlers/bus/process-message.ts";
 import type { LocalQueue } from "#local/stack/sqs/local-queue.ts";
 import type { LocalSqs } from "#local/stack/sqs/local-sqs.ts";
@@ -17,6 +16,7 @@ import {
   sqsEventOf,
 } from "#local/stack/sqs/sqs-event-source.ts";
 import { type RunningSqsServer, startSqsServer } from "#local/stack/sqs/sqs-server.ts";
+import { FUNCTIONS } from "#manifest/function-manifest.ts";
 import { lambdaContext } from "./lambda-events.ts";
 
 export const WORK_QUEUE = "cancel-requested";
@@ -38,7 +38,7 @@ export interface BusQueue {
   sqs: LocalSqs;
   queue: LocalQueue;
   deadLetters: LocalQueue;
-  /** `SQS_ENDPOINT` and `CANCEL_REQUESTED_QUEUE_URL` for the service's configuration. */
+  /** `SQS_ENDPOINT`, `CANCEL_REQUESTED_QUEUE_URL` and `CANCEL_REQUESTED_FAILURES_URL` for the service's configuration. */
   env: Record<string, string>;
   /** Puts events on the work queue as the `Cancel Requested` rule does (the whole event as the body). */
   put(...events: EventBridgeEvent<"Cancel Requested", unknown>[]): string[];
@@ -59,10 +59,10 @@ export const startBusQueue = async (): Promise<BusQueue> => {
     queues: [
       {
         name: WORK_QUEUE,
-        settings: { visibilityTimeoutSeconds: CANCEL_REQUESTED_CONSUMER.visibilityTimeoutSeconds },
+        settings: { visibilityTimeoutSeconds: FUNCTIONS.CancelRequested.trigger.visibilityTimeoutSeconds },
         deadLetter: {
           queue: WORK_DEAD_LETTER_QUEUE,
-          maxReceiveCount: CANCEL_REQUESTED_CONSUMER.maxReceiveCount,
+          maxReceiveCount: FUNCTIONS.CancelRequested.trigger.maxReceiveCount,
         },
       },
     ],
@@ -72,11 +72,15 @@ export const startBusQueue = async (): Promise<BusQueue> => {
     sqs: server.sqs,
     queue,
     deadLetters: server.sqs.byName(WORK_DEAD_LETTER_QUEUE),
-    env: { SQS_ENDPOINT: server.endpoint, CANCEL_REQUESTED_QUEUE_URL: queue.url },
+    env: {
+      SQS_ENDPOINT: server.endpoint,
+      CANCEL_REQUESTED_QUEUE_URL: queue.url,
+      CANCEL_REQUESTED_FAILURES_URL: server.sqs.byName(WORK_DEAD_LETTER_QUEUE).url,
+    },
     put: (...events) => events.map((event) => queue.send({ body: JSON.stringify(event) }).messageId),
     deliverBatch: async (handler, options = {}) => {
       const messages = await queue.receive({
-        maxMessages: options.maxMessages ?? CANCEL_REQUESTED_CONSUMER.batchSize,
+        maxMessages: options.maxMessages ?? FUNCTIONS.CancelRequested.trigger.mapping.batchSize,
       });
       const ids = new Set(messages.map((m) => m.messageId));
       const verdicts: BusMessageReport[] = [];

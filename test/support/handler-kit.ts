@@ -5,6 +5,11 @@
  * a round-trip-counted DynamoDB client. Outcome events are read from the audit table's
  * announcing records (`announced`), exactly what the outbox relay publishes. The
  * exported Lambda handlers are imported after the environment they read at load time is set.
+ *
+ * Each handler runs as its function, under its role: every DynamoDB and SQS call an
+ * invocation makes is checked against the function manifest's statements for that function
+ * (role-guard.ts) and refused as AWS refuses it (`AccessDeniedException`) when they do not
+ * allow it. Calls a test makes itself, outside any invocation, are not judged.
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -29,6 +34,8 @@ import {
   type RunningProcureCoreSandbox,
   startProcureCoreSandbox,
 } from "#local/sandboxes/procure-core/procure-core-sandbox.ts";
+import { FUNCTIONS } from "#manifest/function-manifest.ts";
+import { triggerQueuesOf } from "#manifest/function-resources.ts";
 import { buildBusWiring, setBusWiring } from "#wiring/bus-wiring.ts";
 import { readConfig } from "#wiring/config.ts";
 import { buildContainer, type Container, setContainer } from "#wiring/container.ts";
@@ -47,6 +54,7 @@ import {
   type SignedEventInput,
   signedRequest,
 } from "./lambda-events.ts";
+import { asFunction, guardClient, takeRefusals } from "./role-guard.ts";
 import { countRoundTrips, type RoundTripCounter } from "./round-trip-counter.ts";
 
 /** The inbound app the storefront signs with (in the `clients` secret). */
@@ -126,7 +134,10 @@ export interface HandlerKit {
   newCharge(status: ChargeStatus, walletUuid?: string): string;
   /** One target's audit trail, newest first, read through the container's audit log. */
   audit(target: { type: AuditRecord["target"]["type"]; id: string }): Promise<AuditRecord[]>;
-  /** Stops the sandboxes and drops the tables (skip the drop when DynamoDB is already gone). */
+  /**
+   * Stops the sandboxes and drops the tables (skip the drop when DynamoDB is already gone).
+   * Throws when any call of a handler was refused by its function's role meanwhile.
+   */
   close(options?: { dropTables?: boolean }): Promise<void>;
 }
 
@@ -177,6 +188,9 @@ export const startHandlerKit = async (options: HandlerKitOptions): Promise<Handl
     cleanups.push(() => dynamo.destroy());
     const tables = await createTestTables(dynamo, options.name);
     const roundTrips = countRoundTrips(dynamo);
+    guardClient(dynamo, "dynamodb", {
+      names: { tables: { idempotency: tables.idempotencyTable, audit: tables.auditTable } },
+    });
 
     const app = { appId: STOREFRONT_APP_ID, secret: `sf_secret_${randomBytes(16).toString("hex")}` };
     const clientToken = `sf_token_${randomBytes(16).toString("hex")}`;
@@ -235,6 +249,9 @@ export const startHandlerKit = async (options: HandlerKitOptions): Promise<Handl
     // The bus function's own SQS client, on the kit's local queue.
     const sqs = new SQSClient({ ...offline, endpoint: busQueue.env.SQS_ENDPOINT, maxAttempts: 2 });
     cleanups.push(() => sqs.destroy());
+    const { work = "", failures = "" } = triggerQueuesOf(FUNCTIONS.CancelRequested);
+    const queues = { [busQueue.queue.url]: work, [busQueue.deadLetters.url]: failures };
+    guardClient(sqs, "sqs", { names: { queues } });
     setBusWiring(buildBusWiring(container, sqs));
 
     const [httpModule, busModule, sweepModule, continuationModule] = await Promise.all([
@@ -243,11 +260,12 @@ export const startHandlerKit = async (options: HandlerKitOptions): Promise<Handl
       import("#handlers/expiry-sweep.ts"),
       import("#handlers/continuation.ts"),
     ]);
+    // Each exported handler as its function: its calls are judged by that function's role.
     const handlers = {
-      http: httpModule.handler as unknown as HttpHandler,
-      bus: busModule.handler as unknown as BusHandler,
-      sweep: sweepModule.handler as unknown as SweepHandler,
-      continuation: continuationModule.handler as unknown as ContinuationHandler,
+      http: asFunction("HttpApi", httpModule.handler as unknown as HttpHandler),
+      bus: asFunction("CancelRequested", busModule.handler as unknown as BusHandler),
+      sweep: asFunction("ExpirySweep", sweepModule.handler as unknown as SweepHandler),
+      continuation: asFunction("Continuation", continuationModule.handler as unknown as ContinuationHandler),
     };
 
     return {
@@ -298,6 +316,16 @@ export const startHandlerKit = async (options: HandlerKitOptions): Promise<Handl
           if (dropTables) await tables.drop();
         } finally {
           await cleanup();
+        }
+        // A refusal the code turned into an expected failure (a 503, a failed message) must
+        // still fail the file: its function's manifest entry lacks a permission it uses.
+        const refused = takeRefusals();
+        if (refused.length > 0) {
+          throw new Error(
+            `calls refused by the functions' manifest roles: ${refused
+              .map(({ functionName, grant }) => `${functionName}: ${grant.action} on ${grant.described}`)
+              .join("; ")}`,
+          );
         }
       },
     };

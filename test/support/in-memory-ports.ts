@@ -15,6 +15,8 @@ import type { CancelDependencies } from "#core/dependencies.ts";
 import type { CancelOutcome, IntentView } from "#core/outcome.ts";
 import { outcomeEventOf } from "#core/outcome-events.ts";
 import type {
+  AbandonedAttempt,
+  AttemptRecovery,
   AuditLog,
   AuditRecord,
   BeginRequest,
@@ -223,6 +225,10 @@ interface StoredKey {
   expiresAt: number;
   outcome?: CancelOutcome;
   completedAt?: string;
+  /** While IN_PROGRESS: what the continuation needs to finish the attempt. */
+  recovery?: AttemptRecovery;
+  /** The incarnation of the cancellation a release of this key opened. */
+  ownCancellation?: string;
 }
 
 /** The DynamoDB store's rules, in a Map; its writes and the cancellations' are atomic together, as one transaction is. */
@@ -245,6 +251,18 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
     if (request.lockUntil <= request.now) throw new Error("lockUntil must be in the future");
     const existing = this.keys.get(request.scopeKey);
     const payloadHash = hash(request.payload);
+    if (request.takeOver !== undefined) {
+      const abandoned =
+        existing?.status === "IN_PROGRESS" &&
+        existing.token === request.takeOver &&
+        existing.lockUntil <= request.now &&
+        existing.hash === payloadHash;
+      if (!abandoned) {
+        return existing?.status === "COMPLETED" && existing.outcome
+          ? { kind: "replay", outcome: existing.outcome, completedAt: existing.completedAt ?? "" }
+          : { kind: "in-progress", retryAfterSeconds: 1 };
+      }
+    }
     const live = existing && existing.expiresAt > request.now;
     if (live && existing.hash !== payloadHash) return { kind: "payload-mismatch" };
     if (live && existing.status === "COMPLETED" && existing.outcome) {
@@ -256,7 +274,9 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
         retryAfterSeconds: Math.max(1, Math.ceil((existing.lockUntil - request.now) / 1000)),
       };
     }
-    const attempt = live ? existing.attempt + 1 : 1;
+    // A taken-over attempt is resumed even past the key's 24 hours: it may have acted upstream.
+    const resumed = existing !== undefined && (live || request.takeOver !== undefined);
+    const attempt = resumed ? existing.attempt + 1 : 1;
     const token = `token-${++this.#tokens}`;
     this.keys.set(request.scopeKey, {
       status: "IN_PROGRESS",
@@ -265,8 +285,32 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
       hash: payloadHash,
       lockUntil: request.lockUntil,
       expiresAt: live ? existing.expiresAt : request.now + 24 * 3600 * 1000,
+      ...(request.recovery && { recovery: structuredClone(request.recovery) }),
+      ...(resumed && existing.ownCancellation !== undefined && { ownCancellation: existing.ownCancellation }),
     });
-    return { kind: "acquired", lease: { scopeKey: request.scopeKey, token, attempt, resumed: attempt > 1 } };
+    const own = resumed ? existing.ownCancellation : undefined;
+    return {
+      kind: "acquired",
+      lease: {
+        scopeKey: request.scopeKey,
+        token,
+        attempt,
+        resumed: attempt > 1,
+        ...(own !== undefined && { ownCancellation: own }),
+      },
+    };
+  }
+
+  async abandoned(now: number, options: { limit?: number } = {}): Promise<Page<AbandonedAttempt>> {
+    if (this.failWith) throw this.failWith;
+    const items = [...this.keys.entries()]
+      .flatMap(([scopeKey, key]) =>
+        key.status === "IN_PROGRESS" && key.recovery && key.recovery.recoverAt <= now
+          ? [{ scopeKey, token: key.token, ...structuredClone(key.recovery) }]
+          : [],
+      )
+      .sort((a, b) => a.recoverAt - b.recoverAt);
+    return { items: items.slice(0, options.limit ?? 1000) };
   }
 
   #holds(lease: Lease): StoredKey | undefined {
@@ -285,13 +329,14 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
       cancellation = undefined;
     }
     this.audit.checkNew(request.audits);
+    delete stored.recovery;
     Object.assign(stored, {
       status: "COMPLETED",
       outcome: request.outcome,
       attempt: lease.attempt,
       completedAt: new Date(request.now).toISOString(),
     });
-    if (cancellation) this.cancellations.put(cancellation.next);
+    if (cancellation) this.cancellations.put(cancellation);
     for (const record of request.audits) await this.audit.append(record);
     return "completed";
   }
@@ -300,6 +345,7 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
     if (this.failWith) throw this.failWith;
     const stored = this.#holds(lease);
     if (!stored) return;
+    delete stored.recovery;
     stored.status = "RELEASED";
     stored.attempt = lease.attempt;
     let cancellation = request.cancellation;
@@ -309,7 +355,10 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
       cancellation = undefined;
     }
     this.audit.checkNew(request.audits);
-    if (cancellation) this.cancellations.put(cancellation.next);
+    if (cancellation) this.cancellations.put(cancellation);
+    if (cancellation?.expectedVersion === null && cancellation.next.kind !== "order") {
+      stored.ownCancellation = cancellation.next.incarnation;
+    }
     for (const record of request.audits) await this.audit.append(record);
   }
 }
@@ -331,6 +380,9 @@ export class InMemoryAuditLog implements AuditLog {
       items: this.records.filter((r) => r.target.type === target.type && r.target.id === target.id).reverse(),
     };
   }
+  daySlices(): readonly string[] {
+    return ["all"];
+  }
   async byDay(day: string): Promise<Page<AuditRecord>> {
     return { items: this.records.filter((r) => r.at.startsWith(day)) };
   }
@@ -339,6 +391,12 @@ export class InMemoryAuditLog implements AuditLog {
 /** The DynamoDB cancellation store's rules: versioned conditional puts, with their records in one step. */
 export class InMemoryCancellationStore implements CancellationStore {
   readonly records = new Map<string, Cancellation>();
+  /** Every applied write, with the record it replaced, in commit order (for the lifecycle model's invariants). */
+  readonly writes: {
+    before: Cancellation | undefined;
+    after: Cancellation;
+    expectedVersion: number | null;
+  }[] = [];
   readonly audit: InMemoryAuditLog;
   /** The bulk items a transition may finish (set by tests of bulk jobs). */
   bulk: InMemoryBulkStore | undefined;
@@ -354,11 +412,18 @@ export class InMemoryCancellationStore implements CancellationStore {
     if (transition.expectedVersion === null) {
       return !existing || (transition.next.kind !== "order" && existing.state === "DONE");
     }
-    return existing?.version === transition.expectedVersion;
+    return (
+      existing?.version === transition.expectedVersion && existing.incarnation === transition.next.incarnation
+    );
   }
 
-  put(cancellation: Cancellation): void {
-    this.records.set(`${cancellation.kind}#${cancellation.id}`, structuredClone(cancellation));
+  /** Applies a transition whose condition held (checked with `accepts`). */
+  put(transition: CancellationTransition): void {
+    const key = `${transition.next.kind}#${transition.next.id}`;
+    const before = this.records.get(key);
+    const after = structuredClone(transition.next);
+    this.writes.push({ before, after, expectedVersion: transition.expectedVersion });
+    this.records.set(key, after);
   }
 
   async get(kind: CancellationKind, id: string): Promise<Cancellation | undefined> {
@@ -401,7 +466,7 @@ export class InMemoryCancellationStore implements CancellationStore {
     if (this.failWith) throw this.failWith;
     if (!this.accepts(transition)) return "conflict";
     this.audit.checkNew(audits);
-    this.put(transition.next);
+    this.put(transition);
     for (const record of audits) await this.audit.append(record);
     // In the same step, unless another writer finished the item first (then written without it).
     if (bulkItem && this.bulk?.accepts(bulkItem)) this.bulk.apply(bulkItem);

@@ -81,7 +81,7 @@ export interface SignedEventInput extends HttpEventInput {
 }
 
 /**
- * A request signed as DESIGN.md says (X-App-Id / X-Timestamp / X-Signature over method,
+ * A request signed as docs/signing.md says (X-App-Id / X-Timestamp / X-Signature over method,
  * path and query, timestamp and raw body), with `signRequest` — the service's own signer —
  * over the path as the client sends it; the event then carries it decoded, as AWS would.
  */

@@ -1,338 +1,133 @@
 /**
- * The world of the lifecycle's model-based test: both upstreams as state machines with
- * faults a schedule decides (lost answers after the upstream applied the request, 5xx,
- * 429, refused credentials), asynchronous intent cancels that end after a delay in one of
- * the ways the seed allows, and invocations that can crash between any two writes.
- *
- * The upstreams keep the truth the invariants are checked against: what each intent
- * ended as, and how many times each charge was really cancelled.
+ * The world of the lifecycle's model-based test: the model upstreams (which keep the truth),
+ * the stores under test, the clock, and the names of every target.
  */
-import { UpstreamAuthError, UpstreamError, UpstreamRateLimitedError } from "#core/errors.ts";
-import type { IntentView } from "#core/outcome.ts";
-import type {
-  CancelChargeRequest,
-  ChargeCancelResult,
-  ChargesUpstream,
-  Clock,
-  IntentCancelResult,
-  IntentPage,
-  IntentReadResult,
-  IntentsUpstream,
-  ListIntentsQuery,
-} from "#core/ports.ts";
+import type { Cancellation, LifecyclePolicy } from "#core/cancellation.ts";
+import type { CancelDependencies } from "#core/dependencies.ts";
+import type { AuditLog, AuditRecord, CancellationStore, Clock, IdempotencyStore } from "#core/ports.ts";
+import { HeldReads } from "./lifecycle-invocations.ts";
+import type { Scenario } from "./lifecycle-scenario.ts";
+import { FaultPlan, ModelA55, ModelProcureCore } from "./lifecycle-upstreams.ts";
 
-/** What happens to one upstream call. `lost`: applied upstream, the answer never arrives. */
-export type Fault = "ok" | "unavailable" | "rate-limited" | "lost";
-
-/** How an accepted asynchronous cancel ends; `never` keeps the intent PROCESSING (→ STUCK). */
-export type AsyncEnd = "CANCELLED" | "COMPLETED" | "FAILED" | "never";
-
-export interface ModelIntent {
-  id: string;
-  status: string;
-  /** PROCESSING: the e-commerce order shipped, a cancel fails with 50003 (goods on their way). */
-  shipped: boolean;
-  asyncEnd: AsyncEnd;
-  asyncDelayMs: number;
-  cancelRequestedAt?: number;
-  createdAt: string;
-  cancelEffects: number;
-}
-
-export interface ModelCharge {
-  chargeUuid: string;
-  walletUuid: string;
-  status: "pending" | "settled" | "canceled";
-  cancelEffects: number;
-}
-
-/** The faults of the calls to come, taken in order; once used up every call is `ok`. */
-export class FaultPlan {
-  readonly #faults: Fault[];
-  constructor(faults: readonly Fault[]) {
-    this.#faults = [...faults];
-  }
-  next(): Fault {
-    return this.#faults.shift() ?? "ok";
-  }
-  clear(): void {
-    this.#faults.length = 0;
-  }
-}
-
-const meta = { httpStatus: 200, latencyMs: 1, attempts: 1 };
-
-const unavailable = (upstream: "procure-core" | "a55", what: string) =>
-  new UpstreamError({ upstream, retryable: true, message: `${what}: 503`, httpStatus: 503, attempts: 1 });
-
-/** Procure-Core's seed contract over a map, with faults and asynchronous cancels on the model's clock. */
-export class ModelProcureCore implements IntentsUpstream {
-  readonly intents = new Map<string, ModelIntent>();
-  credentialsRefused = false;
-  readonly #clock: Clock;
-  readonly #faults: FaultPlan;
-
-  constructor(clock: Clock, faults: FaultPlan) {
-    this.#clock = clock;
-    this.#faults = faults;
-  }
-
-  /** The intent as of now: an accepted asynchronous cancel ends once its delay has passed. */
-  settled(id: string): ModelIntent | undefined {
-    const intent = this.intents.get(id);
-    if (
-      intent?.status === "PROCESSING" &&
-      intent.cancelRequestedAt !== undefined &&
-      intent.asyncEnd !== "never"
-    ) {
-      if (this.#clock.now() >= intent.cancelRequestedAt + intent.asyncDelayMs) {
-        intent.status = intent.asyncEnd;
-        intent.cancelRequestedAt = undefined;
-      }
-    }
-    return intent;
-  }
-
-  /** The business moves on by itself: a SUBMITTED intent is picked up; a PROCESSING one (no cancel asked) completes. */
-  progress(id: string): void {
-    const intent = this.settled(id);
-    if (intent?.status === "SUBMITTED") intent.status = "PROCESSING";
-    else if (intent?.status === "PROCESSING" && intent.cancelRequestedAt === undefined && !intent.shipped) {
-      intent.status = "COMPLETED";
-    }
-  }
-
-  #gate(what: string): Fault {
-    if (this.credentialsRefused) {
-      throw new UpstreamAuthError({
-        upstream: "procure-core",
-        retryable: false,
-        message: `${what}: 401`,
-        httpStatus: 401,
-      });
-    }
-    const fault = this.#faults.next();
-    if (fault === "unavailable") throw unavailable("procure-core", what);
-    if (fault === "rate-limited") {
-      throw new UpstreamRateLimitedError({
-        upstream: "procure-core",
-        message: `${what}: 429`,
-        retryAfterSeconds: 1,
-        source: "upstream",
-      });
-    }
-    return fault;
-  }
-
-  async cancelIntent(id: string): Promise<IntentCancelResult> {
-    const fault = this.#gate("cancel");
-    const answer = this.#cancel(id);
-    if (fault === "lost") throw unavailable("procure-core", "cancel (answer lost)");
-    return answer;
-  }
-
-  #cancel(id: string): IntentCancelResult {
-    const intent = this.settled(id);
-    if (!intent)
-      return {
-        kind: "not-found",
-        message: "采购意图不存在",
-        meta: { ...meta, httpStatus: 404, code: 40401 },
-      };
-    if (intent.status === "SUBMITTED") {
-      intent.status = "CANCELLED";
-      intent.cancelEffects++;
-      return { kind: "accepted", intent: view(intent), meta: { ...meta, code: 0 } };
-    }
-    if (intent.status === "PROCESSING") {
-      if (intent.cancelRequestedAt !== undefined) {
-        return { kind: "accepted", intent: view(intent), meta: { ...meta, code: 0 } };
-      }
-      if (intent.shipped) {
-        return {
-          kind: "cancel-failed",
-          reason: "电商平台订单已发货,无法取消",
-          meta: { ...meta, httpStatus: 500, code: 50003 },
-        };
-      }
-      intent.cancelRequestedAt = this.#clock.now();
-      intent.cancelEffects++;
-      return { kind: "accepted", intent: view(intent), meta: { ...meta, code: 0 } };
-    }
-    return {
-      kind: "not-cancellable",
-      currentStatus: intent.status,
-      reason: "当前状态不允许取消",
-      meta: { ...meta, httpStatus: 400, code: 40003 },
-    };
-  }
-
-  async getIntent(id: string): Promise<IntentReadResult> {
-    const fault = this.#gate("read");
-    if (fault === "lost") throw unavailable("procure-core", "read (answer lost)");
-    const intent = this.settled(id);
-    if (!intent)
-      return {
-        kind: "not-found",
-        message: "采购意图不存在",
-        meta: { ...meta, httpStatus: 404, code: 40401 },
-      };
-    return {
-      kind: "found",
-      intent: { ...view(intent), createdAt: intent.createdAt },
-      meta: { ...meta, code: 0 },
-    };
-  }
-
-  async listIntents(query: ListIntentsQuery): Promise<IntentPage> {
-    this.#gate("list");
-    const page = query.page ?? 1;
-    const pageSize = query.pageSize ?? 20;
-    const all = [...this.intents.keys()]
-      .map((id) => this.settled(id) as ModelIntent)
-      .filter((intent) => !query.status || intent.status === query.status)
-      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
-    const items = all
-      .slice((page - 1) * pageSize, page * pageSize)
-      .map((i) => ({ ...view(i), createdAt: i.createdAt }));
-    return { items, total: all.length, page, pageSize };
-  }
-}
-
-const view = (intent: ModelIntent): IntentView => ({
-  id: intent.id,
-  status: intent.status,
-  updatedAt: intent.createdAt,
-  cancelledAt: intent.status === "CANCELLED" ? intent.createdAt : null,
-});
-
-/** A55's seed contract over a map, with Idempotency-Key replay and faults. */
-export class ModelA55 implements ChargesUpstream {
-  readonly charges = new Map<string, ModelCharge>();
-  readonly #replays = new Map<string, ChargeCancelResult>();
-  credentialsRefused = false;
-  readonly #faults: FaultPlan;
-
-  constructor(faults: FaultPlan) {
-    this.#faults = faults;
-  }
-
-  async cancelCharge(request: CancelChargeRequest): Promise<ChargeCancelResult> {
-    if (this.credentialsRefused) {
-      throw new UpstreamAuthError({
-        upstream: "a55",
-        retryable: false,
-        message: "cancel: 401",
-        httpStatus: 401,
-      });
-    }
-    const fault = this.#faults.next();
-    if (fault === "unavailable") throw unavailable("a55", "cancel");
-    if (fault === "rate-limited") {
-      throw new UpstreamRateLimitedError({
-        upstream: "a55",
-        message: "cancel: 429",
-        retryAfterSeconds: 2,
-        source: "upstream",
-      });
-    }
-    const answer = this.#replays.get(request.idempotencyKey) ?? this.#cancel(request);
-    this.#replays.set(request.idempotencyKey, answer);
-    if (fault === "lost") throw unavailable("a55", "cancel (answer lost)");
-    return answer;
-  }
-
-  #cancel(request: CancelChargeRequest): ChargeCancelResult {
-    const charge = this.charges.get(request.chargeUuid);
-    const error = (code: string, httpStatus: number) => ({
-      errors: [{ code, source: "charge", description: code }],
-      meta: { ...meta, httpStatus, code },
-    });
-    if (!charge || charge.walletUuid !== request.walletUuid)
-      return { kind: "not-found", ...error("NOT_FOUND", 404) };
-    if (charge.status === "settled") return { kind: "refund-required", ...error("CANCEL_NOT_ALLOWED", 409) };
-    if (charge.status === "canceled") return { kind: "already-cancelled", ...error("ALREADY_CANCELED", 409) };
-    charge.status = "canceled";
-    charge.cancelEffects++;
-    return {
-      kind: "cancelled",
-      charge: { chargeUuid: request.chargeUuid, walletUuid: request.walletUuid, status: "canceled" },
-      meta,
-    };
-  }
-}
-
-/** Thrown by every port of an invocation from its crash point on: the process is gone. */
-export class SimulatedCrash extends Error {
-  override name = "SimulatedCrash";
-}
-
-/** Where one invocation dies: at its `atWrite`-th store write, before or after the write is applied. */
-export interface CrashPoint {
-  atWrite: number;
-  afterApply: boolean;
-}
-
-const WRITES: Record<string, ReadonlySet<string>> = {
-  idempotency: new Set(["begin", "complete", "release"]),
-  cancellations: new Set(["commit"]),
-  audit: new Set(["append"]),
+export const MODEL_POLICY: LifecyclePolicy = {
+  firstCheckAfterMs: 60_000,
+  maxBackoffMs: 10 * 60_000,
+  stuckAfterMs: 2 * 3_600_000,
+  orphanGraceMs: 5_000,
 };
 
-/**
- * Wraps an invocation's ports so it dies at its crash point: every call from then on
- * throws, as nothing runs in a process that is gone. Reads and upstream calls are not
- * counted as crash points, but die with the process too.
- */
-export const crashable = <T extends object>(deps: T, crash: CrashPoint | undefined): T => {
-  if (!crash) return deps;
-  let writes = 0;
-  let dead = false;
-  const wrap = (name: string, port: object) =>
-    new Proxy(port, {
-      get(target, key, receiver) {
-        const value = Reflect.get(target, key, receiver);
-        if (typeof value !== "function") return value;
-        return async (...args: unknown[]) => {
-          if (dead) throw new SimulatedCrash("the invocation crashed earlier");
-          const isWrite = WRITES[name]?.has(String(key)) ?? false;
-          if (isWrite && ++writes === crash.atWrite) {
-            dead = true;
-            if (crash.afterApply) await value.apply(target, args);
-            throw new SimulatedCrash(`crashed at write ${writes} (${name}.${String(key)})`);
-          }
-          return value.apply(target, args);
-        };
-      },
-    });
-  const ports = deps as Record<string, unknown>;
-  const wrapped: Record<string, unknown> = { ...ports };
-  for (const name of ["idempotency", "cancellations", "audit", "intents", "charges"]) {
-    if (ports[name]) wrapped[name] = wrap(name, ports[name] as object);
-  }
-  return wrapped as T;
-};
+export const WALLET = "f47ac10b-58cc-4372-a567-0e02b2c3d479";
+export const START = Date.parse("2026-11-23T10:00:00.000Z");
+/** Each invocation's time budget: its lock lasts until then. */
+export const INVOCATION_MS = 10_000;
 
-/**
- * Wraps every async method of the ports so that each call is released by the fast-check
- * scheduler: the steps of concurrent invocations interleave in an order the test chooses.
- */
-export const interleaved = <T extends object>(
-  deps: T,
-  schedule: <R>(label: string, run: () => Promise<R>) => Promise<R>,
-): T => {
-  const wrap = (name: string, port: object) =>
-    new Proxy(port, {
-      get(target, key, receiver) {
-        const value = Reflect.get(target, key, receiver);
-        if (typeof value !== "function") return value;
-        return (...args: unknown[]) => schedule(`${name}.${String(key)}`, () => value.apply(target, args));
-      },
-    });
-  const ports = deps as Record<string, unknown>;
-  const wrapped: Record<string, unknown> = { ...ports };
-  for (const name of ["idempotency", "cancellations", "audit", "intents", "charges"]) {
-    if (ports[name]) wrapped[name] = wrap(name, ports[name] as object);
+/** A cancellation write that was applied, with the record it replaced (what the store held just before). */
+export interface CancellationWrite {
+  before: Cancellation | undefined;
+  after: Cancellation;
+  expectedVersion: number | null;
+}
+
+/** Fresh stores for one run, on the model's clock. */
+export interface Stores {
+  idempotency: IdempotencyStore;
+  cancellations: CancellationStore;
+  audit: AuditLog;
+  /** Every key's stored outcome, for the invariants on answers. */
+  completedOutcomes(): Promise<{ scopeKey: string; outcome: unknown }[]>;
+  /** Every audit record, in commit order. */
+  allRecords(): Promise<AuditRecord[]>;
+  /**
+   * Every applied cancellation write in commit order, with what it replaced, where the
+   * stores can tell (the in-memory ones); the "no stale writer" invariant needs it.
+   */
+  cancellationWrites?(): CancellationWrite[];
+  close(): Promise<void>;
+}
+
+export type StoreFactory = (clock: Clock) => Promise<Stores>;
+
+export class ModelClock implements Clock {
+  current = START;
+  now(): number {
+    return this.current;
   }
-  return wrapped as T;
+}
+
+export interface World {
+  clock: ModelClock;
+  procureCore: ModelProcureCore;
+  a55: ModelA55;
+  faults: FaultPlan;
+  deps: CancelDependencies;
+  stores: Stores;
+  held: HeldReads;
+  orderIds: string[];
+  intentIds: string[];
+  /** Each order's charge. */
+  orderChargeIds: string[];
+  /** The charges cancelled on their own. */
+  singleChargeIds: string[];
+}
+
+const chargeUuid = (n: number): string => `c0ffee00-0000-4000-8000-${String(n).padStart(12, "0")}`;
+
+export const buildWorld = (
+  s: Scenario,
+  stores: Stores,
+  clock: ModelClock,
+  ids: CancelDependencies["ids"],
+): World => {
+  const faults = new FaultPlan();
+  const procureCore = new ModelProcureCore(clock, faults);
+  const a55 = new ModelA55(faults);
+  const intentIds = s.intents.map((plan, i) => {
+    const id = `intent_${i}`;
+    procureCore.intents.set(id, {
+      id,
+      status: plan.status,
+      shipped: plan.shipped,
+      asyncEnd: plan.asyncEnd,
+      asyncDelayMs: plan.asyncDelayMs,
+      createdAt: new Date(START - 3 * 24 * 3_600_000 + i).toISOString(),
+      cancelEffects: 0,
+    });
+    return id;
+  });
+  const addCharge = (n: number, settled: boolean): string => {
+    const id = chargeUuid(n);
+    a55.charges.set(id, {
+      chargeUuid: id,
+      walletUuid: WALLET,
+      status: settled ? "settled" : "pending",
+      cancelEffects: 0,
+    });
+    return id;
+  };
+  const orderChargeIds = s.orders.map((plan, i) => addCharge(i, plan.chargeSettled));
+  const singleChargeIds = s.charges.map((plan, i) => addCharge(100 + i, plan.settled));
+  const held = new HeldReads();
+  const deps: CancelDependencies = {
+    intents: procureCore,
+    charges: a55,
+    idempotency: stores.idempotency,
+    cancellations: held.remembering(stores.cancellations),
+    audit: stores.audit,
+    clock,
+    ids,
+    lifecycle: MODEL_POLICY,
+  };
+  return {
+    clock,
+    procureCore,
+    a55,
+    faults,
+    deps,
+    stores,
+    held,
+    orderIds: s.orders.map((_, i) => `order_${i}`),
+    intentIds,
+    orderChargeIds,
+    singleChargeIds,
+  };
 };

@@ -9,6 +9,7 @@ import { inProcessInvoker } from "#local/stack/lambda/in-process-invoker.ts";
 import type { LocalFunctionSpec } from "#local/stack/lambda/local-function.ts";
 import { type BusRule, LocalEventBus } from "#local/stack/local-event-bus.ts";
 import { ScheduleRunner } from "#local/stack/schedule-runner.ts";
+import { LOCAL_EVENT_BUS_NAME } from "#local/stack/service-env.ts";
 import { readLocalSettings } from "#local/stack/settings.ts";
 import { LocalSqs } from "#local/stack/sqs/local-sqs.ts";
 import { localFunctions } from "#local/start.ts";
@@ -30,7 +31,7 @@ export interface TestFrontDoor extends RunningFrontDoor {
 export const startTestFrontDoor = async (
   options: { http?: Handler; sweep?: Handler; rules?: BusRule[]; sqs?: LocalSqs } = {},
 ): Promise<TestFrontDoor> => {
-  const bus = new LocalEventBus({ rules: options.rules ?? [] });
+  const bus = new LocalEventBus({ rules: options.rules ?? [], busNames: [LOCAL_EVENT_BUS_NAME] });
   const sqs = options.sqs ?? new LocalSqs({ endpoint: "http://127.0.0.1:9/__aws/sqs" });
   const door = await startFrontDoor(0, {
     http: inProcessInvoker(declaredFunction("http-api"), options.http ?? (async () => ({ statusCode: 404 }))),

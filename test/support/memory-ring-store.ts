@@ -1,6 +1,6 @@
 /**
  * The shared budget's ring store in memory, with the semantics of the DynamoDB one
- * (functions/adapters/dynamo/budget-ring-store.ts): a take is applied atomically when its
+ * (functions/adapters/budget/budget-ring-store.ts): a take is applied atomically when its
  * condition holds (`size(slots) = N AND slots[0] <= cutoff AND slots[N−1] <= t`; the same
  * on `backgroundSlots` for background work; for interactive work, `size(interactiveSlots) =
  * N − B` and its oldest at or before the cutoff unless no background work waits; comparisons
@@ -9,14 +9,14 @@
  * when their answers come back (interleavings).
  */
 import { isDeepStrictEqual } from "node:util";
-import type { Rings } from "#adapters/dynamo/budget-ring.ts";
+import type { Rings } from "#adapters/budget/budget-ring.ts";
 import type {
   BudgetKey,
   RingStore,
   RingTake,
   RingTakeResult,
   StoredRing,
-} from "#adapters/dynamo/budget-ring-store.ts";
+} from "#adapters/budget/budget-ring-store.ts";
 
 /** An item as stored: each attribute may hold anything, or be missing (`undefined`). */
 export interface StoredItem {
@@ -135,6 +135,18 @@ const isNumberBelow = (value: unknown, bound: number): boolean => typeof value =
 const numbers = (value: unknown): number[] | undefined =>
   Array.isArray(value) && value.every((element) => typeof element === "number") ? [...value] : undefined;
 
+/**
+ * A copy of a stored attribute (numbers, strings, arrays of them, nested arrays, plain
+ * objects). Not structuredClone: the model test reads the item back after every refused
+ * take, and structuredClone's serialisation was 15% of the unit tests' CPU time.
+ */
+const copyOf = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(copyOf);
+  if (value !== null && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, copyOf(field)]));
+  return value;
+};
+
 const stored = (item: StoredItem | undefined): StoredRing => {
   if (item === undefined) return { kind: "absent" };
   const all = numbers(item.slots);
@@ -154,6 +166,6 @@ const stored = (item: StoredItem | undefined): StoredRing => {
             ...(tookAt === undefined ? {} : { backgroundTookAt: tookAt }),
           }
         : undefined,
-    token: structuredClone({ slots: item.slots, backgroundSlots: item.backgroundSlots }),
+    token: { slots: copyOf(item.slots), backgroundSlots: copyOf(item.backgroundSlots) },
   };
 };

@@ -2,7 +2,8 @@
  * The outbox as `npm start` runs it, for tests and the bench: the local event source
  * mapping on the audit table's stream (local/stack/dynamo-stream-source.ts) invoking the
  * exported relay handler, whose EventBridge client publishes to the local bus through the
- * front door's EventBridge endpoint. What reached the bus is read back from the bus.
+ * front door's EventBridge endpoint. What reached the bus is read back from the bus. The
+ * relay's client allows only what the function manifest grants the relay (role-guard.ts).
  */
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import type { Context, DynamoDBStreamEvent } from "aws-lambda";
@@ -22,6 +23,7 @@ import { declaredFunction } from "#test/support/local-front-door.ts";
 import { getLogger, getMetrics } from "#wiring/observability.ts";
 import { buildRelayContainer, setRelayContainer } from "#wiring/relay-container.ts";
 import { lambdaContext } from "./lambda-events.ts";
+import { guardClient } from "./role-guard.ts";
 
 export const OUTBOX_TEST_BUS = "cancellation-test";
 
@@ -79,7 +81,7 @@ export interface LocalBusDoor {
 export const startLocalBusDoor = async (keep = 100_000): Promise<LocalBusDoor> => {
   const received: PublishedEvent[] = [];
   const listeners: ((event: PublishedEvent) => void)[] = [];
-  const bus = new LocalEventBus({ rules: [], keep });
+  const bus = new LocalEventBus({ rules: [], busNames: [OUTBOX_TEST_BUS], keep });
   // Every accepted event, with the time it arrived (the envelope's `time` is the outcome's).
   const putEvents = bus.putEvents.bind(bus);
   bus.putEvents = (request, origin) => {
@@ -168,6 +170,8 @@ export const startOutboxHarness = async (options: OutboxHarnessOptions): Promise
       requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
     });
     stops.push(() => eventBridge.destroy());
+    // Only the relay uses this client: every call it makes is the relay's.
+    guardClient(eventBridge, "events", { as: "OutboxRelay", names: { busName: OUTBOX_TEST_BUS } });
     setRelayContainer(
       buildRelayContainer(
         { eventBusName: OUTBOX_TEST_BUS, eventBridgeEndpoint: undefined, eventBridgeTimeoutMs: 3_000 },

@@ -134,7 +134,11 @@ export const readDeadLetter = (
   }
 };
 
-/** The error a DLQ recorded with the message: EventBridge's and Scheduler's attributes, or Lambda's on-failure record. */
+/**
+ * The error a DLQ recorded with the message: EventBridge's and Scheduler's attributes (the bus
+ * function writes the same ones when it dead-letters a message itself), or Lambda's
+ * on-failure record.
+ */
 export const errorOf = (message: DeadLetterMessage): string => {
   const attributes = message.messageAttributes;
   const fromAttributes = [attributes.ERROR_CODE, attributes.ERROR_MESSAGE].filter(Boolean).join(": ");

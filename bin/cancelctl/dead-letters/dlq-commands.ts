@@ -8,7 +8,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { Io } from "../commands.ts";
-import { columnTable, keyValueTable } from "../render.ts";
+import { columnTable, jsonText, keyValueTable, terminalSafe } from "../render.ts";
 import { EXIT, type ExitCode } from "../verdicts.ts";
 import { errorOf, readDeadLetter } from "./dead-letter-message.ts";
 import type { DeadLetterQueue, QueueCatalogue, RedriveTarget } from "./queue-catalogue.ts";
@@ -99,25 +99,21 @@ export const dlqListCommand = async (
   }
   if (io.json) {
     io.out(
-      JSON.stringify(
-        {
-          queues: listed.map(({ queue, depth, messages }) => ({
-            name: queue.name,
-            url: queue.url,
-            holds: queue.holds,
-            redrive: queue.redrive,
-            ...depth,
-            messages,
-          })),
-        },
-        null,
-        2,
-      ),
+      jsonText({
+        queues: listed.map(({ queue, depth, messages }) => ({
+          name: queue.name,
+          url: queue.url,
+          holds: queue.holds,
+          redrive: queue.redrive,
+          ...depth,
+          messages,
+        })),
+      }),
     );
     return EXIT.ok;
   }
   const sections = listed.map(({ queue, depth, messages }) => {
-    const head = `${queue.name}  ${depth.waiting === 0 ? "empty" : `${depth.waiting} waiting`}${depth.inFlight > 0 ? `, ${depth.inFlight} being handled` : ""}`;
+    const head = `${terminalSafe(queue.name)}  ${depth.waiting === 0 ? "empty" : `${depth.waiting} waiting`}${depth.inFlight > 0 ? `, ${depth.inFlight} being handled` : ""}`;
     if (messages.length === 0) return head;
     const rows = messages.map((m) => [
       m.id,
@@ -158,11 +154,12 @@ const find = async (
   return undefined;
 };
 
+/** The body for people: pretty JSON (strings escaped), or the text on one escaped line. */
 const prettyBody = (body: string): string => {
   try {
-    return JSON.stringify(JSON.parse(body), null, 2);
+    return jsonText(JSON.parse(body));
   } catch {
-    return body;
+    return terminalSafe(body);
   }
 };
 
@@ -175,8 +172,10 @@ export const dlqShowCommand = async (
   const client = new DeadLetterQueueClient(clients.sqs);
   const found = await find(client, queues, options.id, PEEK_HIDE_SECONDS);
   if (found === undefined) {
-    io.err(`cancelctl: no message ${options.id} is waiting in ${queues.map((q) => q.name).join(", ")}\n`);
-    if (io.json) io.out(JSON.stringify({ outcome: "NOT_FOUND", exitCode: EXIT.rejected }, null, 2));
+    io.err(
+      `cancelctl: no message ${terminalSafe(options.id)} is waiting in ${terminalSafe(queues.map((q) => q.name).join(", "))}\n`,
+    );
+    if (io.json) io.out(jsonText({ outcome: "NOT_FOUND", exitCode: EXIT.rejected }));
     return EXIT.rejected;
   }
   const { queue, message } = found;
@@ -184,19 +183,15 @@ export const dlqShowCommand = async (
   const view = viewOf(queue, message);
   if (io.json) {
     io.out(
-      JSON.stringify(
-        {
-          queue: queue.name,
-          holds: queue.holds,
-          redrive: queue.redrive,
-          ...view,
-          attributes: message.attributes,
-          messageAttributes: message.messageAttributes,
-          body: message.body,
-        },
-        null,
-        2,
-      ),
+      jsonText({
+        queue: queue.name,
+        holds: queue.holds,
+        redrive: queue.redrive,
+        ...view,
+        attributes: message.attributes,
+        messageAttributes: message.messageAttributes,
+        body: message.body,
+      }),
     );
     return EXIT.ok;
   }
@@ -204,7 +199,8 @@ export const dlqShowCommand = async (
     ["queue", queue.name],
     ["holds", queue.holds],
     [view.summary === undefined ? "UNREADABLE" : "what", view.summary ?? view.problem ?? ""],
-    // SQS keeps no error for a message it moved after its last receive; the rule's and Lambda's DLQs do.
+    // The rule's, Scheduler's and Lambda's DLQs keep the error, and so does the bus function when it
+    // moves a message on its last receive; SQS's own redrive (an invocation that died) keeps none.
     ...(view.error === "" ? [] : [["error", view.error] as [string, string]]),
     ["sent", view.sentAt],
     // ApproximateReceiveCount: every receive, a listing's and this one's included.
@@ -212,7 +208,9 @@ export const dlqShowCommand = async (
     ["redrives to", describeTarget(queue.redrive)],
     ...Object.entries(message.messageAttributes).map(([k, v]): [string, string] => [`attribute ${k}`, v]),
   ];
-  io.out(`${message.messageId}\n\n${keyValueTable(rows)}\n\nbody:\n${prettyBody(message.body)}`);
+  io.out(
+    `${terminalSafe(message.messageId)}\n\n${keyValueTable(rows)}\n\nbody:\n${prettyBody(message.body)}`,
+  );
   return EXIT.ok;
 };
 
@@ -277,16 +275,17 @@ export const dlqRedriveCommand = async (
   const shown = progress(io);
   const tally = (queue: string) => {
     const count = (fate: Fate) => reports.filter((r) => r.queue === queue && r.fate === fate).length;
-    return `redrive ${queue}: ${count("redriven")} redriven, ${count("left")} left (unreadable), ${count("failed")} failed`;
+    return `redrive ${terminalSafe(queue)}: ${count("redriven")} redriven, ${count("left")} left (unreadable), ${count("failed")} failed`;
   };
 
   if (options.id !== undefined) {
     const found = await find(client, queues, options.id, REDRIVE_HIDE_SECONDS);
     if (found === undefined) {
       shown.done();
-      io.err(`cancelctl: no message ${options.id} is waiting in ${queues.map((q) => q.name).join(", ")}\n`);
-      if (io.json)
-        io.out(JSON.stringify({ outcome: "NOT_FOUND", exitCode: EXIT.rejected, messages: [] }, null, 2));
+      io.err(
+        `cancelctl: no message ${terminalSafe(options.id)} is waiting in ${terminalSafe(queues.map((q) => q.name).join(", "))}\n`,
+      );
+      if (io.json) io.out(jsonText({ outcome: "NOT_FOUND", exitCode: EXIT.rejected, messages: [] }));
       return EXIT.rejected;
     }
     const report = await redriveMessage(clients, client, found.queue, found.message);
@@ -321,9 +320,7 @@ export const dlqRedriveCommand = async (
   const failed = reports.some((r) => r.fate !== "redriven");
   const exitCode = failed ? EXIT.failed : EXIT.ok;
   if (io.json) {
-    io.out(
-      JSON.stringify({ outcome: failed ? "INCOMPLETE" : "REDRIVEN", exitCode, messages: reports }, null, 2),
-    );
+    io.out(jsonText({ outcome: failed ? "INCOMPLETE" : "REDRIVEN", exitCode, messages: reports }));
     return exitCode;
   }
   const summary = queues
@@ -332,7 +329,7 @@ export const dlqRedriveCommand = async (
     .replaceAll("redrive ", "");
   io.out(
     reports.length === 0
-      ? `Nothing to redrive: ${queues.map((q) => q.name).join(", ")} ${queues.length === 1 ? "is" : "are"} empty.`
+      ? `Nothing to redrive: ${terminalSafe(queues.map((q) => q.name).join(", "))} ${queues.length === 1 ? "is" : "are"} empty.`
       : `${failed ? "INCOMPLETE" : "REDRIVEN"}\n\n${summary}\n\n${columnTable(
           ["QUEUE", "ID", "RESULT", "DETAIL"],
           reports.map((r) => [

@@ -1,5 +1,5 @@
 /**
- * Sends one dead letter back through the normal path of what it holds (README, "On call"):
+ * Sends one dead letter back through the normal path of what it holds (docs/runbook.md, "The commands"):
  *
  * - a bus event goes where the bus delivers it: to the queue the bus consumer reads (the
  *   bus work queue: the body exactly as EventBridge writes it there), or, where the rule
@@ -18,7 +18,7 @@
 import { type AttributeValue, type DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { InvokeCommand, type LambdaClient } from "@aws-sdk/client-lambda";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { auditDayPartitionOf } from "#adapters/dynamo/audit-item.ts";
+import { AUDIT_DAY_SLICES, auditDayPartitionOf } from "#adapters/dynamo/audit-item.ts";
 import { AUDIT_BY_DAY_INDEX } from "#adapters/dynamo/table-definitions.ts";
 import type { ReadDeadLetter, StreamBatch } from "./dead-letter-message.ts";
 import type { RedriveTarget } from "./queue-catalogue.ts";
@@ -59,7 +59,7 @@ const invokeAsync = async (
     : { ok: false, error: `${functionName} did not accept the invocation (status ${answer.StatusCode})` };
 };
 
-/** Every audit item committed in the window (by the byDay index), oldest first. */
+/** Every audit item committed in the window (by the byDay index: every slice of each day), oldest first. */
 const auditItemsBetween = async (
   dynamoDb: DynamoDBClient,
   table: string,
@@ -67,7 +67,7 @@ const auditItemsBetween = async (
   to: string,
 ): Promise<Record<string, AttributeValue>[]> => {
   const items: Record<string, AttributeValue>[] = [];
-  for (let day = from.slice(0, 10); day <= to.slice(0, 10); ) {
+  const readPartition = async (partition: string): Promise<void> => {
     let startKey: Record<string, AttributeValue> | undefined;
     do {
       const page = await dynamoDb.send(
@@ -76,7 +76,7 @@ const auditItemsBetween = async (
           IndexName: AUDIT_BY_DAY_INDEX,
           KeyConditionExpression: "gsi1pk = :day AND gsi1sk BETWEEN :from AND :to",
           ExpressionAttributeValues: {
-            ":day": { S: auditDayPartitionOf(day) },
+            ":day": { S: partition },
             ":from": { S: from },
             // Sort keys are `<at>#<id>`: `~` sorts after every id character.
             ":to": { S: `${to}#~` },
@@ -87,9 +87,15 @@ const auditItemsBetween = async (
       items.push(...(page.Items ?? []));
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
+  };
+  for (let day = from.slice(0, 10); day <= to.slice(0, 10); ) {
+    const partitions = AUDIT_DAY_SLICES.map((slice) => auditDayPartitionOf(day, slice) as string);
+    await Promise.all(partitions.map(readPartition));
     day = new Date(Date.parse(`${day}T00:00:00.000Z`) + 86_400_000).toISOString().slice(0, 10);
   }
-  return items;
+  // The slices merged back into commit order (the sort key is `<at>#<id>`).
+  const sortKey = (item: Record<string, AttributeValue>) => item.gsi1sk?.S ?? "";
+  return items.sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));
 };
 
 /** True when the item is an outbox item: its record announces an event. */

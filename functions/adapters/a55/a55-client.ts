@@ -5,66 +5,34 @@
  *
  * - Ids and the idempotency key are checked by shape (any 8-4-4-4-12 hex: the seed's own
  *   example ids are not version 4) before anything is sent: `ValidationError`.
- * - Network errors, timeouts, 5xx and 429 are retried by the shared policy, each attempt
- *   with the same `Idempotency-Key` and body, so A55 applies the cancel at most once.
- * - Every attempt, token requests included, takes a slot from the shared upstream budget
- *   (`budget`) with the call's priority; refused, it throws `UpstreamRateLimitedError`.
- * - A 401 renews the token once (token-source.ts) and sends once more; a second 401 is
- *   `UpstreamAuthError`.
+ * - Sent through the upstream exchange (functions/adapters/http/upstream-exchange.ts):
+ *   network errors, timeouts, 5xx and 429 are retried, each attempt with the same
+ *   `Idempotency-Key` and body, so A55 applies the cancel at most once; every attempt,
+ *   token requests included, takes a slot of the upstream budget with the call's priority;
+ *   a 401 renews the token once (token-source.ts) and sends once more.
  * - Documented answers become `ChargeCancelResult` values (a55-response.ts).
  */
+import type { ExchangeOptions } from "#adapters/http/exchange-types.ts";
+import { UpstreamExchange } from "#adapters/http/upstream-exchange.ts";
 import { ValidationError } from "#core/errors.ts";
 import type { CallOptions, CancelChargeRequest, ChargeCancelResult, ChargesUpstream } from "#core/ports.ts";
-import { type AttemptBudget, UNMETERED } from "../http/attempt-budget.ts";
-import {
-  createRetryPolicy,
-  DEFAULT_RETRY_SETTINGS,
-  type RetryPolicy,
-  systemRetryEnvironment,
-} from "../http/retry-policy.ts";
-import { type A55CallEvent, type A55RetryEvent, type Budget, exchange, type HttpDeps } from "./a55-http.ts";
 import { interpretCancelAnswer } from "./a55-response.ts";
-import type { A55Credentials } from "./a55-settings.ts";
-import { type BearerAuth, TokenSource } from "./token-source.ts";
-
-/** Used when the caller passes no deadline. */
-export const DEFAULT_CALL_BUDGET_MS = 20_000;
+import { type A55Body, type A55Credentials, a55Upstream } from "./a55-upstream.ts";
+import { TokenSource } from "./token-source.ts";
 
 const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export interface A55ClientOptions {
+export interface A55ClientOptions extends ExchangeOptions {
   credentials: A55Credentials;
-  /**
-   * Defaults to the shared policy with `DEFAULT_RETRY_SETTINGS` on the client's clock. A
-   * policy passed in must read the same clock as `now`: deadlines are computed with it.
-   */
-  retryPolicy?: RetryPolicy;
-  fetch?: typeof fetch;
-  /** The shared upstream budget every attempt (token requests included) takes a slot from. Default: none. */
-  budget?: AttemptBudget;
-  /** Epoch ms: token expiry, deadlines and rate-limit resets are read with it. */
-  now?: () => number;
-  onRetry?: (event: A55RetryEvent) => void;
-  /** Every HTTP attempt (cancel and token endpoint), for logs and metrics. */
-  onCall?: (event: A55CallEvent) => void;
 }
 
 export class A55Client implements ChargesUpstream {
-  readonly #http: HttpDeps;
+  readonly #exchange: UpstreamExchange<"a55", A55Body>;
   readonly #tokens: TokenSource;
 
   constructor(options: A55ClientOptions) {
-    const now = options.now ?? Date.now;
-    this.#http = {
-      fetch: options.fetch ?? globalThis.fetch,
-      budget: options.budget ?? UNMETERED,
-      policy:
-        options.retryPolicy ?? createRetryPolicy(DEFAULT_RETRY_SETTINGS, { ...systemRetryEnvironment, now }),
-      now,
-      onRetry: options.onRetry,
-      onCall: options.onCall,
-    };
-    this.#tokens = new TokenSource(options.credentials, this.#http);
+    this.#exchange = new UpstreamExchange<"a55", A55Body>(a55Upstream, options);
+    this.#tokens = new TokenSource(options.credentials, this.#exchange);
   }
 
   /**
@@ -72,39 +40,15 @@ export class A55Client implements ChargesUpstream {
    *
    * @throws ValidationError when an id or the key is not a UUID, before any request
    * @throws UpstreamAuthError when A55 rejects the credentials twice
-   * @throws UpstreamError when A55 answers outside its contract or cannot be reached within the budget
+   * @throws UpstreamRateLimitedError when the budget refuses, or A55 still answers 429 at the end
+   * @throws UpstreamError when A55 answers outside its contract or cannot be reached in time
    */
   async cancelCharge(request: CancelChargeRequest, options?: CallOptions): Promise<ChargeCancelResult> {
     validate(request);
-    const started = performance.now();
-    const budget: Budget = {
-      deadline: options?.deadline ?? this.#http.now() + DEFAULT_CALL_BUDGET_MS,
-      signal: options?.signal,
-      priority: options?.priority,
-    };
     const body = JSON.stringify(request.reason === undefined ? {} : { reason: request.reason });
-
-    let auth = await this.#tokens.current(budget);
-    let sent = await this.#send(auth, request, body, budget);
-    let attempts = sent.attempts;
-    if (sent.answer.status === 401) {
-      auth = await this.#tokens.renew(auth, budget);
-      sent = await this.#send(auth, request, body, budget);
-      attempts += sent.attempts;
-    }
-    return interpretCancelAnswer(sent.answer, {
-      attempts,
-      latencyMs: Math.round(performance.now() - started),
-      now: this.#http.now(),
-    });
-  }
-
-  #send(auth: BearerAuth, request: CancelChargeRequest, body: string, budget: Budget) {
-    return exchange(
-      this.#http,
-      "cancel-charge",
-      {
-        client: auth.client,
+    const answered = await this.#exchange.call("cancelCharge", options, this.#tokens, (auth) => ({
+      client: auth.client,
+      prepare: () => ({
         url: cancelUrl(auth.baseUrl, request),
         method: "POST",
         headers: {
@@ -114,9 +58,9 @@ export class A55Client implements ChargesUpstream {
           "Idempotency-Key": request.idempotencyKey,
         },
         body,
-      },
-      budget,
-    );
+      }),
+    }));
+    return interpretCancelAnswer(answered, this.#exchange);
   }
 }
 

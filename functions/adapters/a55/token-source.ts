@@ -8,21 +8,25 @@
  * a new one requested. When the token endpoint itself rejects the client, the credentials
  * are refreshed once and the request repeated; a second rejection is `UpstreamAuthError`.
  *
- * Token requests take a slot from A55's shared budget like every other request. A55
+ * Token requests go through the upstream exchange's `send` (slots, retries and per-attempt
+ * reports as for a call, inside the call they serve) and take a slot from A55's shared budget
+ * like every other request. A55
  * documents 100 requests per minute per client without saying whether its token endpoint
  * counts; counting it is the side that cannot exceed the limit, and costs one slot per
  * container and token lifetime (an hour).
  */
 import * as v from "valibot";
+import { retryAfterMsOf } from "#adapters/budget/rate-limit-headers.ts";
+import type { CallBounds, CallCredentials } from "#adapters/http/exchange-types.ts";
+import type { UpstreamExchange } from "#adapters/http/upstream-exchange.ts";
 import { UpstreamAuthError, UpstreamError, UpstreamRateLimitedError } from "#core/errors.ts";
-import { retryAfterMsOf } from "../http/rate-limit-headers.ts";
-import { type Budget, exchange, type HttpDeps } from "./a55-http.ts";
 import {
+  type A55Body,
   type A55ClientCredentialsSettings,
   type A55Credentials,
   type A55Settings,
   isStaticToken,
-} from "./a55-settings.ts";
+} from "./a55-upstream.ts";
 
 /** Tokens are renewed this long before they expire. */
 export const TOKEN_REFRESH_MARGIN_MS = 60_000;
@@ -73,31 +77,32 @@ class ClientRejected extends Error {
   }
 }
 
-export class TokenSource {
+/** The credentials rule of A55 calls (upstream-exchange.ts): the token to send, and its one renewal on 401. */
+export class TokenSource implements CallCredentials<BearerAuth> {
   readonly #credentials: A55Credentials;
-  readonly #http: HttpDeps;
+  readonly #exchange: UpstreamExchange<"a55", A55Body>;
   #cached: CachedToken | undefined;
   #inflight: { key: string; promise: Promise<BearerAuth> } | undefined;
 
-  constructor(credentials: A55Credentials, http: HttpDeps) {
+  constructor(credentials: A55Credentials, exchange: UpstreamExchange<"a55", A55Body>) {
     this.#credentials = credentials;
-    this.#http = http;
+    this.#exchange = exchange;
   }
 
   /** The token to use now. */
-  async current(budget: Budget): Promise<BearerAuth> {
-    return this.#for(await this.#credentials.get(), budget);
+  async current(bounds: CallBounds): Promise<BearerAuth> {
+    return this.#for(await this.#credentials.get(), bounds);
   }
 
   /** A replacement for `rejected`, which A55 answered 401 to. */
-  async renew(rejected: BearerAuth, budget: Budget): Promise<BearerAuth> {
-    if (rejected.kind === "static") return this.#for(await this.#credentials.refresh(), budget);
+  async renew(rejected: BearerAuth, bounds: CallBounds): Promise<BearerAuth> {
+    if (rejected.kind === "static") return this.#for(await this.#credentials.refresh(), bounds);
     // Only drop the cache if it still holds the rejected token: a concurrent caller may have renewed it already.
     if (this.#cached?.auth.accessToken === rejected.accessToken) this.#cached = undefined;
-    return this.current(budget);
+    return this.current(bounds);
   }
 
-  async #for(settings: A55Settings, budget: Budget): Promise<BearerAuth> {
+  async #for(settings: A55Settings, bounds: CallBounds): Promise<BearerAuth> {
     if (isStaticToken(settings)) {
       return {
         baseUrl: settings.baseUrl,
@@ -108,24 +113,24 @@ export class TokenSource {
     }
     const key = cacheKey(settings);
     const cached = this.#cached;
-    if (cached && cached.key === key && this.#http.now() < cached.renewAt) return cached.auth;
+    if (cached && cached.key === key && this.#exchange.now() < cached.renewAt) return cached.auth;
     if (this.#inflight?.key === key) return this.#inflight.promise;
-    const promise = this.#obtain(settings, budget).finally(() => {
+    const promise = this.#obtain(settings, bounds).finally(() => {
       if (this.#inflight?.promise === promise) this.#inflight = undefined;
     });
     this.#inflight = { key, promise };
     return promise;
   }
 
-  async #obtain(settings: A55ClientCredentialsSettings, budget: Budget): Promise<BearerAuth> {
+  async #obtain(settings: A55ClientCredentialsSettings, bounds: CallBounds): Promise<BearerAuth> {
     try {
-      return await this.#request(settings, budget);
+      return await this.#request(settings, bounds);
     } catch (error) {
       if (!(error instanceof ClientRejected)) throw error;
       const refreshed = await this.#credentials.refresh();
-      if (isStaticToken(refreshed)) return this.#for(refreshed, budget);
+      if (isStaticToken(refreshed)) return this.#for(refreshed, bounds);
       try {
-        return await this.#request(refreshed, budget);
+        return await this.#request(refreshed, bounds);
       } catch (second) {
         if (!(second instanceof ClientRejected)) throw second;
         throw new UpstreamAuthError(
@@ -143,27 +148,25 @@ export class TokenSource {
     }
   }
 
-  async #request(settings: A55ClientCredentialsSettings, budget: Budget): Promise<BearerAuth> {
+  async #request(settings: A55ClientCredentialsSettings, bounds: CallBounds): Promise<BearerAuth> {
     const form = new URLSearchParams({
       grant_type: "client_credentials",
       client_id: settings.clientId,
       client_secret: settings.clientSecret,
     });
     if (settings.scope) form.set("scope", settings.scope);
-    const requestedAt = this.#http.now();
-    const { answer, attempts } = await exchange(
-      this.#http,
-      "token",
-      {
-        client: settings.clientId,
+    const requestedAt = this.#exchange.now();
+    const body = form.toString();
+    const { answer, attempts } = await this.#exchange.send("requestToken", bounds, {
+      client: settings.clientId,
+      prepare: () => ({
         url: settings.tokenUrl,
         method: "POST",
         headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
-        body: form.toString(),
-      },
-      budget,
-    );
-    const json = parseJson(answer.text);
+        body,
+      }),
+    });
+    const { json } = answer.body;
     const requestId = answer.headers.get("x-request-id") ?? undefined;
     if (answer.status >= 200 && answer.status < 300) {
       const token = v.safeParse(tokenAnswerSchema, json);
@@ -208,7 +211,7 @@ export class TokenSource {
       attempts,
     };
     if (answer.status === 429) {
-      const retryAfterMs = retryAfterMsOf(answer.headers, this.#http.now());
+      const retryAfterMs = retryAfterMsOf(answer.headers, this.#exchange.now());
       throw new UpstreamRateLimitedError({
         ...failure,
         source: "upstream",
@@ -224,11 +227,3 @@ const isClientError = (code: string | undefined): boolean =>
 
 const cacheKey = (settings: A55ClientCredentialsSettings): string =>
   JSON.stringify([settings.tokenUrl, settings.clientId, settings.clientSecret, settings.scope ?? null]);
-
-const parseJson = (text: string): unknown => {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-};

@@ -6,7 +6,15 @@
  * field added to `AuditRecord` later is never dropped by a mapping that forgot it. The key
  * and index attributes, plus a few readable copies (`at`, `outcome`, `trigger`), exist for
  * DynamoDB; reads use `record` only.
+ *
+ * The `byDay` index is write-sharded: a record goes to `DAY#<day>#<n>`, n from a hash of its
+ * id, one of {@link AUDIT_DAY_SHARDS}. With one partition per day, every audit write of the
+ * day (the record of every refused request included) met one partition's 1,000 write units
+ * a second, so a storm of 429s throttled the audit table; the arithmetic for 16 shards is in
+ * docs/capacity.md. Records written before the shards are in `DAY#<day>`: readers read that
+ * partition too (see {@link AUDIT_DAY_SLICES}).
  */
+import { createHash } from "node:crypto";
 import type { AttributeValue, Put } from "@aws-sdk/client-dynamodb";
 import { CancellationServiceError, ValidationError } from "#core/errors.ts";
 import type { AuditRecord } from "#core/ports.ts";
@@ -28,8 +36,33 @@ export class AuditRecordExistsError extends CancellationServiceError {
 export const auditPartitionOf = (target: Pick<AuditRecord["target"], "type" | "id">): string =>
   `TARGET#${target.type}#${target.id}`;
 
-/** Partition of one UTC day in the `byDay` index. */
-export const auditDayPartitionOf = (day: string): string => `DAY#${day}`;
+/** Write shards of one UTC day in the `byDay` index (docs/capacity.md: why 16). */
+export const AUDIT_DAY_SHARDS = 16;
+
+/** The slice of a day holding the records written before the index was sharded. */
+export const UNSHARDED_DAY_SLICE = "unsharded";
+
+/** The shard of the day a record goes to: a hash of its id, so a day's records spread evenly. */
+export const auditDayShardOf = (recordId: string): number =>
+  createHash("sha256").update(recordId).digest().readUInt32BE(0) % AUDIT_DAY_SHARDS;
+
+/**
+ * The slices of a UTC day, the same for every day: every shard, and the unsharded partition
+ * of the records written before the shards. Reading each of them whole reads the day.
+ */
+export const AUDIT_DAY_SLICES: readonly string[] = [
+  UNSHARDED_DAY_SLICE,
+  ...Array.from({ length: AUDIT_DAY_SHARDS }, (_, shard) => String(shard)),
+];
+
+/**
+ * The `byDay` partition of one slice of a UTC day: `DAY#<day>#<shard>`, or `DAY#<day>` for
+ * the unsharded slice; undefined for a slice that is not one of the day's.
+ */
+export const auditDayPartitionOf = (day: string, slice: string): string | undefined => {
+  if (slice === UNSHARDED_DAY_SLICE) return `DAY#${day}`;
+  return AUDIT_DAY_SLICES.includes(slice) ? `DAY#${day}#${slice}` : undefined;
+};
 
 const isCanonicalIso = (value: string): boolean => {
   const time = Date.parse(value);
@@ -52,7 +85,7 @@ export const toAuditItem = (record: AuditRecord): Record<string, AttributeValue>
   return {
     pk: { S: auditPartitionOf(record.target) },
     sk: { S: sortKey },
-    gsi1pk: { S: auditDayPartitionOf(record.at.slice(0, 10)) },
+    gsi1pk: { S: `DAY#${record.at.slice(0, 10)}#${auditDayShardOf(record.id)}` },
     gsi1sk: { S: sortKey },
     at: { S: record.at },
     outcome: { S: record.outcome },

@@ -1,11 +1,13 @@
 /**
  * The audit log on DynamoDB: append-only items, one target's trail newest first, one
- * day's records oldest first (index `byDay`).
+ * day's records oldest first in each of its slices (index `byDay`, write-sharded:
+ * audit-item.ts).
  */
 import { type DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { ValidationError } from "#core/errors.ts";
 import type { AuditLog, AuditRecord, Page } from "#core/ports.ts";
 import {
+  AUDIT_DAY_SLICES,
   AuditRecordExistsError,
   auditDayPartitionOf,
   auditPartitionOf,
@@ -74,13 +76,30 @@ export class DynamoAuditLog implements AuditLog {
     });
   }
 
+  /** Every shard of the day's index partition, and the partition of records written before the shards. */
+  daySlices(_day: string): readonly string[] {
+    return AUDIT_DAY_SLICES;
+  }
+
   /**
-   * One UTC day's records, oldest first. The index is eventually consistent: a record
+   * One slice of a UTC day, oldest first. The index is eventually consistent: a record
    * appended a moment ago may not be listed yet.
+   *
+   * @throws ValidationError for a malformed day, a slice that is not one of `daySlices`, a
+   *   bad limit, or a cursor of another day or slice
    */
-  byDay(day: string, options: { limit?: number; cursor?: string } = {}): Promise<Page<AuditRecord>> {
+  byDay(
+    day: string,
+    slice: string,
+    options: { limit?: number; cursor?: string } = {},
+  ): Promise<Page<AuditRecord>> {
     if (!DAY.test(day)) return Promise.reject(new ValidationError("day", "day must be YYYY-MM-DD"));
-    const gsi1pk = auditDayPartitionOf(day);
+    const gsi1pk = auditDayPartitionOf(day, slice);
+    if (gsi1pk === undefined) {
+      return Promise.reject(
+        new ValidationError("slice", "slice must be one of the day's slices (daySlices)"),
+      );
+    }
     return queryPage({
       client: this.#client,
       store: "audit",

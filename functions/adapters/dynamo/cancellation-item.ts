@@ -3,8 +3,8 @@
  * cancellation store's own transitions and by the idempotency store's completion
  * transactions (which write a request's transition with its key).
  *
- * As for audit items, the whole record is kept as JSON in `record`; `state` and `version`
- * are copied out for the conditions, and `dueKey` + `nextCheckAt` for the `byNextCheck`
+ * As for audit items, the whole record is kept as JSON in `record`; `state`, `version` and
+ * `incarnation` are copied out for the conditions, and `dueKey` + `nextCheckAt` for the `byNextCheck`
  * index (only while the cancellation is not DONE: the index is sparse).
  */
 import type { AttributeValue, Put } from "@aws-sdk/client-dynamodb";
@@ -26,6 +26,7 @@ export const toCancellationItem = (c: Cancellation): Record<string, AttributeVal
     version: { N: String(c.version) },
     record: { S: JSON.stringify(c) },
   };
+  if (c.incarnation !== undefined) item.incarnation = { S: c.incarnation };
   if (c.state !== "DONE" && c.nextCheckAt !== undefined) {
     item.dueKey = { S: DUE_PARTITION };
     item.nextCheckAt = { N: String(c.nextCheckAt) };
@@ -40,7 +41,8 @@ export const toCancellationItem = (c: Cancellation): Record<string, AttributeVal
  * The conditional `Put` of a transition. A new order cancellation must not exist at all
  * (an order is cancelled once); a new intent or charge cancellation may replace a DONE
  * one (its cancel can be asked for again later). A transition of an existing one must
- * find the version it was read at.
+ * find the incarnation and the version it was read at: the replacement of a DONE record
+ * starts again at version 1, and only its incarnation tells it from the record it replaced.
  */
 export const cancellationPut = (tableName: string, transition: CancellationTransition): Put => {
   const { next, expectedVersion } = transition;
@@ -59,12 +61,19 @@ export const cancellationPut = (tableName: string, transition: CancellationTrans
           ConditionExpression: "attribute_not_exists(pk)",
         };
   }
+  const { incarnation } = next;
   return {
     TableName: tableName,
     Item: toCancellationItem(next),
-    ConditionExpression: "#version = :version",
-    ExpressionAttributeNames: { "#version": "version" },
-    ExpressionAttributeValues: { ":version": { N: String(expectedVersion) } },
+    ConditionExpression:
+      incarnation === undefined
+        ? "#version = :version AND attribute_not_exists(#incarnation)"
+        : "#version = :version AND #incarnation = :incarnation",
+    ExpressionAttributeNames: { "#version": "version", "#incarnation": "incarnation" },
+    ExpressionAttributeValues: {
+      ":version": { N: String(expectedVersion) },
+      ...(incarnation !== undefined && { ":incarnation": { S: incarnation } }),
+    },
   };
 };
 

@@ -11,7 +11,7 @@ import {
   type TransactWriteItem,
   TransactWriteItemsCommand,
 } from "@aws-sdk/client-dynamodb";
-import { StoreUnavailableError } from "#core/errors.ts";
+import { StoreRefusedError, StoreUnavailableError } from "#core/errors.ts";
 
 export type StoreName = "idempotency" | "audit" | "cancellations" | "upstream-budget" | "bulk-jobs";
 
@@ -32,15 +32,29 @@ export const cancellationReasons = (error: unknown): CancellationReason[] | unde
   return (error as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [];
 };
 
-/** Fail closed: anything that is not a condition outcome makes the store unavailable. */
+/**
+ * DynamoDB refused the request itself (a key or an item too large, a value it cannot hold):
+ * a ValidationException, or a transaction cancelled for a ValidationError. Permanent.
+ */
+const isRefusedRequest = (error: unknown): boolean =>
+  nameOf(error) === "ValidationException" ||
+  (cancellationReasons(error)?.some((reason) => reason.Code === "ValidationError") ?? false);
+
+/**
+ * Fail closed: anything that is not a condition outcome makes the store unavailable. A
+ * request DynamoDB refused as invalid is a `StoreRefusedError` (still a store failure,
+ * but one that no retry fixes).
+ */
 export const storeUnavailable = (
   store: StoreName,
   operation: string,
   error: unknown,
-): StoreUnavailableError =>
-  new StoreUnavailableError(store, `DynamoDB ${operation} on the ${store} store failed (${nameOf(error)})`, {
-    cause: error,
-  });
+): StoreUnavailableError => {
+  const message = `DynamoDB ${operation} on the ${store} store failed (${nameOf(error)})`;
+  return isRefusedRequest(error)
+    ? new StoreRefusedError(store, message, { cause: error })
+    : new StoreUnavailableError(store, message, { cause: error });
+};
 
 const isConflict = (error: unknown): boolean =>
   nameOf(error) === "TransactionConflictException" ||

@@ -1,5 +1,5 @@
 /**
- * The idempotency store on DynamoDB (DESIGN.md "Idempotency").
+ * The idempotency store on DynamoDB (docs/api.md, "Idempotency"; ADR 0001).
  *
  * - `begin` is one conditional PutItem. Its `ALL_OLD` answer, on refusal, says in the same
  *   round trip whether the call is a replay, still in progress, or another payload.
@@ -7,13 +7,15 @@
  *   audit records and a cancellation's transition are written together or not at all.
  * - A released key is kept (RELEASED, same payload only): the attempt that released it may
  *   have acted upstream before its operational failure, and the retry must know it.
+ * - A single cancel's key, while in progress, is findable by the continuation
+ *   (attempt-recovery.ts): an attempt killed or whose completing write failed after the
+ *   upstream acted is finished by it, not lost.
  *
  * Happy path: 2 round trips (begin + complete); a replay: 1. Resuming an attempt whose
  * lock expired or that was released costs one more write, to record the attempt number.
  */
 import { randomUUID } from "node:crypto";
 import {
-  type AttributeValue,
   type DynamoDBClient,
   PutItemCommand,
   type PutItemCommandOutput,
@@ -21,8 +23,8 @@ import {
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { ValidationError } from "#core/errors.ts";
-import type { CancelOutcome } from "#core/outcome.ts";
 import type {
+  AbandonedAttempt,
   AuditRecord,
   BeginRequest,
   BeginResult,
@@ -31,8 +33,10 @@ import type {
   CompleteResult,
   IdempotencyStore,
   Lease,
+  Page,
   ReleaseRequest,
 } from "#core/ports.ts";
+import { abandonedAttempts, recoveryAttributes } from "./attempt-recovery.ts";
 import { AuditRecordExistsError, auditPut } from "./audit-item.ts";
 import { cancellationPut } from "./cancellation-item.ts";
 import {
@@ -42,15 +46,24 @@ import {
   storeUnavailable,
   transactWrite,
 } from "./dynamo-errors.ts";
+import {
+  beginCondition,
+  IN_PROGRESS,
+  isExpired,
+  KEY_LIFETIME_SECONDS,
+  keyCompletion,
+  keyOf,
+  keyRelease,
+  leftAlone,
+  numberOf,
+  pick,
+  RELEASED,
+  takeOverCondition,
+  whyRefused,
+} from "./idempotency-key-item.ts";
 import { hashPayload } from "./payload-hash.ts";
-import { idempotencyKeyOf } from "./table-definitions.ts";
 
-/** How long a key is remembered (DESIGN.md: 24 h), in seconds. */
-export const KEY_LIFETIME_SECONDS = 24 * 60 * 60;
-
-const IN_PROGRESS = "IN_PROGRESS";
-const COMPLETED = "COMPLETED";
-const RELEASED = "RELEASED";
+export { KEY_LIFETIME_SECONDS };
 
 export interface DynamoIdempotencyStoreOptions {
   client: DynamoDBClient;
@@ -59,39 +72,6 @@ export interface DynamoIdempotencyStoreOptions {
   /** Payload fingerprint; defaults to SHA-256 of the canonical (key-sorted) JSON. */
   hash?: (payload: unknown) => string;
 }
-
-/** Every attribute name goes through a placeholder: `status` is a reserved word, and the rest stay uniform. */
-const NAMES = {
-  "#pk": "pk",
-  "#status": "status",
-  "#payloadHash": "payloadHash",
-  "#lockToken": "lockToken",
-  "#lockUntil": "lockUntil",
-  "#attempt": "attempt",
-  "#expiresAt": "expiresAt",
-  "#outcome": "outcome",
-  "#completedAt": "completedAt",
-  "#releasedAt": "releasedAt",
-} as const;
-
-const pick = <K extends keyof typeof NAMES>(...keys: K[]): Pick<typeof NAMES, K> =>
-  Object.fromEntries(keys.map((key) => [key, NAMES[key]])) as Pick<typeof NAMES, K>;
-
-const keyOf = (scopeKey: string): Record<string, AttributeValue> => {
-  const { pk, sk } = idempotencyKeyOf(scopeKey);
-  return { pk: { S: pk }, sk: { S: sk } };
-};
-
-const numberOf = (item: Record<string, AttributeValue>, name: string): number | undefined => {
-  const text = item[name]?.N;
-  return text === undefined ? undefined : Number(text);
-};
-
-/** A key whose 24 hours are over counts as absent, whether or not TTL has deleted it yet. */
-const isExpired = (item: Record<string, AttributeValue>, nowSeconds: number): boolean => {
-  const expiresAt = numberOf(item, "expiresAt");
-  return expiresAt !== undefined && expiresAt <= nowSeconds;
-};
 
 export class DynamoIdempotencyStore implements IdempotencyStore {
   readonly #client: DynamoDBClient;
@@ -122,6 +102,7 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
     const payloadHash = this.#hash(request.payload);
     const nowSeconds = Math.floor(request.now / 1000);
     const token = randomUUID();
+    const takingOver = request.takeOver !== undefined;
     let output: PutItemCommandOutput;
     try {
       output = await retryOnConflict(() =>
@@ -138,19 +119,11 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
               attempt: { N: "1" },
               startedAt: { S: new Date(request.now).toISOString() },
               expiresAt: { N: String(nowSeconds + KEY_LIFETIME_SECONDS) },
+              ...(request.recovery && recoveryAttributes(request.recovery)),
             },
-            ConditionExpression:
-              "attribute_not_exists(#pk) OR #expiresAt <= :nowSeconds OR " +
-              "(#status = :inProgress AND #lockUntil <= :now AND #payloadHash = :payloadHash) OR " +
-              "(#status = :released AND #payloadHash = :payloadHash)",
-            ExpressionAttributeNames: pick("#pk", "#expiresAt", "#status", "#lockUntil", "#payloadHash"),
-            ExpressionAttributeValues: {
-              ":nowSeconds": { N: String(nowSeconds) },
-              ":now": { N: String(request.now) },
-              ":inProgress": { S: IN_PROGRESS },
-              ":released": { S: RELEASED },
-              ":payloadHash": { S: payloadHash },
-            },
+            ...(request.takeOver !== undefined
+              ? takeOverCondition({ ...request, takeOver: request.takeOver }, payloadHash)
+              : beginCondition(request, payloadHash)),
             ReturnValues: "ALL_OLD",
             ReturnValuesOnConditionCheckFailure: "ALL_OLD",
           }),
@@ -159,22 +132,28 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
     } catch (error) {
       const refused = conditionFailedItem(error);
       if (refused === undefined) throw storeUnavailable("idempotency", "PutItem", error);
-      return this.#whyRefused(refused.item, payloadHash, request.now, error);
+      if (takingOver) return leftAlone(refused.item);
+      return whyRefused(refused.item, payloadHash, request.now, error);
     }
 
     const old = output.Attributes;
     const lease: Lease = { scopeKey: request.scopeKey, token, attempt: 1, resumed: false };
     const oldStatus = old?.status?.S;
-    if (
-      old !== undefined &&
-      !isExpired(old, nowSeconds) &&
-      (oldStatus === IN_PROGRESS || oldStatus === RELEASED)
-    ) {
+    // A taken-over attempt is resumed even past the key's 24 hours: it may have acted upstream.
+    const resumable = oldStatus === IN_PROGRESS || oldStatus === RELEASED;
+    if (old !== undefined && resumable && (takingOver || !isExpired(old, nowSeconds))) {
       lease.attempt = (numberOf(old, "attempt") ?? 1) + 1;
       lease.resumed = true;
+      const own = old.ownCancellation?.S;
+      if (own !== undefined) lease.ownCancellation = own;
       await this.#recordAttempt(lease);
     }
     return { kind: "acquired", lease };
+  }
+
+  /** Attempts of single cancels in progress past their recovery time, oldest first (one Query of `byNextCheck`). */
+  abandoned(now: number, options: { limit?: number; cursor?: string } = {}): Promise<Page<AbandonedAttempt>> {
+    return abandonedAttempts(this.#client, this.#table, now, options);
   }
 
   /**
@@ -189,32 +168,7 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
    * @throws StoreUnavailableError when DynamoDB fails
    */
   async complete(lease: Lease, request: CompleteRequest): Promise<CompleteResult> {
-    const keyUpdate: TransactWriteItem = {
-      Update: {
-        TableName: this.#table,
-        Key: keyOf(lease.scopeKey),
-        UpdateExpression:
-          "SET #status = :completed, #outcome = :outcome, #completedAt = :completedAt, #attempt = :attempt " +
-          "REMOVE #lockUntil",
-        ConditionExpression: "#lockToken = :token AND #status = :inProgress",
-        ExpressionAttributeNames: pick(
-          "#status",
-          "#outcome",
-          "#completedAt",
-          "#attempt",
-          "#lockUntil",
-          "#lockToken",
-        ),
-        ExpressionAttributeValues: {
-          ":completed": { S: COMPLETED },
-          ":outcome": { S: JSON.stringify(request.outcome) },
-          ":completedAt": { S: new Date(request.now).toISOString() },
-          ":attempt": { N: String(lease.attempt) },
-          ":token": { S: lease.token },
-          ":inProgress": { S: IN_PROGRESS },
-        },
-      },
-    };
+    const keyUpdate = keyCompletion(this.#table, lease, request);
     const written = await this.#transactHoldingLock(keyUpdate, request.audits, request.cancellation);
     if (written !== "cancellation-moved") return written ? "completed" : "lock-lost";
     const joining =
@@ -240,28 +194,21 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
    * @throws StoreUnavailableError when DynamoDB fails
    */
   async release(lease: Lease, request: ReleaseRequest): Promise<void> {
-    const keyRelease: TransactWriteItem = {
-      Update: {
-        TableName: this.#table,
-        Key: keyOf(lease.scopeKey),
-        UpdateExpression:
-          "SET #status = :released, #releasedAt = :releasedAt, #attempt = :attempt REMOVE #lockUntil",
-        ConditionExpression: "#lockToken = :token AND #status = :inProgress",
-        ExpressionAttributeNames: pick("#status", "#releasedAt", "#attempt", "#lockUntil", "#lockToken"),
-        ExpressionAttributeValues: {
-          ":released": { S: RELEASED },
-          ":releasedAt": { S: new Date(request.now).toISOString() },
-          ":attempt": { N: String(lease.attempt) },
-          ":token": { S: lease.token },
-          ":inProgress": { S: IN_PROGRESS },
-        },
-      },
-    };
-    const released = await this.#transactHoldingLock(keyRelease, request.audits, request.cancellation);
+    const { cancellation } = request;
+    const opening = cancellation?.expectedVersion === null;
+    const opened = opening && cancellation.next.kind !== "order" ? cancellation.next.incarnation : undefined;
+    const released = await this.#transactHoldingLock(
+      keyRelease(this.#table, lease, request, opened),
+      request.audits,
+      cancellation,
+    );
     if (released !== "cancellation-moved") return;
     // Opening one while another is open for the target joins it; a moved transition did not happen.
-    const opening = request.cancellation?.expectedVersion === null;
-    await this.#transactHoldingLock(keyRelease, opening ? request.audits : [], undefined);
+    await this.#transactHoldingLock(
+      keyRelease(this.#table, lease, request, undefined),
+      opening ? request.audits : [],
+      undefined,
+    );
   }
 
   /**
@@ -296,22 +243,27 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
   }
 
   /**
-   * Stores a resumed attempt's number. The put could not: it cannot know the previous
-   * number before it succeeds. Conditional on the new token, so it never touches a key
-   * someone else holds.
+   * Stores a resumed attempt's number, and carries on the cancellation its request opened.
+   * The put could not: it cannot know the old item before it succeeds. Conditional on the
+   * new token, so it never touches a key someone else holds.
    */
   async #recordAttempt(lease: Lease): Promise<void> {
+    const own = lease.ownCancellation;
     try {
       await this.#client.send(
         new UpdateItemCommand({
           TableName: this.#table,
           Key: keyOf(lease.scopeKey),
-          UpdateExpression: "SET #attempt = :attempt",
+          UpdateExpression: `SET #attempt = :attempt${own === undefined ? "" : ", #ownCancellation = :own"}`,
           ConditionExpression: "#lockToken = :token",
-          ExpressionAttributeNames: pick("#attempt", "#lockToken"),
+          ExpressionAttributeNames: {
+            ...pick("#attempt", "#lockToken"),
+            ...(own !== undefined && pick("#ownCancellation")),
+          },
           ExpressionAttributeValues: {
             ":attempt": { N: String(lease.attempt) },
             ":token": { S: lease.token },
+            ...(own !== undefined && { ":own": { S: own } }),
           },
         }),
       );
@@ -320,35 +272,5 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
       if (conditionFailedItem(error)) return;
       throw storeUnavailable("idempotency", "UpdateItem", error);
     }
-  }
-
-  /** Reads the old item a refused put returned: mismatch first, then replay or in progress. */
-  #whyRefused(
-    old: Record<string, AttributeValue> | undefined,
-    payloadHash: string,
-    now: number,
-    error: unknown,
-  ): BeginResult {
-    if (old === undefined)
-      throw storeUnavailable("idempotency", "PutItem (refused without the old item)", error);
-    if (old.payloadHash?.S !== payloadHash) return { kind: "payload-mismatch" };
-    const status = old.status?.S;
-    if (status === COMPLETED) {
-      const outcome = old.outcome?.S;
-      const completedAt = old.completedAt?.S;
-      if (outcome === undefined || completedAt === undefined) {
-        throw storeUnavailable("idempotency", "PutItem (completed key without outcome)", error);
-      }
-      try {
-        return { kind: "replay", outcome: JSON.parse(outcome) as CancelOutcome, completedAt };
-      } catch (parseError) {
-        throw storeUnavailable("idempotency", "PutItem (unreadable stored outcome)", parseError);
-      }
-    }
-    if (status === IN_PROGRESS) {
-      const lockUntil = numberOf(old, "lockUntil") ?? now;
-      return { kind: "in-progress", retryAfterSeconds: Math.max(1, Math.ceil((lockUntil - now) / 1000)) };
-    }
-    throw storeUnavailable("idempotency", `PutItem (unknown key status ${String(status)})`, error);
   }
 }

@@ -4,6 +4,14 @@
  * The cursor is base64url JSON of the last returned item's key. Pages are read one item
  * past the limit, so a cursor is only given when another item really exists: the last
  * page never comes with a cursor leading to an empty page.
+ *
+ * A cursor comes back from the caller, so it is checked before it becomes an
+ * `ExclusiveStartKey`: exactly the listing's key attributes, each of the type its table
+ * definition gives and within DynamoDB's size limits, and the partition the query reads.
+ * Checked, not signed: the cursor holds only the key of an item the caller was shown, any
+ * well-typed key in the partition is a fair place to resume, and signing would need a key
+ * of the service's own (a secret to provision and rotate) to buy nothing more. Sort-key
+ * conditions are not checked against the cursor; no listing a caller pages has one.
  */
 import {
   type AttributeValue,
@@ -14,7 +22,15 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { ValidationError } from "#core/errors.ts";
 import type { Page } from "#core/ports.ts";
+import { isWellFormedText } from "../validation/safe-text.ts";
 import { type StoreName, storeUnavailable } from "./dynamo-errors.ts";
+import {
+  auditTable,
+  type FieldType,
+  type IndexDefinition,
+  idempotencyTable,
+  type TableDefinition,
+} from "./table-definitions.ts";
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 1000;
@@ -41,6 +57,93 @@ const pageSizeOf = (limit: number | undefined): number => {
   return limit;
 };
 
+/** The longest cursor read: four keys at DynamoDB's own size limits fit, far longer ones are not ours. */
+const MAX_CURSOR_LENGTH = 16_384;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/** A key attribute as DynamoDB checks it: its type, and the byte limit of its role in a key. */
+interface KeyAttribute {
+  type: "S" | "N";
+  maxBytes: number;
+}
+
+/** DynamoDB's limits for a key's string values: 2,048 bytes for a partition key, 1,024 for a sort key. */
+const PARTITION_KEY_BYTES = 2048;
+const SORT_KEY_BYTES = 1024;
+
+/**
+ * Every key attribute of the service's tables and indexes, from their definitions
+ * (table-definitions.ts): what a cursor of any listing may hold, checked as DynamoDB would
+ * check its `ExclusiveStartKey`, so that no cursor reaches DynamoDB to be refused there
+ * (a ValidationException would answer 503 and page on-call). An attribute that is a sort
+ * key anywhere gets the sort key's tighter limit.
+ */
+const KEY_ATTRIBUTES: ReadonlyMap<string, KeyAttribute> = (() => {
+  const attributes = new Map<string, KeyAttribute>();
+  const add = (fields: Readonly<Record<string, FieldType>>, name: string, maxBytes: number) => {
+    const field = fields[name];
+    if (field !== "string" && field !== "number") throw new TypeError(`Key attribute ${name} is ${field}`);
+    const type = field === "string" ? "S" : "N";
+    const known = attributes.get(name);
+    if (known !== undefined && known.type !== type)
+      throw new TypeError(`Key attribute ${name} has two types`);
+    attributes.set(name, { type, maxBytes: Math.min(maxBytes, known?.maxBytes ?? maxBytes) });
+  };
+  for (const table of [idempotencyTable, auditTable] as const satisfies readonly TableDefinition[]) {
+    const indexes = [table.primaryIndex, ...Object.values(table.globalIndexes ?? {})];
+    for (const index of indexes as IndexDefinition[]) {
+      add(table.fields, index.hashKey, PARTITION_KEY_BYTES);
+      if (index.rangeKey !== undefined) add(table.fields, index.rangeKey, SORT_KEY_BYTES);
+    }
+  }
+  return attributes;
+})();
+
+const keySchemaOf = (keyAttributes: readonly string[]): Map<string, KeyAttribute> =>
+  new Map(
+    keyAttributes.map((name) => {
+      const attribute = KEY_ATTRIBUTES.get(name);
+      // The listing names an attribute no table keys on: a bug in the caller, not in the cursor.
+      if (attribute === undefined) throw new TypeError(`${name} is not a key attribute of any table`);
+      return [name, attribute];
+    }),
+  );
+
+/**
+ * A DynamoDB number: at most 38 significant digits, its magnitude within 1E-130 and
+ * 9.99…E+125 (or zero), written in plain decimal (the form DynamoDB returns).
+ */
+const isDynamoNumber = (text: string): boolean => {
+  const match = /^-?(\d+)(?:\.(\d+))?$/.exec(text);
+  if (match === null) return false;
+  const whole = (match[1] ?? "").replace(/^0+/, "");
+  const fraction = (match[2] ?? "").replace(/0+$/, "");
+  const digits = `${whole}${fraction}`.replace(/^0+/, "");
+  if (digits === "") return true;
+  const leadingFractionZeros = whole === "" ? fraction.length - fraction.replace(/^0+/, "").length : 0;
+  return digits.length <= 38 && whole.length <= 126 && leadingFractionZeros < 130;
+};
+
+/** The attribute value a cursor's entry stands for, or why DynamoDB would refuse it. */
+const checkKeyValue = (value: unknown, attribute: KeyAttribute): AttributeValue | string => {
+  if (attribute.type === "N") {
+    const isNumberValue =
+      typeof value === "object" &&
+      value !== null &&
+      Object.keys(value).length === 1 &&
+      typeof (value as { n?: unknown }).n === "string";
+    if (!isNumberValue) return "must be a number";
+    const n = (value as { n: string }).n;
+    return isDynamoNumber(n) ? { N: n } : "is not a DynamoDB number";
+  }
+  if (typeof value !== "string") return "must be a string";
+  if (value === "") return "must not be empty";
+  if (!isWellFormedText(value)) return "is not Unicode text";
+  if (Buffer.byteLength(value, "utf8") > attribute.maxBytes) return `is above ${attribute.maxBytes} bytes`;
+  return { S: value };
+};
+
 /** A key attribute in a cursor: a string as itself, a number as `{ n: "<digits>" }`. */
 type CursorValue = string | { n: string };
 
@@ -56,40 +159,33 @@ const encodeCursor = (item: Record<string, AttributeValue>, keyAttributes: reado
   return Buffer.from(JSON.stringify(key), "utf8").toString("base64url");
 };
 
-const isNumberValue = (value: unknown): value is { n: string } =>
-  typeof value === "object" &&
-  value !== null &&
-  Object.keys(value).length === 1 &&
-  typeof (value as { n?: unknown }).n === "string" &&
-  /^-?\d+(\.\d+)?$/.test((value as { n: string }).n);
-
 const decodeCursor = (
   cursor: string,
   keyAttributes: readonly string[],
   partition: Readonly<Record<string, string>>,
 ): Record<string, AttributeValue> => {
-  const invalid = () => new ValidationError("cursor", "cursor is not one this listing returned");
+  const schema = keySchemaOf(keyAttributes);
+  const invalid = (why: string, cause?: unknown) =>
+    new ValidationError("cursor", `cursor is not one this listing returned (${why})`, { cause });
+  if (cursor.length > MAX_CURSOR_LENGTH || !BASE64URL.test(cursor)) throw invalid("not base64url");
   let key: unknown;
   try {
-    key = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    key = JSON.parse(STRICT_UTF8.decode(Buffer.from(cursor, "base64url")));
   } catch (error) {
-    throw new ValidationError("cursor", "cursor is not one this listing returned", { cause: error });
+    throw invalid("not JSON", error);
   }
-  if (typeof key !== "object" || key === null || Array.isArray(key)) throw invalid();
+  if (typeof key !== "object" || key === null || Array.isArray(key)) throw invalid("not a key");
   const entries = Object.entries(key);
-  if (entries.length !== keyAttributes.length) throw invalid();
+  if (entries.length !== keyAttributes.length) throw invalid("not this listing's key attributes");
   const startKey: Record<string, AttributeValue> = {};
   for (const [name, value] of entries) {
-    if (!keyAttributes.includes(name)) throw invalid();
-    if (isNumberValue(value)) {
-      if (partition[name] !== undefined) throw invalid();
-      startKey[name] = { N: value.n };
-      continue;
-    }
-    if (typeof value !== "string") throw invalid();
+    const attribute = schema.get(name);
+    if (attribute === undefined) throw invalid("not this listing's key attributes");
+    const checked = checkKeyValue(value, attribute);
+    if (typeof checked === "string") throw invalid(`${name} ${checked}`);
     const expected = partition[name];
-    if (expected !== undefined && expected !== value) throw invalid();
-    startKey[name] = { S: value };
+    if (expected !== undefined && checked.S !== expected) throw invalid(`another ${name}`);
+    startKey[name] = checked;
   }
   return startKey;
 };

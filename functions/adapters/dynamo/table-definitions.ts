@@ -39,6 +39,10 @@ export interface TableDefinition {
  * - key of a scope key: `pk = IDEMPOTENCY#<scopeKey>`, `sk = KEY`; attributes `status`
  *   (IN_PROGRESS | COMPLETED | RELEASED), `payloadHash`, `lockToken`, `lockUntil` (epoch ms),
  *   `attempt`, `startedAt`, `outcome` (JSON), `completedAt`, `expiresAt` (TTL, epoch s).
+ *   A single cancel's key, while IN_PROGRESS, also holds `recovery` (JSON: the cancel and
+ *   who asked) with `dueKey = ATTEMPT` and `nextCheckAt` (its lock's end plus a grace, epoch
+ *   ms), which put it in `byNextCheck` too: the continuation finishes an attempt that never
+ *   completed from there. Completing or releasing the key removes all three.
  * - cancellation: `pk = CANCELLATION#<order|intent|charge>#<id>`, `sk = STATE`; its state machine
  *   (functions/core/cancellation.ts) with a `version` every transition is conditional on.
  *   While it is not final it carries `dueKey = DUE` and `nextCheckAt` (epoch ms), which put
@@ -46,7 +50,7 @@ export interface TableDefinition {
  *   transition removes both. All open cancellations share one index partition: they are
  *   few (orders and PROCESSING intents waiting), far below a partition's throughput.
  * - upstream budget: `pk = BUDGET#<upstream>#<client>`, `sk = RING`; `slots` (the send
- *   times of the last N requests, functions/adapters/dynamo/budget-ring-store.ts) and
+ *   times of the last N requests, functions/adapters/budget/budget-ring-store.ts) and
  *   `expiresAt` (TTL).
  */
 export const idempotencyTable = {
@@ -58,15 +62,19 @@ export const idempotencyTable = {
 
 export const CANCELLATIONS_DUE_INDEX = "byNextCheck";
 
-/** `dueKey` of every open cancellation: the one partition of the `byNextCheck` index. */
+/** `dueKey` of every open cancellation: its partition of the `byNextCheck` index. */
 export const DUE_PARTITION = "DUE";
+
+/** `dueKey` of every single cancel's key in progress: the other partition of the `byNextCheck` index. */
+export const ATTEMPTS_PARTITION = "ATTEMPT";
 
 /**
  * Append-only audit records.
  *
  * - `pk = TARGET#<type>#<id>`, `sk = <ISO time>#<ULID>`: one target's trail in time order.
- * - index `byDay`: `gsi1pk = DAY#YYYY-MM-DD` (UTC), `gsi1sk = <ISO time>#<ULID>`: every
- *   record of a day, for reconciliation.
+ * - index `byDay`: `gsi1pk = DAY#YYYY-MM-DD#<shard>` (UTC; 16 shards by a hash of the record
+ *   id, audit-item.ts; `DAY#YYYY-MM-DD` for records written before the shards), `gsi1sk =
+ *   <ISO time>#<ULID>`: every record of a day, for reconciliation.
  * - stream (new images): the transactional outbox. A record whose `event` is set is an
  *   outcome event to publish; the outbox relay reads it from the stream.
  */

@@ -6,6 +6,7 @@
 import * as v from "valibot";
 import { INTENT_ID_PATTERN } from "../procure-core/intent-id.ts";
 import { describeIssues, type FieldIssue, safeParseConfig } from "../validation/describe-issues.ts";
+import { isSafeOneLineText } from "../validation/safe-text.ts";
 
 export const CANCEL_REQUESTED_DETAIL_TYPE = "Cancel Requested";
 
@@ -49,14 +50,30 @@ const orderTarget = v.object({
   charge: v.optional(chargeRef),
 });
 
+/** Text that is stored and printed as it is (safe-text.ts): Unicode, no control characters. */
+const safeText = v.check(
+  isSafeOneLineText,
+  "must not contain control characters (C0 with TAB, CR and LF; DEL; C1; U+2028, U+2029) or lone surrogates",
+);
+
 const printable = (max: number) =>
   v.pipe(
     v.string(),
     v.minLength(1, "must not be empty"),
     v.maxLength(max, `must be at most ${max} characters`),
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-    v.regex(/^[^\u0000-\u001f\u007f]+$/, "must not contain control characters"),
+    safeText,
   );
+
+/**
+ * Why a cancel was asked for: free text up to {@link MAX_REASON_LENGTH} characters, on one
+ * line, with no control characters. The same rule on every door (HTTP intent, charge and
+ * order; the bus), so no door stores a reason another would refuse.
+ */
+export const reasonSchema = v.pipe(
+  v.string(),
+  v.maxLength(MAX_REASON_LENGTH, `must be at most ${MAX_REASON_LENGTH} characters`),
+  safeText,
+);
 
 /** The `detail` of a `Cancel Requested` event. */
 export const cancelRequestedSchema = v.object({
@@ -71,9 +88,7 @@ export const cancelRequestedSchema = v.object({
       "an order target needs intentId, charge or both",
     ),
   ),
-  reason: v.optional(
-    v.pipe(v.string(), v.maxLength(MAX_REASON_LENGTH, `must be at most ${MAX_REASON_LENGTH} characters`)),
-  ),
+  reason: v.optional(reasonSchema),
   /** Scopes the idempotency of the cancel; without it the event's id is used. */
   idempotencyKey: v.optional(printable(MAX_ID_LENGTH)),
   /** Who asked (a service or person), recorded as the audit record's actor. */

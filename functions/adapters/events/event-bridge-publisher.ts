@@ -1,10 +1,14 @@
 /**
- * Publishes outcome events to an EventBridge bus with PutEvents.
+ * Publishes announced events (outcomes, and a bulk job's end) to an EventBridge bus with PutEvents.
  *
- * PutEvents is not all-or-nothing: it answers 200 with `FailedEntryCount` and an
- * `ErrorCode` on each entry it refused (throttling, internal failure). Only those entries
- * are sent again, after a short exponential backoff. A call that throws is not retried
- * here: the SDK's own retry strategy has already retried it.
+ * Calls are cut by PutEvents' two limits (put-events-limits.ts): at most 10 entries, and
+ * entries whose sizes (EventBridge's rule) together stay under the size limit, which AWS
+ * otherwise refuses as a whole call. An event whose entry alone is over the limit is never
+ * sent (no call could take it): it is reported failed with the code `EntryTooLarge`, and the
+ * others go out. PutEvents is not all-or-nothing: it answers 200 with `FailedEntryCount`
+ * and an `ErrorCode` on each entry it refused (throttling, internal failure). Only those
+ * entries are sent again, after a short exponential backoff. A call that throws is not
+ * retried here: the SDK's own retry strategy has already retried it.
  */
 import { setTimeout as delay } from "node:timers/promises";
 import {
@@ -14,9 +18,10 @@ import {
 } from "@aws-sdk/client-eventbridge";
 import type { AnnouncedEvent, EventPublisher } from "#core/ports.ts";
 import { EventPublishError, type FailedEventEntry } from "./event-errors.ts";
+import { fitsOnePutEventsCall, PUT_EVENTS_LIMIT_BYTES, putEventsEntrySize } from "./put-events-limits.ts";
 
-/** PutEvents accepts at most 10 entries per call. */
-export const PUT_EVENTS_MAX_ENTRIES = 10;
+/** The error code of an event whose entry alone is over PutEvents' size limit (never sent). */
+export const ENTRY_TOO_LARGE = "EntryTooLarge";
 
 export const DEFAULT_EVENT_SOURCE = "cancellation-service";
 
@@ -32,6 +37,23 @@ export interface EventBridgePublisherOptions {
   /** Injected in tests. */
   sleep?: (ms: number) => Promise<void>;
 }
+
+/** The PutEvents entry of one announced event (an outcome, or a bulk job's end). */
+export const outcomeEntry = (
+  event: AnnouncedEvent,
+  eventBusName: string,
+  source = DEFAULT_EVENT_SOURCE,
+): PutEventsRequestEntry => {
+  const time = new Date(event.detail.at);
+  return {
+    EventBusName: eventBusName,
+    Source: source,
+    DetailType: event.detailType,
+    Detail: JSON.stringify(event.detail),
+    // The outcome's own time, so consumers see when it happened, not when it was sent.
+    ...(Number.isNaN(time.getTime()) ? {} : { Time: time }),
+  };
+};
 
 interface Pending {
   event: AnnouncedEvent;
@@ -63,18 +85,28 @@ export class EventBridgePublisher implements EventPublisher {
   }
 
   /**
-   * Publishes every event, 10 per PutEvents call. Every batch is tried even when an
-   * earlier one failed, so one bad batch does not hold back the others.
+   * Publishes every event, in order, in as few PutEvents calls as the entry count and size
+   * limits allow. Every batch is tried even when an earlier one failed, so one bad batch
+   * does not hold back the others.
    *
    * @throws EventPublishError naming the event ids, detail types and error codes of the
-   *   entries that were still refused after `maxAttempts` calls (never their payload)
+   *   entries that were still refused after `maxAttempts` calls, or never sent because too
+   *   large (`EntryTooLarge`), never their payload
    */
   async publish(events: AnnouncedEvent[]): Promise<void> {
     const failed: FailedEventEntry[] = [];
     let attempts = 0;
     let cause: unknown;
-    for (let start = 0; start < events.length; start += PUT_EVENTS_MAX_ENTRIES) {
-      const result = await this.#publishBatch(events.slice(start, start + PUT_EVENTS_MAX_ENTRIES));
+    const { batches, tooLarge } = this.#batches(events);
+    for (const event of tooLarge) {
+      failed.push({
+        eventId: event.detail.eventId,
+        detailType: event.detailType,
+        errorCode: ENTRY_TOO_LARGE,
+      });
+    }
+    for (const batch of batches) {
+      const result = await this.#publishBatch(batch);
       failed.push(...result.failed);
       attempts = Math.max(attempts, result.attempts);
       cause ??= result.cause;
@@ -84,16 +116,37 @@ export class EventBridgePublisher implements EventPublisher {
     }
   }
 
+  /** The size EventBridge counts for the entry this publisher would send for `event`. */
+  entrySize(event: AnnouncedEvent): number {
+    return putEventsEntrySize(this.#toEntry(event));
+  }
+
+  /** Consecutive events, cut where one more would break a limit; events too large for any call apart. */
+  #batches(events: AnnouncedEvent[]): { batches: AnnouncedEvent[][]; tooLarge: AnnouncedEvent[] } {
+    const batches: AnnouncedEvent[][] = [];
+    const tooLarge: AnnouncedEvent[] = [];
+    let batch: AnnouncedEvent[] = [];
+    let sizes: number[] = [];
+    for (const event of events) {
+      const size = this.entrySize(event);
+      if (size >= PUT_EVENTS_LIMIT_BYTES) {
+        tooLarge.push(event);
+        continue;
+      }
+      if (batch.length > 0 && !fitsOnePutEventsCall([...sizes, size])) {
+        batches.push(batch);
+        batch = [];
+        sizes = [];
+      }
+      batch.push(event);
+      sizes.push(size);
+    }
+    if (batch.length > 0) batches.push(batch);
+    return { batches, tooLarge };
+  }
+
   #toEntry(event: AnnouncedEvent): PutEventsRequestEntry {
-    const time = new Date(event.detail.at);
-    return {
-      EventBusName: this.#eventBusName,
-      Source: this.#source,
-      DetailType: event.detailType,
-      Detail: JSON.stringify(event.detail),
-      // The outcome's own time, so consumers see when it happened, not when it was sent.
-      ...(Number.isNaN(time.getTime()) ? {} : { Time: time }),
-    };
+    return outcomeEntry(event, this.#eventBusName, this.#source);
   }
 
   async #publishBatch(events: AnnouncedEvent[]): Promise<BatchResult> {

@@ -1,5 +1,5 @@
 /**
- * The request signature of DESIGN.md, used for outbound Procure-Core calls and for
+ * The request signature of docs/signing.md, used for outbound Procure-Core calls and for
  * verifying inbound calls alike (and by the Procure-Core sandbox, and by cancelctl):
  *
  *   X-Signature = hex(HMAC-SHA256(secret, METHOD + "\n" + PATH_AND_QUERY + "\n" + X-Timestamp + "\n" + RAW_BODY))
@@ -148,7 +148,13 @@ export interface VerifyInput {
   toleranceMs?: number;
 }
 
-/** Checks an inbound signed request. The verdict names the reason, never a secret. */
+/** A key no app holds, for the HMAC an unknown app's request is put through. */
+const UNKNOWN_APP_STAND_IN = "unknown-app-stand-in";
+
+/**
+ * Checks an inbound signed request. The verdict names the reason (for the log), never a
+ * secret; callers answer every failure alike (docs/signing.md).
+ */
 export const verifySignature = (input: VerifyInput): SignatureVerdict => {
   const appId = input.header(SIGNATURE_HEADERS.appId);
   const timestamp = input.header(SIGNATURE_HEADERS.timestamp);
@@ -176,9 +182,7 @@ export const verifySignature = (input: VerifyInput): SignatureVerdict => {
     };
   }
   const secrets = input.secretsFor(appId);
-  if (!secrets || secrets.length === 0) {
-    return { ok: false, failure: "unknown-app", message: "Unknown X-App-Id", appId };
-  }
+  const known = secrets !== undefined && secrets.length > 0;
   let canonical: string;
   try {
     canonical = canonicalRequest({
@@ -189,15 +193,19 @@ export const verifySignature = (input: VerifyInput): SignatureVerdict => {
     });
   } catch (error) {
     if (!(error instanceof UnsignablePathError)) throw error;
-    return { ok: false, failure: "bad-signature", message: error.message, appId };
+    return known
+      ? { ok: false, failure: "bad-signature", message: error.message, appId }
+      : { ok: false, failure: "unknown-app", message: "Unknown X-App-Id", appId };
   }
   const given = Buffer.from(signature.toLowerCase(), "utf8");
-  // Every secret is checked so the time taken does not reveal which one matched.
+  // Every secret is checked so the time taken does not reveal which one matched; an unknown
+  // app is checked against a stand-in key, so its time does not tell it from a bad signature.
   let matched = false;
-  for (const secret of secrets) {
+  for (const secret of known ? secrets : [UNKNOWN_APP_STAND_IN]) {
     const expected = Buffer.from(hmacSha256Hex(secret, canonical), "utf8");
     if (expected.length === given.length && timingSafeEqual(expected, given)) matched = true;
   }
+  if (!known) return { ok: false, failure: "unknown-app", message: "Unknown X-App-Id", appId };
   return matched
     ? { ok: true, appId }
     : { ok: false, failure: "bad-signature", message: "X-Signature does not match the request", appId };

@@ -1,9 +1,10 @@
 /**
- * The one retry policy both upstream clients share: network errors, per-attempt
- * timeouts, 5xx and 429 are retried with exponential backoff and full jitter,
- * `Retry-After` is honoured, and the whole thing is bounded by a number of attempts and
- * by a deadline the caller passes in (the invocation's remaining time). Every attempt is
- * first admitted by the caller's `admit` (the shared upstream budget).
+ * The retry policy of the upstream exchange (upstream-exchange.ts), which every upstream
+ * call goes through: network errors, per-attempt timeouts, 5xx and 429 are retried with
+ * exponential backoff and full jitter, `Retry-After` is honoured, and the whole thing is
+ * bounded by a number of attempts and by a deadline the caller passes in (the invocation's
+ * remaining time). Every attempt is first admitted by the caller's `admit` (the upstream
+ * budget's slot).
  *
  * Written here rather than taken from a library (cockatiel, p-retry were evaluated):
  * both draw their jitter from `Math.random` and sleep on real timers, with no way to
@@ -135,7 +136,7 @@ export const createRetryPolicy = (
       } catch (error) {
         if (run.signal?.aborted || !run.isRetryableError(error)) throw error;
         failure = error;
-        verdict = { retry: true, reason: describe(error) };
+        verdict = { retry: true, reason: describeError(error) };
       }
       const delayMs = backoffDelay(settings, attempt, env.random(), verdict.retryAfterMs);
       const outOfBudget = attempt >= settings.maxAttempts || env.now() + delayMs >= run.deadline;
@@ -152,10 +153,11 @@ export const createRetryPolicy = (
 
 export type RetryPolicy = ReturnType<typeof createRetryPolicy>;
 
-const describe = (error: unknown): string => {
+/** An error in one line for logs and retry reasons: its name and its cause's code (undici's) or its message. */
+export const describeError = (error: unknown): string => {
   if (error instanceof Error) {
-    const code = (error.cause as { code?: string } | undefined)?.code;
-    return code ? `${error.name}: ${code}` : `${error.name}: ${error.message}`;
+    const code = (error.cause as { code?: unknown } | undefined)?.code;
+    return typeof code === "string" ? `${error.name}: ${code}` : `${error.name}: ${error.message}`;
   }
   return String(error);
 };

@@ -1,7 +1,7 @@
 /**
  * The A55 `Idempotency-Key` of a logical cancel, derived from its idempotency scope key so
  * that every retry of that cancel (after a timeout, a crash, a redelivery) sends the same
- * key and A55 applies the cancel once (DESIGN.md, "Idempotency").
+ * key and A55 applies the cancel once (docs/api.md, "Idempotency").
  *
  * A name-based key shaped as a UUID v4: the 122 bits of a UUID v5 (SHA-1 of the namespace
  * and the name, RFC 9562 §5.5), with the version nibble set to 4 and the RFC variant bits

@@ -1,30 +1,39 @@
 /**
- * The outbox relay: turns the audit table's stream records into outcome events on the bus.
+ * The outbox relay: turns the audit table's stream records into announced events (outcomes,
+ * and a bulk job's end) on the bus.
  *
  * A record announces an event when it is an INSERT of an audit record whose `event` is set
  * (`outcomeEventOf`, the same pure function the tests read announcements with). Records are
- * taken in stream order; consecutive announcing records go out together, up to 10 per
- * PutEvents call (its maximum), but never two of one target in one call: EventBridge keeps
- * no order inside a call, and one target's events must first reach the bus in the order
- * they were committed. The `EventBridgePublisher` re-sends the entries PutEvents refuses;
- * when the bus keeps refusing, the relay waits and tries again (full jitter, doubling) until
- * the invocation's deadline, then fails the records still unpublished. Within one batch a
- * failed record holds back every later one (see {@link OutboxRelay.batchHandler}); the
- * event source mapping delivers them again from the first failed record.
+ * taken in stream order; consecutive announcing records go out together while PutEvents'
+ * limits allow (10 entries, and their sizes by EventBridge's rule together under the limit:
+ * put-events-limits.ts), but never two of one target in one call: EventBridge keeps no
+ * order inside a call, and one target's events must first reach the bus in the order they
+ * were committed. An event too large for any call is published shortened
+ * (shortened-event.ts: why, and what it carries). The `EventBridgePublisher` re-sends the
+ * entries PutEvents refuses; when the bus keeps refusing, the relay waits and tries again
+ * (full jitter, doubling) until the invocation's deadline, then fails the records still
+ * unpublished. Within one batch a failed record holds back every later one (see
+ * {@link OutboxRelay.batchHandler}); the event source mapping delivers them again from the
+ * first failed record.
  */
 import type { DynamoDBRecord } from "aws-lambda";
+import { outcomeEntry } from "#adapters/events/event-bridge-publisher.ts";
 import { EventPublishError } from "#adapters/events/event-errors.ts";
+import { fitsOnePutEventsCall, putEventsEntrySize } from "#adapters/events/put-events-limits.ts";
 import { outcomeEventOf } from "#core/outcome-events.ts";
 import type { AnnouncedEvent, Clock, EventPublisher } from "#core/ports.ts";
 import { readAuditStreamRecord } from "./audit-stream-record.ts";
 import { HeldBackByEarlierFailureError, OutboxPublishTimeoutError } from "./outbox-errors.ts";
+import { shortenedEvent } from "./shortened-event.ts";
 
-/** PutEvents takes at most 10 entries. */
-const MAX_EVENTS_PER_CALL = 10;
+/** An event's entry size with the publisher's default source (the bus name does not count). */
+const defaultEntrySize = (event: AnnouncedEvent): number => putEventsEntrySize(outcomeEntry(event, ""));
 
 export interface OutboxRelayOptions {
   publisher: EventPublisher;
   clock: Clock;
+  /** The size EventBridge counts for an event's entry, as the publisher sends it. Default: its default source. */
+  entrySize?: (event: AnnouncedEvent) => number;
   /** Injected in tests. */
   sleep?: (ms: number) => Promise<void>;
   /** Uniform in [0, 1); injected in tests. */
@@ -34,6 +43,12 @@ export interface OutboxRelayOptions {
   /** Cap of one wait. Default 5 s. */
   maxDelayMs?: number;
   onPublished?: (event: AnnouncedEvent, lagMs: number) => void;
+  /** An event too large for PutEvents was published shortened (see shortened-event.ts). */
+  onShortened?: (shortened: {
+    event: AnnouncedEvent;
+    originalBytes: number;
+    sequenceNumber: string | undefined;
+  }) => void;
   /** Each failed attempt (the relay tries again while the invocation has time). */
   onPublishFailure?: (failure: {
     error: unknown;
@@ -52,8 +67,11 @@ export type RelayResult =
 /** One announcing record of a PutEvents call. */
 interface Announcement {
   record: DynamoDBRecord;
+  /** The event as published: shortened when the committed one is too large for PutEvents. */
   event: AnnouncedEvent;
   sequenceNumber: string | undefined;
+  /** The committed event's entry size, when it had to be shortened. */
+  shortenedFrom?: number;
 }
 
 const targetKey = (event: AnnouncedEvent): string => `${event.detail.target.type}#${event.detail.target.id}`;
@@ -70,9 +88,11 @@ export class OutboxRelay {
   readonly #random: () => number;
   readonly #baseDelayMs: number;
   readonly #maxDelayMs: number;
+  readonly #entrySize: (event: AnnouncedEvent) => number;
 
   constructor(options: OutboxRelayOptions) {
     this.#options = options;
+    this.#entrySize = options.entrySize ?? defaultEntrySize;
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.#random = options.random ?? Math.random;
     this.#baseDelayMs = options.baseDelayMs ?? 250;
@@ -127,6 +147,7 @@ export class OutboxRelay {
   ): void {
     const start = Math.max(0, records.indexOf(first));
     const call: Announcement[] = [];
+    const sizes: number[] = [];
     const targets = new Set<string>();
     for (let index = start; index < records.length; index += 1) {
       const record = (index === start ? first : records[index]) as DynamoDBRecord;
@@ -143,20 +164,38 @@ export class OutboxRelay {
         results.set(record, Promise.resolve({ kind: "not-an-insert" }));
         continue;
       }
-      const event = outcomeEventOf(reading.record);
-      if (event === undefined) {
+      const committed = outcomeEventOf(reading.record);
+      if (committed === undefined) {
         results.set(record, Promise.resolve({ kind: "announces-nothing" }));
         continue;
       }
-      if (call.length === MAX_EVENTS_PER_CALL || targets.has(targetKey(event))) break;
-      targets.add(targetKey(event));
-      call.push({ record, event, sequenceNumber: reading.sequenceNumber });
+      const announcement = this.#announcement(record, committed, reading.sequenceNumber);
+      const size = this.#entrySize(announcement.event);
+      if (targets.has(targetKey(committed)) || (call.length > 0 && !fitsOnePutEventsCall([...sizes, size])))
+        break;
+      targets.add(targetKey(committed));
+      call.push(announcement);
+      sizes.push(size);
     }
     if (call.length === 0) return;
     const settled = this.#publish(call, deadline);
     for (const announcement of call) {
       results.set(announcement.record, settledLater(settled.get(announcement) as Promise<RelayResult>));
     }
+  }
+
+  /** The record's event as it is to be published: shortened when too large for any PutEvents call. */
+  #announcement(
+    record: DynamoDBRecord,
+    committed: AnnouncedEvent,
+    sequenceNumber: string | undefined,
+  ): Announcement {
+    const originalBytes = this.#entrySize(committed);
+    if (fitsOnePutEventsCall([originalBytes])) return { record, event: committed, sequenceNumber };
+    const event = shortenedEvent(committed, originalBytes, (shorter) =>
+      fitsOnePutEventsCall([this.#entrySize(shorter)]),
+    );
+    return { record, event, sequenceNumber, shortenedFrom: originalBytes };
   }
 
   /** Publishes one call's events, sending again only the refused ones, until `deadline`. */
@@ -178,6 +217,13 @@ export class OutboxRelay {
     const published = (announcement: Announcement, attempts: number): void => {
       const lagMs = clock.now() - Date.parse(announcement.event.detail.at);
       this.#options.onPublished?.(announcement.event, lagMs);
+      if (announcement.shortenedFrom !== undefined) {
+        this.#options.onShortened?.({
+          event: announcement.event,
+          originalBytes: announcement.shortenedFrom,
+          sequenceNumber: announcement.sequenceNumber,
+        });
+      }
       outcomes.get(announcement)?.resolve({
         kind: "published",
         eventId: announcement.event.detail.eventId,

@@ -8,3 +8,11 @@ import { CancellationServiceError } from "#core/errors.ts";
 export class RedeliveryError extends CancellationServiceError {
   override name = "RedeliveryError";
 }
+
+/**
+ * A message could not be moved to the dead-letter queue. It must then fail as it would have,
+ * so that the queue's own redrive policy moves it (without the error).
+ */
+export class DeadLetterError extends CancellationServiceError {
+  override name = "DeadLetterError";
+}

@@ -1,6 +1,9 @@
 /**
- * The shapes of the three JSON secrets (DESIGN.md "Credentials") and the one function that
- * checks a fetched value against them. Errors name the secret and the field, never a value.
+ * The shape of the `clients` secret, the fields every secret's shape is made of, and the
+ * one function that checks a fetched secret against its shape (the JSON each holds:
+ * docs/deploy.md, "Set and rotate the secrets"). Each upstream's secret has its shape in its
+ * registry entry (`procure-core/procure-core-upstream.ts`, `a55/a55-upstream.ts`). Errors
+ * name the secret and the field, never a value.
  *
  * Unknown extra keys are allowed and dropped (room for a `description` or a rotation note);
  * every required field must be present and non-empty.
@@ -9,11 +12,8 @@ import * as v from "valibot";
 import { describeIssues, type FieldIssue, safeParseConfig } from "../validation/describe-issues.ts";
 import { InvalidSecretError } from "./secret-errors.ts";
 
-/** The names the secrets go by in errors, logs and the local secrets file. */
-export const SECRET_NAMES = ["procure-core", "a55", "clients"] as const;
-export type SecretName = (typeof SECRET_NAMES)[number];
-
-const nonEmpty = () => v.pipe(v.string(), v.minLength(1, "must not be empty"));
+/** A required string: present and not empty. */
+export const nonEmpty = () => v.pipe(v.string(), v.minLength(1, "must not be empty"));
 
 const isHttpUrl = (text: string): boolean => {
   try {
@@ -24,54 +24,13 @@ const isHttpUrl = (text: string): boolean => {
   }
 };
 
-const httpUrl = v.pipe(v.string(), v.check(isHttpUrl, "must be an absolute http(s) URL"));
+/** An absolute http(s) URL. */
+export const httpUrl = v.pipe(v.string(), v.check(isHttpUrl, "must be an absolute http(s) URL"));
 
 const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The wildcard wallet scope: the token may act on every wallet. */
 export const ANY_WALLET = "*";
-
-// ---- procure-core --------------------------------------------------------------------
-
-export const procureCoreSecretSchema = v.object({
-  baseUrl: httpUrl,
-  appId: nonEmpty(),
-  appSecret: nonEmpty(),
-});
-export type ProcureCoreSecret = v.InferOutput<typeof procureCoreSecretSchema>;
-
-// ---- a55 -----------------------------------------------------------------------------
-
-export const a55StaticTokenSecretSchema = v.object({
-  baseUrl: httpUrl,
-  accessToken: nonEmpty(),
-});
-export type A55StaticTokenSecret = v.InferOutput<typeof a55StaticTokenSecretSchema>;
-
-export const a55ClientCredentialsSecretSchema = v.object({
-  baseUrl: httpUrl,
-  tokenUrl: httpUrl,
-  clientId: nonEmpty(),
-  clientSecret: nonEmpty(),
-  scope: v.optional(nonEmpty()),
-});
-export type A55ClientCredentialsSecret = v.InferOutput<typeof a55ClientCredentialsSecretSchema>;
-
-/**
- * Either a fixed bearer token or OAuth2 client credentials. The presence of `accessToken`
- * picks the form (a plain union would report "expected Object | Object" instead of
- * naming the missing field); a secret holding both is read as a fixed token.
- */
-export const a55SecretSchema = v.lazy((input) =>
-  typeof input === "object" && input !== null && "accessToken" in input
-    ? a55StaticTokenSecretSchema
-    : a55ClientCredentialsSecretSchema,
-);
-export type A55Secret = A55StaticTokenSecret | A55ClientCredentialsSecret;
-
-/** Narrows an `a55` secret to its client-credentials form. */
-export const isA55ClientCredentials = (secret: A55Secret): secret is A55ClientCredentialsSecret =>
-  "tokenUrl" in secret;
 
 // ---- clients -------------------------------------------------------------------------
 
@@ -127,13 +86,6 @@ export const clientsSecretSchema = v.object({
 });
 export type ClientsSecret = v.InferOutput<typeof clientsSecretSchema>;
 export type ClientToken = ClientsSecret["tokens"][number];
-
-/** The schema of each named secret. */
-export const secretSchemas = {
-  "procure-core": procureCoreSecretSchema,
-  a55: a55SecretSchema,
-  clients: clientsSecretSchema,
-} as const;
 
 /** Any schema a provider can check a secret with. */
 export type SecretSchema<T> = v.GenericSchema<unknown, T>;

@@ -97,17 +97,16 @@ export const handleCancelRequested = async (
 };
 
 /**
- * A message whose body is not an EventBridge event at all (only the rule and this function
- * write to the queue, so this is a bug or a stray message): rejected for good, keyed by the
- * message id, so that it is recorded once and never retried.
+ * Records a message as rejected for good, keyed by its message id, so that it is recorded
+ * once and never retried: nothing of its body is used (its event id, its source or its
+ * detail may be what cannot be stored), only the message id SQS gave it and our own text.
  */
-export const rejectUnreadableMessage = async (
+const rejectMessage = async (
   container: Container,
   messageId: string,
   reason: string,
   context: Context,
 ): Promise<BusVerdict> => {
-  container.logger.warn("queue message rejected: not an EventBridge event", { messageId, reason });
   const result = await rejectRequest(
     container.deps,
     {
@@ -118,7 +117,55 @@ export const rejectUnreadableMessage = async (
       idempotency: { scopeKey: `bus-rejected:${messageId}`, key: undefined },
     },
     { type: "event", id: messageId },
-    `The queue message is not an EventBridge event: ${reason}`,
+    reason,
   );
   return verdictOf(reportOnce(container, "bus", result));
+};
+
+/**
+ * A message whose body is not an EventBridge event at all (only the rule and this function
+ * write to the queue, so this is a bug or a stray message), or whose envelope cannot be
+ * stored (an id or a source too long): rejected for good under its message id.
+ */
+export const rejectUnreadableMessage = async (
+  container: Container,
+  messageId: string,
+  reason: string,
+  context: Context,
+): Promise<BusVerdict> => {
+  container.logger.warn("queue message rejected: not an EventBridge event it can read", {
+    messageId,
+    reason,
+  });
+  return rejectMessage(
+    container,
+    messageId,
+    `The queue message is not an EventBridge event this service can read: ${reason}`,
+    context,
+  );
+};
+
+const MAX_CAUSE_TEXT = 300;
+
+/**
+ * A message whose processing failed for a reason that will never change (DynamoDB refused a
+ * write as invalid, the input broke a rule the door did not check): rejected for good under
+ * its message id and audited like a malformed event, instead of being retried until it is
+ * dead-lettered.
+ */
+export const rejectUnprocessableMessage = async (
+  container: Container,
+  messageId: string,
+  error: Error,
+  context: Context,
+): Promise<BusVerdict> => {
+  const cause = `${error.name}: ${error.message}`;
+  const text = cause.length > MAX_CAUSE_TEXT ? `${cause.slice(0, MAX_CAUSE_TEXT - 1)}…` : cause;
+  container.logger.warn("queue message rejected: it can never be processed", { messageId, error });
+  return rejectMessage(
+    container,
+    messageId,
+    `The queue message can never be processed (retrying cannot help): ${text}`,
+    context,
+  );
 };

@@ -2,16 +2,25 @@
  * One work-queue message, as Powertools batch hands it over: carry out the request, then
  * tell the queue what to do (bus-verdict.ts). Returning means "delete the message";
  * throwing means "report it as a batch item failure".
+ *
+ * Every failure is logged with the message id and its cause. A failure no retry can fix
+ * (DynamoDB refused a write as invalid) is rejected for good and audited, never retried. Any
+ * other failure on the message's last receive moves it to the dead-letter queue with the
+ * error as attributes (the queue itself would move it without), for `cancelctl dlq`.
  */
 import { channel } from "node:diagnostics_channel";
 import type { Context, SQSRecord } from "aws-lambda";
 import { BULK_ITEM_DETAIL_TYPE } from "#adapters/queue/bulk-item-queue.ts";
-import { CancellationServiceError } from "#core/errors.ts";
+import { CancellationServiceError, StoreRefusedError, ValidationError } from "#core/errors.ts";
 import type { BusWiring } from "#wiring/bus-wiring.ts";
 import { WRITE_MARGIN_MS } from "../lambda-deadline.ts";
 import { handleBulkItemMessage } from "./bulk-item-message.ts";
 import type { BusVerdict } from "./bus-verdict.ts";
-import { handleCancelRequested, rejectUnreadableMessage } from "./cancel-requested-event.ts";
+import {
+  handleCancelRequested,
+  rejectUnprocessableMessage,
+  rejectUnreadableMessage,
+} from "./cancel-requested-event.ts";
 import { redeliveryDelaySeconds } from "./redelivery-delay.ts";
 import { readMessage, redeliveryHistory } from "./sqs-message.ts";
 
@@ -76,11 +85,22 @@ export const processMessage = async (
     } else {
       verdict = await handleCancelRequested(container, read.event, context);
     }
-  } catch (error) {
+  } catch (thrown) {
+    const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+    const fields = { messageId: record.messageId, eventId, receiveCount, error };
+    if (isPermanent(error)) {
+      logger.error("bus message failed for good; it is rejected, not retried", fields);
+      verdict = await rejectUnprocessableMessage(container, record.messageId, error, context);
+      report(verdict);
+      return verdict;
+    }
     // A store down or a bug: the message fails as a whole (Powertools reports it) and comes back.
-    const name = error instanceof Error ? error.name : typeof error;
-    report({ kind: "failed", problem: "internal", reason: String(error) }, name);
-    throw error;
+    report({ kind: "failed", problem: "internal", reason: String(thrown) }, error.name);
+    logger.error("bus message failed; the queue delivers it again", fields);
+    if (await deadLetterOnLastReceive(wiring, record, receiveCount, error)) {
+      return { kind: "failed", problem: "internal", reason: error.message };
+    }
+    throw thrown;
   }
   report(verdict);
 
@@ -103,11 +123,56 @@ export const processMessage = async (
   } else if (verdict.kind === "failed") {
     logger.warn("bus message failed; the queue delivers it again", {
       messageId: record.messageId,
+      eventId,
       receiveCount,
       problem: verdict.problem,
       reason: verdict.reason,
     });
-    throw new RetryLaterError(`Operational failure (${verdict.problem ?? "unknown"}): ${verdict.reason}`);
+    const error = new RetryLaterError(
+      `Operational failure (${verdict.problem ?? "unknown"}): ${verdict.reason}`,
+    );
+    if (await deadLetterOnLastReceive(wiring, record, receiveCount, error)) return verdict;
+    throw error;
   }
   return verdict;
+};
+
+/** A failure no retry can fix: the store refused the request as invalid, or the input broke a rule. */
+const isPermanent = (error: Error): boolean =>
+  error instanceof StoreRefusedError || error instanceof ValidationError;
+
+/**
+ * On the message's last receive (the queue would dead-letter it on the next one), moves it
+ * to the dead-letter queue with the error that ended it, so `cancelctl dlq` can say why.
+ * @returns whether it was moved (the message is then done); when the move fails, the queue's
+ *   own redrive policy moves it later, without the error
+ */
+const deadLetterOnLastReceive = async (
+  wiring: BusWiring,
+  record: SQSRecord,
+  receiveCount: number,
+  error: Error,
+): Promise<boolean> => {
+  if (receiveCount < wiring.maxReceiveCount) return false;
+  const { logger } = wiring.container;
+  try {
+    await wiring.deadLetters.send({
+      body: record.body,
+      errorCode: error.name,
+      errorMessage: error.message,
+      receives: receiveCount,
+    });
+  } catch (deadLetterError) {
+    logger.error("bus message not dead-lettered; the queue moves it without its error", {
+      messageId: record.messageId,
+      error: deadLetterError as Error,
+    });
+    return false;
+  }
+  logger.error("bus message dead-lettered with its error", {
+    messageId: record.messageId,
+    receiveCount,
+    errorCode: error.name,
+  });
+  return true;
 };

@@ -5,7 +5,17 @@
  */
 import type { SQSRecord } from "aws-lambda";
 import { REDELIVERY_ATTRIBUTES } from "#adapters/queue/sqs-redelivery.ts";
+import { isSafeOneLineText } from "#adapters/validation/safe-text.ts";
 import type { CancelRequestedEvent } from "./cancel-requested-event.ts";
+
+/**
+ * The longest envelope fields read: EventBridge's own limits (an event id is a UUID; a
+ * source at most 256 characters), with room for other producers' ids.
+ */
+const ENVELOPE_LIMITS = [
+  ["id", 128],
+  ["source", 256],
+] as const;
 
 export type ReadMessage = { ok: true; event: CancelRequestedEvent } | { ok: false; reason: string };
 
@@ -25,6 +35,14 @@ export const readMessage = (record: Pick<SQSRecord, "body">): ReadMessage => {
     if (typeof value[field] !== "string" || value[field] === "") {
       return { ok: false, reason: `the body has no "${field}"` };
     }
+  }
+  // The event id keys the request's idempotency and its rejection, and the source becomes the
+  // audit record's actor: both must fit before anything is written (a 3,000-character id made
+  // a key DynamoDB refuses, and the message was retried for 30 minutes).
+  for (const [field, max] of ENVELOPE_LIMITS) {
+    const text = value[field] as string;
+    if (text.length > max) return { ok: false, reason: `"${field}" is longer than ${max} characters` };
+    if (!isSafeOneLineText(text)) return { ok: false, reason: `"${field}" holds control characters` };
   }
   if (!("detail" in value)) return { ok: false, reason: 'the body has no "detail"' };
   return { ok: true, event: value as unknown as CancelRequestedEvent };

@@ -10,9 +10,19 @@ import type { ClientsSecret } from "#adapters/secrets/secret-shapes.ts";
 import { HttpProblem } from "./http-problem.ts";
 import type { HttpRequest } from "./http-request.ts";
 
+/** What the log may hold of a caller-chosen id: printable, and short. */
+const loggable = (text: string): string => {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: replacing control characters is the point
+  const printable = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
+  return printable.length > 64 ? `${printable.slice(0, 64)}…` : printable;
+};
+
 /**
  * Checks the X-App-Id / X-Timestamp / X-Signature headers over the raw body, before any
- * parsing. An unknown app refreshes the clients secret once (it may have just been added).
+ * parsing. An unknown app, and a signature that does not match, refresh the clients secret
+ * once (the app may have just been added, or its secret rotated) and are checked again:
+ * both take the same path, so neither the answer nor its time tells them apart. Every
+ * failure answers the same 401 (error-response.ts); the reason goes to the log only.
  * @returns the caller's app id
  */
 export const authenticateSigned = async (
@@ -30,14 +40,22 @@ export const authenticateSigned = async (
       secretsFor: (appId) => secretsForApp(secret, appId),
     });
   let verdict = verify(await clients.get());
-  if (!verdict.ok && verdict.failure === "unknown-app") verdict = verify(await clients.refresh());
-  if (!verdict.ok) throw new HttpProblem("unauthenticated", verdict.message, { reason: verdict.failure });
+  if (!verdict.ok && (verdict.failure === "unknown-app" || verdict.failure === "bad-signature")) {
+    verdict = verify(await clients.refresh());
+  }
+  if (!verdict.ok) {
+    throw new HttpProblem("unauthenticated", verdict.message, {
+      reason: verdict.failure,
+      logDetails: verdict.appId === undefined ? {} : { appId: loggable(verdict.appId) },
+    });
+  }
   return verdict.appId;
 };
 
 /**
  * Checks `Authorization: Bearer <client token>`, compared by SHA-256. An unknown token
- * refreshes the clients secret once (it may have just been issued).
+ * refreshes the clients secret once (it may have just been issued). Every failure answers
+ * the same 401; the reason goes to the log only.
  */
 export const authenticateBearer = async (
   request: HttpRequest,

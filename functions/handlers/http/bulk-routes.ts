@@ -24,7 +24,7 @@ import { HttpProblem } from "./http-problem.ts";
 import type { HttpRequest } from "./http-request.ts";
 import { type HttpResponse, jsonResponse } from "./json-response.ts";
 import { idempotencyKeyOf } from "./request-schemas.ts";
-import type { RouteCall } from "./route-handlers.ts";
+import type { RouteCall } from "./route-call.ts";
 
 /** The largest submission body: 10,000 order lines with long ids and charges (~3.5 MB), under Lambda's 6 MB. */
 export const BULK_MAX_BODY_BYTES = 5 * 1024 * 1024;

@@ -8,6 +8,7 @@ import { InvalidLinesError } from "#core/bulk-manifest.ts";
 import {
   ConfigurationError,
   ReportDeadlineError,
+  StoreRefusedError,
   StoreUnavailableError,
   ValidationError,
 } from "#core/errors.ts";
@@ -53,12 +54,22 @@ export interface ErrorScope {
   chargeUuid?: string;
 }
 
+/**
+ * The one answer to every authentication failure, whichever check failed: a caller who is
+ * not authenticated learns nothing (not whether an app id exists, nor which header was
+ * wrong). The precise reason is logged with the correlation id the answer carries.
+ */
+export const UNAUTHENTICATED_MESSAGE =
+  "Authentication failed; the reason is logged under this answer's x-correlation-id";
+
 export const errorResponse = (error: unknown, scope: ErrorScope): HttpResponse => {
   const problem = asProblem(error);
-  const { kind, message, headers } = problem;
-  const field = problem instanceof HttpProblem ? problem.field : undefined;
-  const reason = problem instanceof HttpProblem ? problem.reason : undefined;
-  const issues = problem instanceof HttpProblem ? problem.issues : undefined;
+  const { kind, headers } = problem;
+  const unauthenticated = kind === "unauthenticated";
+  const message = unauthenticated ? UNAUTHENTICATED_MESSAGE : problem.message;
+  const field = problem instanceof HttpProblem && !unauthenticated ? problem.field : undefined;
+  const reason = problem instanceof HttpProblem && !unauthenticated ? problem.reason : undefined;
+  const issues = problem instanceof HttpProblem && !unauthenticated ? problem.issues : undefined;
   let status = kind === "unavailable" ? 503 : kind === "internal" ? 500 : STATUS_OF[kind];
   if (kind === "validation" && scope.dialect === "a55") status = 422;
 
@@ -71,7 +82,12 @@ export const errorResponse = (error: unknown, scope: ErrorScope): HttpResponse =
     case "a55":
       return jsonResponse(
         status,
-        a55ErrorBody(scope.chargeUuid ?? null, A55[kind], field ?? reason ?? "request", message),
+        a55ErrorBody(
+          scope.chargeUuid ?? null,
+          A55[kind],
+          unauthenticated ? "authorization" : (field ?? reason ?? "request"),
+          message,
+        ),
         headers,
       );
     case "service":
@@ -110,6 +126,9 @@ const asProblem = (error: unknown): HttpProblem | Problem => {
   }
   if (error instanceof ValidationError)
     return new HttpProblem("validation", error.message, { field: error.field });
+  // Input that passed the routes' checks but that DynamoDB refused: a gap in those checks (a
+  // bug), not an outage; a 503 would send the caller back, and on-call to DynamoDB.
+  if (error instanceof StoreRefusedError) return { kind: "internal", message: "Internal error", headers: {} };
   if (error instanceof StoreUnavailableError) {
     return {
       kind: "unavailable",

@@ -19,13 +19,18 @@ export type ProblemKind =
 export class HttpProblem extends Error {
   override name = "HttpProblem";
   readonly kind: ProblemKind;
-  /** For `unauthenticated`: which check failed (missing-header, stale-timestamp, bad-signature, unknown-app, …). */
+  /**
+   * For `unauthenticated`: which check failed (missing-header, stale-timestamp, bad-signature,
+   * unknown-app, …). Logged, never answered: every authentication failure answers alike.
+   */
   readonly reason: string | undefined;
   /** For `validation`: the offending field. */
   readonly field: string | undefined;
   readonly headers: Record<string, string>;
   /** For `validation` of many parts at once (a bulk submission's lines): each one's problem. */
   readonly issues: readonly unknown[] | undefined;
+  /** What the log may say besides the message (e.g. the app id an unknown app gave); never answered. */
+  readonly logDetails: Record<string, string>;
 
   constructor(
     kind: ProblemKind,
@@ -35,6 +40,7 @@ export class HttpProblem extends Error {
       field?: string;
       headers?: Record<string, string>;
       issues?: readonly unknown[];
+      logDetails?: Record<string, string>;
     } = {},
     options?: ErrorOptions,
   ) {
@@ -44,6 +50,7 @@ export class HttpProblem extends Error {
     this.field = details.field;
     this.headers = details.headers ?? {};
     this.issues = details.issues;
+    this.logDetails = details.logDetails ?? {};
   }
 }
 

@@ -9,7 +9,8 @@ import { listOpenCancellations, type OpenFilter } from "#core/open-cancellations
 import { authenticateSigned } from "./authenticate.ts";
 import { HttpProblem } from "./http-problem.ts";
 import { type HttpResponse, jsonResponse } from "./json-response.ts";
-import type { RouteCall } from "./route-handlers.ts";
+import { limitOf } from "./request-schemas.ts";
+import type { RouteCall } from "./route-call.ts";
 
 const FILTERS = new Set<OpenFilter>(["open", "stuck"]);
 
@@ -30,11 +31,7 @@ export const openCancellationsRoute = async ({ container, request }: RouteCall):
   if (!FILTERS.has(filter as OpenFilter)) {
     throw new HttpProblem("validation", "state must be open or stuck", { field: "state" });
   }
-  const limitText = request.query.get("limit") ?? "50";
-  const limit = Number(limitText);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
-    throw new HttpProblem("validation", "limit must be an integer from 1 to 100", { field: "limit" });
-  }
+  const limit = limitOf(request.query.get("limit"));
   const cursor = request.query.get("cursor") ?? undefined;
   const page = await listOpenCancellations(
     { cancellations: container.deps.cancellations, clock: container.deps.clock },

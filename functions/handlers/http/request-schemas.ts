@@ -7,16 +7,14 @@ import {
   ID_PATTERN,
   intentIdSchema,
   MAX_ID_LENGTH,
-  MAX_REASON_LENGTH,
+  reasonSchema,
   UUID_PATTERN,
   uuidSchema,
 } from "#adapters/events/cancel-requested-schema.ts";
 import { describeIssues, safeParseConfig } from "#adapters/validation/describe-issues.ts";
 import { HttpProblem } from "./http-problem.ts";
 
-const reason = v.optional(
-  v.pipe(v.string(), v.maxLength(MAX_REASON_LENGTH, `must be at most ${MAX_REASON_LENGTH} characters`)),
-);
+const reason = v.optional(reasonSchema);
 
 export const reasonBodySchema = v.object({ reason });
 export const orderBodySchema = v.pipe(
@@ -73,4 +71,22 @@ export const idempotencyKeyOf = (header: string | undefined, required: boolean):
     });
   }
   return header;
+};
+
+export const DEFAULT_LIMIT = 50;
+export const MAX_LIMIT = 100;
+
+/**
+ * A listing's `limit` query parameter: decimal digits only, from 1 to {@link MAX_LIMIT}.
+ * `Number()` would also take `1e2`, `0x10`, `+5`, ` 5` or `5.0`: one spelling per number.
+ */
+export const limitOf = (text: string | null): number => {
+  if (text === null) return DEFAULT_LIMIT;
+  const limit = /^[0-9]{1,6}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(limit >= 1 && limit <= MAX_LIMIT)) {
+    throw new HttpProblem("validation", `limit must be decimal digits, from 1 to ${MAX_LIMIT}`, {
+      field: "limit",
+    });
+  }
+  return limit;
 };

@@ -6,14 +6,12 @@ import { isValidIntentId } from "#adapters/procure-core/intent-id.ts";
 import { cancelCharge } from "#core/cancel-charge.ts";
 import { cancelIntent } from "#core/cancel-intent.ts";
 import { cancelOrder } from "#core/cancel-order.ts";
-import type { Container } from "#wiring/container.ts";
 import { reportOnce } from "../report.ts";
 import { assertWalletScope, authenticateBearer, authenticateSigned } from "./authenticate.ts";
 import { bulkItemsRoute, bulkStatusRoute, bulkStopRoute, bulkSubmitRoute } from "./bulk-routes.ts";
 import { httpCancelContext } from "./cancel-context.ts";
 import { cancellationView } from "./cancellation-view.ts";
 import { HttpProblem } from "./http-problem.ts";
-import type { HttpRequest } from "./http-request.ts";
 import { envelope, type HttpResponse, jsonResponse } from "./json-response.ts";
 import { dailyReportRoute, openCancellationsRoute } from "./operations-routes.ts";
 import { chargeResponse, intentResponse, orderResponse, respondToOnce } from "./outcome-responses.ts";
@@ -21,19 +19,13 @@ import {
   idempotencyKeyOf,
   isValidId,
   isValidUuid,
+  limitOf,
   orderBodySchema,
   parseBody,
   reasonBodySchema,
 } from "./request-schemas.ts";
+import type { RouteCall } from "./route-call.ts";
 import type { RouteName } from "./routes.ts";
-
-export interface RouteCall {
-  container: Container;
-  request: HttpRequest;
-  params: string[];
-  correlationId: string;
-  deadline: number;
-}
 
 const requireValid = (ok: boolean, field: string, message: string): void => {
   if (!ok) throw new HttpProblem("validation", message, { field });
@@ -100,13 +92,7 @@ const auditTrail = async ({ container, request, params }: RouteCall) => {
     "id",
     "The id is not valid for this type",
   );
-  const limitText = request.query.get("limit") ?? "50";
-  const limit = Number(limitText);
-  requireValid(
-    Number.isInteger(limit) && limit >= 1 && limit <= 100,
-    "limit",
-    "limit must be an integer from 1 to 100",
-  );
+  const limit = limitOf(request.query.get("limit"));
   const cursor = request.query.get("cursor") ?? undefined;
   const page = await container.deps.audit.byTarget({ type: type as "intent", id }, { limit, cursor });
   return jsonResponse(200, page);

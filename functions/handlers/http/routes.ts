@@ -25,7 +25,7 @@ interface RouteDefinition {
 
 const SEGMENT = "([^/]+)";
 
-/** The routes of DESIGN.md. The charge route takes its trailing slash optionally. */
+/** The routes of docs/api.md. The charge route takes its trailing slash optionally. */
 export const ROUTES: readonly RouteDefinition[] = [
   {
     name: "intent-cancel",

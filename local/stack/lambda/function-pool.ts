@@ -74,6 +74,8 @@ interface Container {
   worker: Worker;
   ready: Promise<void>;
   running?: { id: number; pending: Pending; timer?: NodeJS.Timeout };
+  /** What the handler's load failed with, as the container reported it before it exited. */
+  initFailure?: FunctionError;
 }
 
 export interface FunctionPoolOptions {
@@ -194,7 +196,11 @@ export class FunctionPool implements Invoker {
         this.#stats.initMs.push(message.initMs);
         settleReady?.resolve();
       } else if (message.type === "init-failed") {
-        settleReady?.reject(new FunctionError({ ...message.error, errorType: "Runtime.ImportModuleError" }));
+        container.initFailure = new FunctionError({
+          ...message.error,
+          errorType: "Runtime.ImportModuleError",
+        });
+        settleReady?.reject(container.initFailure);
       } else if (message.type === "channel") {
         if (container.running?.id === message.id)
           container.running.pending.options.onChannelMessage?.(message.name, message.message);
@@ -208,7 +214,10 @@ export class FunctionPool implements Invoker {
         );
       }
     });
-    const died = (error: unknown): void => {
+    // A container that reported its load failure exits right after: its invocation gets the
+    // report (Runtime.ImportModuleError), not the exit.
+    const died = (exit: unknown): void => {
+      const error = container.initFailure ?? exit;
       settleReady?.reject(error);
       this.#containers.delete(container);
       const running = container.running;

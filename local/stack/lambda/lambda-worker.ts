@@ -39,7 +39,9 @@ try {
   post({ type: "ready", initMs: Math.round(performance.now() - startedAt) });
 } catch (error) {
   post({ type: "init-failed", error: toInvocationError(error) });
-  throw error;
+  // Exit, not rethrow: Node sends a worker's uncaught error on its internal port, which can
+  // overtake the report above; an exit is heard only after the messages posted before it.
+  process.exit(1);
 }
 
 port.on("message", (message: ToWorker) => {

@@ -21,6 +21,8 @@ export type LocalTrigger =
       mapping: EventSourceSettings;
       /** Environment variable the function reads the queue URL from. */
       queueUrlVariable?: string;
+      /** Environment variable the function reads the dead-letter queue's URL from. */
+      deadLetterQueueUrlVariable?: string;
       /** The bus rule that feeds the queue: events of this detail-type go to it. */
       busRule?: string;
     }

@@ -9,10 +9,12 @@
  * - `DelaySeconds` (per message, or the queue's default) keeps a new message invisible;
  * - long polling: a receive with `WaitTimeSeconds` answers as soon as a message is visible;
  * - message attributes and the MD5 digests of body and attributes, as SQS computes them;
- * - retention: a message older than `MessageRetentionPeriod` is dropped.
+ * - retention: a message older than `MessageRetentionPeriod` is dropped;
+ * - size: a message (body and every part of its attributes) of at most 1 MiB, SQS's limit
+ *   and its default `MaximumMessageSize` since 2025 (the SDK's model says so).
  *
- * Not modelled: FIFO queues, in-flight limits, message size limits beyond a sanity check,
- * and SQS's "approximate" counts (these are exact).
+ * Not modelled: FIFO queues, in-flight limits, a `MaximumMessageSize` below 1 MiB, and SQS's
+ * "approximate" counts (these are exact).
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { invalidParameter, messageNotInflight, receiptHandleIsInvalid, SqsError } from "./sqs-errors.ts";
@@ -44,7 +46,7 @@ export const LIMITS = {
   maxVisibilityTimeoutSeconds: 43_200,
   maxWaitTimeSeconds: 20,
   maxMessagesPerReceive: 10,
-  maxMessageBytes: 262_144,
+  maxMessageBytes: 1_048_576,
   maxAttributes: 10,
 } as const;
 
@@ -119,6 +121,22 @@ export interface QueueCounts {
 const SENDER_ID = "AIDALOCALSQSSENDER";
 const ATTRIBUTE_NAME = /^(?!aws\.|amazon\.)(?!.*\.\.)[A-Za-z0-9_.-]{1,256}$/i;
 
+/** A message's size as SQS counts it: the body and each attribute's name, type and value (UTF-8 bytes; binary decoded). */
+export const messageBytes = (
+  body: string,
+  attributes: Readonly<Record<string, MessageAttributeValue>> = {},
+): number =>
+  Object.entries(attributes).reduce(
+    (total, [name, value]) =>
+      total +
+      Buffer.byteLength(name, "utf8") +
+      Buffer.byteLength(value.DataType ?? "", "utf8") +
+      (value.BinaryValue !== undefined
+        ? Buffer.from(value.BinaryValue, "base64").length
+        : Buffer.byteLength(value.StringValue ?? "", "utf8")),
+    Buffer.byteLength(body, "utf8"),
+  );
+
 const inRange = (name: string, value: number, min: number, max: number): number => {
   if (!Number.isInteger(value) || value < min || value > max) {
     throw invalidParameter(
@@ -192,9 +210,9 @@ export class LocalQueue {
   send(request: SendRequest): SentMessage {
     const attributes = request.attributes ?? {};
     checkAttributes(attributes);
-    if (Buffer.byteLength(request.body, "utf8") > LIMITS.maxMessageBytes) {
+    if (messageBytes(request.body, attributes) > LIMITS.maxMessageBytes) {
       throw invalidParameter(
-        "One or more parameters are invalid. Reason: Message must be shorter than 262144 bytes.",
+        `One or more parameters are invalid. Reason: Message must be shorter than ${LIMITS.maxMessageBytes} bytes.`,
       );
     }
     if (request.body.length === 0)

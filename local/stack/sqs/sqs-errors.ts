@@ -1,7 +1,9 @@
 /**
  * The errors the local SQS answers with, named as SQS names them, so the AWS SDK raises
  * the same exception classes it would against AWS (`QueueDoesNotExist`,
- * `ReceiptHandleIsInvalid`, `MessageNotInflight`…).
+ * `ReceiptHandleIsInvalid`, `MessageNotInflight`…), with the awsQuery-compatible codes of
+ * SQS's model (its `awsQueryError` traits, shipped in @aws-sdk/client-sqs's schema), which
+ * the SDK puts in an error's `Code`.
  */
 
 /** `code` is the error's shape name; `queryCode` the awsQuery-compatible code SQS also sends. */
@@ -38,3 +40,34 @@ export const messageNotInflight = (): SqsError =>
   new SqsError("MessageNotInflight", "The message referred to isn't in flight.", {
     queryCode: "AWS.SimpleQueueService.MessageNotInflight",
   });
+
+/** The batch errors, named and coded as the SQS model names and codes them. */
+const batchError = (name: string, message: string): SqsError =>
+  new SqsError(name, message, { queryCode: `AWS.SimpleQueueService.${name}` });
+
+export const emptyBatchRequest = (): SqsError =>
+  batchError("EmptyBatchRequest", "There should be at least one entry in the request.");
+
+export const tooManyEntriesInBatchRequest = (count: number): SqsError =>
+  batchError(
+    "TooManyEntriesInBatchRequest",
+    `Maximum number of entries per request are 10. You have sent ${count}.`,
+  );
+
+export const batchEntryIdsNotDistinct = (id: string): SqsError =>
+  batchError("BatchEntryIdsNotDistinct", `Id ${id} repeated.`);
+
+export const invalidBatchEntryId = (): SqsError =>
+  batchError(
+    "InvalidBatchEntryId",
+    "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.",
+  );
+
+export const batchRequestTooLong = (bytes: number, limit: number): SqsError =>
+  batchError(
+    "BatchRequestTooLong",
+    `Batch requests cannot be longer than ${limit} bytes. You have sent ${bytes} bytes.`,
+  );
+
+export const unsupportedOperation = (message: string): SqsError =>
+  new SqsError("UnsupportedOperation", message, { queryCode: "AWS.SimpleQueueService.UnsupportedOperation" });

@@ -12,9 +12,19 @@
  * StartMessageMoveTask (moves a dead-letter queue's messages back at once, where AWS
  * moves them over time).
  */
-import { LIMITS, type LocalQueue, type ReceivedMessage } from "./local-queue.ts";
+import { LIMITS, type LocalQueue, messageBytes, type ReceivedMessage } from "./local-queue.ts";
 import type { LocalSqs } from "./local-sqs.ts";
-import { invalidParameter, missingParameter, SqsError } from "./sqs-errors.ts";
+import {
+  batchEntryIdsNotDistinct,
+  batchRequestTooLong,
+  emptyBatchRequest,
+  invalidBatchEntryId,
+  invalidParameter,
+  missingParameter,
+  SqsError,
+  tooManyEntriesInBatchRequest,
+  unsupportedOperation,
+} from "./sqs-errors.ts";
 import type { MessageAttributeValue } from "./sqs-md5.ts";
 
 export const SQS_JSON_CONTENT_TYPE = "application/x-amz-json-1.0";
@@ -129,16 +139,22 @@ const queueAttributes = (
   return Object.fromEntries(Object.entries(all).filter(([name]) => names.includes(name)));
 };
 
-/** Runs each entry of a batch call; a failing entry is reported, the others go on. */
+/** What SQS allows as a batch entry's `Id`. */
+const BATCH_ENTRY_ID = /^[A-Za-z0-9_-]{1,80}$/;
+
+/**
+ * Runs each entry of a batch call; a failing entry is reported, the others go on. A batch
+ * that is malformed as a whole (no entries, more than 10, ids SQS does not allow or that
+ * repeat) is refused whole, as SQS refuses it.
+ */
 const batch = (request: Json, run: (entry: Json) => Json): { Successful: Json[]; Failed: Json[] } => {
   const entries = list(request, "Entries") as Json[];
-  if (entries.length === 0)
-    throw new SqsError("EmptyBatchRequest", "There should be at least one entry in the request.");
-  if (entries.length > 10)
-    throw new SqsError("TooManyEntriesInBatchRequest", "Maximum number of entries per request are 10.");
+  if (entries.length === 0) throw emptyBatchRequest();
+  if (entries.length > 10) throw tooManyEntriesInBatchRequest(entries.length);
   const ids = entries.map((entry) => entry.Id);
-  if (new Set(ids).size !== ids.length)
-    throw new SqsError("BatchEntryIdsNotDistinct", "Two or more batch entries have the same Id.");
+  if (ids.some((id) => typeof id !== "string" || !BATCH_ENTRY_ID.test(id))) throw invalidBatchEntryId();
+  const repeated = ids.find((id, index) => ids.indexOf(id) !== index);
+  if (repeated !== undefined) throw batchEntryIdsNotDistinct(String(repeated));
   const result = { Successful: [] as Json[], Failed: [] as Json[] };
   for (const entry of entries) {
     try {
@@ -168,6 +184,16 @@ const operations: Record<string, (sqs: LocalSqs, request: Json) => Json | Promis
     ),
   SendMessageBatch: (sqs, request) => {
     const queue = sqs.byUrl(text(request, "QueueUrl"));
+    const bytes = (list(request, "Entries") as Json[]).reduce(
+      (total, entry) =>
+        total +
+        messageBytes(
+          typeof entry.MessageBody === "string" ? entry.MessageBody : "",
+          attributesOf(entry.MessageAttributes),
+        ),
+      0,
+    );
+    if (bytes > LIMITS.maxMessageBytes) throw batchRequestTooLong(bytes, LIMITS.maxMessageBytes);
     return batch(request, (entry) =>
       sent(
         queue.send({
@@ -184,7 +210,8 @@ const operations: Record<string, (sqs: LocalSqs, request: Json) => Json | Promis
       visibilityTimeoutSeconds: optionalInt(request, "VisibilityTimeout"),
       waitTimeSeconds: optionalInt(request, "WaitTimeSeconds"),
     });
-    return { Messages: messages.map((message) => received(message, request)) };
+    // SQS leaves the list out of an empty answer (and the SDK reads both alike).
+    return messages.length === 0 ? {} : { Messages: messages.map((message) => received(message, request)) };
   },
   DeleteMessage: (sqs, request) => {
     sqs.byUrl(text(request, "QueueUrl")).delete(text(request, "ReceiptHandle"));
@@ -219,7 +246,8 @@ const operations: Record<string, (sqs: LocalSqs, request: Json) => Json | Promis
   },
   ListQueues: (sqs, request) => {
     const prefix = typeof request.QueueNamePrefix === "string" ? request.QueueNamePrefix : "";
-    return { QueueUrls: sqs.list(prefix).map((queue) => queue.url) };
+    const urls = sqs.list(prefix).map((queue) => queue.url);
+    return urls.length === 0 ? {} : { QueueUrls: urls };
   },
   ListDeadLetterSourceQueues: (sqs, request) => ({
     queueUrls: sqs.sourcesOf(sqs.byUrl(text(request, "QueueUrl"))).map((queue) => queue.url),
@@ -260,9 +288,7 @@ export const answerSqsJson = async (
   const operation = target?.startsWith(SQS_TARGET_PREFIX) ? target.slice(SQS_TARGET_PREFIX.length) : "";
   const run = operations[operation];
   if (method !== "POST" || !run) {
-    return failure(
-      new SqsError("UnsupportedOperation", `The local SQS does not support ${operation || "this request"}.`),
-    );
+    return failure(unsupportedOperation(`The local SQS does not support ${operation || "this request"}.`));
   }
   let request: Json;
   try {

@@ -6,10 +6,13 @@
 import { randomUUID } from "node:crypto";
 import { type DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { BACKGROUND_ACTIVE_MS } from "#adapters/dynamo/budget-ring.ts";
-import { DynamoRingStore } from "#adapters/dynamo/budget-ring-store.ts";
+import { BACKGROUND_ACTIVE_MS } from "#adapters/budget/budget-ring.ts";
+import { DynamoRingStore } from "#adapters/budget/budget-ring-store.ts";
+import {
+  SharedUpstreamBudget,
+  type SharedUpstreamBudgetOptions,
+} from "#adapters/budget/shared-upstream-budget.ts";
 import { budgetKeyOf } from "#adapters/dynamo/table-definitions.ts";
-import { SharedUpstreamBudget, type SharedUpstreamBudgetOptions } from "#adapters/dynamo/upstream-budget.ts";
 import { StoreUnavailableError, UpstreamRateLimitedError } from "#core/errors.ts";
 import type { UpstreamPriority } from "#core/ports.ts";
 import { RequestRateMeter } from "#local/sandboxes/rate-limiter.ts";

@@ -1,14 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
-import { CANCEL_REQUESTED_CONSUMER } from "#adapters/queue/cancel-requested-queue.ts";
 import { RedeliveryError } from "#adapters/queue/queue-errors.ts";
 import { A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
+import { FUNCTIONS } from "#manifest/function-manifest.ts";
 import { type HandlerKit, startHandlerKit } from "#test/support/handler-kit.ts";
 import { eventBridgeEvent, lambdaContext } from "#test/support/lambda-events.ts";
 import { getBusWiring, setBusWiring } from "#wiring/bus-wiring.ts";
 
 const settled = (outcome: string, replayed = false) => ({ kind: "settled", outcome, replayed });
-const VISIBILITY_MS = CANCEL_REQUESTED_CONSUMER.visibilityTimeoutSeconds * 1000;
+const VISIBILITY_MS = FUNCTIONS.CancelRequested.trigger.visibilityTimeoutSeconds * 1000;
 /** SQS's longest message delay: a copy put back for later is visible by then at the latest. */
 const MAX_DELAY_MS = 900_000;
 
@@ -251,14 +251,14 @@ describe("cancel-requested handler (SQS work queue)", () => {
     queueIsEmpty();
   });
 
-  it("a message that keeps failing is dead-lettered after maxReceiveCount receives, untouched", async () => {
+  it("a message that keeps failing is dead-lettered on its maxReceiveCount-th receive, untouched, with its error", async () => {
     const chargeUuid = kit.newCharge("pending");
     const event = eventBridgeEvent({ target: { type: "charge", chargeUuid, walletUuid: A55_DEMO_WALLET } });
     kit.a55.faults.update({ errorRate: 1 });
     kit.busQueue.put(event);
 
     const receives: number[] = [];
-    for (let i = 0; i <= CANCEL_REQUESTED_CONSUMER.maxReceiveCount; i++) {
+    for (let i = 0; i <= FUNCTIONS.CancelRequested.trigger.maxReceiveCount; i++) {
       const delivery = await kit.busQueue.deliverBatch(kit.handlers.bus);
       receives.push(...delivery.verdicts.map((v) => v.receiveCount));
       kit.busQueue.advance(VISIBILITY_MS);
@@ -268,7 +268,18 @@ describe("cancel-requested handler (SQS work queue)", () => {
     const [dead, ...others] = kit.busQueue.deadLetters.messages();
     expect(others).toEqual([]);
     expect(JSON.parse(dead?.body ?? "{}")).toEqual(event);
-    expect(dead?.receiveCount).toBe(CANCEL_REQUESTED_CONSUMER.maxReceiveCount);
+    // Moved by the function on the last receive, with the error that ended it (SQS keeps none).
+    expect(dead?.attributes).toEqual({
+      ERROR_CODE: { DataType: "String", StringValue: "RetryLaterError" },
+      ERROR_MESSAGE: {
+        DataType: "String",
+        StringValue: expect.stringMatching(/^Operational failure \(unavailable\): /),
+      },
+      receives: {
+        DataType: "Number",
+        StringValue: String(FUNCTIONS.CancelRequested.trigger.maxReceiveCount),
+      },
+    });
     queueIsEmpty();
     expect(kit.a55.effects.count(chargeUuid)).toBe(0);
   });
@@ -281,7 +292,7 @@ describe("cancel-requested handler (SQS work queue)", () => {
     const event = eventBridgeEvent({ target: { type: "charge", chargeUuid, walletUuid: A55_DEMO_WALLET } });
     kit.a55.faults.update({ rateLimitRate: 1, retryAfterSeconds: 12 });
     kit.busQueue.put(event);
-    const rounds = CANCEL_REQUESTED_CONSUMER.maxReceiveCount + 2;
+    const rounds = FUNCTIONS.CancelRequested.trigger.maxReceiveCount + 2;
 
     // Act: more rate-limited rounds than maxReceiveCount.
     const verdicts: unknown[] = [];
@@ -436,7 +447,7 @@ describe("cancel-requested handler (SQS work queue)", () => {
     kit.a55.faults.update({ rateLimitRate: 1, retryAfterSeconds: 12 });
     const working = getBusWiring();
     setBusWiring({
-      container: kit.container,
+      ...working,
       redelivery: {
         sendLater: async () => {
           throw new RedeliveryError("Could not put the request back on the queue: RequestThrottled");

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { UNAUTHENTICATED_MESSAGE } from "#handlers/http/error-response.ts";
 import { A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
 import { type HandlerKit, STOREFRONT_APP_ID, startHandlerKit } from "#test/support/handler-kit.ts";
 
@@ -242,7 +243,7 @@ describe("http-api handler: POST /api/v1/orders/{orderId}/cancel and GET /api/v1
 
       expect(response.statusCode).toBe(401);
       expect(response.body).toEqual({
-        error: { code: "unauthenticated", message: "Missing header x-app-id", reason: "missing-header" },
+        error: { code: "unauthenticated", message: UNAUTHENTICATED_MESSAGE },
       });
     });
   });

@@ -163,7 +163,7 @@ describe("signed routes: ids with reserved characters and percent-escapes", () =
       expect(result.err).not.toContain("    at ");
     });
 
-    /** Signed by hand, as the README shows: HMAC over the canonical path, not through the service's module. */
+    /** Signed by hand, as docs/tour.md shows: HMAC over the canonical path, not through the service's module. */
     const signByHand = (canonicalPath: string, body: string) => {
       const timestamp = String(Date.now());
       const signature = createHmac("sha256", kit.app.secret)

@@ -9,9 +9,9 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { STATIC_TOKEN_CLIENT } from "#adapters/a55/token-source.ts";
-import { DynamoRingStore } from "#adapters/dynamo/budget-ring-store.ts";
-import { SharedUpstreamBudget } from "#adapters/dynamo/upstream-budget.ts";
-import { UpstreamRateLimitedError } from "#core/errors.ts";
+import { DynamoRingStore } from "#adapters/budget/budget-ring-store.ts";
+import { SharedUpstreamBudget } from "#adapters/budget/shared-upstream-budget.ts";
+import { type UpstreamName, UpstreamRateLimitedError } from "#core/errors.ts";
 import { A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
 import { DEMO_APP_ID } from "#local/sandboxes/procure-core/demo-intents.ts";
 import { type HandlerKit, startHandlerKit } from "#test/support/handler-kit.ts";
@@ -46,7 +46,7 @@ describe("http-api handler: 429 at once when the shared upstream budget is spent
   });
 
   /** Takes every free slot of a client's ring, as other containers' requests would; returns when it began. */
-  const spend = async (upstream: "a55" | "procure-core", client: string): Promise<number> => {
+  const spend = async (upstream: UpstreamName, client: string): Promise<number> => {
     const began = Date.now();
     for (;;) {
       const refused = await otherContainer

@@ -102,4 +102,33 @@ describe("handler logs never carry credentials", () => {
       for (const credential of credentials) expect(line).not.toContain(credential);
     }
   });
+
+  it("an authentication failure answers alike but logs its precise reason and the app id, never the signature", async () => {
+    const path = `/api/v1/intents/${kit.newIntent("SUBMITTED")}/cancel`;
+    const unknownApp = kit.signed({ method: "POST", path, app: { appId: "nobody_app", secret: "x" } });
+    const badSignature = kit.signed({ method: "POST", path });
+    badSignature.headers["x-signature"] = "e".repeat(64);
+    const stale = kit.signed({ method: "POST", path, timestampMs: Date.now() - 3_600_000 });
+
+    const bodies: string[] = [];
+    const lines = await captureOutput(async () => {
+      for (const event of [unknownApp, badSignature, stale]) bodies.push((await kit.http(event)).rawBody);
+    });
+
+    expect(new Set(bodies).size).toBe(1);
+    const refusals = lines
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((log) => log.message === "request refused");
+    expect(refusals.map((log) => [log.correlation_id, log.status, log.authFailure, log.appId])).toEqual([
+      [unknownApp.requestContext.requestId, 401, "unknown-app", "nobody_app"],
+      [badSignature.requestContext.requestId, 401, "bad-signature", kit.app.appId],
+      [stale.requestContext.requestId, 401, "stale-timestamp", kit.app.appId],
+    ]);
+    for (const line of lines) {
+      for (const event of [unknownApp, badSignature, stale]) {
+        expect(line).not.toContain(event.headers["x-signature"]);
+      }
+    }
+  });
 });

@@ -5,7 +5,9 @@
  */
 import type { DynamoDBStreamEvent } from "aws-lambda";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import type { AuditRecord } from "#core/ports.ts";
 import { A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
+import { writeAuditRecords } from "#test/support/audit-day.ts";
 import { type HandlerKit, startHandlerKit } from "#test/support/handler-kit.ts";
 import { lambdaContext } from "#test/support/lambda-events.ts";
 import { type OutboxHarness, startOutboxHarness } from "#test/support/outbox-harness.ts";
@@ -77,6 +79,46 @@ describe("outbox-relay handler", () => {
     expect(published.every((e) => e.source === "cancellation-service")).toBe(true);
     expect(published.map((e) => e.time)).toEqual(announced.map((e) => e.detail.at.replace(/\.\d{3}Z$/, "Z")));
     expect(outbox.bus.published().every((stored) => stored.eventBusName === "cancellation-test")).toBe(true);
+    expect(outbox.failureQueue.messages()).toEqual([]);
+  });
+
+  it("publishes a batch too large for one PutEvents call in several, and a record too large for any call shortened, on a bus that refuses what EventBridge refuses (failed before: refused until parked)", async () => {
+    // Prepare: announcing records written as no cancel path writes them any more (outside text
+    // is capped at 4,096 characters): ten 40 KB events, then one of 300 KB.
+    const at = new Date().toISOString();
+    const record = (n: number, detail: string): AuditRecord => ({
+      id: `01JLIMITS${String(Date.now()).slice(-8)}${String(n).padStart(9, "0")}`,
+      at,
+      target: { type: "intent", id: `intent_limits_${n}` },
+      trigger: "http",
+      actor: "storefront",
+      outcome: "NOT_CANCELLABLE",
+      detail,
+      latencyMs: 1,
+      correlationId: `corr-limits-${n}`,
+      event: "Cancellation Rejected",
+    });
+    const large = Array.from({ length: 10 }, (_, n) => record(n, "x".repeat(40 * 1024)));
+    const huge = record(10, "y".repeat(300 * 1024));
+    await writeAuditRecords(kit.dynamo, kit.tables.auditTable, [...large, huge]);
+
+    // Act
+    outbox = await startOutboxHarness({
+      dynamoEndpoint: inject("dynamoEndpoint"),
+      auditTable: kit.tables.auditTable,
+    });
+    await outbox.waitForPublished(() => kit.announced(), 20_000);
+
+    // Assess
+    const byId = new Map(
+      outbox.published().map(({ event }) => [(event.detail as { eventId: string }).eventId, event]),
+    );
+    const detailOf = (id: string) =>
+      byId.get(id)?.detail as { detail?: string; shortened?: unknown } | undefined;
+    for (const one of large) expect(detailOf(one.id)?.detail).toBe(one.detail);
+    const shortened = detailOf(huge.id) ?? {};
+    expect(shortened.shortened).toEqual({ originalBytes: expect.any(Number), fields: ["detail"] });
+    expect(shortened.detail?.endsWith(`…[truncated, ${300 * 1024} chars]`)).toBe(true);
     expect(outbox.failureQueue.messages()).toEqual([]);
   });
 

@@ -52,13 +52,35 @@ const badPrintable = fc.oneof(
   fc
     .tuple(
       fc.string({ maxLength: 10 }),
-      fc.constantFrom("\u0000", "\n", "\u007f", "\u001b"),
+      fc.constantFrom("\u0000", "\n", "\u007f", "\u001b", "\t", "\u0085", "\u009b", "\u2028", "\ud800"),
       fc.string({ maxLength: 10 }),
     )
     .map(([a, c, b]) => `${a}${c}${b}`),
   fc.string({ unit: fc.constantFrom("k", "é"), minLength: 129, maxLength: 400 }),
   notAString,
 );
+
+/** Text holding a character no stored text may hold (a control character, a separator, a lone surrogate). */
+const controlText = fc
+  .tuple(
+    fc.string({ maxLength: 40 }),
+    fc.constantFrom(
+      "\u0000",
+      "\u0007",
+      "\n",
+      "\r",
+      "\t",
+      "\u001b[2J",
+      "\u007f",
+      "\u0085",
+      "\u009b",
+      "\u2028",
+      "\u2029",
+      "\udc00",
+    ),
+    fc.string({ maxLength: 40 }),
+  )
+  .map(([a, c, b]) => `${a}${c}${b}`);
 
 const goodPrintable = fc.stringMatching(/^[\x21-\x7e]{1,64}$/);
 
@@ -77,6 +99,7 @@ const detailWith = (defect: BusDefect): fc.Arbitrary<unknown> => {
           ? fc.oneof(
               notAString,
               fc.string({ unit: fc.constantFrom("r", "é"), minLength: 501, maxLength: 1_500 }),
+              controlText,
             )
           : optionalGood(fc.string({ maxLength: 100 })),
       idempotencyKey: defect === "idempotency-key" ? badPrintable : optionalGood(goodPrintable),

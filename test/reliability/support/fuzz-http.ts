@@ -42,6 +42,10 @@ export type Defect =
   | "size"
   | "scope"
   | "limit"
+  /** A forged cursor (valid base64url JSON, a key of the wrong shape): a 400, never a DynamoDB call. */
+  | "cursor"
+  /** A body that is not UTF-8: refused, never repaired with U+FFFD. */
+  | "encoding"
   | "route"
   /** Only for the audit route, which never calls an upstream: a valid request. */
   | "none";
@@ -69,8 +73,11 @@ export interface FuzzRequest {
   headers: Record<string, string>;
   /** The body before any base64 encoding; undefined: none. */
   body: string | undefined;
-  /** `faithful`: sent base64-encoded with the flag; `lying`: the flag is set on a plain body. */
-  base64: "no" | "faithful" | "lying";
+  /**
+   * `faithful`: sent base64-encoded with the flag; `lying`: the flag is set on a plain body;
+   * `not-utf8`: base64-encoded with a byte no UTF-8 text holds spliced in.
+   */
+  base64: "no" | "faithful" | "lying" | "not-utf8";
 }
 
 // ---- auth --------------------------------------------------------------------------------
@@ -155,6 +162,27 @@ const deepObject = fc
     fc.constantFrom(nested(depth, '{"a":', "}", "1"), `{"charge":${nested(depth, '{"a":', "}", "1")}}`),
   );
 
+/** A reason holding a character no stored text may hold: refused at every door. */
+const controlReason = fc
+  .tuple(
+    fc.string({ maxLength: 40 }),
+    fc.constantFrom(
+      "\u0000",
+      "\u0007",
+      "\n",
+      "\r\n",
+      "\t",
+      "\u001b[2J",
+      "\u007f",
+      "\u0085",
+      "\u009b",
+      "\u2028",
+      "\udc00",
+    ),
+    fc.string({ maxLength: 40 }),
+  )
+  .map(([a, c, b]) => `${a}${c}${b}`);
+
 const badReasonBody: fc.Arbitrary<string> = fc.oneof(
   anyText.map((s) => `{'${s}`),
   anyText.map((s) => `<xml>${s}`),
@@ -168,6 +196,7 @@ const badReasonBody: fc.Arbitrary<string> = fc.oneof(
     )
     .map((v) => JSON.stringify(v)),
   notAString.map((reason) => JSON.stringify({ reason })),
+  controlReason.map((reason) => JSON.stringify({ reason })),
   fc
     .string({ unit: fc.constantFrom("x", "é", " "), minLength: 501, maxLength: 2_000 })
     .map((reason) => JSON.stringify({ reason })),
@@ -256,14 +285,14 @@ const POST_ONLY_WRONG = ["GET", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD", "TR
 const GET_ONLY_WRONG = ["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD", "TRACE", "FOO"];
 
 const DEFECTS_OF: Record<RouteKind, Defect[]> = {
-  intent: ["auth", "id", "unsendable-id", "body", "method", "idempotency-key", "size"],
-  charge: ["auth", "id", "scope", "body", "method", "idempotency-key", "size"],
-  order: ["auth", "id", "unsendable-id", "body", "method", "idempotency-key", "size"],
-  audit: ["auth", "id", "method", "limit", "none"],
+  intent: ["auth", "id", "unsendable-id", "body", "method", "idempotency-key", "size", "encoding"],
+  charge: ["auth", "id", "scope", "body", "method", "idempotency-key", "size", "encoding"],
+  order: ["auth", "id", "unsendable-id", "body", "method", "idempotency-key", "size", "encoding"],
+  audit: ["auth", "id", "method", "limit", "cursor", "none"],
   unknown: ["route"],
 };
 
-/** The four route shapes of DESIGN.md, written from the spec (not imported from the service). */
+/** The four route shapes this fuzzer aims at (docs/api.md, "Routes"), written from the docs (not imported from the service). */
 const ROUTE_SHAPES = [
   /^\/api\/v1\/intents\/[^/]+\/cancel$/,
   /^\/api\/v1\/bank\/wallet\/charge\/[^/]+\/cancel\/[^/]+\/?$/,
@@ -297,6 +326,22 @@ const unknownPath = fc
     anyText.map((text) => `/${encodeSegment(text, "raw")}`),
   )
   .filter((path) => !ROUTE_SHAPES.some((shape) => shape.test(path)));
+
+/** A key value of the wrong type or size for a DynamoDB key attribute. */
+const badKeyValue: fc.Arbitrary<unknown> = fc.oneof(
+  fc.integer().map((n) => ({ n: String(n) })),
+  fc.constant(""),
+  fc.string({ unit: fc.constantFrom("x", "é"), minLength: 1_100, maxLength: 2_200 }),
+  fc.stringMatching(/^[1-9][0-9]{38,70}$/).map((n) => ({ n })),
+  fc.string({ maxLength: 10 }).map((n) => ({ n })),
+  fc.constant("\ud800"),
+  fc.jsonValue(),
+);
+
+/** base64url JSON shaped like a cursor, with at least one key attribute of the wrong type or size. */
+const forgedCursor: fc.Arbitrary<string> = fc
+  .record({ pk: fc.oneof(fc.string({ maxLength: 20 }), badKeyValue), sk: badKeyValue })
+  .map((key) => Buffer.from(JSON.stringify(key), "utf8").toString("base64url"));
 
 const pathArb = (route: RouteKind, defect: Defect): fc.Arbitrary<string> => {
   const isIdDefect = defect === "id";
@@ -354,9 +399,26 @@ const pathArb = (route: RouteKind, defect: Defect): fc.Arbitrary<string> => {
       const limit =
         defect === "limit"
           ? fc
-              .constantFrom("0", "101", "-1", "1.5", "abc", "", "1e3", "%zz", "99999999999999999999")
+              .constantFrom(
+                "0",
+                "101",
+                "-1",
+                "1.5",
+                "abc",
+                "",
+                "1e3",
+                "%zz",
+                "99999999999999999999",
+                "1e2",
+                "0x10",
+                "%2B5",
+                "%205",
+                "5.0",
+              )
               .map((l) => `?limit=${l}`)
-          : fc.constantFrom("", "?limit=1", "?limit=100", "?limit=5&cursor=");
+          : defect === "cursor"
+            ? forgedCursor.map((cursor) => `?cursor=${cursor}`)
+            : fc.constantFrom("", "?limit=1", "?limit=100", "?limit=5&cursor=");
       return fc
         .tuple(typeAndId, isIdDefect ? encoding : validEncoding, limit)
         .map(
@@ -413,11 +475,14 @@ export const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc
       body: bodyArb(route, defect),
       // A lying flag makes the service decode the text as base64, which can turn a bad body
       // into an empty (valid) one: only when the defect lies elsewhere.
-      base64: fc.constantFrom<FuzzRequest["base64"]>(
-        ...(defect === "body" || defect === "size"
-          ? (["no", "faithful"] as const)
-          : (["no", "faithful", "lying"] as const)),
-      ),
+      base64:
+        defect === "encoding"
+          ? fc.constant<FuzzRequest["base64"]>("not-utf8")
+          : fc.constantFrom<FuzzRequest["base64"]>(
+              ...(defect === "body" || defect === "size"
+                ? (["no", "faithful"] as const)
+                : (["no", "faithful", "lying"] as const)),
+            ),
     }),
   );
 
@@ -519,6 +584,16 @@ export const toEvent = (
     event.body = Buffer.from(raw, "utf8").toString("base64");
     event.isBase64Encoded = true;
   } else if (raw !== undefined && request.base64 === "lying") {
+    event.isBase64Encoded = true;
+  } else if (request.base64 === "not-utf8") {
+    const bytes = Buffer.from(raw ?? "", "utf8");
+    const at = Math.floor(bytes.length / 2);
+    // 0xFF never occurs in UTF-8; a lone continuation byte (0x80) never starts a character.
+    event.body = Buffer.concat([
+      bytes.subarray(0, at),
+      Buffer.from([0xff, 0x80]),
+      bytes.subarray(at),
+    ]).toString("base64");
     event.isBase64Encoded = true;
   }
   return event;

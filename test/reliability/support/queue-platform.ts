@@ -15,6 +15,7 @@
  */
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import type { EventBridgeEvent, SQSEvent } from "aws-lambda";
+import { DEAD_LETTER_ATTRIBUTES } from "#adapters/queue/sqs-dead-letter.ts";
 import { BUS_MESSAGE_CHANNEL, type BusMessageReport } from "#handlers/bus/process-message.ts";
 import { SqsEventSource } from "#local/stack/sqs/sqs-event-source.ts";
 import type { HandlerKit } from "#test/support/handler-kit.ts";
@@ -47,7 +48,7 @@ export interface Settled {
 
 export interface DeadLetter {
   eventId: string;
-  /** Receives before it was moved (the queue's maxReceiveCount). */
+  /** Receives before it was moved (the queue's maxReceiveCount), from the function's `receives` attribute. */
   deliveries: number;
   /** The last failure of the event. */
   error: string | undefined;
@@ -208,9 +209,12 @@ export const deliverThroughQueue = async (
   }
   for (const message of deadLetters.messages()) {
     const eventId = eventIdOf(message.body);
+    // The function moves a message on its last receive itself, saying how many receives it had;
+    // one the queue moved (an invocation that died) counts its own.
+    const receives = Number(message.attributes[DEAD_LETTER_ATTRIBUTES.receives]?.StringValue);
     report.deadLetters.push({
       eventId,
-      deliveries: message.receiveCount,
+      deliveries: Number.isFinite(receives) ? receives : message.receiveCount,
       error: report.errorsOf.get(eventId)?.at(-1),
     });
     deadLetters.remove(message.messageId);

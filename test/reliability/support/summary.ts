@@ -1,6 +1,6 @@
 /**
  * The one-row summary each reliability case prints when it ends (a markdown table, so
- * the README can quote it). Every case fills the same columns; what a column counts for
+ * docs/reliability.md can quote it). Every case fills the same columns; what a column counts for
  * a case is said in its `notes`.
  */
 import type { ReliabilityProfile } from "./profile.ts";

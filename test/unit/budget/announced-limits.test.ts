@@ -5,7 +5,7 @@
  * or huge announcement blocks for one window at most.
  */
 import { describe, expect, it } from "vitest";
-import { SharedUpstreamBudget } from "#adapters/dynamo/upstream-budget.ts";
+import { SharedUpstreamBudget } from "#adapters/budget/shared-upstream-budget.ts";
 import { UpstreamRateLimitedError } from "#core/errors.ts";
 import { MemoryRingStore } from "#test/support/memory-ring-store.ts";
 

@@ -20,8 +20,8 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { BACKGROUND_ACTIVE_MS, backgroundCapOf } from "#adapters/dynamo/budget-ring.ts";
-import { SharedUpstreamBudget } from "#adapters/dynamo/upstream-budget.ts";
+import { BACKGROUND_ACTIVE_MS, backgroundCapOf } from "#adapters/budget/budget-ring.ts";
+import { SharedUpstreamBudget } from "#adapters/budget/shared-upstream-budget.ts";
 import { UpstreamRateLimitedError } from "#core/errors.ts";
 import type { UpstreamPriority } from "#core/ports.ts";
 import { RequestRateMeter } from "#local/sandboxes/rate-limiter.ts";

@@ -18,20 +18,45 @@ const record = (overrides: Partial<AuditRecord> & Pick<AuditRecord, "at" | "outc
   };
 };
 
-/** An audit log that serves a day's records in pages of `limit`, as the DynamoDB one does. */
-class PagedAuditLog implements Pick<AuditLog, "byDay"> {
-  readonly calls: { limit?: number; cursor?: string }[] = [];
+/**
+ * An audit log that serves a day's records in pages of `limit`, as the DynamoDB one does,
+ * spread over `slices` slices (record i in slice i mod slices), each read on its own.
+ */
+class PagedAuditLog implements Pick<AuditLog, "byDay" | "daySlices"> {
+  readonly calls: { slice: string; limit?: number; cursor?: string }[] = [];
   readonly records: AuditRecord[];
-  constructor(records: AuditRecord[]) {
+  readonly #slices: number;
+  inFlight = 0;
+  maxInFlight = 0;
+  /** Called before each page is served (a slow store, a failing one). */
+  beforePage: (slice: string) => Promise<void> = async () => {};
+  constructor(records: AuditRecord[], slices = 1) {
     this.records = records;
+    this.#slices = slices;
   }
-  async byDay(day: string, options: { limit?: number; cursor?: string } = {}): Promise<Page<AuditRecord>> {
-    this.calls.push(options);
-    const ofDay = this.records.filter((r) => r.at.startsWith(day));
-    const start = options.cursor === undefined ? 0 : Number(options.cursor);
-    const limit = options.limit ?? 50;
-    const items = ofDay.slice(start, start + limit);
-    return start + limit < ofDay.length ? { items, cursor: String(start + limit) } : { items };
+  daySlices(): readonly string[] {
+    return Array.from({ length: this.#slices }, (_, n) => String(n));
+  }
+  async byDay(
+    day: string,
+    slice: string,
+    options: { limit?: number; cursor?: string } = {},
+  ): Promise<Page<AuditRecord>> {
+    this.calls.push({ slice, ...options });
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      await this.beforePage(slice);
+      const ofSlice = this.records.filter(
+        (r, index) => r.at.startsWith(day) && index % this.#slices === Number(slice),
+      );
+      const start = options.cursor === undefined ? 0 : Number(options.cursor);
+      const limit = options.limit ?? 50;
+      const items = ofSlice.slice(start, start + limit);
+      return start + limit < ofSlice.length ? { items, cursor: String(start + limit) } : { items };
+    } finally {
+      this.inFlight -= 1;
+    }
   }
 }
 
@@ -270,13 +295,8 @@ describe("dailyReport", () => {
     const records = Array.from({ length: 30 }, (_, i) =>
       record({ at: `${DAY}T11:00:${String(i).padStart(2, "0")}.000Z`, outcome: "CANCELLED" }),
     );
-    const paged = new PagedAuditLog(records);
-    const audit = {
-      byDay: async (day: string, options?: { limit?: number; cursor?: string }) => {
-        clock.advance(400);
-        return paged.byDay(day, options);
-      },
-    };
+    const audit = new PagedAuditLog(records);
+    audit.beforePage = async () => clock.advance(400);
 
     // Act
     const failure = dailyReport({ audit, clock }, DAY, { pageSize: 10, deadline: clock.now() + 700 });
@@ -284,5 +304,61 @@ describe("dailyReport", () => {
     // Assess
     await expect(failure).rejects.toBeInstanceOf(ReportDeadlineError);
     await expect(failure).rejects.toMatchObject({ recordsRead: 20 });
+  });
+
+  it("reads every slice of the day at once and merges them: each target's latest record wins whatever its slice, lists in time order", async () => {
+    // Prepare: 40 targets with 3 records each (PENDING, then FAILED, then the outcome), the
+    // records of one target falling in different slices; served 5 per page, from 4 slices.
+    const records: AuditRecord[] = [];
+    for (let t = 0; t < 40; t++) {
+      const target = { type: "charge" as const, id: `c${t}`, walletUuid: "w" };
+      const minute = String(t).padStart(2, "0");
+      records.push(
+        record({ target, at: `${DAY}T10:${minute}:00.000Z`, outcome: "PENDING", state: "INTENT_PENDING" }),
+        record({ target, at: `${DAY}T10:${minute}:01.000Z`, outcome: "FAILED", retryable: true }),
+        record({
+          target,
+          at: `${DAY}T10:${minute}:02.000Z`,
+          outcome: t % 4 === 0 ? "REFUND_REQUIRED" : "CANCELLED",
+        }),
+      );
+    }
+    const sliced = new PagedAuditLog([...records].reverse(), 4);
+    sliced.beforePage = () => new Promise((resolve) => setTimeout(resolve, 1));
+    const whole = new PagedAuditLog(records, 1);
+
+    // Act
+    const report = await dailyReport({ audit: sliced, clock: new FakeClock() }, DAY, { pageSize: 5 });
+    const reference = await dailyReport({ audit: whole, clock: new FakeClock() }, DAY, { pageSize: 1000 });
+
+    // Assess
+    expect(report).toEqual(reference);
+    expect(report).toMatchObject({ records: 120, targets: 40, failures: [], notFinal: [] });
+    expect(report.refundsRequired.map((entry) => entry.target.id)).toEqual(
+      Array.from({ length: 10 }, (_, i) => `c${i * 4}`),
+    );
+    expect(new Set(sliced.calls.map((call) => call.slice))).toEqual(new Set(["0", "1", "2", "3"]));
+    expect(sliced.maxInFlight).toBe(4);
+  });
+
+  it("fails when one slice cannot be read, and the other slices stop at their next page", async () => {
+    // Prepare
+    const records = Array.from({ length: 60 }, (_, i) =>
+      record({ at: `${DAY}T12:00:${String(i).padStart(2, "0")}.000Z`, outcome: "CANCELLED" }),
+    );
+    const audit = new PagedAuditLog(records, 3);
+    const outage = new Error("slice 1 unreadable");
+    audit.beforePage = async (slice) => {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      if (slice === "1") throw outage;
+    };
+
+    // Act
+    const failure = dailyReport({ audit, clock: new FakeClock() }, DAY, { pageSize: 2 });
+
+    // Assess
+    await expect(failure).rejects.toBe(outage);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(audit.calls.filter((call) => call.slice !== "1").length).toBeLessThanOrEqual(4);
   });
 });

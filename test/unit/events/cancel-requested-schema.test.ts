@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parseCancelRequested } from "#adapters/events/cancel-requested-schema.ts";
 
+const CONTROL_MESSAGE =
+  "must not contain control characters (C0 with TAB, CR and LF; DEL; C1; U+2028, U+2029) or lone surrogates";
 const CHARGE = "3f2b8c1d-9e4a-4b6c-8d7e-1a2b3c4d5e6f";
 const WALLET = "A1B2C3D4-E5F6-4A7B-8C9D-0E1F2A3B4C5D";
 
@@ -104,8 +106,44 @@ describe("parseCancelRequested", () => {
     ).toEqual([
       { field: "reason", message: "must be at most 500 characters" },
       { field: "idempotencyKey", message: "must be at most 128 characters" },
-      { field: "requestedBy", message: "must not contain control characters" },
+      { field: "requestedBy", message: CONTROL_MESSAGE },
     ]);
+  });
+
+  it.each([
+    ["ESC", "\u001b[2J"],
+    ["BEL", "\u0007"],
+    ["NUL", "\u0000"],
+    ["CR", "\r"],
+    ["LF", "\n"],
+    ["TAB", "\t"],
+    ["DEL", "\u007f"],
+    ["C1 NEL", "\u0085"],
+    ["C1 CSI", "\u009b"],
+    ["U+2028", "\u2028"],
+    ["U+2029", "\u2029"],
+    ["a lone surrogate", "\ud800"],
+  ])("refuses a reason, an idempotencyKey and a requestedBy holding %s", (_name, bad) => {
+    expect(
+      issuesOf({
+        target: { type: "intent", id: "i1" },
+        reason: `before ${bad} after`,
+        idempotencyKey: `k${bad}`,
+        requestedBy: `svc${bad}`,
+      }),
+    ).toEqual([
+      { field: "reason", message: CONTROL_MESSAGE },
+      { field: "idempotencyKey", message: CONTROL_MESSAGE },
+      { field: "requestedBy", message: CONTROL_MESSAGE },
+    ]);
+  });
+
+  it("accepts any other Unicode text in a reason, up to the cap", () => {
+    const reason = `Ünïcode, emoji 😀, 中文, "quotes" and spaces ${"é".repeat(450)}`;
+    expect(parseCancelRequested({ target: { type: "intent", id: "i1" }, reason })).toMatchObject({
+      ok: true,
+      value: { reason },
+    });
   });
 
   it("names wrong types without echoing the input", () => {

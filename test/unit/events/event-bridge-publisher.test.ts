@@ -1,8 +1,13 @@
 import { EventBridgeClient, InternalException, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import { EventBridgePublisher } from "#adapters/events/event-bridge-publisher.ts";
+import { ENTRY_TOO_LARGE, EventBridgePublisher } from "#adapters/events/event-bridge-publisher.ts";
 import { EventPublishError } from "#adapters/events/event-errors.ts";
+import {
+  PUT_EVENTS_LIMIT_BYTES,
+  PUT_EVENTS_TIME_BYTES,
+  putEventsEntrySize,
+} from "#adapters/events/put-events-limits.ts";
 import type { OutcomeDetailType, OutcomeEvent } from "#core/ports.ts";
 
 const client = new EventBridgeClient({
@@ -180,5 +185,87 @@ describe("EventBridgePublisher", () => {
     });
     expect((error as Error).cause).toBe(outage);
     expect(eb.commandCalls(PutEventsCommand)).toHaveLength(2);
+  });
+
+  /** An event whose entry is exactly `bytes` by EventBridge's rule (its detail padded with a long detail text). */
+  const eventOfSize = (n: number, bytes: number): OutcomeEvent => {
+    const base = event(n);
+    const empty = publisher().entrySize({ ...base, detail: { ...base.detail, detail: "" } });
+    return { ...base, detail: { ...base.detail, detail: "x".repeat(bytes - empty) } };
+  };
+  const callSizes = () =>
+    eb
+      .commandCalls(PutEventsCommand)
+      .map((c) => (c.args[0].input.Entries ?? []).reduce((total, e) => total + putEventsEntrySize(e), 0));
+
+  it("cuts calls by size too: 10 events of 40 KB go as 6 and 4, each call under the limit (failed before: one call of 10, 400 KB)", async () => {
+    // Prepare
+    answer(() => undefined);
+    const events = Array.from({ length: 10 }, (_, n) => eventOfSize(n, 40 * 1024));
+
+    // Act
+    await publisher().publish(events);
+
+    // Assess
+    const calls = eb.commandCalls(PutEventsCommand);
+    expect(calls.map((c) => c.args[0].input.Entries?.length)).toEqual([6, 4]);
+    expect(callSizes().every((size) => size < PUT_EVENTS_LIMIT_BYTES)).toBe(true);
+    expect(
+      sentBatches()
+        .flat()
+        .map((d) => d.eventId),
+    ).toEqual(events.map((e) => e.detail.eventId));
+  });
+
+  it("fills a call up to one byte under the limit, and not one byte more", async () => {
+    answer(() => undefined);
+    const half = PUT_EVENTS_LIMIT_BYTES / 2;
+
+    await publisher().publish([eventOfSize(1, half), eventOfSize(2, half - 1), eventOfSize(3, 1_000)]);
+    await publisher().publish([eventOfSize(4, half), eventOfSize(5, half)]);
+
+    expect(eb.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries?.length)).toEqual([
+      2, 1, 1, 1,
+    ]);
+    expect(callSizes().slice(0, 1)).toEqual([PUT_EVENTS_LIMIT_BYTES - 1]);
+  });
+
+  it("never sends an event too large for any call: reported EntryTooLarge, the others still go out", async () => {
+    // Prepare
+    answer(() => undefined);
+    const huge = eventOfSize(2, PUT_EVENTS_LIMIT_BYTES);
+
+    // Act
+    const error = await publisher()
+      .publish([event(1), huge, event(3)])
+      .catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(EventPublishError);
+    expect((error as EventPublishError).failed).toEqual([
+      { eventId: huge.detail.eventId, detailType: "Cancellation Succeeded", errorCode: ENTRY_TOO_LARGE },
+    ]);
+    expect(
+      sentBatches()
+        .flat()
+        .map((d) => d.eventId),
+    ).toEqual([event(1).detail.eventId, event(3).detail.eventId]);
+  });
+
+  it("measures an entry by EventBridge's documented rule: Time 14 bytes, UTF-8 bytes of the rest", () => {
+    const detail = JSON.stringify({ note: "café ☕ 🚀" });
+    expect(
+      putEventsEntrySize({
+        Source: "src",
+        DetailType: "Thing",
+        Detail: detail,
+        Time: new Date(),
+        Resources: ["arn:a", "é"],
+        EventBusName: "a-very-long-bus-name-that-does-not-count",
+      }),
+    ).toBe(PUT_EVENTS_TIME_BYTES + 3 + 5 + Buffer.byteLength(detail, "utf8") + 5 + 2);
+    expect(putEventsEntrySize({ Source: "src", DetailType: "Thing", Detail: "{}" })).toBe(10);
+    // "é" is 2 bytes, "☕" 3, "🚀" 4: bytes, not characters.
+    expect(Buffer.byteLength(detail, "utf8") - detail.length).toBe(1 + 2 + 2);
   });
 });

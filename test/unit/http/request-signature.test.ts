@@ -105,8 +105,8 @@ const OUR_VECTORS: {
     signature: "d8ff1ec784f229faa1b352c5fd638c950d0f66cf6d8b9d8c58815b84691f071f",
   },
   {
-    // The README's worked example: the path as API Gateway HTTP APIs hand it (decoded).
-    name: "an order id with '.', ':' and '-', path decoded (README example)",
+    // docs/signing.md's worked example: the path as API Gateway HTTP APIs hand it (decoded).
+    name: "an order id with '.', ':' and '-', path decoded (docs/signing.md example)",
     secret: "dev_secret_local",
     request: {
       method: "POST",
@@ -178,7 +178,7 @@ describe("hmacSha256Hex (the primitive under every signature)", () => {
 
 describe("computeSignature (our scheme)", () => {
   it.each(OUR_VECTORS)("signs $name", ({ secret, request, canonical, signature }) => {
-    // Printed so the README can show how to sign by hand.
+    // Printed so docs/signing.md can show how to sign by hand.
     console.log(
       `canonical request for ${request.method} ${request.pathAndQuery}:\n${JSON.stringify(canonical)}`,
     );

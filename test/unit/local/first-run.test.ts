@@ -3,7 +3,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseEnv } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parseSecret, secretSchemas } from "#adapters/secrets/secret-shapes.ts";
+import { a55Upstream } from "#adapters/a55/a55-upstream.ts";
+import { procureCoreUpstream } from "#adapters/procure-core/procure-core-upstream.ts";
+import { clientsSecretSchema, parseSecret } from "#adapters/secrets/secret-shapes.ts";
 import { LOCAL_APP_ID, LOCAL_CLIENT_WALLETS, prepareLocalState, sha256Hex } from "#local/stack/first-run.ts";
 import { parseJavaMajor } from "#local/stack/preflight.ts";
 import { readLocalSettings, SettingsError } from "#local/stack/settings.ts";
@@ -27,9 +29,13 @@ describe("prepareLocalState", () => {
 
     // Assess
     const secrets = JSON.parse(readFileSync(state.secretsFile, "utf8"));
-    const procureCore = parseSecret("procure-core", secretSchemas["procure-core"], secrets["procure-core"]);
-    const a55 = parseSecret("a55", secretSchemas.a55, secrets.a55);
-    const clients = parseSecret("clients", secretSchemas.clients, secrets.clients);
+    const procureCore = parseSecret(
+      "procure-core",
+      procureCoreUpstream.secretSchema,
+      secrets["procure-core"],
+    );
+    const a55 = parseSecret("a55", a55Upstream.secretSchema, secrets.a55);
+    const clients = parseSecret("clients", clientsSecretSchema, secrets.clients);
     const env = parseEnv(readFileSync(state.clientEnvFile, "utf8"));
 
     expect(state.created).toBe(true);

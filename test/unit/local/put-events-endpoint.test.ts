@@ -1,8 +1,16 @@
 import { EventBridgeClient, ListRulesCommand, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { afterEach, describe, expect, it } from "vitest";
-import { EventBridgePublisher } from "#adapters/events/event-bridge-publisher.ts";
+import { ENTRY_TOO_LARGE, EventBridgePublisher } from "#adapters/events/event-bridge-publisher.ts";
+import type { EventPublishError } from "#adapters/events/event-errors.ts";
+import { PUT_EVENTS_LIMIT_BYTES } from "#adapters/events/put-events-limits.ts";
+import type { OutcomeEvent } from "#core/ports.ts";
 import type { RunningFrontDoor } from "#local/stack/front-door.ts";
-import { type BusEvent, CANCEL_REQUESTED, LocalEventBus } from "#local/stack/local-event-bus.ts";
+import {
+  type BusEvent,
+  CANCEL_REQUESTED,
+  LocalEventBus,
+  MAX_REQUEST_BYTES,
+} from "#local/stack/local-event-bus.ts";
 import { answerAwsJson, EVENTBRIDGE_PATH, PUT_EVENTS_TARGET } from "#local/stack/put-events-endpoint.ts";
 import { LocalSqs } from "#local/stack/sqs/local-sqs.ts";
 import { startTestFrontDoor } from "#test/support/local-front-door.ts";
@@ -151,7 +159,7 @@ describe("local EventBridge endpoint (AWS JSON 1.1)", () => {
   });
 
   it("answers per entry: a malformed Detail fails alone and is counted", () => {
-    const bus = new LocalEventBus({ rules: [] });
+    const bus = new LocalEventBus({ rules: [], busNames: ["cancellation-local"] });
 
     const answer = answerAwsJson(
       bus,
@@ -176,7 +184,7 @@ describe("local EventBridge endpoint (AWS JSON 1.1)", () => {
   });
 
   it("refuses a request of more than 10 entries as a whole", () => {
-    const bus = new LocalEventBus({ rules: [] });
+    const bus = new LocalEventBus({ rules: [], busNames: ["cancellation-local"] });
     const entries = Array.from({ length: 11 }, () => ({ Source: "a", DetailType: "b", Detail: "{}" }));
 
     const answer = answerAwsJson(bus, "POST", PUT_EVENTS_TARGET, JSON.stringify({ Entries: entries }));
@@ -184,6 +192,178 @@ describe("local EventBridge endpoint (AWS JSON 1.1)", () => {
     expect(answer.status).toBe(400);
     expect(JSON.parse(answer.body).__type).toBe("ValidationException");
     expect(bus.events()).toEqual([]);
+  });
+});
+
+describe("the local bus refuses what EventBridge refuses", () => {
+  let bus: LocalEventBus;
+  afterEach(() => bus?.close());
+
+  const put = (entries: unknown[]) =>
+    answerAwsJson(bus, "POST", PUT_EVENTS_TARGET, JSON.stringify({ Entries: entries }));
+  /** An entry of exactly `bytes` by EventBridge's rule: Source 1 + DetailType 1 + Detail. */
+  const entryOf = (bytes: number, extra: Record<string, unknown> = {}) => ({
+    Source: "s",
+    DetailType: "t",
+    Detail: JSON.stringify({ pad: "x".repeat(bytes - 2 - '{"pad":""}'.length) }),
+    EventBusName: "cancellation-local",
+    ...extra,
+  });
+
+  it("a request whose entries together reach 256 KiB is refused whole: ValidationException with AWS's message (failed before: accepted)", () => {
+    bus = new LocalEventBus({ rules: [], busNames: ["cancellation-local"] });
+
+    const alone = put([entryOf(MAX_REQUEST_BYTES)]);
+    const together = put([entryOf(MAX_REQUEST_BYTES / 2), entryOf(MAX_REQUEST_BYTES / 2)]);
+    const justUnder = put([entryOf(MAX_REQUEST_BYTES / 2), entryOf(MAX_REQUEST_BYTES / 2 - 1)]);
+
+    for (const refused of [alone, together]) {
+      expect(refused.status).toBe(400);
+      expect(JSON.parse(refused.body)).toEqual({
+        __type: "ValidationException",
+        message: "Total size of the entries in the request is over the limit.",
+      });
+    }
+    expect(JSON.parse(justUnder.body)).toMatchObject({ FailedEntryCount: 0 });
+    expect(bus.events()).toHaveLength(2);
+  });
+
+  it("counts Time as 14 bytes and Resources by their bytes, as AWS's rule does", () => {
+    bus = new LocalEventBus({ rules: [], busNames: ["cancellation-local"] });
+    const base = MAX_REQUEST_BYTES - 1 - 14 - 4;
+
+    const fits = put([entryOf(base, { Time: 1_764_000_000, Resources: ["é", "é"] })]);
+    const over = put([entryOf(base + 1, { Time: 1_764_000_000, Resources: ["é", "é"] })]);
+
+    expect(fits.status).toBe(200);
+    expect(over.status).toBe(400);
+  });
+
+  it("an entry for a bus that does not exist fails alone, AccessDeniedException as the service's role meets on AWS; default and the stack's bus, by name or ARN, take theirs (failed before: accepted)", () => {
+    bus = new LocalEventBus({ rules: [], busNames: ["cancellation-local"] });
+    const entry = (EventBusName?: string) => ({
+      Source: "s",
+      DetailType: "t",
+      Detail: "{}",
+      ...(EventBusName === undefined ? {} : { EventBusName }),
+    });
+
+    const answer = put([
+      entry("cancellation-locl"),
+      entry(),
+      entry("cancellation-local"),
+      entry("arn:aws:events:us-east-1:000000000000:event-bus/cancellation-local"),
+      entry("arn:aws:events:us-east-1:123456789012:event-bus/cancellation-local"),
+    ]);
+
+    expect(answer.status).toBe(200);
+    const body = JSON.parse(answer.body);
+    expect(body.FailedEntryCount).toBe(2);
+    expect(body.Entries[0]).toEqual({
+      ErrorCode: "AccessDeniedException",
+      ErrorMessage: expect.stringContaining(
+        "not authorized to perform: events:PutEvents on resource: arn:aws:events:us-east-1:000000000000:event-bus/cancellation-locl",
+      ),
+    });
+    expect(body.Entries[4].ErrorCode).toBe("AccessDeniedException");
+    expect(body.Entries.slice(1, 4).every((e: { EventId?: string }) => e.EventId)).toBe(true);
+    expect(bus.events().map((stored) => stored.eventBusName)).toEqual([
+      "default",
+      "cancellation-local",
+      "cancellation-local",
+    ]);
+  });
+
+  it("refuses no entries and more than 10 with AWS's validation messages", () => {
+    bus = new LocalEventBus({ rules: [], busNames: [] });
+    const entries = (n: number) =>
+      Array.from({ length: n }, () => ({ Source: "a", DetailType: "b", Detail: "{}" }));
+
+    expect(JSON.parse(put(entries(0)).body).message).toMatch(
+      /Member must have length greater than or equal to 1$/,
+    );
+    expect(JSON.parse(put(entries(11)).body).message).toMatch(
+      /Member must have length less than or equal to 10$/,
+    );
+    expect(put(entries(10)).status).toBe(200);
+  });
+});
+
+describe("the service's publisher and the local bus agree on the limits (through the SDK)", () => {
+  let harness: Harness | undefined;
+  afterEach(async () => {
+    harness?.bus.close();
+    await harness?.door.close();
+    harness = undefined;
+  });
+  const sdkClient = (url: string): EventBridgeClient =>
+    new EventBridgeClient({
+      endpoint: `${url}${EVENTBRIDGE_PATH}`,
+      region: "us-east-1",
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+      maxAttempts: 1,
+    });
+  const outcome = (n: number, text: string): OutcomeEvent => ({
+    detailType: "Cancellation Rejected",
+    detail: {
+      eventId: `01JTESTLIMITS${String(n).padStart(13, "0")}`,
+      target: { type: "intent", id: `intent_${n}` },
+      outcome: "NOT_CANCELLABLE",
+      trigger: "http",
+      detail: text,
+      correlationId: `corr-${n}`,
+      at: "2026-11-23T10:00:00.000Z",
+    },
+  });
+
+  it("10 events of 40 KB all reach the bus (the publisher cuts the calls); one too large is never sent, and the bus would have refused it", async () => {
+    // Prepare
+    harness = await startWithQueue();
+    const client = sdkClient(harness.door.url);
+    const publisher = new EventBridgePublisher({
+      client,
+      eventBusName: "cancellation-local",
+      maxAttempts: 1,
+    });
+    const events = Array.from({ length: 10 }, (_, n) => outcome(n, "x".repeat(40 * 1024)));
+    const huge = outcome(99, "x".repeat(PUT_EVENTS_LIMIT_BYTES));
+
+    // Act
+    await publisher.publish(events);
+    const refusedHuge = await publisher.publish([huge]).catch((error: unknown) => error);
+    const direct = client
+      .send(
+        new PutEventsCommand({
+          Entries: [{ Source: "cancellation-service", DetailType: "x", Detail: JSON.stringify(huge.detail) }],
+        }),
+      )
+      .catch((error: unknown) => error);
+
+    // Assess
+    expect(harness.bus.published()).toHaveLength(10);
+    expect((refusedHuge as EventPublishError).failed).toEqual([
+      expect.objectContaining({ errorCode: ENTRY_TOO_LARGE }),
+    ]);
+    expect(await direct).toMatchObject({ name: "ValidationException", $metadata: { httpStatusCode: 400 } });
+    client.destroy();
+  });
+
+  it("a publisher aimed at a bus that does not exist is refused, entry by entry (AccessDeniedException)", async () => {
+    harness = await startWithQueue();
+    const client = sdkClient(harness.door.url);
+    const publisher = new EventBridgePublisher({
+      client,
+      eventBusName: "cancellation-typo",
+      maxAttempts: 1,
+    });
+
+    const error = await publisher.publish([outcome(1, "short")]).catch((e: unknown) => e);
+
+    expect((error as EventPublishError).failed).toEqual([
+      expect.objectContaining({ errorCode: "AccessDeniedException" }),
+    ]);
+    expect(harness.bus.published()).toEqual([]);
+    client.destroy();
   });
 });
 

@@ -1,6 +1,12 @@
 import type { DynamoDBRecord } from "aws-lambda";
 import { beforeEach, describe, expect, it } from "vitest";
+import { outcomeEntry } from "#adapters/events/event-bridge-publisher.ts";
 import { EventPublishError } from "#adapters/events/event-errors.ts";
+import {
+  fitsOnePutEventsCall,
+  PUT_EVENTS_LIMIT_BYTES,
+  putEventsEntrySize,
+} from "#adapters/events/put-events-limits.ts";
 import { readAuditStreamRecord } from "#adapters/outbox/audit-stream-record.ts";
 import {
   HeldBackByEarlierFailureError,
@@ -8,6 +14,8 @@ import {
   UnreadableOutboxRecordError,
 } from "#adapters/outbox/outbox-errors.ts";
 import { OutboxRelay } from "#adapters/outbox/outbox-relay.ts";
+import { SHORTENED_TEXT_CHARS } from "#adapters/outbox/shortened-event.ts";
+import { outcomeEventOf } from "#core/outcome-events.ts";
 import type { AnnouncedEvent, AuditRecord, EventPublisher, OutcomeEvent } from "#core/ports.ts";
 import { FakeEventPublisher } from "#test/support/fake-event-publisher.ts";
 import { FakeClock } from "#test/support/in-memory-ports.ts";
@@ -92,17 +100,32 @@ describe("readAuditStreamRecord", () => {
   });
 });
 
+const entrySize = (event: AnnouncedEvent): number => putEventsEntrySize(outcomeEntry(event, "bus"));
+
 /**
  * A bus stand-in: records each PutEvents call's event ids; `refuse` picks, per call, the
- * events it refuses (as the publisher reports them after its own retries).
+ * events it refuses (as the publisher reports them after its own retries). A call over
+ * PutEvents' limits is refused whole, as EventBridge does (a ValidationException).
  */
 class RecordingPublisher implements EventPublisher {
   readonly calls: string[][] = [];
+  readonly sent: AnnouncedEvent[][] = [];
   refuse: (eventId: string, call: number) => boolean = () => false;
 
-  async publish(events: OutcomeEvent[]): Promise<void> {
+  async publish(events: AnnouncedEvent[]): Promise<void> {
     const ids = events.map((event) => event.detail.eventId);
     this.calls.push(ids);
+    this.sent.push(events);
+    if (!fitsOnePutEventsCall(events.map(entrySize))) {
+      throw new EventPublishError(
+        events.map((event) => ({
+          eventId: event.detail.eventId,
+          detailType: event.detailType,
+          errorCode: "ValidationException",
+        })),
+        1,
+      );
+    }
     const refused = events.filter((event) => this.refuse(event.detail.eventId, this.calls.length));
     if (refused.length > 0) {
       throw new EventPublishError(
@@ -292,5 +315,74 @@ describe("OutboxRelay", () => {
       HeldBackByEarlierFailureError.name,
     ]);
     expect(publisher.calls).toEqual([[idOf(1)]]);
+  });
+
+  /** A record whose event's entry is `bytes` by EventBridge's rule (a long `detail`). */
+  const sized = (n: number, bytes: number, overrides: Partial<AuditRecord> = {}): AuditRecord => {
+    const record = audit(n, { detail: "", ...overrides });
+    const empty = entrySize(eventOf(record));
+    return { ...record, detail: "x".repeat(bytes - empty) };
+  };
+  const eventOf = (record: AuditRecord): OutcomeEvent => outcomeEventOf(record) as OutcomeEvent;
+
+  it("cuts a call by size too: 10 events of 40 KB go as 6 and 4, each call under the limit (failed before: one call, refused whole)", async () => {
+    // Prepare
+    const records = Array.from({ length: 10 }, (_, i) => insert(sized(i + 1, 40 * 1024), i + 1));
+
+    // Act
+    const results = await runBatch(records, clock.now() + 10_000);
+
+    // Assess
+    expect(results).toEqual(Array(10).fill("published"));
+    expect(publisher.calls.map((call) => call.length)).toEqual([6, 4]);
+    for (const call of publisher.sent) {
+      expect(call.reduce((total, event) => total + entrySize(event), 0)).toBeLessThan(PUT_EVENTS_LIMIT_BYTES);
+    }
+    expect(publisher.calls.flat()).toEqual(Array.from({ length: 10 }, (_, i) => idOf(i + 1)));
+  });
+
+  it("publishes an event too large for any call shortened, same eventId, and says so; the others go out around it (failed before: refused until the deadline, the batch held)", async () => {
+    // Prepare: record 2's event is 300 KB (a long detail, and a reason over the shortened length).
+    const shortened: { eventId: string; originalBytes: number }[] = [];
+    const huge = sized(2, 300 * 1024, { reason: "r".repeat(5_000) });
+    const records = [insert(audit(1), 1), insert(huge, 2), insert(audit(3), 3)];
+    const handle = new OutboxRelay({
+      publisher,
+      clock,
+      random: () => 0.5,
+      sleep: async (ms) => clock.advance(ms),
+      onShortened: ({ event, originalBytes }) =>
+        shortened.push({ eventId: event.detail.eventId, originalBytes }),
+    }).batchHandler(records, clock.now() + 10_000);
+
+    // Act
+    const results = [];
+    for (const record of records) results.push((await handle(record)).kind);
+
+    // Assess
+    expect(results).toEqual(["published", "published", "published"]);
+    expect(publisher.calls).toEqual([[1, 2, 3].map(idOf)]);
+    const sent = publisher.sent[0]?.[1] as OutcomeEvent;
+    expect(sent.detail.eventId).toBe(huge.id);
+    expect(sent.detail.shortened).toEqual({ originalBytes: 300 * 1024, fields: ["reason", "detail"] });
+    expect(sent.detail.detail).toHaveLength(SHORTENED_TEXT_CHARS);
+    expect(sent.detail.detail?.endsWith(`…[truncated, ${(huge.detail ?? "").length} chars]`)).toBe(true);
+    expect(sent.detail.reason?.endsWith("…[truncated, 5000 chars]")).toBe(true);
+    expect({ ...sent.detail, reason: huge.reason, detail: huge.detail, shortened: undefined }).toEqual({
+      ...eventOf(huge).detail,
+      shortened: undefined,
+    });
+    expect(shortened).toEqual([{ eventId: huge.id, originalBytes: 300 * 1024 }]);
+  });
+
+  it("shortens every string when the long texts are not enough (an absurd correlation id), and it still fits", async () => {
+    const huge = audit(5, { correlationId: "c".repeat(400_000), detail: "d".repeat(2_000) });
+
+    expect(await runBatch([insert(huge, 5)], clock.now() + 10_000)).toEqual(["published"]);
+
+    const sent = publisher.sent[0]?.[0] as OutcomeEvent;
+    expect(entrySize(sent)).toBeLessThan(PUT_EVENTS_LIMIT_BYTES);
+    expect(sent.detail.shortened?.fields.sort()).toEqual(["correlationId", "detail"]);
+    expect(sent.detail.correlationId.endsWith("…[truncated, 400000 chars]")).toBe(true);
   });
 });

@@ -9,6 +9,8 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { a55SecretSchema } from "#adapters/a55/a55-upstream.ts";
+import { procureCoreSecretSchema } from "#adapters/procure-core/procure-core-upstream.ts";
 import { InvalidSecretError, SecretUnavailableError } from "#adapters/secrets/secret-errors.ts";
 import {
   createCachedSecretProvider,
@@ -16,7 +18,6 @@ import {
   createSecretsManagerProvider,
   DEFAULT_SECRET_TTL_MS,
 } from "#adapters/secrets/secret-provider.ts";
-import { a55SecretSchema, procureCoreSecretSchema } from "#adapters/secrets/secret-shapes.ts";
 import { ConfigurationError, StoreUnavailableError } from "#core/errors.ts";
 
 const SECRET_VALUE = "app-secret-DO-NOT-LEAK";

@@ -1,13 +1,9 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { a55SecretSchema, isStaticToken } from "#adapters/a55/a55-upstream.ts";
+import { procureCoreSecretSchema } from "#adapters/procure-core/procure-core-upstream.ts";
 import { InvalidSecretError } from "#adapters/secrets/secret-errors.ts";
-import {
-  a55SecretSchema,
-  clientsSecretSchema,
-  isA55ClientCredentials,
-  parseSecret,
-  procureCoreSecretSchema,
-} from "#adapters/secrets/secret-shapes.ts";
+import { clientsSecretSchema, parseSecret } from "#adapters/secrets/secret-shapes.ts";
 import { ConfigurationError } from "#core/errors.ts";
 
 const SECRET_VALUE = "s3cr3t-VALUE-that-must-never-leak";
@@ -73,7 +69,7 @@ describe("a55 secret", () => {
       accessToken: SECRET_VALUE,
     });
     expect(secret).toEqual({ baseUrl: "https://a55.example", accessToken: SECRET_VALUE });
-    expect(isA55ClientCredentials(secret)).toBe(false);
+    expect(isStaticToken(secret)).toBe(true);
   });
 
   it("accepts client credentials with and without scope", () => {
@@ -87,7 +83,7 @@ describe("a55 secret", () => {
       clientSecret: SECRET_VALUE,
       scope: "charges",
     });
-    expect(isA55ClientCredentials(secret)).toBe(true);
+    expect(isStaticToken(secret)).toBe(false);
     expect(secret).toEqual({ ...base, clientSecret: SECRET_VALUE, scope: "charges" });
     expect(parseSecret("a55", a55SecretSchema, { ...base, clientSecret: SECRET_VALUE })).toEqual({
       ...base,

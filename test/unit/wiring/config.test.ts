@@ -1,13 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { ConfigurationError } from "#core/errors.ts";
 import { buildBusWiring } from "#wiring/bus-wiring.ts";
-import { parseDuration, readConfig, readRelayConfig } from "#wiring/config.ts";
+import { MAX_BUDGET_PER_MINUTE, parseDuration, readConfig, readRelayConfig } from "#wiring/config.ts";
 import { buildContainer } from "#wiring/container.ts";
 
 const minimal = {
   IDEMPOTENCY_TABLE: "idem",
   AUDIT_TABLE: "audit",
-  EVENT_BUS_NAME: "bus",
   PROCURE_CORE_SECRET_ARN: "arn:pc",
   A55_SECRET_ARN: "arn:a55",
   CLIENTS_SECRET_ARN: "arn:clients",
@@ -17,7 +16,11 @@ describe("readConfig", () => {
   it("applies the documented defaults", () => {
     const config = readConfig(minimal);
     expect(config).toMatchObject({
-      secrets: { source: "secrets-manager", procureCore: "arn:pc", a55: "arn:a55", clients: "arn:clients" },
+      secrets: {
+        source: "secrets-manager",
+        upstreams: { "procure-core": "arn:pc", a55: "arn:a55" },
+        clients: "arn:clients",
+      },
       secretsTtlMs: 300_000,
       upstreamTimeoutMs: 5_000,
       upstreamMaxAttempts: 4,
@@ -44,9 +47,12 @@ describe("readConfig", () => {
     const attempt = () =>
       readConfig({ AUDIT_TABLE: "audit", SWEEP_CONCURRENCY: "lots", DRY_RUN: "maybe", EXPIRY_AFTER: "soon" });
     expect(attempt).toThrow(ConfigurationError);
-    for (const name of ["IDEMPOTENCY_TABLE", "EVENT_BUS_NAME", "PROCURE_CORE_SECRET_ARN", "A55_SECRET_ARN"]) {
+    for (const name of ["IDEMPOTENCY_TABLE", "PROCURE_CORE_SECRET_ARN"]) {
       expect(attempt).toThrow(`${name} is missing`);
     }
+    // What only some functions use is asked for by those alone: the bus's name (the relay's),
+    // A55's credentials (not the sweep's), the callers' credentials (the HTTP function's).
+    expect(attempt).not.toThrow(/EVENT_BUS_NAME|A55_SECRET_ARN|CLIENTS_SECRET_ARN/);
     expect(attempt).toThrow(/SWEEP_CONCURRENCY must be an integer from 1 to 64/);
     expect(attempt).toThrow(/DRY_RUN must be true or false/);
     expect(attempt).toThrow(/EXPIRY_AFTER must be a duration/);
@@ -62,23 +68,60 @@ describe("readConfig", () => {
     await expect(container.clients.get()).rejects.toThrow(/CLIENTS_SECRET_ARN is missing/);
   });
 
+  it("needs no A55 secret where no charge is cancelled (the sweep); asking for it names the variable", async () => {
+    const { A55_SECRET_ARN: _a55, CLIENTS_SECRET_ARN: _clients, ...sweepEnvironment } = minimal;
+    const config = readConfig(sweepEnvironment);
+    expect(config.secrets).toEqual({
+      source: "secrets-manager",
+      upstreams: { "procure-core": "arn:pc" },
+      clients: undefined,
+    });
+    const container = buildContainer(config);
+    await expect(
+      container.deps.charges.cancelCharge(
+        {
+          chargeUuid: "a1b2c3d4-e5f6-4890-abcd-ef1234567890",
+          walletUuid: "f47ac10b-58cc-4372-a567-0e02b2c3d479",
+          idempotencyKey: "a1b2c3d4-e5f6-4890-abcd-ef1234567891",
+        },
+        { deadline: Date.now() + 5_000 },
+      ),
+    ).rejects.toThrow(/A55_SECRET_ARN is missing/);
+  });
+
   it("reads the shared budget's limits, share and margin", () => {
     // Act
     const config = readConfig({
       ...minimal,
       A55_BUDGET_PER_MINUTE: "60",
-      PROCURE_CORE_BUDGET_PER_MINUTE: "1200",
+      PROCURE_CORE_BUDGET_PER_MINUTE: "1000",
       BACKGROUND_BUDGET_SHARE: "0.7",
       UPSTREAM_BUDGET_MARGIN_MS: "2500",
     });
 
     // Assess
     expect(config.budget).toEqual({
-      perMinute: { a55: 60, "procure-core": 1_200 },
+      perMinute: { a55: 60, "procure-core": 1_000 },
       backgroundShare: 0.7,
       marginMs: 2_500,
     });
   });
+
+  it.each([
+    ["A55_BUDGET_PER_MINUTE", "1001"],
+    ["PROCURE_CORE_BUDGET_PER_MINUTE", "10000"],
+  ])(
+    "refuses a budget limit over what one DynamoDB item sustains (%s=%s), naming the variable and the ceiling (failed before: accepted up to 10,000)",
+    (name, value) => {
+      const attempt = () => readConfig({ ...minimal, [name]: value });
+
+      expect(attempt).toThrow(ConfigurationError);
+      expect(attempt).toThrow(
+        `${name} must be an integer from 1 to ${MAX_BUDGET_PER_MINUTE} (a larger limit is more than one DynamoDB budget item sustains: docs/capacity.md)`,
+      );
+      expect(MAX_BUDGET_PER_MINUTE).toBe(1_000);
+    },
+  );
 
   it.each([
     ["A55_BUDGET_PER_MINUTE", "0"],
@@ -121,9 +164,15 @@ describe("readConfig", () => {
     );
   });
 
-  it("the bus wiring needs the queue URL and names the variable when a function was not given it", () => {
-    const withQueue = buildContainer(
-      readConfig({ ...minimal, CANCEL_REQUESTED_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/1/q" }),
+  it("the bus wiring needs the queue and dead-letter queue URLs and names the variable a function was not given", () => {
+    const queue = { CANCEL_REQUESTED_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/1/q" };
+    const withQueue = buildContainer(readConfig({ ...minimal, ...queue }));
+    const withBoth = buildContainer(
+      readConfig({
+        ...minimal,
+        ...queue,
+        CANCEL_REQUESTED_FAILURES_URL: "https://sqs.us-east-1.amazonaws.com/1/q-failures",
+      }),
     );
 
     expect(() => buildBusWiring(buildContainer(readConfig(minimal)))).toThrow(
@@ -131,7 +180,15 @@ describe("readConfig", () => {
         "Invalid configuration: CANCEL_REQUESTED_QUEUE_URL is missing (the bus function puts rate-limited requests back on its queue)",
       ),
     );
-    expect(buildBusWiring(withQueue).container).toBe(withQueue);
+    expect(() => buildBusWiring(withQueue)).toThrow(
+      new ConfigurationError(
+        "Invalid configuration: CANCEL_REQUESTED_FAILURES_URL is missing (the bus function dead-letters a message with its error on its last receive)",
+      ),
+    );
+    expect(() => readConfig({ ...minimal, CANCEL_REQUESTED_FAILURES_URL: "failures" })).toThrow(
+      /CANCEL_REQUESTED_FAILURES_URL must be an http\(s\) URL/,
+    );
+    expect(buildBusWiring(withBoth).container).toBe(withBoth);
   });
 
   it("parses durations", () => {

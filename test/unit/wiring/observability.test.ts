@@ -7,6 +7,7 @@ import {
   recordOutboxPublished,
   recordOutboxPublishFailure,
   recordOutcome,
+  recordUpstreamAttempt,
   recordUpstreamCall,
   recordUpstreamRateLimited,
   redactCredentials,
@@ -29,12 +30,16 @@ describe("metrics", () => {
 
     recordOutcome(metrics, "http", "CANCELLED");
     recordUpstreamCall(metrics, "a55", 12);
+    recordUpstreamAttempt(metrics, "procure-core", 5);
     recordOutcome(metrics, "bus", "FAILED");
 
     const emf = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(emf.map((e) => [e.trigger, e.outcome, e.upstream, e.Cancellations ?? e.UpstreamLatency])).toEqual([
+    const value = (e: Record<string, unknown>) =>
+      e.Cancellations ?? e.UpstreamCallLatency ?? e.UpstreamAttemptLatency;
+    expect(emf.map((e) => [e.trigger, e.outcome, e.upstream, value(e)])).toEqual([
       ["http", "CANCELLED", undefined, 1],
       [undefined, undefined, "a55", 12],
+      [undefined, undefined, "procure-core", 5],
       ["bus", "FAILED", undefined, 1],
     ]);
   });

@@ -1,0 +1,250 @@
+/**
+ * Suite 8 — what a cancel writes to DynamoDB, measured, for docs/capacity.md. The exported
+ * handlers run against DynamoDB Local and the sandboxes; every write is sent with
+ * `ReturnConsumedCapacity: INDEXES` (bench/support/write-meter.ts) and each trigger's cancels
+ * are counted apart:
+ *
+ * - HTTP: an intent cancelled at once; a PROCESSING intent (202) the continuation then
+ *   finishes; a charge; an order of both; a charge refused 429 (A55's budget spent);
+ * - bus: a `Cancel Requested` intent; the expiry sweep: its expired intents;
+ *
+ * and the items themselves are read back and sized by DynamoDB's rules
+ * (bench/support/dynamo-item-size.ts): each kind's largest, and the budget ring's item for
+ * limits of 100, 300 and 1,000 a minute with the units one take costs. DynamoDB Local does
+ * not throttle: these are units consumed, which docs/capacity.md sets against a partition's
+ * 1,000 write units a second.
+ */
+import { randomUUID } from "node:crypto";
+import { type AttributeValue, GetItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { DynamoRingStore } from "#adapters/budget/budget-ring-store.ts";
+import { SharedUpstreamBudget } from "#adapters/budget/shared-upstream-budget.ts";
+import { budgetKeyOf } from "#adapters/dynamo/table-definitions.ts";
+import { A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
+import { eventBridgeEvent, lambdaContext, scheduledEvent } from "#test/support/lambda-events.ts";
+import type { ServiceConfig } from "#wiring/config.ts";
+import { startBenchService } from "../support/bench-service.ts";
+import { itemSize } from "../support/dynamo-item-size.ts";
+import { figure, type Metric, type SuiteRun } from "../support/suite.ts";
+import { meterWrites, type WriteTally } from "../support/write-meter.ts";
+
+const CANCELS = 20;
+const RING_SIZES = [100, 300, 1_000] as const;
+/** The Procure-Core sandbox finishes an accepted PROCESSING cancel after this long (the kit's default). */
+const ASYNC_DELAY_MS = 2_000;
+
+/** A tally divided by the cancels it counted, rounded to 0.01. */
+const perCancel = (tally: WriteTally, cancels: number) => {
+  const divide = (record: Record<string, number>) =>
+    Object.fromEntries(
+      Object.entries(record).map(([key, value]) => [key, Math.round((value / cancels) * 100) / 100]),
+    );
+  return {
+    items: divide(tally.items),
+    units: divide(tally.units),
+    unitsByKind: divide(tally.unitsByKind),
+    refused: divide(tally.refused),
+    refusedUnits: divide(tally.refusedUnits),
+  };
+};
+
+const describe = (figures: ReturnType<typeof perCancel>): string =>
+  [
+    Object.entries(figures.items)
+      .map(([kind, n]) => `${kind} ${n}`)
+      .join(", "),
+    `WCU ${Object.entries(figures.units)
+      .map(([where, n]) => `${where} ${n}`)
+      .join(", ")}`,
+    `of which single-item writes ${Object.entries(figures.unitsByKind)
+      .map(([where, n]) => `${where} ${n}`)
+      .join(", ")}`,
+    ...(Object.keys(figures.refused).length > 0
+      ? [
+          `refused ${Object.entries(figures.refused).map(([kind, n]) => `${kind} ${n}`)} (WCU ${Object.entries(
+            figures.refusedUnits,
+          )
+            .map(([kind, n]) => `${kind} ${n}`)
+            .join(", ")})`,
+        ]
+      : []),
+  ].join("; ");
+
+export const run: SuiteRun = async ({ progress }) => {
+  const service = await startBenchService("bench-capacity");
+  try {
+    const { kit } = service;
+    const names = (full: string) =>
+      full === kit.tables.auditTable ? "audit" : full === kit.tables.idempotencyTable ? "idempotency" : full;
+    const meter = meterWrites(kit.dynamo, names);
+    const results: Record<string, ReturnType<typeof perCancel>> = {};
+    const measure = async (label: string, cancels: number, act: () => Promise<void>) => {
+      meter.reset();
+      await act();
+      results[label] = perCancel(meter.tally(), cancels);
+      progress(`${label}: ${describe(results[label])}`);
+    };
+    const signed = (path: string, body: unknown = { reason: "capacity bench" }) =>
+      kit.http(
+        kit.signed({
+          method: "POST",
+          path,
+          body: JSON.stringify(body),
+          headers: { "idempotency-key": randomUUID() },
+        }),
+      );
+    const chargeCancel = (charge: string) =>
+      kit.http(
+        kit.bearer({
+          method: "POST",
+          path: `/api/v1/bank/wallet/charge/${charge}/cancel/${A55_DEMO_WALLET}/`,
+          body: JSON.stringify({ reason: "capacity bench" }),
+        }),
+      );
+    const expectStatus = (status: number, wanted: number, what: string) => {
+      if (status !== wanted) throw new Error(`${what} answered ${status}, expected ${wanted}`);
+    };
+    const continuation = () => kit.handlers.continuation({}, lambdaContext({ remainingMs: 60_000 }));
+    // The continuation looks at an asynchronous cancel 1 s after it opened (deployed: 30 s).
+    const firstCheckSoon = (config: ServiceConfig): ServiceConfig => ({
+      ...config,
+      lifecycle: { ...config.lifecycle, firstCheckAfterMs: 1_000 },
+    });
+    await service.useContainer({ change: firstCheckSoon });
+
+    // Warm-up: the first requests load code and fill caches; not counted.
+    for (let i = 0; i < 5; i++) await signed(`/api/v1/intents/${kit.newIntent("SUBMITTED")}/cancel`);
+
+    await measure("HTTP intent (cancelled at once)", CANCELS, async () => {
+      for (let i = 0; i < CANCELS; i++) {
+        const answer = await signed(`/api/v1/intents/${kit.newIntent("SUBMITTED")}/cancel`);
+        expectStatus(answer.statusCode, 200, "intent cancel");
+      }
+    });
+    await measure("HTTP intent PROCESSING (202)", CANCELS, async () => {
+      for (let i = 0; i < CANCELS; i++) {
+        const answer = await signed(`/api/v1/intents/${kit.newIntent("PROCESSING")}/cancel`);
+        expectStatus(answer.statusCode, 202, "PROCESSING intent cancel");
+      }
+    });
+    await new Promise((resolve) => setTimeout(resolve, ASYNC_DELAY_MS + 200));
+    await measure("continuation (finishing those 202s)", CANCELS, async () => {
+      const finished = ((await continuation()) as { finished: number }).finished;
+      if (finished !== CANCELS) throw new Error(`the continuation finished ${finished} of ${CANCELS}`);
+    });
+    await measure("HTTP charge", CANCELS, async () => {
+      for (let i = 0; i < CANCELS; i++)
+        expectStatus((await chargeCancel(kit.newCharge("pending"))).statusCode, 200, "charge cancel");
+    });
+    await measure("HTTP order (intent + charge)", CANCELS, async () => {
+      for (let i = 0; i < CANCELS; i++) {
+        const body = {
+          intentId: kit.newIntent("SUBMITTED"),
+          charge: { chargeUuid: kit.newCharge("pending"), walletUuid: A55_DEMO_WALLET },
+          reason: "capacity bench",
+        };
+        expectStatus(
+          (await signed(`/api/v1/orders/order-${randomUUID().slice(0, 8)}/cancel`, body)).statusCode,
+          200,
+          "order",
+        );
+      }
+    });
+    await measure("bus intent (Cancel Requested)", CANCELS, async () => {
+      for (let i = 0; i < CANCELS; i++) {
+        const id = kit.newIntent("SUBMITTED");
+        await kit.deliverBus(
+          eventBridgeEvent({ target: { type: "intent", id }, idempotencyKey: randomUUID() }),
+        );
+      }
+    });
+    let swept = 0;
+    meter.reset();
+    const summary = (await kit.handlers.sweep(scheduledEvent(), lambdaContext({ remainingMs: 120_000 }))) as {
+      cancelled: number;
+    };
+    swept = summary.cancelled;
+    results[`sweep (${swept} expired intents)`] = perCancel(meter.tally(), Math.max(1, swept));
+    progress(
+      `sweep: ${describe(results[`sweep (${swept} expired intents)`] as ReturnType<typeof perCancel>)}`,
+    );
+
+    // A charge refused 429: A55's budget spent (a limit of 5, taken by another client first).
+    await service.useContainer({
+      change: (config) => ({
+        ...firstCheckSoon(config),
+        budget: { ...config.budget, perMinute: { ...config.budget.perMinute, a55: 5 } },
+      }),
+    });
+    for (let i = 0; i < 8; i++) await chargeCancel(kit.newCharge("pending"));
+    await measure("HTTP charge refused 429 (budget spent)", CANCELS, async () => {
+      for (let i = 0; i < CANCELS; i++)
+        expectStatus((await chargeCancel(kit.newCharge("pending"))).statusCode, 429, "spent");
+    });
+    meter.detach();
+
+    // Item sizes, read back: each kind's largest.
+    const largest: Record<string, { bytes: number; wcu: number }> = {};
+    for (const [table, full] of [
+      ["idempotency", kit.tables.idempotencyTable],
+      ["audit", kit.tables.auditTable],
+    ] as const) {
+      let startKey: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await kit.dynamo.send(new ScanCommand({ TableName: full, ExclusiveStartKey: startKey }));
+        for (const item of page.Items ?? []) {
+          const kind = `${table}:${(item.pk?.S ?? "?").split("#")[0]}`;
+          const bytes = itemSize(item);
+          if (bytes > (largest[kind]?.bytes ?? 0)) largest[kind] = { bytes, wcu: Math.ceil(bytes / 1024) };
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey !== undefined);
+    }
+
+    // The budget ring's item, full, and what one take costs.
+    const ring: Record<number, { bytes: number; wcuPerTake: number }> = {};
+    for (const size of RING_SIZES) {
+      const who = `capacity-${size}-${randomUUID().slice(0, 8)}`;
+      const budget = new SharedUpstreamBudget({
+        store: new DynamoRingStore({ client: kit.dynamo, table: kit.tables.idempotencyTable }),
+        perMinute: { a55: size, "procure-core": size },
+        // Share 1: every take background, none refused; the item holds 2N times at any share.
+        backgroundShare: 1,
+        marginMs: 1_000,
+      });
+      const take = () =>
+        budget.take({ upstream: "a55", client: who, priority: "background", deadline: Date.now() + 10_000 });
+      for (let i = 0; i < size - 1; i++) await take();
+      const one = meterWrites(kit.dynamo, names);
+      await take();
+      const units = one.tally().units.idempotency ?? 0;
+      one.detach();
+      const key = budgetKeyOf("a55", who);
+      const item = (
+        await kit.dynamo.send(
+          new GetItemCommand({
+            TableName: kit.tables.idempotencyTable,
+            Key: { pk: { S: key.pk }, sk: { S: key.sk } },
+          }),
+        )
+      ).Item as Record<string, AttributeValue>;
+      ring[size] = { bytes: itemSize(item), wcuPerTake: units };
+      progress(`ring of ${size}: ${ring[size].bytes} B, ${units} WCU a take`);
+    }
+
+    const metrics: Metric[] = [
+      ...Object.entries(results).map(([label, figures]) => figure(`per cancel, ${label}`, describe(figures))),
+      ...Object.entries(largest).map(([kind, { bytes, wcu }]) =>
+        figure(`largest ${kind} item (bytes / WCU a write)`, `${bytes} / ${wcu}`),
+      ),
+      ...RING_SIZES.map((size) =>
+        figure(
+          `budget ring of ${size}/min: item bytes / WCU a take`,
+          `${ring[size]?.bytes} / ${ring[size]?.wcuPerTake}`,
+        ),
+      ),
+    ];
+    return { metrics, details: { perCancel: results, largest, ring, swept } };
+  } finally {
+    await service.close();
+  }
+};

@@ -1,0 +1,81 @@
+/**
+ * A key whose release opened its request's cancellation remembers it, on DynamoDB Local,
+ * for every later attempt of the request (issue 17, defect 2): a resumed attempt closes
+ * that cancellation, and announces nothing more once it was finished and replaced.
+ */
+import { randomUUID } from "node:crypto";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { DynamoIdempotencyStore } from "#adapters/dynamo/idempotency-store.ts";
+import type { Cancellation } from "#core/cancellation.ts";
+import type { BeginResult, Lease } from "#core/ports.ts";
+import { createLocalDynamoClient, createTestTables, type TestTables } from "#test/support/dynamo-tables.ts";
+import { auditRecord, iso, T0, uniqueScopeKey } from "./fixtures.ts";
+
+let client: DynamoDBClient;
+let tables: TestTables;
+let store: DynamoIdempotencyStore;
+
+beforeAll(async () => {
+  client = createLocalDynamoClient(inject("dynamoEndpoint"));
+  tables = await createTestTables(client, "own-cancellation");
+  store = new DynamoIdempotencyStore({ client, ...tables });
+});
+
+afterAll(async () => {
+  await tables?.drop();
+  client?.destroy();
+});
+
+const LOCK_MS = 10_000;
+
+const acquired = (result: BeginResult): Lease => {
+  if (result.kind !== "acquired") throw new Error(`expected acquired, got ${JSON.stringify(result)}`);
+  return result.lease;
+};
+
+describe("a key whose release opened its request's cancellation", () => {
+  it("remembers that cancellation for every later attempt, even one that never completed", async () => {
+    // Prepare: the first attempt is stopped by an outage and opens the charge's cancellation.
+    const scopeKey = uniqueScopeKey("own-cancellation");
+    const chargeUuid = randomUUID();
+    const opened: Cancellation = {
+      kind: "charge",
+      id: chargeUuid,
+      state: "REQUESTED",
+      version: 1,
+      incarnation: randomUUID(),
+      request: {
+        charge: { chargeUuid, walletUuid: "f47ac10b-58cc-4372-a567-0e02b2c3d479" },
+        trigger: "bus",
+        actor: "storefront.orders",
+        correlationId: "corr-1",
+        scopeKey,
+        requestedAt: iso(T0),
+      },
+      steps: {},
+      nextCheckAt: T0 + 60_000,
+      checks: 0,
+      updatedAt: iso(T0),
+    };
+    const begin = (now: number) => store.begin({ scopeKey, payload: {}, now, lockUntil: now + LOCK_MS });
+    const first = acquired(await begin(T0));
+    await store.release(first, {
+      audits: [
+        auditRecord({
+          target: { type: "charge", id: chargeUuid, walletUuid: opened.request.charge?.walletUuid ?? "" },
+        }),
+      ],
+      cancellation: { next: opened, expectedVersion: null },
+      now: T0 + 1,
+    });
+
+    // Act: a retry that is killed (never completes), then another one after its lock.
+    const second = acquired(await begin(T0 + 1_000));
+    const third = acquired(await begin(T0 + 1_000 + LOCK_MS));
+
+    // Assess
+    expect(second).toMatchObject({ resumed: true, attempt: 2, ownCancellation: opened.incarnation });
+    expect(third).toMatchObject({ resumed: true, attempt: 3, ownCancellation: opened.incarnation });
+  });
+});
