@@ -12,15 +12,15 @@
  *    the item. Once all are sent and every item has its final result → DONE.
  * 3. STOPPING: once every started item has its final result → STOPPED.
  * 4. Not finished: look again after `recheckMs`; now and then check items still PENDING
- *    against the cancellation they wait on (a backstop for a cancel that joined another
- *    request's cancellation, which does not know the item).
+ *    against the cancellation they wait on (bulk-reconcile.ts). A job whose fan-out and
+ *    counts have not moved for `stuckAfterMs` is reported stuck (every message of an item
+ *    dead-lettered leaves it RUNNING: an operator redrives them, `cancelctl dlq redrive`).
  *
  * DONE and STOPPED carry the `Bulk Cancellation Finished` record (the outbox item) in the
  * same transaction. A write that finds the job moved on (a stop, another run) leaves it to
  * the next look. Nothing new starts near the deadline.
  */
 import { countsLine, jobAuditRecord } from "./bulk-audit.ts";
-import { finalItemOutcome, summaryOf } from "./bulk-item-result.ts";
 import {
   type BulkJob,
   type BulkTransition,
@@ -30,6 +30,8 @@ import {
 } from "./bulk-job.ts";
 import { fanoutWindow } from "./bulk-pace.ts";
 import type { BulkDependencies, BulkItemMessage } from "./bulk-ports.ts";
+import { progressOf, type StuckJob } from "./bulk-progress.ts";
+import { reconcile } from "./bulk-reconcile.ts";
 import type { CancellationStore } from "./ports.ts";
 
 export type DriverDependencies = BulkDependencies & { cancellations: Pick<CancellationStore, "get"> };
@@ -55,8 +57,22 @@ export interface DriverSummary {
   conflicts: number;
   /** Jobs still RUNNING or STOPPING after this run. */
   active: number;
+  /** Jobs that have not moved for `stuckAfterMs` (an operator must look). */
+  stuck: StuckJob[];
   stoppedEarly: boolean;
 }
+
+/** An empty summary, added to by each job's advance. */
+export const emptyDriverSummary = (): DriverSummary => ({
+  jobs: 0,
+  sent: 0,
+  finished: 0,
+  reconciled: 0,
+  conflicts: 0,
+  active: 0,
+  stuck: [],
+  stoppedEarly: false,
+});
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -64,15 +80,7 @@ export const driveBulkJobs = async (
   deps: DriverDependencies,
   options: DriverOptions,
 ): Promise<DriverSummary> => {
-  const summary: DriverSummary = {
-    jobs: 0,
-    sent: 0,
-    finished: 0,
-    reconciled: 0,
-    conflicts: 0,
-    active: 0,
-    stoppedEarly: false,
-  };
+  const summary = emptyDriverSummary();
   const until = options.deadline - options.stopMarginMs;
   const due = await deps.bulk.due(deps.clock.now(), options.pageSize);
   for (const job of due) {
@@ -146,9 +154,12 @@ export const advanceJob = async (
     );
   }
   const reconciledAt = await reconcile(deps, current, summary);
+  const { progress, stuck } = progressOf(current, deps.clock.now(), deps.pacing.stuckAfterMs);
+  if (stuck) summary.stuck.push(stuck);
   return write({
     next: moved(current, {
       nextCheckAt: deps.clock.now() + deps.pacing.recheckMs,
+      progress,
       ...(reconciledAt !== undefined && { reconciledAt }),
     }),
     expectedVersion: current.version,
@@ -215,59 +226,4 @@ const fanOut = async (
     }
   }
   return current;
-};
-
-/** Items reconciled per look at most: the rest wait for the next one. */
-const RECONCILE_LIMIT = 50;
-
-/**
- * Step 4's backstop: each item still PENDING whose target's cancellation is DONE (since the
- * item started) gets that outcome. Only once the fan-out is over, and every
- * `reconcileEveryMs`. @returns when it ran, or undefined when it was not due
- */
-const reconcile = async (
-  deps: DriverDependencies,
-  job: BulkJob,
-  summary: DriverSummary,
-): Promise<number | undefined> => {
-  const now = deps.clock.now();
-  const last = job.reconciledAt ?? Date.parse(job.startedAt ?? job.createdAt);
-  if (job.fanout.next < job.total || job.started <= job.finished || now - last < deps.pacing.reconcileEveryMs)
-    return undefined;
-  const waiting = (await deps.bulk.results(job.id, 0, job.total)).filter((r) => r.status === "PENDING");
-  const slices = new Map<number, ManifestEntry[]>();
-  const entryAt = async (index: number): Promise<ManifestEntry | undefined> => {
-    const start = index - (index % MANIFEST_SLICE);
-    let slice = slices.get(start);
-    if (!slice) {
-      slice = await deps.bulk.manifest(job, start, Math.min(job.total, start + MANIFEST_SLICE));
-      slices.set(start, slice);
-    }
-    return slice[index - start];
-  };
-  for (const item of waiting.slice(0, RECONCILE_LIMIT)) {
-    const entry = await entryAt(item.index);
-    if (entry?.kind !== "run") continue;
-    const { target } = entry;
-    const cancellation =
-      target.type === "intent"
-        ? await deps.cancellations.get("intent", target.id)
-        : target.type === "charge"
-          ? await deps.cancellations.get("charge", target.chargeUuid)
-          : await deps.cancellations.get("order", target.orderId);
-    if (cancellation?.state !== "DONE" || !cancellation.outcome) continue;
-    if (cancellation.updatedAt < item.startedAt) continue;
-    const outcome = finalItemOutcome(cancellation.outcome);
-    if (!outcome) continue;
-    const written = await deps.bulk.finishItem({
-      jobId: job.id,
-      index: item.index,
-      outcome,
-      summary: summaryOf(cancellation.outcome),
-      at: iso(deps.clock.now()),
-      via: "driver",
-    });
-    if (written === "written") summary.reconciled++;
-  }
-  return now;
 };

@@ -129,6 +129,12 @@ export interface BulkJob {
   nextCheckAt?: number;
   /** Epoch ms the driver last checked pending items against their cancellations. */
   reconciledAt?: number;
+  /**
+   * The driver's last view of the job's movement: `mark` sums up the fan-out checkpoint and
+   * the counters, `at` is when the driver first saw that mark. A job whose mark stays the same
+   * past `BulkPacing.stuckAfterMs` is stuck.
+   */
+  progress?: { mark: string; at: string };
   /** Items whose start was written (the start checks that the job is RUNNING). */
   started: number;
   /** Items whose final result was written. */

@@ -142,6 +142,12 @@ export interface BulkPacing {
   recheckMs: number;
   /** How often the driver checks pending items against their cancellations (a backstop). */
   reconcileEveryMs: number;
+  /**
+   * A job not final whose fan-out and counts have not moved for this long is reported stuck
+   * (logged, and counted in the BulkJobsStuck gauge an alarm watches): every message of an
+   * item dead-lettered, or a consumer failing all along.
+   */
+  stuckAfterMs: number;
 }
 
 export const DEFAULT_BULK_PACING: BulkPacing = {
@@ -149,6 +155,7 @@ export const DEFAULT_BULK_PACING: BulkPacing = {
   checkpointEvery: 100,
   recheckMs: 15_000,
   reconcileEveryMs: 5 * 60_000,
+  stuckAfterMs: 60 * 60_000,
 };
 
 export interface BulkDependencies {

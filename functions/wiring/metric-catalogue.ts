@@ -102,6 +102,27 @@ export const EMITTED_METRICS = {
     dimensions: {},
     description: "open cancellations the continuation brought to a final outcome",
   },
+  BulkItemsSent: {
+    unit: "Count",
+    dimensions: {},
+    description: "bulk job items the driver (the continuation function) sent to the work queue",
+  },
+  BulkJobsFinished: {
+    unit: "Count",
+    dimensions: {},
+    description: "bulk jobs that reached DONE or STOPPED",
+  },
+  BulkJobsActive: {
+    unit: "Count",
+    dimensions: {},
+    description: "bulk jobs not final the driver looked at in its run (a gauge)",
+  },
+  BulkJobsStuck: {
+    unit: "Count",
+    dimensions: {},
+    description:
+      "bulk jobs not final whose fan-out and counts have not moved for an hour, counted by each driver run (a gauge)",
+  },
   UpstreamBudgetTaken: {
     unit: "Count",
     dimensions: { upstream: UPSTREAMS, priority: PRIORITIES },

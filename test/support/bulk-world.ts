@@ -3,7 +3,7 @@
  * submitter, the driver, the work queue's consumer, the continuation and the stop.
  */
 
-import { advanceJob, type DriverSummary, driveBulkJobs } from "#core/bulk-driver.ts";
+import { advanceJob, driveBulkJobs, emptyDriverSummary } from "#core/bulk-driver.ts";
 import { type BulkItemRun, runBulkItem } from "#core/bulk-item.ts";
 import type { BulkItemTarget } from "#core/bulk-job.ts";
 import type { SubmittedLine } from "#core/bulk-manifest.ts";
@@ -37,15 +37,6 @@ export const bulkWorld = (pacing: Partial<BulkPacing> = {}) => {
   };
   const driverDeps = { ...bulkDeps, cancellations: base.cancellations };
   const deadline = () => base.clock.now() + 60_000;
-  const emptySummary = (): DriverSummary => ({
-    jobs: 0,
-    sent: 0,
-    finished: 0,
-    reconciled: 0,
-    conflicts: 0,
-    active: 0,
-    stoppedEarly: false,
-  });
 
   return {
     ...base,
@@ -66,12 +57,24 @@ export const bulkWorld = (pacing: Partial<BulkPacing> = {}) => {
           ...(options.reason !== undefined && { reason: options.reason }),
         },
       ),
+    /** The job as stored now; fails the test when it does not exist. */
+    jobOf: async (jobId: string) => {
+      const job = await bulk.get(jobId);
+      if (!job) throw new Error(`no job ${jobId}`);
+      return job;
+    },
+    /** The next message on the queue; fails the test when it is empty. */
+    takeMessage: (): BulkItemMessage => {
+      const message = work.take();
+      if (!message) throw new Error("the work queue is empty");
+      return message;
+    },
     drive: () => driveBulkJobs(driverDeps, { deadline: deadline(), stopMarginMs: 5_000, pageSize: 10 }),
     /** One job's advance, as one driver run would do it (for interleavings). */
     advance: async (jobId: string) => {
       const job = await bulk.get(jobId);
       if (!job) return undefined;
-      return advanceJob(driverDeps, job, deadline(), emptySummary());
+      return advanceJob(driverDeps, job, deadline(), emptyDriverSummary());
     },
     stop: (jobId: string, caller = SUBMITTER): Promise<StopResult> => stopBulkJob(bulkDeps, caller, jobId),
     /** The consumer runs one message. */

@@ -87,8 +87,8 @@ export const ITEMS_CSV_HEADER = [
   "trail",
 ] as const;
 
-export const itemsCsv = (rows: readonly ItemRow[]): string =>
-  [
+export const itemsCsv = (rows: readonly ItemRow[]): string => {
+  const lines = [
     ITEMS_CSV_HEADER.join(","),
     ...rows.map((row) =>
       [
@@ -106,4 +106,6 @@ export const itemsCsv = (rows: readonly ItemRow[]): string =>
         .map(csvField)
         .join(","),
     ),
-  ].join("\r\n") + "\r\n";
+  ];
+  return `${lines.join("\r\n")}\r\n`;
+};

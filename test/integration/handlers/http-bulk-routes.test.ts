@@ -1,8 +1,4 @@
-import { SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { SqsBulkWorkQueue } from "#adapters/queue/bulk-item-queue.ts";
-import { driveBulkJobs } from "#core/bulk-driver.ts";
-import { DEFAULT_BULK_PACING } from "#core/bulk-ports.ts";
 import { type HandlerKit, startHandlerKit } from "#test/support/handler-kit.ts";
 import { lambdaContext } from "#test/support/lambda-events.ts";
 
@@ -13,37 +9,20 @@ import { lambdaContext } from "#test/support/lambda-events.ts";
  */
 describe("bulk cancellations (HTTP routes + work queue)", () => {
   let kit: HandlerKit;
-  let sqs: SQSClient;
 
   beforeAll(async () => {
-    kit = await startHandlerKit({ name: "bulk-routes", dynamoEndpoint: inject("dynamoEndpoint") });
-    sqs = new SQSClient({
-      region: "us-east-1",
-      endpoint: kit.busQueue.env.SQS_ENDPOINT,
-      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    kit = await startHandlerKit({
+      name: "bulk-routes",
+      dynamoEndpoint: inject("dynamoEndpoint"),
+      bulkPacing: { recheckMs: 0 },
     });
   });
   afterAll(async () => {
-    sqs?.destroy();
     await kit?.close();
   });
 
-  const drive = () =>
-    driveBulkJobs(
-      {
-        bulk: kit.container.bulk,
-        work: new SqsBulkWorkQueue({
-          client: sqs,
-          queueUrl: kit.busQueue.env.CANCEL_REQUESTED_QUEUE_URL ?? "",
-        }),
-        clock: kit.container.deps.clock,
-        ids: kit.container.deps.ids,
-        budget: kit.container.config.budget,
-        pacing: { ...DEFAULT_BULK_PACING, recheckMs: 0 },
-        cancellations: kit.container.deps.cancellations,
-      },
-      { deadline: Date.now() + 30_000, stopMarginMs: 1_000, pageSize: 10 },
-    );
+  /** One run of the continuation function, which drives the due bulk jobs first. */
+  const drive = () => kit.handlers.continuation({}, lambdaContext({ remainingMs: 30_000 }));
   const drainQueue = async () => {
     while (kit.busQueue.queue.counts().visible > 0) await kit.busQueue.deliverBatch(kit.handlers.bus);
   };

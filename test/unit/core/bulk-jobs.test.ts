@@ -50,7 +50,7 @@ describe("bulk jobs (core, in memory)", () => {
         counts: { CANCELLED: 2, NOT_CANCELLABLE: 1, NOT_FOUND: 1, DUPLICATE: 1 },
       }),
     ]);
-    const page = await itemsPage(world.bulk, (await world.bulk.get(job.id))!, { from: 0, limit: 10 });
+    const page = await itemsPage(world.bulk, await world.jobOf(job.id), { from: 0, limit: 10 });
     expect(page.items.map((row) => [row.line, row.outcome])).toEqual([
       [1, "CANCELLED"],
       [2, "CANCELLED"],
@@ -97,7 +97,8 @@ describe("bulk jobs (core, in memory)", () => {
     expect(world.work.sent.map((m) => m.index)).toEqual([0, 1, 2, 3, 2, 3, 4]);
     const [first] = world.work.sent;
     await world.drain();
-    await world.run(first!);
+    if (!first) throw new Error("nothing was sent");
+    await world.run(first);
     world.clock.advance(15_000);
     await world.drive();
 
@@ -137,7 +138,7 @@ describe("bulk jobs (core, in memory)", () => {
     world.intents.add("slow", "PROCESSING").add("b", "SUBMITTED").add("c", "SUBMITTED");
     const job = await createdJob(world, lines(...intents("slow", "b", "c")));
     await world.drive();
-    await world.run(world.work.take()!);
+    await world.run(world.takeMessage());
 
     const stopping = await world.stop(job.id);
     const late = await world.drain();
@@ -155,7 +156,7 @@ describe("bulk jobs (core, in memory)", () => {
     await world.continuation();
     await world.drive();
 
-    const stopped = await world.bulk.get(job.id);
+    const stopped = await world.jobOf(job.id);
     expect(stopped).toMatchObject({ state: "STOPPED", started: 1, finished: 1 });
     expect(world.bulk.audits.at(-1)).toMatchObject({
       to: "STOPPED",
@@ -163,7 +164,7 @@ describe("bulk jobs (core, in memory)", () => {
       counts: { CANCELLED: 1, STOPPED: 2 },
     });
     expect(
-      (await itemsPage(world.bulk, stopped!, { from: 0, limit: 10, outcome: "STOPPED" })).items.map(
+      (await itemsPage(world.bulk, stopped, { from: 0, limit: 10, outcome: "STOPPED" })).items.map(
         (r) => r.line,
       ),
     ).toEqual([2, 3]);
@@ -226,11 +227,42 @@ describe("bulk jobs (core, in memory)", () => {
     await world.drive();
 
     // The stop reads the job, the item starts (and finishes), then the stop writes.
-    const [stopped] = await Promise.all([world.stop(job.id), world.run(world.work.take()!)]);
+    const [stopped] = await Promise.all([world.stop(job.id), world.run(world.takeMessage())]);
 
     expect(stopped.kind).toBe("stopping");
     world.clock.advance(15_000);
     await world.drive();
     expect(world.bulk.audits.find((r) => r.event)).toMatchObject({ to: "STOPPED", counts: { CANCELLED: 1 } });
+  });
+
+  it("a job nothing moves for stuckAfterMs is reported stuck at every look, until an item moves again", async () => {
+    const world = bulkWorld({ stuckAfterMs: 60 * 60_000 });
+    world.intents.add("a", "SUBMITTED").add("b", "SUBMITTED");
+    const job = await createdJob(world, lines(...intents("a", "b")));
+    await world.drive();
+    // Item a runs; item b's messages are all lost (dead-lettered): nothing moves any more.
+    await world.run(world.takeMessage());
+    world.work.take();
+
+    const looks: number[] = [];
+    let stuck: unknown[] = [];
+    for (let minute = 0; minute <= 61; minute++) {
+      world.clock.advance(60_000);
+      stuck = (await world.drive()).stuck;
+      looks.push(stuck.length);
+    }
+    // An operator redrives b's message: the job moves again, then ends.
+    await world.run({ jobId: job.id, index: 1, target: { type: "intent", id: "b" }, actor: SUBMITTER });
+    world.clock.advance(60_000);
+    const after = await world.drive();
+
+    // The first look after item a's result notes the mark; an hour later the job is stuck.
+    expect(looks.indexOf(1)).toBe(60);
+    expect(looks.slice(60)).toEqual([1, 1]);
+    expect(stuck).toEqual([
+      { jobId: job.id, state: "RUNNING", pending: 0, queued: 1, since: expect.any(String) },
+    ]);
+    expect(after).toMatchObject({ stuck: [], finished: 1 });
+    expect((await world.jobOf(job.id)).state).toBe("DONE");
   });
 });
