@@ -184,7 +184,13 @@ export const countsOf = (job: BulkJob): BulkCounts => {
     done: job.finished + job.rejected + job.duplicates + stopped,
     pending,
     queued: notStarted - stopped,
-    byOutcome,
+    // Always in the order of ITEM_STATUSES, whatever order the store keeps its counters in.
+    byOutcome: Object.fromEntries(
+      ITEM_STATUSES.filter((status) => byOutcome[status] !== undefined).map((status) => [
+        status,
+        byOutcome[status],
+      ]),
+    ),
   };
 };
 
