@@ -2,8 +2,8 @@
  * Seed 001's own examples against the A55 sandbox, unchanged: the Node.js example runs as
  * a child process of Node 22 with only `A55_API_URL` and `A55_ACCESS_TOKEN` set, and the
  * cURL request runs with the real curl, only its host replaced. The fixtures are verbatim
- * copies; when the seed document sits beside the checkout (`../shared/seeds/`), a test
- * checks they still match it.
+ * copies of the seed document (docs/upstream-contracts/a55-charge-cancel.txt), which a test
+ * checks.
  */
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -19,7 +19,9 @@ import {
 
 const run = promisify(execFile);
 
-const SEED_PATH = fileURLToPath(new URL("../../../shared/seeds/001_7fe4e0b98fe49ba7.txt", import.meta.url));
+const SEED_PATH = fileURLToPath(
+  new URL("../../docs/upstream-contracts/a55-charge-cancel.txt", import.meta.url),
+);
 const NODE_EXAMPLE = fileURLToPath(new URL("../fixtures/seed-a55-example.mjs", import.meta.url));
 const CURL_EXAMPLE = fileURLToPath(new URL("../fixtures/seed-a55-curl.sh", import.meta.url));
 const SEED_HOST = "https://core-manager.a55.tech";
@@ -48,22 +50,20 @@ const section = (document: string, first: string, until: string): string => {
   return `${lines.slice(start, end).join("\n")}\n`;
 };
 
-const seedAvailable = existsSync(SEED_PATH);
-
 describe("seed 001 fixtures are verbatim copies of the seed", () => {
-  const seed = seedAvailable ? readFileSync(SEED_PATH, "utf8") : "";
+  const seed = readFileSync(SEED_PATH, "utf8");
 
-  it.skipIf(!seedAvailable)("the Node.js example", () => {
+  it("the Node.js example", () => {
     expect(readFileSync(NODE_EXAMPLE, "utf8")).toBe(
       section(seed, "const token = process.env.A55_ACCESS_TOKEN;", "错误响应示例"),
     );
   });
 
-  it.skipIf(!seedAvailable)("the cURL example", () => {
+  it("the cURL example", () => {
     expect(readFileSync(CURL_EXAMPLE, "utf8")).toBe(section(seed, "curl ", "import requests"));
   });
 
-  it.skipIf(!seedAvailable)("the error response example", () => {
+  it("the error response example", () => {
     const start = seed.indexOf("错误响应示例");
     const json = seed.slice(seed.indexOf("{", start), seed.lastIndexOf("}") + 1);
     expect(JSON.parse(json)).toEqual(SEED_ERROR_EXAMPLE);

@@ -111,7 +111,10 @@ describe("cancelctl bulk", () => {
     const submitted = await run(["bulk", "submit", "--file", ids, "--wait"], true);
 
     expect(submitted.code).toBe(0);
-    expect(submitted.err).toMatch(/\r\x1b\[2K\[█+\] {2}2\/2 done {2}.*DONE\n$/);
+    // The last redraw: carriage return and erase-line (ESC [2K), then the bar at 2/2 and DONE.
+    const lastRedraw = submitted.err.slice(submitted.err.lastIndexOf("\r"));
+    expect(lastRedraw.startsWith("\r\x1b[2K")).toBe(true);
+    expect(lastRedraw.slice("\r\x1b[2K".length)).toMatch(/^\[█+\] {2}2\/2 done {2}.*DONE\n$/);
   });
 
   it("a file with invalid lines is answered line by line and creates nothing; --skip-invalid runs the others", async () => {
