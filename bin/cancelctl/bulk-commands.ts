@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { type ApiAnswer, sendSigned } from "./api-client.ts";
-import { type ProgressSample, progressDisplay } from "./bulk-progress.ts";
+import { durationText, type ProgressSample, progressDisplay } from "./bulk-progress.ts";
 import type { ClientConfig } from "./client-config.ts";
 import type { Io } from "./commands.ts";
 import { columnTable, flatten, jsonText, keyValueTable, shellWord, terminalSafe } from "./render.ts";
@@ -20,7 +20,7 @@ export class BulkFileError extends Error {
   override readonly name = "BulkFileError";
 }
 
-interface JobView {
+export interface JobView {
   id: string;
   state: string;
   total: number;
@@ -71,12 +71,11 @@ const failed = (io: Io, answer: ApiAnswer, what: string): ExitCode => {
   return verdict.exitCode;
 };
 
-const jobSummary = (job: JobView): string => {
+/** The status line: state, counts, and the service's estimate in the progress bar's words. */
+export const jobSummary = (job: JobView): string => {
   const { done, pending, queued, total } = job.progress;
   const left =
-    job.estimatedSecondsLeft === undefined
-      ? ""
-      : `, about ${Math.ceil(job.estimatedSecondsLeft / 60)} min left`;
+    job.estimatedSecondsLeft === undefined ? "" : `, about ${durationText(job.estimatedSecondsLeft)} left`;
   return `${job.state}  bulk cancellation ${job.id}: ${count(done)} of ${count(total)} done (${countsText(job.counts)}), ${count(pending)} in flight, ${count(queued)} queued${left}`;
 };
 

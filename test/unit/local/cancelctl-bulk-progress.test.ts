@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { jobSummary } from "../../../bin/cancelctl/bulk-commands.ts";
 import {
   durationText,
   type ProgressSample,
@@ -68,5 +69,20 @@ describe("cancelctl bulk progress", () => {
       "5,000/5,000 done",
     ]);
     expect(plain.every((line) => line.endsWith("\n") && !line.includes("\r"))).toBe(true);
+  });
+
+  it("the status line says the service's estimate as the bar does (2 s left is not 'about 1 min')", () => {
+    const job = {
+      id: "job-1",
+      state: "STOPPING",
+      total: 500,
+      counts: { NOT_FOUND: 179, STOPPED: 316 },
+      progress: { done: 495, pending: 5, queued: 0, total: 500 },
+    };
+    expect(jobSummary({ ...job, estimatedSecondsLeft: 2 })).toBe(
+      "STOPPING  bulk cancellation job-1: 495 of 500 done (179 NOT_FOUND, 316 STOPPED), 5 in flight, 0 queued, about 2 s left",
+    );
+    expect(jobSummary({ ...job, estimatedSecondsLeft: 167 })).toMatch(/, about 2 min 47 s left$/);
+    expect(jobSummary(job)).toMatch(/0 queued$/);
   });
 });
