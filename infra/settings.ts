@@ -12,8 +12,7 @@ export function isProduction(): boolean {
 }
 
 /** Names every function reports to Powertools, so logs and metrics line up across triggers. */
-export const SERVICE_NAME = "cancellation-service";
-export const METRICS_NAMESPACE = "CancellationService";
+export { METRICS_NAMESPACE, SERVICE_NAME } from "../functions/wiring/metric-catalogue.ts";
 
 /**
  * The settings every Lambda of this service shares. Memory and timeout are per function

@@ -135,7 +135,7 @@ export const orderStatusCommand = async (
     path: `/api/v1/orders/${segment(args.orderId)}/cancellation`,
   });
   const verdict = orderStatusVerdict(answer);
-  const data = (answer.body as { data?: unknown } | undefined)?.data;
+  const data = answer.body;
   if (io.json || answer.status !== 200 || data === null || typeof data !== "object") {
     return report(io, `order ${args.orderId}: its cancellation`, answer, verdict, undefined);
   }

@@ -89,21 +89,23 @@ export const orderVerdict = (answer: ApiAnswer): Verdict => {
 };
 
 /**
- * An order's cancellation (Procure-Core envelope): DONE → its outcome's exit code; still
- * open → 0 (it is being finished); STUCK → 1 (an operator must look); 404 → rejected.
+ * An order's cancellation (the cancellation's view, or `{error: {code, message}}`): DONE → its
+ * outcome's exit code; still open → 0 (it is being finished); STUCK → 1 (an operator must
+ * look); 404 → rejected.
  */
 export const orderStatusVerdict = (answer: ApiAnswer): Verdict => {
-  const body = record(answer.body);
-  const data = record(body.data);
-  if (answer.status === 200 && body.code === 0 && typeof data.state === "string") {
+  const data = record(answer.body);
+  if (answer.status === 200 && typeof data.state === "string") {
     if (data.state === "DONE") {
       const outcome = String(record(data.outcome).outcome ?? "DONE");
       return { outcome, exitCode: exitForOutcome(outcome) };
     }
     return { outcome: data.state, exitCode: data.state === "STUCK" ? EXIT.failed : EXIT.ok };
   }
-  if (answer.status === 404 && body.code === 40402) return { outcome: "NOT_FOUND", exitCode: EXIT.rejected };
-  return failure(answer, typeof body.code === "number" ? String(body.code) : "refused");
+  if (answer.status === 404 && record(data.error).code === "not-found") {
+    return { outcome: "NOT_FOUND", exitCode: EXIT.rejected };
+  }
+  return serviceErrorVerdict(answer);
 };
 
 /** The audit route answers `{items, cursor?}`, or `{error: {code, message}}`. */

@@ -18,9 +18,10 @@
 import { cancelChargeStep } from "./cancel-charge.ts";
 import { cancelIntentStep, readIntentOutcome } from "./cancel-intent.ts";
 import type { Cancellation, OpenState } from "./cancellation.ts";
-import { targetOf as ownTarget, waitingState } from "./cancellation.ts";
+import { cancellationTarget, waitingState } from "./cancellation.ts";
 import { chargeVerdictFor } from "./charge-rule.ts";
 import type { CancelContext, CancelDependencies } from "./dependencies.ts";
+import { orderChargeKeyName } from "./identifiers.ts";
 import { orderOutcome } from "./order-outcome.ts";
 import type { CancelOutcome } from "./outcome.ts";
 import type { Ids } from "./ports.ts";
@@ -35,7 +36,8 @@ export interface AdvanceResult {
 }
 
 /** The A55 key of an order's charge: derived from the order's scope, so every attempt reuses it. */
-export const orderChargeKey = (ids: Ids, scopeKey: string): string => ids.derived(`${scopeKey}#charge`);
+export const orderChargeKey = (ids: Ids, scopeKey: string): string =>
+  ids.derived(orderChargeKeyName(scopeKey));
 
 const isOperational = (outcome: CancelOutcome): outcome is Failed =>
   outcome.type === "FAILED" && outcome.retryable;
@@ -63,11 +65,11 @@ const done = (c: Cancellation, outcome: CancelOutcome): Cancellation => {
 const afterIntent = (c: Cancellation, intent: CancelOutcome): Cancellation => {
   const steps = { ...c.steps, intent };
   if (c.kind !== "order") return done({ ...c, steps }, intent);
-  if (!c.request.charge) return done({ ...c, steps }, orderOutcome(ownTarget(c), steps));
+  if (!c.request.charge) return done({ ...c, steps }, orderOutcome(cancellationTarget(c), steps));
   const verdict = chargeVerdictFor(intent);
   if (verdict.action === "cancel") return moveTo({ ...c, steps }, "CHARGE_DUE");
   const skipped = { ...steps, chargeSkipped: verdict.why };
-  return done({ ...c, steps: skipped }, orderOutcome(ownTarget(c), skipped));
+  return done({ ...c, steps: skipped }, orderOutcome(cancellationTarget(c), skipped));
 };
 
 export const advanceCancellation = async (
@@ -104,7 +106,7 @@ export const advanceCancellation = async (
       }
       case "CHARGE_DUE": {
         const charge = c.request.charge;
-        if (!charge) return { next: done(c, orderOutcome(ownTarget(c), c.steps)) };
+        if (!charge) return { next: done(c, orderOutcome(cancellationTarget(c), c.steps)) };
         // The same A55 key as the request that opened it: an order's derived charge key, or a
         // single charge cancel's own key.
         const key =
@@ -115,7 +117,7 @@ export const advanceCancellation = async (
         if (isOperational(outcome)) return { next: c, problem: outcome };
         const steps = { ...c.steps, charge: outcome };
         if (c.kind === "charge") return { next: done({ ...c, steps }, ownCharge(outcome)) };
-        return { next: done({ ...c, steps }, orderOutcome(ownTarget(c), steps)) };
+        return { next: done({ ...c, steps }, orderOutcome(cancellationTarget(c), steps)) };
       }
     }
   }

@@ -8,7 +8,7 @@ import { outcomeDetail } from "./audit-record.ts";
 import type { FinalItemOutcome } from "./bulk-job.ts";
 import type { BulkItemFinish, ItemOutcomeSummary } from "./bulk-ports.ts";
 import type { Cancellation } from "./cancellation.ts";
-import { type CancelOutcome, isFinal } from "./outcome.ts";
+import { type CancelOutcome, isReplayable } from "./outcome.ts";
 
 /** A cut so that one item's result stays small (the job's items share one partition). */
 const MAX_DETAIL = 300;
@@ -27,7 +27,7 @@ export const summaryOf = (outcome: CancelOutcome): ItemOutcomeSummary => {
 
 /** The outcome, when it is final for an item (PENDING and operational failures are not). */
 export const finalItemOutcome = (outcome: CancelOutcome): FinalItemOutcome | undefined =>
-  outcome.type !== "PENDING" && isFinal(outcome) ? outcome.type : undefined;
+  outcome.type !== "PENDING" && isReplayable(outcome) ? outcome.type : undefined;
 
 /**
  * The item result a cancellation's transition finishes, if any: it belongs to a bulk item

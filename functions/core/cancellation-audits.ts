@@ -16,7 +16,7 @@
  */
 import { outcomeDetail } from "./audit-record.ts";
 import { capAuditText } from "./audit-text.ts";
-import { type Cancellation, type OpenState, targetOf } from "./cancellation.ts";
+import { type Cancellation, cancellationTarget, type OpenState } from "./cancellation.ts";
 import type { CancelOutcome, OperationalProblem, Target } from "./outcome.ts";
 import { detailTypeOf } from "./outcome-events.ts";
 import type { AuditRecord, Ids } from "./ports.ts";
@@ -112,9 +112,9 @@ export interface TransitionAuditInput {
 
 /** The cancellation's own target, and (for an order) the intent and charge it concerns. */
 const targetsOf = (c: Cancellation): { own: Target; intent?: Target; charge?: Target } => {
-  if (c.kind !== "order") return { own: targetOf(c) };
+  if (c.kind !== "order") return { own: cancellationTarget(c) };
   return {
-    own: targetOf(c),
+    own: cancellationTarget(c),
     ...(c.request.intentId && { intent: { type: "intent" as const, id: c.request.intentId } }),
     ...(c.request.charge && {
       charge: {

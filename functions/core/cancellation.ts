@@ -88,7 +88,7 @@ export interface Cancellation {
 }
 
 /** The target a cancellation is of: the order, or the single intent or charge. */
-export const targetOf = (c: Cancellation): Target =>
+export const cancellationTarget = (c: Cancellation): Target =>
   c.kind === "charge"
     ? { type: "charge", id: c.id, walletUuid: c.request.charge?.walletUuid ?? "" }
     : { type: c.kind, id: c.id };

@@ -1,5 +1,6 @@
 import { cancelIntent } from "./cancel-intent.ts";
 import { type CancelContext, type CancelDependencies, callOptionsOf } from "./dependencies.ts";
+import { scopeKeys } from "./identifiers.ts";
 import type { IntentDetails } from "./ports.ts";
 
 /** Which of a page of SUBMITTED intents, oldest first, are older than the expiry; stops at the first younger one. */
@@ -148,7 +149,7 @@ const sweepOne = async (
 ): Promise<"rate-limited" | undefined> => {
   const result = await cancelIntent(
     deps,
-    { ...context, idempotency: { scopeKey: `sweep:${intent.id}` } },
+    { ...context, idempotency: { scopeKey: scopeKeys.sweep(intent.id) } },
     { intentId: intent.id, reason: "expired: not processed in time" },
   );
   if (result.kind !== "outcome" || result.replayed) {

@@ -116,8 +116,14 @@ export interface OrderSteps {
   chargeSkipped?: string;
 }
 
-/** Outcomes after which the same request must never reach the upstream again. */
-export const isFinal = (outcome: CancelOutcome): boolean => !(outcome.type === "FAILED" && outcome.retryable);
+/**
+ * Answers the idempotency key keeps and replays: after one, the same request never reaches the
+ * upstream again. Everything but a retryable (operational) failure, PENDING included: a PENDING
+ * answer is replayed while its cancellation finishes, so it is not "final" in the sense of an
+ * order's view (`final: false` until the cancellation is DONE).
+ */
+export const isReplayable = (outcome: CancelOutcome): boolean =>
+  !(outcome.type === "FAILED" && outcome.retryable);
 
 /** One entry of A55's documented error body `message: [{code, source, description}]`. */
 export interface A55ErrorDetail {

@@ -2,7 +2,8 @@ import { auditRecord } from "./audit-record.ts";
 import { unfinishedCancellation } from "./cancellation-records.ts";
 import type { CancelContext, CancelDependencies } from "./dependencies.ts";
 import { StoreUnavailableError } from "./errors.ts";
-import { type CancelOutcome, isFinal, type Target } from "./outcome.ts";
+import { scopeKeys } from "./identifiers.ts";
+import { type CancelOutcome, isReplayable, type Target } from "./outcome.ts";
 import { detailTypeOf } from "./outcome-events.ts";
 import type { AttemptRecovery, AuditRecord, CancellationTransition, Lease, SingleCancel } from "./ports.ts";
 import { closeSingle, NO_OWN_CANCELLATION, ownCancellation, problemOfOwn } from "./single-cancel-close.ts";
@@ -70,7 +71,7 @@ export const runOnce = async (
   request: OnceRequest,
 ): Promise<OnceResult> => {
   const startedAt = deps.clock.now();
-  const scopeKey = context.idempotency?.scopeKey ?? `once:${deps.ids.next()}`;
+  const scopeKey = context.idempotency?.scopeKey ?? scopeKeys.once(deps.ids.next());
   // Never a lock that is already over: a late invocation still holds the key while it finds it has no time left.
   const lockUntil = Math.max(context.deadline, startedAt + 1_000);
   const takeOver = context.idempotency?.takeOver;
@@ -117,7 +118,7 @@ export const runOnce = async (
   }
 
   const { outcome } = result;
-  if (!isFinal(outcome)) {
+  if (!isReplayable(outcome)) {
     const record = auditRecord(deps, context, outcome, request.reason, startedAt);
     // A single cancel's own cancellation is never opened twice: an open one records the
     // problem (conditionally), and one finished and replaced since has said all there is.

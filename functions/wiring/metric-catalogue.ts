@@ -14,10 +14,12 @@
  */
 import { UPSTREAM_NAMES } from "../adapters/upstreams/upstream-registry.ts";
 
+/** The name every function reports to Powertools (logs and metrics), and infra/ deploys as such. */
+export const SERVICE_NAME = "cancellation-service";
 export const METRICS_NAMESPACE = "CancellationService";
 
 /** Powertools adds this dimension to every metric (its `serviceName`). */
-export const SERVICE_DIMENSION = { service: "cancellation-service" } as const;
+export const SERVICE_DIMENSION = { service: SERVICE_NAME } as const;
 
 export const TRIGGERS = ["http", "bus", "schedule", "bulk"] as const;
 export const UPSTREAMS = UPSTREAM_NAMES;

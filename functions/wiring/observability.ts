@@ -9,11 +9,16 @@ import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { UpstreamName } from "#core/errors.ts";
 import type { OperationalProblem, OutcomeType } from "#core/outcome.ts";
 import type { Trigger, UpstreamPriority } from "#core/ports.ts";
-import { type DimensionsOf, EMITTED_METRICS, type MetricName } from "./metric-catalogue.ts";
+import {
+  type DimensionsOf,
+  EMITTED_METRICS,
+  METRICS_NAMESPACE,
+  type MetricName,
+  SERVICE_NAME,
+} from "./metric-catalogue.ts";
 
 export { EMITTED_METRICS, type MetricName } from "./metric-catalogue.ts";
 
-const SERVICE = "cancellation-service";
 const SENSITIVE_KEY = /secret|token|signature|authorization|password|cookie|credential/i;
 const NOT_SENSITIVE = new Set(["idempotencyKey", "tokenId", "retryable"]);
 
@@ -27,7 +32,7 @@ export const redactCredentials = (key: string, value: unknown): unknown =>
 
 export const createLogger = (): Logger =>
   new Logger({
-    serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE,
+    serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME,
     jsonReplacerFn: redactCredentials,
   });
 
@@ -37,8 +42,8 @@ export const createLogger = (): Logger =>
  */
 export const createMetrics = (): Metrics =>
   new Metrics({
-    namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? "CancellationService",
-    serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE,
+    namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
+    serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME,
   });
 
 /**

@@ -1,7 +1,10 @@
 /**
  * The API Gateway HTTP API (payload format 2.0) both ways: one raw HTTP request becomes the
- * `APIGatewayProxyEventV2` Lambda would receive behind a `$default` route, and the
- * handler's result becomes the HTTP answer API Gateway would send.
+ * `APIGatewayProxyEventV2` Lambda would receive, and the handler's result becomes the HTTP
+ * answer API Gateway would send. The route is chosen as the deployed API chooses it, from the
+ * same route table infra/ declares (functions/manifest/http-routes.ts): a request matching a
+ * route's method and path template gets that `routeKey` and its decoded `pathParameters`;
+ * anything else (another method, the charge route's trailing slash, unknown paths) `$default`.
  *
  * Kept as API Gateway does it: header names lower-cased and repeated headers joined with
  * commas; cookies moved out of the headers into `cookies`; repeated query parameters
@@ -10,6 +13,13 @@
  * (and `requestContext.http.path`) is percent-decoded as HTTP APIs do it (`httpApiRawPath`).
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import {
+  DEFAULT_ROUTE_KEY,
+  HTTP_ROUTES,
+  pathParameterNamesOf,
+  pathPatternOf,
+  routeKeyOf,
+} from "../../functions/manifest/http-routes.ts";
 
 export interface RawHttpRequest {
   method: string;
@@ -102,7 +112,31 @@ export const httpApiRawPath = (sentPath: string): string => {
   return decodeEscapes(questionAt === -1 ? once : once.slice(0, questionAt));
 };
 
-/** The payload-format-2.0 event for one request on the `$default` route. */
+const DEPLOYED_ROUTES = HTTP_ROUTES.map((route) => ({
+  method: route.method,
+  key: routeKeyOf(route),
+  // A deployed route key never ends in "/": the trailing-slash spelling goes to `$default`.
+  pattern: pathPatternOf({ ...route, trailingSlash: undefined }),
+  names: pathParameterNamesOf(route),
+}));
+
+/** The route API Gateway would pick for a method and a decoded path, with its path parameters. */
+export const deployedRouteOf = (
+  method: string,
+  rawPath: string,
+): { routeKey: string; pathParameters?: Record<string, string> } => {
+  for (const route of DEPLOYED_ROUTES) {
+    if (route.method !== method) continue;
+    const match = route.pattern.exec(rawPath);
+    if (!match) continue;
+    if (route.names.length === 0) return { routeKey: route.key };
+    const pathParameters = Object.fromEntries(route.names.map((name, i) => [name, match[i + 1] as string]));
+    return { routeKey: route.key, pathParameters };
+  }
+  return { routeKey: DEFAULT_ROUTE_KEY };
+};
+
+/** The payload-format-2.0 event for one request, on the route the deployed API would pick. */
 export const toApiGatewayEvent = (request: RawHttpRequest): APIGatewayProxyEventV2 => {
   const queryAt = request.url.indexOf("?");
   const rawPath = httpApiRawPath(queryAt === -1 ? request.url : request.url.slice(0, queryAt));
@@ -134,28 +168,31 @@ export const toApiGatewayEvent = (request: RawHttpRequest): APIGatewayProxyEvent
   const hasBody = request.body.length > 0;
   const asText = hasBody && isTextBody(headers["content-type"], request.body);
 
+  const method = request.method.toUpperCase();
+  const { routeKey, pathParameters } = deployedRouteOf(method, rawPath);
   return {
     version: "2.0",
-    routeKey: "$default",
+    routeKey,
     rawPath,
     rawQueryString,
     ...(cookies.length > 0 ? { cookies } : {}),
     headers,
     ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+    ...(pathParameters ? { pathParameters } : {}),
     requestContext: {
       accountId: LOCAL_ACCOUNT_ID,
       apiId: "local",
       domainName: host,
       domainPrefix: host.split(".")[0] ?? host,
       http: {
-        method: request.method.toUpperCase(),
+        method,
         path: rawPath,
         protocol: `HTTP/${request.httpVersion}`,
         sourceIp: request.sourceIp,
         userAgent: headers["user-agent"] ?? "",
       },
       requestId: request.requestId,
-      routeKey: "$default",
+      routeKey,
       stage: "$default",
       time: apiGatewayTime(request.timeEpoch),
       timeEpoch: request.timeEpoch,

@@ -25,8 +25,6 @@
 import { randomUUID } from "node:crypto";
 import { PutEventsFaults } from "./put-events-faults.ts";
 
-export const CANCEL_REQUESTED = "Cancel Requested";
-
 /** PutEvents takes 1 to 10 entries per call. */
 export const MAX_ENTRIES = 10;
 /** The entries of one call must together be smaller than this, by EventBridge's size rule (256 KB). */

@@ -456,7 +456,7 @@ describe("A55Client against the A55 sandbox", () => {
     it("OAuth: one token request serves later calls until 60 s before expiry", async () => {
       // Prepare
       const { a55, sent } = client(oauthSettings());
-      const [a, b, c] = sandbox.charges.generate(3);
+      const [a, b, c] = sandbox.charges.generate(3, A55_DEMO_WALLET);
 
       // Act + Assess
       await a55.cancelCharge(cancelRequest({ chargeUuid: a as string, idempotencyKey: crypto.randomUUID() }));
@@ -484,7 +484,7 @@ describe("A55Client against the A55 sandbox", () => {
 
     it("OAuth: concurrent callers share one token request", async () => {
       const { a55 } = client(oauthSettings());
-      const ids = sandbox.charges.generate(5);
+      const ids = sandbox.charges.generate(5, A55_DEMO_WALLET);
 
       const results = await Promise.all(
         ids.map((id) =>
@@ -499,7 +499,7 @@ describe("A55Client against the A55 sandbox", () => {
     it("OAuth: a 401 gets a new token and the same request once more", async () => {
       // Prepare
       const { a55, credentials } = client(oauthSettings());
-      const [first] = sandbox.charges.generate(1);
+      const [first] = sandbox.charges.generate(1, A55_DEMO_WALLET);
       await a55.cancelCharge(cancelRequest({ chargeUuid: first as string, idempotencyKey: OTHER_KEY }));
       sandbox.tokens.revokeIssued();
 
@@ -526,7 +526,7 @@ describe("A55Client against the A55 sandbox", () => {
         onCall: (event) => calls.push(event),
         onAttempt: (event) => attempts.push(event),
       });
-      const [first] = sandbox.charges.generate(1);
+      const [first] = sandbox.charges.generate(1, A55_DEMO_WALLET);
       await a55.cancelCharge(cancelRequest({ chargeUuid: first as string, idempotencyKey: OTHER_KEY }));
       sandbox.tokens.revokeIssued();
       clock.advance(1_000);
@@ -558,7 +558,7 @@ describe("A55Client against the A55 sandbox", () => {
       let skew = 0;
       await start({ now: () => clock.ms + skew });
       const { a55 } = client(oauthSettings());
-      const [first] = sandbox.charges.generate(1);
+      const [first] = sandbox.charges.generate(1, A55_DEMO_WALLET);
       await a55.cancelCharge(cancelRequest({ chargeUuid: first as string, idempotencyKey: OTHER_KEY }));
       skew = 3_600_000; // for A55 the token has expired; for us it has 3600 s left
 

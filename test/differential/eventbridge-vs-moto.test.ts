@@ -11,7 +11,7 @@
  */
 import { PutEventsCommand, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { CANCEL_REQUESTED } from "#local/stack/local-event-bus.ts";
+import { CANCEL_REQUESTED_DETAIL_TYPE } from "#adapters/events/cancel-requested-schema.ts";
 import { LOCAL_EVENT_BUS_NAME } from "#local/stack/service-env.ts";
 import {
   type Compared,
@@ -29,7 +29,7 @@ announceSkip(SUITE);
 
 const entry = (overrides: Partial<PutEventsRequestEntry> = {}): PutEventsRequestEntry => ({
   Source: "storefront.orders",
-  DetailType: CANCEL_REQUESTED,
+  DetailType: CANCEL_REQUESTED_DETAIL_TYPE,
   Detail: JSON.stringify({ target: { type: "intent", id: "intent_67890" } }),
   EventBusName: LOCAL_EVENT_BUS_NAME,
   ...overrides,

@@ -8,7 +8,7 @@
  * what the model finds for one kind of defect while another is known; all by default.
  */
 import type { Cancellation } from "#core/cancellation.ts";
-import { type CancelOutcome, isFinal } from "#core/outcome.ts";
+import { type CancelOutcome, isReplayable } from "#core/outcome.ts";
 import type { AuditRecord } from "#core/ports.ts";
 import { type Facts, isFinalEvent, newestOf, violation } from "./lifecycle-facts.ts";
 import type { RequestJob, Scenario } from "./lifecycle-scenario.ts";
@@ -64,10 +64,10 @@ const checkAnswers = async ({ w, orders }: Facts, answers: Answer[]): Promise<vo
   );
   for (const answer of [...given, ...stored]) {
     const { outcome } = answer;
-    if (!isFinal(outcome) || outcome.type === "PENDING") continue;
+    if (!isReplayable(outcome) || outcome.type === "PENDING") continue;
     const record = orders[answer.order];
     const intentStep = outcome.steps?.intent;
-    const intentOpen = !intentStep || intentStep.type === "PENDING" || !isFinal(intentStep);
+    const intentOpen = !intentStep || intentStep.type === "PENDING" || !isReplayable(intentStep);
     const chargeOpen =
       record?.request.charge !== undefined && !outcome.steps?.charge && !outcome.steps?.chargeSkipped;
     if (intentOpen || chargeOpen || record?.state !== "DONE" || record.outcome?.type !== outcome.type) {

@@ -18,7 +18,7 @@ import { cancelOrder } from "#core/cancel-order.ts";
 import { runContinuation } from "#core/continuation.ts";
 import type { CancelContext, CancelDependencies } from "#core/dependencies.ts";
 import { runExpirySweep } from "#core/expiry-sweep.ts";
-import { type CancelOutcome, isFinal } from "#core/outcome.ts";
+import { type CancelOutcome, isReplayable } from "#core/outcome.ts";
 import type { OnceResult } from "#core/run-once.ts";
 import { checkInvariants } from "./lifecycle-invariants.ts";
 import { faulty, interleaved, isSimulatedFault } from "./lifecycle-invocations.ts";
@@ -140,7 +140,8 @@ const runJob = async (w: World, s: Scenario, deps: CancelDependencies, job: Job)
 /** Whether a request must be made again: it failed, or did not end (operational failure, key busy). */
 const unfinished = (attempt: Attempt): boolean =>
   attempt.failed ||
-  (attempt.result !== undefined && (attempt.result.kind !== "outcome" || !isFinal(attempt.result.outcome)));
+  (attempt.result !== undefined &&
+    (attempt.result.kind !== "outcome" || !isReplayable(attempt.result.outcome)));
 
 const isRequest = (job: Job): job is RequestJob =>
   job.kind === "order" || job.kind === "intent" || job.kind === "charge";

@@ -15,12 +15,11 @@
 import type { ExchangeOptions } from "#adapters/http/exchange-types.ts";
 import { UpstreamExchange } from "#adapters/http/upstream-exchange.ts";
 import { ValidationError } from "#core/errors.ts";
+import { isValidUuid } from "#core/identifiers.ts";
 import type { CallOptions, CancelChargeRequest, ChargeCancelResult, ChargesUpstream } from "#core/ports.ts";
 import { interpretCancelAnswer } from "./a55-response.ts";
 import { type A55Body, type A55Credentials, a55Upstream } from "./a55-upstream.ts";
 import { TokenSource } from "./token-source.ts";
-
-const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface A55ClientOptions extends ExchangeOptions {
   credentials: A55Credentials;
@@ -71,7 +70,7 @@ const cancelUrl = (baseUrl: string, request: CancelChargeRequest): string =>
 const validate = (request: CancelChargeRequest): void => {
   for (const field of ["chargeUuid", "walletUuid", "idempotencyKey"] as const) {
     const value: unknown = request[field];
-    if (typeof value !== "string" || !UUID_SHAPE.test(value)) {
+    if (!isValidUuid(value)) {
       throw new ValidationError(field, `${field} must be a UUID (8-4-4-4-12 hex digits)`);
     }
   }

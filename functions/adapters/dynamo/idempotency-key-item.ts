@@ -8,7 +8,7 @@ import type { CancelOutcome } from "#core/outcome.ts";
 import type { BeginRequest, BeginResult, CompleteRequest, Lease, ReleaseRequest } from "#core/ports.ts";
 import { RECOVERY_ATTRIBUTES } from "./attempt-recovery.ts";
 import { storeUnavailable } from "./dynamo-errors.ts";
-import { idempotencyKeyOf } from "./table-definitions.ts";
+import { idempotencyItemKey } from "./table-definitions.ts";
 
 /** How long a key is remembered (docs/api.md, "Idempotency": 24 h), in seconds. */
 export const KEY_LIFETIME_SECONDS = 24 * 60 * 60;
@@ -39,7 +39,7 @@ export const pick = <K extends keyof typeof NAMES>(...keys: K[]): Pick<typeof NA
   Object.fromEntries(keys.map((key) => [key, NAMES[key]])) as Pick<typeof NAMES, K>;
 
 export const keyOf = (scopeKey: string): Record<string, AttributeValue> => {
-  const { pk, sk } = idempotencyKeyOf(scopeKey);
+  const { pk, sk } = idempotencyItemKey(scopeKey);
   return { pk: { S: pk }, sk: { S: sk } };
 };
 

@@ -88,7 +88,7 @@ export const auditTable = {
 export const AUDIT_BY_DAY_INDEX = "byDay";
 
 /** Key of the item holding one scope key's idempotency state. */
-export const idempotencyKeyOf = (scopeKey: string): { pk: string; sk: string } => ({
+export const idempotencyItemKey = (scopeKey: string): { pk: string; sk: string } => ({
   pk: `IDEMPOTENCY#${scopeKey}`,
   sk: "KEY",
 });

@@ -4,31 +4,24 @@
  * breaking; a known field of the wrong shape is refused with its path (`target.chargeUuid`).
  */
 import * as v from "valibot";
-import { INTENT_ID_PATTERN } from "../procure-core/intent-id.ts";
+import { INTENT_ID_PATTERN, MAX_ID_LENGTH, ORDER_ID_PATTERN, UUID_PATTERN } from "#core/identifiers.ts";
 import { describeIssues, type FieldIssue, safeParseConfig } from "../validation/describe-issues.ts";
 import { isSafeOneLineText } from "../validation/safe-text.ts";
 
 export const CANCEL_REQUESTED_DETAIL_TYPE = "Cancel Requested";
 
-export const MAX_ID_LENGTH = 128;
 export const MAX_REASON_LENGTH = 500;
 
-/**
- * Order ids (this service's own): letters, digits and `_ . : -`, starting with a letter or
- * digit, so `/`, `?`, `%` and a bare `..` never reach a path or a key.
- */
-export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
-/** 8-4-4-4-12 hex digits; the version is not checked (A55 does not document one). */
-export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// Id rules: functions/core/identifiers.ts (the same for the three triggers).
 
 const id = v.pipe(
   v.string(),
   v.minLength(1, "must not be empty"),
   v.maxLength(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`),
-  v.regex(ID_PATTERN, "must hold only letters, digits and _ . : - and start with a letter or digit"),
+  v.regex(ORDER_ID_PATTERN, "must hold only letters, digits and _ . : - and start with a letter or digit"),
 );
 
-/** Intent ids go into Procure-Core URLs, so they follow the client's own rule (procure-core/intent-id.ts). */
+/** Intent ids go into Procure-Core URLs, so they follow the client's own rule (core/identifiers.ts). */
 export const intentIdSchema = v.pipe(
   v.string(),
   v.minLength(1, "must not be empty"),

@@ -22,8 +22,8 @@ export interface UpstreamDialect<Body> {
   parse(text: string): Body;
   /** What an answer says about itself, for errors, `meta` and retry reasons. */
   describe(answer: UpstreamAnswer<Body>): AnswerFacts;
-  /** An answer whose status asks for a retry but which the upstream documents as final. */
-  isFinal?(answer: UpstreamAnswer<Body>): boolean;
+  /** True for an answer whose status asks for a retry but which the upstream documents as final: no retry. */
+  endsRetries?(answer: UpstreamAnswer<Body>): boolean;
 }
 
 /** An upstream as the exchange knows it (a registry entry is one). */

@@ -242,7 +242,7 @@ export class UpstreamExchange<N extends string, Body> {
 
   #judge(answer: UpstreamAnswer<Body>): RetryVerdict {
     const { dialect } = this.upstream;
-    if (!isRetryableStatus(answer.status) || dialect.isFinal?.(answer)) return { retry: false };
+    if (!isRetryableStatus(answer.status) || dialect.endsRetries?.(answer)) return { retry: false };
     const { code } = dialect.describe(answer);
     const retryAfterMs = parseRetryAfter(answer.headers.get("retry-after"), this.now());
     return {

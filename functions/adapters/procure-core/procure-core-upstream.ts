@@ -33,7 +33,7 @@ export const procureCoreDialect: UpstreamDialect<Envelope | undefined> = {
     requestId: headers.get("x-request-id") || undefined,
   }),
   // The seed's documented "cancel failed" answer: sending it again cannot help.
-  isFinal: ({ body }) => body?.code === PROCURE_CORE_CODES.cancelFailed,
+  endsRetries: ({ body }) => body?.code === PROCURE_CORE_CODES.cancelFailed,
 };
 
 export const procureCoreUpstream = {

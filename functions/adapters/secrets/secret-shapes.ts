@@ -9,6 +9,7 @@
  * every required field must be present and non-empty.
  */
 import * as v from "valibot";
+import { isValidUuid } from "#core/identifiers.ts";
 import { describeIssues, type FieldIssue, safeParseConfig } from "../validation/describe-issues.ts";
 import { InvalidSecretError } from "./secret-errors.ts";
 
@@ -27,8 +28,6 @@ const isHttpUrl = (text: string): boolean => {
 /** An absolute http(s) URL. */
 export const httpUrl = v.pipe(v.string(), v.check(isHttpUrl, "must be an absolute http(s) URL"));
 
-const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** The wildcard wallet scope: the token may act on every wallet. */
 export const ANY_WALLET = "*";
 
@@ -46,7 +45,7 @@ const appSchema = v.object({
 const walletScope = v.pipe(
   v.string(),
   v.check(
-    (wallet) => wallet === ANY_WALLET || UUID_SHAPE.test(wallet),
+    (wallet) => wallet === ANY_WALLET || isValidUuid(wallet),
     `must be a wallet UUID or "${ANY_WALLET}"`,
   ),
   v.toLowerCase(),

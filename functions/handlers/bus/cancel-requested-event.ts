@@ -6,14 +6,15 @@
 import type { Context, EventBridgeEvent } from "aws-lambda";
 import { parseCancelRequested } from "#adapters/events/cancel-requested-schema.ts";
 import type { CancelContext } from "#core/dependencies.ts";
-import { isFinal, type Target } from "#core/outcome.ts";
+import { scopeKeys } from "#core/identifiers.ts";
+import { isReplayable, type Target } from "#core/outcome.ts";
 import { rejectRequest } from "#core/reject-request.ts";
 import type { OnceResult } from "#core/run-once.ts";
 import type { Container } from "#wiring/container.ts";
 import { deadlineOf } from "../lambda-deadline.ts";
 import { reportOnce } from "../report.ts";
 import type { BusVerdict } from "./bus-verdict.ts";
-import { dispatchCancel, targetOf } from "./dispatch-cancel.ts";
+import { dispatchCancel, requestedTarget } from "./dispatch-cancel.ts";
 
 export type CancelRequestedEvent = EventBridgeEvent<"Cancel Requested", unknown>;
 
@@ -30,7 +31,7 @@ export const verdictOf = (result: OnceResult): BusVerdict => {
     return { kind: "failed", problem: "internal", reason: "unexpected idempotency key conflict" };
   }
   const { outcome } = result;
-  if (isFinal(outcome)) return { kind: "settled", outcome: outcome.type, replayed: result.replayed };
+  if (isReplayable(outcome)) return { kind: "settled", outcome: outcome.type, replayed: result.replayed };
   const reason = "reason" in outcome ? outcome.reason : "";
   const problem = outcome.type === "FAILED" ? outcome.problem : undefined;
   if (problem === "rate-limited") {
@@ -61,7 +62,7 @@ export const handleCancelRequested = async (
     actor: requestedBy ? `${event.source}/${requestedBy}` : event.source,
     correlationId: event.id,
     deadline: deadlineOf(context),
-    idempotency: { scopeKey: `bus:${key ?? event.id}`, key },
+    idempotency: { scopeKey: scopeKeys.bus(key ?? event.id), key },
   };
   // A rejection is keyed by the event, so a redelivery replays it instead of recording it twice.
   const reject = async (target: Target, reason: string): Promise<BusVerdict> =>
@@ -71,7 +72,7 @@ export const handleCancelRequested = async (
         "bus",
         await rejectRequest(
           container.deps,
-          { ...cancelContext, idempotency: { scopeKey: `bus-rejected:${event.id}`, key } },
+          { ...cancelContext, idempotency: { scopeKey: scopeKeys.busRejected(event.id), key } },
           target,
           reason,
         ),
@@ -91,7 +92,7 @@ export const handleCancelRequested = async (
     await dispatchCancel(container.deps, cancelContext, parsed.value),
   );
   if (result.kind === "payload-mismatch") {
-    return reject(targetOf(parsed.value), "The idempotency key was already used for another request");
+    return reject(requestedTarget(parsed.value), "The idempotency key was already used for another request");
   }
   return verdictOf(result);
 };
@@ -114,7 +115,7 @@ const rejectMessage = async (
       actor: "sqs",
       correlationId: messageId,
       deadline: deadlineOf(context),
-      idempotency: { scopeKey: `bus-rejected:${messageId}`, key: undefined },
+      idempotency: { scopeKey: scopeKeys.busRejected(messageId), key: undefined },
     },
     { type: "event", id: messageId },
     reason,

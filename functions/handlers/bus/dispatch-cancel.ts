@@ -24,7 +24,7 @@ export const dispatchCancel = (
 };
 
 /** The audit target of a request. */
-export const targetOf = (request: CancelRequested): Target => {
+export const requestedTarget = (request: CancelRequested): Target => {
   const { target } = request;
   if (target.type === "order") return { type: "order", id: target.orderId };
   if (target.type === "charge")

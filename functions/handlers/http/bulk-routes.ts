@@ -23,7 +23,7 @@ import { bulkJobPath, bulkJobView, decodeItemsCursor, encodeItemsCursor, itemsCs
 import { HttpProblem } from "./http-problem.ts";
 import type { HttpRequest } from "./http-request.ts";
 import { type HttpResponse, jsonResponse } from "./json-response.ts";
-import { idempotencyKeyOf } from "./request-schemas.ts";
+import { idempotencyKeyHeader } from "./request-schemas.ts";
 import type { RouteCall } from "./route-call.ts";
 
 /** The largest submission body: 10,000 order lines with long ids and charges (~3.5 MB), under Lambda's 6 MB. */
@@ -58,7 +58,7 @@ export const bulkSubmitRoute = async ({
   correlationId,
 }: RouteCall): Promise<HttpResponse> => {
   const caller = await bulkCaller(container, request);
-  const key = idempotencyKeyOf(request.header("idempotency-key"), true) as string;
+  const key = idempotencyKeyHeader(request.header("idempotency-key"), true) as string;
   const contentType = (request.header("content-type") ?? "application/json")
     .split(";")[0]
     ?.trim()

@@ -1,4 +1,5 @@
 import type { CancelContext } from "#core/dependencies.ts";
+import { scopeKeys } from "#core/identifiers.ts";
 import type { RouteName } from "./routes.ts";
 
 /** The context of an HTTP cancel: the key is scoped to caller and route, so two callers never collide. */
@@ -14,6 +15,6 @@ export const httpCancelContext = (
   correlationId,
   deadline,
   idempotency: idempotencyKey
-    ? { scopeKey: `http:${actor}:${route}:${idempotencyKey}`, key: idempotencyKey }
+    ? { scopeKey: scopeKeys.http(actor, route, idempotencyKey), key: idempotencyKey }
     : undefined,
 });

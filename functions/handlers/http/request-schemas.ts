@@ -3,14 +3,7 @@
  * `Cancel Requested` event, so the three triggers accept the same things.
  */
 import * as v from "valibot";
-import {
-  ID_PATTERN,
-  intentIdSchema,
-  MAX_ID_LENGTH,
-  reasonSchema,
-  UUID_PATTERN,
-  uuidSchema,
-} from "#adapters/events/cancel-requested-schema.ts";
+import { intentIdSchema, reasonSchema, uuidSchema } from "#adapters/events/cancel-requested-schema.ts";
 import { describeIssues, safeParseConfig } from "#adapters/validation/describe-issues.ts";
 import { HttpProblem } from "./http-problem.ts";
 
@@ -31,9 +24,6 @@ export const orderBodySchema = v.pipe(
 
 /** Printable ASCII, as Stripe-style keys and UUIDs are. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-
-export const isValidId = (value: string): boolean => value.length <= MAX_ID_LENGTH && ID_PATTERN.test(value);
-export const isValidUuid = (value: string): boolean => UUID_PATTERN.test(value);
 
 /** Parses an optional JSON body against a schema; a problem names the field. */
 export const parseBody = <T>(rawBody: string, schema: v.GenericSchema<unknown, T>): T => {
@@ -56,8 +46,8 @@ export const parseBody = <T>(rawBody: string, schema: v.GenericSchema<unknown, T
   });
 };
 
-/** The caller's `Idempotency-Key`, checked by shape. */
-export const idempotencyKeyOf = (header: string | undefined, required: boolean): string | undefined => {
+/** The caller's `Idempotency-Key` header, checked by shape. */
+export const idempotencyKeyHeader = (header: string | undefined, required: boolean): string | undefined => {
   if (header === undefined || header === "") {
     if (required)
       throw new HttpProblem("validation", "Idempotency-Key is required on this route", {

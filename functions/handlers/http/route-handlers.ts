@@ -2,23 +2,21 @@
  * One function per route: authenticate (before any parsing), validate, run one use case,
  * shape the answer. Errors are thrown and turned into responses by `error-response.ts`.
  */
-import { isValidIntentId } from "#adapters/procure-core/intent-id.ts";
 import { cancelCharge } from "#core/cancel-charge.ts";
 import { cancelIntent } from "#core/cancel-intent.ts";
 import { cancelOrder } from "#core/cancel-order.ts";
+import { isValidIntentId, isValidOrderId, isValidUuid } from "#core/identifiers.ts";
 import { reportOnce } from "../report.ts";
 import { assertWalletScope, authenticateBearer, authenticateSigned } from "./authenticate.ts";
 import { bulkItemsRoute, bulkStatusRoute, bulkStopRoute, bulkSubmitRoute } from "./bulk-routes.ts";
 import { httpCancelContext } from "./cancel-context.ts";
 import { cancellationView } from "./cancellation-view.ts";
 import { HttpProblem } from "./http-problem.ts";
-import { envelope, type HttpResponse, jsonResponse } from "./json-response.ts";
+import { type HttpResponse, jsonResponse } from "./json-response.ts";
 import { dailyReportRoute, openCancellationsRoute } from "./operations-routes.ts";
 import { chargeResponse, intentResponse, orderResponse, respondToOnce } from "./outcome-responses.ts";
 import {
-  idempotencyKeyOf,
-  isValidId,
-  isValidUuid,
+  idempotencyKeyHeader,
   limitOf,
   orderBodySchema,
   parseBody,
@@ -40,7 +38,7 @@ const intentCancel = async ({ container, request, params, correlationId, deadlin
     "The intent id must hold only letters, digits, _ and - and start with a letter or digit",
   );
   const { reason } = parseBody(request.rawBody, reasonBodySchema);
-  const key = idempotencyKeyOf(request.header("idempotency-key"), false);
+  const key = idempotencyKeyHeader(request.header("idempotency-key"), false);
   const context = httpCancelContext(appId, "intent-cancel", correlationId, deadline, key);
   const result = await cancelIntent(container.deps, context, { intentId, reason });
   return respondToOnce(reportOnce(container, "http", result), intentResponse);
@@ -53,7 +51,7 @@ const chargeCancel = async ({ container, request, params, correlationId, deadlin
   requireValid(isValidUuid(walletUuid), "wallet_uuid", "wallet_uuid must be a UUID");
   assertWalletScope(grant, walletUuid);
   const { reason } = parseBody(request.rawBody, reasonBodySchema);
-  const key = idempotencyKeyOf(request.header("idempotency-key"), false);
+  const key = idempotencyKeyHeader(request.header("idempotency-key"), false);
   const context = httpCancelContext(grant.id, "charge-cancel", correlationId, deadline, key);
   const result = await cancelCharge(container.deps, context, { chargeUuid, walletUuid, reason });
   return respondToOnce(reportOnce(container, "http", result), chargeResponse(chargeUuid, walletUuid));
@@ -62,9 +60,9 @@ const chargeCancel = async ({ container, request, params, correlationId, deadlin
 const orderCancel = async ({ container, request, params, correlationId, deadline }: RouteCall) => {
   const appId = await authenticateSigned(request, container.clients, Date.now());
   const orderId = params[0] ?? "";
-  requireValid(isValidId(orderId), "orderId", "The order id must hold only letters, digits and _ . : -");
+  requireValid(isValidOrderId(orderId), "orderId", "The order id must hold only letters, digits and _ . : -");
   const body = parseBody(request.rawBody, orderBodySchema);
-  const key = idempotencyKeyOf(request.header("idempotency-key"), true);
+  const key = idempotencyKeyHeader(request.header("idempotency-key"), true);
   const context = httpCancelContext(appId, "order-cancel", correlationId, deadline, key);
   const result = await cancelOrder(container.deps, context, { orderId, ...body });
   return respondToOnce(reportOnce(container, "http", result), orderResponse);
@@ -73,12 +71,12 @@ const orderCancel = async ({ container, request, params, correlationId, deadline
 const orderStatus = async ({ container, request, params }: RouteCall) => {
   await authenticateSigned(request, container.clients, Date.now());
   const orderId = params[0] ?? "";
-  requireValid(isValidId(orderId), "orderId", "The order id must hold only letters, digits and _ . : -");
+  requireValid(isValidOrderId(orderId), "orderId", "The order id must hold only letters, digits and _ . : -");
   const cancellation = await container.deps.cancellations.get("order", orderId);
   if (!cancellation) {
     throw new HttpProblem("not-found", `Order ${orderId} has no cancellation (never requested, or expired)`);
   }
-  return jsonResponse(200, envelope(0, "操作成功", cancellationView(cancellation)));
+  return jsonResponse(200, cancellationView(cancellation));
 };
 
 const TARGET_TYPES = new Set(["intent", "charge", "order"]);
@@ -88,7 +86,7 @@ const auditTrail = async ({ container, request, params }: RouteCall) => {
   const [type = "", id = ""] = params;
   requireValid(TARGET_TYPES.has(type), "type", "type must be intent, charge or order");
   requireValid(
-    type === "charge" ? isValidUuid(id) : isValidId(id),
+    type === "charge" ? isValidUuid(id) : type === "intent" ? isValidIntentId(id) : isValidOrderId(id),
     "id",
     "The id is not valid for this type",
   );

@@ -1,94 +1,28 @@
+import {
+  type Dialect,
+  HTTP_ROUTES,
+  type HttpRoute,
+  pathPatternOf,
+  type RouteName,
+} from "../../manifest/http-routes.ts";
 import { HttpProblem } from "./http-problem.ts";
 
-/** How a route's errors and outcomes are written: as Procure-Core, as A55, or as this service's own API. */
-export type Dialect = "procure-core" | "a55" | "service";
-
-export type RouteName =
-  | "intent-cancel"
-  | "charge-cancel"
-  | "order-cancel"
-  | "order-status"
-  | "audit-trail"
-  | "daily-report"
-  | "open-cancellations"
-  | "bulk-submit"
-  | "bulk-status"
-  | "bulk-items"
-  | "bulk-stop";
+export type { Dialect, RouteName } from "../../manifest/http-routes.ts";
 
 interface RouteDefinition {
   name: RouteName;
-  method: "GET" | "POST";
+  method: HttpRoute["method"];
   pattern: RegExp;
   dialect: Dialect;
 }
 
-const SEGMENT = "([^/]+)";
-
-/** The routes of docs/api.md. The charge route takes its trailing slash optionally. */
-export const ROUTES: readonly RouteDefinition[] = [
-  {
-    name: "intent-cancel",
-    method: "POST",
-    pattern: new RegExp(`^/api/v1/intents/${SEGMENT}/cancel$`),
-    dialect: "procure-core",
-  },
-  {
-    name: "charge-cancel",
-    method: "POST",
-    pattern: new RegExp(`^/api/v1/bank/wallet/charge/${SEGMENT}/cancel/${SEGMENT}/?$`),
-    dialect: "a55",
-  },
-  {
-    name: "order-cancel",
-    method: "POST",
-    pattern: new RegExp(`^/api/v1/orders/${SEGMENT}/cancel$`),
-    dialect: "service",
-  },
-  {
-    name: "order-status",
-    method: "GET",
-    pattern: new RegExp(`^/api/v1/orders/${SEGMENT}/cancellation$`),
-    dialect: "procure-core",
-  },
-  {
-    name: "audit-trail",
-    method: "GET",
-    pattern: new RegExp(`^/api/v1/cancellations/${SEGMENT}/${SEGMENT}$`),
-    dialect: "service",
-  },
-  {
-    name: "daily-report",
-    method: "GET",
-    pattern: new RegExp(`^/api/v1/reports/daily/${SEGMENT}$`),
-    dialect: "service",
-  },
-  {
-    name: "open-cancellations",
-    method: "GET",
-    pattern: /^\/api\/v1\/cancellations$/,
-    dialect: "service",
-  },
-  { name: "bulk-submit", method: "POST", pattern: /^\/api\/v1\/bulk-cancellations$/, dialect: "service" },
-  {
-    name: "bulk-status",
-    method: "GET",
-    pattern: new RegExp(`^/api/v1/bulk-cancellations/${SEGMENT}$`),
-    dialect: "service",
-  },
-  {
-    name: "bulk-items",
-    method: "GET",
-    pattern: new RegExp(`^/api/v1/bulk-cancellations/${SEGMENT}/items$`),
-    dialect: "service",
-  },
-  {
-    name: "bulk-stop",
-    method: "POST",
-    pattern: new RegExp(`^/api/v1/bulk-cancellations/${SEGMENT}/stop$`),
-    dialect: "service",
-  },
-];
+/** The routes of docs/api.md (functions/manifest/http-routes.ts), as patterns over the decoded path. */
+const ROUTES: readonly RouteDefinition[] = HTTP_ROUTES.map((route) => ({
+  name: route.name,
+  method: route.method,
+  pattern: pathPatternOf(route),
+  dialect: route.dialect,
+}));
 
 export interface MatchedRoute {
   name: RouteName;

@@ -5,7 +5,6 @@
  * any other state (failed, refunded) → 400.
  */
 import { randomUUID } from "node:crypto";
-import { A55_DEMO_WALLET } from "./demo-charges.ts";
 import { isUuidShape } from "./uuid-shape.ts";
 
 export const CHARGE_STATUSES = [
@@ -84,8 +83,8 @@ export class ChargeStore {
     return this.#charges.size;
   }
 
-  /** Adds `count` cancellable charges to `walletUuid` (for benchmarks) and returns their ids. */
-  generate(count: number, walletUuid: string = A55_DEMO_WALLET): string[] {
+  /** Adds `count` cancellable charges to `walletUuid` (for benchmarks and tests) and returns their ids. */
+  generate(count: number, walletUuid: string): string[] {
     if (!Number.isInteger(count) || count < 0) throw new RangeError("count must be a non-negative integer");
     const ids: string[] = [];
     for (let i = 0; i < count; i++) ids.push(this.add({ chargeUuid: randomUUID(), walletUuid }).chargeUuid);

@@ -9,7 +9,7 @@
  *   GET  /api/v1/intents?…             our assumed listing (see list-query.ts)
  */
 import { verifySignature } from "#adapters/http/request-signature.ts";
-import { isValidIntentId } from "#adapters/procure-core/intent-id.ts";
+import { isValidIntentId } from "#core/identifiers.ts";
 import type { EffectCounter, SandboxRequest, SandboxResponse } from "../sandbox-server.ts";
 import type { AppRegistry } from "./app-registry.ts";
 import type { IntentStore } from "./intent-store.ts";

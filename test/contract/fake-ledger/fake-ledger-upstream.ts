@@ -59,7 +59,7 @@ export const fakeLedgerDialect: UpstreamDialect<FakeLedgerBody> = {
     ...(body.kind === "error" ? { code: body.code, message: body.message } : {}),
     requestId: headers.get("x-ledger-request") || undefined,
   }),
-  isFinal: ({ status, body }) => status === 500 && body.kind === "error" && body.code === "LEDGER_LOCKED",
+  endsRetries: ({ status, body }) => status === 500 && body.kind === "error" && body.code === "LEDGER_LOCKED",
 };
 
 export const fakeLedgerUpstream = {

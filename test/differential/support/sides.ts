@@ -15,7 +15,8 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
-import { type BusEvent, CANCEL_REQUESTED } from "#local/stack/local-event-bus.ts";
+import { CANCEL_REQUESTED_DETAIL_TYPE } from "#adapters/events/cancel-requested-schema.ts";
+import type { BusEvent } from "#local/stack/local-event-bus.ts";
 import { EVENTBRIDGE_PATH } from "#local/stack/put-events-endpoint.ts";
 import { LOCAL_EVENT_BUS_NAME } from "#local/stack/service-env.ts";
 import { LocalSqs } from "#local/stack/sqs/local-sqs.ts";
@@ -111,7 +112,7 @@ export const localBusSide = async (): Promise<BusSide> => {
     rules: [
       {
         name: "cancel-requested",
-        detailType: CANCEL_REQUESTED,
+        detailType: CANCEL_REQUESTED_DETAIL_TYPE,
         target: (event: BusEvent) => void queue.send({ body: JSON.stringify(event) }),
       },
     ],
@@ -143,7 +144,7 @@ export const motoBusSide = async (endpoint: string): Promise<BusSide> => {
     new PutRuleCommand({
       Name: "cancel-requested",
       EventBusName: LOCAL_EVENT_BUS_NAME,
-      EventPattern: JSON.stringify({ "detail-type": [CANCEL_REQUESTED] }),
+      EventPattern: JSON.stringify({ "detail-type": [CANCEL_REQUESTED_DETAIL_TYPE] }),
     }),
   );
   await events.send(

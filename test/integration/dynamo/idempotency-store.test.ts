@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { AuditRecordExistsError } from "#adapters/dynamo/audit-item.ts";
 import { DynamoAuditLog } from "#adapters/dynamo/audit-log.ts";
 import { DynamoIdempotencyStore, KEY_LIFETIME_SECONDS } from "#adapters/dynamo/idempotency-store.ts";
-import { idempotencyKeyOf } from "#adapters/dynamo/table-definitions.ts";
+import { idempotencyItemKey } from "#adapters/dynamo/table-definitions.ts";
 import { ValidationError } from "#core/errors.ts";
 import type { BeginResult, Lease } from "#core/ports.ts";
 import { createLocalDynamoClient, createTestTables, type TestTables } from "#test/support/dynamo-tables.ts";
@@ -34,7 +34,7 @@ const acquired = (result: BeginResult): Lease => {
 };
 
 const storedKey = async (scopeKey: string) => {
-  const { pk, sk } = idempotencyKeyOf(scopeKey);
+  const { pk, sk } = idempotencyItemKey(scopeKey);
   const { Item } = await client.send(
     new GetItemCommand({
       TableName: tables.idempotencyTable,

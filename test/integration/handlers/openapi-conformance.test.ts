@@ -146,12 +146,12 @@ describe("docs/openapi.yaml describes the handlers' real answers", () => {
         })
       ).statusCode,
     ).toBe(202);
-    expect((await status(orderId)).body).toMatchObject({ data: { state: "INTENT_PENDING", final: false } });
+    expect((await status(orderId)).body).toMatchObject({ state: "INTENT_PENDING", final: false });
     const finished = `o-${randomUUID()}`;
     expect((await order(finished, { intentId: kit.newIntent("SUBMITTED") })).statusCode).toBe(200);
-    expect((await status(finished)).body).toMatchObject({ data: { state: "DONE", final: true } });
+    expect((await status(finished)).body).toMatchObject({ state: "DONE", final: true });
     expect((await order(finished, { intentId: kit.newIntent("SUBMITTED") })).statusCode).toBe(400);
-    expect((await status(`o-${randomUUID()}`)).body).toMatchObject({ code: 40402 });
+    expect((await status(`o-${randomUUID()}`)).body).toMatchObject({ error: { code: "not-found" } });
     expect((await status("bad%20id")).statusCode).toBe(400);
   });
 

@@ -79,8 +79,10 @@ describe("an order's cancellation, from request to final truth", () => {
       steps: { intent: { outcome: "PENDING" } },
     });
     expect((await status(id)).body).toMatchObject({
-      code: 0,
-      data: { orderId: id, state: "INTENT_PENDING", final: false, nextCheckAt: expect.any(String) },
+      orderId: id,
+      state: "INTENT_PENDING",
+      final: false,
+      nextCheckAt: expect.any(String),
     });
     expect(await newest("charge", chargeUuid)).toMatchObject({
       outcome: "PENDING",
@@ -98,18 +100,15 @@ describe("an order's cancellation, from request to final truth", () => {
     const finalStatus = await status(id);
     expect(finalStatus.statusCode).toBe(200);
     expect(finalStatus.body).toMatchObject({
-      code: 0,
-      data: {
-        orderId: id,
-        state: "DONE",
-        final: true,
-        outcome: { outcome: "CANCELLED" },
-        steps: {
-          intent: { id: intentId, outcome: "CANCELLED" },
-          charge: { id: chargeUuid, outcome: "CANCELLED" },
-        },
-        request: { trigger: "http", actor: STOREFRONT_APP_ID, idempotencyKey: key },
+      orderId: id,
+      state: "DONE",
+      final: true,
+      outcome: { outcome: "CANCELLED" },
+      steps: {
+        intent: { id: intentId, outcome: "CANCELLED" },
+        charge: { id: chargeUuid, outcome: "CANCELLED" },
       },
+      request: { trigger: "http", actor: STOREFRONT_APP_ID, idempotencyKey: key },
     });
     const original = {
       trigger: "http",
@@ -178,10 +177,7 @@ describe("an order's cancellation, from request to final truth", () => {
       expect(JSON.parse(done.out)).toMatchObject({
         outcome: "CANCELLED",
         httpStatus: 200,
-        body: {
-          code: 0,
-          data: { state: "DONE", steps: { charge: { id: chargeUuid, outcome: "CANCELLED" } } },
-        },
+        body: { state: "DONE", steps: { charge: { id: chargeUuid, outcome: "CANCELLED" } } },
       });
       const unknown = await cancelctl("order", "status", "order-never-cancelled");
       expect(unknown.code).toBe(2);
@@ -213,20 +209,19 @@ describe("an order's cancellation, from request to final truth", () => {
     // Assess: nothing was bought → the charge is cancelled (as the direct path does for a FAILED intent)
     expect(kit.a55.effects.count(failedCharge)).toBe(1);
     expect((await status(failedOrder)).body).toMatchObject({
-      data: { state: "DONE", outcome: { outcome: "CANCELLED" } },
+      state: "DONE",
+      outcome: { outcome: "CANCELLED" },
     });
     // Goods were bought → the charge stays, a return/refund is advised, and the charge's trail says so.
     expect(kit.a55.effects.count(boughtCharge)).toBe(0);
     expect((await status(boughtOrder)).body).toMatchObject({
-      data: {
-        state: "DONE",
-        outcome: {
-          outcome: "NOT_CANCELLABLE",
-          currentStatus: "COMPLETED",
-          advice: expect.stringMatching(/return\/refund/),
-        },
-        steps: { chargeSkipped: expect.stringMatching(/goods bought/) },
+      state: "DONE",
+      outcome: {
+        outcome: "NOT_CANCELLABLE",
+        currentStatus: "COMPLETED",
+        advice: expect.stringMatching(/return\/refund/),
       },
+      steps: { chargeSkipped: expect.stringMatching(/goods bought/) },
     });
     expect(await newest("charge", boughtCharge)).toMatchObject({
       outcome: "NOT_CANCELLABLE",
@@ -253,9 +248,7 @@ describe("an order's cancellation, from request to final truth", () => {
     expect(run).toMatchObject({ finished: 2 });
     for (const [id, chargeUuid] of orders) {
       expect(kit.a55.effects.count(chargeUuid)).toBe(1);
-      expect((await status(id)).body).toMatchObject({
-        data: { state: "DONE", outcome: { outcome: "CANCELLED" } },
-      });
+      expect((await status(id)).body).toMatchObject({ state: "DONE", outcome: { outcome: "CANCELLED" } });
     }
     expect(kit.procureCore.effects.count(intentId)).toBe(1);
   });
@@ -277,7 +270,9 @@ describe("an order's cancellation, from request to final truth", () => {
     expect(kit.procureCore.effects.count(intentId)).toBe(1);
     expect(await newest("intent", intentId)).toMatchObject({ outcome: "CANCELLED", orderId: id });
     expect((await status(id)).body).toMatchObject({
-      data: { state: "CHARGE_DUE", final: false, lastProblem: { problem: "unavailable" } },
+      state: "CHARGE_DUE",
+      final: false,
+      lastProblem: { problem: "unavailable" },
     });
 
     // Act 2
@@ -285,9 +280,7 @@ describe("an order's cancellation, from request to final truth", () => {
 
     // Assess 2
     expect(kit.a55.effects.count(chargeUuid)).toBe(1);
-    expect((await status(id)).body).toMatchObject({
-      data: { state: "DONE", outcome: { outcome: "CANCELLED" } },
-    });
+    expect((await status(id)).body).toMatchObject({ state: "DONE", outcome: { outcome: "CANCELLED" } });
     expect(await newest("charge", chargeUuid)).toMatchObject({ outcome: "CANCELLED", via: "continuation" });
   });
 

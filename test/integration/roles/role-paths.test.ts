@@ -257,7 +257,7 @@ describe("each function's resumed and failure paths, under its manifest role", (
         const status = await kit.http(
           kit.signed({ method: "GET", path: `/api/v1/orders/${orderId}/cancellation` }),
         );
-        states.push((status.body as { data: { state: string } }).data.state);
+        states.push((status.body as { state: string }).state);
       }
 
       // Assess

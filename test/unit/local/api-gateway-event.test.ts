@@ -30,17 +30,18 @@ const request = (overrides: Partial<RawHttpRequest> = {}): RawHttpRequest => ({
 });
 
 describe("toApiGatewayEvent", () => {
-  it("builds a payload-2.0 event on the $default route", () => {
+  it("builds a payload-2.0 event on the route the deployed API picks, with its path parameters", () => {
     // Act
     const event = toApiGatewayEvent(request());
 
     // Assess
     expect(event).toEqual({
       version: "2.0",
-      routeKey: "$default",
+      routeKey: "POST /api/v1/intents/{id}/cancel",
       rawPath: "/api/v1/intents/intent_67890/cancel",
       rawQueryString: "",
       headers: { host: "127.0.0.1:3000", "user-agent": "curl/8.5.0" },
+      pathParameters: { id: "intent_67890" },
       requestContext: {
         accountId: "000000000000",
         apiId: "local",
@@ -54,12 +55,54 @@ describe("toApiGatewayEvent", () => {
           userAgent: "curl/8.5.0",
         },
         requestId: "JKJaXmPLvHcESHA=",
-        routeKey: "$default",
+        routeKey: "POST /api/v1/intents/{id}/cancel",
         stage: "$default",
         time: "25/Feb/2026:11:30:00 +0000",
         timeEpoch: Date.UTC(2026, 1, 25, 11, 30, 0, 123),
       },
       isBase64Encoded: false,
+    });
+  });
+
+  it("sends what no route key matches to $default: another method, the charge route's trailing slash, an unknown path", () => {
+    const charge =
+      "/api/v1/bank/wallet/charge/c1a2b3c4-0000-4000-8000-000000000001/cancel/f47ac10b-58cc-4372-a567-0e02b2c3d479";
+    const routeOf = (method: string, url: string) => {
+      const event = toApiGatewayEvent(request({ method, url }));
+      return {
+        routeKey: event.routeKey,
+        context: event.requestContext.routeKey,
+        params: event.pathParameters,
+      };
+    };
+
+    expect(routeOf("POST", charge)).toEqual({
+      routeKey: "POST /api/v1/bank/wallet/charge/{charge_uuid}/cancel/{wallet_uuid}",
+      context: "POST /api/v1/bank/wallet/charge/{charge_uuid}/cancel/{wallet_uuid}",
+      params: {
+        charge_uuid: "c1a2b3c4-0000-4000-8000-000000000001",
+        wallet_uuid: "f47ac10b-58cc-4372-a567-0e02b2c3d479",
+      },
+    });
+    expect(routeOf("POST", `${charge}/`)).toEqual({
+      routeKey: "$default",
+      context: "$default",
+      params: undefined,
+    });
+    expect(routeOf("GET", "/api/v1/intents/intent_67890/cancel")).toEqual({
+      routeKey: "$default",
+      context: "$default",
+      params: undefined,
+    });
+    expect(routeOf("GET", "/api/v1/nothing-here")).toEqual({
+      routeKey: "$default",
+      context: "$default",
+      params: undefined,
+    });
+    expect(routeOf("GET", "/api/v1/cancellations")).toEqual({
+      routeKey: "GET /api/v1/cancellations",
+      context: "GET /api/v1/cancellations",
+      params: undefined,
     });
   });
 
@@ -75,6 +118,8 @@ describe("toApiGatewayEvent", () => {
     expect(event.queryStringParameters).toEqual({ limit: "5", x: "1,2", q: "a b" });
     expect(event.requestContext.http.method).toBe("GET");
     expect(event.requestContext.http.path).toBe("/api/v1/cancellations/order/order:1001");
+    expect(event.routeKey).toBe("GET /api/v1/cancellations/{type}/{id}");
+    expect(event.pathParameters).toEqual({ type: "order", id: "order:1001" });
   });
 
   // Captured on live HTTP APIs (hotsock/voker, vokerhttp/testdata/ingress-paths.json): the

@@ -75,15 +75,11 @@ describe("cancelctl never prints outside text raw", () => {
   it("order status: a caller's reason cannot forge an outcome line under the real NOT_CANCELLABLE", async () => {
     const url = await serve(() =>
       json(200, {
-        code: 0,
-        message: "操作成功",
-        data: {
-          orderId: "order-1",
-          state: "DONE",
-          final: true,
-          outcome: { outcome: "NOT_CANCELLABLE", reason: "already shipped" },
-          request: { reason: HOSTILE, trigger: "http", actor: "storefront_app" },
-        },
+        orderId: "order-1",
+        state: "DONE",
+        final: true,
+        outcome: { outcome: "NOT_CANCELLABLE", reason: "already shipped" },
+        request: { reason: HOSTILE, trigger: "http", actor: "storefront_app" },
       }),
     );
 

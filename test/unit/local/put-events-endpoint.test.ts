@@ -1,16 +1,12 @@
 import { EventBridgeClient, ListRulesCommand, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { afterEach, describe, expect, it } from "vitest";
+import { CANCEL_REQUESTED_DETAIL_TYPE } from "#adapters/events/cancel-requested-schema.ts";
 import { ENTRY_TOO_LARGE, EventBridgePublisher } from "#adapters/events/event-bridge-publisher.ts";
 import type { EventPublishError } from "#adapters/events/event-errors.ts";
 import { PUT_EVENTS_LIMIT_BYTES } from "#adapters/events/put-events-limits.ts";
 import type { OutcomeEvent } from "#core/ports.ts";
 import type { RunningFrontDoor } from "#local/stack/front-door.ts";
-import {
-  type BusEvent,
-  CANCEL_REQUESTED,
-  LocalEventBus,
-  MAX_REQUEST_BYTES,
-} from "#local/stack/local-event-bus.ts";
+import { type BusEvent, LocalEventBus, MAX_REQUEST_BYTES } from "#local/stack/local-event-bus.ts";
 import { answerAwsJson, EVENTBRIDGE_PATH, PUT_EVENTS_TARGET } from "#local/stack/put-events-endpoint.ts";
 import { LocalSqs } from "#local/stack/sqs/local-sqs.ts";
 import { startTestFrontDoor } from "#test/support/local-front-door.ts";
@@ -37,7 +33,7 @@ const startWithQueue = async (options: { refuse?: boolean } = {}): Promise<Harne
     rules: [
       {
         name: "cancel-requested",
-        detailType: CANCEL_REQUESTED,
+        detailType: CANCEL_REQUESTED_DETAIL_TYPE,
         target: (event: BusEvent) => {
           if (options.refuse) throw new Error("the queue refused the message");
           queue.send({ body: JSON.stringify(event) });

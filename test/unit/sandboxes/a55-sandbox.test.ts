@@ -277,7 +277,7 @@ describe("A55 sandbox", () => {
     });
 
     it("generates cancellable charges for benchmarks", async () => {
-      const ids = sandbox.charges.generate(3);
+      const ids = sandbox.charges.generate(3, A55_DEMO_WALLET);
 
       const answers = await Promise.all(ids.map((id) => cancel(cancelPath(id))));
 
