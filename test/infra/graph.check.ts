@@ -105,6 +105,10 @@ const ROUTES = [
   "GET /api/v1/cancellations/{type}/{id}",
   "GET /api/v1/reports/daily/{day}",
   "GET /api/v1/cancellations",
+  "POST /api/v1/bulk-cancellations",
+  "GET /api/v1/bulk-cancellations/{id}",
+  "GET /api/v1/bulk-cancellations/{id}/items",
+  "POST /api/v1/bulk-cancellations/{id}/stop",
   // The catch-all: 404/405 for anything else, and the seed's trailing-slash charge path.
   "$default",
 ];
