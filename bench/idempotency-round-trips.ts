@@ -12,6 +12,7 @@ import { CreateTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamod
 import type { Context } from "aws-lambda";
 import { DynamoAuditLog } from "#adapters/dynamo/audit-log.ts";
 import { DynamoIdempotencyStore } from "#adapters/dynamo/idempotency-store.ts";
+import { DynamoUnitOfWork } from "#adapters/dynamo/unit-of-work.ts";
 import type { CancelOutcome } from "#core/outcome.ts";
 import type { AuditRecord } from "#core/ports.ts";
 import { startDynamoLocal } from "#test/support/dynamo-local.ts";
@@ -86,6 +87,7 @@ try {
   const ours = countRoundTrips(client);
   const theirs = countRoundTrips(ptClient);
   const store = new DynamoIdempotencyStore({ client, ...tables });
+  const work = new DynamoUnitOfWork({ client, ...tables });
   const auditForPowertools = new DynamoAuditLog({ client: ptClient, auditTable: tables.auditTable });
 
   let remainingMs = 30_000;
@@ -119,7 +121,7 @@ try {
   const ourFirst = await measure(ours, async () => {
     const begin = await store.begin({ scopeKey, payload: { intentId: "i-1" }, now, lockUntil: now + 30_000 });
     if (begin.kind !== "acquired") throw new Error(`unexpected ${begin.kind}`);
-    return store.complete(begin.lease, { outcome: outcome("i-1"), audits: [auditOf("i-1")], now });
+    return work.finishAttempt(begin.lease, { outcome: outcome("i-1"), audits: [auditOf("i-1")], now });
   });
   const ourReplay = await measure(ours, () =>
     store.begin({ scopeKey, payload: { intentId: "i-1" }, now: now + 1, lockUntil: now + 30_000 }),
@@ -186,13 +188,13 @@ try {
   );
   const ourHolder2 = takeover.value;
   if (ourHolder1.kind !== "acquired" || ourHolder2.kind !== "acquired") throw new Error("setup failed");
-  const second2 = await store.complete(ourHolder2.lease, {
+  const second2 = await work.finishAttempt(ourHolder2.lease, {
     outcome: outcome("second"),
     audits: [auditOf("i-3")],
     now: lateStart + 300,
   });
   const lateComplete = await measure(ours, () =>
-    store.complete(ourHolder1.lease, {
+    work.finishAttempt(ourHolder1.lease, {
       outcome: outcome("first"),
       audits: [auditOf("i-3")],
       now: lateStart + 400,

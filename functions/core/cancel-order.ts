@@ -72,7 +72,7 @@ const orderWork = async (
   });
   let record = fresh;
   let resumed = lease.resumed;
-  if ((await deps.cancellations.commit({ next: fresh, expectedVersion: null }, opening)) === "conflict") {
+  if ((await deps.work.commitTransition({ next: fresh, expectedVersion: null }, opening)) === "conflict") {
     const existing = await current(deps, input.orderId);
     if (existing.request.scopeKey !== lease.scopeKey) return joined(existing, input);
     // This request's own cancellation, left by an earlier attempt: resume it where it is.

@@ -132,7 +132,7 @@ const continueOne = async (
   // A bulk item's cancellation reaching DONE finishes the item in the same transaction.
   const bulkItem = bulkFinishOf(record, after, "continuation");
   if (
-    (await deps.cancellations.commit({ next: after, expectedVersion: record.version }, audits, bulkItem)) ===
+    (await deps.work.commitTransition({ next: after, expectedVersion: record.version }, audits, bulkItem)) ===
     "conflict"
   ) {
     summary.conflicts++;

@@ -9,6 +9,7 @@ import type {
   Ids,
   IntentsUpstream,
   Trigger,
+  UnitOfWork,
 } from "./ports.ts";
 
 /** Everything the use cases need, built once per container by the composition root. */
@@ -18,6 +19,8 @@ export interface CancelDependencies {
   idempotency: IdempotencyStore;
   audit: AuditLog;
   cancellations: CancellationStore;
+  /** Every state-changing write: an attempt finished or released, a cancellation moved on. */
+  work: UnitOfWork;
   /** How the continuation paces cancellations and when they count as STUCK. */
   lifecycle: LifecyclePolicy;
   clock: Clock;

@@ -93,7 +93,7 @@ export const runOnce = async (
   if (own.record?.state === "DONE" && own.record.outcome) {
     // A retry of a cancel the continuation finished meanwhile: its records and event are written.
     const { outcome } = own.record;
-    await deps.idempotency.complete(lease, { outcome, audits: [], now: deps.clock.now() });
+    await deps.work.finishAttempt(lease, { outcome, audits: [], now: deps.clock.now() });
     return { kind: "outcome", outcome, replayed: true };
   }
 
@@ -113,7 +113,7 @@ export const runOnce = async (
       reason: "internal error",
     };
     const audits = [auditRecord(deps, context, failed, request.reason, startedAt)];
-    await deps.idempotency.release(lease, { audits, now: deps.clock.now() });
+    await deps.work.releaseAttempt(lease, { audits, now: deps.clock.now() });
     throw error;
   }
 
@@ -132,7 +132,7 @@ export const runOnce = async (
       result.cancellation ??
       ofOwn?.cancellation ??
       (unfinished && { next: unfinished, expectedVersion: null });
-    await deps.idempotency.release(lease, { audits, cancellation, now: deps.clock.now() });
+    await deps.work.releaseAttempt(lease, { audits, cancellation, now: deps.clock.now() });
     return { kind: "outcome", outcome, replayed: false };
   }
 
@@ -150,7 +150,7 @@ export const runOnce = async (
 
   const audits = result.audits ?? [announcingRecord(deps, context, outcome, request.reason, startedAt)];
   const { cancellation } = result;
-  const written = await deps.idempotency.complete(lease, {
+  const written = await deps.work.finishAttempt(lease, {
     outcome,
     audits,
     cancellation,
@@ -159,7 +159,7 @@ export const runOnce = async (
   if (written === "cancellation-moved") {
     // The continuation moved the cancellation on meanwhile: answer from it as it now is.
     const rejoined = request.rejoin ? await request.rejoin() : { outcome, audits: [] };
-    await deps.idempotency.complete(lease, {
+    await deps.work.finishAttempt(lease, {
       outcome: rejoined.outcome,
       audits: rejoined.audits ?? [],
       now: deps.clock.now(),

@@ -185,4 +185,4 @@ const complete = (
   audits: AuditRecord[],
   cancellation: CancellationTransition | undefined,
 ): Promise<CompleteResult> =>
-  deps.idempotency.complete(lease, { outcome, audits, cancellation, now: deps.clock.now() });
+  deps.work.finishAttempt(lease, { outcome, audits, cancellation, now: deps.clock.now() });

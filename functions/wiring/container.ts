@@ -18,6 +18,7 @@ import { DynamoAuditLog } from "#adapters/dynamo/audit-log.ts";
 import { DynamoBulkJobStore } from "#adapters/dynamo/bulk-job-store.ts";
 import { DynamoCancellationStore } from "#adapters/dynamo/cancellation-store.ts";
 import { DynamoIdempotencyStore } from "#adapters/dynamo/idempotency-store.ts";
+import { DynamoUnitOfWork } from "#adapters/dynamo/unit-of-work.ts";
 import { derivedIdempotencyKey } from "#adapters/ids/derived-key.ts";
 import { ProcureCoreClient } from "#adapters/procure-core/procure-core-client.ts";
 import { procureCoreUpstream } from "#adapters/procure-core/procure-core-upstream.ts";
@@ -109,13 +110,13 @@ export const buildContainer = (
   const deps: CancelDependencies = {
     intents,
     charges,
-    idempotency: new DynamoIdempotencyStore({
-      client: dynamoDb,
-      idempotencyTable: config.idempotencyTable,
-      auditTable: config.auditTable,
-    }),
+    idempotency: new DynamoIdempotencyStore({ client: dynamoDb, idempotencyTable: config.idempotencyTable }),
     audit,
     cancellations: new DynamoCancellationStore({
+      client: dynamoDb,
+      idempotencyTable: config.idempotencyTable,
+    }),
+    work: new DynamoUnitOfWork({
       client: dynamoDb,
       idempotencyTable: config.idempotencyTable,
       auditTable: config.auditTable,

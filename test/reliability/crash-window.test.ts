@@ -130,10 +130,10 @@ describe(`reliability: crash between upstream success and completion (${profile.
         return true;
       };
 
-      const { intents, charges, idempotency } = kit.container.deps;
+      const { intents, charges, work } = kit.container.deps;
       const realCancelIntent = intents.cancelIntent.bind(intents);
       const realCancelCharge = charges.cancelCharge.bind(charges);
-      const realComplete = idempotency.complete.bind(idempotency);
+      const realFinish = work.finishAttempt.bind(work);
       const spies = [
         vi.spyOn(intents, "cancelIntent").mockImplementation(async (id, options) => {
           const answer = await realCancelIntent(id, options);
@@ -143,13 +143,13 @@ describe(`reliability: crash between upstream success and completion (${profile.
           const answer = await realCancelCharge(request, options);
           return diesHere(request.chargeUuid, "after-upstream-answer") ? never() : answer;
         }),
-        vi.spyOn(idempotency, "complete").mockImplementation(async (lease, request) => {
+        vi.spyOn(work, "finishAttempt").mockImplementation(async (lease, request) => {
           const id = request.outcome.target.id;
           if (diesHere(id, "before-completion-write")) return never();
           if (diesHere(id, "completion-write-fails")) {
             throw new StoreUnavailableError("idempotency", "simulated: the completion write was lost");
           }
-          const written = await realComplete(lease, request);
+          const written = await realFinish(lease, request);
           return diesHere(id, "after-completion-write") ? never() : written;
         }),
       ];

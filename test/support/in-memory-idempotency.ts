@@ -1,41 +1,24 @@
 /**
  * The DynamoDB idempotency store's rules in a Map (functions/adapters/dynamo/idempotency-store.ts):
- * the same conditions for taking, taking over, completing and releasing a key; a single
- * cancel's attempt findable while in progress; a released key remembering the cancellation
- * it opened. Its writes and the cancellations' are atomic together, as one transaction is.
+ * the same conditions for taking and taking over a key; a single cancel's attempt findable
+ * while in progress. Completing and releasing a key are the unit of work's
+ * (in-memory-unit-of-work.ts), atomic with the cancellations' and the audit log's writes.
  */
 import { createHash } from "node:crypto";
 import type { CancelOutcome } from "#core/outcome.ts";
 import type {
   AbandonedAttempt,
   AttemptRecovery,
-  AuditRecord,
   BeginRequest,
   BeginResult,
-  CancellationTransition,
-  CompleteRequest,
-  CompleteResult,
   IdempotencyStore,
   Lease,
   Page,
-  ReleaseRequest,
 } from "#core/ports.ts";
-
-/** The audit log's writes a completion makes with the key (in-memory-ports.ts), all or nothing. */
-interface AuditWrites {
-  checkNew(records: AuditRecord[]): void;
-  append(record: AuditRecord): Promise<void>;
-}
-
-/** The cancellation store's conditional write a completion makes with the key (in-memory-ports.ts). */
-interface CancellationWrites {
-  accepts(transition: CancellationTransition): boolean;
-  put(transition: CancellationTransition): void;
-}
 
 const hash = (payload: unknown): string => createHash("sha256").update(JSON.stringify(payload)).digest("hex");
 
-interface StoredKey {
+export interface StoredKey {
   status: "IN_PROGRESS" | "COMPLETED" | "RELEASED";
   token: string;
   attempt: number;
@@ -50,19 +33,12 @@ interface StoredKey {
   ownCancellation?: string;
 }
 
-/** The DynamoDB store's rules, in a Map; its writes and the cancellations' are atomic together, as one transaction is. */
+/** The DynamoDB store's rules, in a Map. */
 export class InMemoryIdempotencyStore implements IdempotencyStore {
   readonly keys = new Map<string, StoredKey>();
   #tokens = 0;
-  /** When set, every call throws it (a store outage). */
+  /** When set, every call throws it, and so do the unit of work's key writes (a store outage). */
   failWith: Error | undefined;
-
-  readonly audit: AuditWrites;
-  readonly cancellations: CancellationWrites;
-  constructor(audit: AuditWrites, cancellations: CancellationWrites) {
-    this.audit = audit;
-    this.cancellations = cancellations;
-  }
 
   async begin(request: BeginRequest): Promise<BeginResult> {
     if (this.failWith) throw this.failWith;
@@ -132,52 +108,9 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
     return { items: items.slice(0, options.limit ?? 1000) };
   }
 
-  #holds(lease: Lease): StoredKey | undefined {
+  /** The key while this lease still holds it (IN_PROGRESS, same token): what a finishing write is conditional on. */
+  holding(lease: Lease): StoredKey | undefined {
     const stored = this.keys.get(lease.scopeKey);
     return stored && stored.token === lease.token && stored.status === "IN_PROGRESS" ? stored : undefined;
-  }
-
-  async complete(lease: Lease, request: CompleteRequest): Promise<CompleteResult> {
-    if (this.failWith) throw this.failWith;
-    const stored = this.#holds(lease);
-    if (!stored) return "lock-lost";
-    let cancellation = request.cancellation;
-    if (cancellation && !this.cancellations.accepts(cancellation)) {
-      const joining = cancellation.expectedVersion === null && cancellation.next.kind !== "order";
-      if (!joining) return "cancellation-moved";
-      cancellation = undefined;
-    }
-    this.audit.checkNew(request.audits);
-    delete stored.recovery;
-    Object.assign(stored, {
-      status: "COMPLETED",
-      outcome: request.outcome,
-      attempt: lease.attempt,
-      completedAt: new Date(request.now).toISOString(),
-    });
-    if (cancellation) this.cancellations.put(cancellation);
-    for (const record of request.audits) await this.audit.append(record);
-    return "completed";
-  }
-
-  async release(lease: Lease, request: ReleaseRequest): Promise<void> {
-    if (this.failWith) throw this.failWith;
-    const stored = this.#holds(lease);
-    if (!stored) return;
-    delete stored.recovery;
-    stored.status = "RELEASED";
-    stored.attempt = lease.attempt;
-    let cancellation = request.cancellation;
-    if (cancellation && !this.cancellations.accepts(cancellation)) {
-      // Opening one while another is open joins it; a moved transition did not happen.
-      if (cancellation.expectedVersion !== null) return;
-      cancellation = undefined;
-    }
-    this.audit.checkNew(request.audits);
-    if (cancellation) this.cancellations.put(cancellation);
-    if (cancellation?.expectedVersion === null && cancellation.next.kind !== "order") {
-      stored.ownCancellation = cancellation.next.incarnation;
-    }
-    for (const record of request.audits) await this.audit.append(record);
   }
 }

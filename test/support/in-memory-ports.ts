@@ -4,7 +4,6 @@
  * store in in-memory-idempotency.ts, the fake upstreams in in-memory-upstreams.ts).
  */
 import { v5 as uuidv5 } from "uuid";
-import type { BulkItemFinish } from "#core/bulk-ports.ts";
 import {
   type Cancellation,
   type CancellationKind,
@@ -25,9 +24,11 @@ import type {
 } from "#core/ports.ts";
 import type { InMemoryBulkStore } from "./in-memory-bulk.ts";
 import { InMemoryIdempotencyStore } from "./in-memory-idempotency.ts";
+import { InMemoryUnitOfWork } from "./in-memory-unit-of-work.ts";
 import { FakeCharges, FakeIntents } from "./in-memory-upstreams.ts";
 
 export { InMemoryIdempotencyStore } from "./in-memory-idempotency.ts";
+export { InMemoryUnitOfWork } from "./in-memory-unit-of-work.ts";
 export { FakeCharges, FakeIntents } from "./in-memory-upstreams.ts";
 
 export class FakeClock implements Clock {
@@ -79,7 +80,10 @@ export class InMemoryAuditLog implements AuditLog {
   }
 }
 
-/** The DynamoDB cancellation store's rules: versioned conditional puts, with their records in one step. */
+/**
+ * The DynamoDB cancellation store's reads, and the condition its records are written under
+ * (`accepts`, `put`: the unit of work's, in-memory-unit-of-work.ts, is the one writer).
+ */
 export class InMemoryCancellationStore implements CancellationStore {
   readonly records = new Map<string, Cancellation>();
   /** Every applied write, with the record it replaced, in commit order (for the lifecycle model's invariants). */
@@ -88,14 +92,10 @@ export class InMemoryCancellationStore implements CancellationStore {
     after: Cancellation;
     expectedVersion: number | null;
   }[] = [];
-  readonly audit: InMemoryAuditLog;
-  /** The bulk items a transition may finish (set by tests of bulk jobs). */
-  bulk: InMemoryBulkStore | undefined;
-  /** When set, every call throws it (a store outage). */
+  /** When set, every call throws it, and so does the unit of work's transition (a store outage). */
   failWith: Error | undefined;
-  constructor(audit: InMemoryAuditLog) {
-    this.audit = audit;
-  }
+  /** The bulk items a transition may finish (set by tests of bulk jobs; the unit of work applies them). */
+  bulk: InMemoryBulkStore | undefined;
 
   /** Whether the transition's condition holds now (the DynamoDB store's `cancellationPut` condition). */
   accepts(transition: CancellationTransition): boolean {
@@ -148,21 +148,6 @@ export class InMemoryCancellationStore implements CancellationStore {
     const open = this.#open();
     return { open: open.length, stuck: open.filter((c) => c.state === "STUCK").length };
   }
-
-  async commit(
-    transition: CancellationTransition,
-    audits: AuditRecord[],
-    bulkItem?: BulkItemFinish,
-  ): Promise<"written" | "conflict"> {
-    if (this.failWith) throw this.failWith;
-    if (!this.accepts(transition)) return "conflict";
-    this.audit.checkNew(audits);
-    this.put(transition);
-    for (const record of audits) await this.audit.append(record);
-    // In the same step, unless another writer finished the item first (then written without it).
-    if (bulkItem && this.bulk?.accepts(bulkItem)) this.bulk.apply(bulkItem);
-    return "written";
-  }
 }
 
 /** What the outbox would publish: the outcome events of the announcing audit records, in append order. */
@@ -179,14 +164,16 @@ export class AnnouncedEvents {
 /** A full set of in-memory dependencies, each reachable for assertions. */
 export const inMemoryDependencies = (lifecycle: LifecyclePolicy = DEFAULT_LIFECYCLE_POLICY) => {
   const audit = new InMemoryAuditLog();
-  const cancellations = new InMemoryCancellationStore(audit);
+  const cancellations = new InMemoryCancellationStore();
+  const idempotency = new InMemoryIdempotencyStore();
   const fakes = {
     intents: new FakeIntents(),
     charges: new FakeCharges(),
     audit,
     cancellations,
     lifecycle,
-    idempotency: new InMemoryIdempotencyStore(audit, cancellations),
+    idempotency,
+    work: new InMemoryUnitOfWork(idempotency, cancellations, audit),
     events: new AnnouncedEvents(audit),
     clock: new FakeClock(),
     ids: new SequentialIds(),

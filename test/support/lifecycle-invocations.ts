@@ -29,12 +29,12 @@ export interface WriteFault {
 }
 
 const WRITES: Record<string, ReadonlySet<string>> = {
-  idempotency: new Set(["begin", "complete", "release"]),
-  cancellations: new Set(["commit"]),
+  idempotency: new Set(["begin"]),
+  work: new Set(["finishAttempt", "releaseAttempt", "commitTransition"]),
   audit: new Set(["append"]),
 };
 
-const PORTS = ["idempotency", "cancellations", "audit", "intents", "charges"] as const;
+const PORTS = ["idempotency", "cancellations", "work", "audit", "intents", "charges"] as const;
 
 const wrapPorts = <T extends object>(deps: T, wrap: (name: string, port: object) => object): T => {
   const ports = deps as Record<string, unknown>;

@@ -4,7 +4,14 @@
  */
 import type { Cancellation, LifecyclePolicy } from "#core/cancellation.ts";
 import type { CancelDependencies } from "#core/dependencies.ts";
-import type { AuditLog, AuditRecord, CancellationStore, Clock, IdempotencyStore } from "#core/ports.ts";
+import type {
+  AuditLog,
+  AuditRecord,
+  CancellationStore,
+  Clock,
+  IdempotencyStore,
+  UnitOfWork,
+} from "#core/ports.ts";
 import { HeldReads } from "./lifecycle-invocations.ts";
 import type { Scenario } from "./lifecycle-scenario.ts";
 import { FaultPlan, ModelA55, ModelProcureCore } from "./lifecycle-upstreams.ts";
@@ -32,6 +39,7 @@ export interface CancellationWrite {
 export interface Stores {
   idempotency: IdempotencyStore;
   cancellations: CancellationStore;
+  work: UnitOfWork;
   audit: AuditLog;
   /** Every key's stored outcome, for the invariants on answers. */
   completedOutcomes(): Promise<{ scopeKey: string; outcome: unknown }[]>;
@@ -112,6 +120,7 @@ export const buildWorld = (
     charges: a55,
     idempotency: stores.idempotency,
     cancellations: held.remembering(stores.cancellations),
+    work: stores.work,
     audit: stores.audit,
     clock,
     ids,

@@ -3,8 +3,8 @@
  * `pk = CANCELLATION#<kind>#<id>`, `sk = STATE`; open ones also in the sparse index
  * `byNextCheck` (`dueKey = DUE`, `nextCheckAt`), read oldest-due first.
  *
- * Every transition is one TransactWriteItems: the record's conditional put (on the version
- * it was read at) and its audit records, written together or not at all.
+ * Reads only: every transition is written by the unit of work (unit-of-work.ts), the record's
+ * conditional put (on the version it was read at) with its audit records, in one transaction.
  */
 import {
   type AttributeValue,
@@ -12,22 +12,17 @@ import {
   GetItemCommand,
   QueryCommand,
   type QueryCommandOutput,
-  type TransactWriteItem,
 } from "@aws-sdk/client-dynamodb";
-import type { BulkItemFinish } from "#core/bulk-ports.ts";
 import type { Cancellation, CancellationKind } from "#core/cancellation.ts";
-import type { AuditRecord, CancellationStore, CancellationTransition, Page } from "#core/ports.ts";
-import { AuditRecordExistsError, auditPut } from "./audit-item.ts";
-import { finishWrites } from "./bulk-items.ts";
-import { cancellationPut, fromCancellationItem } from "./cancellation-item.ts";
-import { cancellationReasons, storeUnavailable, transactWrite } from "./dynamo-errors.ts";
+import type { CancellationStore, Page } from "#core/ports.ts";
+import { fromCancellationItem } from "./cancellation-item.ts";
+import { storeUnavailable } from "./dynamo-errors.ts";
 import { queryPage } from "./query-page.ts";
 import { CANCELLATIONS_DUE_INDEX, cancellationKeyOf, DUE_PARTITION } from "./table-definitions.ts";
 
 export interface DynamoCancellationStoreOptions {
   client: DynamoDBClient;
   idempotencyTable: string;
-  auditTable: string;
 }
 
 const INDEX_KEY = ["dueKey", "nextCheckAt", "pk", "sk"] as const;
@@ -35,12 +30,10 @@ const INDEX_KEY = ["dueKey", "nextCheckAt", "pk", "sk"] as const;
 export class DynamoCancellationStore implements CancellationStore {
   readonly #client: DynamoDBClient;
   readonly #table: string;
-  readonly #auditTable: string;
 
   constructor(options: DynamoCancellationStoreOptions) {
     this.#client = options.client;
     this.#table = options.idempotencyTable;
-    this.#auditTable = options.auditTable;
   }
 
   /** One strongly consistent read. */
@@ -102,40 +95,6 @@ export class DynamoCancellationStore implements CancellationStore {
       startKey = output.LastEvaluatedKey;
     } while (startKey);
     return counts;
-  }
-
-  /**
-   * @returns `conflict` when the version moved on (or, creating, the record exists); nothing was written
-   * @throws AuditRecordExistsError when an audit record's key exists
-   * @throws StoreUnavailableError when DynamoDB fails
-   */
-  async commit(
-    transition: CancellationTransition,
-    audits: AuditRecord[],
-    bulkItem?: BulkItemFinish,
-  ): Promise<"written" | "conflict"> {
-    const items: TransactWriteItem[] = [
-      { Put: cancellationPut(this.#table, transition) },
-      ...audits.map((record) => ({ Put: auditPut(this.#auditTable, record) })),
-      ...(bulkItem ? finishWrites(this.#table, bulkItem) : []),
-    ];
-    try {
-      await transactWrite(this.#client, items);
-      return "written";
-    } catch (error) {
-      const reasons = cancellationReasons(error);
-      if (reasons?.[0]?.Code === "ConditionalCheckFailed") return "conflict";
-      // The bulk item was finished by another writer first: the transition stands without it.
-      if (bulkItem && reasons?.[1 + audits.length]?.Code === "ConditionalCheckFailed") {
-        return this.commit(transition, audits);
-      }
-      const clash = reasons?.findIndex((reason) => reason.Code === "ConditionalCheckFailed") ?? -1;
-      if (clash > 0) {
-        const put = items[clash]?.Put;
-        throw new AuditRecordExistsError(put?.Item?.pk?.S ?? "", put?.Item?.sk?.S ?? "", { cause: error });
-      }
-      throw storeUnavailable("cancellations", "TransactWriteItems", error);
-    }
   }
 
   #query(

@@ -3,15 +3,16 @@
  *
  * - `begin` is one conditional PutItem. Its `ALL_OLD` answer, on refusal, says in the same
  *   round trip whether the call is a replay, still in progress, or another payload.
- * - `complete` and `release` are one TransactWriteItems each, so the key's new state, the
- *   audit records and a cancellation's transition are written together or not at all.
+ * - Completing or releasing the key is the unit of work's (unit-of-work.ts): one
+ *   TransactWriteItems each, the key's new state, the audit records and a cancellation's
+ *   transition written together or not at all.
  * - A released key is kept (RELEASED, same payload only): the attempt that released it may
  *   have acted upstream before its operational failure, and the retry must know it.
  * - A single cancel's key, while in progress, is findable by the continuation
  *   (attempt-recovery.ts): an attempt killed or whose completing write failed after the
  *   upstream acted is finished by it, not lost.
  *
- * Happy path: 2 round trips (begin + complete); a replay: 1. Resuming an attempt whose
+ * Happy path: 2 round trips (begin + the unit of work's finish); a replay: 1. Resuming an attempt whose
  * lock expired or that was released costs one more write, to record the attempt number.
  */
 import { randomUUID } from "node:crypto";
@@ -19,41 +20,25 @@ import {
   type DynamoDBClient,
   PutItemCommand,
   type PutItemCommandOutput,
-  type TransactWriteItem,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { ValidationError } from "#core/errors.ts";
 import type {
   AbandonedAttempt,
-  AuditRecord,
   BeginRequest,
   BeginResult,
-  CancellationTransition,
-  CompleteRequest,
-  CompleteResult,
   IdempotencyStore,
   Lease,
   Page,
-  ReleaseRequest,
 } from "#core/ports.ts";
 import { abandonedAttempts, recoveryAttributes } from "./attempt-recovery.ts";
-import { AuditRecordExistsError, auditPut } from "./audit-item.ts";
-import { cancellationPut } from "./cancellation-item.ts";
-import {
-  cancellationReasons,
-  conditionFailedItem,
-  retryOnConflict,
-  storeUnavailable,
-  transactWrite,
-} from "./dynamo-errors.ts";
+import { conditionFailedItem, retryOnConflict, storeUnavailable } from "./dynamo-errors.ts";
 import {
   beginCondition,
   IN_PROGRESS,
   isExpired,
   KEY_LIFETIME_SECONDS,
-  keyCompletion,
   keyOf,
-  keyRelease,
   leftAlone,
   numberOf,
   pick,
@@ -68,7 +53,6 @@ export { KEY_LIFETIME_SECONDS };
 export interface DynamoIdempotencyStoreOptions {
   client: DynamoDBClient;
   idempotencyTable: string;
-  auditTable: string;
   /** Payload fingerprint; defaults to SHA-256 of the canonical (key-sorted) JSON. */
   hash?: (payload: unknown) => string;
 }
@@ -76,13 +60,11 @@ export interface DynamoIdempotencyStoreOptions {
 export class DynamoIdempotencyStore implements IdempotencyStore {
   readonly #client: DynamoDBClient;
   readonly #table: string;
-  readonly #auditTable: string;
   readonly #hash: (payload: unknown) => string;
 
   constructor(options: DynamoIdempotencyStoreOptions) {
     this.#client = options.client;
     this.#table = options.idempotencyTable;
-    this.#auditTable = options.auditTable;
     this.#hash = options.hash ?? hashPayload;
   }
 
@@ -154,92 +136,6 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
   /** Attempts of single cancels in progress past their recovery time, oldest first (one Query of `byNextCheck`). */
   abandoned(now: number, options: { limit?: number; cursor?: string } = {}): Promise<Page<AbandonedAttempt>> {
     return abandonedAttempts(this.#client, this.#table, now, options);
-  }
-
-  /**
-   * Completes the key with the outcome, appends the audit records and writes the
-   * cancellation's transition in one transaction, provided the lease still holds the key.
-   * Opening an intent's or a charge's cancellation while one is open for it joins it: the
-   * transaction is written again without the opening.
-   *
-   * @returns `lock-lost` when another attempt took the key over, `cancellation-moved` when
-   *   the cancellation's version moved on; nothing was written in either case
-   * @throws AuditRecordExistsError when an audit record's key exists; nothing was written
-   * @throws StoreUnavailableError when DynamoDB fails
-   */
-  async complete(lease: Lease, request: CompleteRequest): Promise<CompleteResult> {
-    const keyUpdate = keyCompletion(this.#table, lease, request);
-    const written = await this.#transactHoldingLock(keyUpdate, request.audits, request.cancellation);
-    if (written !== "cancellation-moved") return written ? "completed" : "lock-lost";
-    const joining =
-      request.cancellation?.expectedVersion === null && request.cancellation.next.kind !== "order";
-    if (!joining) return "cancellation-moved";
-    // Another request's cancellation of this intent is open: it covers this one too.
-    return (await this.#transactHoldingLock(keyUpdate, request.audits, undefined))
-      ? "completed"
-      : "lock-lost";
-  }
-
-  /**
-   * Releases the key after an operational failure (so a retry runs again), keeping it as
-   * RELEASED: a retry with the same payload takes it as a resumed attempt, since this one
-   * may have acted upstream. The audit records and the cancellation's transition are
-   * written in the same transaction. Opening a cancellation while one is open for the
-   * target joins it (the records are still written); if a transition found the
-   * cancellation moved on meanwhile, the key is released alone. If the lease no longer holds the key, nothing is written: the attempt
-   * that took it over records what is true, and a late record of this one would end the
-   * trail on a failure that no longer stands.
-   *
-   * @throws AuditRecordExistsError when an audit record's key exists
-   * @throws StoreUnavailableError when DynamoDB fails
-   */
-  async release(lease: Lease, request: ReleaseRequest): Promise<void> {
-    const { cancellation } = request;
-    const opening = cancellation?.expectedVersion === null;
-    const opened = opening && cancellation.next.kind !== "order" ? cancellation.next.incarnation : undefined;
-    const released = await this.#transactHoldingLock(
-      keyRelease(this.#table, lease, request, opened),
-      request.audits,
-      cancellation,
-    );
-    if (released !== "cancellation-moved") return;
-    // Opening one while another is open for the target joins it; a moved transition did not happen.
-    await this.#transactHoldingLock(
-      keyRelease(this.#table, lease, request, undefined),
-      opening ? request.audits : [],
-      undefined,
-    );
-  }
-
-  /**
-   * Runs the key's write, the cancellation's transition and the audit records as one
-   * transaction: `true` when written, `false` when the key's condition failed (the lock
-   * is lost), `cancellation-moved` when the transition's did.
-   */
-  async #transactHoldingLock(
-    keyWrite: TransactWriteItem,
-    audits: AuditRecord[],
-    cancellation: CancellationTransition | undefined,
-  ): Promise<boolean | "cancellation-moved"> {
-    const items: TransactWriteItem[] = [
-      keyWrite,
-      ...(cancellation ? [{ Put: cancellationPut(this.#table, cancellation) }] : []),
-      ...audits.map((record) => ({ Put: auditPut(this.#auditTable, record) })),
-    ];
-    try {
-      await transactWrite(this.#client, items);
-      return true;
-    } catch (error) {
-      const reasons = cancellationReasons(error);
-      if (reasons?.[0]?.Code === "ConditionalCheckFailed") return false;
-      if (cancellation && reasons?.[1]?.Code === "ConditionalCheckFailed") return "cancellation-moved";
-      const clash = reasons?.findIndex((reason) => reason.Code === "ConditionalCheckFailed") ?? -1;
-      if (clash > 0) {
-        const put = items[clash]?.Put;
-        throw new AuditRecordExistsError(put?.Item?.pk?.S ?? "", put?.Item?.sk?.S ?? "", { cause: error });
-      }
-      throw storeUnavailable("idempotency", "TransactWriteItems", error);
-    }
   }
 
   /**

@@ -149,7 +149,7 @@ describe("cancelctl report and pending", () => {
     beforeAll(async () => {
       // 120 open cancellations (two pages of the route), one of them STUCK and the oldest.
       for (let i = 0; i < 119; i++) {
-        await kit.container.deps.cancellations.commit(
+        await kit.container.deps.work.commitTransition(
           {
             next: open(`order-${String(i).padStart(3, "0")}`, "INTENT_PENDING", 10 + i, i % 7),
             expectedVersion: null,
@@ -157,7 +157,7 @@ describe("cancelctl report and pending", () => {
           [],
         );
       }
-      await kit.container.deps.cancellations.commit(
+      await kit.container.deps.work.commitTransition(
         { next: open("order-stuck", "STUCK", 25 * 60, 30), expectedVersion: null },
         [],
       );

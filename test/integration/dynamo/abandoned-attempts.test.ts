@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { DynamoIdempotencyStore } from "#adapters/dynamo/idempotency-store.ts";
+import { DynamoUnitOfWork } from "#adapters/dynamo/unit-of-work.ts";
 import type { AttemptRecovery, BeginRequest, BeginResult, Lease } from "#core/ports.ts";
 import { createLocalDynamoClient, createTestTables, type TestTables } from "#test/support/dynamo-tables.ts";
 import { countRoundTrips } from "#test/support/round-trip-counter.ts";
@@ -16,11 +17,13 @@ import { cancelledIntent, iso, T0, uniqueScopeKey } from "./fixtures.ts";
 let client: DynamoDBClient;
 let tables: TestTables;
 let store: DynamoIdempotencyStore;
+let work: DynamoUnitOfWork;
 
 beforeAll(async () => {
   client = createLocalDynamoClient(inject("dynamoEndpoint"));
   tables = await createTestTables(client, "abandoned-attempts");
   store = new DynamoIdempotencyStore({ client, ...tables });
+  work = new DynamoUnitOfWork({ client, ...tables });
 });
 
 afterAll(async () => {
@@ -67,7 +70,7 @@ describe("an attempt in progress", () => {
     counter.detach();
     const before = await abandonedNow(T0 + LOCK_MS + GRACE_MS - 1, scopeKey);
     const due = await abandonedNow(T0 + LOCK_MS + GRACE_MS, scopeKey);
-    await store.complete(lease, { outcome: cancelledIntent(intentId), audits: [], now: T0 + 1_000 });
+    await work.finishAttempt(lease, { outcome: cancelledIntent(intentId), audits: [], now: T0 + 1_000 });
     const afterCompletion = await abandonedNow(T0 + 60_000, scopeKey);
 
     // Assess
@@ -80,7 +83,7 @@ describe("an attempt in progress", () => {
   it("leaves the index when its key is released", async () => {
     const scopeKey = uniqueScopeKey("released");
     const lease = acquired(await store.begin(firstAttempt(scopeKey, "intent-released")));
-    await store.release(lease, { audits: [], now: T0 + 1_000 });
+    await work.releaseAttempt(lease, { audits: [], now: T0 + 1_000 });
     expect(await abandonedNow(T0 + 60_000, scopeKey)).toStrictEqual([]);
   });
 });
@@ -106,7 +109,11 @@ describe("taking over an abandoned attempt", () => {
     const taken = acquired(await takeOver(T0 + LOCK_MS));
     const again = await takeOver(T0 + 2 * LOCK_MS + 1);
     const stillFindable = await abandonedNow(T0 + 2 * LOCK_MS + GRACE_MS, scopeKey);
-    await store.complete(taken, { outcome: cancelledIntent(intentId), audits: [], now: T0 + LOCK_MS + 1 });
+    await work.finishAttempt(taken, {
+      outcome: cancelledIntent(intentId),
+      audits: [],
+      now: T0 + LOCK_MS + 1,
+    });
     const afterCompletion = await takeOver(T0 + 3 * LOCK_MS);
 
     // Assess
@@ -129,7 +136,7 @@ describe("taking over an abandoned attempt", () => {
   it("leaves a released key alone (its cancellation is the continuation's way to finish it)", async () => {
     const scopeKey = uniqueScopeKey("take-over-released");
     const first = acquired(await store.begin(firstAttempt(scopeKey, "intent-x")));
-    await store.release(first, { audits: [], now: T0 + 1 });
+    await work.releaseAttempt(first, { audits: [], now: T0 + 1 });
     const refused = await store.begin({
       ...firstAttempt(scopeKey, "intent-x"),
       now: T0 + LOCK_MS,

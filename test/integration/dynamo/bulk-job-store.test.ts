@@ -3,6 +3,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { DynamoBulkJobStore } from "#adapters/dynamo/bulk-job-store.ts";
 import { DynamoCancellationStore } from "#adapters/dynamo/cancellation-store.ts";
+import { DynamoUnitOfWork } from "#adapters/dynamo/unit-of-work.ts";
 import type { BulkJob, ManifestEntry } from "#core/bulk-job.ts";
 import type { BulkJobAuditRecord } from "#core/bulk-ports.ts";
 import type { Cancellation } from "#core/cancellation.ts";
@@ -13,12 +14,14 @@ let client: DynamoDBClient;
 let tables: TestTables;
 let store: DynamoBulkJobStore;
 let cancellations: DynamoCancellationStore;
+let work: DynamoUnitOfWork;
 
 beforeAll(async () => {
   client = createLocalDynamoClient(inject("dynamoEndpoint"));
   tables = await createTestTables(client, "bulk-job-store");
   store = new DynamoBulkJobStore({ client, table: tables.idempotencyTable, auditTable: tables.auditTable });
   cancellations = new DynamoCancellationStore({ client, ...tables });
+  work = new DynamoUnitOfWork({ client, ...tables });
 });
 
 afterAll(async () => {
@@ -209,17 +212,17 @@ describe("DynamoBulkJobStore", () => {
     };
     const [a, b] = [open(`a-${randomUUID()}`, 0), open(`b-${randomUUID()}`, 1)];
     for (const c of [a, b])
-      expect(await cancellations.commit({ next: c, expectedVersion: null }, [])).toBe("written");
+      expect(await work.commitTransition({ next: c, expectedVersion: null }, [])).toBe("written");
     await store.finishItem(finish(job.id, 1));
 
     expect(
-      await cancellations.commit({ next: doneOf(a), expectedVersion: 1 }, [], {
+      await work.commitTransition({ next: doneOf(a), expectedVersion: 1 }, [], {
         ...finish(job.id, 0),
         via: "continuation",
       }),
     ).toBe("written");
     expect(
-      await cancellations.commit({ next: doneOf(b), expectedVersion: 1 }, [], {
+      await work.commitTransition({ next: doneOf(b), expectedVersion: 1 }, [], {
         ...finish(job.id, 1),
         via: "continuation",
       }),

@@ -8,6 +8,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { DynamoCancellationStore } from "#adapters/dynamo/cancellation-store.ts";
 import { DynamoIdempotencyStore } from "#adapters/dynamo/idempotency-store.ts";
+import { DynamoUnitOfWork } from "#adapters/dynamo/unit-of-work.ts";
 import type { Cancellation } from "#core/cancellation.ts";
 import { createLocalDynamoClient, createTestTables, type TestTables } from "#test/support/dynamo-tables.ts";
 import { cancelledIntent, iso, T0, uniqueScopeKey } from "./fixtures.ts";
@@ -16,12 +17,14 @@ let client: DynamoDBClient;
 let tables: TestTables;
 let store: DynamoCancellationStore;
 let keys: DynamoIdempotencyStore;
+let work: DynamoUnitOfWork;
 
 beforeAll(async () => {
   client = createLocalDynamoClient(inject("dynamoEndpoint"));
   tables = await createTestTables(client, "cancellation-incarnation");
   store = new DynamoCancellationStore({ client, ...tables });
   keys = new DynamoIdempotencyStore({ client, ...tables });
+  work = new DynamoUnitOfWork({ client, ...tables });
 });
 
 afterAll(async () => {
@@ -66,10 +69,10 @@ const done = (c: Cancellation): Cancellation => {
 const replacedAfterDone = async () => {
   const chargeUuid = randomUUID();
   const first = opened(chargeUuid, uniqueScopeKey("first"));
-  expect(await store.commit({ next: first, expectedVersion: null }, [])).toBe("written");
-  expect(await store.commit({ next: done(first), expectedVersion: 1 }, [])).toBe("written");
+  expect(await work.commitTransition({ next: first, expectedVersion: null }, [])).toBe("written");
+  expect(await work.commitTransition({ next: done(first), expectedVersion: 1 }, [])).toBe("written");
   const second = opened(chargeUuid, uniqueScopeKey("second"));
-  expect(await store.commit({ next: second, expectedVersion: null }, [])).toBe("written");
+  expect(await work.commitTransition({ next: second, expectedVersion: null }, [])).toBe("written");
   return { chargeUuid, first, second };
 };
 
@@ -79,13 +82,13 @@ describe("a cancellation replaced after DONE", () => {
     const { chargeUuid, first, second } = await replacedAfterDone();
 
     // Act
-    const stale = await store.commit({ next: done(first), expectedVersion: 1 }, []);
+    const stale = await work.commitTransition({ next: done(first), expectedVersion: 1 }, []);
 
     // Assess
     expect(stale).toBe("conflict");
     expect(await store.get("charge", chargeUuid)).toStrictEqual(second);
     // The new incarnation's own transitions go through.
-    expect(await store.commit({ next: done(second), expectedVersion: 1 }, [])).toBe("written");
+    expect(await work.commitTransition({ next: done(second), expectedVersion: 1 }, [])).toBe("written");
   });
 
   it("refuses it in a key's completion too: cancellation-moved, nothing written", async () => {
@@ -94,7 +97,7 @@ describe("a cancellation replaced after DONE", () => {
     const begun = await keys.begin({ scopeKey, payload: {}, now: T0, lockUntil: T0 + 30_000 });
     if (begun.kind !== "acquired") throw new Error(`expected acquired, got ${begun.kind}`);
 
-    const completed = await keys.complete(begun.lease, {
+    const completed = await work.finishAttempt(begun.lease, {
       outcome: cancelledIntent("unused"),
       audits: [],
       cancellation: { next: done(first), expectedVersion: 1 },

@@ -5,6 +5,7 @@ import { AuditRecordExistsError } from "#adapters/dynamo/audit-item.ts";
 import { DynamoAuditLog } from "#adapters/dynamo/audit-log.ts";
 import { DynamoCancellationStore } from "#adapters/dynamo/cancellation-store.ts";
 import { DynamoIdempotencyStore } from "#adapters/dynamo/idempotency-store.ts";
+import { DynamoUnitOfWork } from "#adapters/dynamo/unit-of-work.ts";
 import type { Cancellation } from "#core/cancellation.ts";
 import type { BeginResult, Lease } from "#core/ports.ts";
 import { createLocalDynamoClient, createTestTables, type TestTables } from "#test/support/dynamo-tables.ts";
@@ -15,6 +16,7 @@ let client: DynamoDBClient;
 let tables: TestTables;
 let store: DynamoCancellationStore;
 let keys: DynamoIdempotencyStore;
+let work: DynamoUnitOfWork;
 let audit: DynamoAuditLog;
 
 beforeAll(async () => {
@@ -22,6 +24,7 @@ beforeAll(async () => {
   tables = await createTestTables(client, "cancellation-store");
   store = new DynamoCancellationStore({ client, ...tables });
   keys = new DynamoIdempotencyStore({ client, ...tables });
+  work = new DynamoUnitOfWork({ client, ...tables });
   audit = new DynamoAuditLog({ client, auditTable: tables.auditTable });
 });
 
@@ -67,7 +70,7 @@ describe("DynamoCancellationStore", () => {
     const counter = countRoundTrips(client);
 
     // Act
-    const written = await store.commit({ next: opened, expectedVersion: null }, [record]);
+    const written = await work.commitTransition({ next: opened, expectedVersion: null }, [record]);
 
     // Assess
     expect(written).toBe("written");
@@ -79,10 +82,10 @@ describe("DynamoCancellationStore", () => {
 
   it("refuses to open an order's cancellation twice, writing nothing", async () => {
     const opened = cancellation();
-    await store.commit({ next: opened, expectedVersion: null }, []);
+    await work.commitTransition({ next: opened, expectedVersion: null }, []);
     const again = auditRecord({ target: { type: "order", id: opened.id } });
 
-    const second = await store.commit(
+    const second = await work.commitTransition(
       { next: { ...opened, actor: "x" } as Cancellation, expectedVersion: null },
       [again],
     );
@@ -95,16 +98,16 @@ describe("DynamoCancellationStore", () => {
   it("moves on only from the version it read: a concurrent transition loses and writes nothing", async () => {
     // Prepare
     const opened = cancellation();
-    await store.commit({ next: opened, expectedVersion: null }, []);
+    await work.commitTransition({ next: opened, expectedVersion: null }, []);
     const mine = { ...opened, state: "INTENT_PENDING" as const, version: 2 };
     const theirs = { ...opened, state: "CHARGE_DUE" as const, version: 2 };
 
     // Act: both read version 1; both try to move it on.
     const results = await Promise.all([
-      store.commit({ next: mine, expectedVersion: 1 }, [
+      work.commitTransition({ next: mine, expectedVersion: 1 }, [
         auditRecord({ target: { type: "order", id: opened.id } }),
       ]),
-      store.commit({ next: theirs, expectedVersion: 1 }, [
+      work.commitTransition({ next: theirs, expectedVersion: 1 }, [
         auditRecord({ target: { type: "order", id: opened.id } }),
       ]),
     ]);
@@ -121,9 +124,9 @@ describe("DynamoCancellationStore", () => {
     const existing = auditRecord({ target: { type: "order", id: opened.id } });
     await audit.append(existing);
 
-    await expect(store.commit({ next: opened, expectedVersion: null }, [existing])).rejects.toBeInstanceOf(
-      AuditRecordExistsError,
-    );
+    await expect(
+      work.commitTransition({ next: opened, expectedVersion: null }, [existing]),
+    ).rejects.toBeInstanceOf(AuditRecordExistsError);
     expect(await store.get("order", opened.id)).toBeUndefined();
   });
 
@@ -131,9 +134,9 @@ describe("DynamoCancellationStore", () => {
     // Prepare: its own time range, so other tests' items never interleave.
     const base = T0 + 10 * 24 * 3_600_000;
     const open = [5, 1, 4, 2, 3].map((n) => cancellation({ nextCheckAt: base + n * 1_000 }));
-    for (const c of open) await store.commit({ next: c, expectedVersion: null }, []);
+    for (const c of open) await work.commitTransition({ next: c, expectedVersion: null }, []);
     const finished = open[0] as Cancellation;
-    await store.commit(
+    await work.commitTransition(
       {
         next: {
           ...finished,
@@ -172,20 +175,23 @@ describe("DynamoIdempotencyStore with a cancellation", () => {
   it("completes a key and moves its cancellation on in one transaction, or says the cancellation moved", async () => {
     // Prepare: a request opened the order's cancellation; the continuation moved it on meanwhile.
     const opened = cancellation();
-    await store.commit({ next: opened, expectedVersion: null }, []);
-    await store.commit({ next: { ...opened, state: "INTENT_PENDING", version: 2 }, expectedVersion: 1 }, []);
+    await work.commitTransition({ next: opened, expectedVersion: null }, []);
+    await work.commitTransition(
+      { next: { ...opened, state: "INTENT_PENDING", version: 2 }, expectedVersion: 1 },
+      [],
+    );
     const scopeKey = uniqueScopeKey("moved");
     const lease = acquired(await keys.begin({ scopeKey, payload: {}, now: T0, lockUntil: T0 + 30_000 }));
     const record = auditRecord({ target: { type: "order", id: opened.id } });
 
     // Act
-    const stale = await keys.complete(lease, {
+    const stale = await work.finishAttempt(lease, {
       outcome: cancelledIntent("intent_1"),
       audits: [record],
       cancellation: { next: { ...opened, state: "DONE", version: 2 }, expectedVersion: 1 },
       now: T0,
     });
-    const fresh = await keys.complete(lease, {
+    const fresh = await work.finishAttempt(lease, {
       outcome: cancelledIntent("intent_1"),
       audits: [record],
       cancellation: { next: { ...opened, state: "DONE", version: 3 }, expectedVersion: 2 },
@@ -203,12 +209,12 @@ describe("DynamoIdempotencyStore with a cancellation", () => {
     // Prepare: another request's asynchronous cancel of the same intent is open.
     const intentId = `intent-${randomUUID().slice(0, 8)}`;
     const first = cancellation({ kind: "intent", id: intentId, state: "INTENT_PENDING" });
-    await store.commit({ next: first, expectedVersion: null }, []);
+    await work.commitTransition({ next: first, expectedVersion: null }, []);
     const scopeKey = uniqueScopeKey("join");
     const lease = acquired(await keys.begin({ scopeKey, payload: {}, now: T0, lockUntil: T0 + 30_000 }));
 
     // Act
-    const completed = await keys.complete(lease, {
+    const completed = await work.finishAttempt(lease, {
       outcome: { type: "PENDING", target: { type: "intent", id: intentId } },
       audits: [auditRecord({ target: { type: "intent", id: intentId }, outcome: "PENDING" })],
       cancellation: {
@@ -233,7 +239,7 @@ describe("DynamoIdempotencyStore with a cancellation", () => {
       id: chargeUuid,
       request: { ...cancellation().request, charge },
     });
-    await store.commit({ next: first, expectedVersion: null }, []);
+    await work.commitTransition({ next: first, expectedVersion: null }, []);
     const scopeKey = uniqueScopeKey("release-join");
     const lease = acquired(await keys.begin({ scopeKey, payload: {}, now: T0, lockUntil: T0 + 30_000 }));
     const failure = auditRecord({
@@ -241,7 +247,7 @@ describe("DynamoIdempotencyStore with a cancellation", () => {
     });
 
     // Act
-    await keys.release(lease, {
+    await work.releaseAttempt(lease, {
       audits: [failure],
       cancellation: { next: { ...first, version: 1, checks: 7 }, expectedVersion: null },
       now: T0,
@@ -258,12 +264,12 @@ describe("DynamoIdempotencyStore with a cancellation", () => {
 
   it("a released key writes the cancellation's transition with the attempt's records", async () => {
     const opened = cancellation();
-    await store.commit({ next: opened, expectedVersion: null }, []);
+    await work.commitTransition({ next: opened, expectedVersion: null }, []);
     const scopeKey = uniqueScopeKey("release");
     const lease = acquired(await keys.begin({ scopeKey, payload: {}, now: T0, lockUntil: T0 + 30_000 }));
     const step = auditRecord({ target: { type: "intent", id: "intent_1" }, orderId: opened.id });
 
-    await keys.release(lease, {
+    await work.releaseAttempt(lease, {
       audits: [step],
       cancellation: { next: { ...opened, state: "CHARGE_DUE", version: 2 }, expectedVersion: 1 },
       now: T0,

@@ -5,6 +5,7 @@ import { AuditRecordExistsError } from "#adapters/dynamo/audit-item.ts";
 import { DynamoAuditLog } from "#adapters/dynamo/audit-log.ts";
 import { DynamoIdempotencyStore, KEY_LIFETIME_SECONDS } from "#adapters/dynamo/idempotency-store.ts";
 import { idempotencyItemKey } from "#adapters/dynamo/table-definitions.ts";
+import { DynamoUnitOfWork } from "#adapters/dynamo/unit-of-work.ts";
 import { ValidationError } from "#core/errors.ts";
 import type { BeginResult, Lease } from "#core/ports.ts";
 import { createLocalDynamoClient, createTestTables, type TestTables } from "#test/support/dynamo-tables.ts";
@@ -14,12 +15,14 @@ import { auditRecord, cancelledIntent, iso, T0, uniqueScopeKey } from "./fixture
 let client: DynamoDBClient;
 let tables: TestTables;
 let store: DynamoIdempotencyStore;
+let work: DynamoUnitOfWork;
 let audit: DynamoAuditLog;
 
 beforeAll(async () => {
   client = createLocalDynamoClient(inject("dynamoEndpoint"));
   tables = await createTestTables(client, "idempotency-store");
   store = new DynamoIdempotencyStore({ client, ...tables });
+  work = new DynamoUnitOfWork({ client, ...tables });
   audit = new DynamoAuditLog({ client, auditTable: tables.auditTable });
 });
 
@@ -59,7 +62,7 @@ describe("DynamoIdempotencyStore.begin and complete", () => {
     // Act
     const first = await store.begin({ scopeKey, payload, now: T0, lockUntil: T0 + 30_000 });
     const lease = acquired(first);
-    const completed = await store.complete(lease, { outcome, audits: [record], now: T0 + 500 });
+    const completed = await work.finishAttempt(lease, { outcome, audits: [record], now: T0 + 500 });
     const replay = await store.begin({ scopeKey, payload, now: T0 + 1_000, lockUntil: T0 + 31_000 });
 
     // Assess
@@ -79,7 +82,7 @@ describe("DynamoIdempotencyStore.begin and complete", () => {
     const lease = acquired(
       await store.begin({ scopeKey, payload: { a: 1, b: { c: 2, d: 3 } }, now: T0, lockUntil: T0 + 30_000 }),
     );
-    await store.complete(lease, { outcome: cancelledIntent("i-2"), audits: [auditRecord()], now: T0 });
+    await work.finishAttempt(lease, { outcome: cancelledIntent("i-2"), audits: [auditRecord()], now: T0 });
 
     const again = await store.begin({
       scopeKey,
@@ -96,7 +99,7 @@ describe("DynamoIdempotencyStore.begin and complete", () => {
     const lease = acquired(
       await store.begin({ scopeKey, payload: { n: 1 }, now: T0, lockUntil: T0 + 30_000 }),
     );
-    await store.complete(lease, { outcome: cancelledIntent("i-3"), audits: [auditRecord()], now: T0 });
+    await work.finishAttempt(lease, { outcome: cancelledIntent("i-3"), audits: [auditRecord()], now: T0 });
 
     const other = await store.begin({ scopeKey, payload: { n: 2 }, now: T0 + 1, lockUntil: T0 + 30_000 });
 
@@ -142,13 +145,13 @@ describe("DynamoIdempotencyStore lock expiry", () => {
       await store.begin({ scopeKey, payload, now: T0 + 2_000, lockUntil: T0 + 32_000 }),
     );
     const lateAudit = auditRecord();
-    const firstComplete = await store.complete(first, {
+    const firstComplete = await work.finishAttempt(first, {
       outcome: cancelledIntent("i-4"),
       audits: [lateAudit],
       now: T0 + 2_500,
     });
     const secondOutcome = { ...cancelledIntent("i-4"), upstream: { httpStatus: 200, attempts: 2 } };
-    const secondComplete = await store.complete(second, {
+    const secondComplete = await work.finishAttempt(second, {
       outcome: secondOutcome,
       audits: [auditRecord()],
       now: T0 + 3_000,
@@ -198,7 +201,11 @@ describe("DynamoIdempotencyStore 24-hour expiry (checked on read, TTL is lazy)",
     const lease = acquired(
       await store.begin({ scopeKey, payload: { n: 1 }, now: T0, lockUntil: T0 + 30_000 }),
     );
-    await store.complete(lease, { outcome: cancelledIntent("i-5"), audits: [auditRecord()], now: T0 + 100 });
+    await work.finishAttempt(lease, {
+      outcome: cancelledIntent("i-5"),
+      audits: [auditRecord()],
+      now: T0 + 100,
+    });
     // One second before expiry it still replays.
     expect(
       (await store.begin({ scopeKey, payload: { n: 1 }, now: dayLater - 1_000, lockUntil: dayLater })).kind,
@@ -235,7 +242,7 @@ describe("DynamoIdempotencyStore.release", () => {
     const lease = acquired(await store.begin({ scopeKey, payload: {}, now: T0, lockUntil: T0 + 30_000 }));
     const record = auditRecord({ outcome: "FAILED", retryable: true, detail: "upstream 503" });
 
-    await store.release(lease, { audits: [record], now: T0 });
+    await work.releaseAttempt(lease, { audits: [record], now: T0 });
 
     expect((await storedKey(scopeKey))?.status?.S).toBe("RELEASED");
     expect((await storedKey(scopeKey))?.lockUntil).toBeUndefined();
@@ -254,7 +261,10 @@ describe("DynamoIdempotencyStore.release", () => {
     const lease = acquired(
       await store.begin({ scopeKey, payload: { a: 1 }, now: T0, lockUntil: T0 + 30_000 }),
     );
-    await store.release(lease, { audits: [auditRecord({ outcome: "FAILED", retryable: true })], now: T0 });
+    await work.releaseAttempt(lease, {
+      audits: [auditRecord({ outcome: "FAILED", retryable: true })],
+      now: T0,
+    });
 
     expect(
       await store.begin({ scopeKey, payload: { a: 2 }, now: T0 + 1_000, lockUntil: T0 + 30_000 }),
@@ -269,7 +279,7 @@ describe("DynamoIdempotencyStore.release", () => {
     );
     const record = auditRecord({ outcome: "FAILED", retryable: true });
 
-    await store.release(first, { audits: [record], now: T0 });
+    await work.releaseAttempt(first, { audits: [record], now: T0 });
 
     expect((await storedKey(scopeKey))?.lockToken?.S).toBe(second.token);
     expect((await storedKey(scopeKey))?.status?.S).toBe("IN_PROGRESS");
@@ -286,7 +296,11 @@ describe("DynamoIdempotencyStore transactions", () => {
     const lease = acquired(await store.begin({ scopeKey, payload: {}, now: T0, lockUntil: T0 + 30_000 }));
 
     // Act
-    const completing = store.complete(lease, { outcome: cancelledIntent("i-6"), audits: [record], now: T0 });
+    const completing = work.finishAttempt(lease, {
+      outcome: cancelledIntent("i-6"),
+      audits: [record],
+      now: T0,
+    });
 
     // Assess
     await expect(completing).rejects.toBeInstanceOf(AuditRecordExistsError);
@@ -310,11 +324,12 @@ describe("DynamoIdempotencyStore under concurrency", () => {
 });
 
 describe("DynamoIdempotencyStore round trips", () => {
-  it("takes 2 round trips for begin + complete and 1 for a replay", async () => {
+  it("takes 2 round trips for begin + the unit of work's finish, and 1 for a replay", async () => {
     // Prepare: a client of its own, so other files' traffic cannot be counted.
     const countedClient = createLocalDynamoClient(inject("dynamoEndpoint"));
     const counter = countRoundTrips(countedClient);
     const countedStore = new DynamoIdempotencyStore({ client: countedClient, ...tables });
+    const countedWork = new DynamoUnitOfWork({ client: countedClient, ...tables });
     const scopeKey = uniqueScopeKey("round-trips");
 
     try {
@@ -322,7 +337,7 @@ describe("DynamoIdempotencyStore round trips", () => {
       const lease = acquired(
         await countedStore.begin({ scopeKey, payload: {}, now: T0, lockUntil: T0 + 30_000 }),
       );
-      await countedStore.complete(lease, {
+      await countedWork.finishAttempt(lease, {
         outcome: cancelledIntent("i-8"),
         audits: [auditRecord()],
         now: T0,

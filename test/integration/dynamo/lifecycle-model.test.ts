@@ -11,6 +11,7 @@ import { fromAuditItem } from "#adapters/dynamo/audit-item.ts";
 import { DynamoAuditLog } from "#adapters/dynamo/audit-log.ts";
 import { DynamoCancellationStore } from "#adapters/dynamo/cancellation-store.ts";
 import { DynamoIdempotencyStore } from "#adapters/dynamo/idempotency-store.ts";
+import { DynamoUnitOfWork } from "#adapters/dynamo/unit-of-work.ts";
 import { createLocalDynamoClient, createTestTables } from "#test/support/dynamo-tables.ts";
 import { lifecycleProperty, type Stores } from "#test/support/lifecycle-model.ts";
 import { ulidIds } from "#wiring/container.ts";
@@ -35,6 +36,7 @@ const dynamoStores = async (): Promise<Stores> => {
   };
   return {
     idempotency: new DynamoIdempotencyStore({ client, ...tables }),
+    work: new DynamoUnitOfWork({ client, ...tables }),
     cancellations: new DynamoCancellationStore({ client, ...tables }),
     audit: new DynamoAuditLog({ client, auditTable: tables.auditTable }),
     completedOutcomes: async () =>

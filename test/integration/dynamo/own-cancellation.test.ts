@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { DynamoIdempotencyStore } from "#adapters/dynamo/idempotency-store.ts";
+import { DynamoUnitOfWork } from "#adapters/dynamo/unit-of-work.ts";
 import type { Cancellation } from "#core/cancellation.ts";
 import type { BeginResult, Lease } from "#core/ports.ts";
 import { createLocalDynamoClient, createTestTables, type TestTables } from "#test/support/dynamo-tables.ts";
@@ -15,11 +16,13 @@ import { auditRecord, iso, T0, uniqueScopeKey } from "./fixtures.ts";
 let client: DynamoDBClient;
 let tables: TestTables;
 let store: DynamoIdempotencyStore;
+let work: DynamoUnitOfWork;
 
 beforeAll(async () => {
   client = createLocalDynamoClient(inject("dynamoEndpoint"));
   tables = await createTestTables(client, "own-cancellation");
   store = new DynamoIdempotencyStore({ client, ...tables });
+  work = new DynamoUnitOfWork({ client, ...tables });
 });
 
 afterAll(async () => {
@@ -60,7 +63,7 @@ describe("a key whose release opened its request's cancellation", () => {
     };
     const begin = (now: number) => store.begin({ scopeKey, payload: {}, now, lockUntil: now + LOCK_MS });
     const first = acquired(await begin(T0));
-    await store.release(first, {
+    await work.releaseAttempt(first, {
       audits: [
         auditRecord({
           target: { type: "charge", id: chargeUuid, walletUuid: opened.request.charge?.walletUuid ?? "" },

@@ -256,7 +256,7 @@ describe("http-api handler: idempotency end to end", () => {
     // Prepare: the completion write fails once, as if the function died right after Procure-Core answered.
     const id = kit.newIntent("SUBMITTED");
     const key = randomUUID();
-    vi.spyOn(kit.container.deps.idempotency, "complete").mockImplementationOnce(async () => {
+    vi.spyOn(kit.container.deps.work, "finishAttempt").mockImplementationOnce(async () => {
       throw new StoreUnavailableError("idempotency", "simulated crash before the completion write");
     });
     const startedAt = Date.now();
@@ -290,7 +290,7 @@ describe("http-api handler: idempotency end to end", () => {
   it("charge: a crash after the upstream success and before completion converges on retry with one effect", async () => {
     const charge = kit.newCharge("pending");
     const key = randomUUID();
-    vi.spyOn(kit.container.deps.idempotency, "complete").mockImplementationOnce(async () => {
+    vi.spyOn(kit.container.deps.work, "finishAttempt").mockImplementationOnce(async () => {
       throw new StoreUnavailableError("idempotency", "simulated crash before the completion write");
     });
     const startedAt = Date.now();

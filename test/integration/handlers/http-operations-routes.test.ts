@@ -170,7 +170,7 @@ describe("http-api handler: GET /api/v1/reports/daily/{day} and GET /api/v1/canc
         name: "http-open-cancellations",
         dynamoEndpoint: inject("dynamoEndpoint"),
       });
-      const store = openKit.container.deps.cancellations;
+      const work = openKit.container.deps.work;
       for (const c of [
         cancellation("order-young", "REQUESTED", 1, 1),
         cancellation("intent_waiting", "INTENT_PENDING", 30, 2),
@@ -178,7 +178,7 @@ describe("http-api handler: GET /api/v1/reports/daily/{day} and GET /api/v1/canc
         cancellation("order-charge", "CHARGE_DUE", 5, 0),
         cancellation("order-done", "DONE", 60, 0),
       ]) {
-        await store.commit({ next: c, expectedVersion: null }, []);
+        await work.commitTransition({ next: c, expectedVersion: null }, []);
       }
     });
 

@@ -157,9 +157,9 @@ describe("docs/openapi.yaml describes the handlers' real answers", () => {
 
   it("report and open-cancellations routes: 200, 400, 401, 405, 503", async () => {
     const today = new Date().toISOString().slice(0, 10);
-    const store = kit.container.deps.cancellations;
+    const work = kit.container.deps.work;
     const requestedAt = new Date(Date.now() - 3_600_000).toISOString();
-    await store.commit(
+    await work.commitTransition(
       {
         next: {
           kind: "order",

@@ -11,7 +11,7 @@ import { runContinuation } from "#core/continuation.ts";
 import type { CancelContext } from "#core/dependencies.ts";
 import { StoreUnavailableError } from "#core/errors.ts";
 import { runExpirySweep } from "#core/expiry-sweep.ts";
-import type { IdempotencyStore } from "#core/ports.ts";
+import type { UnitOfWork } from "#core/ports.ts";
 import { CONTINUATION_OPTIONS, continuationContext } from "#test/support/continuation.ts";
 import { inMemoryDependencies } from "#test/support/in-memory-ports.ts";
 
@@ -20,16 +20,15 @@ const CHARGE = "a1b2c3d4-e5f6-7890-abcd-ef1234567890";
 
 type Deps = ReturnType<typeof inMemoryDependencies>;
 
-/** The idempotency store with its next completing write failing (throttled: nothing written). */
-const completeFails = (t: Deps): IdempotencyStore => {
-  const store = t.idempotency;
+/** The unit of work with its next finishing write failing (throttled: nothing written). */
+const finishFails = (t: Deps): UnitOfWork => {
+  const work = t.work;
   let failing = true;
   return {
-    begin: (request) => store.begin(request),
-    abandoned: (now, options) => store.abandoned(now, options),
-    release: (lease, request) => store.release(lease, request),
-    complete: async (lease, request) => {
-      if (!failing) return store.complete(lease, request);
+    releaseAttempt: (lease, request) => work.releaseAttempt(lease, request),
+    commitTransition: (transition, audits) => work.commitTransition(transition, audits),
+    finishAttempt: async (lease, request) => {
+      if (!failing) return work.finishAttempt(lease, request);
       failing = false;
       throw new StoreUnavailableError("idempotency", "DynamoDB TransactWriteItems throttled");
     },
@@ -59,7 +58,7 @@ describe("a single cancel whose completing write failed after the upstream appli
       t.intents.add("i1", "SUBMITTED");
       const context = requestContext(t, trigger, "k1");
       await expect(
-        cancelIntent({ ...t.deps, idempotency: completeFails(t) }, context, {
+        cancelIntent({ ...t.deps, work: finishFails(t) }, context, {
           intentId: "i1",
           reason: "customer asked",
         }),
@@ -102,9 +101,9 @@ describe("a single cancel whose completing write failed after the upstream appli
     // Prepare: an expired SUBMITTED intent; the sweep cancels it, then its completing write fails.
     const t = inMemoryDependencies();
     t.intents.add("i1", "SUBMITTED", { createdAt: "2026-11-20T10:00:00.000Z" });
-    const sweep = (idempotency: IdempotencyStore) =>
+    const sweep = (work: UnitOfWork) =>
       runExpirySweep(
-        { ...t.deps, idempotency },
+        { ...t.deps, work },
         {
           trigger: "schedule",
           actor: "expiry-sweep",
@@ -113,9 +112,9 @@ describe("a single cancel whose completing write failed after the upstream appli
         },
         { expiryAfterMs: 24 * 3_600_000, concurrency: 1, pageSize: 10, dryRun: false, stopMarginMs: 1_000 },
       );
-    await expect(sweep(completeFails(t))).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(sweep(finishFails(t))).rejects.toBeInstanceOf(StoreUnavailableError);
     expect(t.intents.effects).toBe(1);
-    expect(await sweep(t.idempotency)).toMatchObject({ scanned: 0 });
+    expect(await sweep(t.work)).toMatchObject({ scanned: 0 });
 
     // Act
     await continuationLater(t);
@@ -136,7 +135,7 @@ describe("a single cancel whose completing write failed after the upstream appli
     const t = inMemoryDependencies();
     t.charges.add(CHARGE, WALLET, "pending");
     await expect(
-      cancelCharge({ ...t.deps, idempotency: completeFails(t) }, requestContext(t, "http", "k9"), {
+      cancelCharge({ ...t.deps, work: finishFails(t) }, requestContext(t, "http", "k9"), {
         chargeUuid: CHARGE,
         walletUuid: WALLET,
       }),
@@ -159,14 +158,13 @@ describe("a single cancel whose invocation was killed after the upstream applied
     // Prepare: the process dies between the upstream call and its completing write.
     const t = inMemoryDependencies();
     t.intents.add("i1", "SUBMITTED");
-    const store = t.idempotency;
-    const killed: IdempotencyStore = {
-      begin: (request) => store.begin(request),
-      abandoned: (now, options) => store.abandoned(now, options),
-      release: (lease, request) => store.release(lease, request),
-      complete: () => new Promise(() => {}),
+    const work = t.work;
+    const killed: UnitOfWork = {
+      releaseAttempt: (lease, request) => work.releaseAttempt(lease, request),
+      commitTransition: (transition, audits) => work.commitTransition(transition, audits),
+      finishAttempt: () => new Promise(() => {}),
     };
-    void cancelIntent({ ...t.deps, idempotency: killed }, requestContext(t, "bus", "k3"), { intentId: "i1" });
+    void cancelIntent({ ...t.deps, work: killed }, requestContext(t, "bus", "k3"), { intentId: "i1" });
     await new Promise((resolve) => setImmediate(resolve));
     expect(t.intents.effects).toBe(1);
 

@@ -10,17 +10,19 @@ import {
   InMemoryAuditLog,
   InMemoryCancellationStore,
   InMemoryIdempotencyStore,
+  InMemoryUnitOfWork,
   SequentialIds,
 } from "#test/support/in-memory-ports.ts";
 import { lifecycleProperty, type Stores } from "#test/support/lifecycle-model.ts";
 
 const inMemoryStores = async (): Promise<Stores> => {
   const audit = new InMemoryAuditLog();
-  const cancellations = new InMemoryCancellationStore(audit);
-  const idempotency = new InMemoryIdempotencyStore(audit, cancellations);
+  const cancellations = new InMemoryCancellationStore();
+  const idempotency = new InMemoryIdempotencyStore();
   return {
     idempotency,
     cancellations,
+    work: new InMemoryUnitOfWork(idempotency, cancellations, audit),
     audit,
     completedOutcomes: async () =>
       [...idempotency.keys.entries()]

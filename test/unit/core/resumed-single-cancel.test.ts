@@ -10,7 +10,7 @@ import { DEFAULT_LIFECYCLE_POLICY } from "#core/cancellation.ts";
 import { runContinuation } from "#core/continuation.ts";
 import type { CancelContext } from "#core/dependencies.ts";
 import { UpstreamError } from "#core/errors.ts";
-import type { IdempotencyStore } from "#core/ports.ts";
+import type { UnitOfWork } from "#core/ports.ts";
 import { CONTINUATION_OPTIONS, continuationContext } from "#test/support/continuation.ts";
 import { inMemoryDependencies } from "#test/support/in-memory-ports.ts";
 
@@ -109,22 +109,21 @@ describe("a resumed single cancel whose completion finds its cancellation moved 
     await cancelCharge(t.deps, context(), input);
     t.charges.failWith = undefined;
     t.clock.advance(20 * 60_000);
-    const store: IdempotencyStore = t.idempotency;
+    const work: UnitOfWork = t.work;
     let overlap: (() => Promise<void>) | undefined = continuationDuring(t);
-    const overlapping: IdempotencyStore = {
-      begin: (request) => store.begin(request),
-      abandoned: (now, options) => store.abandoned(now, options),
-      release: (lease, request) => store.release(lease, request),
-      complete: async (lease, request) => {
+    const overlapping: UnitOfWork = {
+      releaseAttempt: (lease, request) => work.releaseAttempt(lease, request),
+      commitTransition: (transition, audits) => work.commitTransition(transition, audits),
+      finishAttempt: async (lease, request) => {
         const run = overlap;
         overlap = undefined;
         await run?.();
-        return store.complete(lease, request);
+        return work.finishAttempt(lease, request);
       },
     };
 
     // Act
-    const redelivered = await cancelCharge({ ...t.deps, idempotency: overlapping }, context(), input);
+    const redelivered = await cancelCharge({ ...t.deps, work: overlapping }, context(), input);
 
     // Assess
     expect(redelivered).toMatchObject({ kind: "outcome", outcome: { type: "CANCELLED" } });

@@ -34,7 +34,6 @@ const readingEarlier = (store: CancellationStore, page: Cancellation[]): Cancell
   due: async () => ({ items: structuredClone(page) }),
   listOpen: (options) => store.listOpen(options),
   countOpen: () => store.countOpen(),
-  commit: (transition, audits) => store.commit(transition, audits),
 });
 
 describe("a stale writer", () => {

@@ -75,7 +75,6 @@ describe("the store failing under a request's work", () => {
       due: (now, options) => store.due(now, options),
       listOpen: (options) => store.listOpen(options),
       countOpen: () => store.countOpen(),
-      commit: (transition, audits) => store.commit(transition, audits),
     };
 
     // Act
