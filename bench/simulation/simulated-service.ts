@@ -102,11 +102,12 @@ export const startSimulatedService = async (options: SimulationOptions): Promise
         },
         a55: { baseUrl: a55.url, accessToken: a55Token },
         clients: {
-          apps: { [SIM_APP.appId]: { secrets: [SIM_APP.secret] } },
+          apps: { [SIM_APP.appId]: { secrets: [SIM_APP.secret], grants: "all" } },
           tokens: [
             {
               id: "sim",
               sha256: createHash("sha256").update(SIM_CLIENT_TOKEN).digest("hex"),
+              grants: "all",
               wallets: ["*"],
             },
           ],

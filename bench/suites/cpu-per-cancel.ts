@@ -17,6 +17,7 @@ import { SharedUpstreamBudget } from "#adapters/budget/shared-upstream-budget.ts
 import type { ClientsSecret } from "#adapters/secrets/secret-shapes.ts";
 import { cancelIntent } from "#core/cancel-intent.ts";
 import type { CancelContext } from "#core/dependencies.ts";
+import { NO_GRANT } from "#core/grants.ts";
 import { toHttpRequest } from "#handlers/http/http-request.ts";
 import { ROUTE_HANDLERS } from "#handlers/http/route-handlers.ts";
 import { matchRoute } from "#handlers/http/routes.ts";
@@ -37,7 +38,10 @@ const MEASURED_BATCHES = 10;
 const TARGET_US = 250;
 
 const APP = { appId: "bench_app", secret: "bench_secret_0123456789abcdef" };
-const CLIENTS: ClientsSecret = { apps: { [APP.appId]: { secrets: [APP.secret] } }, tokens: [] };
+const CLIENTS: ClientsSecret = {
+  apps: { [APP.appId]: { secrets: [APP.secret], grant: { ...NO_GRANT, intents: "write" } } },
+  tokens: [],
+};
 const BODY = JSON.stringify({ reason: "bench: customer asked" });
 
 type Variant = "core" | "route" | "handler";
@@ -100,6 +104,7 @@ const runBatch = async (
       return {
         trigger: "http",
         actor: APP.appId,
+        owner: APP.appId,
         correlationId: `bench-${batch}-${i}`,
         deadline,
         idempotency: { scopeKey: `http:${APP.appId}:intent-cancel:${key}`, key },

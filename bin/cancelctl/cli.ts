@@ -46,11 +46,11 @@ Usage:
   cancelctl intent cancel <intentId> [--reason <text>]
   cancelctl charge cancel <chargeUuid> <walletUuid> [--reason <text>]
   cancelctl order cancel <orderId> [--intent <intentId>] [--charge <chargeUuid> --wallet <walletUuid>] [--reason <text>]
-  cancelctl order status <orderId>
-  cancelctl audit <intent|charge|order> <id> [--limit <1-100>] [--cursor <cursor>]
+  cancelctl order status <orderId> [--owner <clientId>]
+  cancelctl audit <intent|charge|order> <id> [--limit <1-100>] [--cursor <cursor>] [--owner <clientId>]
   cancelctl sweep [--dry-run]                 (the local stack only: runs the expiry sweep now)
-  cancelctl report --day <YYYY-MM-DD> [--csv]  a UTC day's reconciliation: totals, refunds, failures, not final
-  cancelctl pending [--stuck]                 cancellations not final (or only STUCK ones), oldest first
+  cancelctl report --day <YYYY-MM-DD> [--csv]  (operator) a UTC day's reconciliation: totals, refunds, failures, not final
+  cancelctl pending [--stuck]                 (operator) cancellations not final (or only STUCK ones), oldest first
   cancelctl bulk submit --file <ids.csv | items.json> [--reason <text>] [--skip-invalid] [--wait]
   cancelctl bulk status <jobId>
   cancelctl bulk results <jobId> [--csv] [--outcome <OUTCOME>]
@@ -72,6 +72,12 @@ stack runs, else .sst/outputs.json (sst deploy writes it; AWS credentials and re
 environment), or --outputs <file>. One queue by flags: --queue-url <url> --redrive-to
 <queue url | function name> [--holds bus-event|schedule-input]. --endpoint <url> overrides
 the SQS endpoint (a local stack).
+
+Who may do what is the app's grant in the service's clients secret (docs/security.md). Commands
+marked (operator) need operator rights (a grant with operator: "read"; others get FORBIDDEN).
+order status and audit show only your app's own orders and records (another's answer
+NOT_FOUND, as if absent); an operator reads another client's order with --owner <clientId>
+(or --owner bus:<source> for a bus producer's).
 
 Options:
   --idempotency-key <key>  reuse a key to retry a cancel safely (default: a new UUID per run)
@@ -132,6 +138,7 @@ const OPTIONS = {
   "queue-url": { type: "string" },
   holds: { type: "string" },
   "redrive-to": { type: "string" },
+  owner: { type: "string" },
   "env-file": { type: "string" },
   file: { type: "string" },
   wait: { type: "boolean" },
@@ -157,8 +164,8 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   "intent cancel": ["reason", "idempotency-key"],
   "charge cancel": ["reason", "idempotency-key"],
   "order cancel": ["intent", "charge", "wallet", "reason", "idempotency-key"],
-  "order status": [],
-  audit: ["cursor", "limit"],
+  "order status": ["owner"],
+  audit: ["cursor", "limit", "owner"],
   sweep: ["dry-run"],
   report: ["day", "csv"],
   pending: ["stuck"],
@@ -258,7 +265,10 @@ export const runCli = async (
       }
       case "order status":
         expect(1, "<orderId>");
-        return await orderStatusCommand(io, config(), { orderId: args[0] ?? "" });
+        return await orderStatusCommand(io, config(), {
+          orderId: args[0] ?? "",
+          ...(values.owner === undefined ? {} : { owner: values.owner }),
+        });
       case "audit":
         expect(2, "<intent|charge|order> <id>");
         if (!AUDIT_TYPES.has(args[0] ?? ""))
@@ -268,6 +278,7 @@ export const runCli = async (
           id: args[1] ?? "",
           ...(values.cursor === undefined ? {} : { cursor: values.cursor }),
           ...(values.limit === undefined ? {} : { limit: values.limit }),
+          ...(values.owner === undefined ? {} : { owner: values.owner }),
         });
       case "report": {
         expect(0, "--day <YYYY-MM-DD> and no arguments");

@@ -4,6 +4,7 @@
  */
 import { type ApiAnswer, sendBearer, sendSigned, streamSweep } from "./api-client.ts";
 import type { ClientConfig } from "./client-config.ts";
+import { ownerQuery, withOwnershipHint } from "./grant-hints.ts";
 import {
   AUDIT_HEADER,
   auditRow,
@@ -128,16 +129,18 @@ export const cancelOrderCommand = async (
 export const orderStatusCommand = async (
   io: Io,
   config: ClientConfig,
-  args: { orderId: string },
+  args: { orderId: string; owner?: string },
 ): Promise<ExitCode> => {
+  const query = ownerQuery(args.owner);
   const answer = await sendSigned(config, {
     method: "GET",
-    path: `/api/v1/orders/${segment(args.orderId)}/cancellation`,
+    path: `/api/v1/orders/${segment(args.orderId)}/cancellation${query.size > 0 ? `?${query.toString()}` : ""}`,
   });
   const verdict = orderStatusVerdict(answer);
   const data = answer.body;
   if (io.json || answer.status !== 200 || data === null || typeof data !== "object") {
-    return report(io, `order ${args.orderId}: its cancellation`, answer, verdict, undefined);
+    const code = report(io, `order ${args.orderId}: its cancellation`, answer, verdict, undefined);
+    return withOwnershipHint(io, answer, code);
   }
   const title = `${verdict.outcome}  order ${args.orderId}: its cancellation`;
   io.out(`${terminalSafe(title)}\n\n${keyValueTable(flatten(data))}`);
@@ -147,9 +150,9 @@ export const orderStatusCommand = async (
 export const auditCommand = async (
   io: Io,
   config: ClientConfig,
-  args: { type: string; id: string; cursor?: string; limit?: string },
+  args: { type: string; id: string; cursor?: string; limit?: string; owner?: string },
 ): Promise<ExitCode> => {
-  const query = new URLSearchParams();
+  const query = ownerQuery(args.owner);
   if (args.limit !== undefined) query.set("limit", args.limit);
   if (args.cursor !== undefined) query.set("cursor", args.cursor);
   const search = query.size > 0 ? `?${query.toString()}` : "";
@@ -159,7 +162,11 @@ export const auditCommand = async (
   });
   const verdict = auditVerdict(answer);
   if (io.json || verdict.exitCode !== EXIT.ok)
-    return report(io, `audit of ${args.type} ${args.id}`, answer, verdict, undefined);
+    return withOwnershipHint(
+      io,
+      answer,
+      report(io, `audit of ${args.type} ${args.id}`, answer, verdict, undefined),
+    );
   const { items, cursor } = answer.body as { items: unknown[]; cursor?: string };
   const target = terminalSafe(`${args.type} ${args.id}`);
   const title = `${items.length} audit record${items.length === 1 ? "" : "s"} of ${target}, newest first`;

@@ -1,6 +1,6 @@
 /**
  * The operators' read commands: `report --day` (a day's reconciliation) and `pending`
- * (cancellations not final). Each prints a table for people, `--json` for scripts, and
+ * (cancellations not final), for clients whose grant is an operator's; a 403 says so. Each prints a table for people, `--json` for scripts, and
  * `report` also `--csv` for a spreadsheet.
  */
 import type { DailyReport, ReportEntry } from "#core/daily-report.ts";
@@ -8,6 +8,7 @@ import type { OpenCancellationView } from "#core/open-cancellations.ts";
 import { type ApiAnswer, sendSigned } from "./api-client.ts";
 import type { ClientConfig } from "./client-config.ts";
 import type { Io } from "./commands.ts";
+import { OPERATOR_RIGHTS_HINT } from "./grant-hints.ts";
 import { columnTable, jsonText, terminalSafe } from "./render.ts";
 import { EXIT, type ExitCode, serviceErrorVerdict } from "./verdicts.ts";
 
@@ -32,7 +33,8 @@ const waitingLine = (io: Io, what: string) => {
 const failed = (io: Io, answer: ApiAnswer, what: string): ExitCode => {
   const verdict = serviceErrorVerdict(answer);
   const body = answer.body as { error?: { message?: string; field?: string } } | undefined;
-  const message = body?.error?.message ?? "";
+  const refused = verdict.outcome === "FORBIDDEN" ? `\n  ${OPERATOR_RIGHTS_HINT}` : "";
+  const message = `${body?.error?.message ?? ""}${refused}`;
   if (io.json) {
     io.out(
       jsonText({

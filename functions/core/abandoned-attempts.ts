@@ -15,6 +15,7 @@
 import { cancelCharge } from "./cancel-charge.ts";
 import { cancelIntent } from "./cancel-intent.ts";
 import type { CancelContext, CancelDependencies } from "./dependencies.ts";
+import { ownerOf } from "./ownership.ts";
 import type { AbandonedAttempt } from "./ports.ts";
 import type { OnceResult } from "./run-once.ts";
 
@@ -28,6 +29,8 @@ export const takeOverAttempt = (
   const onBehalf: CancelContext = {
     trigger: requestedBy.trigger,
     actor: requestedBy.actor,
+    // A key taken before owners were recorded: the owner its actor names (ownership.ts).
+    owner: ownerOf(requestedBy) ?? `${requestedBy.trigger}:${requestedBy.actor}`,
     correlationId: requestedBy.correlationId,
     deadline: context.deadline,
     via: "continuation",

@@ -18,6 +18,7 @@ export const auditRecord = (
     target: outcome.target,
     trigger: context.trigger,
     actor: context.actor,
+    owner: context.owner,
     reason,
     outcome: outcome.type,
     retryable: outcome.type === "FAILED" ? outcome.retryable : undefined,

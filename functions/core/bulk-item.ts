@@ -73,6 +73,9 @@ export const runBulkItem = async (
   const context: CancelContext = {
     trigger: "bulk",
     actor: message.actor,
+    // The job's submitter, an authenticated client id (the driver sends the job's actor): the
+    // item's cancel and records are that client's, as its own HTTP cancels are.
+    owner: message.actor,
     correlationId: itemCorrelationId(jobId, index),
     deadline,
     idempotency: { scopeKey: itemScopeKey(jobId, target) },

@@ -101,8 +101,14 @@ export interface BulkJob {
   state: BulkJobState;
   /** Incremented by every transition and checkpoint; each write is conditional on the previous one. */
   version: number;
-  /** The client that submitted it (it alone may read or stop it, until grants say otherwise). */
+  /** The client that submitted it: each item's actor. */
   actor: string;
+  /**
+   * Whose the job is (core/ownership.ts): the authenticated client that submitted it. It
+   * alone reads or stops it, and its items' cancels and records are its own. Absent on jobs
+   * submitted before owners were recorded: then `actor`, the same client id.
+   */
+  owner?: string;
   reason?: string;
   idempotencyKey: string;
   correlationId: string;

@@ -58,6 +58,7 @@ export const submitBulkJob = async (
     state: "QUEUED",
     version: 1,
     actor: context.actor,
+    owner: context.actor,
     ...(input.reason !== undefined && { reason: input.reason }),
     idempotencyKey: context.idempotencyKey,
     correlationId: context.correlationId,

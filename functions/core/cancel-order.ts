@@ -19,7 +19,8 @@ export interface CancelOrderInput {
  * Cancels a whole order, as a durable cancellation: the intent first, then the charge.
  *
  * 1. Take the order request's idempotency key (or replay / refuse, see `runOnce`).
- * 2. Open the order's cancellation (REQUESTED) before any upstream call. If the order
+ * 2. Open the order's cancellation (REQUESTED) before any upstream call, in the namespace
+ *    of the request's owner: two clients' orders of the same id never meet. If the order
  *    already has one: the same request resumes it; another request for the same targets
  *    joins it (answers its current state); one for other targets is rejected.
  * 3. Advance it as far as the upstreams allow now (`advanceCancellation`): intent, the one
@@ -45,12 +46,13 @@ export const cancelOrder = (
     },
     reason: input.reason,
     work: (lease) => orderWork(deps, context, input, lease),
-    rejoin: async () => joined(await current(deps, input.orderId)),
+    rejoin: async () => joined(await current(deps, context.owner, input.orderId)),
   });
 };
 
-const current = async (deps: CancelDependencies, orderId: string): Promise<Cancellation> => {
-  const found = await deps.cancellations.get("order", orderId);
+/** The order's cancellation in its owner's namespace (an order id is the client's own). */
+const current = async (deps: CancelDependencies, owner: string, orderId: string): Promise<Cancellation> => {
+  const found = await deps.cancellations.get("order", orderId, owner);
   if (!found) throw new Error(`the cancellation of order ${orderId} vanished`);
   return found;
 };
@@ -73,7 +75,7 @@ const orderWork = async (
   let record = fresh;
   let resumed = lease.resumed;
   if ((await deps.work.commitTransition({ next: fresh, expectedVersion: null }, opening)) === "conflict") {
-    const existing = await current(deps, input.orderId);
+    const existing = await current(deps, context.owner, input.orderId);
     if (existing.request.scopeKey !== lease.scopeKey) return joined(existing, input);
     // This request's own cancellation, left by an earlier attempt: resume it where it is.
     if (existing.state === "DONE") return { outcome: answerOf(existing), audits: [] };

@@ -144,6 +144,7 @@ export const transitionAudits = (ids: Ids, input: TransitionAuditInput): AuditRe
     target,
     trigger: after.request.trigger,
     actor: after.request.actor,
+    ...(after.request.owner !== undefined && { owner: after.request.owner }),
     ...(after.request.reason !== undefined && { reason: after.request.reason }),
     outcome: view.outcome,
     ...(view.retryable !== undefined && { retryable: view.retryable }),

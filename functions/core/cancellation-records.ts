@@ -28,6 +28,7 @@ export const requestOf = (
   ...(fields.reason !== undefined && { reason: fields.reason }),
   trigger: context.trigger,
   actor: context.actor,
+  owner: context.owner,
   correlationId: context.correlationId,
   ...(context.idempotency?.key !== undefined && { idempotencyKey: context.idempotency.key }),
   scopeKey,

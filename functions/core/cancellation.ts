@@ -39,6 +39,11 @@ export interface CancellationRequest {
   reason?: string;
   trigger: Trigger;
   actor: string;
+  /**
+   * Whose cancellation it is (ownership.ts): an order's is kept under its owner's namespace.
+   * Absent only on records opened before owners were recorded.
+   */
+  owner?: string;
   correlationId: string;
   /** The caller's own key, kept for the trails. */
   idempotencyKey?: string;

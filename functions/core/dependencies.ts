@@ -30,8 +30,16 @@ export interface CancelDependencies {
 /** Who asked, through which door, and until when the work may run. */
 export interface CancelContext {
   trigger: Trigger;
-  /** The caller: an app id, a client token id, an event source, or `expiry-sweep`. */
+  /**
+   * Who the request says it is from, for people reading the trail: a client id, an event's
+   * `source/requestedBy` (a label, not an identity), or `expiry-sweep`.
+   */
   actor: string;
+  /**
+   * Whose request it is, as the service vouches for it (ownership.ts): the authenticated
+   * client's id, `bus:<source>`, or `schedule:<name>`. Order ids are namespaced by it.
+   */
+  owner: string;
   correlationId: string;
   /** Epoch ms: the invocation's deadline. Bounds retries and the idempotency lock. */
   deadline: number;

@@ -11,8 +11,9 @@
  * not document one).
  *
  * Scope keys. One per kind of caller, so two callers never share a key by accident: an HTTP
- * client's key is scoped to the client and the route; a bus request to its key (or, without
- * one, the event); the sweep to the intent; a request without a key to a fresh id.
+ * client's key is scoped to the client and the route; a bus request to its producer (the
+ * event's `source`) and its key (or, without one, the event); the sweep to the intent; a
+ * request without a key to a fresh id.
  */
 
 export const MAX_ID_LENGTH = 128;
@@ -31,8 +32,12 @@ export const isValidUuid = (id: unknown): id is string => typeof id === "string"
 export const scopeKeys = {
   /** An HTTP client's `Idempotency-Key`, on one route. */
   http: (client: string, route: string, key: string): string => `http:${client}:${route}:${key}`,
-  /** A bus request: its idempotency key, or the event's id when it has none. */
-  bus: (keyOrEventId: string): string => `bus:${keyOrEventId}`,
+  /**
+   * A bus request: its producer and its idempotency key (or the event's id when it has none),
+   * so two producers using the same key never meet. The source is JSON-quoted, so a `:` in it
+   * cannot make two pairs read alike; the bus door caps it at 256 characters.
+   */
+  bus: (source: string, keyOrEventId: string): string => `bus:${JSON.stringify(source)}:${keyOrEventId}`,
   /** The rejection of a bus message that cannot be run (by event id, or SQS message id). */
   busRejected: (eventOrMessageId: string): string => `bus-rejected:${eventOrMessageId}`,
   /** The expiry sweep's cancel of one intent: once per intent, whichever run finds it. */

@@ -184,6 +184,7 @@ const recoveryOf = (
   requestedBy: {
     trigger: context.trigger,
     actor: context.actor,
+    owner: context.owner,
     correlationId: context.correlationId,
     ...(context.idempotency?.key !== undefined && { idempotencyKey: context.idempotency.key }),
   },

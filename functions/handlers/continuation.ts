@@ -16,6 +16,7 @@ import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { type DriverSummary, driveBulkJobs } from "#core/bulk-driver.ts";
 import { type ContinuationSummary, runContinuation } from "#core/continuation.ts";
+import { CONTINUATION_OWNER } from "#core/ownership.ts";
 import { getBulkDriverWiring } from "#wiring/bulk-driver-wiring.ts";
 import { type Container, getContainer } from "#wiring/container.ts";
 import { getLogger, recordBulkDriver, recordContinuation } from "#wiring/observability.ts";
@@ -75,6 +76,7 @@ const continueOpen = async (_event: unknown, context: Context): Promise<Continua
     {
       trigger: "schedule",
       actor: "continuation",
+      owner: CONTINUATION_OWNER,
       correlationId: context.awsRequestId,
       deadline,
     },

@@ -11,6 +11,7 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { runExpirySweep, type SweepSummary } from "#core/expiry-sweep.ts";
+import { SWEEP_OWNER } from "#core/ownership.ts";
 import { getContainer } from "#wiring/container.ts";
 import { getLogger } from "#wiring/observability.ts";
 import { deadlineOf, NO_EARLY_TIMEOUT } from "./lambda-deadline.ts";
@@ -34,6 +35,7 @@ const runSweep = async (event: { dryRun?: unknown } | undefined, context: Contex
   const sweepContext = {
     trigger: "schedule" as const,
     actor: "expiry-sweep",
+    owner: SWEEP_OWNER,
     correlationId: context.awsRequestId,
     deadline: deadlineOf(context),
   };

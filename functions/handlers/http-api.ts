@@ -57,11 +57,13 @@ const handleRequest = async (
   }
 };
 
-/** What only the log says of a refusal: which authentication check failed, and for whom. */
-const refusal = (error: unknown): Record<string, string> =>
-  error instanceof HttpProblem && error.kind === "unauthenticated"
-    ? { authFailure: error.reason ?? "unknown", ...error.logDetails }
-    : {};
+/** What only the log says of a refusal: which authentication check failed, or what a grant lacked, and for whom. */
+const refusal = (error: unknown): Record<string, string> => {
+  if (!(error instanceof HttpProblem)) return {};
+  if (error.kind === "unauthenticated")
+    return { authFailure: error.reason ?? "unknown", ...error.logDetails };
+  return error.logDetails;
+};
 
 const withCorrelation = <T extends { headers: Record<string, string> }>(
   response: T,

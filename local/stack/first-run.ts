@@ -23,6 +23,22 @@ export const LOCAL_CLIENT_WALLETS = [
 ] as const;
 export const LOCAL_CLIENT_TOKEN_ID = "local-client";
 
+/**
+ * What the local app may do (docs/security.md): everything the tour shows — cancel intents,
+ * charges and orders in the local wallets, and the operator's reads (another client's
+ * trail: the bearer token's charges; the report; what is open).
+ */
+export const LOCAL_APP_GRANTS = {
+  intents: "write",
+  charges: "write",
+  orders: "write",
+  operator: "read",
+  wallets: [...LOCAL_CLIENT_WALLETS],
+} as const;
+
+/** What the local bearer token may do: cancel charges in the local wallets, as the seed's client does. */
+export const LOCAL_TOKEN_GRANTS = { charges: "write", wallets: [...LOCAL_CLIENT_WALLETS] } as const;
+
 export interface LocalUrls {
   api: string;
   procureCore: string;
@@ -48,8 +64,8 @@ interface SecretsDocument {
   "procure-core": { baseUrl: string; appId: string; appSecret: string };
   a55: { baseUrl: string; accessToken: string };
   clients: {
-    apps: Record<string, { secrets: string[] }>;
-    tokens: { id: string; sha256: string; wallets: string[] }[];
+    apps: Record<string, { secrets: string[]; grants?: unknown }>;
+    tokens: { id: string; sha256: string; grants?: unknown; wallets?: string[] }[];
   };
   [other: string]: unknown;
 }
@@ -67,12 +83,14 @@ export const secretsDocument = (credentials: LocalCredentials, urls: LocalUrls):
   },
   a55: { baseUrl: urls.a55, accessToken: credentials.upstream.a55AccessToken },
   clients: {
-    apps: { [credentials.client.appId]: { secrets: [credentials.client.appSecret] } },
+    apps: {
+      [credentials.client.appId]: { secrets: [credentials.client.appSecret], grants: LOCAL_APP_GRANTS },
+    },
     tokens: [
       {
         id: LOCAL_CLIENT_TOKEN_ID,
         sha256: sha256Hex(credentials.client.accessToken),
-        wallets: [...LOCAL_CLIENT_WALLETS],
+        grants: LOCAL_TOKEN_GRANTS,
       },
     ],
   },
@@ -130,10 +148,37 @@ const credentialsOf = (
 };
 
 /**
+ * The clients of a state directory made before grants, with the local app and token given
+ * the grants the tour needs; entries a developer added keep what they say (the service
+ * refuses one without a grant, naming it).
+ */
+const withLocalGrants = (
+  clients: SecretsDocument["clients"],
+  credentials: LocalCredentials,
+): SecretsDocument["clients"] => {
+  const app = clients.apps[credentials.client.appId];
+  const tokenHash = sha256Hex(credentials.client.accessToken);
+  return {
+    ...clients,
+    apps: {
+      ...clients.apps,
+      ...(app &&
+        app.grants === undefined && { [credentials.client.appId]: { ...app, grants: LOCAL_APP_GRANTS } }),
+    },
+    tokens: clients.tokens.map((token) =>
+      token.sha256 === tokenHash && token.grants === undefined
+        ? { id: token.id, sha256: token.sha256, grants: LOCAL_TOKEN_GRANTS }
+        : token,
+    ),
+  };
+};
+
+/**
  * Makes the credentials on the first run, reuses them afterwards.
  *
  * Reuse keeps every field of secrets.json (a developer may add apps or tokens) and only
- * points the base URLs at the current ports. Files that are missing, unreadable or no
+ * points the base URLs at the current ports (and gives the local client the grants it
+ * needs, if its files were made before grants). Files that are missing, unreadable or no
  * longer match each other are replaced by fresh ones.
  */
 export const prepareLocalState = (stateDir: string, urls: LocalUrls): LocalState => {
@@ -148,6 +193,7 @@ export const prepareLocalState = (stateDir: string, urls: LocalUrls): LocalState
       ...existing,
       "procure-core": { ...existing["procure-core"], baseUrl: urls.procureCore },
       a55: { ...existing.a55, baseUrl: urls.a55 },
+      clients: withLocalGrants(existing.clients, reused),
     };
     if (JSON.stringify(refreshed) !== JSON.stringify(existing)) {
       writePrivate(secretsFile, `${JSON.stringify(refreshed, null, 2)}\n`);

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFailed } from "vitest";
+import { busOwnerOf } from "#core/ownership.ts";
 import type { AuditRecord } from "#core/ports.ts";
 import { A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
 import { FUNCTIONS } from "#manifest/function-manifest.ts";
@@ -181,8 +182,9 @@ describe(`reliability: upstream faults (${profile.name})`, () => {
           : plan.kind === "charge"
             ? { type: "charge" as const, id: plan.chargeUuid }
             : { type: "order" as const, id: plan.orderId };
+      // An order's trail is its owner's: the bus producer the event came from.
       const trails = await mapLimit(events, 16, (event) =>
-        kit.audit(auditTargetOf(planOf.get(event.id) as Plan)),
+        kit.audit(auditTargetOf(planOf.get(event.id) as Plan), busOwnerOf(event.source)),
       );
       const problems: string[] = [];
       for (const [index, event] of events.entries()) {

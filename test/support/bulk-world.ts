@@ -12,6 +12,7 @@ import { type BulkDependencies, type BulkPacing, DEFAULT_BULK_PACING } from "#co
 import { type StopResult, stopBulkJob } from "#core/bulk-stop.ts";
 import { type SubmitResult, submitBulkJob } from "#core/bulk-submit.ts";
 import { runContinuation } from "#core/continuation.ts";
+import { CONTINUATION_OWNER } from "#core/ownership.ts";
 import { FakeWorkQueue, InMemoryBulkStore } from "./in-memory-bulk.ts";
 import { inMemoryDependencies } from "./in-memory-ports.ts";
 
@@ -91,7 +92,13 @@ export const bulkWorld = (pacing: Partial<BulkPacing> = {}) => {
     continuation: () =>
       runContinuation(
         base.deps,
-        { trigger: "schedule", actor: "continuation", correlationId: "corr-cont", deadline: deadline() },
+        {
+          trigger: "schedule",
+          actor: "continuation",
+          owner: CONTINUATION_OWNER,
+          correlationId: "corr-cont",
+          deadline: deadline(),
+        },
         { concurrency: 1, pageSize: 100, stopMarginMs: 1_000 },
       ),
   };

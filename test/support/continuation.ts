@@ -15,6 +15,7 @@ export const continuationContext = (
 ): Omit<CancelContext, "idempotency"> => ({
   trigger: "schedule",
   actor: "continuation",
+  owner: "schedule:continuation",
   correlationId,
   deadline: now + 60_000,
 });

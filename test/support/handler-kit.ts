@@ -21,7 +21,7 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2, Context, EventBridgeEvent } from "aws-lambda";
 import type { BulkPacing } from "#core/bulk-ports.ts";
 import type { IntentStatus } from "#core/intent-rules.ts";
-import type { AuditRecord, OutcomeEvent } from "#core/ports.ts";
+import type { AuditRecord, OutcomeEvent, TrailRef } from "#core/ports.ts";
 import { type RunningA55Sandbox, startA55Sandbox } from "#local/sandboxes/a55/a55-sandbox.ts";
 import type { ChargeStatus } from "#local/sandboxes/a55/charge-store.ts";
 import {
@@ -81,6 +81,8 @@ export interface HandlerKitOptions {
   fetch?: typeof fetch;
   /** The bulk driver's pacing (the continuation runs it), e.g. `recheckMs: 0` to look at a job at every run. */
   bulkPacing?: Partial<BulkPacing>;
+  /** More entries of the `clients` secret, as written there (docs/deploy.md), beside the storefront's. */
+  clients?: { apps?: Record<string, unknown>; tokens?: unknown[] };
 }
 
 export interface HttpResult {
@@ -136,8 +138,11 @@ export interface HandlerKit {
   ): string;
   /** Adds a charge under a fresh UUID (in the demo wallet by default). */
   newCharge(status: ChargeStatus, walletUuid?: string): string;
-  /** One target's audit trail, newest first, read through the container's audit log. */
-  audit(target: { type: AuditRecord["target"]["type"]; id: string }): Promise<AuditRecord[]>;
+  /**
+   * One target's audit trail, newest first, read through the container's audit log; an
+   * order's in its owner's namespace (default: the storefront app's).
+   */
+  audit(target: { type: AuditRecord["target"]["type"]; id: string }, owner?: string): Promise<AuditRecord[]>;
   /**
    * Stops the sandboxes and drops the tables (skip the drop when DynamoDB is already gone).
    * Throws when any call of a handler was refused by its function's role meanwhile.
@@ -208,14 +213,22 @@ export const startHandlerKit = async (options: HandlerKitOptions): Promise<Handl
         "procure-core": { baseUrl: procureCore.url, appId: DEMO_APP_ID, appSecret: DEFAULT_DEMO_SECRET },
         a55: { baseUrl: a55.url, accessToken: A55_DEMO_STATIC_TOKEN },
         clients: {
-          apps: { [app.appId]: { secrets: [app.secret] } },
+          // The shapes from before grants, kept working by saying "all" (docs/security.md).
+          apps: { [app.appId]: { secrets: [app.secret], grants: "all" }, ...options.clients?.apps },
           tokens: [
-            { id: DEMO_WALLET_TOKEN_ID, sha256: sha256Hex(clientToken), wallets: [A55_DEMO_WALLET] },
+            {
+              id: DEMO_WALLET_TOKEN_ID,
+              sha256: sha256Hex(clientToken),
+              grants: "all",
+              wallets: [A55_DEMO_WALLET],
+            },
             {
               id: WIDE_TOKEN_ID,
               sha256: sha256Hex(wideClientToken),
+              grants: "all",
               wallets: [A55_DEMO_WALLET, A55_DEMO_OTHER_WALLET],
             },
+            ...(options.clients?.tokens ?? []),
           ],
         },
       }),
@@ -318,8 +331,13 @@ export const startHandlerKit = async (options: HandlerKitOptions): Promise<Handl
       },
       newCharge: (status, walletUuid = A55_DEMO_WALLET) =>
         a55.charges.add({ chargeUuid: randomUUID(), walletUuid, status }).chargeUuid,
-      audit: async (target) =>
-        (await container.deps.audit.byTarget(target as { type: "intent"; id: string }, { limit: 100 })).items,
+      audit: async (target, owner = app.appId) => {
+        const trail: TrailRef =
+          target.type === "order"
+            ? { type: "order", id: target.id, owner }
+            : { type: target.type, id: target.id };
+        return (await container.deps.audit.byTarget(trail, { limit: 100 })).items;
+      },
       close: async ({ dropTables = true } = {}) => {
         try {
           if (dropTables) await tables.drop();

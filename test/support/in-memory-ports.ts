@@ -21,6 +21,8 @@ import type {
   Ids,
   OutcomeEvent,
   Page,
+  TrailOptions,
+  TrailRef,
 } from "#core/ports.ts";
 import type { InMemoryBulkStore } from "./in-memory-bulk.ts";
 import { InMemoryIdempotencyStore } from "./in-memory-idempotency.ts";
@@ -67,10 +69,13 @@ export class InMemoryAuditLog implements AuditLog {
     this.checkNew([record]);
     this.records.push(structuredClone(record));
   }
-  async byTarget(target: { type: string; id: string }): Promise<Page<AuditRecord>> {
-    return {
-      items: this.records.filter((r) => r.target.type === target.type && r.target.id === target.id).reverse(),
-    };
+  async byTarget(trail: TrailRef, options: TrailOptions = {}): Promise<Page<AuditRecord>> {
+    const keep = options.keep ?? (() => true);
+    const inTrail = (r: AuditRecord) =>
+      r.target.type === trail.type &&
+      r.target.id === trail.id &&
+      (trail.type !== "order" || r.owner === trail.owner);
+    return { items: this.records.filter((r) => inTrail(r) && keep(r)).reverse() };
   }
   daySlices(): readonly string[] {
     return ["all"];
@@ -79,6 +84,10 @@ export class InMemoryAuditLog implements AuditLog {
     return { items: this.records.filter((r) => r.at.startsWith(day)) };
   }
 }
+
+/** A cancellation's key, as the DynamoDB store's: an order's in its owner's namespace. */
+const keyOf = (kind: CancellationKind, id: string, owner: string | undefined): string =>
+  kind === "order" && owner !== undefined ? `order#${owner}#${id}` : `${kind}#${id}`;
 
 /**
  * The DynamoDB cancellation store's reads, and the condition its records are written under
@@ -99,7 +108,9 @@ export class InMemoryCancellationStore implements CancellationStore {
 
   /** Whether the transition's condition holds now (the DynamoDB store's `cancellationPut` condition). */
   accepts(transition: CancellationTransition): boolean {
-    const existing = this.records.get(`${transition.next.kind}#${transition.next.id}`);
+    const existing = this.records.get(
+      keyOf(transition.next.kind, transition.next.id, transition.next.request.owner),
+    );
     if (transition.expectedVersion === null) {
       return !existing || (transition.next.kind !== "order" && existing.state === "DONE");
     }
@@ -110,16 +121,16 @@ export class InMemoryCancellationStore implements CancellationStore {
 
   /** Applies a transition whose condition held (checked with `accepts`). */
   put(transition: CancellationTransition): void {
-    const key = `${transition.next.kind}#${transition.next.id}`;
+    const key = keyOf(transition.next.kind, transition.next.id, transition.next.request.owner);
     const before = this.records.get(key);
     const after = structuredClone(transition.next);
     this.writes.push({ before, after, expectedVersion: transition.expectedVersion });
     this.records.set(key, after);
   }
 
-  async get(kind: CancellationKind, id: string): Promise<Cancellation | undefined> {
+  async get(kind: CancellationKind, id: string, owner?: string): Promise<Cancellation | undefined> {
     if (this.failWith) throw this.failWith;
-    const found = this.records.get(`${kind}#${id}`);
+    const found = this.records.get(keyOf(kind, id, owner));
     return found && structuredClone(found);
   }
 

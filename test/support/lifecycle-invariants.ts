@@ -13,7 +13,7 @@ import type { AuditRecord } from "#core/ports.ts";
 import { type Facts, isFinalEvent, newestOf, violation } from "./lifecycle-facts.ts";
 import type { RequestJob, Scenario } from "./lifecycle-scenario.ts";
 import { checkKeys, checkOrders, checkTrails } from "./lifecycle-truth.ts";
-import type { World } from "./lifecycle-world.ts";
+import { MODEL_OWNER, type World } from "./lifecycle-world.ts";
 
 const FAMILIES = ["orders", "answers", "events", "effects", "overwrites", "trails", "keys"] as const;
 type Family = (typeof FAMILIES)[number];
@@ -30,7 +30,9 @@ export interface Answer {
 
 export const checkInvariants = async (w: World, s: Scenario, answers: Answer[]): Promise<void> => {
   const records = await w.stores.allRecords();
-  const orders = await Promise.all(w.orderIds.map((id) => w.stores.cancellations.get("order", id)));
+  const orders = await Promise.all(
+    w.orderIds.map((id) => w.stores.cancellations.get("order", id, MODEL_OWNER)),
+  );
   const facts: Facts = { w, s, records, orders };
   if (checks("orders")) checkOrders(facts);
   if (checks("answers")) await checkAnswers(facts, answers);

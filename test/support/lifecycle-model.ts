@@ -32,6 +32,7 @@ import {
 import {
   buildWorld,
   INVOCATION_MS,
+  MODEL_OWNER,
   MODEL_POLICY,
   ModelClock,
   type StoreFactory,
@@ -53,6 +54,9 @@ const context = (
 ): CancelContext => ({
   trigger,
   actor: trigger === "http" ? "storefront" : trigger === "bus" ? "storefront.orders" : "continuation",
+  // One owner for every request, whatever its door: the model's requests for one order must
+  // meet (join, resume), which two owners' orders of the same id never do.
+  owner: trigger === "schedule" ? "schedule:continuation" : MODEL_OWNER,
   correlationId: `${trigger}-${scopeKey ?? "run"}-${w.clock.now()}`,
   deadline: w.clock.now() + INVOCATION_MS,
   ...(scopeKey && { idempotency: { scopeKey, key: scopeKey } }),

@@ -27,6 +27,8 @@ export const WALLET = "f47ac10b-58cc-4372-a567-0e02b2c3d479";
 export const START = Date.parse("2026-11-23T10:00:00.000Z");
 /** Each invocation's time budget: its lock lasts until then. */
 export const INVOCATION_MS = 10_000;
+/** The owner of every request of the model (its orders are one client's). */
+export const MODEL_OWNER = "storefront";
 
 /** A cancellation write that was applied, with the record it replaced (what the store held just before). */
 export interface CancellationWrite {

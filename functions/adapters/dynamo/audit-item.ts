@@ -17,7 +17,8 @@
 import { createHash } from "node:crypto";
 import type { AttributeValue, Put } from "@aws-sdk/client-dynamodb";
 import { CancellationServiceError, ValidationError } from "#core/errors.ts";
-import type { AuditRecord } from "#core/ports.ts";
+import { trailOf } from "#core/ownership.ts";
+import type { AuditRecord, TrailRef } from "#core/ports.ts";
 import { storeUnavailable } from "./dynamo-errors.ts";
 
 /** An append tried to write a record whose key (time + id) already exists. Nothing was overwritten. */
@@ -32,9 +33,15 @@ export class AuditRecordExistsError extends CancellationServiceError {
   }
 }
 
-/** Partition of one target's trail. */
-export const auditPartitionOf = (target: Pick<AuditRecord["target"], "type" | "id">): string =>
-  `TARGET#${target.type}#${target.id}`;
+/**
+ * Partition of one target's trail: an order's in its owner's namespace (order ids are each
+ * client's own; an order id never holds `#`), `TARGET#order#<orderId>` for an order's records
+ * written before owners were recorded; an intent's, a charge's or an event's one for all.
+ */
+export const auditPartitionOf = (trail: TrailRef): string =>
+  trail.type === "order" && trail.owner !== undefined
+    ? `TARGET#order#${trail.owner}#${trail.id}`
+    : `TARGET#${trail.type}#${trail.id}`;
 
 /** Write shards of one UTC day in the `byDay` index (docs/capacity.md: why 16). */
 export const AUDIT_DAY_SHARDS = 16;
@@ -83,7 +90,7 @@ export const toAuditItem = (record: AuditRecord): Record<string, AttributeValue>
   if (record.id.length === 0) throw new ValidationError("audit.id", "Audit record id is empty");
   const sortKey = `${record.at}#${record.id}`;
   return {
-    pk: { S: auditPartitionOf(record.target) },
+    pk: { S: auditPartitionOf(trailOf(record)) },
     sk: { S: sortKey },
     gsi1pk: { S: `DAY#${record.at.slice(0, 10)}#${auditDayShardOf(record.id)}` },
     gsi1sk: { S: sortKey },

@@ -5,7 +5,7 @@
  */
 import { type DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { ValidationError } from "#core/errors.ts";
-import type { AuditLog, AuditRecord, Page } from "#core/ports.ts";
+import type { AuditLog, AuditRecord, Page, TrailOptions, TrailRef } from "#core/ports.ts";
 import {
   AUDIT_DAY_SLICES,
   AuditRecordExistsError,
@@ -52,12 +52,9 @@ export class DynamoAuditLog implements AuditLog {
     }
   }
 
-  /** One target's records, newest first. */
-  byTarget(
-    target: Pick<AuditRecord["target"], "type" | "id">,
-    options: { limit?: number; cursor?: string } = {},
-  ): Promise<Page<AuditRecord>> {
-    const pk = auditPartitionOf(target);
+  /** One target's records, newest first; with `keep`, only those it keeps (the rest are read past). */
+  byTarget(trail: TrailRef, options: TrailOptions = {}): Promise<Page<AuditRecord>> {
+    const pk = auditPartitionOf(trail);
     return queryPage({
       client: this.#client,
       store: "audit",
@@ -73,6 +70,7 @@ export class DynamoAuditLog implements AuditLog {
       limit: options.limit,
       cursor: options.cursor,
       map: fromAuditItem,
+      ...(options.keep && { keep: options.keep }),
     });
   }
 

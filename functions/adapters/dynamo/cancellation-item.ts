@@ -17,7 +17,7 @@ import { cancellationKeyOf, DUE_PARTITION } from "./table-definitions.ts";
 export const DONE_RETENTION_SECONDS = 90 * 24 * 60 * 60;
 
 export const toCancellationItem = (c: Cancellation): Record<string, AttributeValue> => {
-  const { pk, sk } = cancellationKeyOf(c.kind, c.id);
+  const { pk, sk } = cancellationKeyOf(c.kind, c.id, c.request.owner);
   const item: Record<string, AttributeValue> = {
     pk: { S: pk },
     sk: { S: sk },

@@ -1,6 +1,6 @@
 /**
  * Cancellations (the durable lifecycle records) on DynamoDB, in the idempotency table:
- * `pk = CANCELLATION#<kind>#<id>`, `sk = STATE`; open ones also in the sparse index
+ * `pk = CANCELLATION#<kind>#[<owner>#]<id>`, `sk = STATE`; open ones also in the sparse index
  * `byNextCheck` (`dueKey = DUE`, `nextCheckAt`), read oldest-due first.
  *
  * Reads only: every transition is written by the unit of work (unit-of-work.ts), the record's
@@ -36,9 +36,9 @@ export class DynamoCancellationStore implements CancellationStore {
     this.#table = options.idempotencyTable;
   }
 
-  /** One strongly consistent read. */
-  async get(kind: CancellationKind, id: string): Promise<Cancellation | undefined> {
-    const { pk, sk } = cancellationKeyOf(kind, id);
+  /** One strongly consistent read; an order's in its owner's namespace (table-definitions.ts). */
+  async get(kind: CancellationKind, id: string, owner?: string): Promise<Cancellation | undefined> {
+    const { pk, sk } = cancellationKeyOf(kind, id, owner);
     try {
       const output = await this.#client.send(
         new GetItemCommand({

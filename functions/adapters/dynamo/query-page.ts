@@ -47,6 +47,12 @@ export interface PageRequest<T> {
   limit: number | undefined;
   cursor: string | undefined;
   map: (item: Record<string, AttributeValue>) => T;
+  /**
+   * Only the items it keeps are listed and counted against the limit; the others are read
+   * past (a client's view of a trail other clients share). The cursor is the last kept
+   * item's key, so the next page reads past the same ones again and skips them again.
+   */
+  keep?: (value: T) => boolean;
 }
 
 const pageSizeOf = (limit: number | undefined): number => {
@@ -202,8 +208,10 @@ export const queryPage = async <T>(request: PageRequest<T>): Promise<Page<T>> =>
     request.cursor === undefined
       ? undefined
       : decodeCursor(request.cursor, request.keyAttributes, request.partition);
-  const items: Record<string, AttributeValue>[] = [];
-  // A Query page also ends at 1 MB, so one call may return fewer items than asked for.
+  const keep = request.keep ?? (() => true);
+  const items: { item: Record<string, AttributeValue>; value: T }[] = [];
+  // A Query page also ends at 1 MB (and `keep` may drop items), so one call may return fewer
+  // items than asked for: read on until one past the limit is kept or the partition ends.
   do {
     let output: QueryCommandOutput;
     try {
@@ -213,13 +221,16 @@ export const queryPage = async <T>(request: PageRequest<T>): Promise<Page<T>> =>
     } catch (error) {
       throw storeUnavailable(request.store, "Query", error);
     }
-    items.push(...(output.Items ?? []));
+    for (const item of output.Items ?? []) {
+      const value = request.map(item);
+      if (keep(value)) items.push({ item, value });
+    }
     startKey = output.LastEvaluatedKey;
   } while (items.length <= size && startKey !== undefined);
 
   const pageItems = items.slice(0, size);
   const last = pageItems.at(-1);
-  const page: Page<T> = { items: pageItems.map(request.map) };
-  if (items.length > size && last !== undefined) page.cursor = encodeCursor(last, request.keyAttributes);
+  const page: Page<T> = { items: pageItems.map(({ value }) => value) };
+  if (items.length > size && last !== undefined) page.cursor = encodeCursor(last.item, request.keyAttributes);
   return page;
 };

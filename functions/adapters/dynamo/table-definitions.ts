@@ -43,7 +43,9 @@ export interface TableDefinition {
  *   who asked) with `dueKey = ATTEMPT` and `nextCheckAt` (its lock's end plus a grace, epoch
  *   ms), which put it in `byNextCheck` too: the continuation finishes an attempt that never
  *   completed from there. Completing or releasing the key removes all three.
- * - cancellation: `pk = CANCELLATION#<order|intent|charge>#<id>`, `sk = STATE`; its state machine
+ * - cancellation: `pk = CANCELLATION#order#<owner>#<orderId>` (`CANCELLATION#order#<orderId>`
+ *   for an order cancelled before owners were recorded) or `CANCELLATION#<intent|charge>#<id>`,
+ *   `sk = STATE` ({@link cancellationKeyOf}); its state machine
  *   (functions/core/cancellation.ts) with a `version` every transition is conditional on.
  *   While it is not final it carries `dueKey = DUE` and `nextCheckAt` (epoch ms), which put
  *   it in the sparse index `byNextCheck` the continuation reads oldest-due first; the final
@@ -71,7 +73,8 @@ export const ATTEMPTS_PARTITION = "ATTEMPT";
 /**
  * Append-only audit records.
  *
- * - `pk = TARGET#<type>#<id>`, `sk = <ISO time>#<ULID>`: one target's trail in time order.
+ * - `pk = TARGET#<type>#<id>`, `sk = <ISO time>#<ULID>`: one target's trail in time order; an
+ *   order's is its owner's, `TARGET#order#<owner>#<orderId>` (audit-item.ts, `auditPartitionOf`).
  * - index `byDay`: `gsi1pk = DAY#YYYY-MM-DD#<shard>` (UTC; 16 shards by a hash of the record
  *   id, audit-item.ts; `DAY#YYYY-MM-DD` for records written before the shards), `gsi1sk =
  *   <ISO time>#<ULID>`: every record of a day, for reconciliation.
@@ -107,12 +110,22 @@ export const budgetKeyOf = (upstream: string, client: string): { pk: string; sk:
   sk: "RING",
 });
 
-/** Key of the item holding one order's or one asynchronous intent cancel's lifecycle. */
+/**
+ * Key of the item holding one order's or one single cancel's lifecycle. Order ids are each
+ * client's own, so an order's key holds its owner: `CANCELLATION#order#<owner>#<orderId>`
+ * (an order id never holds `#`, so the last one ends the owner). `owner` undefined: an order
+ * cancelled before owners were recorded, `CANCELLATION#order#<orderId>`. An intent or a charge
+ * is the upstream's, one per id whoever asks: `CANCELLATION#<intent|charge>#<id>`.
+ */
 export const cancellationKeyOf = (
   kind: "order" | "intent" | "charge",
   id: string,
+  owner?: string,
 ): { pk: string; sk: string } => ({
-  pk: `CANCELLATION#${kind}#${id}`,
+  pk:
+    kind === "order" && owner !== undefined
+      ? `CANCELLATION#order#${owner}#${id}`
+      : `CANCELLATION#${kind}#${id}`,
   sk: "STATE",
 });
 

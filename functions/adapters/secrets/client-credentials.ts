@@ -1,15 +1,18 @@
 /**
- * Lookups over the `clients` secret for inbound authentication: an app's HMAC secrets,
- * a bearer token's identity and its wallet scope. Tokens are matched by SHA-256 in
- * constant time, so neither the token nor how much of its hash matched leaks.
+ * Lookups over the `clients` secret for inbound authentication: an app's HMAC secrets and
+ * grant, a bearer token's identity and grant. Tokens are matched by SHA-256 in constant
+ * time, so neither the token nor how much of its hash matched leaks.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import { ANY_WALLET, type ClientsSecret } from "./secret-shapes.ts";
+import type { Grant } from "#core/grants.ts";
+import type { ClientsSecret } from "./secret-shapes.ts";
 
-/** A bearer client as the auth code needs it: who, and which wallets. */
-export interface ClientTokenGrant {
+/** A caller as the HTTP handler knows it once authenticated: who, what it may do, until when. */
+export interface Client {
   id: string;
-  wallets: readonly string[];
+  grant: Grant;
+  /** Epoch ms from which the client is refused like an unknown one; absent: no end. */
+  expiresAt?: number;
 }
 
 /**
@@ -19,32 +22,34 @@ export interface ClientTokenGrant {
 export const secretsForApp = (clients: ClientsSecret, appId: string): string[] | undefined =>
   Object.hasOwn(clients.apps, appId) ? clients.apps[appId]?.secrets : undefined;
 
+/** The app as a client (its grant and expiry), or `undefined` for an unknown app id. */
+export const appClient = (clients: ClientsSecret, appId: string): Client | undefined => {
+  const app = Object.hasOwn(clients.apps, appId) ? clients.apps[appId] : undefined;
+  if (!app) return undefined;
+  return { id: appId, grant: app.grant, ...(app.expiresAt !== undefined && { expiresAt: app.expiresAt }) };
+};
+
 /**
  * The client whose `sha256` is the SHA-256 of `bearerToken`, or `undefined`. Every entry
  * is compared (no early exit), each in constant time.
  */
-export const findClientToken = (
-  clients: ClientsSecret,
-  bearerToken: string,
-): ClientTokenGrant | undefined => {
+export const findClientToken = (clients: ClientsSecret, bearerToken: string): Client | undefined => {
   const digest = createHash("sha256").update(bearerToken, "utf8").digest();
-  let found: ClientTokenGrant | undefined;
+  let found: Client | undefined;
   for (const token of clients.tokens) {
     const expected = Buffer.from(token.sha256, "hex");
     // The schema guarantees 64 hex digits; the length check only guards timingSafeEqual's precondition.
     if (expected.length === digest.length && timingSafeEqual(expected, digest) && found === undefined) {
-      found = { id: token.id, wallets: token.wallets };
+      found = {
+        id: token.id,
+        grant: token.grant,
+        ...(token.expiresAt !== undefined && { expiresAt: token.expiresAt }),
+      };
     }
   }
   return found;
 };
 
-/**
- * Whether the token may act on the wallet: listed (UUIDs compare case-insensitively) or
- * granted `"*"`. A requested wallet of `"*"` itself is never allowed.
- */
-export const tokenMayUseWallet = (token: Pick<ClientTokenGrant, "wallets">, walletUuid: string): boolean => {
-  if (walletUuid === ANY_WALLET) return false;
-  const wallet = walletUuid.toLowerCase();
-  return token.wallets.some((scope) => scope === ANY_WALLET || scope === wallet);
-};
+/** Whether the client's time is over (it is then refused like an unknown one). */
+export const hasExpired = (client: Pick<Client, "expiresAt">, nowMs: number): boolean =>
+  client.expiresAt !== undefined && nowMs >= client.expiresAt;

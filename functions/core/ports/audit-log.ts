@@ -26,6 +26,12 @@ export interface AuditRecord {
   target: Target;
   trigger: Trigger;
   actor: string;
+  /**
+   * The client (or bus producer, or schedule) whose request this record is of (ownership.ts):
+   * an order's records are kept under it, and a client reads only its own. Absent only on
+   * records written before owners were recorded.
+   */
+  owner?: string;
   reason?: string;
   outcome: OutcomeType;
   retryable?: boolean;
@@ -55,13 +61,26 @@ export interface Page<T> {
   cursor?: string;
 }
 
+/**
+ * One target's trail. Order ids are namespaced per owner, so an order's trail is named with
+ * its owner (`undefined`: the trail of an order cancelled before owners were recorded);
+ * intents and charges are the upstreams' and have one trail, every client's records in it.
+ */
+export type TrailRef =
+  | { type: "order"; id: string; owner: string | undefined }
+  | { type: "intent" | "charge" | "event"; id: string };
+
+export interface TrailOptions {
+  limit?: number;
+  cursor?: string;
+  /** Only the records it keeps are listed (and counted against `limit`); the rest are read past. */
+  keep?: (record: AuditRecord) => boolean;
+}
+
 export interface AuditLog {
   append(record: AuditRecord): Promise<void>;
   /** Newest first. */
-  byTarget(
-    target: Pick<Target, "type" | "id">,
-    options?: { limit?: number; cursor?: string },
-  ): Promise<Page<AuditRecord>>;
+  byTarget(trail: TrailRef, options?: TrailOptions): Promise<Page<AuditRecord>>;
   /**
    * The slices a UTC day's records are spread over (the store shards its day index so that
    * a busy day's writes do not meet on one partition). Reading each slice whole reads the

@@ -38,7 +38,14 @@ export type SingleCancel =
 export interface AttemptRecovery {
   cancel: SingleCancel;
   /** Who asked: the records of the attempt, whoever finishes it, carry the request's identity. */
-  requestedBy: { trigger: Trigger; actor: string; correlationId: string; idempotencyKey?: string };
+  requestedBy: {
+    trigger: Trigger;
+    actor: string;
+    /** Absent on keys taken before owners were recorded. */
+    owner?: string;
+    correlationId: string;
+    idempotencyKey?: string;
+  };
   /** Epoch ms from which the continuation takes the attempt over: its lock's end, plus a grace. */
   recoverAt: number;
 }

@@ -8,6 +8,7 @@ import { parseCancelRequested } from "#adapters/events/cancel-requested-schema.t
 import type { CancelContext } from "#core/dependencies.ts";
 import { scopeKeys } from "#core/identifiers.ts";
 import { isReplayable, type Target } from "#core/outcome.ts";
+import { busOwnerOf } from "#core/ownership.ts";
 import { rejectRequest } from "#core/reject-request.ts";
 import type { OnceResult } from "#core/run-once.ts";
 import type { Container } from "#wiring/container.ts";
@@ -59,10 +60,13 @@ export const handleCancelRequested = async (
   const requestedBy = parsed.ok ? parsed.value.requestedBy : undefined;
   const cancelContext: CancelContext = {
     trigger: "bus",
+    // `requestedBy` is what the event says of itself: a label for people reading the trail.
     actor: requestedBy ? `${event.source}/${requestedBy}` : event.source,
+    // The identity is the source the rule admitted the event under (ownership.ts).
+    owner: busOwnerOf(event.source),
     correlationId: event.id,
     deadline: deadlineOf(context),
-    idempotency: { scopeKey: scopeKeys.bus(key ?? event.id), key },
+    idempotency: { scopeKey: scopeKeys.bus(event.source, key ?? event.id), key },
   };
   // A rejection is keyed by the event, so a redelivery replays it instead of recording it twice.
   const reject = async (target: Target, reason: string): Promise<BusVerdict> =>
@@ -113,6 +117,7 @@ const rejectMessage = async (
     {
       trigger: "bus",
       actor: "sqs",
+      owner: UNREAD_PRODUCER,
       correlationId: messageId,
       deadline: deadlineOf(context),
       idempotency: { scopeKey: scopeKeys.busRejected(messageId), key: undefined },
@@ -147,6 +152,9 @@ export const rejectUnreadableMessage = async (
 };
 
 const MAX_CAUSE_TEXT = 300;
+
+/** The owner of a message rejected before its source could be read (or trusted). */
+const UNREAD_PRODUCER = busOwnerOf("");
 
 /**
  * A message whose processing failed for a reason that will never change (DynamoDB refused a

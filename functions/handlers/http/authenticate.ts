@@ -1,9 +1,10 @@
-import { verifySignature } from "#adapters/http/request-signature.ts";
+import { type SignatureVerdict, verifySignature } from "#adapters/http/request-signature.ts";
 import {
-  type ClientTokenGrant,
+  appClient,
+  type Client,
   findClientToken,
+  hasExpired,
   secretsForApp,
-  tokenMayUseWallet,
 } from "#adapters/secrets/client-credentials.ts";
 import type { SecretProvider } from "#adapters/secrets/secret-provider.ts";
 import type { ClientsSecret } from "#adapters/secrets/secret-shapes.ts";
@@ -17,21 +18,27 @@ const loggable = (text: string): string => {
   return printable.length > 64 ? `${printable.slice(0, 64)}…` : printable;
 };
 
+type SignedVerdict =
+  | { ok: true; client: Client }
+  | Exclude<SignatureVerdict, { ok: true }>
+  | { ok: false; failure: "expired"; message: string; appId: string };
+
 /**
  * Checks the X-App-Id / X-Timestamp / X-Signature headers over the raw body, before any
- * parsing. An unknown app, and a signature that does not match, refresh the clients secret
- * once (the app may have just been added, or its secret rotated) and are checked again:
- * both take the same path, so neither the answer nor its time tells them apart. Every
- * failure answers the same 401 (error-response.ts); the reason goes to the log only.
- * @returns the caller's app id
+ * parsing. An unknown app, a signature that does not match and an app whose `expiresAt` is
+ * past refresh the clients secret once (the app may have just been added, its secret
+ * rotated, its time extended) and are checked again: they take the same path, so neither
+ * the answer nor its time tells them apart. Every failure answers the same 401
+ * (error-response.ts); the reason goes to the log only.
+ * @returns the caller: its app id and grant
  */
 export const authenticateSigned = async (
   request: HttpRequest,
   clients: SecretProvider<ClientsSecret>,
   nowMs: number,
-): Promise<string> => {
-  const verify = (secret: ClientsSecret) =>
-    verifySignature({
+): Promise<Client> => {
+  const verify = (secret: ClientsSecret): SignedVerdict => {
+    const verdict = verifySignature({
       header: request.header,
       method: request.method,
       pathAndQuery: request.pathAndQuery,
@@ -39,8 +46,17 @@ export const authenticateSigned = async (
       nowMs,
       secretsFor: (appId) => secretsForApp(secret, appId),
     });
+    if (!verdict.ok) return verdict;
+    const client = appClient(secret, verdict.appId);
+    if (!client)
+      return { ok: false, failure: "unknown-app", message: "Unknown X-App-Id", appId: verdict.appId };
+    if (hasExpired(client, nowMs)) {
+      return { ok: false, failure: "expired", message: "The app's access has expired", appId: verdict.appId };
+    }
+    return { ok: true, client };
+  };
   let verdict = verify(await clients.get());
-  if (!verdict.ok && (verdict.failure === "unknown-app" || verdict.failure === "bad-signature")) {
+  if (!verdict.ok && verdict.failure !== "missing-header" && verdict.failure !== "stale-timestamp") {
     verdict = verify(await clients.refresh());
   }
   if (!verdict.ok) {
@@ -49,18 +65,20 @@ export const authenticateSigned = async (
       logDetails: verdict.appId === undefined ? {} : { appId: loggable(verdict.appId) },
     });
   }
-  return verdict.appId;
+  return verdict.client;
 };
 
 /**
- * Checks `Authorization: Bearer <client token>`, compared by SHA-256. An unknown token
- * refreshes the clients secret once (it may have just been issued). Every failure answers
- * the same 401; the reason goes to the log only.
+ * Checks `Authorization: Bearer <client token>`, compared by SHA-256. An unknown token, and
+ * one whose `expiresAt` is past, refresh the clients secret once (it may have just been
+ * issued, or its time extended). Every failure answers the same 401; the reason goes to the
+ * log only.
  */
 export const authenticateBearer = async (
   request: HttpRequest,
   clients: SecretProvider<ClientsSecret>,
-): Promise<ClientTokenGrant> => {
+  nowMs: number,
+): Promise<Client> => {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(request.header("authorization") ?? "");
   const token = match?.[1];
   if (!token) {
@@ -68,19 +86,12 @@ export const authenticateBearer = async (
       reason: "missing-token",
     });
   }
-  const grant =
-    findClientToken(await clients.get(), token) ?? findClientToken(await clients.refresh(), token);
-  if (!grant) {
-    throw new HttpProblem("unauthenticated", "The bearer token is invalid or expired", {
-      reason: "unknown-token",
-    });
-  }
-  return grant;
-};
-
-/** A client token acts only on the wallets it was issued for. */
-export const assertWalletScope = (grant: ClientTokenGrant, walletUuid: string): void => {
-  if (!tokenMayUseWallet(grant, walletUuid)) {
-    throw new HttpProblem("forbidden", "This token may not act on that wallet", { reason: "wallet-scope" });
-  }
+  const held = findClientToken(await clients.get(), token);
+  if (held && !hasExpired(held, nowMs)) return held;
+  const fresh = findClientToken(await clients.refresh(), token);
+  if (fresh && !hasExpired(fresh, nowMs)) return fresh;
+  throw new HttpProblem("unauthenticated", "The bearer token is invalid or expired", {
+    reason: fresh ? "expired" : "unknown-token",
+    ...(fresh && { logDetails: { clientId: fresh.id } }),
+  });
 };

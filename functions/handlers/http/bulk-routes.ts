@@ -25,6 +25,7 @@ import type { HttpRequest } from "./http-request.ts";
 import { type HttpResponse, jsonResponse } from "./json-response.ts";
 import { idempotencyKeyHeader } from "./request-schemas.ts";
 import type { RouteCall } from "./route-call.ts";
+import { authorize } from "./route-grants.ts";
 
 /** The largest submission body: 10,000 order lines with long ids and charges (~3.5 MB), under Lambda's 6 MB. */
 export const BULK_MAX_BODY_BYTES = 5 * 1024 * 1024;
@@ -33,15 +34,21 @@ export const BULK_MAX_BODY_BYTES = 5 * 1024 * 1024;
  * The caller of a bulk route: its signature checked (before any parsing). The one place
  * where an operator grant for bulk work is to be required once grants exist.
  */
-const bulkCaller = (container: Container, request: HttpRequest): Promise<string> =>
-  authenticateSigned(request, container.clients, Date.now());
+const bulkCaller = async (container: Container, request: HttpRequest, route: BulkRoute): Promise<string> => {
+  const client = await authenticateSigned(request, container.clients, Date.now());
+  authorize(client, route, undefined);
+  return client.id;
+};
+
+type BulkRoute = "bulk-submit" | "bulk-status" | "bulk-items" | "bulk-stop";
 
 const budgetOf = (container: Container): BulkBudget => container.config.budget;
 
 /** The caller's job, or 404 (never 403: another client's job is not confirmed to exist). */
 const ownJob = async (container: Container, caller: string, id: string): Promise<BulkJob> => {
   const job = /^[0-9a-f-]{36}$/.test(id) ? await container.bulk.get(id) : undefined;
-  if (!job || job.actor !== caller) throw new HttpProblem("not-found", `No bulk cancellation ${id}`);
+  if (!job || (job.owner ?? job.actor) !== caller)
+    throw new HttpProblem("not-found", `No bulk cancellation ${id}`);
   return job;
 };
 
@@ -57,7 +64,7 @@ export const bulkSubmitRoute = async ({
   request,
   correlationId,
 }: RouteCall): Promise<HttpResponse> => {
-  const caller = await bulkCaller(container, request);
+  const caller = await bulkCaller(container, request, "bulk-submit");
   const key = idempotencyKeyHeader(request.header("idempotency-key"), true) as string;
   const contentType = (request.header("content-type") ?? "application/json")
     .split(";")[0]
@@ -105,7 +112,7 @@ export const bulkSubmitRoute = async ({
 };
 
 export const bulkStatusRoute = async ({ container, request, params }: RouteCall): Promise<HttpResponse> => {
-  const caller = await bulkCaller(container, request);
+  const caller = await bulkCaller(container, request, "bulk-status");
   const job = await ownJob(container, caller, params[0] ?? "");
   return jsonResponse(200, bulkJobView(job, budgetOf(container)));
 };
@@ -113,7 +120,7 @@ export const bulkStatusRoute = async ({ container, request, params }: RouteCall)
 const OUTCOMES = new Set<string>(ITEM_STATUSES);
 
 export const bulkItemsRoute = async ({ container, request, params }: RouteCall): Promise<HttpResponse> => {
-  const caller = await bulkCaller(container, request);
+  const caller = await bulkCaller(container, request, "bulk-items");
   const job = await ownJob(container, caller, params[0] ?? "");
   const outcome = request.query.get("outcome") ?? undefined;
   if (outcome !== undefined && !OUTCOMES.has(outcome)) {
@@ -152,7 +159,7 @@ export const bulkItemsRoute = async ({ container, request, params }: RouteCall):
 };
 
 export const bulkStopRoute = async ({ container, request, params }: RouteCall): Promise<HttpResponse> => {
-  const caller = await bulkCaller(container, request);
+  const caller = await bulkCaller(container, request, "bulk-stop");
   const id = params[0] ?? "";
   await ownJob(container, caller, id);
   const stopped = await stopBulkJob(

@@ -2,19 +2,24 @@ import type { CancelContext } from "#core/dependencies.ts";
 import { scopeKeys } from "#core/identifiers.ts";
 import type { RouteName } from "./routes.ts";
 
-/** The context of an HTTP cancel: the key is scoped to caller and route, so two callers never collide. */
+/**
+ * The context of an HTTP cancel: the authenticated client is both its actor and its owner,
+ * and the key is scoped to client and route, so two clients never collide (a client id
+ * holds no `:`).
+ */
 export const httpCancelContext = (
-  actor: string,
+  clientId: string,
   route: RouteName,
   correlationId: string,
   deadline: number,
   idempotencyKey: string | undefined,
 ): CancelContext => ({
   trigger: "http",
-  actor,
+  actor: clientId,
+  owner: clientId,
   correlationId,
   deadline,
   idempotency: idempotencyKey
-    ? { scopeKey: scopeKeys.http(actor, route, idempotencyKey), key: idempotencyKey }
+    ? { scopeKey: scopeKeys.http(clientId, route, idempotencyKey), key: idempotencyKey }
     : undefined,
 });

@@ -5,6 +5,7 @@
 import * as v from "valibot";
 import { intentIdSchema, reasonSchema, uuidSchema } from "#adapters/events/cancel-requested-schema.ts";
 import { describeIssues, safeParseConfig } from "#adapters/validation/describe-issues.ts";
+import { isSafeOneLineText } from "#adapters/validation/safe-text.ts";
 import { HttpProblem } from "./http-problem.ts";
 
 const reason = v.optional(reasonSchema);
@@ -79,4 +80,23 @@ export const limitOf = (text: string | null): number => {
     });
   }
   return limit;
+};
+
+/** The longest owner: `bus:` and an EventBridge source of 256 characters. */
+const MAX_OWNER_LENGTH = 260;
+
+/**
+ * A read's `owner` query parameter: whose order it is (a client id, or `bus:<source>`);
+ * absent, the caller's own. One line of printable text, as every stored text is.
+ */
+export const ownerParamOf = (text: string | null): string | undefined => {
+  if (text === null) return undefined;
+  if (text === "" || text.length > MAX_OWNER_LENGTH || !isSafeOneLineText(text)) {
+    throw new HttpProblem(
+      "validation",
+      `owner must be a client id or bus:<source>: 1-${MAX_OWNER_LENGTH} characters, no control characters`,
+      { field: "owner" },
+    );
+  }
+  return text;
 };

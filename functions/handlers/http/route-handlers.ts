@@ -1,13 +1,15 @@
 /**
- * One function per route: authenticate (before any parsing), validate, run one use case,
- * shape the answer. Errors are thrown and turned into responses by `error-response.ts`.
+ * One function per route: authenticate (before any parsing), validate, check the client's
+ * grant (route-grants.ts), run one use case, shape the answer. Errors are thrown and turned
+ * into responses by `error-response.ts`.
  */
 import { cancelCharge } from "#core/cancel-charge.ts";
 import { cancelIntent } from "#core/cancel-intent.ts";
 import { cancelOrder } from "#core/cancel-order.ts";
 import { isValidIntentId, isValidOrderId, isValidUuid } from "#core/identifiers.ts";
+import { readOrderCancellation, readTrail } from "#core/owned-reads.ts";
 import { reportOnce } from "../report.ts";
-import { assertWalletScope, authenticateBearer, authenticateSigned } from "./authenticate.ts";
+import { authenticateBearer, authenticateSigned } from "./authenticate.ts";
 import { bulkItemsRoute, bulkStatusRoute, bulkStopRoute, bulkSubmitRoute } from "./bulk-routes.ts";
 import { httpCancelContext } from "./cancel-context.ts";
 import { cancellationView } from "./cancellation-view.ts";
@@ -19,10 +21,12 @@ import {
   idempotencyKeyHeader,
   limitOf,
   orderBodySchema,
+  ownerParamOf,
   parseBody,
   reasonBodySchema,
 } from "./request-schemas.ts";
 import type { RouteCall } from "./route-call.ts";
+import { authorize, readerOf } from "./route-grants.ts";
 import type { RouteName } from "./routes.ts";
 
 const requireValid = (ok: boolean, field: string, message: string): void => {
@@ -30,7 +34,7 @@ const requireValid = (ok: boolean, field: string, message: string): void => {
 };
 
 const intentCancel = async ({ container, request, params, correlationId, deadline }: RouteCall) => {
-  const appId = await authenticateSigned(request, container.clients, Date.now());
+  const client = await authenticateSigned(request, container.clients, Date.now());
   const intentId = params[0] ?? "";
   requireValid(
     isValidIntentId(intentId),
@@ -39,40 +43,46 @@ const intentCancel = async ({ container, request, params, correlationId, deadlin
   );
   const { reason } = parseBody(request.rawBody, reasonBodySchema);
   const key = idempotencyKeyHeader(request.header("idempotency-key"), false);
-  const context = httpCancelContext(appId, "intent-cancel", correlationId, deadline, key);
+  authorize(client, "intent-cancel", undefined);
+  const context = httpCancelContext(client.id, "intent-cancel", correlationId, deadline, key);
   const result = await cancelIntent(container.deps, context, { intentId, reason });
   return respondToOnce(reportOnce(container, "http", result), intentResponse);
 };
 
 const chargeCancel = async ({ container, request, params, correlationId, deadline }: RouteCall) => {
-  const grant = await authenticateBearer(request, container.clients);
+  const client = await authenticateBearer(request, container.clients, Date.now());
   const [chargeUuid = "", walletUuid = ""] = params;
   requireValid(isValidUuid(chargeUuid), "charge_uuid", "charge_uuid must be a UUID");
   requireValid(isValidUuid(walletUuid), "wallet_uuid", "wallet_uuid must be a UUID");
-  assertWalletScope(grant, walletUuid);
+  authorize(client, "charge-cancel", { walletUuid });
   const { reason } = parseBody(request.rawBody, reasonBodySchema);
   const key = idempotencyKeyHeader(request.header("idempotency-key"), false);
-  const context = httpCancelContext(grant.id, "charge-cancel", correlationId, deadline, key);
+  const context = httpCancelContext(client.id, "charge-cancel", correlationId, deadline, key);
   const result = await cancelCharge(container.deps, context, { chargeUuid, walletUuid, reason });
   return respondToOnce(reportOnce(container, "http", result), chargeResponse(chargeUuid, walletUuid));
 };
 
 const orderCancel = async ({ container, request, params, correlationId, deadline }: RouteCall) => {
-  const appId = await authenticateSigned(request, container.clients, Date.now());
+  const client = await authenticateSigned(request, container.clients, Date.now());
   const orderId = params[0] ?? "";
   requireValid(isValidOrderId(orderId), "orderId", "The order id must hold only letters, digits and _ . : -");
   const body = parseBody(request.rawBody, orderBodySchema);
   const key = idempotencyKeyHeader(request.header("idempotency-key"), true);
-  const context = httpCancelContext(appId, "order-cancel", correlationId, deadline, key);
+  // The order's charge reaches A55 as the charge route does: its wallet is checked here too.
+  authorize(client, "order-cancel", { intentId: body.intentId, charge: body.charge });
+  const context = httpCancelContext(client.id, "order-cancel", correlationId, deadline, key);
   const result = await cancelOrder(container.deps, context, { orderId, ...body });
   return respondToOnce(reportOnce(container, "http", result), orderResponse);
 };
 
 const orderStatus = async ({ container, request, params }: RouteCall) => {
-  await authenticateSigned(request, container.clients, Date.now());
+  const client = await authenticateSigned(request, container.clients, Date.now());
   const orderId = params[0] ?? "";
   requireValid(isValidOrderId(orderId), "orderId", "The order id must hold only letters, digits and _ . : -");
-  const cancellation = await container.deps.cancellations.get("order", orderId);
+  const owner = ownerParamOf(request.query.get("owner"));
+  authorize(client, "order-status", undefined);
+  const cancellation = await readOrderCancellation(container.deps, readerOf(client), orderId, owner);
+  // Another client's order is answered as absent: a 403 would tell that it exists.
   if (!cancellation) {
     throw new HttpProblem("not-found", `Order ${orderId} has no cancellation (never requested, or expired)`);
   }
@@ -82,7 +92,7 @@ const orderStatus = async ({ container, request, params }: RouteCall) => {
 const TARGET_TYPES = new Set(["intent", "charge", "order"]);
 
 const auditTrail = async ({ container, request, params }: RouteCall) => {
-  await authenticateSigned(request, container.clients, Date.now());
+  const client = await authenticateSigned(request, container.clients, Date.now());
   const [type = "", id = ""] = params;
   requireValid(TARGET_TYPES.has(type), "type", "type must be intent, charge or order");
   requireValid(
@@ -92,7 +102,18 @@ const auditTrail = async ({ container, request, params }: RouteCall) => {
   );
   const limit = limitOf(request.query.get("limit"));
   const cursor = request.query.get("cursor") ?? undefined;
-  const page = await container.deps.audit.byTarget({ type: type as "intent", id }, { limit, cursor });
+  const owner = ownerParamOf(request.query.get("owner"));
+  const targetType = type as "intent" | "charge" | "order";
+  authorize(client, "audit-trail", { type: targetType });
+  const page = await readTrail(container.deps, readerOf(client), {
+    type: targetType,
+    id,
+    ...(owner !== undefined && { owner }),
+    limit,
+    ...(cursor !== undefined && { cursor }),
+  });
+  // No record this client may read: the same 404 whether the target is another's or unknown.
+  if (!page) throw new HttpProblem("not-found", `No audit records of ${type} ${id}`);
   return jsonResponse(200, page);
 };
 

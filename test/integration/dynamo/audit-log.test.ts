@@ -16,6 +16,7 @@ import {
 import { DynamoAuditLog } from "#adapters/dynamo/audit-log.ts";
 import { AUDIT_TEXT_MAX_CHARS, capAuditText } from "#core/audit-text.ts";
 import { StoreUnavailableError, ValidationError } from "#core/errors.ts";
+import { trailOf } from "#core/ownership.ts";
 import type { AuditRecord } from "#core/ports.ts";
 import { createLocalDynamoClient, createTestTables, type TestTables } from "#test/support/dynamo-tables.ts";
 import { auditRecord, iso, T0 } from "./fixtures.ts";
@@ -35,7 +36,7 @@ afterAll(async () => {
   client?.destroy();
 });
 
-const newTarget = (): AuditRecord["target"] => ({ type: "intent", id: `intent-${randomUUID()}` });
+const newTarget = (): { type: "intent"; id: string } => ({ type: "intent", id: `intent-${randomUUID()}` });
 
 /** Every page of a listing, following cursors. */
 const allPages = async (read: (cursor?: string) => Promise<{ items: AuditRecord[]; cursor?: string }>) => {
@@ -76,7 +77,7 @@ describe("DynamoAuditLog.append", () => {
 
     await log.append(record);
 
-    expect((await log.byTarget(record.target)).items).toStrictEqual([record]);
+    expect((await log.byTarget(trailOf(record))).items).toStrictEqual([record]);
   });
 
   it("round-trips a minimal record without inventing fields", async () => {
@@ -84,7 +85,7 @@ describe("DynamoAuditLog.append", () => {
 
     await log.append(record);
 
-    expect((await log.byTarget(record.target)).items).toStrictEqual([record]);
+    expect((await log.byTarget(trailOf(record))).items).toStrictEqual([record]);
   });
 
   it("is append-only: a second record with the same time and id fails and changes nothing", async () => {
@@ -94,14 +95,14 @@ describe("DynamoAuditLog.append", () => {
     const again = log.append({ ...record, actor: "someone-else" });
 
     await expect(again).rejects.toBeInstanceOf(AuditRecordExistsError);
-    expect((await log.byTarget(record.target)).items).toStrictEqual([record]);
+    expect((await log.byTarget(trailOf(record))).items).toStrictEqual([record]);
   });
 
   it("refuses a time not written by toISOString (sort keys compare as strings)", async () => {
     const record = auditRecord({ target: newTarget(), at: "2026-11-23T11:00:00+01:00" });
 
     await expect(log.append(record)).rejects.toBeInstanceOf(ValidationError);
-    expect((await log.byTarget(record.target)).items).toStrictEqual([]);
+    expect((await log.byTarget(trailOf(record))).items).toStrictEqual([]);
   });
 });
 
@@ -269,7 +270,7 @@ describe("audit items stay inside DynamoDB's 400 KB with outside text capped", (
     const refused = await uncapped;
     expect(refused).toBeInstanceOf(StoreUnavailableError);
     expect(refused).toMatchObject({ name: "StoreRefusedError", cause: { name: "ValidationException" } });
-    const [stored] = (await log.byTarget(capped.target)).items;
+    const [stored] = (await log.byTarget(trailOf(capped))).items;
     expect(stored).toEqual(capped);
     const bytes = Buffer.byteLength(JSON.stringify(capped), "utf8");
     expect(bytes).toBeGreaterThan(5 * AUDIT_TEXT_MAX_CHARS * 5);

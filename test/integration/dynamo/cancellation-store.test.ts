@@ -42,6 +42,7 @@ const cancellation = (overrides: Partial<Cancellation> = {}): Cancellation => ({
     intentId: "intent_1",
     trigger: "http",
     actor: "app-1",
+    owner: "app-1",
     correlationId: "corr-1",
     scopeKey: uniqueScopeKey("order"),
     requestedAt: iso(T0),
@@ -76,8 +77,10 @@ describe("DynamoCancellationStore", () => {
     expect(written).toBe("written");
     expect(counter.byCommand()).toStrictEqual({ TransactWriteItemsCommand: 1 });
     counter.detach();
-    expect(await store.get("order", opened.id)).toStrictEqual(opened);
-    expect((await audit.byTarget({ type: "order", id: opened.id })).items).toStrictEqual([record]);
+    expect(await store.get("order", opened.id, "app-1")).toStrictEqual(opened);
+    expect((await audit.byTarget({ type: "order", id: opened.id, owner: "app-1" })).items).toStrictEqual([
+      record,
+    ]);
   });
 
   it("refuses to open an order's cancellation twice, writing nothing", async () => {
@@ -91,8 +94,8 @@ describe("DynamoCancellationStore", () => {
     );
 
     expect(second).toBe("conflict");
-    expect(await store.get("order", opened.id)).toStrictEqual(opened);
-    expect((await audit.byTarget({ type: "order", id: opened.id })).items).toStrictEqual([]);
+    expect(await store.get("order", opened.id, "app-1")).toStrictEqual(opened);
+    expect((await audit.byTarget({ type: "order", id: opened.id, owner: "app-1" })).items).toStrictEqual([]);
   });
 
   it("moves on only from the version it read: a concurrent transition loses and writes nothing", async () => {
@@ -114,9 +117,9 @@ describe("DynamoCancellationStore", () => {
 
     // Assess: exactly one won, and only its record exists.
     expect(results.sort()).toEqual(["conflict", "written"]);
-    const stored = await store.get("order", opened.id);
+    const stored = await store.get("order", opened.id, "app-1");
     expect(stored?.version).toBe(2);
-    expect((await audit.byTarget({ type: "order", id: opened.id })).items).toHaveLength(1);
+    expect((await audit.byTarget({ type: "order", id: opened.id, owner: "app-1" })).items).toHaveLength(1);
   });
 
   it("an audit record that exists already fails the whole transition", async () => {
@@ -127,7 +130,7 @@ describe("DynamoCancellationStore", () => {
     await expect(
       work.commitTransition({ next: opened, expectedVersion: null }, [existing]),
     ).rejects.toBeInstanceOf(AuditRecordExistsError);
-    expect(await store.get("order", opened.id)).toBeUndefined();
+    expect(await store.get("order", opened.id, "app-1")).toBeUndefined();
   });
 
   it("lists open cancellations oldest-due first across pages, and only those due; DONE ones leave the index", async () => {
@@ -201,8 +204,10 @@ describe("DynamoIdempotencyStore with a cancellation", () => {
     // Assess
     expect(stale).toBe("cancellation-moved");
     expect(fresh).toBe("completed");
-    expect((await store.get("order", opened.id))?.state).toBe("DONE");
-    expect((await audit.byTarget({ type: "order", id: opened.id })).items).toStrictEqual([record]);
+    expect((await store.get("order", opened.id, "app-1"))?.state).toBe("DONE");
+    expect((await audit.byTarget({ type: "order", id: opened.id, owner: "app-1" })).items).toStrictEqual([
+      record,
+    ]);
   });
 
   it("joins an intent's open cancellation instead of failing: the key completes, the first cancellation stays", async () => {
@@ -275,7 +280,7 @@ describe("DynamoIdempotencyStore with a cancellation", () => {
       now: T0,
     });
 
-    expect((await store.get("order", opened.id))?.state).toBe("CHARGE_DUE");
+    expect((await store.get("order", opened.id, "app-1"))?.state).toBe("CHARGE_DUE");
     expect((await audit.byTarget({ type: "intent", id: "intent_1" })).items).toContainEqual(step);
     expect(await keys.begin({ scopeKey, payload: {}, now: T0 + 1, lockUntil: T0 + 30_000 })).toMatchObject({
       kind: "acquired",

@@ -8,8 +8,13 @@ import type { AuditRecord } from "#core/ports.ts";
 
 const nextUlid = monotonicFactory();
 
-/** 2026-11-23T10:00:00.000Z */
-export const T0 = Date.parse("2026-11-23T10:00:00.000Z");
+/**
+ * 2036-11-23T10:00:00.000Z: ahead of the real clock on purpose. An idempotency key item
+ * expires (TTL `expiresAt`) a day after the `now` it was written at, and DynamoDB Local's TTL
+ * reaper deletes expired items while a test runs: with a T0 in the past, an attempt item
+ * vanished from under a test at random (abandoned-attempts.test.ts failed 1 run in 2).
+ */
+export const T0 = Date.parse("2036-11-23T10:00:00.000Z");
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -36,6 +41,7 @@ export const auditRecord = (overrides: Partial<AuditRecord> = {}): AuditRecord =
   target: { type: "intent", id: `intent-${randomUUID()}` },
   trigger: "http",
   actor: "app-1",
+  owner: "app-1",
   outcome: "CANCELLED",
   latencyMs: 12,
   correlationId: `corr-${randomUUID()}`,

@@ -7,6 +7,7 @@ import { DynamoIdempotencyStore, KEY_LIFETIME_SECONDS } from "#adapters/dynamo/i
 import { idempotencyItemKey } from "#adapters/dynamo/table-definitions.ts";
 import { DynamoUnitOfWork } from "#adapters/dynamo/unit-of-work.ts";
 import { ValidationError } from "#core/errors.ts";
+import { trailOf } from "#core/ownership.ts";
 import type { BeginResult, Lease } from "#core/ports.ts";
 import { createLocalDynamoClient, createTestTables, type TestTables } from "#test/support/dynamo-tables.ts";
 import { countRoundTrips } from "#test/support/round-trip-counter.ts";
@@ -70,7 +71,7 @@ describe("DynamoIdempotencyStore.begin and complete", () => {
     expect(lease.token).toMatch(/^[0-9a-f-]{36}$/);
     expect(completed).toBe("completed");
     expect(replay).toStrictEqual({ kind: "replay", outcome, completedAt: iso(T0 + 500) });
-    expect((await audit.byTarget(record.target)).items).toStrictEqual([record]);
+    expect((await audit.byTarget(trailOf(record))).items).toStrictEqual([record]);
     const item = await storedKey(scopeKey);
     expect(item?.status?.S).toBe("COMPLETED");
     expect(item?.expiresAt?.N).toBe(String(Math.floor(T0 / 1000) + KEY_LIFETIME_SECONDS));
@@ -161,7 +162,7 @@ describe("DynamoIdempotencyStore lock expiry", () => {
     expect(second).toMatchObject({ scopeKey, attempt: 2, resumed: true });
     expect(second.token).not.toBe(first.token);
     expect(firstComplete).toBe("lock-lost");
-    expect((await audit.byTarget(lateAudit.target)).items).toStrictEqual([]);
+    expect((await audit.byTarget(trailOf(lateAudit))).items).toStrictEqual([]);
     expect(secondComplete).toBe("completed");
     expect(await store.begin({ scopeKey, payload, now: T0 + 4_000, lockUntil: T0 + 5_000 })).toStrictEqual({
       kind: "replay",
@@ -246,7 +247,7 @@ describe("DynamoIdempotencyStore.release", () => {
 
     expect((await storedKey(scopeKey))?.status?.S).toBe("RELEASED");
     expect((await storedKey(scopeKey))?.lockUntil).toBeUndefined();
-    expect((await audit.byTarget(record.target)).items).toStrictEqual([record]);
+    expect((await audit.byTarget(trailOf(record))).items).toStrictEqual([record]);
     // The released attempt may have acted upstream: the retry is told so (it re-reads or reuses its key).
     expect(
       await store.begin({ scopeKey, payload: {}, now: T0 + 1_000, lockUntil: T0 + 30_000 }),
@@ -283,7 +284,7 @@ describe("DynamoIdempotencyStore.release", () => {
 
     expect((await storedKey(scopeKey))?.lockToken?.S).toBe(second.token);
     expect((await storedKey(scopeKey))?.status?.S).toBe("IN_PROGRESS");
-    expect((await audit.byTarget(record.target)).items).toStrictEqual([]);
+    expect((await audit.byTarget(trailOf(record))).items).toStrictEqual([]);
   });
 });
 

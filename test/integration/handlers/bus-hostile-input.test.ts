@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { EventBridgeEvent } from "aws-lambda";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { MAX_REASON_LENGTH } from "#adapters/events/cancel-requested-schema.ts";
+import { scopeKeys } from "#core/identifiers.ts";
 import { A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
 import { FUNCTIONS } from "#manifest/function-manifest.ts";
 import type { BusDelivery } from "#test/support/bus-queue.ts";
@@ -14,6 +15,10 @@ const VISIBILITY_MS = FUNCTIONS.CancelRequested.trigger.visibilityTimeoutSeconds
 
 /** A DynamoDB error as the SDK throws it (matched by name, as dynamo-errors.ts does). */
 const dynamoError = (name: string, message: string): Error => Object.assign(new Error(message), { name });
+
+/** The partition key of a bus request's idempotency key, as it appears in a JSON request to DynamoDB. */
+const keyItemOf = (key: string): string =>
+  JSON.stringify(`IDEMPOTENCY#${scopeKeys.bus(eventBridgeEvent({}).source, key)}`).slice(1, -1);
 
 /**
  * The bus door against hostile or unprocessable messages (issue 18, "Deliver 4"): what
@@ -155,7 +160,7 @@ describe("cancel-requested handler: hostile and unprocessable messages", () => {
       // Prepare: DynamoDB refuses the request's idempotency key as too large (as it does above 2,048 bytes).
       const key = `poison-${randomUUID()}`;
       poison = (input) => {
-        if (JSON.stringify(input).includes(`IDEMPOTENCY#bus:${key}`)) {
+        if (JSON.stringify(input).includes(keyItemOf(key))) {
           throw dynamoError(
             "ValidationException",
             "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of 2048 bytes",
@@ -197,7 +202,7 @@ describe("cancel-requested handler: hostile and unprocessable messages", () => {
       // Prepare: DynamoDB fails every request about this event's key (an outage, as far as it can tell).
       const key = `outage-${randomUUID()}`;
       poison = (input) => {
-        if (JSON.stringify(input).includes(`IDEMPOTENCY#bus:${key}`)) {
+        if (JSON.stringify(input).includes(keyItemOf(key))) {
           throw dynamoError("InternalServerError", "Internal server error");
         }
       };

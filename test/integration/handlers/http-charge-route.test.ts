@@ -136,7 +136,7 @@ describe("http-api handler: POST /api/v1/bank/wallet/charge/{charge_uuid}/cancel
 
     expect(response.statusCode).toBe(403);
     expect(response.body).toEqual(
-      a55Error(charge, "FORBIDDEN", "wallet-scope", "This token may not act on that wallet"),
+      a55Error(charge, "FORBIDDEN", "wallet-scope", "This client may not act on that wallet"),
     );
     expect(kit.a55.seen().length).toBe(seenBefore);
     expect(kit.a55.charges.get(charge)?.status).toBe("pending");

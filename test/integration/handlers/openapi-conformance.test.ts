@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { A55_DEMO_OTHER_WALLET, A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
+import { type GrantAppId, grantClients } from "#test/support/grant-clients.ts";
 import { type HandlerKit, type HttpResult, startHandlerKit } from "#test/support/handler-kit.ts";
 import { apiGatewayV2Event, lambdaContext } from "#test/support/lambda-events.ts";
 import { createResponseValidator } from "#test/support/openapi-validator.ts";
@@ -14,9 +15,14 @@ describe("docs/openapi.yaml describes the handlers' real answers", () => {
   let kit: HandlerKit;
   const validate = createResponseValidator();
   const seen: string[] = [];
+  const clients = grantClients();
 
   beforeAll(async () => {
-    kit = await startHandlerKit({ name: "openapi", dynamoEndpoint: inject("dynamoEndpoint") });
+    kit = await startHandlerKit({
+      name: "openapi",
+      dynamoEndpoint: inject("dynamoEndpoint"),
+      clients: clients.secretEntries,
+    });
   });
   afterAll(async () => {
     await kit?.close();
@@ -292,6 +298,58 @@ describe("docs/openapi.yaml describes the handlers' real answers", () => {
       body: { state: "STOPPED" },
     });
     expect((await signed("POST", quiet.links.stop)).statusCode).toBe(409);
+  });
+
+  it("grants and ownership: 403 on every signed route a grant may refuse, 404 for another client's order", async () => {
+    /** `path` as sent (query included); checked against the contract without its query. */
+    const as = async (appId: GrantAppId, method: string, path: string, body?: unknown) =>
+      check(
+        method,
+        path.split("?")[0] ?? path,
+        await kit.http(
+          kit.signed({
+            method,
+            path,
+            app: clients.apps[appId],
+            headers: { "idempotency-key": randomUUID() },
+            ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          }),
+        ),
+      );
+    const today = new Date().toISOString().slice(0, 10);
+    const orderId = `o-${randomUUID()}`;
+    const intentId = kit.newIntent("SUBMITTED");
+    const otherWallet = {
+      chargeUuid: kit.newCharge("pending", A55_DEMO_OTHER_WALLET),
+      walletUuid: A55_DEMO_OTHER_WALLET,
+    };
+    expect((await as("shop-a", "POST", `/api/v1/orders/${orderId}/cancel`, { intentId })).statusCode).toBe(
+      200,
+    );
+
+    const refused = [
+      await as("shop-a", "POST", `/api/v1/orders/o-${randomUUID()}/cancel`, { charge: otherWallet }),
+      await as("ops-desk", "POST", `/api/v1/intents/${kit.newIntent("SUBMITTED")}/cancel`),
+      await as("shop-a", "GET", `/api/v1/reports/daily/${today}`),
+      await as("shop-a", "GET", "/api/v1/cancellations?state=open"),
+      // Bulk work is reserved: neither a storefront nor a read-only operator holds `bulk`.
+      await as("shop-a", "POST", "/api/v1/bulk-cancellations", { items: [{ type: "intent", id: intentId }] }),
+      await as("ops-desk", "GET", `/api/v1/bulk-cancellations/${randomUUID()}`),
+    ];
+    const absent = [
+      await as("shop-b", "GET", `/api/v1/orders/${orderId}/cancellation`),
+      await as("shop-b", "GET", `/api/v1/orders/${orderId}/cancellation?owner=shop-a`),
+      await as("shop-b", "GET", `/api/v1/cancellations/order/${orderId}`),
+      await as("shop-b", "GET", `/api/v1/cancellations/intent/${intentId}`),
+    ];
+    const operator = [
+      await as("ops-desk", "GET", `/api/v1/orders/${orderId}/cancellation?owner=shop-a`),
+      await as("ops-desk", "GET", `/api/v1/cancellations/order/${orderId}?owner=shop-a`),
+    ];
+
+    expect(refused.map((r) => r.statusCode)).toEqual([403, 403, 403, 403, 403, 403]);
+    expect(absent.map((r) => r.statusCode)).toEqual([404, 404, 404, 404]);
+    expect(operator.map((r) => r.statusCode)).toEqual([200, 200]);
   });
 
   it("covered every route", () => {

@@ -38,6 +38,7 @@ const finishFails = (t: Deps): UnitOfWork => {
 const requestContext = (t: Deps, trigger: "http" | "bus", key: string): CancelContext => ({
   trigger,
   actor: trigger === "http" ? "storefront" : "storefront.orders",
+  owner: trigger === "http" ? "storefront" : "bus:storefront.orders",
   correlationId: `corr-${key}`,
   deadline: t.clock.now() + 10_000,
   idempotency: { scopeKey: `${trigger}:${key}`, key },
@@ -107,6 +108,7 @@ describe("a single cancel whose completing write failed after the upstream appli
         {
           trigger: "schedule",
           actor: "expiry-sweep",
+          owner: "schedule:expiry-sweep",
           correlationId: "sweep-run",
           deadline: t.clock.now() + 10_000,
         },

@@ -9,6 +9,7 @@ import { inMemoryDependencies } from "#test/support/in-memory-ports.ts";
 const context = (scopeKey: string, now: number): CancelContext => ({
   trigger: "http",
   actor: "storefront",
+  owner: "storefront",
   correlationId: "corr-1",
   deadline: now + 10_000,
   idempotency: { scopeKey, key: "k" },

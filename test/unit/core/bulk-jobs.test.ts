@@ -197,6 +197,7 @@ describe("bulk jobs (core, in memory)", () => {
       {
         trigger: "http",
         actor: "other",
+        owner: "other",
         correlationId: "c0",
         deadline: world.clock.now() + 10_000,
         idempotency: { scopeKey: "http:other:1" },

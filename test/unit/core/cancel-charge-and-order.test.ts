@@ -13,6 +13,7 @@ const CHARGE = "a1b2c3d4-e5f6-7890-abcd-ef1234567890";
 const context = (scopeKey: string, now: number): CancelContext => ({
   trigger: "http",
   actor: "storefront",
+  owner: "storefront",
   correlationId: "corr-1",
   deadline: now + 10_000,
   idempotency: { scopeKey, key: "k" },

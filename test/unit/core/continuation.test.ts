@@ -20,6 +20,7 @@ const POLICY = {
 const request = (scopeKey: string, now: number): CancelContext => ({
   trigger: "http",
   actor: "storefront",
+  owner: "storefront",
   correlationId: `corr-${scopeKey}`,
   deadline: now + 10_000,
   idempotency: { scopeKey, key: scopeKey },
@@ -61,7 +62,9 @@ describe("runContinuation", () => {
     expect(first).toMatchObject({ checked: 3, finished: 3, stoppedEarly: true });
     const done = async () =>
       (
-        await Promise.all(["o0", "o1", "o2", "o3", "o4", "o5"].map((id) => t.cancellations.get("order", id)))
+        await Promise.all(
+          ["o0", "o1", "o2", "o3", "o4", "o5"].map((id) => t.cancellations.get("order", id, "storefront")),
+        )
       ).map((c) => c?.state);
     expect(await done()).toEqual([
       "DONE",
@@ -96,7 +99,7 @@ describe("runContinuation", () => {
     const gaps = looks.slice(1).map((at, i) => at - (looks[i] ?? 0));
     expect(gaps.slice(0, 4)).toEqual([2, 4, 8, 16]);
     expect(Math.max(...gaps)).toBeLessThanOrEqual(POLICY.maxBackoffMs / MINUTE + 1);
-    const order = await t.cancellations.get("order", "o0");
+    const order = await t.cancellations.get("order", "o0", "storefront");
     expect(order).toMatchObject({ state: "STUCK", stuckIn: "INTENT_PENDING" });
     expect(t.events.events.map((e) => [e.detailType, e.detail.state])).toEqual([
       ["Cancellation Pending", "INTENT_PENDING"],
@@ -112,7 +115,7 @@ describe("runContinuation", () => {
     await openOrders(t, 1);
     t.clock.advance(POLICY.stuckAfterMs + MINUTE);
     await runContinuation(t.deps, continuationContext(t.clock.now()), CONTINUATION_OPTIONS);
-    expect((await t.cancellations.get("order", "o0"))?.state).toBe("STUCK");
+    expect((await t.cancellations.get("order", "o0", "storefront"))?.state).toBe("STUCK");
 
     // Act
     t.intents.finishPending();
@@ -121,7 +124,7 @@ describe("runContinuation", () => {
 
     // Assess
     expect(run).toMatchObject({ finished: 1 });
-    expect(await t.cancellations.get("order", "o0")).toMatchObject({
+    expect(await t.cancellations.get("order", "o0", "storefront")).toMatchObject({
       state: "DONE",
       outcome: { type: "CANCELLED" },
     });
@@ -145,7 +148,7 @@ describe("runContinuation", () => {
       t.clock.advance(POLICY.maxBackoffMs);
       await runContinuation(t.deps, continuationContext(t.clock.now()), CONTINUATION_OPTIONS);
     }
-    const during = await t.cancellations.get("order", "o0");
+    const during = await t.cancellations.get("order", "o0", "storefront");
     t.charges.failWith = undefined;
     t.clock.advance(POLICY.maxBackoffMs);
     await runContinuation(t.deps, continuationContext(t.clock.now()), CONTINUATION_OPTIONS);
@@ -161,7 +164,7 @@ describe("runContinuation", () => {
       ["FAILED", "CHARGE_DUE"],
       ["CANCELLED", undefined],
     ]);
-    expect(await t.cancellations.get("order", "o0")).toMatchObject({
+    expect(await t.cancellations.get("order", "o0", "storefront")).toMatchObject({
       state: "DONE",
       outcome: { type: "CANCELLED" },
     });

@@ -27,6 +27,7 @@ const seed = (t: ReturnType<typeof inMemoryDependencies>, expired: number, young
 const context = (now: number, budgetMs = 60_000) => ({
   trigger: "schedule" as const,
   actor: "expiry-sweep",
+  owner: "schedule:expiry-sweep",
   correlationId: "sweep-1",
   deadline: now + budgetMs,
 });

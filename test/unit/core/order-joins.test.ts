@@ -19,6 +19,7 @@ const ORDER = { orderId: "o1", intentId: "i1", charge: { chargeUuid: CHARGE, wal
 const context = (key: string, now: number): CancelContext => ({
   trigger: "http",
   actor: "storefront",
+  owner: "storefront",
   correlationId: `corr-${key}`,
   deadline: now + 10_000,
   idempotency: { scopeKey: `http:storefront:order:${key}`, key },
@@ -35,7 +36,7 @@ const orderWaitingOnItsCharge = async () => {
   t.charges.failWith = a55Down();
   const first = await cancelOrder(t.deps, context("k1", t.clock.now()), ORDER);
   expect(first).toMatchObject({ kind: "outcome", outcome: { type: "FAILED", retryable: true } });
-  expect(await t.cancellations.get("order", "o1")).toMatchObject({ state: "CHARGE_DUE" });
+  expect(await t.cancellations.get("order", "o1", "storefront")).toMatchObject({ state: "CHARGE_DUE" });
   return t;
 };
 
@@ -68,7 +69,7 @@ describe("a request joining an order's cancellation", () => {
     t.charges.charges.set(CHARGE, { walletUuid: WALLET, status: "settled" });
     t.clock.advance(20 * 60_000);
     await runContinuation(t.deps, continuationContext(t.clock.now()), CONTINUATION_OPTIONS);
-    expect(await t.cancellations.get("order", "o1")).toMatchObject({
+    expect(await t.cancellations.get("order", "o1", "storefront")).toMatchObject({
       state: "DONE",
       outcome: { type: "REFUND_REQUIRED" },
     });
@@ -84,7 +85,10 @@ describe("a request joining an order's cancellation", () => {
     const t = await orderWaitingOnItsCharge();
     t.clock.advance(t.deps.lifecycle.stuckAfterMs);
     await runContinuation(t.deps, continuationContext(t.clock.now()), CONTINUATION_OPTIONS);
-    expect(await t.cancellations.get("order", "o1")).toMatchObject({ state: "STUCK", stuckIn: "CHARGE_DUE" });
+    expect(await t.cancellations.get("order", "o1", "storefront")).toMatchObject({
+      state: "STUCK",
+      stuckIn: "CHARGE_DUE",
+    });
 
     // Act
     const joined = await cancelOrder(t.deps, context("k2", t.clock.now()), ORDER);

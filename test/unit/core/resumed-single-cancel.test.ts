@@ -29,6 +29,12 @@ const TRIGGERS = [
 const contextOf = (t: Deps, request: (typeof TRIGGERS)[number]): CancelContext => ({
   trigger: request.trigger,
   actor: request.trigger === "schedule" ? "expiry-sweep" : "storefront",
+  owner:
+    request.trigger === "schedule"
+      ? "schedule:expiry-sweep"
+      : request.trigger === "bus"
+        ? "bus:storefront.orders"
+        : "storefront",
   correlationId: `corr-${t.clock.now()}`,
   deadline: t.clock.now() + 10_000,
   idempotency: { scopeKey: request.scopeKey, ...(request.key && { key: request.key }) },
@@ -101,6 +107,7 @@ describe("a resumed single cancel whose completion finds its cancellation moved 
     const context = (): CancelContext => ({
       trigger: "bus",
       actor: "storefront.orders",
+      owner: "bus:storefront.orders",
       correlationId: `corr-${t.clock.now()}`,
       deadline: t.clock.now() + 10_000,
       idempotency: { scopeKey: "bus:k2", key: "k2" },
@@ -146,6 +153,7 @@ describe("a resumed single cancel whose completion finds its cancellation moved 
     const context = (key: string): CancelContext => ({
       trigger: "bus",
       actor: "storefront.orders",
+      owner: "bus:storefront.orders",
       correlationId: `corr-${key}-${t.clock.now()}`,
       deadline: t.clock.now() + 10_000,
       idempotency: { scopeKey: `bus:${key}`, key },
@@ -181,6 +189,7 @@ describe("a resumed single cancel stopped by an operational failure again", () =
     const context = (): CancelContext => ({
       trigger: "bus",
       actor: "storefront.orders",
+      owner: "bus:storefront.orders",
       correlationId: `corr-${t.clock.now()}`,
       deadline: t.clock.now() + 10_000,
       idempotency: { scopeKey: "bus:k5", key: "k5" },

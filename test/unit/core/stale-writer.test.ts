@@ -20,6 +20,7 @@ const INPUT = { chargeUuid: CHARGE, walletUuid: WALLET, reason: "customer asked"
 const context = (scopeKey: string, now: number): CancelContext => ({
   trigger: "bus",
   actor: "storefront.orders",
+  owner: "bus:storefront.orders",
   correlationId: `corr-${scopeKey}`,
   deadline: now + 10_000,
   idempotency: { scopeKey, key: scopeKey },
@@ -30,7 +31,7 @@ const a55Down = () =>
 
 /** The store as a run that read `page` from the due index earlier sees it. */
 const readingEarlier = (store: CancellationStore, page: Cancellation[]): CancellationStore => ({
-  get: (kind, id) => store.get(kind, id),
+  get: (kind, id, owner) => store.get(kind, id, owner),
   due: async () => ({ items: structuredClone(page) }),
   listOpen: (options) => store.listOpen(options),
   countOpen: () => store.countOpen(),

@@ -6,7 +6,15 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { a55Upstream } from "#adapters/a55/a55-upstream.ts";
 import { procureCoreUpstream } from "#adapters/procure-core/procure-core-upstream.ts";
 import { clientsSecretSchema, parseSecret } from "#adapters/secrets/secret-shapes.ts";
-import { LOCAL_APP_ID, LOCAL_CLIENT_WALLETS, prepareLocalState, sha256Hex } from "#local/stack/first-run.ts";
+import { NO_GRANT } from "#core/grants.ts";
+import {
+  LOCAL_APP_GRANTS,
+  LOCAL_APP_ID,
+  LOCAL_CLIENT_WALLETS,
+  LOCAL_TOKEN_GRANTS,
+  prepareLocalState,
+  sha256Hex,
+} from "#local/stack/first-run.ts";
 import { parseJavaMajor } from "#local/stack/preflight.ts";
 import { readLocalSettings, SettingsError } from "#local/stack/settings.ts";
 
@@ -53,11 +61,19 @@ describe("prepareLocalState", () => {
       A55_API_URL: URLS.api,
     });
     expect(clients.apps[LOCAL_APP_ID]?.secrets).toEqual([env.APP_SECRET]);
+    expect(clients.apps[LOCAL_APP_ID]?.grant).toEqual({
+      intents: "write",
+      charges: "write",
+      orders: "write",
+      operator: "read",
+      bulk: "none",
+      wallets: [...LOCAL_CLIENT_WALLETS],
+    });
     expect(clients.tokens).toEqual([
       {
         id: "local-client",
         sha256: sha256Hex(env.A55_ACCESS_TOKEN ?? ""),
-        wallets: [...LOCAL_CLIENT_WALLETS],
+        grant: { ...NO_GRANT, charges: "write", wallets: [...LOCAL_CLIENT_WALLETS] },
       },
     ]);
     // The service's upstream secret is not the caller's: they are different parties.
@@ -82,6 +98,38 @@ describe("prepareLocalState", () => {
     expect(secrets["procure-core"].baseUrl).toBe(moved.procureCore);
     expect(secrets.a55.baseUrl).toBe(moved.a55);
     expect(parseEnv(readFileSync(second.clientEnvFile, "utf8")).CANCEL_API_URL).toBe(moved.api);
+  });
+
+  it("gives the local client of a state directory made before grants its grants, and leaves other clients as they are", () => {
+    // Prepare: the files as a run before grants wrote them, plus an app a developer added
+    const first = prepareLocalState(dir, URLS);
+    const written = JSON.parse(readFileSync(first.secretsFile, "utf8"));
+    written.clients.apps[LOCAL_APP_ID] = { secrets: [first.credentials.client.appSecret] };
+    written.clients.apps.mine = { secrets: ["x"] };
+    written.clients.tokens = [
+      {
+        id: "local-client",
+        sha256: sha256Hex(first.credentials.client.accessToken),
+        wallets: [...LOCAL_CLIENT_WALLETS],
+      },
+    ];
+    writeFileSync(first.secretsFile, JSON.stringify(written));
+
+    // Act
+    const second = prepareLocalState(dir, URLS);
+
+    // Assess
+    expect(second.created).toBe(false);
+    const { clients } = JSON.parse(readFileSync(second.secretsFile, "utf8"));
+    expect(clients.apps[LOCAL_APP_ID].grants).toEqual(LOCAL_APP_GRANTS);
+    expect(clients.apps.mine).toEqual({ secrets: ["x"] });
+    expect(clients.tokens).toEqual([
+      {
+        id: "local-client",
+        sha256: sha256Hex(first.credentials.client.accessToken),
+        grants: LOCAL_TOKEN_GRANTS,
+      },
+    ]);
   });
 
   it("makes fresh credentials when client.env no longer matches secrets.json", () => {

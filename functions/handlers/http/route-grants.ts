@@ -1,0 +1,74 @@
+/**
+ * What each route asks of a client's grant: the one table the grant check reads
+ * (core/grants.ts), so no route checks a grant by hand. Checked after the request is
+ * authenticated and parsed, before any read, upstream call or write.
+ *
+ * An order's cancel cancels its parts: its intent under `intents`, its charge under
+ * `charges` and the wallets (the order route reaches A55 as the charge route does).
+ */
+import type { Client } from "#adapters/secrets/client-credentials.ts";
+import { type Action, checkGrant, isOperator } from "#core/grants.ts";
+import type { Reader } from "#core/ownership.ts";
+import { HttpProblem } from "./http-problem.ts";
+import type { RouteName } from "./routes.ts";
+
+/** What a route's request names that its grant depends on. */
+interface RouteSubjects {
+  "intent-cancel": undefined;
+  "charge-cancel": { walletUuid: string };
+  "order-cancel": { intentId?: string | undefined; charge?: { walletUuid: string } | undefined };
+  "order-status": undefined;
+  "audit-trail": { type: "intent" | "charge" | "order" };
+  "daily-report": undefined;
+  "open-cancellations": undefined;
+  "bulk-submit": undefined;
+  "bulk-status": undefined;
+  "bulk-items": undefined;
+  "bulk-stop": undefined;
+}
+
+const RESOURCE_OF = { intent: "intents", charge: "charges", order: "orders" } as const;
+
+export const ROUTE_GRANTS: { [R in RouteName]: (subject: RouteSubjects[R]) => Action[] } = {
+  "intent-cancel": () => [{ kind: "cancel", resource: "intents" }],
+  "charge-cancel": ({ walletUuid }) => [{ kind: "cancel", resource: "charges", wallet: walletUuid }],
+  "order-cancel": ({ intentId, charge }) => [
+    { kind: "cancel", resource: "orders" },
+    ...(intentId === undefined ? [] : [{ kind: "cancel", resource: "intents" } as const]),
+    ...(charge === undefined
+      ? []
+      : [{ kind: "cancel", resource: "charges", wallet: charge.walletUuid } as const]),
+  ],
+  "order-status": () => [{ kind: "read", resource: "orders" }],
+  "audit-trail": ({ type }) => [{ kind: "read", resource: RESOURCE_OF[type] }],
+  "daily-report": () => [{ kind: "operate" }],
+  "open-cancellations": () => [{ kind: "operate" }],
+  // Bulk work is reserved (grants' `bulk`): submitting, reading and stopping a job alike.
+  "bulk-submit": () => [{ kind: "bulk" }],
+  "bulk-status": () => [{ kind: "bulk" }],
+  "bulk-items": () => [{ kind: "bulk" }],
+  "bulk-stop": () => [{ kind: "bulk" }],
+};
+
+/**
+ * Refuses (403) a request the client's grant does not allow, saying what the grant lacks:
+ * that names the caller's own grant and its own input, never whether a target exists.
+ */
+export const authorize = <R extends RouteName>(client: Client, route: R, subject: RouteSubjects[R]): void => {
+  const verdict = checkGrant(client.grant, ROUTE_GRANTS[route](subject));
+  if (verdict.allowed) return;
+  const message =
+    verdict.wallet === undefined
+      ? `This client's grant does not allow this request: it needs ${verdict.needs}`
+      : "This client may not act on that wallet";
+  throw new HttpProblem("forbidden", message, {
+    reason: verdict.wallet === undefined ? "grant" : "wallet-scope",
+    logDetails: { clientId: client.id, needs: verdict.needs },
+  });
+};
+
+/** The client as a reader: its own records, or every client's for an operator. */
+export const readerOf = (client: Client): Reader => ({
+  client: client.id,
+  operator: isOperator(client.grant),
+});

@@ -1,0 +1,78 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { RunningFrontDoor } from "#local/stack/front-door.ts";
+import { type GrantAppId, type GrantClients, grantClients } from "#test/support/grant-clients.ts";
+import { type HandlerKit, startHandlerKit } from "#test/support/handler-kit.ts";
+import { startTestFrontDoor } from "#test/support/local-front-door.ts";
+import { runCli } from "../../../bin/cancelctl/cli.ts";
+import { OPERATOR_RIGHTS_HINT, OWNERSHIP_HINT } from "../../../bin/cancelctl/grant-hints.ts";
+
+/**
+ * cancelctl says when a command needs operator rights, and what a 404 of another client's
+ * order may mean (issue 18, Deliver 5): the real CLI, signing as each client, through the
+ * local front door to the HTTP handler, on DynamoDB Local.
+ */
+describe("cancelctl under grants", () => {
+  let kit: HandlerKit;
+  let door: RunningFrontDoor;
+  let clients: GrantClients;
+
+  beforeAll(async () => {
+    clients = grantClients();
+    kit = await startHandlerKit({
+      name: "cancelctl-grants",
+      dynamoEndpoint: inject("dynamoEndpoint"),
+      clients: clients.secretEntries,
+    });
+    door = await startTestFrontDoor({ http: kit.handlers.http as never });
+  });
+  afterAll(async () => {
+    await door?.close();
+    await kit?.close();
+  });
+
+  const run = async (appId: GrantAppId, ...argv: string[]) => {
+    let out = "";
+    const app = clients.apps[appId];
+    const code = await runCli(
+      argv,
+      {
+        CANCEL_API_URL: door.url,
+        APP_ID: app.appId,
+        APP_SECRET: app.secret,
+        CANCEL_LOCAL_DIR: "/nonexistent",
+      },
+      { out: (text) => (out += `${text}\n`), err: () => {}, errIsTty: false },
+    );
+    return { code, out };
+  };
+  const today = new Date().toISOString().slice(0, 10);
+
+  it("report and pending: a storefront gets FORBIDDEN (exit 2) and is told the command needs operator rights", async () => {
+    const results = [await run("shop-a", "report", "--day", today), await run("shop-a", "pending")];
+
+    for (const { code, out } of results) {
+      expect(code).toBe(2);
+      expect(out).toMatch(/^FORBIDDEN {2}/);
+      expect(out).toContain(OPERATOR_RIGHTS_HINT);
+    }
+    expect((await run("ops-desk", "pending")).code).toBe(0);
+  });
+
+  it("order status: another client's order is NOT_FOUND with the ownership hint; the operator reads it with --owner", async () => {
+    const orderId = `order-${randomUUID().slice(0, 8)}`;
+    const cancelled = await run("shop-a", "order", "cancel", orderId, "--intent", kit.newIntent("SUBMITTED"));
+    expect(cancelled.code).toBe(0);
+
+    const others = await run("shop-b", "order", "status", orderId);
+    const operator = await run("ops-desk", "order", "status", orderId, "--owner", "shop-a");
+    const operatorTrail = await run("ops-desk", "audit", "order", orderId, "--owner", "shop-a");
+
+    expect(others.code).toBe(2);
+    expect(others.out).toMatch(/^NOT_FOUND {2}/);
+    expect(others.out).toContain(OWNERSHIP_HINT);
+    expect(operator.code).toBe(0);
+    expect(operator.out).toMatch(new RegExp(`^CANCELLED  order ${orderId}: its cancellation`));
+    expect(operatorTrail.code).toBe(0);
+  });
+});

@@ -1,0 +1,247 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { UNAUTHENTICATED_MESSAGE } from "#handlers/http/error-response.ts";
+import { A55_DEMO_OTHER_WALLET, A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
+import { type GrantAppId, type GrantClients, grantClients } from "#test/support/grant-clients.ts";
+import { type HandlerKit, startHandlerKit } from "#test/support/handler-kit.ts";
+
+/**
+ * Grants per client (issue 18, Deliver 1), through the HTTP handler on DynamoDB Local: each
+ * route asks its grant before any read, upstream call or write (route-grants.ts), wallets
+ * scope charges on both routes that reach A55, operator reads are the operator's, and a
+ * client past its `expiresAt` is refused like an unknown one.
+ */
+describe("http-api handler: what each client's grant allows", () => {
+  let kit: HandlerKit;
+  let clients: GrantClients;
+
+  beforeAll(async () => {
+    clients = grantClients();
+    kit = await startHandlerKit({
+      name: "http-grants",
+      dynamoEndpoint: inject("dynamoEndpoint"),
+      clients: clients.secretEntries,
+    });
+  });
+  afterAll(async () => {
+    await kit?.close();
+  });
+
+  const as = (appId: GrantAppId, input: { method: string; path: string; body?: string }) =>
+    kit.http(
+      kit.signed({ ...input, app: clients.apps[appId], headers: { "idempotency-key": randomUUID() } }),
+    );
+  const cancelOrder = (appId: GrantAppId, orderId: string, body: unknown) =>
+    as(appId, { method: "POST", path: `/api/v1/orders/${orderId}/cancel`, body: JSON.stringify(body) });
+  const orderId = (): string => `order-${randomUUID().slice(0, 8)}`;
+  const sentUpstream = (): number => kit.procureCore.requests.count() + kit.a55.seen().length;
+
+  describe("wallets, on every route that reaches A55", () => {
+    it("order route: a charge in a wallet the storefront holds no grant for is refused before the intent, any write or any call", async () => {
+      // Prepare
+      const id = orderId();
+      const intentId = kit.newIntent("SUBMITTED");
+      const chargeUuid = kit.newCharge("pending", A55_DEMO_OTHER_WALLET);
+      const sentBefore = sentUpstream();
+
+      // Act
+      const response = await cancelOrder("shop-a", id, {
+        intentId,
+        charge: { chargeUuid, walletUuid: A55_DEMO_OTHER_WALLET },
+      });
+
+      // Assess
+      expect(response.statusCode).toBe(403);
+      expect(response.body).toEqual({
+        error: {
+          code: "forbidden",
+          message: "This client may not act on that wallet",
+          reason: "wallet-scope",
+        },
+      });
+      expect(sentUpstream()).toBe(sentBefore);
+      expect(kit.procureCore.intents.get(intentId)?.status).toBe("SUBMITTED");
+      expect(kit.a55.charges.get(chargeUuid)?.status).toBe("pending");
+      expect(await kit.audit({ type: "order", id }, "shop-a")).toEqual([]);
+      expect(await kit.audit({ type: "intent", id: intentId })).toEqual([]);
+    });
+
+    it("order route: the storefront's own wallet is cancelled (200)", async () => {
+      const intentId = kit.newIntent("SUBMITTED");
+      const chargeUuid = kit.newCharge("pending");
+
+      const response = await cancelOrder("shop-a", orderId(), {
+        intentId,
+        charge: { chargeUuid, walletUuid: A55_DEMO_WALLET },
+      });
+
+      expect(response.statusCode).toBe(200);
+      expect(response.body).toMatchObject({ outcome: "CANCELLED" });
+      expect(kit.a55.effects.count(chargeUuid)).toBe(1);
+    });
+
+    it('order route: a client without charges "write" may cancel an order\'s intent, never its charge', async () => {
+      const chargeUuid = kit.newCharge("pending");
+      const sentBefore = sentUpstream();
+
+      const withCharge = await cancelOrder("shop-intents-only", orderId(), {
+        intentId: kit.newIntent("SUBMITTED"),
+        charge: { chargeUuid, walletUuid: A55_DEMO_WALLET },
+      });
+      const sentAfterRefusal = sentUpstream();
+      const intentOnly = await cancelOrder("shop-intents-only", orderId(), {
+        intentId: kit.newIntent("SUBMITTED"),
+      });
+
+      expect(withCharge.statusCode).toBe(403);
+      expect(withCharge.body).toEqual({
+        error: {
+          code: "forbidden",
+          message: `This client's grant does not allow this request: it needs charges: "write"`,
+          reason: "grant",
+        },
+      });
+      expect(sentAfterRefusal).toBe(sentBefore);
+      expect(kit.a55.charges.get(chargeUuid)?.status).toBe("pending");
+      expect(intentOnly.statusCode).toBe(200);
+    });
+
+    it("charge route: a token whose grant names the demo wallet cancels there, and nowhere else", async () => {
+      const other = kit.newCharge("pending", A55_DEMO_OTHER_WALLET);
+      const own = kit.newCharge("pending");
+      const charge = (uuid: string, wallet: string) =>
+        kit.http(
+          kit.bearer({
+            method: "POST",
+            path: `/api/v1/bank/wallet/charge/${uuid}/cancel/${wallet}/`,
+            token: clients.tokens.pos,
+          }),
+        );
+      const seenBefore = kit.a55.seen().length;
+
+      const refused = await charge(other, A55_DEMO_OTHER_WALLET);
+      const seenAfterRefusal = kit.a55.seen().length;
+      const allowed = await charge(own, A55_DEMO_WALLET);
+
+      expect(refused.statusCode).toBe(403);
+      expect(refused.body).toEqual({
+        charge_uuid: other,
+        status: "error",
+        message: [
+          {
+            code: "FORBIDDEN",
+            source: "wallet-scope",
+            description: "This client may not act on that wallet",
+          },
+        ],
+      });
+      expect(seenAfterRefusal).toBe(seenBefore);
+      expect(kit.a55.charges.get(other)?.status).toBe("pending");
+      expect(allowed.statusCode).toBe(200);
+      expect(kit.a55.effects.count(own)).toBe(1);
+    });
+
+    it('an app with "grants": "all" (every wallet) passes the wallet check: its request reaches A55', async () => {
+      const chargeUuid = kit.newCharge("pending", A55_DEMO_OTHER_WALLET);
+      const seenBefore = kit.a55.seen().length;
+
+      const response = await kit.http(
+        kit.signed({
+          method: "POST",
+          path: `/api/v1/orders/${orderId()}/cancel`,
+          body: JSON.stringify({ charge: { chargeUuid, walletUuid: A55_DEMO_OTHER_WALLET } }),
+          headers: { "idempotency-key": randomUUID() },
+        }),
+      );
+
+      // A55 itself refuses the service's token on that wallet: the answer is A55's, not the grant's.
+      expect(response.statusCode).not.toBe(401);
+      expect(response.body).not.toMatchObject({ error: { code: "forbidden" } });
+      expect(kit.a55.seen().length).toBeGreaterThan(seenBefore);
+    });
+  });
+
+  describe("operator reads", () => {
+    const today = (): string => new Date().toISOString().slice(0, 10);
+    const operatorRoutes = (): [string, string][] => [
+      ["daily report", `/api/v1/reports/daily/${today()}`],
+      ["open list", "/api/v1/cancellations?state=open"],
+      ["stuck list", "/api/v1/cancellations?state=stuck"],
+    ];
+
+    it("a storefront is refused the daily report and the open list (403), whatever exists", async () => {
+      const answers = [];
+      for (const [name, path] of operatorRoutes()) {
+        const response = await as("shop-a", { method: "GET", path });
+        answers.push({ name, statusCode: response.statusCode, body: response.body });
+      }
+
+      expect(answers).toEqual(
+        operatorRoutes().map(([name]) => ({
+          name,
+          statusCode: 403,
+          body: {
+            error: {
+              code: "forbidden",
+              message: `This client's grant does not allow this request: it needs operator: "read"`,
+              reason: "grant",
+            },
+          },
+        })),
+      );
+    });
+
+    it("an operator reads them (200)", async () => {
+      await cancelOrder("shop-a", orderId(), { intentId: kit.newIntent("PROCESSING") });
+
+      const statuses = [];
+      for (const [name, path] of operatorRoutes()) {
+        statuses.push([name, (await as("ops-desk", { method: "GET", path })).statusCode]);
+      }
+
+      expect(statuses).toEqual(operatorRoutes().map(([name]) => [name, 200]));
+    });
+
+    it("a read-only operator cancels nothing: intent and order routes answer 403, nothing is sent", async () => {
+      const intentId = kit.newIntent("SUBMITTED");
+      const sentBefore = sentUpstream();
+
+      const intent = await as("ops-desk", { method: "POST", path: `/api/v1/intents/${intentId}/cancel` });
+      const order = await cancelOrder("ops-desk", orderId(), { intentId });
+
+      expect([intent.statusCode, order.statusCode]).toEqual([403, 403]);
+      expect(intent.body).toMatchObject({ code: 40301, data: { reason: "grant" } });
+      expect(sentUpstream()).toBe(sentBefore);
+      expect(kit.procureCore.intents.get(intentId)?.status).toBe("SUBMITTED");
+    });
+  });
+
+  describe("expiry", () => {
+    it("an app past its expiresAt gets the same 401 as an unknown app, with its own valid signature", async () => {
+      const intentId = kit.newIntent("SUBMITTED");
+      const path = `/api/v1/intents/${intentId}/cancel`;
+
+      const expired = await as("shop-expired", { method: "POST", path });
+      const unknown = await kit.http(
+        kit.signed({ method: "POST", path, app: { appId: "nobody-app", secret: "whatever" } }),
+      );
+
+      expect(expired.statusCode).toBe(401);
+      expect(expired.body).toEqual(unknown.body);
+      expect(expired.body).toMatchObject({ code: 40100, data: { message: UNAUTHENTICATED_MESSAGE } });
+      expect(kit.procureCore.intents.get(intentId)?.status).toBe("SUBMITTED");
+    });
+
+    it("a token past its expiresAt gets the same 401 as an unknown token", async () => {
+      const chargeUuid = kit.newCharge("pending");
+      const path = `/api/v1/bank/wallet/charge/${chargeUuid}/cancel/${A55_DEMO_WALLET}/`;
+
+      const expired = await kit.http(kit.bearer({ method: "POST", path, token: clients.tokens.posExpired }));
+      const unknown = await kit.http(kit.bearer({ method: "POST", path, token: "pos_nobody_issued_this" }));
+
+      expect(expired.statusCode).toBe(401);
+      expect(expired.body).toEqual(unknown.body);
+      expect(kit.a55.charges.get(chargeUuid)?.status).toBe("pending");
+    });
+  });
+});

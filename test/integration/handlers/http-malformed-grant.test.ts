@@ -1,0 +1,71 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
+import { type HandlerKit, startHandlerKit } from "#test/support/handler-kit.ts";
+
+/** Every line written to stdout and stderr while `run` runs (and nothing reaches the terminal). */
+const captureOutput = async (run: () => Promise<void>): Promise<string[]> => {
+  const lines: string[] = [];
+  const swallow = (chunk: unknown): boolean => {
+    lines.push(...String(chunk).split("\n").filter(Boolean));
+    return true;
+  };
+  const out = vi.spyOn(process.stdout, "write").mockImplementation(swallow);
+  const err = vi.spyOn(process.stderr, "write").mockImplementation(swallow);
+  try {
+    await run();
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+  return lines;
+};
+
+/**
+ * A malformed grant makes the whole `clients` secret invalid (issue 18, Deliver 1): no client
+ * is served from a half-read secret, not even a well-formed one, and the error names the
+ * client whose grant is wrong and the field, never a secret.
+ */
+describe("http-api handler: a clients secret with a malformed grant", () => {
+  let kit: HandlerKit;
+  const typoSecret = `typo_secret_${randomUUID()}`;
+
+  beforeAll(async () => {
+    kit = await startHandlerKit({
+      name: "http-malformed-grant",
+      dynamoEndpoint: inject("dynamoEndpoint"),
+      logLevel: "ERROR",
+      // "order" for "orders": a misspelt field must not quietly grant nothing.
+      clients: { apps: { "shop-typo": { secrets: [typoSecret], grants: { order: "write" } } } },
+    });
+  });
+  afterAll(async () => {
+    await kit?.close();
+  });
+
+  it("refuses every request, the well-formed client's too, and logs the client and field, never a secret", async () => {
+    const intentId = kit.newIntent("SUBMITTED");
+    const answers: number[] = [];
+
+    const lines = await captureOutput(async () => {
+      answers.push(
+        (await kit.http(kit.signed({ method: "POST", path: `/api/v1/intents/${intentId}/cancel` })))
+          .statusCode,
+      );
+      answers.push(
+        (await kit.http(kit.signed({ method: "GET", path: "/api/v1/orders/order-1/cancellation" })))
+          .statusCode,
+      );
+    });
+
+    expect(answers).toEqual([500, 500]);
+    expect(kit.procureCore.intents.get(intentId)?.status).toBe("SUBMITTED");
+    const errors = lines.filter((line) => line.includes('"level":"ERROR"'));
+    expect(errors).toHaveLength(2);
+    for (const line of errors) {
+      expect(line).toContain("apps.shop-typo.grants.order");
+      expect(line).toContain("is not a grant field");
+      expect(line).not.toContain(typoSecret);
+      expect(line).not.toContain(kit.app.secret);
+    }
+  });
+});
