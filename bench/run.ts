@@ -147,6 +147,7 @@ for (const entry of chosen) {
     ok: result.error === undefined,
     ...(result.error ? { error: result.error, log: result.log } : {}),
     metrics: result.outcome?.metrics ?? [],
+    ...(result.outcome?.summary ? { summary: result.outcome.summary } : {}),
     notes: result.outcome?.notes ?? [],
     details: result.outcome?.details ?? {},
   };

@@ -8,9 +8,13 @@
  *   validation, the core, the reply and its log line and metric);
  * - handler: the exported, middy-wrapped HTTP handler with the same in-memory container.
  *
- * Batches of 1,000 fresh intents on fresh doubles (the in-memory audit log checks ids by
- * scanning, so it must not grow without bound), variants interleaved batch by batch,
+ * Batches of 1,000 fresh intents on fresh doubles (the doubles keep every record and call,
+ * so they must not grow without bound), variants interleaved batch by batch,
  * two warm-up batches per variant discarded. Requests are signed before the clock starts.
+ *
+ * Then the same suite of this commit and of the anchor commit (support/cpu-anchor.ts),
+ * each in processes of its own, alternated: what grew since, measured in one run. Goal:
+ * ≤ 150 µs per cancel for each variant.
  */
 import { randomUUID } from "node:crypto";
 import { SharedUpstreamBudget } from "#adapters/budget/shared-upstream-budget.ts";
@@ -28,6 +32,12 @@ import { MemoryRingStore } from "#test/support/memory-ring-store.ts";
 import { readConfig } from "#wiring/config.ts";
 import { type Container, setContainer } from "#wiring/container.ts";
 import { getLogger, getMetrics } from "#wiring/observability.ts";
+import {
+  ANCHOR_COMMIT,
+  type AnchorComparison,
+  compareWithAnchor,
+  NO_ANCHOR_ENV,
+} from "../support/cpu-anchor.ts";
 import { type ProfileSummary, profileCpu } from "../support/cpu-profile.ts";
 import { median } from "../support/stats.ts";
 import { atMost, figure, type SuiteRun } from "../support/suite.ts";
@@ -35,7 +45,7 @@ import { atMost, figure, type SuiteRun } from "../support/suite.ts";
 const BATCH = 1_000;
 const WARMUP_BATCHES = 2;
 const MEASURED_BATCHES = 10;
-const TARGET_US = 250;
+const TARGET_US = 150;
 
 const APP = { appId: "bench_app", secret: "bench_secret_0123456789abcdef" };
 const CLIENTS: ClientsSecret = {
@@ -184,6 +194,10 @@ export const run: SuiteRun = async ({ progress }) => {
     profiles[variant] = profile;
   }
   setContainer(undefined);
+  const anchor: AnchorComparison =
+    process.env[NO_ANCHOR_ENV] === "off"
+      ? { metrics: [], rows: [], details: {}, notes: [] }
+      : await compareWithAnchor(progress);
 
   const summary = (variant: Variant) => {
     const batches = perBatch[variant];
@@ -218,8 +232,22 @@ export const run: SuiteRun = async ({ progress }) => {
       notes.push(`cpu-per-cancel: the ${variant} variant ${verdict}; self time by place: ${hot(variant)}`);
     }
   }
+  const anchorTable = {
+    headers: [
+      "variant",
+      `this commit (goal ≤ ${TARGET_US} µs)`,
+      `anchor ${ANCHOR_COMMIT}`,
+      "ratio",
+      "this commit, in this process",
+    ],
+    rows: anchor.rows.map((row) => {
+      const inProcess = { core, route, handler: full }[row[0] as Variant]?.cpuUsPerCancelMedian ?? Number.NaN;
+      return [...row, `${inProcess.toFixed(1)} µs`];
+    }),
+  };
   return {
-    notes,
+    ...(anchorTable.rows.length > 0 ? { summary: anchorTable } : {}),
+    notes: [...notes, ...anchor.notes],
     metrics: [
       figure("cancels measured per variant", core.cancels, "", 0),
       atMost("core cancelIntent (runOnce, in-memory) CPU", core.cpuUsPerCancelMedian, TARGET_US, "µs"),
@@ -227,6 +255,7 @@ export const run: SuiteRun = async ({ progress }) => {
       atMost("exported http handler (middy, in-memory) CPU", full.cpuUsPerCancelMedian, TARGET_US, "µs"),
       figure("core wall time per cancel", core.wallUsPerCancelMedian, "µs"),
       figure("handler wall time per cancel", full.wallUsPerCancelMedian, "µs"),
+      ...anchor.metrics,
     ],
     details: {
       batch: BATCH,
@@ -238,6 +267,7 @@ export const run: SuiteRun = async ({ progress }) => {
       handler: full,
       profiles,
       observability: "logs at INFO and EMF metrics to stdout (discarded), as deployed",
+      anchor: anchor.details,
     },
   };
 };

@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import type { Machine } from "./machine.ts";
-import type { Metric, SuiteEntry, SuiteOutcome } from "./suite.ts";
+import type { Metric, SuiteEntry, SuiteOutcome, SummaryTable } from "./suite.ts";
 
 export interface SuiteRecord {
   title: string;
@@ -17,6 +17,7 @@ export interface SuiteRecord {
   error?: string;
   log?: string;
   metrics: SuiteOutcome["metrics"];
+  summary?: SummaryTable;
   notes: string[];
   details: Record<string, unknown>;
 }
@@ -39,6 +40,12 @@ const formatValue = (metric: Metric): string =>
 
 const verdict = (metric: Metric): string => (metric.met === undefined ? "" : metric.met ? "✔" : "✘ missed");
 
+const summaryTable = ({ headers, rows }: SummaryTable): string[] => [
+  `| ${headers.map(cell).join(" | ")} |`,
+  `|${headers.map((_, i) => (i === 0 ? "---" : "---:")).join("|")}|`,
+  ...rows.map((row) => `| ${row.map(cell).join(" | ")} |`),
+];
+
 /** `2026-11-30 15:18 UTC` */
 const minuteOf = (iso: string): string => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 
@@ -55,6 +62,8 @@ const suiteSection = (entry: SuiteEntry, record: SuiteRecord | undefined): strin
       `${record.ok ? "" : `; **the suite failed**: ${cell(record.error?.split("\n")[0] ?? "")}`}` +
       `${missed > 0 ? `; ${missed} target${missed === 1 ? "" : "s"} missed` : ""}.`,
     "",
+    ...(entry.goal ? [`Goal: ${entry.goal}.`, ""] : []),
+    ...(record.summary ? [...summaryTable(record.summary), ""] : []),
     "| what | figure | target | |",
     "|---|---:|---|---|",
     ...record.metrics.map(

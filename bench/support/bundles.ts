@@ -1,7 +1,8 @@
 /**
  * Bundles the Lambda functions the way they are deployed (esbuild, ESM, `platform: node`,
- * node22, minified, AWS SDK included, `module` before `main`), measures what comes out
- * (metafile), and times module initialisation in fresh Node processes.
+ * node22, minified, split into chunks, AWS SDK included, `module` before `main`: the
+ * `nodejs` settings of infra/settings.ts), measures what comes out (metafile), and times
+ * module initialisation in fresh Node processes.
  */
 import { execFile } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -12,22 +13,15 @@ import { type BuildOptions, build, type Metafile } from "esbuild";
 
 export const REPO_ROOT = process.cwd();
 
-export const FUNCTIONS = {
-  "http-api": "functions/handlers/http-api.ts",
-  "cancel-requested": "functions/handlers/cancel-requested.ts",
-  "expiry-sweep": "functions/handlers/expiry-sweep.ts",
-  continuation: "functions/handlers/continuation.ts",
-  "outbox-relay": "functions/handlers/outbox-relay.ts",
-} as const;
-export type FunctionName = keyof typeof FUNCTIONS;
-
-/** The options the issue fixes for every bundle. */
+/** The options every function is deployed with (infra/settings.ts: esm, splitting, minify). */
 export const DEPLOYED_OPTIONS: BuildOptions = {
   bundle: true,
   format: "esm",
   platform: "node",
   target: "node22",
   minify: true,
+  splitting: true,
+  chunkNames: "chunks/[name]-[hash]",
   mainFields: ["module", "main"],
   metafile: true,
   logLevel: "silent",
@@ -48,10 +42,14 @@ export interface BundleReport {
   /** Whether the createRequire banner was needed. */
   banner: boolean;
   metafile: Metafile;
+  /** The entry's output file, as the metafile names it. */
+  entryOutput: string;
+  /** The output files evaluated at init (the entry and its static imports), as the metafile names them. */
+  initFiles: string[];
 }
 
 /** The entry plus every chunk reachable through static imports. */
-const loadedAtInit = (metafile: Metafile, entry: string): string[] => {
+export const loadedAtInit = (metafile: Metafile, entry: string): string[] => {
   const seen = new Set<string>();
   const visit = (file: string): void => {
     if (seen.has(file)) return;
@@ -73,15 +71,21 @@ export const functionEnvironment = (): Record<string, string> => ({
   LOG_LEVEL: "INFO",
 });
 
-/** Imports `file` in a fresh Node process; resolves with the time `import()` took (ms), or the error text. */
-export const importOnce = async (file: string): Promise<{ ms?: number; error?: string }> => {
-  const script = `const t=performance.now();await import(${JSON.stringify(pathToFileURL(file).href)});process.stdout.write(String(performance.now()-t));`;
+/**
+ * Imports `file` in a fresh Node process; resolves with the time `import()` took (ms), the
+ * CPU time the process spent meanwhile (user + system, all its threads), or the error text.
+ */
+export const importOnce = async (file: string): Promise<{ ms?: number; cpuMs?: number; error?: string }> => {
+  const script =
+    `const c=process.cpuUsage(),t=performance.now();await import(${JSON.stringify(pathToFileURL(file).href)});` +
+    "const w=performance.now()-t,u=process.cpuUsage(c);process.stdout.write(w+' '+(u.user+u.system)/1000);";
   try {
     const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], {
       env: functionEnvironment(),
       timeout: 30_000,
     });
-    return { ms: Number(stdout.trim()) };
+    const [ms, cpuMs] = stdout.trim().split(" ").map(Number);
+    return { ms, cpuMs };
   } catch (error) {
     return { error: (error as { stderr?: string }).stderr || String(error) };
   }
@@ -129,6 +133,8 @@ export const bundle = async (
       files: outputs.length,
       banner,
       metafile,
+      entryOutput,
+      initFiles,
     };
   };
   const plain = await once(false);
@@ -150,21 +156,31 @@ export interface Contributor {
   bytes: number;
 }
 
-/** Output bytes by package (node_modules) or project folder, heaviest first. */
-export const contributors = (metafile: Metafile, count: number): Contributor[] => {
+/** Output bytes by package (node_modules) or project folder; all of them, or those of `files` only. */
+export const contributionsOf = (metafile: Metafile, files?: readonly string[]): Map<string, number> => {
   const totals = new Map<string, number>();
-  for (const output of Object.values(metafile.outputs)) {
+  for (const [file, output] of Object.entries(metafile.outputs)) {
+    if (files && !files.includes(file)) continue;
     for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
       const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1];
       const what = pkg ?? input.split("/").slice(0, 2).join("/");
       totals.set(what, (totals.get(what) ?? 0) + bytesInOutput);
     }
   }
-  return [...totals.entries()]
+  return totals;
+};
+
+/** The heaviest contributions, heaviest first. */
+export const heaviest = (totals: Map<string, number>, count: number): Contributor[] =>
+  [...totals.entries()]
+    .filter(([, bytes]) => bytes > 0)
     .sort((a, b) => b[1] - a[1])
     .slice(0, count)
     .map(([what, bytes]) => ({ what, bytes }));
-};
+
+/** Output bytes by package (node_modules) or project folder, heaviest first. */
+export const contributors = (metafile: Metafile, count: number): Contributor[] =>
+  heaviest(contributionsOf(metafile), count);
 
 /** An empty module, the baseline every import time is measured against. */
 export const writeEmptyModule = async (dir: string): Promise<string> => {

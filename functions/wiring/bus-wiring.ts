@@ -1,15 +1,18 @@
 /**
- * What only the bus function needs on top of the shared container: its SQS client, the
- * work queue it puts rate-limited requests back on, and the dead-letter queue it moves a
- * message to, with its error, on the message's last receive. Built once per container, on
- * the bus function's first message; the other functions never create an SQS client.
+ * What only the bus function needs on top of the shared container: the work queue it puts
+ * rate-limited requests back on, and the dead-letter queue it moves a message to, with its
+ * error, on the message's last receive. Built once per container, on the bus function's
+ * first message; the SQS client and the queues' adapters (sqs-queues.ts) are loaded on the
+ * first send, as most batches send nothing; the other functions never create an SQS client.
  */
-import { SQSClient } from "@aws-sdk/client-sqs";
-import { type DeadLetterQueue, SqsDeadLetterQueue } from "#adapters/queue/sqs-dead-letter.ts";
-import { type RedeliveryQueue, SqsRedeliveryQueue } from "#adapters/queue/sqs-redelivery.ts";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import type { DeadLetterQueue } from "#adapters/queue/sqs-dead-letter.ts";
+import type { RedeliveryQueue } from "#adapters/queue/sqs-redelivery.ts";
 import { ConfigurationError } from "#core/errors.ts";
 import { FUNCTIONS } from "#manifest/function-manifest.ts";
 import { type Container, getContainer } from "./container.ts";
+import { portOnFirstUse } from "./load-on-first-use.ts";
+import type { SqsQueueSettings } from "./sqs-queues.ts";
 
 export interface BusWiring {
   container: Container;
@@ -38,12 +41,17 @@ export const buildBusWiring = (container: Container, sqs?: SQSClient): BusWiring
       "Invalid configuration: CANCEL_REQUESTED_FAILURES_URL is missing (the bus function dead-letters a message with its error on its last receive)",
     );
   }
-  const client =
-    sqs ?? new SQSClient({ ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}), maxAttempts: 3 });
+  const settings: SqsQueueSettings = { queueUrl, failuresUrl, endpoint: config.sqsEndpoint, client: sqs };
   return {
     container,
-    redelivery: new SqsRedeliveryQueue({ client, queueUrl }),
-    deadLetters: new SqsDeadLetterQueue({ client, queueUrl: failuresUrl }),
+    redelivery: portOnFirstUse(
+      async () => (await import("./sqs-queues.ts")).redeliveryQueue(settings),
+      ["sendLater"],
+    ),
+    deadLetters: portOnFirstUse(
+      async () => (await import("./sqs-queues.ts")).deadLetterQueue(settings),
+      ["send"],
+    ),
     maxReceiveCount: FUNCTIONS.CancelRequested.trigger.maxReceiveCount,
   };
 };

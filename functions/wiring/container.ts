@@ -10,8 +10,6 @@ import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { monotonicFactory } from "ulid";
-import { A55Client } from "#adapters/a55/a55-client.ts";
-import { a55Upstream } from "#adapters/a55/a55-upstream.ts";
 import type { RingStore } from "#adapters/budget/budget-ring-store.ts";
 import type { SharedUpstreamBudget } from "#adapters/budget/shared-upstream-budget.ts";
 import { DynamoAuditLog } from "#adapters/dynamo/audit-log.ts";
@@ -37,8 +35,9 @@ import { type SecretName, secretNamingOf } from "#adapters/upstreams/upstream-re
 import type { BulkJobStore } from "#core/bulk-ports.ts";
 import type { CancelDependencies } from "#core/dependencies.ts";
 import { ConfigurationError, type UpstreamName } from "#core/errors.ts";
-import type { Ids } from "#core/ports.ts";
+import type { ChargesUpstream, Ids } from "#core/ports.ts";
 import { readConfig, type ServiceConfig } from "./config.ts";
+import { portOnFirstUse } from "./load-on-first-use.ts";
 import { getLogger, getMetrics } from "./observability.ts";
 import { buildUpstreamWiring } from "./upstream-wiring.ts";
 
@@ -104,7 +103,11 @@ export const buildContainer = (
     credentials: upstreamSecret(procureCoreUpstream),
     ...upstreams.exchange,
   });
-  const charges = new A55Client({ credentials: upstreamSecret(a55Upstream), ...upstreams.exchange });
+  // Loaded on the first charge cancel: most invocations of every function cancel none.
+  const charges = portOnFirstUse<ChargesUpstream>(
+    async () => (await import("./a55-charges.ts")).buildA55Charges(upstreamSecret, upstreams.exchange),
+    ["cancelCharge"],
+  );
 
   const audit = new DynamoAuditLog({ client: dynamoDb, auditTable: config.auditTable });
   const deps: CancelDependencies = {

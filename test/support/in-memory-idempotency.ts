@@ -15,6 +15,7 @@ import type {
   Lease,
   Page,
 } from "#core/ports.ts";
+import { plainCopy } from "./plain-copy.ts";
 
 const hash = (payload: unknown): string => createHash("sha256").update(JSON.stringify(payload)).digest("hex");
 
@@ -80,7 +81,7 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
       hash: payloadHash,
       lockUntil: request.lockUntil,
       expiresAt: live ? existing.expiresAt : request.now + 24 * 3600 * 1000,
-      ...(request.recovery && { recovery: structuredClone(request.recovery) }),
+      ...(request.recovery && { recovery: plainCopy(request.recovery) }),
       ...(resumed && existing.ownCancellation !== undefined && { ownCancellation: existing.ownCancellation }),
     });
     const own = resumed ? existing.ownCancellation : undefined;
@@ -101,7 +102,7 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
     const items = [...this.keys.entries()]
       .flatMap(([scopeKey, key]) =>
         key.status === "IN_PROGRESS" && key.recovery && key.recovery.recoverAt <= now
-          ? [{ scopeKey, token: key.token, ...structuredClone(key.recovery) }]
+          ? [{ scopeKey, token: key.token, ...plainCopy(key.recovery) }]
           : [],
       )
       .sort((a, b) => a.recoverAt - b.recoverAt);

@@ -28,6 +28,7 @@ import type { InMemoryBulkStore } from "./in-memory-bulk.ts";
 import { InMemoryIdempotencyStore } from "./in-memory-idempotency.ts";
 import { InMemoryUnitOfWork } from "./in-memory-unit-of-work.ts";
 import { FakeCharges, FakeIntents } from "./in-memory-upstreams.ts";
+import { plainCopy } from "./plain-copy.ts";
 
 export { InMemoryIdempotencyStore } from "./in-memory-idempotency.ts";
 export { InMemoryUnitOfWork } from "./in-memory-unit-of-work.ts";
@@ -59,15 +60,21 @@ export class SequentialIds implements Ids {
 
 export class InMemoryAuditLog implements AuditLog {
   readonly records: AuditRecord[] = [];
+  /**
+   * The ids of `records` (appended only through `append`). Checking an id by scanning the
+   * records cost the CPU bench 28 µs of its 43 µs core cancel (batches of 1,000, one run).
+   */
+  readonly #ids = new Set<string>();
   /** Throws, writing nothing, when any of the records exists already (a transaction's condition). */
   checkNew(records: AuditRecord[]): void {
     for (const record of records) {
-      if (this.records.some((r) => r.id === record.id)) throw new Error(`audit record ${record.id} exists`);
+      if (this.#ids.has(record.id)) throw new Error(`audit record ${record.id} exists`);
     }
   }
   async append(record: AuditRecord): Promise<void> {
     this.checkNew([record]);
-    this.records.push(structuredClone(record));
+    this.records.push(plainCopy(record));
+    this.#ids.add(record.id);
   }
   async byTarget(trail: TrailRef, options: TrailOptions = {}): Promise<Page<AuditRecord>> {
     const keep = options.keep ?? (() => true);
@@ -123,7 +130,7 @@ export class InMemoryCancellationStore implements CancellationStore {
   put(transition: CancellationTransition): void {
     const key = keyOf(transition.next.kind, transition.next.id, transition.next.request.owner);
     const before = this.records.get(key);
-    const after = structuredClone(transition.next);
+    const after = plainCopy(transition.next);
     this.writes.push({ before, after, expectedVersion: transition.expectedVersion });
     this.records.set(key, after);
   }
@@ -131,14 +138,14 @@ export class InMemoryCancellationStore implements CancellationStore {
   async get(kind: CancellationKind, id: string, owner?: string): Promise<Cancellation | undefined> {
     if (this.failWith) throw this.failWith;
     const found = this.records.get(keyOf(kind, id, owner));
-    return found && structuredClone(found);
+    return found && plainCopy(found);
   }
 
   #open(): Cancellation[] {
     return [...this.records.values()]
       .filter((c) => c.state !== "DONE" && c.nextCheckAt !== undefined)
       .sort((a, b) => (a.nextCheckAt ?? 0) - (b.nextCheckAt ?? 0))
-      .map((c) => structuredClone(c));
+      .map((c) => plainCopy(c));
   }
 
   async due(now: number, options: { limit?: number } = {}): Promise<Page<Cancellation>> {

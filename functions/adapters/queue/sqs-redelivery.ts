@@ -6,17 +6,9 @@
  */
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { RedeliveryError } from "./queue-errors.ts";
+import { MAX_DELAY_SECONDS, REDELIVERY_ATTRIBUTES } from "./redelivery-message.ts";
 
-/** The longest delay SQS accepts on a message (15 minutes). */
-export const MAX_DELAY_SECONDS = 900;
-
-/** Message attributes carried by every copy this adapter sends. */
-export const REDELIVERY_ATTRIBUTES = {
-  /** How many times the request has been put back so far (Number). */
-  count: "redeliveries",
-  /** When the first copy of the request was sent to the queue, epoch ms (Number). */
-  firstSentAt: "firstSentAt",
-} as const;
+export { MAX_DELAY_SECONDS, REDELIVERY_ATTRIBUTES } from "./redelivery-message.ts";
 
 export interface Redelivery {
   body: string;

@@ -1,4 +1,4 @@
-import { MAX_DELAY_SECONDS } from "#adapters/queue/sqs-redelivery.ts";
+import { MAX_DELAY_SECONDS } from "#adapters/queue/redelivery-message.ts";
 import type { BusVerdict } from "./bus-verdict.ts";
 
 /** The wait assumed when a rate limit named none: A55's limit is counted per minute. */

@@ -4,7 +4,7 @@
  * for later carry how often that happened (sqs-redelivery.ts).
  */
 import type { SQSRecord } from "aws-lambda";
-import { REDELIVERY_ATTRIBUTES } from "#adapters/queue/sqs-redelivery.ts";
+import { REDELIVERY_ATTRIBUTES } from "#adapters/queue/redelivery-message.ts";
 import { isSafeOneLineText } from "#adapters/validation/safe-text.ts";
 import type { CancelRequestedEvent } from "./cancel-requested-event.ts";
 

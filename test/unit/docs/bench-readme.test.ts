@@ -67,6 +67,48 @@ describe("bench/README.md", () => {
     expect(section).toContain("Not run yet: `npm run bench -- --only cancel-path`.");
   });
 
+  it("shows a suite's goal and its table of ratios, each beside what it is a ratio to", () => {
+    const machine = {
+      node: "v22",
+      cpu: "cpu",
+      cores: 2,
+      platform: "linux-x64",
+      memoryGiB: 8,
+      loadAverage: [1],
+    };
+    const results: ResultsFile = {
+      timestamp: "2026-12-01T10:00:00.000Z",
+      command: "npm run bench -- --only cold-start",
+      machine,
+      suites: {
+        "cold-start": {
+          title: "3. cold start",
+          startedAt: "2026-12-01T09:58:00.000Z",
+          durationMs: 90_000,
+          command: "npm run bench -- --only cold-start",
+          machine,
+          ok: true,
+          metrics: [],
+          summary: {
+            headers: ["function", "module init", "reference", "ratio"],
+            rows: [["http-api", "70 ms", "50 ms (DynamoDBClient)", "1.4 ×"]],
+          },
+          notes: [],
+          details: {},
+        },
+      },
+    };
+
+    const section = renderResultsSection(results, SUITES);
+
+    const goal = SUITES.find((suite) => suite.name === "cold-start")?.goal;
+    expect(goal).toBeDefined();
+    expect(section).toContain(`Goal: ${goal}.`);
+    expect(section).toContain(
+      "| function | module init | reference | ratio |\n|---|---:|---:|---:|\n| http-api | 70 ms | 50 ms (DynamoDBClient) | 1.4 × |",
+    );
+  });
+
   it("refuses a page without its results markers rather than losing the page", () => {
     expect(() => withResultsSection("# Benchmarks\n", "x")).toThrow(RESULTS_BEGIN);
     expect(withResultsSection(`a\n${RESULTS_BEGIN}\nold\n${RESULTS_END}\nb`, "new")).toBe("a\nnew\nb");

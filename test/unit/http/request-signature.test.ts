@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   canonicalPath,
@@ -232,6 +233,21 @@ describe("canonicalPath (one rule for encoded and decoded paths)", () => {
     ["a lone surrogate", "/a/\uD800"],
   ])("refuses %s", (_name, path) => {
     expect(() => canonicalPath(path)).toThrow(UnsignablePathError);
+  });
+
+  it("gives a path of unreserved characters back as it is, the same as its fully escaped spelling gives", () => {
+    // The unreserved-only path skips decoding and re-encoding: this checks the shortcut against the full rule.
+    const unreserved = fc.constantFrom(..."ABCXYZabcxyz0189-._~".split(""));
+    const segment = fc.array(unreserved, { maxLength: 12 }).map((chars) => chars.join(""));
+    const escaped = (text: string): string =>
+      [...text].map((char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`).join("");
+    fc.assert(
+      fc.property(fc.array(segment, { minLength: 1, maxLength: 6 }), (segments) => {
+        const path = `/${segments.join("/")}`;
+        expect(canonicalPath(path)).toBe(path);
+        expect(canonicalPath(`/${segments.map(escaped).join("/")}`)).toBe(path);
+      }),
+    );
   });
 
   it("keeps the query string exactly as sent", () => {
