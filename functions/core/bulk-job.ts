@@ -24,6 +24,9 @@
  * add to them in the same transaction as their own result, and the transitions that depend
  * on them (DONE, STOPPED) carry a condition on them instead (`BulkTransition.guard`).
  */
+
+import type { UpstreamName } from "./errors.ts";
+import { scopeKeys } from "./identifiers.ts";
 import type { OutcomeType } from "./outcome.ts";
 
 export type BulkJobState = "QUEUED" | "RUNNING" | "STOPPING" | "DONE" | "STOPPED";
@@ -87,7 +90,8 @@ export const ITEM_STATUSES: readonly ItemStatus[] = [
   "DUPLICATE",
 ];
 
-export type Upstream = "procure-core" | "a55";
+/** The upstreams an item calls, by their one name (errors.ts). */
+export type Upstream = UpstreamName;
 
 /**
  * Manifest entries read (and stored) together: a chunk of at most 500 entries is at most
@@ -220,7 +224,7 @@ export const itemKeyOf = (target: BulkItemTarget): string => {
  * (same id) never acts twice.
  */
 export const itemScopeKey = (jobId: string, target: BulkItemTarget): string =>
-  `bulk:${jobId}:${itemKeyOf(target)}`;
+  scopeKeys.bulkItem(jobId, itemKeyOf(target));
 
 /** Where an item's target keeps its audit trail (`GET /api/v1/cancellations/{type}/{id}`). */
 export const trailPathOf = (target: BulkItemTarget): string => {

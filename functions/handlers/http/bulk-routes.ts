@@ -11,6 +11,7 @@
  * Every route authenticates through {@link bulkCaller}, the one place where a grant for bulk
  * work will be checked. A job is its submitter's: another client is answered 404.
  */
+import type { Client } from "#adapters/secrets/client-credentials.ts";
 import { type BulkJob, ITEM_STATUSES, type ItemStatus } from "#core/bulk-job.ts";
 import type { BulkBudget } from "#core/bulk-ports.ts";
 import { allItemRows, itemsPage } from "#core/bulk-results.ts";
@@ -25,20 +26,20 @@ import type { HttpRequest } from "./http-request.ts";
 import { type HttpResponse, jsonResponse } from "./json-response.ts";
 import { idempotencyKeyHeader } from "./request-schemas.ts";
 import type { RouteCall } from "./route-call.ts";
-import { authorize } from "./route-grants.ts";
+import { authorize, authorizeBulkItems } from "./route-grants.ts";
 
 /** The largest submission body: 10,000 order lines with long ids and charges (~3.5 MB), under Lambda's 6 MB. */
 export const BULK_MAX_BODY_BYTES = 5 * 1024 * 1024;
 
-/**
- * The caller of a bulk route: its signature checked (before any parsing). The one place
- * where an operator grant for bulk work is to be required once grants exist.
- */
-const bulkCaller = async (container: Container, request: HttpRequest, route: BulkRoute): Promise<string> => {
+/** The caller of a bulk route: its signature checked (before any parsing), and its grant's `bulk`. */
+const bulkClient = async (container: Container, request: HttpRequest, route: BulkRoute): Promise<Client> => {
   const client = await authenticateSigned(request, container.clients, Date.now());
   authorize(client, route, undefined);
-  return client.id;
+  return client;
 };
+
+const bulkCaller = async (container: Container, request: HttpRequest, route: BulkRoute): Promise<string> =>
+  (await bulkClient(container, request, route)).id;
 
 type BulkRoute = "bulk-submit" | "bulk-status" | "bulk-items" | "bulk-stop";
 
@@ -64,7 +65,8 @@ export const bulkSubmitRoute = async ({
   request,
   correlationId,
 }: RouteCall): Promise<HttpResponse> => {
-  const caller = await bulkCaller(container, request, "bulk-submit");
+  const client = await bulkClient(container, request, "bulk-submit");
+  const caller = client.id;
   const key = idempotencyKeyHeader(request.header("idempotency-key"), true) as string;
   const contentType = (request.header("content-type") ?? "application/json")
     .split(";")[0]
@@ -86,6 +88,7 @@ export const bulkSubmitRoute = async ({
       field: "Content-Type",
     });
   }
+  authorizeBulkItems(client, submission.lines);
   const result = await submitBulkJob(
     { bulk: container.bulk, clock: container.deps.clock, ids: container.deps.ids },
     { actor: caller, correlationId, idempotencyKey: key },
