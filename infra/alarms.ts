@@ -20,7 +20,8 @@ import { isProduction } from "./settings.ts";
  * - every work queue: its oldest message waiting too long;
  * - the HTTP API: its 5xx rate;
  * - the service's own metrics (EMF, functions/wiring/metric-catalogue.ts): upstream 429s,
- *   refused credentials, STUCK cancellations, the outbox relay's failures and lag.
+ *   refused credentials, STUCK cancellations, stuck bulk jobs, the outbox relay's failures
+ *   and lag.
  *
  * Each alarm's description says what it means and which command answers it (docs/runbook.md, "On call").
  */
@@ -323,6 +324,14 @@ export function createAlarms(sources: AlarmSources) {
     "A cancellation has been open longer than its limit (STUCK). On call: cancelctl pending --stuck, then cancelctl audit.",
     "CancellationsStuck",
     "Sum",
+    1,
+    "GreaterThanOrEqualToThreshold",
+  );
+  serviceAlarm(
+    "BulkJobsStuck",
+    "A bulk cancellation job has not sent, started or finished an item for an hour (its items' messages dead-lettered, or their consumer failing). On call: the continuation's log names the job; cancelctl bulk status <id>, then cancelctl dlq list and redrive.",
+    "BulkJobsStuck",
+    "Maximum",
     1,
     "GreaterThanOrEqualToThreshold",
   );

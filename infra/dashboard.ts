@@ -131,6 +131,12 @@ export function createDashboard(sources: AlarmSources, alarms: Alarms) {
     service("CancellationsStuck", {}, { label: "became STUCK" }),
     service("ContinuationFinished", {}, { label: "finished by the continuation" }),
   ]);
+  graph("Bulk cancellation jobs: items sent, jobs finished, active and stuck", [
+    service("BulkItemsSent", {}, { label: "items sent to the work queue" }),
+    service("BulkJobsFinished", {}, { label: "jobs finished" }),
+    service("BulkJobsActive", {}, { stat: "Maximum", label: "active (per driver run)", yAxis: "right" }),
+    service("BulkJobsStuck", {}, { stat: "Maximum", label: "stuck (per driver run)", yAxis: "right" }),
+  ]);
   graph("Outbox: published, failures, lag", [
     service("OutboxPublished", {}, { label: "published" }),
     service("OutboxPublishFailures", {}, { label: "failures" }),

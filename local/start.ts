@@ -91,6 +91,32 @@ const localTriggerOf = (fn: FunctionDefinition, settings: LocalSettings): LocalT
   }
 };
 
+/** The local queue of each queue a work-queue trigger owns, by its logical name. */
+const LOCAL_QUEUES: ReadonlyMap<string, string> = new Map(
+  FUNCTION_LIST.flatMap((fn) => {
+    if (fn.trigger.kind !== "work-queue") return [];
+    const { work = "", failures = "" } = triggerQueuesOf(fn);
+    const name = localNameOf(fn);
+    return [
+      [work, `cancellation-local-${name}`],
+      [failures, `cancellation-local-${name}-failures`],
+    ] as [string, string][];
+  }),
+);
+
+/** The queues of other functions a function's code sends to, with the variable each URL goes in. */
+const sendsOf = (fn: FunctionDefinition): { queue: string; variable: string }[] => {
+  const own = new Set(Object.values(triggerQueuesOf(fn)));
+  return fn.permissions.flatMap(({ resource, actions }) => {
+    if (resource.kind !== "queue" || own.has(resource.queue) || !actions.includes("sqs:SendMessage"))
+      return [];
+    const queue = LOCAL_QUEUES.get(resource.queue);
+    if (queue === undefined)
+      throw new Error(`${fn.name} sends to ${resource.queue}, which no local trigger owns`);
+    return [{ queue, variable: queueUrlVariable(resource.queue) }];
+  });
+};
+
 /** `rate(15 minutes)` in milliseconds. */
 const periodMsOf = (schedule: string): number => {
   const [, count = "0", unit = ""] = /^rate\((\d+) (minute|hour)s?\)$/.exec(schedule) ?? [];
@@ -107,6 +133,7 @@ export const localFunctions = (settings: LocalSettings): LocalFunctionSpec[] =>
     settings,
     FUNCTION_LIST.map((fn) => {
       const channels = LOCAL_CHANNELS[fn.name as FunctionName];
+      const sends = sendsOf(fn);
       return {
         name: localNameOf(fn),
         handler: fn.handler,
@@ -114,6 +141,7 @@ export const localFunctions = (settings: LocalSettings): LocalFunctionSpec[] =>
         memoryMb: fn.memoryMb,
         workers: fn.concurrency,
         ...(channels ? { channels } : {}),
+        ...(sends.length > 0 ? { sends } : {}),
         trigger: localTriggerOf(fn, settings),
       };
     }),

@@ -34,7 +34,9 @@ export const scanAudit = async (client: DynamoDBClient, table: string): Promise<
       }),
     );
     for (const item of page.Items ?? []) {
-      const record = JSON.parse(item.record?.S ?? "{}") as AuditRecord;
+      const record = JSON.parse(item.record?.S ?? "{}") as AuditRecord | { kind: "bulk-job" };
+      // A bulk job's own trail (its transitions) names no target: its items' records count.
+      if ("kind" in record) continue;
       rows.push({
         correlationId: record.correlationId,
         trigger: record.trigger,

@@ -28,6 +28,14 @@ export const reportTable = (report: SimulationReport, command: string): string =
     `| HTTP p50 / p99 while the budget is contested | ${ms(http.contested.p50)} / ${ms(http.contested.p99)} (${http.contested.count} requests) | |`,
     `| time to answer 429 when the budget is spent, p50 / p99 | ${ms(http.rateLimited.p50)} / ${ms(http.rateLimited.p99)} (${http.rateLimited.count} answers) | < 50 ms |`,
     `| … the same two from 30 s on: HTTP p50 / p99; 429 p50 / p99 | ${ms(http.settled.contested.p50)} / ${ms(http.settled.contested.p99)} (${http.settled.contested.count}); ${ms(http.settled.rateLimited.p50)} / ${ms(http.settled.rateLimited.p99)} (${http.settled.rateLimited.count}) | < 50 ms (429) |`,
+    ...(report.bulk
+      ? [
+          `| bulk job of ${report.bulk.items} intents: state, counts | ${report.bulk.state} ${JSON.stringify(report.bulk.counts)}, ended ${report.bulk.finishedAfterSeconds ?? "—"} s after its submission | |`,
+          `| … items final, from its start to its last item | ${report.bulk.finals} in ${report.bulk.seconds} s (${report.bulk.perMinute}/min) | |`,
+          `| … drain as a share of the background budget, over the ${report.bulk.windows} budget window(s) wholly inside that time | ${report.bulk.finalsInWindows} of ${report.bulk.allowedInWindows} allowed = ${report.bulk.shareOfBackground} | ≥ 0.9 |`,
+          `| … all background intent cancels final in those windows (the job's and the continuation's), share of the same | ${report.bulk.allBackgroundInWindows} of ${report.bulk.allowedInWindows} = ${report.bulk.allBackgroundShare} | |`,
+        ]
+      : []),
     `| sweep: expired intents cancelled | ${sweep.cancelled} / ${sweep.intents} in ${sweep.runs} run(s) | |`,
     ...upstreamRows,
     `| containers (cold starts / invocations / errors / timeouts) | ${report.functions.map((f) => `${f.name} ${f.coldStarts}/${f.invocations}/${f.errors}/${f.timeouts}`).join("; ")} | |`,

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { percentile } from "../support/stats.ts";
+import { type BulkJobView, type BulkReport, bulkReport, submitBulkJob, waitForBulkJob } from "./bulk-job.ts";
 import {
   type BusCancel,
   type HttpSample,
@@ -72,6 +73,8 @@ export interface SimulationReport {
     byWindow: LatencyWindow[];
   };
   sweep: { intents: number; cancelled: number; runs: number; lastSummary: unknown };
+  /** The bulk job (`--bulk`), when there was one. */
+  bulk?: BulkReport;
   upstreams: { a55: UpstreamReport; "procure-core": UpstreamReport };
   functions: {
     name: string;
@@ -129,6 +132,7 @@ export const runSimulation = async (
     const sweepTargets = Array.from({ length: options.sweepIntents }, () =>
       newTarget(service, "intent", expiredAt),
     );
+    const bulkIntents = Array.from({ length: options.bulkItems }, () => newTarget(service, "intent").id);
     const httpMix = mixer(options.httpChargeShare);
     const samples: HttpSample[] = [];
     // Warm the HTTP containers first (Lambda keeps warm containers for a steady storefront; the
@@ -159,6 +163,15 @@ export const runSimulation = async (
           }, options.progressEverySeconds * 1000)
         : undefined;
 
+    // The bulk job, submitted over HTTP at the start; the continuation's schedule drives it.
+    const submittedAt = Date.now();
+    const bulkJob: Promise<BulkJobView> | undefined =
+      options.bulkItems > 0
+        ? submitBulkJob(stack.url, bulkIntents).then((job) => {
+            log(`t=${elapsed()}s  bulk job ${job.id} of ${options.bulkItems} intents submitted`);
+            return job;
+          })
+        : undefined;
     // The bus burst, at once.
     let busCancels: BusCancel[] = [];
     const burst = putBurst(stack.url, busTargets).then((cancels) => {
@@ -208,6 +221,11 @@ export const runSimulation = async (
       await sweeping;
     }
     if (drainedAt === undefined && busIdle()) drainedAt = Date.now();
+    let bulkEnd: BulkJobView | undefined;
+    if (bulkJob) {
+      bulkEnd = await waitForBulkJob(stack.url, (await bulkJob).id, options.maxDrainSeconds * 1000);
+      log(`t=${elapsed()}s  bulk job ${bulkEnd.state}: ${JSON.stringify(bulkEnd.progress)}`);
+    }
     if (progress) clearInterval(progress);
     const endedAt = Date.now();
 
@@ -305,6 +323,18 @@ export const runSimulation = async (
         runs: sweep.runs,
         lastSummary: sweep.lastSummary,
       },
+      ...(bulkEnd && {
+        bulk: bulkReport(
+          bulkEnd,
+          options.bulkItems,
+          rows,
+          submittedAt,
+          Math.floor(
+            (options.procureCore.limit * 60 * options.backgroundShare) / options.procureCore.windowSeconds,
+          ),
+          BUDGET_WINDOW_MS,
+        ),
+      }),
       upstreams: { a55: upstream("a55"), "procure-core": upstream("procure-core") },
       functions: [...stack.invokers.values()].map((invoker) => {
         const { containers, coldStarts, invocations, errors, timeouts, peakBusy } = invoker.stats();

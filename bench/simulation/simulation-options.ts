@@ -24,6 +24,8 @@ export interface SimulationOptions {
   durationSeconds: number;
   /** Expired SUBMITTED intents the sweep finds (0: no sweep). */
   sweepIntents: number;
+  /** Intents of one bulk cancellation job submitted over HTTP at the start (0: none). */
+  bulkItems: number;
   a55: UpstreamLimit;
   procureCore: UpstreamLimit;
   /** After the load: wait until the bus queue is empty (at most `maxDrainSeconds`). */
@@ -53,6 +55,7 @@ export const DEFAULTS: SimulationOptions = {
   httpChargeShare: 0.5,
   durationSeconds: 300,
   sweepIntents: 2_000,
+  bulkItems: 0,
   a55: { limit: 100, windowSeconds: 60 },
   procureCore: { limit: 300, windowSeconds: 60 },
   drain: false,
@@ -74,6 +77,8 @@ SQS work queue) against both sandboxes with their rate limits, under load, and r
   --http-rps <n>           HTTP cancels per second (default 20); --http-charges <0..1> (0.5)
   --duration <s>           seconds of HTTP load (default 300)
   --sweep <n>              expired intents for the sweep (default 2000)
+  --bulk <n>               one bulk cancellation job of n intents, submitted at the start (default
+                           0); the run then waits for the job to end (at most --max-drain)
   --a55-limit <n>          A55 requests per window (default 100, as documented)
   --procure-core-limit <n> Procure-Core requests per window (default 300; it publishes none)
   --window <s>             both limits' window (default 60; shorter scales a run down in time)
@@ -118,6 +123,7 @@ export const parseSimulationArgs = (argv: readonly string[]): SimulationOptions 
       "http-charges": { type: "string" },
       duration: { type: "string" },
       sweep: { type: "string" },
+      bulk: { type: "string" },
       "a55-limit": { type: "string" },
       "procure-core-limit": { type: "string" },
       window: { type: "string" },
@@ -148,6 +154,7 @@ export const parseSimulationArgs = (argv: readonly string[]): SimulationOptions 
     httpChargeShare: number("http-charges", values["http-charges"], 0, 1) ?? DEFAULTS.httpChargeShare,
     durationSeconds: number("duration", values.duration, 0, 86_400) ?? DEFAULTS.durationSeconds,
     sweepIntents: number("sweep", values.sweep, 0, 100_000) ?? DEFAULTS.sweepIntents,
+    bulkItems: number("bulk", values.bulk, 0, 10_000) ?? DEFAULTS.bulkItems,
     a55: {
       limit: number("a55-limit", values["a55-limit"], 1, 1_000_000) ?? DEFAULTS.a55.limit,
       windowSeconds: window,

@@ -25,6 +25,7 @@ import { NO_GRANT } from "#core/grants.ts";
 import { toHttpRequest } from "#handlers/http/http-request.ts";
 import { ROUTE_HANDLERS } from "#handlers/http/route-handlers.ts";
 import { matchRoute } from "#handlers/http/routes.ts";
+import { InMemoryBulkStore } from "#test/support/in-memory-bulk.ts";
 import { inMemoryDependencies } from "#test/support/in-memory-ports.ts";
 import { lambdaContext, signedRequest } from "#test/support/lambda-events.ts";
 import { MemoryRingStore } from "#test/support/memory-ring-store.ts";
@@ -76,6 +77,7 @@ const memoryContainer = (count: number, prefix: string) => {
     // The in-memory upstreams take no slots; the budget is there because the container has one.
     budget: new SharedUpstreamBudget({ ...config.budget, store: new MemoryRingStore() }),
     clients: { get: async () => CLIENTS, refresh: async () => CLIENTS },
+    bulk: new InMemoryBulkStore(),
   };
   return { memory, container, ids };
 };

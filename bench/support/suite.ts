@@ -80,6 +80,11 @@ export const SUITES: readonly SuiteEntry[] = [
     title: "8. DynamoDB writes per cancel, item sizes (docs/capacity.md)",
     timeoutMs: 300_000,
   },
+  {
+    name: "bulk-submit",
+    title: "9. bulk cancellation: submit of 10,000 items",
+    timeoutMs: 300_000,
+  },
 ];
 
 /** Messages from a suite's process to the runner. */

@@ -26,6 +26,10 @@ export interface ApiRequest {
   /** Path and query below the API URL, already encoded, e.g. `/api/v1/intents/x/cancel`. */
   path: string;
   body?: unknown;
+  /** A body sent as it is, with its own content type (a bulk submission's CSV), instead of `body` as JSON. */
+  rawBody?: { contentType: string; text: string };
+  /** What the answer should be; default `application/json`. */
+  accept?: string;
   idempotencyKey?: string;
   timeoutMs?: number;
 }
@@ -75,16 +79,16 @@ export const sendSigned = async (config: ClientConfig, request: ApiRequest): Pro
     throw new ConfigError("Signed routes need APP_ID and APP_SECRET (from client.env or the environment).");
   }
   const url = urlFor(config.apiUrl, request.path);
-  const body = jsonBody(request.body);
+  const body = request.rawBody?.text ?? jsonBody(request.body);
   const headers: Record<string, string> = {
     ...signRequest(
       { appId: config.appId, appSecret: config.appSecret },
       { method: request.method, pathAndQuery: `${url.pathname}${url.search}`, body },
       Date.now(),
     ),
-    accept: "application/json",
+    accept: request.accept ?? "application/json",
   };
-  if (body !== "") headers["content-type"] = "application/json";
+  if (body !== "") headers["content-type"] = request.rawBody?.contentType ?? "application/json";
   if (request.idempotencyKey) headers["idempotency-key"] = request.idempotencyKey;
   const response = await send(
     url,

@@ -6,6 +6,13 @@ import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
 import { UnsignablePathError } from "#adapters/http/request-signature.ts";
 import { TransportError } from "./api-client.ts";
+import {
+  BulkFileError,
+  bulkResultsCommand,
+  bulkStatusCommand,
+  bulkStopCommand,
+  bulkSubmitCommand,
+} from "./bulk-commands.ts";
 import { ConfigError, loadClientConfig } from "./client-config.ts";
 import {
   auditCommand,
@@ -44,9 +51,21 @@ Usage:
   cancelctl sweep [--dry-run]                 (the local stack only: runs the expiry sweep now)
   cancelctl report --day <YYYY-MM-DD> [--csv]  (operator) a UTC day's reconciliation: totals, refunds, failures, not final
   cancelctl pending [--stuck]                 (operator) cancellations not final (or only STUCK ones), oldest first
+  cancelctl bulk submit --file <ids.csv | items.json> [--reason <text>] [--skip-invalid] [--wait]
+  cancelctl bulk status <jobId>
+  cancelctl bulk results <jobId> [--csv] [--outcome <OUTCOME>]
+  cancelctl bulk stop <jobId>
   cancelctl dlq list [--queue <name>] [--limit <n>]
   cancelctl dlq show <messageId> [--queue <name>]
   cancelctl dlq redrive <messageId> | --all [--queue <name>]
+
+Bulk cancellations (docs/bulk-cancellations.md): a CSV with a header row (\`id\` alone for
+intents; \`type,id,chargeUuid,walletUuid,orderId,intentId\`) or a JSON file ({"items": [...]}), up
+to 10,000 items, run in the background. --wait follows the job to its end: a progress bar
+(done/total, rate, time left) on a terminal, plain lines otherwise; exit 0 when it ended with
+no FAILED item, 1 otherwise. --outcome is one of QUEUED, RUNNING, PENDING, CANCELLED,
+ALREADY_CANCELLED, NOT_CANCELLABLE, NOT_FOUND, FORBIDDEN, REFUND_REQUIRED, FAILED, REJECTED,
+STOPPED, DUPLICATE.
 
 Dead-letter queues (dlq) come from the stack's outputs: .local/outputs.json while the local
 stack runs, else .sst/outputs.json (sst deploy writes it; AWS credentials and region from the
@@ -121,6 +140,10 @@ const OPTIONS = {
   "redrive-to": { type: "string" },
   owner: { type: "string" },
   "env-file": { type: "string" },
+  file: { type: "string" },
+  wait: { type: "boolean" },
+  "skip-invalid": { type: "boolean" },
+  outcome: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -146,6 +169,10 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   sweep: ["dry-run"],
   report: ["day", "csv"],
   pending: ["stuck"],
+  "bulk submit": ["file", "reason", "skip-invalid", "wait", "idempotency-key"],
+  "bulk status": [],
+  "bulk results": ["csv", "outcome"],
+  "bulk stop": [],
   "dlq list": [...DLQ_OPTIONS, "limit"],
   "dlq show": DLQ_OPTIONS,
   "dlq redrive": [...DLQ_OPTIONS, "all"],
@@ -262,6 +289,31 @@ export const runCli = async (
           format: values.csv ? "csv" : values.json ? "json" : "table",
         });
       }
+      case "bulk submit":
+        expect(0, "--file <path> and no arguments");
+        if (values.file === undefined)
+          throw new UsageError("bulk submit needs --file <ids.csv | items.json>.");
+        return await bulkSubmitCommand(io, config(), {
+          file: values.file,
+          skipInvalid: values["skip-invalid"] === true,
+          wait: values.wait === true,
+          idempotencyKey,
+          ...reason,
+        });
+      case "bulk status":
+        expect(1, "<jobId>");
+        return await bulkStatusCommand(io, config(), { id: args[0] ?? "" });
+      case "bulk stop":
+        expect(1, "<jobId>");
+        return await bulkStopCommand(io, config(), { id: args[0] ?? "" });
+      case "bulk results":
+        expect(1, "<jobId>");
+        if (values.csv && values.json) throw new UsageError("--csv and --json do not go together.");
+        return await bulkResultsCommand(io, config(), {
+          id: args[0] ?? "",
+          csv: values.csv === true,
+          ...(values.outcome === undefined ? {} : { outcome: values.outcome }),
+        });
       case "pending":
         expect(0, "no arguments");
         return await pendingCommand(io, config(), { stuck: values.stuck === true });
@@ -306,7 +358,10 @@ export const runCli = async (
       return EXIT.usage;
     }
     const known =
-      error instanceof TransportError || error instanceof ConfigError || error instanceof UnsignablePathError;
+      error instanceof TransportError ||
+      error instanceof ConfigError ||
+      error instanceof UnsignablePathError ||
+      error instanceof BulkFileError;
     output.err(
       `cancelctl: ${known ? terminalSafe((error as Error).message) : ((error as Error).stack ?? String(error))}\n`,
     );

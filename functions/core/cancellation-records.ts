@@ -33,6 +33,7 @@ export const requestOf = (
   ...(context.idempotency?.key !== undefined && { idempotencyKey: context.idempotency.key }),
   scopeKey,
   requestedAt: iso(now),
+  ...(context.bulk !== undefined && { bulk: context.bulk }),
 });
 
 /**

@@ -51,6 +51,14 @@ export interface CancellationRequest {
   scopeKey: string;
   /** ISO time the record was opened. */
   requestedAt: string;
+  /** The bulk job item that asked for it: the transition that finishes it also writes the item's result. */
+  bulk?: BulkItemRef;
+}
+
+/** One item of a bulk cancellation job. */
+export interface BulkItemRef {
+  jobId: string;
+  index: number;
 }
 
 export interface Cancellation {

@@ -17,6 +17,7 @@
  */
 import { finishAbandonedAttempts } from "./abandoned-attempts.ts";
 import { advanceCancellation } from "./advance-cancellation.ts";
+import { bulkFinishOf } from "./bulk-item-result.ts";
 import type { Cancellation } from "./cancellation.ts";
 import { transitionAudits } from "./cancellation-audits.ts";
 import { settle } from "./cancellation-records.ts";
@@ -128,8 +129,10 @@ const continueOne = async (
     latencyMs: now - startedAt,
     via: "continuation",
   });
+  // A bulk item's cancellation reaching DONE finishes the item in the same transaction.
+  const bulkItem = bulkFinishOf(record, after, "continuation");
   if (
-    (await deps.work.commitTransition({ next: after, expectedVersion: record.version }, audits)) ===
+    (await deps.work.commitTransition({ next: after, expectedVersion: record.version }, audits, bulkItem)) ===
     "conflict"
   ) {
     summary.conflicts++;

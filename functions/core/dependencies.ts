@@ -1,4 +1,4 @@
-import type { LifecyclePolicy } from "./cancellation.ts";
+import type { BulkItemRef, LifecyclePolicy } from "./cancellation.ts";
 import type {
   AuditLog,
   CallOptions,
@@ -54,6 +54,8 @@ export interface CancelContext {
    * that never completed): the records say so, and its upstream calls are background work.
    */
   via?: "continuation";
+  /** The bulk job item this cancel runs: a cancellation it opens remembers it, so finishing it finishes the item. */
+  bulk?: BulkItemRef;
 }
 
 /**

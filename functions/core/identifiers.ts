@@ -42,6 +42,8 @@ export const scopeKeys = {
   busRejected: (eventOrMessageId: string): string => `bus-rejected:${eventOrMessageId}`,
   /** The expiry sweep's cancel of one intent: once per intent, whichever run finds it. */
   sweep: (intentId: string): string => `sweep:${intentId}`,
+  /** One item of a bulk job (its key within the job): a redelivery or a resubmission never acts twice. */
+  bulkItem: (jobId: string, itemKey: string): string => `bulk:${jobId}:${itemKey}`,
   /** A request without a key: a fresh scope, so it is never replayed. */
   once: (freshId: string): string => `once:${freshId}`,
 } as const;

@@ -1,5 +1,12 @@
+import type { BulkJobAuditRecord } from "./bulk-ports.ts";
 import type { CancelOutcome } from "./outcome.ts";
-import type { AuditRecord, OutcomeDetailType, OutcomeEvent } from "./ports.ts";
+import type {
+  AnnouncedEvent,
+  AuditRecord,
+  BulkFinishedEvent,
+  OutcomeDetailType,
+  OutcomeEvent,
+} from "./ports.ts";
 
 const DETAIL_TYPES: Record<CancelOutcome["type"], OutcomeDetailType> = {
   CANCELLED: "Cancellation Succeeded",
@@ -21,8 +28,11 @@ export const detailTypeOf = (outcome: CancelOutcome): OutcomeDetailType => DETAI
  * set), or undefined for a record that announces nothing. Pure: the outbox relay calls it
  * on the record it reads from the audit table's stream.
  */
-export const outcomeEventOf = (record: AuditRecord): OutcomeEvent | undefined => {
+export function outcomeEventOf(record: AuditRecord): OutcomeEvent | undefined;
+export function outcomeEventOf(record: AuditRecord | BulkJobAuditRecord): AnnouncedEvent | undefined;
+export function outcomeEventOf(record: AuditRecord | BulkJobAuditRecord): AnnouncedEvent | undefined {
   if (record.event === undefined) return undefined;
+  if ("kind" in record) return bulkFinishedEventOf(record);
   return {
     detailType: record.event,
     detail: {
@@ -40,4 +50,26 @@ export const outcomeEventOf = (record: AuditRecord): OutcomeEvent | undefined =>
       at: record.at,
     },
   };
-};
+}
+
+const bulkFinishedEventOf = (record: BulkJobAuditRecord): BulkFinishedEvent | undefined =>
+  record.to === "DONE" || record.to === "STOPPED"
+    ? {
+        detailType: "Bulk Cancellation Finished",
+        detail: {
+          eventId: record.id,
+          target: { type: "bulk", id: record.jobId },
+          state: record.to,
+          total: record.total,
+          counts: record.counts,
+          trigger: "bulk",
+          actor: record.actor,
+          ...(record.reason !== undefined && { reason: record.reason }),
+          createdAt: record.createdAt,
+          ...(record.startedAt !== undefined && { startedAt: record.startedAt }),
+          ...(record.finishedAt !== undefined && { finishedAt: record.finishedAt }),
+          correlationId: record.correlationId,
+          at: record.at,
+        },
+      }
+    : undefined;

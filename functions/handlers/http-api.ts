@@ -9,6 +9,7 @@ import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { getContainer } from "#wiring/container.ts";
 import { getLogger } from "#wiring/observability.ts";
+import { BULK_MAX_BODY_BYTES } from "./http/bulk-routes.ts";
 import { type ErrorScope, errorResponse } from "./http/error-response.ts";
 import { HttpProblem } from "./http/http-problem.ts";
 import { toHttpRequest } from "./http/http-request.ts";
@@ -17,6 +18,8 @@ import { dialectOf, matchRoute } from "./http/routes.ts";
 import { deadlineOf, NO_EARLY_TIMEOUT } from "./lambda-deadline.ts";
 
 const logger = getLogger();
+
+const BULK_SUBMIT_PATH = /^\/api\/v1\/bulk-cancellations$/;
 
 const handleRequest = async (
   event: APIGatewayProxyEventV2,
@@ -29,7 +32,11 @@ const handleRequest = async (
   logger.setCorrelationId(correlationId);
   try {
     const container = getContainer();
-    const request = toHttpRequest(event, container.config.maxBodyBytes);
+    // A bulk submission carries up to 10,000 lines; every other body stays small.
+    const bodyLimit = BULK_SUBMIT_PATH.test(event.rawPath)
+      ? BULK_MAX_BODY_BYTES
+      : container.config.maxBodyBytes;
+    const request = toHttpRequest(event, bodyLimit);
     const route = matchRoute(request.method, request.path);
     scope.dialect = route.dialect;
     if (route.name === "charge-cancel") scope.chargeUuid = route.params[0];

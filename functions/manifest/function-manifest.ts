@@ -56,6 +56,11 @@ const HTTP_API = {
   permissions: [
     table("idempotency", ["PutItem", "UpdateItem", "GetItem"], KEYS_AND_CANCELLATIONS),
     query("idempotency", CANCELLATIONS_DUE_INDEX, "GET /api/v1/cancellations: the open cancellations"),
+    table(
+      "idempotency",
+      ["BatchWriteItem", "Query"],
+      "bulk cancellations: a submission's manifest chunks (BatchWriteItem, before its job's PutItem); a job's manifest and item results (Query)",
+    ),
     table("audit", ["PutItem", "Query"], `${AUDIT_APPEND}; one target's trail (Query)`),
     query("audit", AUDIT_BY_DAY_INDEX, "GET /api/v1/reports/daily/{day}: a day's records"),
     ...secrets("procure-core", "a55", "clients"),
@@ -128,7 +133,8 @@ const EXPIRY_SWEEP = {
 const CONTINUATION = {
   name: "Continuation",
   handler: "functions/handlers/continuation.handler",
-  description: "Finishes open cancellations: pending intents, due charges, orphaned orders",
+  description:
+    "Finishes open cancellations (pending intents, due charges, orphaned orders) and drives bulk cancellation jobs",
   memoryMb: 512,
   // Shorter than the schedule's period: one run is over before the next starts.
   timeoutSeconds: 50,
@@ -148,14 +154,28 @@ const CONTINUATION = {
     table(
       "idempotency",
       ["PutItem", "UpdateItem", "GetItem"],
-      "transitions (PutItem, in a TransactWriteItems with their audit records); taking over an abandoned attempt's key (PutItem, UpdateItem, GetItem, and its completion in a TransactWriteItems); the budget ring's take (UpdateItem) and rewrite (PutItem)",
+      "transitions (PutItem, in a TransactWriteItems with their audit records, and a bulk item's result with them: UpdateItem); taking over an abandoned attempt's key (PutItem, UpdateItem, GetItem, and its completion in a TransactWriteItems); the budget ring's take (UpdateItem) and rewrite (PutItem); a bulk job read (GetItem) and moved on (UpdateItem: transitions, checkpoints, an item finished by the reconciliation)",
     ),
     query(
       "idempotency",
       CANCELLATIONS_DUE_INDEX,
-      "the due cancellations and the abandoned attempts, oldest first, and the open count",
+      "the due cancellations and the abandoned attempts, oldest first, and the open count; the due bulk jobs (their own BULK partition)",
     ),
-    table("audit", ["PutItem"], AUDIT_APPEND),
+    table(
+      "idempotency",
+      ["Query"],
+      "the bulk driver: a job's manifest chunks for its fan-out, and its PENDING items for the reconciliation",
+    ),
+    table(
+      "audit",
+      ["PutItem"],
+      `${AUDIT_APPEND}; a bulk job's transitions (its trail, and its end's announcement)`,
+    ),
+    {
+      actions: ["sqs:SendMessage"],
+      resource: { kind: "queue", queue: "CancelRequestedQueue" },
+      why: "the bulk driver sends a job's items to the work queue (SendMessageBatch, ten a call)",
+    },
     ...secrets("procure-core", "a55"),
   ],
 } as const satisfies FunctionDefinition;

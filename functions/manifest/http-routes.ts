@@ -6,8 +6,8 @@
  * each route; the OpenAPI (docs/openapi.yaml) is checked against the handler.
  *
  * Dialects: the two seed routes answer exactly as their upstream documents (Procure-Core's
- * envelope, A55's body); the service's own routes (orders, trails, reports, the open list)
- * answer in the service's shape, errors as `{error: {code, message}}` (docs/api.md).
+ * envelope, A55's body); the service's own routes (orders, trails, reports, the open list,
+ * bulk cancellations) answer in the service's shape, errors as `{error: {code, message}}` (docs/api.md).
  *
  * A path template's `{name}` is one non-empty segment. `trailingSlash: true` routes also take
  * the path with a trailing "/" (the A55 seed's spelling of the charge route); API Gateway HTTP
@@ -25,7 +25,11 @@ export type RouteName =
   | "order-status"
   | "audit-trail"
   | "daily-report"
-  | "open-cancellations";
+  | "open-cancellations"
+  | "bulk-submit"
+  | "bulk-status"
+  | "bulk-items"
+  | "bulk-stop";
 
 export interface HttpRoute {
   name: RouteName;
@@ -54,6 +58,10 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
   { name: "audit-trail", method: "GET", path: "/api/v1/cancellations/{type}/{id}", dialect: "service" },
   { name: "daily-report", method: "GET", path: "/api/v1/reports/daily/{day}", dialect: "service" },
   { name: "open-cancellations", method: "GET", path: "/api/v1/cancellations", dialect: "service" },
+  { name: "bulk-submit", method: "POST", path: "/api/v1/bulk-cancellations", dialect: "service" },
+  { name: "bulk-status", method: "GET", path: "/api/v1/bulk-cancellations/{id}", dialect: "service" },
+  { name: "bulk-items", method: "GET", path: "/api/v1/bulk-cancellations/{id}/items", dialect: "service" },
+  { name: "bulk-stop", method: "POST", path: "/api/v1/bulk-cancellations/{id}/stop", dialect: "service" },
 ];
 
 /** The catch-all route key: 404/405 for anything else, and the trailing-slash charge path. */

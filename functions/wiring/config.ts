@@ -44,7 +44,7 @@ export interface ServiceConfig {
       }
     | { source: "file"; path: string };
   secretsTtlMs: number;
-  /** The bus function's own work queue (only that function is given it). */
+  /** The bus function's work queue (given to it, which puts requests back, and to the continuation, which sends bulk items). */
   cancelRequestedQueueUrl: string | undefined;
   cancelRequestedFailuresUrl: string | undefined;
   dynamoDbEndpoint: string | undefined;
@@ -171,8 +171,9 @@ export const SERVICE_VARIABLES: readonly ConfigVariable[] = [
   {
     name: "CANCEL_REQUESTED_QUEUE_URL",
     value: URL_VALUE,
-    whenUnset: "bus function only",
-    meaning: "its SQS work queue, where it puts rate-limited requests back for later",
+    whenUnset: "bus and continuation functions only",
+    meaning:
+      "the bus function's SQS work queue, where it puts rate-limited requests back for later and the continuation's bulk driver sends bulk job items",
   },
   {
     name: "CANCEL_REQUESTED_FAILURES_URL",

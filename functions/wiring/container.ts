@@ -13,6 +13,7 @@ import { monotonicFactory } from "ulid";
 import type { RingStore } from "#adapters/budget/budget-ring-store.ts";
 import type { SharedUpstreamBudget } from "#adapters/budget/shared-upstream-budget.ts";
 import { DynamoAuditLog } from "#adapters/dynamo/audit-log.ts";
+import { DynamoBulkJobStore } from "#adapters/dynamo/bulk-job-store.ts";
 import { DynamoCancellationStore } from "#adapters/dynamo/cancellation-store.ts";
 import { DynamoIdempotencyStore } from "#adapters/dynamo/idempotency-store.ts";
 import { DynamoUnitOfWork } from "#adapters/dynamo/unit-of-work.ts";
@@ -31,6 +32,7 @@ import {
 } from "#adapters/secrets/secret-shapes.ts";
 import type { UpstreamEntry } from "#adapters/upstreams/upstream-entry.ts";
 import { type SecretName, secretNamingOf } from "#adapters/upstreams/upstream-registry.ts";
+import type { BulkJobStore } from "#core/bulk-ports.ts";
 import type { CancelDependencies } from "#core/dependencies.ts";
 import { ConfigurationError, type UpstreamName } from "#core/errors.ts";
 import type { ChargesUpstream, Ids } from "#core/ports.ts";
@@ -48,6 +50,8 @@ export interface Container {
   budget: SharedUpstreamBudget;
   /** Inbound callers' credentials (HTTP auth). */
   clients: SecretProvider<ClientsSecret>;
+  /** Bulk cancellation jobs (in the idempotency table). */
+  bulk: BulkJobStore;
 }
 
 /** Clients a test or the local stack may supply instead of the defaults. */
@@ -131,6 +135,11 @@ export const buildContainer = (
     deps,
     budget: upstreams.budget,
     clients: secret("clients", clientsSecretSchema),
+    bulk: new DynamoBulkJobStore({
+      client: dynamoDb,
+      table: config.idempotencyTable,
+      auditTable: config.auditTable,
+    }),
   };
 };
 

@@ -21,7 +21,7 @@ export const METRICS_NAMESPACE = "CancellationService";
 /** Powertools adds this dimension to every metric (its `serviceName`). */
 export const SERVICE_DIMENSION = { service: SERVICE_NAME } as const;
 
-export const TRIGGERS = ["http", "bus", "schedule"] as const;
+export const TRIGGERS = ["http", "bus", "schedule", "bulk"] as const;
 export const UPSTREAMS = UPSTREAM_NAMES;
 export const PRIORITIES = ["interactive", "background"] as const;
 export const PROBLEMS = [
@@ -103,6 +103,27 @@ export const EMITTED_METRICS = {
     unit: "Count",
     dimensions: {},
     description: "open cancellations the continuation brought to a final outcome",
+  },
+  BulkItemsSent: {
+    unit: "Count",
+    dimensions: {},
+    description: "bulk job items the driver (the continuation function) sent to the work queue",
+  },
+  BulkJobsFinished: {
+    unit: "Count",
+    dimensions: {},
+    description: "bulk jobs that reached DONE or STOPPED",
+  },
+  BulkJobsActive: {
+    unit: "Count",
+    dimensions: {},
+    description: "bulk jobs not final the driver looked at in its run (a gauge)",
+  },
+  BulkJobsStuck: {
+    unit: "Count",
+    dimensions: {},
+    description:
+      "bulk jobs not final whose fan-out and counts have not moved for an hour, counted by each driver run (a gauge)",
   },
   UpstreamBudgetTaken: {
     unit: "Count",

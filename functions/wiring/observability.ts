@@ -115,6 +115,20 @@ export const recordContinuation = (
   emitMetric(metrics, "CancellationsStuck", {}, open.stuck);
 };
 
+/**
+ * One bulk driver run: items sent, jobs finished, and the jobs still active and stuck (gauges:
+ * the stuck alarm keeps firing while one stays stuck).
+ */
+export const recordBulkDriver = (
+  metrics: Metrics,
+  run: { sent: number; finished: number; active: number; stuck: readonly unknown[] },
+): void => {
+  emitMetric(metrics, "BulkItemsSent", {}, run.sent);
+  emitMetric(metrics, "BulkJobsFinished", {}, run.finished);
+  emitMetric(metrics, "BulkJobsActive", {}, run.active);
+  emitMetric(metrics, "BulkJobsStuck", {}, run.stuck.length);
+};
+
 /** A request took a slot of the shared upstream budget. */
 export const recordBudgetTaken = (
   metrics: Metrics,

@@ -85,15 +85,30 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Runni
       options.createInvoker ??
       ((spec: LocalFunctionSpec, pool: FunctionPoolOptions) => new FunctionPool(spec, pool));
 
+    // Every work queue first: a function may send to another's (`sends`).
+    for (const { trigger } of options.functions) {
+      if (trigger.kind !== "sqs") continue;
+      sqs.create({
+        name: trigger.queue,
+        settings: { visibilityTimeoutSeconds: trigger.visibilityTimeoutSeconds },
+        deadLetter: { queue: trigger.deadLetterQueue, maxReceiveCount: trigger.maxReceiveCount },
+      });
+    }
     for (const declared of options.functions) {
       let spec = declared;
       const { trigger } = spec;
+      if (spec.sends && spec.sends.length > 0) {
+        spec = {
+          ...spec,
+          env: {
+            ...spec.env,
+            SQS_ENDPOINT: `${url}${SQS_PATH}`,
+            ...Object.fromEntries(spec.sends.map(({ queue, variable }) => [variable, sqs.byName(queue).url])),
+          },
+        };
+      }
       if (trigger.kind === "sqs") {
-        const queue = sqs.create({
-          name: trigger.queue,
-          settings: { visibilityTimeoutSeconds: trigger.visibilityTimeoutSeconds },
-          deadLetter: { queue: trigger.deadLetterQueue, maxReceiveCount: trigger.maxReceiveCount },
-        });
+        const queue = sqs.byName(trigger.queue);
         spec = {
           ...spec,
           env: {

@@ -7,7 +7,7 @@ import { before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { auditTable, idempotencyTable } from "#adapters/dynamo/table-definitions.ts";
 import { FUNCTION_LIST, FUNCTIONS, type FunctionName } from "#manifest/function-manifest.ts";
-import { queueUrlVariable, triggerQueuesOf } from "#manifest/function-resources.ts";
+import { triggerQueuesOf } from "#manifest/function-resources.ts";
 import { readConfig, readRelayConfig } from "#wiring/config.ts";
 import { TRIGGERS, UPSTREAMS } from "#wiring/metric-catalogue.ts";
 import { parseDeadLetterQueues } from "../../bin/cancelctl/dead-letters/queue-catalogue.ts";
@@ -105,6 +105,10 @@ const ROUTES = [
   "GET /api/v1/cancellations/{type}/{id}",
   "GET /api/v1/reports/daily/{day}",
   "GET /api/v1/cancellations",
+  "POST /api/v1/bulk-cancellations",
+  "GET /api/v1/bulk-cancellations/{id}",
+  "GET /api/v1/bulk-cancellations/{id}/items",
+  "POST /api/v1/bulk-cancellations/{id}/stop",
   // The catch-all: 404/405 for anything else, and the seed's trailing-slash charge path.
   "$default",
 ];
@@ -235,10 +239,16 @@ for (const stage of STAGES) {
           const s = snapshotOf(stage);
           const env = environmentOf(one(s, TYPES.function, `${name}Function`));
           assert.doesNotThrow(() => (spec.composition === "relay" ? readRelayConfig(env) : readConfig(env)));
-          // Only a function whose code sends to its work queue is given that queue's URL.
+          // Only a function whose code sends to the work queue (its own, or the bus function's
+          // for bulk items) is given that queue's URL.
           if (spec.composition === "service") {
-            const work = triggerQueuesOf(spec).work;
-            const sends = work !== undefined && env[queueUrlVariable(work)] !== undefined;
+            const work = triggerQueuesOf(FUNCTIONS.CancelRequested).work ?? "";
+            const sends = spec.permissions.some(
+              (p) =>
+                p.resource.kind === "queue" &&
+                p.resource.queue === work &&
+                p.actions.includes("sqs:SendMessage"),
+            );
             assert.equal(
               readConfig(env).cancelRequestedQueueUrl,
               sends ? str(queueResource(s, work), "url") : undefined,
@@ -747,7 +757,7 @@ for (const stage of STAGES) {
         }
       });
 
-      test("alarm on upstream 429s, refused credentials, STUCK cancellations, the outbox, and the API's 5xx rate", () => {
+      test("alarm on upstream 429s, refused credentials, STUCK cancellations, stuck bulk jobs, the outbox, and the API's 5xx rate", () => {
         const s = snapshotOf(stage);
         const read = alarmsOf(s).flatMap((alarm) =>
           metricsOfAlarm(alarm).map((m) => ({ alarm: alarm.name, ...m })),
@@ -769,6 +779,7 @@ for (const stage of STAGES) {
           ]);
         }
         assert.deepEqual(alarmOf("CancellationsStuck"), ["CancellationsStuckAlarm"]);
+        assert.deepEqual(alarmOf("BulkJobsStuck"), ["BulkJobsStuckAlarm"]);
         assert.deepEqual(alarmOf("OutboxPublishFailures"), ["OutboxPublishFailuresAlarm"]);
         assert.deepEqual(alarmOf("OutboxLagMs"), ["OutboxLagAlarm"]);
         assert.deepEqual(alarmOf("5xx"), ["ApiServerErrorsAlarm"]);
@@ -817,6 +828,7 @@ for (const stage of STAGES) {
           );
         }
         assert.ok(shows("CancellationsOpen") && shows("CancellationsStuck"));
+        assert.ok(shows("BulkJobsActive") && shows("BulkJobsStuck") && shows("BulkItemsSent"));
         for (const queue of allOf(s, TYPES.queue)) {
           assert.ok(
             shows("ApproximateNumberOfMessagesVisible", { QueueName: str(queue, "name") }),

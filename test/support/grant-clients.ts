@@ -21,7 +21,15 @@ export const STOREFRONT_GRANT = {
 /** An operator who reads everything (report, open list, every client's trails) and cancels nothing. */
 export const OPERATOR_GRANT = { intents: "read", charges: "read", orders: "read", operator: "read" };
 
-const APP_IDS = ["shop-a", "shop-b", "shop-intents-only", "ops-desk", "shop-expired"] as const;
+const APP_IDS = [
+  "shop-a",
+  "shop-b",
+  "shop-intents-only",
+  "ops-desk",
+  "shop-expired",
+  "shop-bulk",
+  "shop-intents-bulk",
+] as const;
 export type GrantAppId = (typeof APP_IDS)[number];
 
 export interface GrantClients {
@@ -56,6 +64,11 @@ export const grantClients = (): GrantClients => {
         },
         "ops-desk": { secrets: [apps["ops-desk"].secret], grants: OPERATOR_GRANT },
         "shop-expired": { secrets: [apps["shop-expired"].secret], grants: STOREFRONT_GRANT, expiresAt: past },
+        "shop-bulk": { secrets: [apps["shop-bulk"].secret], grants: { ...STOREFRONT_GRANT, bulk: "write" } },
+        "shop-intents-bulk": {
+          secrets: [apps["shop-intents-bulk"].secret],
+          grants: { intents: "write", bulk: "write" },
+        },
       },
       tokens: [
         { id: "pos-terminal", sha256: sha256Hex(tokens.pos), grants: posGrant },

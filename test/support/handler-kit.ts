@@ -19,6 +19,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2, Context, EventBridgeEvent } from "aws-lambda";
+import type { BulkPacing } from "#core/bulk-ports.ts";
 import type { IntentStatus } from "#core/intent-rules.ts";
 import type { AuditRecord, OutcomeEvent, TrailRef } from "#core/ports.ts";
 import { type RunningA55Sandbox, startA55Sandbox } from "#local/sandboxes/a55/a55-sandbox.ts";
@@ -36,6 +37,7 @@ import {
 } from "#local/sandboxes/procure-core/procure-core-sandbox.ts";
 import { FUNCTIONS } from "#manifest/function-manifest.ts";
 import { triggerQueuesOf } from "#manifest/function-resources.ts";
+import { buildBulkDriverWiring, setBulkDriverWiring } from "#wiring/bulk-driver-wiring.ts";
 import { buildBusWiring, setBusWiring } from "#wiring/bus-wiring.ts";
 import { readConfig } from "#wiring/config.ts";
 import { buildContainer, type Container, setContainer } from "#wiring/container.ts";
@@ -77,6 +79,8 @@ export interface HandlerKitOptions {
   processingCancelDelayMs?: number;
   /** Wraps the upstream clients' fetch (e.g. to lose an answer after the upstream applied it). */
   fetch?: typeof fetch;
+  /** The bulk driver's pacing (the continuation runs it), e.g. `recheckMs: 0` to look at a job at every run. */
+  bulkPacing?: Partial<BulkPacing>;
   /** More entries of the `clients` secret, as written there (docs/deploy.md), beside the storefront's. */
   clients?: { apps?: Record<string, unknown>; tokens?: unknown[] };
 }
@@ -266,6 +270,11 @@ export const startHandlerKit = async (options: HandlerKitOptions): Promise<Handl
     const queues = { [busQueue.queue.url]: work, [busQueue.deadLetters.url]: failures };
     guardClient(sqs, "sqs", { names: { queues } });
     setBusWiring(buildBusWiring(container, sqs));
+    // The continuation's bulk driver sends bulk items to the same work queue, with the same client.
+    setBulkDriverWiring(
+      container,
+      buildBulkDriverWiring(container, { sqs, ...(options.bulkPacing && { pacing: options.bulkPacing }) }),
+    );
 
     const [httpModule, busModule, sweepModule, continuationModule] = await Promise.all([
       import("#handlers/http-api.ts"),

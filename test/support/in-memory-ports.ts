@@ -24,6 +24,7 @@ import type {
   TrailOptions,
   TrailRef,
 } from "#core/ports.ts";
+import type { InMemoryBulkStore } from "./in-memory-bulk.ts";
 import { InMemoryIdempotencyStore } from "./in-memory-idempotency.ts";
 import { InMemoryUnitOfWork } from "./in-memory-unit-of-work.ts";
 import { FakeCharges, FakeIntents } from "./in-memory-upstreams.ts";
@@ -109,6 +110,8 @@ export class InMemoryCancellationStore implements CancellationStore {
   }[] = [];
   /** When set, every call throws it, and so does the unit of work's transition (a store outage). */
   failWith: Error | undefined;
+  /** The bulk items a transition may finish (set by tests of bulk jobs; the unit of work applies them). */
+  bulk: InMemoryBulkStore | undefined;
 
   /** Whether the transition's condition holds now (the DynamoDB store's `cancellationPut` condition). */
   accepts(transition: CancellationTransition): boolean {

@@ -4,6 +4,7 @@
  * its version and incarnation hold, an audit record only if new; each call all or nothing, as
  * one transaction is.
  */
+import type { BulkItemFinish } from "#core/bulk-ports.ts";
 import type {
   AuditRecord,
   CancellationTransition,
@@ -78,12 +79,16 @@ export class InMemoryUnitOfWork implements UnitOfWork {
   async commitTransition(
     transition: CancellationTransition,
     audits: AuditRecord[],
+    bulkItem?: BulkItemFinish,
   ): Promise<"written" | "conflict"> {
     if (this.#cancellations.failWith) throw this.#cancellations.failWith;
     if (!this.#cancellations.accepts(transition)) return "conflict";
     this.#audit.checkNew(audits);
     this.#cancellations.put(transition);
     for (const record of audits) await this.#audit.append(record);
+    // In the same step, unless another writer finished the item first (then written without it).
+    const bulk = this.#cancellations.bulk;
+    if (bulkItem && bulk?.accepts(bulkItem)) bulk.apply(bulkItem);
     return "written";
   }
 }

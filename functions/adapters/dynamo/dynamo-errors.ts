@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { StoreRefusedError, StoreUnavailableError } from "#core/errors.ts";
 
-export type StoreName = "idempotency" | "audit" | "cancellations" | "upstream-budget";
+export type StoreName = "idempotency" | "audit" | "cancellations" | "upstream-budget" | "bulk-jobs";
 
 const nameOf = (error: unknown): string =>
   error instanceof Error ? error.name : typeof error === "object" && error !== null ? "object" : typeof error;

@@ -15,6 +15,7 @@
  * unavailable (fail closed).
  */
 import type { DynamoDBClient, TransactWriteItem } from "@aws-sdk/client-dynamodb";
+import type { BulkItemFinish } from "#core/bulk-ports.ts";
 import type {
   AuditRecord,
   CancellationTransition,
@@ -25,6 +26,7 @@ import type {
   UnitOfWork,
 } from "#core/ports.ts";
 import { AuditRecordExistsError, auditPut } from "./audit-item.ts";
+import { finishWrites } from "./bulk-items.ts";
 import { cancellationPut } from "./cancellation-item.ts";
 import { cancellationReasons, storeUnavailable, transactWrite } from "./dynamo-errors.ts";
 import { keyCompletion, keyRelease } from "./idempotency-key-item.ts";
@@ -35,8 +37,8 @@ export interface DynamoUnitOfWorkOptions {
   auditTable: string;
 }
 
-/** Which guarded write refused, if one did. */
-type Refusal = "key" | "cancellation" | undefined;
+/** Which guarded write refused, if one did (`bulk-item`: the bulk item a transition finishes). */
+type Refusal = "key" | "cancellation" | "bulk-item" | undefined;
 
 export class DynamoUnitOfWork implements UnitOfWork {
   readonly #client: DynamoDBClient;
@@ -113,20 +115,26 @@ export class DynamoUnitOfWork implements UnitOfWork {
   async commitTransition(
     transition: CancellationTransition,
     audits: AuditRecord[],
+    bulkItem?: BulkItemFinish,
   ): Promise<"written" | "conflict"> {
-    return (await this.#transact(undefined, transition, audits)) === undefined ? "written" : "conflict";
+    const refusal = await this.#transact(undefined, transition, audits, bulkItem);
+    // The bulk item was finished by another writer first: the transition stands without it.
+    if (refusal === "bulk-item") return this.commitTransition(transition, audits);
+    return refusal === undefined ? "written" : "conflict";
   }
 
   /**
-   * One transaction: the key's write (if any), the cancellation's transition (if any), then
-   * the audit records. Answers which guarded write refused, or undefined when all was written.
+   * One transaction: the key's write (if any), the cancellation's transition (if any), the
+   * audit records, then the bulk item's result and its job's counters (if any). Answers which
+   * guarded write refused, or undefined when all was written.
    */
   async #transact(
     keyWrite: TransactWriteItem | undefined,
     cancellation: CancellationTransition | undefined,
     audits: AuditRecord[],
+    bulkItem?: BulkItemFinish,
   ): Promise<Refusal> {
-    const guarded: Exclude<Refusal, undefined>[] = [
+    const guarded: Exclude<Refusal, "bulk-item" | undefined>[] = [
       ...(keyWrite ? ["key" as const] : []),
       ...(cancellation ? ["cancellation" as const] : []),
     ];
@@ -135,6 +143,8 @@ export class DynamoUnitOfWork implements UnitOfWork {
       ...(cancellation ? [{ Put: cancellationPut(this.#table, cancellation) }] : []),
       ...audits.map((record) => ({ Put: auditPut(this.#auditTable, record) })),
     ];
+    const bulkFrom = items.length;
+    if (bulkItem) items.push(...finishWrites(this.#table, bulkItem));
     try {
       await transactWrite(this.#client, items);
       return undefined;
@@ -142,6 +152,7 @@ export class DynamoUnitOfWork implements UnitOfWork {
       const reasons = cancellationReasons(error);
       const clash = reasons?.findIndex((reason) => reason.Code === "ConditionalCheckFailed") ?? -1;
       if (clash >= 0 && clash < guarded.length) return guarded[clash];
+      if (clash >= bulkFrom) return "bulk-item";
       if (clash >= 0) {
         const put = items[clash]?.Put;
         throw new AuditRecordExistsError(put?.Item?.pk?.S ?? "", put?.Item?.sk?.S ?? "", { cause: error });

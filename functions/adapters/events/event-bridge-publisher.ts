@@ -1,5 +1,5 @@
 /**
- * Publishes outcome events to an EventBridge bus with PutEvents.
+ * Publishes announced events (outcomes, and a bulk job's end) to an EventBridge bus with PutEvents.
  *
  * Calls are cut by PutEvents' two limits (put-events-limits.ts): at most 10 entries, and
  * entries whose sizes (EventBridge's rule) together stay under the size limit, which AWS
@@ -16,7 +16,7 @@ import {
   PutEventsCommand,
   type PutEventsRequestEntry,
 } from "@aws-sdk/client-eventbridge";
-import type { EventPublisher, OutcomeEvent } from "#core/ports.ts";
+import type { AnnouncedEvent, EventPublisher } from "#core/ports.ts";
 import { EventPublishError, type FailedEventEntry } from "./event-errors.ts";
 import { fitsOnePutEventsCall, PUT_EVENTS_LIMIT_BYTES, putEventsEntrySize } from "./put-events-limits.ts";
 
@@ -38,9 +38,9 @@ export interface EventBridgePublisherOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** The PutEvents entry of one outcome event. */
+/** The PutEvents entry of one announced event (an outcome, or a bulk job's end). */
 export const outcomeEntry = (
-  event: OutcomeEvent,
+  event: AnnouncedEvent,
   eventBusName: string,
   source = DEFAULT_EVENT_SOURCE,
 ): PutEventsRequestEntry => {
@@ -56,7 +56,7 @@ export const outcomeEntry = (
 };
 
 interface Pending {
-  event: OutcomeEvent;
+  event: AnnouncedEvent;
   entry: PutEventsRequestEntry;
 }
 
@@ -93,7 +93,7 @@ export class EventBridgePublisher implements EventPublisher {
    *   entries that were still refused after `maxAttempts` calls, or never sent because too
    *   large (`EntryTooLarge`), never their payload
    */
-  async publish(events: OutcomeEvent[]): Promise<void> {
+  async publish(events: AnnouncedEvent[]): Promise<void> {
     const failed: FailedEventEntry[] = [];
     let attempts = 0;
     let cause: unknown;
@@ -117,15 +117,15 @@ export class EventBridgePublisher implements EventPublisher {
   }
 
   /** The size EventBridge counts for the entry this publisher would send for `event`. */
-  entrySize(event: OutcomeEvent): number {
+  entrySize(event: AnnouncedEvent): number {
     return putEventsEntrySize(this.#toEntry(event));
   }
 
   /** Consecutive events, cut where one more would break a limit; events too large for any call apart. */
-  #batches(events: OutcomeEvent[]): { batches: OutcomeEvent[][]; tooLarge: OutcomeEvent[] } {
-    const batches: OutcomeEvent[][] = [];
-    const tooLarge: OutcomeEvent[] = [];
-    let batch: OutcomeEvent[] = [];
+  #batches(events: AnnouncedEvent[]): { batches: AnnouncedEvent[][]; tooLarge: AnnouncedEvent[] } {
+    const batches: AnnouncedEvent[][] = [];
+    const tooLarge: AnnouncedEvent[] = [];
+    let batch: AnnouncedEvent[] = [];
     let sizes: number[] = [];
     for (const event of events) {
       const size = this.entrySize(event);
@@ -145,11 +145,11 @@ export class EventBridgePublisher implements EventPublisher {
     return { batches, tooLarge };
   }
 
-  #toEntry(event: OutcomeEvent): PutEventsRequestEntry {
+  #toEntry(event: AnnouncedEvent): PutEventsRequestEntry {
     return outcomeEntry(event, this.#eventBusName, this.#source);
   }
 
-  async #publishBatch(events: OutcomeEvent[]): Promise<BatchResult> {
+  async #publishBatch(events: AnnouncedEvent[]): Promise<BatchResult> {
     let pending: Pending[] = events.map((event) => ({ event, entry: this.#toEntry(event) }));
     let lastCodes: string[] = [];
     let attempt = 0;

@@ -7,11 +7,12 @@
  * `record` attribute (audit-item.ts): the relay reads that, exactly as the audit log does.
  */
 import type { DynamoDBRecord } from "aws-lambda";
+import type { BulkJobAuditRecord } from "#core/bulk-ports.ts";
 import type { AuditRecord } from "#core/ports.ts";
 import { UnreadableOutboxRecordError } from "./outbox-errors.ts";
 
 export type StreamRecordReading =
-  | { kind: "audit-record"; record: AuditRecord; sequenceNumber: string | undefined }
+  | { kind: "audit-record"; record: AuditRecord | BulkJobAuditRecord; sequenceNumber: string | undefined }
   | { kind: "not-an-insert"; sequenceNumber: string | undefined };
 
 /**
@@ -35,10 +36,23 @@ export const readAuditStreamRecord = (streamRecord: DynamoDBRecord): StreamRecor
   } catch (error) {
     throw new UnreadableOutboxRecordError(sequenceNumber, "record attribute is not JSON", { cause: error });
   }
+  if (isBulkJobRecord(record)) return { kind: "audit-record", record, sequenceNumber };
   if (!isAuditRecord(record)) {
     throw new UnreadableOutboxRecordError(sequenceNumber, "record attribute is not an audit record");
   }
   return { kind: "audit-record", record, sequenceNumber };
+};
+
+/** A bulk job's trail record (core/bulk-ports.ts): its final one announces the job's end. */
+const isBulkJobRecord = (value: unknown): value is BulkJobAuditRecord => {
+  if (typeof value !== "object" || value === null) return false;
+  const record = value as Partial<BulkJobAuditRecord>;
+  return (
+    record.kind === "bulk-job" &&
+    typeof record.id === "string" &&
+    typeof record.at === "string" &&
+    typeof record.jobId === "string"
+  );
 };
 
 const isAuditRecord = (value: unknown): value is AuditRecord => {

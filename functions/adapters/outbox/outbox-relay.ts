@@ -1,5 +1,6 @@
 /**
- * The outbox relay: turns the audit table's stream records into outcome events on the bus.
+ * The outbox relay: turns the audit table's stream records into announced events (outcomes,
+ * and a bulk job's end) on the bus.
  *
  * A record announces an event when it is an INSERT of an audit record whose `event` is set
  * (`outcomeEventOf`, the same pure function the tests read announcements with). Records are
@@ -20,19 +21,19 @@ import { outcomeEntry } from "#adapters/events/event-bridge-publisher.ts";
 import { EventPublishError } from "#adapters/events/event-errors.ts";
 import { fitsOnePutEventsCall, putEventsEntrySize } from "#adapters/events/put-events-limits.ts";
 import { outcomeEventOf } from "#core/outcome-events.ts";
-import type { Clock, EventPublisher, OutcomeEvent } from "#core/ports.ts";
+import type { AnnouncedEvent, Clock, EventPublisher } from "#core/ports.ts";
 import { readAuditStreamRecord } from "./audit-stream-record.ts";
 import { HeldBackByEarlierFailureError, OutboxPublishTimeoutError } from "./outbox-errors.ts";
 import { shortenedEvent } from "./shortened-event.ts";
 
 /** An event's entry size with the publisher's default source (the bus name does not count). */
-const defaultEntrySize = (event: OutcomeEvent): number => putEventsEntrySize(outcomeEntry(event, ""));
+const defaultEntrySize = (event: AnnouncedEvent): number => putEventsEntrySize(outcomeEntry(event, ""));
 
 export interface OutboxRelayOptions {
   publisher: EventPublisher;
   clock: Clock;
   /** The size EventBridge counts for an event's entry, as the publisher sends it. Default: its default source. */
-  entrySize?: (event: OutcomeEvent) => number;
+  entrySize?: (event: AnnouncedEvent) => number;
   /** Injected in tests. */
   sleep?: (ms: number) => Promise<void>;
   /** Uniform in [0, 1); injected in tests. */
@@ -41,10 +42,10 @@ export interface OutboxRelayOptions {
   baseDelayMs?: number;
   /** Cap of one wait. Default 5 s. */
   maxDelayMs?: number;
-  onPublished?: (event: OutcomeEvent, lagMs: number) => void;
+  onPublished?: (event: AnnouncedEvent, lagMs: number) => void;
   /** An event too large for PutEvents was published shortened (see shortened-event.ts). */
   onShortened?: (shortened: {
-    event: OutcomeEvent;
+    event: AnnouncedEvent;
     originalBytes: number;
     sequenceNumber: string | undefined;
   }) => void;
@@ -67,13 +68,13 @@ export type RelayResult =
 interface Announcement {
   record: DynamoDBRecord;
   /** The event as published: shortened when the committed one is too large for PutEvents. */
-  event: OutcomeEvent;
+  event: AnnouncedEvent;
   sequenceNumber: string | undefined;
   /** The committed event's entry size, when it had to be shortened. */
   shortenedFrom?: number;
 }
 
-const targetKey = (event: OutcomeEvent): string => `${event.detail.target.type}#${event.detail.target.id}`;
+const targetKey = (event: AnnouncedEvent): string => `${event.detail.target.type}#${event.detail.target.id}`;
 
 /** A result that may never be awaited (a record held back): its rejection is not an unhandled one. */
 const settledLater = <T>(promise: Promise<T>): Promise<T> => {
@@ -87,7 +88,7 @@ export class OutboxRelay {
   readonly #random: () => number;
   readonly #baseDelayMs: number;
   readonly #maxDelayMs: number;
-  readonly #entrySize: (event: OutcomeEvent) => number;
+  readonly #entrySize: (event: AnnouncedEvent) => number;
 
   constructor(options: OutboxRelayOptions) {
     this.#options = options;
@@ -186,7 +187,7 @@ export class OutboxRelay {
   /** The record's event as it is to be published: shortened when too large for any PutEvents call. */
   #announcement(
     record: DynamoDBRecord,
-    committed: OutcomeEvent,
+    committed: AnnouncedEvent,
     sequenceNumber: string | undefined,
   ): Announcement {
     const originalBytes = this.#entrySize(committed);

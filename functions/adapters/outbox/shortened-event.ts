@@ -19,12 +19,13 @@
  * each once written, is under 80 KB, so the result always fits.
  */
 import { truncateText } from "#core/audit-text.ts";
-import type { OutcomeEvent } from "#core/ports.ts";
+import type { AnnouncedEvent } from "#core/ports.ts";
 
 /** The characters a long text keeps in a shortened event, marker included. */
 export const SHORTENED_TEXT_CHARS = 1_000;
 
-type Detail = OutcomeEvent["detail"];
+/** The free texts an announced event may carry (an outcome's reason and detail; a bulk job's reason). */
+const LONG_TEXT_FIELDS = ["reason", "detail"] as const;
 
 const cutStrings = (value: unknown, path: string, cut: string[]): unknown => {
   if (typeof value === "string") {
@@ -42,27 +43,26 @@ const cutStrings = (value: unknown, path: string, cut: string[]): unknown => {
  * The event as the relay publishes it when its entry is `originalBytes`, at or over the
  * limit: shortened until `fits` says it fits (see the file header).
  */
-export const shortenedEvent = (
-  event: OutcomeEvent,
+export const shortenedEvent = <E extends AnnouncedEvent>(
+  event: E,
   originalBytes: number,
-  fits: (event: OutcomeEvent) => boolean,
-): OutcomeEvent => {
+  fits: (event: E) => boolean,
+): E => {
+  const { shortened: _, ...whole } = event.detail as E["detail"] & Record<string, unknown>;
   const texts: string[] = [];
-  const { reason, detail, ...rest } = event.detail;
   const longTexts = Object.fromEntries(
-    Object.entries({ reason, detail }).filter(([, text]) => text !== undefined),
+    LONG_TEXT_FIELDS.filter((field) => whole[field] !== undefined).map((field) => [field, whole[field]]),
   );
-  const firstTry: OutcomeEvent = {
+  const firstTry = {
     ...event,
     detail: {
-      ...rest,
-      ...(cutStrings(longTexts, "", texts) as Pick<Detail, "reason" | "detail">),
+      ...whole,
+      ...(cutStrings(longTexts, "", texts) as object),
       shortened: { originalBytes, fields: texts },
     },
   };
   if (fits(firstTry)) return firstTry;
   const all: string[] = [];
-  const { shortened: _, ...whole } = event.detail;
-  const cutDetail = cutStrings(whole, "", all) as Detail;
+  const cutDetail = cutStrings(whole, "", all) as object;
   return { ...event, detail: { ...cutDetail, shortened: { originalBytes, fields: all } } };
 };

@@ -1,5 +1,5 @@
 /**
- * The outcome events the service announces (docs/events.md), and the port that puts them on
+ * The outcome events the service announces (docs/events.md), a bulk job's end, and the port that puts them on
  * the bus: only the outbox relay holds one (ADR 0002).
  */
 import type { CancellationState } from "../cancellation.ts";
@@ -47,7 +47,36 @@ export interface OutcomeEvent {
   };
 }
 
+/**
+ * A bulk job's end, announced from its final transition's trail record (`Bulk Cancellation
+ * Finished`): how many items ended how. Its `target` names the job, so the relay keeps one
+ * job's announcements in order as it does a cancel's.
+ */
+export interface BulkFinishedEvent {
+  detailType: "Bulk Cancellation Finished";
+  detail: {
+    eventId: string;
+    target: { type: "bulk"; id: string };
+    state: "DONE" | "STOPPED";
+    total: number;
+    counts: Partial<Record<string, number>>;
+    trigger: "bulk";
+    actor: string;
+    reason?: string;
+    createdAt: string;
+    startedAt?: string;
+    finishedAt?: string;
+    correlationId: string;
+    at: string;
+    /** As on an outcome event: set only when it had to be published shortened. */
+    shortened?: { originalBytes: number; fields: string[] };
+  };
+}
+
+/** Every event the outbox announces. */
+export type AnnouncedEvent = OutcomeEvent | BulkFinishedEvent;
+
 /** Puts outcome events on the bus. Only the outbox relay holds one. */
 export interface EventPublisher {
-  publish(events: OutcomeEvent[]): Promise<void>;
+  publish(events: AnnouncedEvent[]): Promise<void>;
 }

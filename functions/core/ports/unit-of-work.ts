@@ -13,6 +13,7 @@
  *
  * Implemented by functions/adapters/dynamo/unit-of-work.ts; in memory by the test support's.
  */
+import type { BulkItemFinish } from "../bulk-ports.ts";
 import type { Cancellation } from "../cancellation.ts";
 import type { CancelOutcome } from "../outcome.ts";
 import type { AuditRecord } from "./audit-log.ts";
@@ -69,9 +70,15 @@ export interface UnitOfWork {
    * opens is remembered by the key (`Lease.ownCancellation` of the next attempts).
    */
   releaseAttempt(lease: Lease, request: ReleaseRequest): Promise<void>;
-  /** Writes the transition and the audit records together; `conflict` when the version moved on (nothing written). */
+  /**
+   * Writes the transition and the audit records together; `conflict` when the version moved
+   * on (nothing written). `bulkItem`: the bulk item this transition finishes, whose result is
+   * written in the same transaction unless another writer finished it first (then the
+   * transition is written without it).
+   */
   commitTransition(
     transition: CancellationTransition,
     audits: AuditRecord[],
+    bulkItem?: BulkItemFinish,
   ): Promise<"written" | "conflict">;
 }

@@ -19,7 +19,7 @@ import { dispatchCancel, requestedTarget } from "./dispatch-cancel.ts";
 
 export type CancelRequestedEvent = EventBridgeEvent<"Cancel Requested", unknown>;
 
-const verdictOf = (result: OnceResult): BusVerdict => {
+export const verdictOf = (result: OnceResult): BusVerdict => {
   if (result.kind === "in-progress") {
     return {
       kind: "later",

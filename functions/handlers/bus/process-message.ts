@@ -10,9 +10,11 @@
  */
 import { channel } from "node:diagnostics_channel";
 import type { Context, SQSRecord } from "aws-lambda";
+import { BULK_ITEM_DETAIL_TYPE } from "#adapters/queue/bulk-item-queue.ts";
 import { CancellationServiceError, StoreRefusedError, ValidationError } from "#core/errors.ts";
 import type { BusWiring } from "#wiring/bus-wiring.ts";
 import { WRITE_MARGIN_MS } from "../lambda-deadline.ts";
+import { handleBulkItemMessage } from "./bulk-item-message.ts";
 import type { BusVerdict } from "./bus-verdict.ts";
 import {
   handleCancelRequested,
@@ -78,6 +80,8 @@ export const processMessage = async (
       };
     } else if (!read.ok) {
       verdict = await rejectUnreadableMessage(container, record.messageId, read.reason, context);
+    } else if ((read.event["detail-type"] as string) === BULK_ITEM_DETAIL_TYPE) {
+      verdict = await handleBulkItemMessage(container, record.messageId, read.event.detail, context);
     } else {
       verdict = await handleCancelRequested(container, read.event, context);
     }

@@ -3,6 +3,8 @@
  * happened on. Expected refusals are `HttpProblem`s; a store outage fails closed with
  * 503; anything else is a 500 that says nothing about internals.
  */
+
+import { InvalidLinesError } from "#core/bulk-manifest.ts";
 import {
   ConfigurationError,
   ReportDeadlineError,
@@ -26,6 +28,7 @@ const PROCURE_CORE: Record<Kind, [number, string]> = {
   validation: [40001, "请求参数错误"],
   "idempotency-in-progress": [40901, "请求正在处理中,请稍后重试"],
   "idempotency-mismatch": [40902, "幂等键已用于其他请求"],
+  conflict: [40903, "资源状态冲突"],
   unavailable: [50300, "服务暂时不可用,请稍后重试"],
   internal: [50000, "服务器内部错误"],
 };
@@ -40,6 +43,7 @@ const A55: Record<Kind, string> = {
   validation: "VALIDATION_ERROR",
   "idempotency-in-progress": "IDEMPOTENCY_REQUEST_IN_PROGRESS",
   "idempotency-mismatch": "IDEMPOTENCY_KEY_REUSED",
+  conflict: "CONFLICT",
   unavailable: "SERVICE_UNAVAILABLE",
   internal: "INTERNAL_ERROR",
 };
@@ -65,6 +69,7 @@ export const errorResponse = (error: unknown, scope: ErrorScope): HttpResponse =
   const message = unauthenticated ? UNAUTHENTICATED_MESSAGE : problem.message;
   const field = problem instanceof HttpProblem && !unauthenticated ? problem.field : undefined;
   const reason = problem instanceof HttpProblem && !unauthenticated ? problem.reason : undefined;
+  const issues = problem instanceof HttpProblem && !unauthenticated ? problem.issues : undefined;
   let status = kind === "unavailable" ? 503 : kind === "internal" ? 500 : STATUS_OF[kind];
   if (kind === "validation" && scope.dialect === "a55") status = 422;
 
@@ -88,7 +93,15 @@ export const errorResponse = (error: unknown, scope: ErrorScope): HttpResponse =
     case "service":
       return jsonResponse(
         status,
-        { error: { code: kind, message, ...(field && { field }), ...(reason && { reason }) } },
+        {
+          error: {
+            code: kind,
+            message,
+            ...(field && { field }),
+            ...(reason && { reason }),
+            ...(issues && { issues }),
+          },
+        },
         headers,
       );
   }
@@ -102,6 +115,15 @@ interface Problem {
 
 const asProblem = (error: unknown): HttpProblem | Problem => {
   if (error instanceof HttpProblem) return error;
+  if (error instanceof InvalidLinesError) {
+    return new HttpProblem("validation", error.message, {
+      field: error.field,
+      issues:
+        error.count > error.issues.length
+          ? [...error.issues, { more: error.count - error.issues.length }]
+          : error.issues,
+    });
+  }
   if (error instanceof ValidationError)
     return new HttpProblem("validation", error.message, { field: error.field });
   // Input that passed the routes' checks but that DynamoDB refused: a gap in those checks (a

@@ -12,7 +12,9 @@ export type ProblemKind =
   | "forbidden"
   | "validation"
   | "idempotency-in-progress"
-  | "idempotency-mismatch";
+  | "idempotency-mismatch"
+  /** The request contradicts the resource's state (stopping a finished bulk job). */
+  | "conflict";
 
 export class HttpProblem extends Error {
   override name = "HttpProblem";
@@ -25,6 +27,8 @@ export class HttpProblem extends Error {
   /** For `validation`: the offending field. */
   readonly field: string | undefined;
   readonly headers: Record<string, string>;
+  /** For `validation` of many parts at once (a bulk submission's lines): each one's problem. */
+  readonly issues: readonly unknown[] | undefined;
   /** What the log may say besides the message (e.g. the app id an unknown app gave); never answered. */
   readonly logDetails: Record<string, string>;
 
@@ -35,6 +39,7 @@ export class HttpProblem extends Error {
       reason?: string;
       field?: string;
       headers?: Record<string, string>;
+      issues?: readonly unknown[];
       logDetails?: Record<string, string>;
     } = {},
     options?: ErrorOptions,
@@ -44,6 +49,7 @@ export class HttpProblem extends Error {
     this.reason = details.reason;
     this.field = details.field;
     this.headers = details.headers ?? {};
+    this.issues = details.issues;
     this.logDetails = details.logDetails ?? {};
   }
 }
@@ -58,4 +64,5 @@ export const STATUS_OF: Record<ProblemKind, number> = {
   validation: 400,
   "idempotency-in-progress": 409,
   "idempotency-mismatch": 409,
+  conflict: 409,
 };

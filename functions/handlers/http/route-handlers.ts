@@ -10,6 +10,7 @@ import { isValidIntentId, isValidOrderId, isValidUuid } from "#core/identifiers.
 import { readOrderCancellation, readTrail } from "#core/owned-reads.ts";
 import { reportOnce } from "../report.ts";
 import { authenticateBearer, authenticateSigned } from "./authenticate.ts";
+import { bulkItemsRoute, bulkStatusRoute, bulkStopRoute, bulkSubmitRoute } from "./bulk-routes.ts";
 import { httpCancelContext } from "./cancel-context.ts";
 import { cancellationView } from "./cancellation-view.ts";
 import { HttpProblem } from "./http-problem.ts";
@@ -124,4 +125,8 @@ export const ROUTE_HANDLERS: Record<RouteName, (call: RouteCall) => Promise<Http
   "audit-trail": auditTrail,
   "daily-report": dailyReportRoute,
   "open-cancellations": openCancellationsRoute,
+  "bulk-submit": bulkSubmitRoute,
+  "bulk-status": bulkStatusRoute,
+  "bulk-items": bulkItemsRoute,
+  "bulk-stop": bulkStopRoute,
 };

@@ -47,6 +47,11 @@ export interface LocalFunctionSpec {
   env?: Record<string, string>;
   /** Diagnostics channels whose messages the containers forward to the invoker (progress). */
   channels?: readonly string[];
+  /**
+   * Another function's queues this one sends to (the continuation's bulk driver, to the bus
+   * function's work queue): the local queue, and the variable its URL is given in.
+   */
+  sends?: readonly { queue: string; variable: string }[];
   trigger: LocalTrigger;
 }
 

@@ -161,6 +161,76 @@ describe("http-api handler: what each client's grant allows", () => {
     });
   });
 
+  describe("bulk jobs act with the submitter's grant, item by item", () => {
+    const submitBulk = (appId: GrantAppId, items: unknown[]) =>
+      as(appId, {
+        method: "POST",
+        path: "/api/v1/bulk-cancellations",
+        body: JSON.stringify({ reason: "supplier outage", items }),
+      });
+
+    it("a charge item in a wallet the client holds no grant for: 403 naming the line, nothing created", async () => {
+      // Prepare
+      const allowed = kit.newCharge("pending");
+      const elsewhere = kit.newCharge("pending", A55_DEMO_OTHER_WALLET);
+
+      const jobsOfShop = async () =>
+        (await kit.container.bulk.due(Date.now() + 86_400_000, 1_000)).filter(
+          (job) => job.owner === "shop-bulk",
+        );
+      const jobsBefore = (await jobsOfShop()).length;
+
+      // Act
+      const response = await submitBulk("shop-bulk", [
+        { type: "charge", chargeUuid: allowed, walletUuid: A55_DEMO_WALLET },
+        {
+          type: "order",
+          orderId: orderId(),
+          charge: { chargeUuid: elsewhere, walletUuid: A55_DEMO_OTHER_WALLET },
+        },
+      ]);
+
+      // Assess
+      expect(response.statusCode).toBe(403);
+      expect(response.body).toMatchObject({
+        error: {
+          code: "forbidden",
+          reason: "wallet-scope",
+          issues: [{ line: 2, field: "walletUuid", why: "is a wallet this client may not act on" }],
+        },
+      });
+      expect((await jobsOfShop()).length).toBe(jobsBefore);
+    });
+
+    it("an item of a kind the client may not cancel: 403 saying what the grant lacks", async () => {
+      const response = await submitBulk("shop-intents-bulk", [
+        { type: "intent", id: kit.newIntent("SUBMITTED") },
+        { type: "charge", chargeUuid: kit.newCharge("pending"), walletUuid: A55_DEMO_WALLET },
+      ]);
+
+      expect(response.statusCode).toBe(403);
+      expect(response.body).toMatchObject({
+        error: { reason: "grant", issues: [{ line: 2, field: "type", why: 'needs charges: "write"' }] },
+      });
+    });
+
+    it("items the grant allows: the job is accepted", async () => {
+      const jobsOfShop = async () =>
+        (await kit.container.bulk.due(Date.now() + 86_400_000, 1_000)).filter(
+          (job) => job.owner === "shop-bulk",
+        );
+      const jobsBefore = (await jobsOfShop()).length;
+
+      const response = await submitBulk("shop-bulk", [
+        { type: "intent", id: kit.newIntent("SUBMITTED") },
+        { type: "charge", chargeUuid: kit.newCharge("pending"), walletUuid: A55_DEMO_WALLET },
+      ]);
+
+      expect(response.statusCode).toBe(202);
+      expect((await jobsOfShop()).length).toBe(jobsBefore + 1);
+    });
+  });
+
   describe("operator reads", () => {
     const today = (): string => new Date().toISOString().slice(0, 10);
     const operatorRoutes = (): [string, string][] => [

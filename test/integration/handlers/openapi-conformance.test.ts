@@ -28,7 +28,8 @@ describe("docs/openapi.yaml describes the handlers' real answers", () => {
     await kit?.close();
   });
 
-  const check = (method: string, path: string, response: HttpResult): HttpResult => {
+  const check = (method: string, pathAndQuery: string, response: HttpResult): HttpResult => {
+    const path = pathAndQuery.split("?")[0] ?? "";
     expect(
       validate(method, path, response.statusCode, response.body),
       `${method} ${path} → ${response.statusCode}`,
@@ -218,6 +219,87 @@ describe("docs/openapi.yaml describes the handlers' real answers", () => {
     expect(check("GET", "/api/v1/cancellations", bad).statusCode).toBe(400);
   });
 
+  it("bulk routes: submit 202 (new and replayed), 400 (with per-line issues), 401, 409, 413; status 200, 404; items 200 (page, filter, CSV), 400; stop 200, 202, 409", async () => {
+    const base = "/api/v1/bulk-cancellations";
+    const submit = async (body: string, contentType: string, key: string, query = "") =>
+      check(
+        "POST",
+        `${base}${query}`,
+        await kit.http(
+          kit.signed({
+            method: "POST",
+            path: `${base}${query}`,
+            headers: { "content-type": contentType, "idempotency-key": key },
+            body,
+          }),
+        ),
+      );
+    const [a, b] = [kit.newIntent("SUBMITTED"), kit.newIntent("PROCESSING")];
+    const csv = `id\n${a}\n${b}\n${a}\n`;
+    const key = `conformance-${randomUUID()}`;
+    const created = await submit(csv, "text/csv", key, "?reason=outage");
+    expect(created.statusCode).toBe(202);
+    const job = created.body as { id: string; links: { self: string; items: string; stop: string } };
+    expect((await submit(csv, "text/csv", key, "?reason=outage")).headers["idempotent-replayed"]).toBe(
+      "true",
+    );
+    expect((await submit(`id\n${b}\n`, "text/csv", key)).statusCode).toBe(409);
+    const invalid = await submit(
+      JSON.stringify({
+        items: [
+          { type: "intent", id: a },
+          { type: "charge", chargeUuid: "x" },
+        ],
+      }),
+      "application/json",
+      randomUUID(),
+    );
+    expect(invalid).toMatchObject({ statusCode: 400, body: { error: { issues: [{ line: 2 }] } } });
+    expect((await submit("{}", "application/json", randomUUID(), "?skipInvalid=maybe")).statusCode).toBe(400);
+    expect(
+      (await submit(`id\n${"i".repeat(100)}\n`.repeat(60_000), "text/csv", randomUUID())).statusCode,
+    ).toBe(413);
+    const unsigned = await kit.http(apiGatewayV2Event({ method: "POST", path: base, body: csv }));
+    expect(check("POST", base, unsigned).statusCode).toBe(401);
+
+    expect((await signed("GET", job.links.self)).statusCode).toBe(200);
+    expect((await signed("GET", `${base}/${randomUUID()}`)).statusCode).toBe(404);
+    const page = await signed("GET", `${job.links.items}?limit=2`);
+    expect(page.body).toMatchObject({
+      items: [{ line: 2, outcome: "QUEUED" }, { line: 3 }],
+      cursor: expect.any(String),
+    });
+    const next = (page.body as { cursor: string }).cursor;
+    expect((await signed("GET", `${job.links.items}?limit=2&cursor=${next}`)).body).toMatchObject({
+      items: [{ line: 4, outcome: "DUPLICATE", duplicateOf: 2 }],
+    });
+    expect((await signed("GET", `${job.links.items}?outcome=DUPLICATE`)).statusCode).toBe(200);
+    expect((await signed("GET", `${job.links.items}?outcome=LOST`)).statusCode).toBe(400);
+    expect((await signed("GET", `${job.links.items}?cursor=forged`)).statusCode).toBe(400);
+    // The kit's http() parses JSON bodies: the CSV report comes from the handler itself.
+    const report = (await kit.handlers.http(
+      kit.signed({ method: "GET", path: job.links.items, headers: { accept: "text/csv" } }),
+      lambdaContext(),
+    )) as { statusCode: number; headers: Record<string, string>; body: string };
+    expect(report.statusCode).toBe(200);
+    expect(report.headers["content-type"]).toBe("text/csv; charset=utf-8");
+    expect(report.body.split("\r\n")[0]).toMatch(/^line,type,id,/);
+
+    // Started and in flight (an asynchronous cancel), then stopped: 202; a stop of a quiet job: 200.
+    await kit.handlers.continuation({}, lambdaContext({ remainingMs: 30_000 }));
+    await kit.busQueue.deliverBatch(kit.handlers.bus);
+    const stopping = await signed("POST", job.links.stop);
+    expect(stopping).toMatchObject({ statusCode: 202, body: { state: "STOPPING" } });
+    const quiet = (await submit(`id\n${kit.newIntent("SUBMITTED")}\n`, "text/csv", randomUUID())).body as {
+      links: { stop: string };
+    };
+    expect(await signed("POST", quiet.links.stop)).toMatchObject({
+      statusCode: 200,
+      body: { state: "STOPPED" },
+    });
+    expect((await signed("POST", quiet.links.stop)).statusCode).toBe(409);
+  });
+
   it("grants and ownership: 403 on every signed route a grant may refuse, 404 for another client's order", async () => {
     /** `path` as sent (query included); checked against the contract without its query. */
     const as = async (appId: GrantAppId, method: string, path: string, body?: unknown) =>
@@ -250,6 +332,9 @@ describe("docs/openapi.yaml describes the handlers' real answers", () => {
       await as("ops-desk", "POST", `/api/v1/intents/${kit.newIntent("SUBMITTED")}/cancel`),
       await as("shop-a", "GET", `/api/v1/reports/daily/${today}`),
       await as("shop-a", "GET", "/api/v1/cancellations?state=open"),
+      // Bulk work is reserved: neither a storefront nor a read-only operator holds `bulk`.
+      await as("shop-a", "POST", "/api/v1/bulk-cancellations", { items: [{ type: "intent", id: intentId }] }),
+      await as("ops-desk", "GET", `/api/v1/bulk-cancellations/${randomUUID()}`),
     ];
     const absent = [
       await as("shop-b", "GET", `/api/v1/orders/${orderId}/cancellation`),
@@ -262,14 +347,14 @@ describe("docs/openapi.yaml describes the handlers' real answers", () => {
       await as("ops-desk", "GET", `/api/v1/cancellations/order/${orderId}?owner=shop-a`),
     ];
 
-    expect(refused.map((r) => r.statusCode)).toEqual([403, 403, 403, 403]);
+    expect(refused.map((r) => r.statusCode)).toEqual([403, 403, 403, 403, 403, 403]);
     expect(absent.map((r) => r.statusCode)).toEqual([404, 404, 404, 404]);
     expect(operator.map((r) => r.statusCode)).toEqual([200, 200]);
   });
 
   it("covered every route", () => {
     expect(new Set(seen.map((s) => s.split(" ")[1]))).toEqual(
-      new Set(["intents", "bank", "orders", "cancellations", "reports"]),
+      new Set(["intents", "bank", "orders", "cancellations", "reports", "bulk-cancellations"]),
     );
   });
 });

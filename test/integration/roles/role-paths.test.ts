@@ -27,6 +27,7 @@ describe("each function's resumed and failure paths, under its manifest role", (
       dynamoEndpoint: inject("dynamoEndpoint"),
       processingCancelDelayMs: 100,
       env: { UPSTREAM_MAX_ATTEMPTS: "1", CONTINUATION_FIRST_CHECK: "100ms" },
+      bulkPacing: { recheckMs: 0 },
       fetch: async (input, init) => {
         const url = new URL(input instanceof Request ? input.url : String(input));
         if ([...unreachable].some((path) => url.pathname.startsWith(path))) {
@@ -263,6 +264,42 @@ describe("each function's resumed and failure paths, under its manifest role", (
       expect(states).toContain("CHARGE_DUE");
       expect(states.at(-1)).toBe("DONE");
       expect(kit.a55.effects.count(chargeUuid)).toBe(1);
+    });
+  });
+
+  describe("a bulk job (HttpApi, Continuation, CancelRequested)", () => {
+    it("submitted (manifest chunks: BatchWriteItem), fanned out by the continuation (manifest: Query; items: SendMessage to the work queue), run by the bus function, finished by the continuation's transition, read back (Query)", async () => {
+      // Prepare: one intent that cancels at once, one whose cancel is asynchronous.
+      const [now, later] = [kit.newIntent("SUBMITTED"), kit.newIntent("PROCESSING")];
+      const submitted = await kit.http(
+        kit.signed({
+          method: "POST",
+          path: "/api/v1/bulk-cancellations",
+          body: `type,id\nintent,${now}\nintent,${later}\n`,
+          headers: { "content-type": "text/csv", "idempotency-key": randomUUID() },
+        }),
+      );
+      expect(submitted.statusCode).toBe(202);
+      const self = (submitted.body as { links: { self: string } }).links.self;
+
+      // Act: the continuation fans the items out; the bus function runs them; the continuation
+      // finishes the asynchronous one (and its item) and then the job.
+      await continueOpen();
+      while (kit.busQueue.queue.counts().visible > 0) await kit.busQueue.deliverBatch(kit.handlers.bus);
+      let state = "";
+      for (let run = 0; run < 40 && state !== "DONE"; run++) {
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        await continueOpen();
+        state = ((await kit.http(kit.signed({ method: "GET", path: self }))).body as { state: string }).state;
+      }
+      const items = await kit.http(kit.signed({ method: "GET", path: `${self}/items` }));
+
+      // Assess
+      expect(state).toBe("DONE");
+      expect((items.body as { items: { outcome: string }[] }).items.map((item) => item.outcome)).toEqual([
+        "CANCELLED",
+        "CANCELLED",
+      ]);
     });
   });
 

@@ -31,6 +31,8 @@ export interface ReliabilityProfile {
     inFlight: number;
   };
   crash: { targets: number };
+  /** Case 9: the bulk job's intents (its fan-out is killed twice). */
+  bulkKill: { items: number };
   outage: {
     /** Cancels answered before DynamoDB goes away. */
     before: number;
@@ -72,6 +74,7 @@ const PROFILES: Record<ProfileName, Omit<ReliabilityProfile, "seed">> = {
     storm: { targets: 20, httpPerTarget: 100, busPerTarget: 100, targetsAtOnce: 4 },
     faults: { events: 1_000, inFlight: 16 },
     crash: { targets: 10 },
+    bulkKill: { items: 1_000 },
     outage: { before: 10, during: 60, busAfter: 10 },
     fuzz: { httpRuns: 10_000, busRuns: 2_000 },
     outbox: {
@@ -91,6 +94,7 @@ const PROFILES: Record<ProfileName, Omit<ReliabilityProfile, "seed">> = {
     storm: { targets: 6, httpPerTarget: 30, busPerTarget: 30, targetsAtOnce: 3 },
     faults: { events: 100, inFlight: 8 },
     crash: { targets: 6 },
+    bulkKill: { items: 150 },
     outage: { before: 4, during: 24, busAfter: 4 },
     fuzz: { httpRuns: 1_000, busRuns: 200 },
     outbox: {

@@ -20,6 +20,7 @@ import {
   type VariableSource,
 } from "#manifest/function-resources.ts";
 import type { FunctionDefinition } from "#manifest/manifest-types.ts";
+import { buildBulkDriverWiring } from "#wiring/bulk-driver-wiring.ts";
 import { buildBusWiring } from "#wiring/bus-wiring.ts";
 import { readConfig, readRelayConfig } from "#wiring/config.ts";
 import { buildContainer } from "#wiring/container.ts";
@@ -51,6 +52,8 @@ const startAs = async (fn: FunctionDefinition, env: Record<string, string>): Pro
   }
   const container = buildContainer(readConfig(env));
   if (fn.trigger.kind === "work-queue") buildBusWiring(container);
+  // The continuation's handler drives bulk jobs: it builds their wiring on its first run.
+  if (fn.name === "Continuation") buildBulkDriverWiring(container);
   // What a function asks for only when it uses it (so a function not given it still starts).
   if (env.CLIENTS_SECRET_ARN === undefined) {
     await expect(container.clients.get()).rejects.toThrow("CLIENTS_SECRET_ARN is missing");
@@ -101,7 +104,13 @@ describe("function manifest", () => {
         "PROCURE_CORE_SECRET_ARN",
       ].sort(),
       ExpirySweep: [...tables, "EXPIRY_AFTER", "PROCURE_CORE_SECRET_ARN", "SWEEP_CONCURRENCY"].sort(),
-      Continuation: [...tables, "A55_SECRET_ARN", "PROCURE_CORE_SECRET_ARN", "STUCK_AFTER"].sort(),
+      Continuation: [
+        ...tables,
+        "A55_SECRET_ARN",
+        "CANCEL_REQUESTED_QUEUE_URL",
+        "PROCURE_CORE_SECRET_ARN",
+        "STUCK_AFTER",
+      ].sort(),
       OutboxRelay: ["EVENT_BUS_NAME"],
     });
   });
@@ -174,5 +183,12 @@ describe("function manifest", () => {
       maxReceiveCount: FUNCTIONS.CancelRequested.trigger.maxReceiveCount,
       mapping: FUNCTIONS.CancelRequested.trigger.mapping,
     });
+    // The continuation's bulk driver sends to the bus function's work queue.
+    expect(local.find((spec) => spec.name === "continuation")?.sends).toEqual([
+      { queue: "cancellation-local-cancel-requested", variable: "CANCEL_REQUESTED_QUEUE_URL" },
+    ]);
+    expect(local.filter((spec) => spec.sends !== undefined).map((spec) => spec.name)).toEqual([
+      "continuation",
+    ]);
   });
 });

@@ -16,7 +16,7 @@ import {
 import { OutboxRelay } from "#adapters/outbox/outbox-relay.ts";
 import { SHORTENED_TEXT_CHARS } from "#adapters/outbox/shortened-event.ts";
 import { outcomeEventOf } from "#core/outcome-events.ts";
-import type { AuditRecord, EventPublisher, OutcomeEvent } from "#core/ports.ts";
+import type { AnnouncedEvent, AuditRecord, EventPublisher, OutcomeEvent } from "#core/ports.ts";
 import { FakeEventPublisher } from "#test/support/fake-event-publisher.ts";
 import { FakeClock } from "#test/support/in-memory-ports.ts";
 
@@ -100,7 +100,7 @@ describe("readAuditStreamRecord", () => {
   });
 });
 
-const entrySize = (event: OutcomeEvent): number => putEventsEntrySize(outcomeEntry(event, "bus"));
+const entrySize = (event: AnnouncedEvent): number => putEventsEntrySize(outcomeEntry(event, "bus"));
 
 /**
  * A bus stand-in: records each PutEvents call's event ids; `refuse` picks, per call, the
@@ -109,10 +109,10 @@ const entrySize = (event: OutcomeEvent): number => putEventsEntrySize(outcomeEnt
  */
 class RecordingPublisher implements EventPublisher {
   readonly calls: string[][] = [];
-  readonly sent: OutcomeEvent[][] = [];
+  readonly sent: AnnouncedEvent[][] = [];
   refuse: (eventId: string, call: number) => boolean = () => false;
 
-  async publish(events: OutcomeEvent[]): Promise<void> {
+  async publish(events: AnnouncedEvent[]): Promise<void> {
     const ids = events.map((event) => event.detail.eventId);
     this.calls.push(ids);
     this.sent.push(events);
@@ -144,7 +144,7 @@ describe("OutboxRelay", () => {
   let clock: FakeClock;
   let publisher: RecordingPublisher;
   let sleeps: number[];
-  let published: { event: OutcomeEvent; lagMs: number }[];
+  let published: { event: AnnouncedEvent; lagMs: number }[];
   let failures: number[];
 
   const relay = () =>

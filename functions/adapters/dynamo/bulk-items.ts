@@ -1,0 +1,188 @@
+/**
+ * The DynamoDB layout of bulk jobs, in the idempotency table (the service's state table),
+ * one item collection per job (`pk = BULK#<jobId>`):
+ *
+ * | sk | holds | written |
+ * |---|---|---|
+ * | `JOB` | the job (`record` JSON without its counters), `state`, `version`; `started`, `finished`, `o_<OUTCOME>` counters; `dueKey = BULK` + `nextCheckAt` while not final (index `byNextCheck`, its own partition: the continuation reads `DUE` only) | create, transitions, counters |
+ * | `MANIFEST#<manifestId>#<chunk>` | up to 500 entries as JSON (≤ ~210 KB) | once, before the job |
+ * | `ITEM#<index>` | `status`, `startedAt`, `finishedAt`, `via`, `outcome` (JSON summary, ≤ ~0.5 KB) | start, pending, result |
+ *
+ * A 10,000-line submission: 20 chunks in one BatchWriteItem (≤ 25 items a call), then one
+ * TransactWriteItems (the job + its trail record): 2 round trips, ~0.5–4 MB written.
+ * Every item of a job expires 90 days after its submission (TTL), the job once final.
+ */
+import type { AttributeValue, TransactWriteItem, Update } from "@aws-sdk/client-dynamodb";
+import type { BulkJob, FinalItemOutcome } from "#core/bulk-job.ts";
+import type { BulkItemFinish, BulkItemResult, BulkJobAuditRecord } from "#core/bulk-ports.ts";
+import { storeUnavailable } from "./dynamo-errors.ts";
+
+export const BULK_DUE_PARTITION = "BULK";
+/** How long a job and its items are kept after submission. */
+export const BULK_RETENTION_SECONDS = 90 * 24 * 60 * 60;
+
+export const bulkPartitionOf = (jobId: string): string => `BULK#${jobId}`;
+/** A job's trail in the audit table, beside the targets' (`TARGET#<type>#<id>`). */
+export const bulkTrailPartitionOf = (jobId: string): string => `TARGET#bulk#${jobId}`;
+export const JOB_SORT_KEY = "JOB";
+export const manifestSortKey = (manifestId: string, chunk: number): string =>
+  `MANIFEST#${manifestId}#${String(chunk).padStart(4, "0")}`;
+export const itemSortKey = (index: number): string => `ITEM#${String(index).padStart(5, "0")}`;
+
+const COUNTERS = ["started", "finished", "outcomes"] as const;
+
+export const expiresAtOf = (job: Pick<BulkJob, "createdAt">): string =>
+  String(Math.floor(Date.parse(job.createdAt) / 1000) + BULK_RETENTION_SECONDS);
+
+/** The job's record without its counters (items own those). */
+const recordOf = (job: BulkJob): string => {
+  const copy: Partial<BulkJob> = { ...job };
+  for (const name of COUNTERS) delete copy[name];
+  return JSON.stringify(copy);
+};
+
+export const outcomeCounter = (outcome: FinalItemOutcome): string => `o_${outcome}`;
+
+export const toJobItem = (job: BulkJob): Record<string, AttributeValue> => ({
+  pk: { S: bulkPartitionOf(job.id) },
+  sk: { S: JOB_SORT_KEY },
+  kind: { S: "bulk-job" },
+  state: { S: job.state },
+  version: { N: String(job.version) },
+  record: { S: recordOf(job) },
+  started: { N: "0" },
+  finished: { N: "0" },
+  ...(job.nextCheckAt !== undefined && {
+    dueKey: { S: BULK_DUE_PARTITION },
+    nextCheckAt: { N: String(job.nextCheckAt) },
+  }),
+});
+
+export const fromJobItem = (item: Record<string, AttributeValue>): BulkJob => {
+  try {
+    const json = item.record?.S;
+    if (json === undefined) throw new TypeError("bulk job item has no record");
+    const record = JSON.parse(json) as BulkJob;
+    const outcomes: BulkJob["outcomes"] = {};
+    for (const [name, value] of Object.entries(item)) {
+      if (name.startsWith("o_") && value.N !== undefined) {
+        outcomes[name.slice(2) as FinalItemOutcome] = Number(value.N);
+      }
+    }
+    return {
+      ...record,
+      started: Number(item.started?.N ?? 0),
+      finished: Number(item.finished?.N ?? 0),
+      outcomes,
+    };
+  } catch (error) {
+    throw storeUnavailable("bulk-jobs", "read of an unreadable bulk job item", error);
+  }
+};
+
+/**
+ * A transition's update: every field but the counters, conditional on the version (and the
+ * counters as read, with a guard). Final: out of the due index, and an expiry.
+ */
+export const jobTransitionUpdate = (
+  table: string,
+  next: BulkJob,
+  expectedVersion: number,
+  guard: { started: number; finished: number } | undefined,
+): Update => {
+  const final = next.nextCheckAt === undefined;
+  return {
+    TableName: table,
+    Key: { pk: { S: bulkPartitionOf(next.id) }, sk: { S: JOB_SORT_KEY } },
+    UpdateExpression: final
+      ? "SET #state = :state, #version = :next, #record = :record, #expiresAt = :expiresAt REMOVE #dueKey, #nextCheckAt"
+      : "SET #state = :state, #version = :next, #record = :record, #dueKey = :due, #nextCheckAt = :nextCheckAt",
+    ConditionExpression: `#version = :expected${guard ? " AND #started = :started AND #finished = :finished" : ""}`,
+    ExpressionAttributeNames: {
+      "#state": "state",
+      "#version": "version",
+      "#record": "record",
+      "#dueKey": "dueKey",
+      "#nextCheckAt": "nextCheckAt",
+      ...(final && { "#expiresAt": "expiresAt" }),
+      ...(guard && { "#started": "started", "#finished": "finished" }),
+    },
+    ExpressionAttributeValues: {
+      ":state": { S: next.state },
+      ":next": { N: String(next.version) },
+      ":record": { S: recordOf(next) },
+      ":expected": { N: String(expectedVersion) },
+      ...(final
+        ? { ":expiresAt": { N: expiresAtOf(next) } }
+        : { ":due": { S: BULK_DUE_PARTITION }, ":nextCheckAt": { N: String(next.nextCheckAt) } }),
+      ...(guard && { ":started": { N: String(guard.started) }, ":finished": { N: String(guard.finished) } }),
+    },
+  };
+};
+
+/**
+ * A job's trail record in the audit table: its target's partition (`TARGET#bulk#<jobId>`),
+ * not the day index (the daily report counts cancels, not jobs); on the stream, so the
+ * outbox relay publishes the one that carries `event`.
+ */
+export const bulkAuditPut = (table: string, record: BulkJobAuditRecord): TransactWriteItem => ({
+  Put: {
+    TableName: table,
+    Item: {
+      pk: { S: bulkTrailPartitionOf(record.jobId) },
+      sk: { S: `${record.at}#${record.id}` },
+      at: { S: record.at },
+      kind: { S: "bulk-job" },
+      record: { S: JSON.stringify(record) },
+    },
+    ConditionExpression: "attribute_not_exists(pk)",
+  },
+});
+
+/** The two writes of an item's final result: the item (only from RUNNING or PENDING) and the job's counters. */
+export const finishWrites = (table: string, finish: BulkItemFinish): TransactWriteItem[] => [
+  {
+    Update: {
+      TableName: table,
+      Key: { pk: { S: bulkPartitionOf(finish.jobId) }, sk: { S: itemSortKey(finish.index) } },
+      UpdateExpression: "SET #status = :outcome, #finishedAt = :at, #via = :via, #outcome = :summary",
+      ConditionExpression: "#status IN (:running, :pending)",
+      ExpressionAttributeNames: {
+        "#status": "status",
+        "#finishedAt": "finishedAt",
+        "#via": "via",
+        "#outcome": "outcome",
+      },
+      ExpressionAttributeValues: {
+        ":outcome": { S: finish.outcome },
+        ":at": { S: finish.at },
+        ":via": { S: finish.via },
+        ":summary": { S: JSON.stringify(finish.summary) },
+        ":running": { S: "RUNNING" },
+        ":pending": { S: "PENDING" },
+      },
+    },
+  },
+  {
+    Update: {
+      TableName: table,
+      Key: { pk: { S: bulkPartitionOf(finish.jobId) }, sk: { S: JOB_SORT_KEY } },
+      UpdateExpression: "ADD #finished :one, #counter :one",
+      ExpressionAttributeNames: { "#finished": "finished", "#counter": outcomeCounter(finish.outcome) },
+      ExpressionAttributeValues: { ":one": { N: "1" } },
+    },
+  },
+];
+
+export const fromResultItem = (item: Record<string, AttributeValue>): BulkItemResult => {
+  const sk = item.sk?.S ?? "";
+  const outcome = item.outcome?.S;
+  return {
+    index: Number(sk.slice("ITEM#".length)),
+    status: (item.status?.S ?? "RUNNING") as BulkItemResult["status"],
+    startedAt: item.startedAt?.S ?? "",
+    ...(item.finishedAt?.S !== undefined && { finishedAt: item.finishedAt.S }),
+    ...(outcome !== undefined && { outcome: JSON.parse(outcome) }),
+    ...(item.via?.S !== undefined && { via: item.via.S as BulkItemResult["via"] }),
+  };
+};

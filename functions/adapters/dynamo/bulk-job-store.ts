@@ -1,0 +1,344 @@
+/**
+ * Bulk jobs on DynamoDB (layout: bulk-items.ts). Every write that must be atomic is one
+ * TransactWriteItems: a transition with its trail records; an item's start with the job's
+ * `started` count (conditional on the job being RUNNING and the item absent); an item's
+ * final result with the job's counters (conditional on the item not being final).
+ */
+import {
+  type AttributeValue,
+  BatchWriteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  QueryCommand,
+  type QueryCommandOutput,
+  UpdateItemCommand,
+  type WriteRequest,
+} from "@aws-sdk/client-dynamodb";
+import { type BulkJob, type BulkTransition, MANIFEST_SLICE, type ManifestEntry } from "#core/bulk-job.ts";
+import type {
+  BulkItemFinish,
+  BulkItemResult,
+  BulkJobAuditRecord,
+  BulkJobStore,
+  CreateResult,
+  ItemOutcomeSummary,
+  StartResult,
+} from "#core/bulk-ports.ts";
+import {
+  BULK_DUE_PARTITION,
+  bulkAuditPut,
+  bulkPartitionOf,
+  expiresAtOf,
+  finishWrites,
+  fromJobItem,
+  fromResultItem,
+  itemSortKey,
+  JOB_SORT_KEY,
+  jobTransitionUpdate,
+  manifestSortKey,
+  toJobItem,
+} from "./bulk-items.ts";
+import {
+  cancellationReasons,
+  conditionFailedItem,
+  storeUnavailable,
+  transactWrite,
+} from "./dynamo-errors.ts";
+import { CANCELLATIONS_DUE_INDEX } from "./table-definitions.ts";
+
+export interface DynamoBulkJobStoreOptions {
+  client: DynamoDBClient;
+  /** The idempotency table: jobs, manifests and results live beside keys and cancellations. */
+  table: string;
+  auditTable: string;
+}
+
+/** BatchWriteItem takes 25 items a call. */
+const BATCH = 25;
+const UNPROCESSED_ATTEMPTS = 8;
+
+export class DynamoBulkJobStore implements BulkJobStore {
+  readonly #client: DynamoDBClient;
+  readonly #table: string;
+  readonly #auditTable: string;
+
+  constructor(options: DynamoBulkJobStoreOptions) {
+    this.#client = options.client;
+    this.#table = options.table;
+    this.#auditTable = options.auditTable;
+  }
+
+  #jobKey(jobId: string): Record<string, AttributeValue> {
+    return { pk: { S: bulkPartitionOf(jobId) }, sk: { S: JOB_SORT_KEY } };
+  }
+
+  async create(
+    job: BulkJob,
+    manifest: readonly ManifestEntry[],
+    audits: BulkJobAuditRecord[],
+  ): Promise<CreateResult> {
+    const expiresAt = { N: expiresAtOf(job) };
+    const puts: WriteRequest[] = [];
+    for (let chunk = 0; chunk * MANIFEST_SLICE < manifest.length; chunk++) {
+      const entries = manifest.slice(chunk * MANIFEST_SLICE, (chunk + 1) * MANIFEST_SLICE);
+      puts.push({
+        PutRequest: {
+          Item: {
+            pk: { S: bulkPartitionOf(job.id) },
+            sk: { S: manifestSortKey(job.manifest.id, chunk) },
+            entries: { S: JSON.stringify(entries) },
+            expiresAt,
+          },
+        },
+      });
+    }
+    await Promise.all(
+      Array.from({ length: Math.ceil(puts.length / BATCH) }, (_, i) =>
+        this.#batchWrite(puts.slice(i * BATCH, (i + 1) * BATCH)),
+      ),
+    );
+    try {
+      await transactWrite(this.#client, [
+        {
+          Put: {
+            TableName: this.#table,
+            Item: toJobItem(job),
+            ConditionExpression: "attribute_not_exists(pk)",
+          },
+        },
+        ...audits.map((record) => bulkAuditPut(this.#auditTable, record)),
+      ]);
+      return { kind: "created" };
+    } catch (error) {
+      if (cancellationReasons(error)?.[0]?.Code !== "ConditionalCheckFailed") {
+        throw storeUnavailable("bulk-jobs", "TransactWriteItems (create)", error);
+      }
+    }
+    const existing = await this.get(job.id);
+    if (!existing) throw storeUnavailable("bulk-jobs", "GetItem (a job that exists and does not)", undefined);
+    return { kind: "exists", job: existing };
+  }
+
+  async #batchWrite(requests: WriteRequest[]): Promise<void> {
+    let pending = requests;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      if (attempt > UNPROCESSED_ATTEMPTS) {
+        throw storeUnavailable("bulk-jobs", "BatchWriteItem (items left unprocessed)", undefined);
+      }
+      if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, Math.random() * 50 * 2 ** attempt));
+      try {
+        const output = await this.#client.send(
+          new BatchWriteItemCommand({ RequestItems: { [this.#table]: pending } }),
+        );
+        pending = output.UnprocessedItems?.[this.#table] ?? [];
+      } catch (error) {
+        throw storeUnavailable("bulk-jobs", "BatchWriteItem", error);
+      }
+    }
+  }
+
+  async get(jobId: string): Promise<BulkJob | undefined> {
+    const item = await this.#getItem(this.#jobKey(jobId));
+    return item === undefined ? undefined : fromJobItem(item);
+  }
+
+  async #getItem(key: Record<string, AttributeValue>): Promise<Record<string, AttributeValue> | undefined> {
+    try {
+      const output = await this.#client.send(
+        new GetItemCommand({ TableName: this.#table, Key: key, ConsistentRead: true }),
+      );
+      return output.Item;
+    } catch (error) {
+      throw storeUnavailable("bulk-jobs", "GetItem", error);
+    }
+  }
+
+  async due(now: number, limit: number): Promise<BulkJob[]> {
+    const items = await this.#queryAll(
+      {
+        TableName: this.#table,
+        IndexName: CANCELLATIONS_DUE_INDEX,
+        KeyConditionExpression: "dueKey = :bulk AND nextCheckAt <= :now",
+        ExpressionAttributeValues: { ":bulk": { S: BULK_DUE_PARTITION }, ":now": { N: String(now) } },
+        Limit: limit,
+      },
+      limit,
+    );
+    // The index is eventually consistent: read each job itself, so the driver starts from its latest version.
+    const jobs = await Promise.all(items.map((item) => this.get(fromJobItem(item).id)));
+    return jobs.filter((job): job is BulkJob => job !== undefined && job.nextCheckAt !== undefined);
+  }
+
+  async commit(transition: BulkTransition, audits: BulkJobAuditRecord[]): Promise<"written" | "conflict"> {
+    if (transition.expectedVersion === null) throw new TypeError("a new job is written by create()");
+    try {
+      await transactWrite(this.#client, [
+        {
+          Update: jobTransitionUpdate(
+            this.#table,
+            transition.next,
+            transition.expectedVersion,
+            transition.guard,
+          ),
+        },
+        ...audits.map((record) => bulkAuditPut(this.#auditTable, record)),
+      ]);
+      return "written";
+    } catch (error) {
+      if (cancellationReasons(error)?.[0]?.Code === "ConditionalCheckFailed") return "conflict";
+      throw storeUnavailable("bulk-jobs", "TransactWriteItems (transition)", error);
+    }
+  }
+
+  async manifest(job: BulkJob, from: number, to: number): Promise<ManifestEntry[]> {
+    if (from >= to) return [];
+    const first = Math.floor(from / MANIFEST_SLICE);
+    const last = Math.floor((to - 1) / MANIFEST_SLICE);
+    const items = await this.#queryAll(
+      {
+        TableName: this.#table,
+        KeyConditionExpression: "pk = :pk AND sk BETWEEN :first AND :last",
+        ExpressionAttributeValues: {
+          ":pk": { S: bulkPartitionOf(job.id) },
+          ":first": { S: manifestSortKey(job.manifest.id, first) },
+          ":last": { S: manifestSortKey(job.manifest.id, last) },
+        },
+        ConsistentRead: true,
+      },
+      Number.POSITIVE_INFINITY,
+    );
+    if (items.length !== last - first + 1) {
+      throw storeUnavailable(
+        "bulk-jobs",
+        `Query (manifest chunks ${first}-${last} of job ${job.id} missing)`,
+        undefined,
+      );
+    }
+    const entries = items.flatMap((item) => JSON.parse(item.entries?.S ?? "[]") as ManifestEntry[]);
+    const offset = first * MANIFEST_SLICE;
+    return entries.slice(from - offset, to - offset);
+  }
+
+  async startItem(jobId: string, index: number, at: string): Promise<StartResult> {
+    const itemKey = { pk: { S: bulkPartitionOf(jobId) }, sk: { S: itemSortKey(index) } };
+    try {
+      await transactWrite(this.#client, [
+        {
+          Update: {
+            TableName: this.#table,
+            Key: this.#jobKey(jobId),
+            UpdateExpression: "ADD #started :one",
+            ConditionExpression: "#state = :running",
+            ExpressionAttributeNames: { "#started": "started", "#state": "state" },
+            ExpressionAttributeValues: { ":one": { N: "1" }, ":running": { S: "RUNNING" } },
+          },
+        },
+        {
+          Put: {
+            TableName: this.#table,
+            Item: {
+              ...itemKey,
+              status: { S: "RUNNING" },
+              startedAt: { S: at },
+              expiresAt: await this.#itemExpiry(jobId),
+            },
+            ConditionExpression: "attribute_not_exists(pk)",
+          },
+        },
+      ]);
+      return { kind: "started" };
+    } catch (error) {
+      const reasons = cancellationReasons(error);
+      if (reasons === undefined || !reasons.some((r) => r.Code === "ConditionalCheckFailed")) {
+        throw storeUnavailable("bulk-jobs", "TransactWriteItems (start)", error);
+      }
+    }
+    const existing = await this.#getItem(itemKey);
+    if (existing) return { kind: "already-started", result: fromResultItem(existing) };
+    const job = await this.get(jobId);
+    return job ? { kind: "not-running", state: job.state } : { kind: "no-job" };
+  }
+
+  /** Items expire with their job (90 days after its submission); read from the job once per container. */
+  readonly #expiries = new Map<string, AttributeValue>();
+  async #itemExpiry(jobId: string): Promise<AttributeValue> {
+    let expiry = this.#expiries.get(jobId);
+    if (!expiry) {
+      const job = await this.get(jobId);
+      expiry = { N: job ? expiresAtOf(job) : String(Math.floor(Date.now() / 1000)) };
+      if (this.#expiries.size > 1000) this.#expiries.clear();
+      this.#expiries.set(jobId, expiry);
+    }
+    return expiry;
+  }
+
+  async markPending(jobId: string, index: number, summary: ItemOutcomeSummary): Promise<void> {
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: { pk: { S: bulkPartitionOf(jobId) }, sk: { S: itemSortKey(index) } },
+          UpdateExpression: "SET #status = :pending, #outcome = :summary",
+          ConditionExpression: "#status = :running",
+          ExpressionAttributeNames: { "#status": "status", "#outcome": "outcome" },
+          ExpressionAttributeValues: {
+            ":pending": { S: "PENDING" },
+            ":running": { S: "RUNNING" },
+            ":summary": { S: JSON.stringify(summary) },
+          },
+        }),
+      );
+    } catch (error) {
+      // Final already (the continuation was first), or never started: nothing to mark.
+      if (conditionFailedItem(error)) return;
+      throw storeUnavailable("bulk-jobs", "UpdateItem (pending)", error);
+    }
+  }
+
+  async finishItem(finish: BulkItemFinish): Promise<"written" | "already-final"> {
+    try {
+      await transactWrite(this.#client, finishWrites(this.#table, finish));
+      return "written";
+    } catch (error) {
+      if (cancellationReasons(error)?.[0]?.Code === "ConditionalCheckFailed") return "already-final";
+      throw storeUnavailable("bulk-jobs", "TransactWriteItems (result)", error);
+    }
+  }
+
+  async results(jobId: string, from: number, to: number): Promise<BulkItemResult[]> {
+    if (from >= to) return [];
+    const items = await this.#queryAll(
+      {
+        TableName: this.#table,
+        KeyConditionExpression: "pk = :pk AND sk BETWEEN :first AND :last",
+        ExpressionAttributeValues: {
+          ":pk": { S: bulkPartitionOf(jobId) },
+          ":first": { S: itemSortKey(from) },
+          ":last": { S: itemSortKey(to - 1) },
+        },
+        ConsistentRead: true,
+      },
+      Number.POSITIVE_INFINITY,
+    );
+    return items.map(fromResultItem);
+  }
+
+  async #queryAll(
+    input: ConstructorParameters<typeof QueryCommand>[0],
+    limit: number,
+  ): Promise<Record<string, AttributeValue>[]> {
+    const items: Record<string, AttributeValue>[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      let output: QueryCommandOutput;
+      try {
+        output = await this.#client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
+      } catch (error) {
+        throw storeUnavailable("bulk-jobs", "Query", error);
+      }
+      items.push(...(output.Items ?? []));
+      startKey = output.LastEvaluatedKey;
+    } while (startKey && items.length < limit);
+    return items.slice(0, limit);
+  }
+}

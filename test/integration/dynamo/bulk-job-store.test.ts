@@ -1,0 +1,238 @@
+import { randomUUID } from "node:crypto";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { DynamoBulkJobStore } from "#adapters/dynamo/bulk-job-store.ts";
+import { DynamoCancellationStore } from "#adapters/dynamo/cancellation-store.ts";
+import { DynamoUnitOfWork } from "#adapters/dynamo/unit-of-work.ts";
+import type { BulkJob, ManifestEntry } from "#core/bulk-job.ts";
+import type { BulkJobAuditRecord } from "#core/bulk-ports.ts";
+import type { Cancellation } from "#core/cancellation.ts";
+import { createLocalDynamoClient, createTestTables, type TestTables } from "#test/support/dynamo-tables.ts";
+import { countRoundTrips } from "#test/support/round-trip-counter.ts";
+
+let client: DynamoDBClient;
+let tables: TestTables;
+let store: DynamoBulkJobStore;
+let cancellations: DynamoCancellationStore;
+let work: DynamoUnitOfWork;
+
+beforeAll(async () => {
+  client = createLocalDynamoClient(inject("dynamoEndpoint"));
+  tables = await createTestTables(client, "bulk-job-store");
+  store = new DynamoBulkJobStore({ client, table: tables.idempotencyTable, auditTable: tables.auditTable });
+  cancellations = new DynamoCancellationStore({ client, ...tables });
+  work = new DynamoUnitOfWork({ client, ...tables });
+});
+
+afterAll(async () => {
+  await tables?.drop();
+  client?.destroy();
+});
+
+const T0 = Date.parse("2026-11-23T10:00:00.000Z");
+const at = (ms = T0) => new Date(ms).toISOString();
+
+const manifestOf = (n: number): ManifestEntry[] =>
+  Array.from({ length: n }, (_, i) => ({
+    line: i + 1,
+    kind: "run",
+    target: { type: "intent", id: `i${i}` },
+  }));
+
+const newJob = (overrides: Partial<BulkJob> = {}): BulkJob => ({
+  id: randomUUID(),
+  state: "QUEUED",
+  version: 1,
+  actor: "storefront_app",
+  idempotencyKey: "k",
+  correlationId: "c",
+  payloadHash: "h1",
+  manifest: { id: "h1" },
+  total: 3,
+  runnable: 3,
+  rejected: 0,
+  duplicates: 0,
+  upstreamCalls: { "procure-core": 3, a55: 0 },
+  fanout: { next: 0, sent: 0 },
+  createdAt: at(),
+  updatedAt: at(),
+  nextCheckAt: T0,
+  started: 0,
+  finished: 0,
+  outcomes: {},
+  ...overrides,
+});
+
+const auditOf = (job: BulkJob, to = job.state): BulkJobAuditRecord => ({
+  kind: "bulk-job",
+  id: randomUUID(),
+  at: job.updatedAt,
+  jobId: job.id,
+  actor: job.actor,
+  correlationId: job.correlationId,
+  to,
+  detail: "test",
+  total: job.total,
+  counts: {},
+  createdAt: job.createdAt,
+});
+
+const running = async (total = 3): Promise<BulkJob> => {
+  const job = newJob({ total, runnable: total });
+  await store.create(job, manifestOf(total), [auditOf(job)]);
+  const next = { ...job, state: "RUNNING" as const, version: 2 };
+  expect(await store.commit({ next, expectedVersion: 1 }, [auditOf(next)])).toBe("written");
+  return next;
+};
+
+const finish = (jobId: string, index: number) => ({
+  jobId,
+  index,
+  outcome: "CANCELLED" as const,
+  summary: { type: "CANCELLED" as const, upstreamStatus: 200 },
+  at: at(T0 + 1_000),
+  via: "request" as const,
+});
+
+describe("DynamoBulkJobStore", () => {
+  it("stores 10,000 lines in chunks and the job in 2 round trips; reads any range back; a second create finds the job", async () => {
+    const job = newJob({ total: 10_000, runnable: 10_000 });
+    const counter = countRoundTrips(client);
+    counter.reset();
+
+    expect(await store.create(job, manifestOf(10_000), [auditOf(job)])).toEqual({ kind: "created" });
+    expect(counter.byCommand()).toEqual({ BatchWriteItemCommand: 1, TransactWriteItemsCommand: 1 });
+    counter.detach();
+
+    const read = await store.manifest(job, 498, 1_003);
+    expect(read).toHaveLength(505);
+    expect(read[0]).toMatchObject({ line: 499 });
+    expect(read.at(-1)).toMatchObject({ line: 1_003 });
+    const again = await store.create({ ...job, payloadHash: "other" }, manifestOf(1), []);
+    expect(again).toEqual({
+      kind: "exists",
+      job: expect.objectContaining({ id: job.id, payloadHash: "h1", started: 0 }),
+    });
+  });
+
+  it("a transition is written at its version only, and with a guard only while the counters are as read", async () => {
+    const job = await running();
+    const stale = { ...job, state: "STOPPING" as const, version: 2 };
+    expect(await store.commit({ next: stale, expectedVersion: 1 }, [])).toBe("conflict");
+
+    expect(await store.startItem(job.id, 0, at())).toEqual({ kind: "started" });
+    const done = { ...job, state: "DONE" as const, version: 3, nextCheckAt: undefined };
+    expect(
+      await store.commit({ next: done, expectedVersion: 2, guard: { started: 0, finished: 0 } }, []),
+    ).toBe("conflict");
+    const stopping = { ...job, state: "STOPPING" as const, version: 3 };
+    expect(
+      await store.commit({ next: stopping, expectedVersion: 2, guard: { started: 1, finished: 0 } }, []),
+    ).toBe("written");
+    expect(await store.get(job.id)).toMatchObject({ state: "STOPPING", version: 3, started: 1 });
+  });
+
+  it("an item starts once, only while its job is RUNNING; its result is written once and counted once", async () => {
+    const queued = newJob();
+    await store.create(queued, manifestOf(3), []);
+    expect(await store.startItem(queued.id, 0, at())).toEqual({ kind: "not-running", state: "QUEUED" });
+    expect(await store.startItem(randomUUID(), 0, at())).toEqual({ kind: "no-job" });
+
+    const job = await running();
+    expect(await store.startItem(job.id, 0, at())).toEqual({ kind: "started" });
+    expect(await store.startItem(job.id, 0, at())).toEqual({
+      kind: "already-started",
+      result: { index: 0, status: "RUNNING", startedAt: at() },
+    });
+    await store.markPending(job.id, 0, { type: "PENDING" });
+    expect(await store.finishItem(finish(job.id, 0))).toBe("written");
+    expect(await store.finishItem(finish(job.id, 0))).toBe("already-final");
+    await store.markPending(job.id, 0, { type: "PENDING" });
+    expect(await store.finishItem(finish(job.id, 1))).toBe("already-final");
+
+    expect(await store.results(job.id, 0, 3)).toEqual([
+      {
+        index: 0,
+        status: "CANCELLED",
+        startedAt: at(),
+        finishedAt: at(T0 + 1_000),
+        outcome: { type: "CANCELLED", upstreamStatus: 200 },
+        via: "request",
+      },
+    ]);
+    expect(await store.get(job.id)).toMatchObject({ started: 1, finished: 1, outcomes: { CANCELLED: 1 } });
+
+    const stopping = { ...job, state: "STOPPING" as const, version: 3 };
+    await store.commit({ next: stopping, expectedVersion: 2 }, []);
+    expect(await store.startItem(job.id, 1, at())).toEqual({ kind: "not-running", state: "STOPPING" });
+  });
+
+  it("jobs are due in their own partition of the due index: the continuation never reads them", async () => {
+    const job = newJob({ nextCheckAt: T0 - 1 });
+    await store.create(job, manifestOf(3), []);
+
+    expect((await store.due(T0, 100)).map((j) => j.id)).toContain(job.id);
+    expect((await cancellations.due(T0 + 86_400_000)).items.map((c) => c.id)).not.toContain(job.id);
+    const final = { ...job, state: "STOPPED" as const, version: 2, nextCheckAt: undefined };
+    await store.commit({ next: final, expectedVersion: 1 }, []);
+    expect((await store.due(T0, 100)).map((j) => j.id)).not.toContain(job.id);
+  });
+
+  it("a cancellation's transition finishes its bulk item in the same transaction, and stands alone when the item was finished first", async () => {
+    const job = await running();
+    await store.startItem(job.id, 0, at());
+    await store.startItem(job.id, 1, at());
+    const open = (id: string, index: number): Cancellation => ({
+      kind: "intent",
+      id,
+      state: "INTENT_PENDING",
+      version: 1,
+      request: {
+        intentId: id,
+        trigger: "bulk",
+        actor: "storefront_app",
+        correlationId: "c",
+        scopeKey: `bulk:${job.id}:intent:${id}`,
+        requestedAt: at(),
+        bulk: { jobId: job.id, index },
+      },
+      steps: {},
+      nextCheckAt: T0,
+      checks: 0,
+      updatedAt: at(),
+    });
+    const doneOf = (c: Cancellation): Cancellation => {
+      const { nextCheckAt: _n, ...rest } = c;
+      return {
+        ...rest,
+        state: "DONE",
+        version: 2,
+        outcome: { type: "CANCELLED", target: { type: "intent", id: c.id } },
+      };
+    };
+    const [a, b] = [open(`a-${randomUUID()}`, 0), open(`b-${randomUUID()}`, 1)];
+    for (const c of [a, b])
+      expect(await work.commitTransition({ next: c, expectedVersion: null }, [])).toBe("written");
+    await store.finishItem(finish(job.id, 1));
+
+    expect(
+      await work.commitTransition({ next: doneOf(a), expectedVersion: 1 }, [], {
+        ...finish(job.id, 0),
+        via: "continuation",
+      }),
+    ).toBe("written");
+    expect(
+      await work.commitTransition({ next: doneOf(b), expectedVersion: 1 }, [], {
+        ...finish(job.id, 1),
+        via: "continuation",
+      }),
+    ).toBe("written");
+
+    expect((await store.results(job.id, 0, 2)).map((r) => [r.status, r.via])).toEqual([
+      ["CANCELLED", "continuation"],
+      ["CANCELLED", "request"],
+    ]);
+    expect(await store.get(job.id)).toMatchObject({ finished: 2, outcomes: { CANCELLED: 2 } });
+    expect((await cancellations.get("intent", b.id))?.state).toBe("DONE");
+  });
+});
