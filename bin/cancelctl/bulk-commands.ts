@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { type ApiAnswer, sendSigned } from "./api-client.ts";
 import { durationText, type ProgressSample, progressDisplay } from "./bulk-progress.ts";
 import type { ClientConfig } from "./client-config.ts";
-import type { Io } from "./commands.ts";
+import type { Io } from "./io.ts";
 import { columnTable, flatten, jsonText, keyValueTable, shellWord, terminalSafe } from "./render.ts";
 import { EXIT, type ExitCode, serviceErrorVerdict } from "./verdicts.ts";
 

@@ -5,6 +5,7 @@
 import { type ApiAnswer, sendBearer, sendSigned, streamSweep } from "./api-client.ts";
 import type { ClientConfig } from "./client-config.ts";
 import { ownerQuery, withOwnershipHint } from "./grant-hints.ts";
+import type { Io } from "./io.ts";
 import {
   AUDIT_HEADER,
   auditRow,
@@ -28,13 +29,7 @@ import {
   type Verdict,
 } from "./verdicts.ts";
 
-export interface Io {
-  out: (text: string) => void;
-  err: (text: string) => void;
-  /** stderr is a terminal: progress is redrawn in place. */
-  errIsTty: boolean;
-  json: boolean;
-}
+export type { Io };
 
 const segment = encodeURIComponent;
 

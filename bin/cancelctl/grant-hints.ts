@@ -4,7 +4,7 @@
  * so the person at the terminal is told what the answer may mean and what to do about it.
  */
 import type { ApiAnswer } from "./api-client.ts";
-import type { Io } from "./commands.ts";
+import type { Io } from "./io.ts";
 import type { ExitCode } from "./verdicts.ts";
 
 /** What a 403 from an operator route means: the client's grant is not an operator's. */

@@ -7,8 +7,8 @@ import type { DailyReport, ReportEntry } from "#core/daily-report.ts";
 import type { OpenCancellationView } from "#core/open-cancellations.ts";
 import { type ApiAnswer, sendSigned } from "./api-client.ts";
 import type { ClientConfig } from "./client-config.ts";
-import type { Io } from "./commands.ts";
 import { OPERATOR_RIGHTS_HINT } from "./grant-hints.ts";
+import type { Io } from "./io.ts";
 import { columnTable, jsonText, terminalSafe } from "./render.ts";
 import { EXIT, type ExitCode, serviceErrorVerdict } from "./verdicts.ts";
 

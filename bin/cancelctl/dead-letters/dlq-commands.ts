@@ -7,7 +7,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import type { Io } from "../commands.ts";
+import type { Io } from "../io.ts";
 import { columnTable, jsonText, keyValueTable, terminalSafe } from "../render.ts";
 import { EXIT, type ExitCode } from "../verdicts.ts";
 import { errorOf, readDeadLetter } from "./dead-letter-message.ts";

@@ -29,9 +29,8 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { conditionFailedItem, storeUnavailable } from "#adapters/dynamo/dynamo-errors.ts";
 import { budgetKeyOf } from "#adapters/dynamo/table-definitions.ts";
-import type { UpstreamPriority } from "#core/ports.ts";
-import type { RingName, RingRepair, RingSize, RingState, TakeForm } from "./budget-ring.ts";
-import { repairRequestOf, takeRequestOf } from "./ring-take-request.ts";
+import type { RingName, RingRepair, RingSize, RingState } from "./budget-ring.ts";
+import { type RingTake, repairRequestOf, takeRequestOf } from "./ring-take-request.ts";
 
 export interface RingKey {
   /** An upstream of the registry. */
@@ -40,21 +39,7 @@ export interface RingKey {
   ring: RingName;
 }
 
-/** One take: when, by whom, on a ring of which size, in which form. */
-export interface RingTake {
-  t: number;
-  priority: UpstreamPriority;
-  /** `t − window`: the reused slot must be at or before it. */
-  cutoff: number;
-  size: RingSize;
-  form: TakeForm;
-  /** Interactive work on the background ring: only while background work wants no slots. */
-  borrowing: boolean;
-  /** `t − BACKGROUND_ACTIVE_MS`: a background take since then means background work still wants slots. */
-  backgroundActiveSince: number;
-  /** TTL, epoch seconds. */
-  expiresAt: number;
-}
+export type { RingTake } from "./ring-take-request.ts";
 
 /** The item as read back: absent, or present with its ring (`undefined` when its attributes are not the numbers a ring holds). */
 export type StoredRing =

@@ -5,8 +5,24 @@
  * expression.
  */
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
-import { type RingRepair, type RingSize, takeSlot, uniformRing } from "./budget-ring.ts";
-import type { RingTake } from "./budget-ring-store.ts";
+import type { UpstreamPriority } from "#core/ports.ts";
+import { type RingRepair, type RingSize, type TakeForm, takeSlot, uniformRing } from "./budget-ring.ts";
+
+/** One take: when, by whom, on a ring of which size, in which form. */
+export interface RingTake {
+  t: number;
+  priority: UpstreamPriority;
+  /** `t − window`: the reused slot must be at or before it. */
+  cutoff: number;
+  size: RingSize;
+  form: TakeForm;
+  /** Interactive work on the background ring: only while background work wants no slots. */
+  borrowing: boolean;
+  /** `t − BACKGROUND_ACTIVE_MS`: a background take since then means background work still wants slots. */
+  backgroundActiveSince: number;
+  /** TTL, epoch seconds. */
+  expiresAt: number;
+}
 
 const number = (value: number): AttributeValue => ({ N: String(value) });
 
