@@ -1,15 +1,16 @@
 /**
  * What the bulk driver needs on top of the shared container: the work queue its items go to
  * (the `Cancel Requested` queue, drained by the bus function) through an SQS client of its
- * own, and its pacing. The driver runs in the continuation function (every minute); built
- * once per container, on its first run.
+ * own, loaded with the SQS client on the first send (most runs find no job: the continuation's
+ * cold start does not pay for them), and its pacing. The driver runs in the continuation
+ * function (every minute); built once per container, on its first run.
  */
-import { SQSClient } from "@aws-sdk/client-sqs";
-import { SqsBulkWorkQueue } from "#adapters/queue/bulk-item-queue.ts";
+import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { DriverDependencies } from "#core/bulk-driver.ts";
-import { type BulkPacing, DEFAULT_BULK_PACING } from "#core/bulk-ports.ts";
+import { type BulkPacing, type BulkWorkQueue, DEFAULT_BULK_PACING } from "#core/bulk-ports.ts";
 import { ConfigurationError } from "#core/errors.ts";
 import type { Container } from "./container.ts";
+import { portOnFirstUse } from "./load-on-first-use.ts";
 
 const wirings = new WeakMap<Container, DriverDependencies>();
 
@@ -27,12 +28,13 @@ export const buildBulkDriverWiring = (
       "Invalid configuration: CANCEL_REQUESTED_QUEUE_URL is missing (the bulk driver sends a job's items to that work queue)",
     );
   }
-  const client =
-    overrides.sqs ??
-    new SQSClient({ ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}), maxAttempts: 3 });
+  const settings = { queueUrl, endpoint: config.sqsEndpoint, client: overrides.sqs };
   return {
     bulk: container.bulk,
-    work: new SqsBulkWorkQueue({ client, queueUrl }),
+    work: portOnFirstUse<BulkWorkQueue>(
+      async () => (await import("./bulk-work-queue.ts")).bulkWorkQueue(settings),
+      ["send"],
+    ),
     clock: container.deps.clock,
     ids: container.deps.ids,
     budget: config.budget,

@@ -75,7 +75,7 @@ export const bulkSubmitRoute = async ({
   const skipInvalid = skipInvalidOf(request.query);
   let submission: ReturnType<typeof readJsonSubmission>;
   if (contentType === "text/csv") {
-    submission = readCsvSubmission(request.rawBody, request.query.get("reason") ?? undefined);
+    submission = await readCsvSubmission(request.rawBody, request.query.get("reason") ?? undefined);
   } else if (contentType === "application/json") {
     if (request.query.has("reason")) {
       throw new HttpProblem("validation", "A JSON submission gives its reason in the body", {
