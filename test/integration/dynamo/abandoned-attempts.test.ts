@@ -5,31 +5,13 @@
  * attempt, once its lock is over.
  */
 import { randomUUID } from "node:crypto";
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { DynamoIdempotencyStore } from "#adapters/dynamo/idempotency-store.ts";
-import { DynamoUnitOfWork } from "#adapters/dynamo/unit-of-work.ts";
+import { describe, expect, it } from "vitest";
 import type { AttemptRecovery, BeginRequest, BeginResult, Lease } from "#core/ports.ts";
-import { createLocalDynamoClient, createTestTables, type TestTables } from "#test/support/dynamo-tables.ts";
 import { countRoundTrips } from "#test/support/round-trip-counter.ts";
+import { useDynamoStores } from "./dynamo-stores.ts";
 import { cancelledIntent, iso, T0, uniqueScopeKey } from "./fixtures.ts";
 
-let client: DynamoDBClient;
-let tables: TestTables;
-let store: DynamoIdempotencyStore;
-let work: DynamoUnitOfWork;
-
-beforeAll(async () => {
-  client = createLocalDynamoClient(inject("dynamoEndpoint"));
-  tables = await createTestTables(client, "abandoned-attempts");
-  store = new DynamoIdempotencyStore({ client, ...tables });
-  work = new DynamoUnitOfWork({ client, ...tables });
-});
-
-afterAll(async () => {
-  await tables?.drop();
-  client?.destroy();
-});
+const stores = useDynamoStores("abandoned-attempts");
 
 const LOCK_MS = 10_000;
 const GRACE_MS = 5_000;
@@ -55,22 +37,26 @@ const acquired = (result: BeginResult): Lease => {
 };
 
 const abandonedNow = async (now: number, scopeKey: string) =>
-  (await store.abandoned(now, { limit: 1000 })).items.filter((a) => a.scopeKey === scopeKey);
+  (await stores.keys.abandoned(now, { limit: 1000 })).items.filter((a) => a.scopeKey === scopeKey);
 
 describe("an attempt in progress", () => {
   it("is found from its recovery time on, with what it was doing, until its key completes; begin stays one PutItem", async () => {
     // Prepare
     const scopeKey = uniqueScopeKey("found");
     const intentId = `intent-${randomUUID().slice(0, 8)}`;
-    const counter = countRoundTrips(client);
+    const counter = countRoundTrips(stores.client);
 
     // Act
-    const lease = acquired(await store.begin(firstAttempt(scopeKey, intentId)));
+    const lease = acquired(await stores.keys.begin(firstAttempt(scopeKey, intentId)));
     const roundTrips = counter.byCommand();
     counter.detach();
     const before = await abandonedNow(T0 + LOCK_MS + GRACE_MS - 1, scopeKey);
     const due = await abandonedNow(T0 + LOCK_MS + GRACE_MS, scopeKey);
-    await work.finishAttempt(lease, { outcome: cancelledIntent(intentId), audits: [], now: T0 + 1_000 });
+    await stores.work.finishAttempt(lease, {
+      outcome: cancelledIntent(intentId),
+      audits: [],
+      now: T0 + 1_000,
+    });
     const afterCompletion = await abandonedNow(T0 + 60_000, scopeKey);
 
     // Assess
@@ -82,8 +68,8 @@ describe("an attempt in progress", () => {
 
   it("leaves the index when its key is released", async () => {
     const scopeKey = uniqueScopeKey("released");
-    const lease = acquired(await store.begin(firstAttempt(scopeKey, "intent-released")));
-    await work.releaseAttempt(lease, { audits: [], now: T0 + 1_000 });
+    const lease = acquired(await stores.keys.begin(firstAttempt(scopeKey, "intent-released")));
+    await stores.work.releaseAttempt(lease, { audits: [], now: T0 + 1_000 });
     expect(await abandonedNow(T0 + 60_000, scopeKey)).toStrictEqual([]);
   });
 });
@@ -93,9 +79,9 @@ describe("taking over an abandoned attempt", () => {
     // Prepare
     const scopeKey = uniqueScopeKey("take-over");
     const intentId = `intent-${randomUUID().slice(0, 8)}`;
-    const first = acquired(await store.begin(firstAttempt(scopeKey, intentId)));
+    const first = acquired(await stores.keys.begin(firstAttempt(scopeKey, intentId)));
     const takeOver = (now: number, token = first.token) =>
-      store.begin({
+      stores.keys.begin({
         ...firstAttempt(scopeKey, intentId),
         now,
         lockUntil: now + LOCK_MS,
@@ -109,7 +95,7 @@ describe("taking over an abandoned attempt", () => {
     const taken = acquired(await takeOver(T0 + LOCK_MS));
     const again = await takeOver(T0 + 2 * LOCK_MS + 1);
     const stillFindable = await abandonedNow(T0 + 2 * LOCK_MS + GRACE_MS, scopeKey);
-    await work.finishAttempt(taken, {
+    await stores.work.finishAttempt(taken, {
       outcome: cancelledIntent(intentId),
       audits: [],
       now: T0 + LOCK_MS + 1,
@@ -135,9 +121,9 @@ describe("taking over an abandoned attempt", () => {
 
   it("leaves a released key alone (its cancellation is the continuation's way to finish it)", async () => {
     const scopeKey = uniqueScopeKey("take-over-released");
-    const first = acquired(await store.begin(firstAttempt(scopeKey, "intent-x")));
-    await work.releaseAttempt(first, { audits: [], now: T0 + 1 });
-    const refused = await store.begin({
+    const first = acquired(await stores.keys.begin(firstAttempt(scopeKey, "intent-x")));
+    await stores.work.releaseAttempt(first, { audits: [], now: T0 + 1 });
+    const refused = await stores.keys.begin({
       ...firstAttempt(scopeKey, "intent-x"),
       now: T0 + LOCK_MS,
       lockUntil: T0 + 2 * LOCK_MS,

@@ -4,33 +4,12 @@
  * defect 5). The conditional Put names the record's incarnation as well as its version.
  */
 import { randomUUID } from "node:crypto";
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { DynamoCancellationStore } from "#adapters/dynamo/cancellation-store.ts";
-import { DynamoIdempotencyStore } from "#adapters/dynamo/idempotency-store.ts";
-import { DynamoUnitOfWork } from "#adapters/dynamo/unit-of-work.ts";
+import { describe, expect, it } from "vitest";
 import type { Cancellation } from "#core/cancellation.ts";
-import { createLocalDynamoClient, createTestTables, type TestTables } from "#test/support/dynamo-tables.ts";
+import { useDynamoStores } from "./dynamo-stores.ts";
 import { cancelledIntent, iso, T0, uniqueScopeKey } from "./fixtures.ts";
 
-let client: DynamoDBClient;
-let tables: TestTables;
-let store: DynamoCancellationStore;
-let keys: DynamoIdempotencyStore;
-let work: DynamoUnitOfWork;
-
-beforeAll(async () => {
-  client = createLocalDynamoClient(inject("dynamoEndpoint"));
-  tables = await createTestTables(client, "cancellation-incarnation");
-  store = new DynamoCancellationStore({ client, ...tables });
-  keys = new DynamoIdempotencyStore({ client, ...tables });
-  work = new DynamoUnitOfWork({ client, ...tables });
-});
-
-afterAll(async () => {
-  await tables?.drop();
-  client?.destroy();
-});
+const stores = useDynamoStores("cancellation-incarnation");
 
 const WALLET = "f47ac10b-58cc-4372-a567-0e02b2c3d479";
 
@@ -69,10 +48,10 @@ const done = (c: Cancellation): Cancellation => {
 const replacedAfterDone = async () => {
   const chargeUuid = randomUUID();
   const first = opened(chargeUuid, uniqueScopeKey("first"));
-  expect(await work.commitTransition({ next: first, expectedVersion: null }, [])).toBe("written");
-  expect(await work.commitTransition({ next: done(first), expectedVersion: 1 }, [])).toBe("written");
+  expect(await stores.work.commitTransition({ next: first, expectedVersion: null }, [])).toBe("written");
+  expect(await stores.work.commitTransition({ next: done(first), expectedVersion: 1 }, [])).toBe("written");
   const second = opened(chargeUuid, uniqueScopeKey("second"));
-  expect(await work.commitTransition({ next: second, expectedVersion: null }, [])).toBe("written");
+  expect(await stores.work.commitTransition({ next: second, expectedVersion: null }, [])).toBe("written");
   return { chargeUuid, first, second };
 };
 
@@ -82,22 +61,24 @@ describe("a cancellation replaced after DONE", () => {
     const { chargeUuid, first, second } = await replacedAfterDone();
 
     // Act
-    const stale = await work.commitTransition({ next: done(first), expectedVersion: 1 }, []);
+    const stale = await stores.work.commitTransition({ next: done(first), expectedVersion: 1 }, []);
 
     // Assess
     expect(stale).toBe("conflict");
-    expect(await store.get("charge", chargeUuid)).toStrictEqual(second);
+    expect(await stores.cancellations.get("charge", chargeUuid)).toStrictEqual(second);
     // The new incarnation's own transitions go through.
-    expect(await work.commitTransition({ next: done(second), expectedVersion: 1 }, [])).toBe("written");
+    expect(await stores.work.commitTransition({ next: done(second), expectedVersion: 1 }, [])).toBe(
+      "written",
+    );
   });
 
   it("refuses it in a key's completion too: cancellation-moved, nothing written", async () => {
     const { chargeUuid, first, second } = await replacedAfterDone();
     const scopeKey = first.request.scopeKey;
-    const begun = await keys.begin({ scopeKey, payload: {}, now: T0, lockUntil: T0 + 30_000 });
+    const begun = await stores.keys.begin({ scopeKey, payload: {}, now: T0, lockUntil: T0 + 30_000 });
     if (begun.kind !== "acquired") throw new Error(`expected acquired, got ${begun.kind}`);
 
-    const completed = await work.finishAttempt(begun.lease, {
+    const completed = await stores.work.finishAttempt(begun.lease, {
       outcome: cancelledIntent("unused"),
       audits: [],
       cancellation: { next: done(first), expectedVersion: 1 },
@@ -105,6 +86,6 @@ describe("a cancellation replaced after DONE", () => {
     });
 
     expect(completed).toBe("cancellation-moved");
-    expect(await store.get("charge", chargeUuid)).toStrictEqual(second);
+    expect(await stores.cancellations.get("charge", chargeUuid)).toStrictEqual(second);
   });
 });

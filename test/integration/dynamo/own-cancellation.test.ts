@@ -4,31 +4,13 @@
  * that cancellation, and announces nothing more once it was finished and replaced.
  */
 import { randomUUID } from "node:crypto";
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { DynamoIdempotencyStore } from "#adapters/dynamo/idempotency-store.ts";
-import { DynamoUnitOfWork } from "#adapters/dynamo/unit-of-work.ts";
+import { describe, expect, it } from "vitest";
 import type { Cancellation } from "#core/cancellation.ts";
 import type { BeginResult, Lease } from "#core/ports.ts";
-import { createLocalDynamoClient, createTestTables, type TestTables } from "#test/support/dynamo-tables.ts";
+import { useDynamoStores } from "./dynamo-stores.ts";
 import { auditRecord, iso, T0, uniqueScopeKey } from "./fixtures.ts";
 
-let client: DynamoDBClient;
-let tables: TestTables;
-let store: DynamoIdempotencyStore;
-let work: DynamoUnitOfWork;
-
-beforeAll(async () => {
-  client = createLocalDynamoClient(inject("dynamoEndpoint"));
-  tables = await createTestTables(client, "own-cancellation");
-  store = new DynamoIdempotencyStore({ client, ...tables });
-  work = new DynamoUnitOfWork({ client, ...tables });
-});
-
-afterAll(async () => {
-  await tables?.drop();
-  client?.destroy();
-});
+const stores = useDynamoStores("own-cancellation");
 
 const LOCK_MS = 10_000;
 
@@ -61,9 +43,10 @@ describe("a key whose release opened its request's cancellation", () => {
       checks: 0,
       updatedAt: iso(T0),
     };
-    const begin = (now: number) => store.begin({ scopeKey, payload: {}, now, lockUntil: now + LOCK_MS });
+    const begin = (now: number) =>
+      stores.keys.begin({ scopeKey, payload: {}, now, lockUntil: now + LOCK_MS });
     const first = acquired(await begin(T0));
-    await work.releaseAttempt(first, {
+    await stores.work.releaseAttempt(first, {
       audits: [
         auditRecord({
           target: { type: "charge", id: chargeUuid, walletUuid: opened.request.charge?.walletUuid ?? "" },
