@@ -25,6 +25,7 @@ import {
   startSimulatedService,
 } from "./simulated-service.ts";
 import type { SimulationOptions } from "./simulation-options.ts";
+import { recordRequests, requestsByWindow, type WindowRequests } from "./upstream-requests.ts";
 
 export interface UpstreamReport {
   limit: number;
@@ -73,8 +74,11 @@ export interface SimulationReport {
     byWindow: LatencyWindow[];
   };
   sweep: { intents: number; cancelled: number; runs: number; lastSummary: unknown };
-  /** The bulk job (`--bulk`), when there was one. */
-  bulk?: BulkReport;
+  /**
+   * The bulk job (`--bulk`), when there was one; `requests`: Procure-Core's requests in each of
+   * its measuring windows, by what sent them (where the background share went).
+   */
+  bulk?: BulkReport & { requests: WindowRequests[]; requestsNotSeen: number };
   upstreams: { a55: UpstreamReport; "procure-core": UpstreamReport };
   functions: {
     name: string;
@@ -139,6 +143,7 @@ export const runSimulation = async (
     // run measures the load, not this machine's first seconds of JIT and thread start-up).
     const httpContainers = stack.invokers.get("http-api")?.spec.workers ?? 1;
     if (options.httpPerSecond > 0) await warmUpHttp(stack.url, httpContainers * 10, httpContainers);
+    const requests = recordRequests(service.procureCore.requests);
     const startedAt = Date.now();
     const elapsed = (): number => Math.round((Date.now() - startedAt) / 1000);
     const busIdle = (): boolean => {
@@ -228,6 +233,7 @@ export const runSimulation = async (
     }
     if (progress) clearInterval(progress);
     const endedAt = Date.now();
+    const stamped = requests.stop();
 
     // What happened.
     const rows = await scanAudit(service.dynamo, service.tables.auditTable);
@@ -293,6 +299,20 @@ export const runSimulation = async (
     const statuses: Record<string, number> = {};
     for (const sample of samples) statuses[sample.status] = (statuses[sample.status] ?? 0) + 1;
     const sweepIds = new Set(sweepTargets.map((t) => t.id));
+    const withRequests = (job: BulkJobView, report: BulkReport) => ({
+      ...report,
+      // The measuring windows and the one the job ended in.
+      requests: requestsByWindow(
+        stamped,
+        rows,
+        new Set(bulkIntents),
+        new Set(samples.filter((s) => s.target.type === "intent").map((s) => s.target.id)),
+        job.startedAt ? Date.parse(job.startedAt) : submittedAt,
+        BUDGET_WINDOW_MS,
+        report.windows + 1,
+      ),
+      requestsNotSeen: requests.lost(),
+    });
     const { dynamoEndpoint: _endpoint, ...shown } = options;
     return {
       options: shown,
@@ -324,15 +344,18 @@ export const runSimulation = async (
         lastSummary: sweep.lastSummary,
       },
       ...(bulkEnd && {
-        bulk: bulkReport(
+        bulk: withRequests(
           bulkEnd,
-          options.bulkItems,
-          rows,
-          submittedAt,
-          Math.floor(
-            (options.procureCore.limit * 60 * options.backgroundShare) / options.procureCore.windowSeconds,
+          bulkReport(
+            bulkEnd,
+            options.bulkItems,
+            rows,
+            submittedAt,
+            Math.floor(
+              (options.procureCore.limit * 60 * options.backgroundShare) / options.procureCore.windowSeconds,
+            ),
+            BUDGET_WINDOW_MS,
           ),
-          BUDGET_WINDOW_MS,
         ),
       }),
       upstreams: { a55: upstream("a55"), "procure-core": upstream("procure-core") },
