@@ -93,6 +93,7 @@ export const runBulkItem = async (
       summary: summaryOf(outcome),
       at: new Date(deps.clock.now()).toISOString(),
       via: "request",
+      endId: deps.ids.next(),
     });
   } else if (outcome.type === "PENDING") {
     await deps.bulk.markPending(jobId, index, summaryOf(outcome));

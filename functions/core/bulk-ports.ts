@@ -34,7 +34,10 @@ export interface BulkItemResult {
   via?: "request" | "continuation" | "driver";
 }
 
-/** An item's final result, written once: the first writer wins and the job's counts move once. */
+/**
+ * An item's final result, written once: the first writer wins and the job's counts move once.
+ * The result that is its job's last ends the job in the same write (bulk-item-result.ts `jobEndWith`).
+ */
 export interface BulkItemFinish {
   jobId: string;
   index: number;
@@ -42,6 +45,8 @@ export interface BulkItemFinish {
   summary: ItemOutcomeSummary;
   at: string;
   via: NonNullable<BulkItemResult["via"]>;
+  /** The id (a ULID) of the job's final trail record, used only if this result ends the job. */
+  endId: string;
 }
 
 export type StartResult =
@@ -104,7 +109,11 @@ export interface BulkJobStore {
   startItem(jobId: string, index: number, at: string): Promise<StartResult>;
   /** Marks a started item PENDING (an asynchronous cancel); never over a final result. */
   markPending(jobId: string, index: number, summary: ItemOutcomeSummary): Promise<void>;
-  /** Writes a final result and moves the job's counts, once: `already-final` when another writer was first. */
+  /**
+   * Writes a final result and moves the job's counts, once: `already-final` when another
+   * writer was first. The job's last result also ends the job (`jobEndWith`), in the same
+   * transaction: exactly one writer does, whatever runs at once.
+   */
   finishItem(finish: BulkItemFinish): Promise<"written" | "already-final">;
   /** The stored results of items `from` to `to` (exclusive), in order; items never started have none. */
   results(jobId: string, from: number, to: number): Promise<BulkItemResult[]>;

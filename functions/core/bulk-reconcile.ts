@@ -61,6 +61,7 @@ export const reconcile = async (
       summary: summaryOf(cancellation.outcome),
       at: iso(deps.clock.now()),
       via: "driver",
+      endId: deps.ids.next(),
     });
     if (written === "written") summary.reconciled++;
   }

@@ -130,7 +130,7 @@ const continueOne = async (
     via: "continuation",
   });
   // A bulk item's cancellation reaching DONE finishes the item in the same transaction.
-  const bulkItem = bulkFinishOf(record, after, "continuation");
+  const bulkItem = bulkFinishOf(deps.ids, record, after, "continuation");
   if (
     (await deps.work.commitTransition({ next: after, expectedVersion: record.version }, audits, bulkItem)) ===
     "conflict"

@@ -2,8 +2,10 @@
  * In-memory bulk job store and work queue with the DynamoDB store's conditions: a
  * transition is written only at its version (and, with a guard, only while the counters
  * are as read); an item starts only while its job is RUNNING and it has no result; a final
- * result is written once and moves the counters once.
+ * result is written once and moves the counters once, and the job's last one ends the job
+ * in the same write (core/bulk-item-result.ts `jobEndWith`).
  */
+import { jobEndWith } from "#core/bulk-item-result.ts";
 import type { BulkJob, BulkTransition, ManifestEntry } from "#core/bulk-job.ts";
 import type {
   BulkItemFinish,
@@ -71,6 +73,10 @@ export class InMemoryBulkStore implements BulkJobStore {
 
   async commit(transition: BulkTransition, audits: BulkJobAuditRecord[]): Promise<"written" | "conflict"> {
     this.#check("commit");
+    return this.#commit(transition, audits);
+  }
+
+  #commit(transition: BulkTransition, audits: BulkJobAuditRecord[]): "written" | "conflict" {
     const stored = this.jobs.get(transition.next.id);
     if (!stored || stored.version !== transition.expectedVersion) return "conflict";
     const { guard } = transition;
@@ -119,11 +125,18 @@ export class InMemoryBulkStore implements BulkJobStore {
     return item?.status === "RUNNING" || item?.status === "PENDING";
   }
 
-  /** Writes a final result the caller checked with `accepts` (no round trip of its own). */
+  /**
+   * Writes a final result the caller checked with `accepts` (no round trip of its own); the
+   * job's last result ends the job with it, as the DynamoDB store's transaction does.
+   */
   apply(finish: BulkItemFinish): void {
     const item = this.items.get(this.#itemKey(finish.jobId, finish.index));
-    const job = this.jobs.get(finish.jobId);
+    const read = this.jobs.get(finish.jobId);
     if (!item) return;
+    const end = read && jobEndWith(structuredClone(read), finish);
+    if (end && this.#commit(end.transition, [end.audit]) !== "written")
+      throw new Error(`the end of job ${finish.jobId} was refused at the version just read`);
+    const job = this.jobs.get(finish.jobId);
     Object.assign(item, {
       status: finish.outcome,
       outcome: finish.summary,

@@ -4,15 +4,22 @@
  *
  * | sk | holds | written |
  * |---|---|---|
- * | `JOB` | the job (`record` JSON without its counters), `state`, `version`; `started`, `finished`, `o_<OUTCOME>` counters; `dueKey = BULK` + `nextCheckAt` while not final (index `byNextCheck`, its own partition: the continuation reads `DUE` only) | create, transitions, counters |
+ * | `JOB` | the job (`record` JSON without its counters), `state`, `version`; `started`, `finished`, `o_<OUTCOME>`, `remaining` (runnable items not final) counters; `dueKey = BULK` + `nextCheckAt` while not final (index `byNextCheck`, its own partition: the continuation reads `DUE` only) | create, transitions, counters |
  * | `MANIFEST#<manifestId>#<chunk>` | up to 500 entries as JSON (≤ ~210 KB) | once, before the job |
  * | `ITEM#<index>` | `status`, `startedAt`, `finishedAt`, `via`, `outcome` (JSON summary, ≤ ~0.5 KB) | start, pending, result |
  *
  * A 10,000-line submission: 20 chunks in one BatchWriteItem (≤ 25 items a call), then one
  * TransactWriteItems (the job + its trail record): 2 round trips, ~0.5–4 MB written.
  * Every item of a job expires 90 days after its submission (TTL), the job once final.
+ *
+ * An item's result is one transaction (`finishWrites`) whose job update is refused exactly
+ * when it is the last of a RUNNING job (`remaining` = 1): that writer reads the job and
+ * writes the result with the job's end instead (`endingWrites`, guarded by the version and
+ * counters as read), so the write that completes a job finishes it, once. Jobs created
+ * before `remaining` existed have none: their results never refuse, and the driver ends them.
  */
 import type { AttributeValue, TransactWriteItem, Update } from "@aws-sdk/client-dynamodb";
+import type { JobEnd } from "#core/bulk-item-result.ts";
 import type { BulkJob, FinalItemOutcome } from "#core/bulk-job.ts";
 import type { BulkItemFinish, BulkItemResult, BulkJobAuditRecord } from "#core/bulk-ports.ts";
 import { storeUnavailable } from "./dynamo-errors.ts";
@@ -52,6 +59,7 @@ export const toJobItem = (job: BulkJob): Record<string, AttributeValue> => ({
   record: { S: recordOf(job) },
   started: { N: "0" },
   finished: { N: "0" },
+  remaining: { N: String(job.runnable) },
   ...(job.nextCheckAt !== undefined && {
     dueKey: { S: BULK_DUE_PARTITION },
     nextCheckAt: { N: String(job.nextCheckAt) },
@@ -139,40 +147,84 @@ export const bulkAuditPut = (table: string, record: BulkJobAuditRecord): Transac
   },
 });
 
-/** The two writes of an item's final result: the item (only from RUNNING or PENDING) and the job's counters. */
-export const finishWrites = (table: string, finish: BulkItemFinish): TransactWriteItem[] => [
-  {
-    Update: {
-      TableName: table,
-      Key: { pk: { S: bulkPartitionOf(finish.jobId) }, sk: { S: itemSortKey(finish.index) } },
-      UpdateExpression: "SET #status = :outcome, #finishedAt = :at, #via = :via, #outcome = :summary",
-      ConditionExpression: "#status IN (:running, :pending)",
-      ExpressionAttributeNames: {
-        "#status": "status",
-        "#finishedAt": "finishedAt",
-        "#via": "via",
-        "#outcome": "outcome",
-      },
-      ExpressionAttributeValues: {
-        ":outcome": { S: finish.outcome },
-        ":at": { S: finish.at },
-        ":via": { S: finish.via },
-        ":summary": { S: JSON.stringify(finish.summary) },
-        ":running": { S: "RUNNING" },
-        ":pending": { S: "PENDING" },
-      },
+/** The item's own write of its final result: only from RUNNING or PENDING. */
+const resultUpdate = (table: string, finish: BulkItemFinish): TransactWriteItem => ({
+  Update: {
+    TableName: table,
+    Key: { pk: { S: bulkPartitionOf(finish.jobId) }, sk: { S: itemSortKey(finish.index) } },
+    UpdateExpression: "SET #status = :outcome, #finishedAt = :at, #via = :via, #outcome = :summary",
+    ConditionExpression: "#status IN (:running, :pending)",
+    ExpressionAttributeNames: {
+      "#status": "status",
+      "#finishedAt": "finishedAt",
+      "#via": "via",
+      "#outcome": "outcome",
+    },
+    ExpressionAttributeValues: {
+      ":outcome": { S: finish.outcome },
+      ":at": { S: finish.at },
+      ":via": { S: finish.via },
+      ":summary": { S: JSON.stringify(finish.summary) },
+      ":running": { S: "RUNNING" },
+      ":pending": { S: "PENDING" },
     },
   },
+});
+
+const COUNT_RESULT = "ADD #finished :one, #counter :one, #remaining :minusOne";
+const countNames = (outcome: FinalItemOutcome) => ({
+  "#finished": "finished",
+  "#counter": outcomeCounter(outcome),
+  "#remaining": "remaining",
+});
+const countValues = { ":one": { N: "1" }, ":minusOne": { N: "-1" } };
+
+/**
+ * The two writes of an item's final result: the item (only from RUNNING or PENDING) and the
+ * job's counters, refused when this is the last result of a RUNNING job (`remaining` = 1: the
+ * writer ends the job with it, `endingWrites`). Refusals by position: 0 the item, 1 the job.
+ */
+export const finishWrites = (table: string, finish: BulkItemFinish): TransactWriteItem[] => [
+  resultUpdate(table, finish),
   {
     Update: {
       TableName: table,
       Key: { pk: { S: bulkPartitionOf(finish.jobId) }, sk: { S: JOB_SORT_KEY } },
-      UpdateExpression: "ADD #finished :one, #counter :one",
-      ExpressionAttributeNames: { "#finished": "finished", "#counter": outcomeCounter(finish.outcome) },
-      ExpressionAttributeValues: { ":one": { N: "1" } },
+      UpdateExpression: COUNT_RESULT,
+      ConditionExpression: "NOT (#state = :running AND #remaining = :one)",
+      ExpressionAttributeNames: { ...countNames(finish.outcome), "#state": "state" },
+      ExpressionAttributeValues: { ...countValues, ":running": { S: "RUNNING" } },
     },
   },
 ];
+
+/**
+ * The last result of a job with the job's end (core/bulk-item-result.ts `jobEndWith`): the
+ * item, the job's transition to DONE with the counters moved (conditional on the version and
+ * the counters as read), and the announcing trail record. Refusals by position as `finishWrites`'.
+ */
+export const endingWrites = (
+  table: string,
+  auditTable: string,
+  finish: BulkItemFinish,
+  end: JobEnd,
+): TransactWriteItem[] => {
+  const { next, expectedVersion, guard } = end.transition;
+  if (expectedVersion === null) throw new TypeError("a job's end is a transition of an existing job");
+  const transition = jobTransitionUpdate(table, next, expectedVersion, guard);
+  return [
+    resultUpdate(table, finish),
+    {
+      Update: {
+        ...transition,
+        UpdateExpression: `${transition.UpdateExpression} ${COUNT_RESULT}`,
+        ExpressionAttributeNames: { ...transition.ExpressionAttributeNames, ...countNames(finish.outcome) },
+        ExpressionAttributeValues: { ...transition.ExpressionAttributeValues, ...countValues },
+      },
+    },
+    bulkAuditPut(auditTable, end.audit),
+  ];
+};
 
 export const fromResultItem = (item: Record<string, AttributeValue>): BulkItemResult => {
   const sk = item.sk?.S ?? "";

@@ -2,7 +2,8 @@
  * Bulk jobs on DynamoDB (layout: bulk-items.ts). Every write that must be atomic is one
  * TransactWriteItems: a transition with its trail records; an item's start with the job's
  * `started` count (conditional on the job being RUNNING and the item absent); an item's
- * final result with the job's counters (conditional on the item not being final).
+ * final result with the job's counters (conditional on the item not being final), and, when
+ * it is the job's last, with the job's end (bulk-items.ts `endingWrites`).
  */
 import {
   type AttributeValue,
@@ -14,6 +15,7 @@ import {
   UpdateItemCommand,
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
+import type { JobEnd } from "#core/bulk-item-result.ts";
 import { type BulkJob, type BulkTransition, MANIFEST_SLICE, type ManifestEntry } from "#core/bulk-job.ts";
 import type {
   BulkItemFinish,
@@ -28,6 +30,7 @@ import {
   BULK_DUE_PARTITION,
   bulkAuditPut,
   bulkPartitionOf,
+  endingWrites,
   expiresAtOf,
   finishWrites,
   fromJobItem,
@@ -38,6 +41,7 @@ import {
   manifestSortKey,
   toJobItem,
 } from "./bulk-items.ts";
+import { jobEndFor, RESULT_ATTEMPTS, refusedWrite } from "./bulk-job-end.ts";
 import {
   cancellationReasons,
   conditionFailedItem,
@@ -296,13 +300,23 @@ export class DynamoBulkJobStore implements BulkJobStore {
   }
 
   async finishItem(finish: BulkItemFinish): Promise<"written" | "already-final"> {
-    try {
-      await transactWrite(this.#client, finishWrites(this.#table, finish));
-      return "written";
-    } catch (error) {
-      if (cancellationReasons(error)?.[0]?.Code === "ConditionalCheckFailed") return "already-final";
-      throw storeUnavailable("bulk-jobs", "TransactWriteItems (result)", error);
+    let end: JobEnd | undefined;
+    for (let attempt = 1; attempt <= RESULT_ATTEMPTS; attempt++) {
+      const writes = end
+        ? endingWrites(this.#table, this.#auditTable, finish, end)
+        : finishWrites(this.#table, finish);
+      try {
+        await transactWrite(this.#client, writes);
+        return "written";
+      } catch (error) {
+        const refused = refusedWrite(error);
+        if (refused === 0) return "already-final";
+        if (refused !== 1) throw storeUnavailable("bulk-jobs", "TransactWriteItems (result)", error);
+      }
+      // The job refused: this result is its last (or the job moved on since it was read).
+      end = await jobEndFor(this.#client, this.#table, finish);
     }
+    throw storeUnavailable("bulk-jobs", "TransactWriteItems (result): the job kept moving on", undefined);
   }
 
   async results(jobId: string, from: number, to: number): Promise<BulkItemResult[]> {

@@ -15,6 +15,7 @@
  * unavailable (fail closed).
  */
 import type { DynamoDBClient, TransactWriteItem } from "@aws-sdk/client-dynamodb";
+import type { JobEnd } from "#core/bulk-item-result.ts";
 import type { BulkItemFinish } from "#core/bulk-ports.ts";
 import type {
   AuditRecord,
@@ -26,7 +27,8 @@ import type {
   UnitOfWork,
 } from "#core/ports.ts";
 import { AuditRecordExistsError, auditPut } from "./audit-item.ts";
-import { finishWrites } from "./bulk-items.ts";
+import { endingWrites, finishWrites } from "./bulk-items.ts";
+import { jobEndFor, RESULT_ATTEMPTS } from "./bulk-job-end.ts";
 import { cancellationPut } from "./cancellation-item.ts";
 import { cancellationReasons, storeUnavailable, transactWrite } from "./dynamo-errors.ts";
 import { keyCompletion, keyRelease } from "./idempotency-key-item.ts";
@@ -37,8 +39,11 @@ export interface DynamoUnitOfWorkOptions {
   auditTable: string;
 }
 
-/** Which guarded write refused, if one did (`bulk-item`: the bulk item a transition finishes). */
-type Refusal = "key" | "cancellation" | "bulk-item" | undefined;
+/**
+ * Which guarded write refused, if one did (`bulk-item`: the bulk item a transition finishes;
+ * `bulk-job`: its job, as that result is the job's last or the job moved on since it was read).
+ */
+type Refusal = "key" | "cancellation" | "bulk-item" | "bulk-job" | undefined;
 
 export class DynamoUnitOfWork implements UnitOfWork {
   readonly #client: DynamoDBClient;
@@ -117,10 +122,20 @@ export class DynamoUnitOfWork implements UnitOfWork {
     audits: AuditRecord[],
     bulkItem?: BulkItemFinish,
   ): Promise<"written" | "conflict"> {
-    const refusal = await this.#transact(undefined, transition, audits, bulkItem);
-    // The bulk item was finished by another writer first: the transition stands without it.
-    if (refusal === "bulk-item") return this.commitTransition(transition, audits);
-    return refusal === undefined ? "written" : "conflict";
+    // The bulk item's result that is its job's last ends the job in the same transaction.
+    let end: JobEnd | undefined;
+    for (let attempt = 1; attempt <= RESULT_ATTEMPTS; attempt++) {
+      const refusal = await this.#transact(undefined, transition, audits, bulkItem, end);
+      // The bulk item was finished by another writer first: the transition stands without it.
+      if (refusal === "bulk-item") return this.commitTransition(transition, audits);
+      if (refusal !== "bulk-job" || !bulkItem) return refusal === undefined ? "written" : "conflict";
+      end = await jobEndFor(this.#client, this.#table, bulkItem);
+    }
+    throw storeUnavailable(
+      "bulk-jobs",
+      "TransactWriteItems (transition and result): the job kept moving on",
+      undefined,
+    );
   }
 
   /**
@@ -133,8 +148,9 @@ export class DynamoUnitOfWork implements UnitOfWork {
     cancellation: CancellationTransition | undefined,
     audits: AuditRecord[],
     bulkItem?: BulkItemFinish,
+    bulkEnd?: JobEnd,
   ): Promise<Refusal> {
-    const guarded: Exclude<Refusal, "bulk-item" | undefined>[] = [
+    const guarded: Exclude<Refusal, "bulk-item" | "bulk-job" | undefined>[] = [
       ...(keyWrite ? ["key" as const] : []),
       ...(cancellation ? ["cancellation" as const] : []),
     ];
@@ -144,7 +160,12 @@ export class DynamoUnitOfWork implements UnitOfWork {
       ...audits.map((record) => ({ Put: auditPut(this.#auditTable, record) })),
     ];
     const bulkFrom = items.length;
-    if (bulkItem) items.push(...finishWrites(this.#table, bulkItem));
+    if (bulkItem)
+      items.push(
+        ...(bulkEnd
+          ? endingWrites(this.#table, this.#auditTable, bulkItem, bulkEnd)
+          : finishWrites(this.#table, bulkItem)),
+      );
     try {
       await transactWrite(this.#client, items);
       return undefined;
@@ -152,7 +173,8 @@ export class DynamoUnitOfWork implements UnitOfWork {
       const reasons = cancellationReasons(error);
       const clash = reasons?.findIndex((reason) => reason.Code === "ConditionalCheckFailed") ?? -1;
       if (clash >= 0 && clash < guarded.length) return guarded[clash];
-      if (clash >= bulkFrom) return "bulk-item";
+      if (clash === bulkFrom) return "bulk-item";
+      if (clash === bulkFrom + 1) return "bulk-job";
       if (clash >= 0) {
         const put = items[clash]?.Put;
         throw new AuditRecordExistsError(put?.Item?.pk?.S ?? "", put?.Item?.sk?.S ?? "", { cause: error });

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { type DynamoDBClient, QueryCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { bulkPartitionOf, bulkTrailPartitionOf, JOB_SORT_KEY } from "#adapters/dynamo/bulk-items.ts";
 import { DynamoBulkJobStore } from "#adapters/dynamo/bulk-job-store.ts";
 import { DynamoCancellationStore } from "#adapters/dynamo/cancellation-store.ts";
 import { DynamoUnitOfWork } from "#adapters/dynamo/unit-of-work.ts";
@@ -92,7 +93,23 @@ const finish = (jobId: string, index: number) => ({
   summary: { type: "CANCELLED" as const, upstreamStatus: 200 },
   at: at(T0 + 1_000),
   via: "request" as const,
+  endId: randomUUID(),
 });
+
+/** The job's trail records that announce its end (the outbox items of `Bulk Cancellation Finished`). */
+const announcements = async (jobId: string): Promise<BulkJobAuditRecord[]> => {
+  const output = await client.send(
+    new QueryCommand({
+      TableName: tables.auditTable,
+      KeyConditionExpression: "pk = :pk",
+      ExpressionAttributeValues: { ":pk": { S: bulkTrailPartitionOf(jobId) } },
+      ConsistentRead: true,
+    }),
+  );
+  return (output.Items ?? [])
+    .map((item) => JSON.parse(item.record?.S ?? "{}") as BulkJobAuditRecord)
+    .filter((record) => record.event === "Bulk Cancellation Finished");
+};
 
 describe("DynamoBulkJobStore", () => {
   it("stores 10,000 lines in chunks and the job in 2 round trips; reads any range back; a second create finds the job", async () => {
@@ -234,5 +251,101 @@ describe("DynamoBulkJobStore", () => {
     ]);
     expect(await store.get(job.id)).toMatchObject({ finished: 2, outcomes: { CANCELLED: 2 } });
     expect((await cancellations.get("intent", b.id))?.state).toBe("DONE");
+  });
+  it("the last item's result ends the job in the same transaction (DONE, finishedAt, out of the due index, announced once), however many results race", async () => {
+    const job = await running(6);
+    for (let i = 0; i < 6; i++) await store.startItem(job.id, i, at());
+    expect(await store.finishItem(finish(job.id, 0))).toBe("written");
+    expect((await store.get(job.id))?.state).toBe("RUNNING");
+
+    // The other five at once (and one of them twice: a redelivery); the driver's looks bump the version meanwhile.
+    const looks = (async () => {
+      for (let i = 0; i < 5; i++) {
+        const seen = await store.get(job.id);
+        if (seen?.state !== "RUNNING") return;
+        await store.commit(
+          { next: { ...seen, version: seen.version + 1 }, expectedVersion: seen.version },
+          [],
+        );
+      }
+    })();
+    const written = await Promise.all([1, 2, 3, 4, 5, 5].map((i) => store.finishItem(finish(job.id, i))));
+    await looks;
+
+    expect(written.sort()).toEqual(["already-final", "written", "written", "written", "written", "written"]);
+    const ended = await store.get(job.id);
+    expect(ended).toMatchObject({
+      state: "DONE",
+      finished: 6,
+      outcomes: { CANCELLED: 6 },
+      finishedAt: at(T0 + 1_000),
+      fanout: { next: 6, sent: 6 },
+    });
+    expect(ended?.nextCheckAt).toBeUndefined();
+    expect((await store.due(T0 + 86_400_000, 100)).map((j) => j.id)).not.toContain(job.id);
+    const announced = await announcements(job.id);
+    expect(announced).toHaveLength(1);
+    expect(announced[0]).toMatchObject({ from: "RUNNING", to: "DONE", counts: { CANCELLED: 6 } });
+  });
+
+  it("the continuation's transition that finishes a job's last item ends the job with it, in one transaction", async () => {
+    const job = await running(2);
+    await store.startItem(job.id, 0, at());
+    await store.startItem(job.id, 1, at());
+    await store.finishItem(finish(job.id, 1));
+    const id = `a-${randomUUID()}`;
+    const open: Cancellation = {
+      kind: "intent",
+      id,
+      state: "INTENT_PENDING",
+      version: 1,
+      request: {
+        intentId: id,
+        trigger: "bulk",
+        actor: "storefront_app",
+        correlationId: "c",
+        scopeKey: `bulk:${job.id}:intent:${id}`,
+        requestedAt: at(),
+        bulk: { jobId: job.id, index: 0 },
+      },
+      steps: {},
+      nextCheckAt: T0,
+      checks: 0,
+      updatedAt: at(),
+    };
+    expect(await work.commitTransition({ next: open, expectedVersion: null }, [])).toBe("written");
+    const { nextCheckAt: _n, ...rest } = open;
+    const done: Cancellation = {
+      ...rest,
+      state: "DONE",
+      version: 2,
+      outcome: { type: "CANCELLED", target: { type: "intent", id } },
+    };
+
+    expect(
+      await work.commitTransition({ next: done, expectedVersion: 1 }, [], {
+        ...finish(job.id, 0),
+        via: "continuation",
+      }),
+    ).toBe("written");
+
+    expect(await store.get(job.id)).toMatchObject({ state: "DONE", finished: 2 });
+    expect(await announcements(job.id)).toHaveLength(1);
+    expect((await cancellations.get("intent", id))?.state).toBe("DONE");
+  });
+
+  it("a job stored before its remaining count existed is ended by the driver, as before", async () => {
+    const job = await running(1);
+    await client.send(
+      new UpdateItemCommand({
+        TableName: tables.idempotencyTable,
+        Key: { pk: { S: bulkPartitionOf(job.id) }, sk: { S: JOB_SORT_KEY } },
+        UpdateExpression: "REMOVE remaining",
+      }),
+    );
+    await store.startItem(job.id, 0, at());
+    expect(await store.finishItem(finish(job.id, 0))).toBe("written");
+    expect(await store.get(job.id)).toMatchObject({ state: "RUNNING", finished: 1 });
+    expect(await announcements(job.id)).toHaveLength(0);
   });
 });

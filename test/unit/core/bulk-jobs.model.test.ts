@@ -8,7 +8,10 @@
  * - every item ends exactly once: one final result, or STOPPED (never started);
  * - the job's counts, and its announcement's, equal its items' outcomes;
  * - no item started after the stop was accepted;
- * - no upstream effect twice, and no target's outcome announced twice.
+ * - no upstream effect twice, and no target's outcome announced twice;
+ * - after every step, a job whose runnable items are all final is DONE: the write of its last
+ *   item's result finishes it (whoever writes it: the item's request, the continuation, the
+ *   driver's reconciliation), not the driver's next look.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -107,6 +110,15 @@ describe("bulk jobs: model", () => {
           }
         };
 
+        /** The job is never left RUNNING once every runnable item is final. */
+        const expectDoneOnceAllFinal = async (): Promise<void> => {
+          const job = await world.bulk.get(jobId);
+          if (job?.state === "RUNNING" && job.finished >= job.runnable)
+            expect.fail(
+              `job RUNNING with all ${job.runnable} runnable items final (finished ${job.finished})`,
+            );
+        };
+
         for (const next of schedule) {
           switch (next.kind) {
             case "drive":
@@ -151,6 +163,7 @@ describe("bulk jobs: model", () => {
               world.clock.advance(next.ms);
               break;
           }
+          await expectDoneOnceAllFinal();
         }
 
         // Let everything run to its end.
@@ -163,6 +176,7 @@ describe("bulk jobs: model", () => {
           await world.continuation();
           await world.drive();
           for (let message = world.work.take(); message; message = world.work.take()) await deliver(message);
+          await expectDoneOnceAllFinal();
         }
 
         const job = await world.bulk.get(jobId);

@@ -210,15 +210,17 @@ describe("bulk jobs (core, in memory)", () => {
     world.intents.finishPending();
     world.clock.advance(60_000);
     await world.continuation();
-    await world.drive();
+    // The continuation finished the other request's cancellation, which knows no bulk item.
+    expect((await world.bulk.results(job.id, 0, 1))[0]).toMatchObject({ status: "PENDING" });
     expect((await world.bulk.get(job.id))?.state).toBe("RUNNING");
 
-    world.clock.advance(60_000);
-    await world.drive();
-    await world.drive();
+    // The driver's reconciliation writes the item's result, the job's last: the job ends with it.
+    const look = await world.drive();
 
     expect((await world.bulk.results(job.id, 0, 1))[0]).toMatchObject({ status: "CANCELLED", via: "driver" });
     expect((await world.bulk.get(job.id))?.state).toBe("DONE");
+    expect(look).toMatchObject({ reconciled: 1 });
+    expect(world.bulk.audits.filter((r) => r.event === "Bulk Cancellation Finished")).toHaveLength(1);
   });
 
   it("a stop read while nothing was in flight is not final if an item starts before it is written", async () => {
@@ -252,8 +254,9 @@ describe("bulk jobs (core, in memory)", () => {
       stuck = (await world.drive()).stuck;
       looks.push(stuck.length);
     }
-    // An operator redrives b's message: the job moves again, then ends.
+    // An operator redrives b's message: its result, the job's last, ends the job.
     await world.run({ jobId: job.id, index: 1, target: { type: "intent", id: "b" }, actor: SUBMITTER });
+    expect((await world.jobOf(job.id)).state).toBe("DONE");
     world.clock.advance(60_000);
     const after = await world.drive();
 
@@ -263,7 +266,8 @@ describe("bulk jobs (core, in memory)", () => {
     expect(stuck).toEqual([
       { jobId: job.id, state: "RUNNING", pending: 0, queued: 1, since: expect.any(String) },
     ]);
-    expect(after).toMatchObject({ stuck: [], finished: 1 });
+    // Final: no longer due, so the next look has nothing to do.
+    expect(after).toMatchObject({ jobs: 0, stuck: [], finished: 0 });
     expect((await world.jobOf(job.id)).state).toBe("DONE");
   });
 });
