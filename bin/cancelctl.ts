@@ -4,6 +4,9 @@
  * Run it as `npx cancelctl --help` in this repository.
  */
 import { runCli } from "./cancelctl/cli.ts";
+import { endQuietlyOnClosedPipe } from "./cancelctl/io.ts";
+
+endQuietlyOnClosedPipe(process.stdout, (code) => process.exit(code));
 
 process.exitCode = await runCli(process.argv.slice(2), process.env, {
   out: (text) => process.stdout.write(`${text}\n`),
