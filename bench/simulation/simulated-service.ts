@@ -45,6 +45,20 @@ export interface SimulatedService {
   close(): Promise<void>;
 }
 
+/**
+ * The service's budget for each sandbox's limit (`<UPSTREAM>_BUDGET_PER_MINUTE`), so that
+ * `--procure-core-limit 3000` is the limit on both sides; without it the service kept its
+ * registry's default (300) against a sandbox allowing 3,000. Only for a 60 s window: the
+ * budget's window is a minute, and a shorter sandbox window scales a run down in time with
+ * the default budget (`--env` sets it then, and overrides this).
+ */
+const serviceBudgets = (options: SimulationOptions): Record<string, string> => ({
+  ...(options.procureCore.windowSeconds === 60 && {
+    PROCURE_CORE_BUDGET_PER_MINUTE: String(options.procureCore.limit),
+  }),
+  ...(options.a55.windowSeconds === 60 && { A55_BUDGET_PER_MINUTE: String(options.a55.limit) }),
+});
+
 export const startSimulatedService = async (options: SimulationOptions): Promise<SimulatedService> => {
   const stops: (() => Promise<void> | void)[] = [];
   const stopAll = async (): Promise<void> => {
@@ -151,6 +165,7 @@ export const startSimulatedService = async (options: SimulationOptions): Promise
         POWERTOOLS_SERVICE_NAME: "cancellation-service",
         POWERTOOLS_METRICS_NAMESPACE: "cancellation-service-simulation",
         LOG_LEVEL: "WARN",
+        ...serviceBudgets(options),
         ...options.env,
       },
       // The platform's own lines: failed invocations, invalid batch answers, failed scheduled runs.
