@@ -26,8 +26,11 @@ export interface Grant {
   orders: Access;
   /** Operator reads: the daily report, the open list, and every client's orders and trails. */
   operator: "none" | "read";
-  /** Bulk work (issue 19): the name is reserved; no route asks for it yet. */
-  bulk: "none" | "write";
+  /**
+   * Bulk jobs (docs/bulk-cancellations.md): `read` reads its own jobs (and, with `operator:
+   * "read"`, every client's), `write` also submits and stops its own.
+   */
+  bulk: Access;
   /** The wallets (lower-case UUIDs) a charge may be cancelled in, or `["*"]`; empty: none. */
   wallets: readonly string[];
 }
@@ -58,7 +61,7 @@ export type Action =
   | { kind: "cancel"; resource: "charges"; wallet: string }
   | { kind: "read"; resource: Resource }
   | { kind: "operate" }
-  | { kind: "bulk" };
+  | { kind: "bulk"; access: Exclude<Access, "none"> };
 
 /** Allowed, or what the grant lacks: a level of a field, or (`wallet`) the wallet asked for. */
 export type GrantVerdict = { allowed: true } | { allowed: false; needs: string; wallet?: string };
@@ -93,7 +96,9 @@ const verdictOf = (action: Action, grant: Grant): GrantVerdict => {
     case "operate":
       return grant.operator === "read" ? { allowed: true } : { allowed: false, needs: 'operator: "read"' };
     case "bulk":
-      return grant.bulk === "write" ? { allowed: true } : { allowed: false, needs: 'bulk: "write"' };
+      return reaches(grant.bulk, action.access)
+        ? { allowed: true }
+        : { allowed: false, needs: `bulk: "${action.access}"` };
   }
 };
 

@@ -1,7 +1,8 @@
 /**
  * Clients with real grants (docs/security.md), for the tests of who may do what: two
  * storefronts with the same grant, one that may not cancel charges, a read-only operator, an
- * app and a token past their `expiresAt`, and a point-of-sale token scoped to one wallet. The
+ * app and a token past their `expiresAt`, a point-of-sale token scoped to one wallet, and
+ * for bulk jobs: submitters, a storefront that may only read jobs, an operator reading them. The
  * handler kit's own storefront holds `"all"`; these are added beside it (`clients` option).
  */
 import { createHash, randomBytes } from "node:crypto";
@@ -29,6 +30,8 @@ const APP_IDS = [
   "shop-expired",
   "shop-bulk",
   "shop-intents-bulk",
+  "shop-bulk-reader",
+  "ops-bulk",
 ] as const;
 export type GrantAppId = (typeof APP_IDS)[number];
 
@@ -69,6 +72,11 @@ export const grantClients = (): GrantClients => {
           secrets: [apps["shop-intents-bulk"].secret],
           grants: { intents: "write", bulk: "write" },
         },
+        "shop-bulk-reader": {
+          secrets: [apps["shop-bulk-reader"].secret],
+          grants: { ...STOREFRONT_GRANT, bulk: "read" },
+        },
+        "ops-bulk": { secrets: [apps["ops-bulk"].secret], grants: { ...OPERATOR_GRANT, bulk: "read" } },
       },
       tokens: [
         { id: "pos-terminal", sha256: sha256Hex(tokens.pos), grants: posGrant },

@@ -93,7 +93,7 @@ const grantObject = v.pipe(
       charges: v.optional(access, "none"),
       orders: v.optional(access, "none"),
       operator: v.optional(v.picklist(["none", "read"], 'must be "none" or "read"'), "none"),
-      bulk: v.optional(v.picklist(["none", "write"], 'must be "none" or "write"'), "none"),
+      bulk: v.optional(v.picklist(["none", "read", "write"], 'must be "none", "read" or "write"'), "none"),
       wallets: v.optional(walletList, []),
     },
     (issue) =>

@@ -8,8 +8,10 @@
  *   `Accept: text/csv` answers the whole report.
  * - `POST /api/v1/bulk-cancellations/{id}/stop`: 202 while items in flight finish, 200 once stopped.
  *
- * Every route authenticates through {@link bulkCaller}, the one place where a grant for bulk
- * work will be checked. A job is its submitter's: another client is answered 404.
+ * Every route authenticates through {@link bulkClient}, the one place where a grant for bulk
+ * work is checked (`bulk: "read"` to read a job, `"write"` to submit or stop one). A job is
+ * its submitter's: another client is answered 404, but an operator (`operator: "read"`) reads
+ * every client's jobs, as it reads every trail (docs/security.md). Only the submitter stops one.
  */
 import type { Client } from "#adapters/secrets/client-credentials.ts";
 import { type BulkJob, ITEM_STATUSES, type ItemStatus } from "#core/bulk-job.ts";
@@ -26,7 +28,7 @@ import type { HttpRequest } from "./http-request.ts";
 import { type HttpResponse, jsonResponse } from "./json-response.ts";
 import { idempotencyKeyHeader } from "./request-schemas.ts";
 import type { RouteCall } from "./route-call.ts";
-import { authorize, authorizeBulkItems } from "./route-grants.ts";
+import { authorize, authorizeBulkItems, readerOf } from "./route-grants.ts";
 
 /** The largest submission body: 10,000 order lines with long ids and charges (~3.5 MB), under Lambda's 6 MB. */
 export const BULK_MAX_BODY_BYTES = 5 * 1024 * 1024;
@@ -38,17 +40,23 @@ const bulkClient = async (container: Container, request: HttpRequest, route: Bul
   return client;
 };
 
-const bulkCaller = async (container: Container, request: HttpRequest, route: BulkRoute): Promise<string> =>
-  (await bulkClient(container, request, route)).id;
-
 type BulkRoute = "bulk-submit" | "bulk-status" | "bulk-items" | "bulk-stop";
 
 const budgetOf = (container: Container): BulkBudget => container.config.budget;
 
-/** The caller's job, or 404 (never 403: another client's job is not confirmed to exist). */
-const ownJob = async (container: Container, caller: string, id: string): Promise<BulkJob> => {
+/**
+ * The job if the client may see it (its own, or any for an operator reading), or 404 (never
+ * 403: another client's job is not confirmed to exist).
+ */
+const visibleJob = async (
+  container: Container,
+  client: Client,
+  id: string,
+  as: "reader" | "owner",
+): Promise<BulkJob> => {
   const job = /^[0-9a-f-]{36}$/.test(id) ? await container.bulk.get(id) : undefined;
-  if (!job || (job.owner ?? job.actor) !== caller)
+  const reader = readerOf(client);
+  if (!job || ((job.owner ?? job.actor) !== reader.client && !(as === "reader" && reader.operator)))
     throw new HttpProblem("not-found", `No bulk cancellation ${id}`);
   return job;
 };
@@ -115,16 +123,16 @@ export const bulkSubmitRoute = async ({
 };
 
 export const bulkStatusRoute = async ({ container, request, params }: RouteCall): Promise<HttpResponse> => {
-  const caller = await bulkCaller(container, request, "bulk-status");
-  const job = await ownJob(container, caller, params[0] ?? "");
+  const client = await bulkClient(container, request, "bulk-status");
+  const job = await visibleJob(container, client, params[0] ?? "", "reader");
   return jsonResponse(200, bulkJobView(job, budgetOf(container)));
 };
 
 const OUTCOMES = new Set<string>(ITEM_STATUSES);
 
 export const bulkItemsRoute = async ({ container, request, params }: RouteCall): Promise<HttpResponse> => {
-  const caller = await bulkCaller(container, request, "bulk-items");
-  const job = await ownJob(container, caller, params[0] ?? "");
+  const client = await bulkClient(container, request, "bulk-items");
+  const job = await visibleJob(container, client, params[0] ?? "", "reader");
   const outcome = request.query.get("outcome") ?? undefined;
   if (outcome !== undefined && !OUTCOMES.has(outcome)) {
     throw new HttpProblem("validation", `outcome must be one of ${ITEM_STATUSES.join(", ")}`, {
@@ -162,12 +170,12 @@ export const bulkItemsRoute = async ({ container, request, params }: RouteCall):
 };
 
 export const bulkStopRoute = async ({ container, request, params }: RouteCall): Promise<HttpResponse> => {
-  const caller = await bulkCaller(container, request, "bulk-stop");
+  const client = await bulkClient(container, request, "bulk-stop");
   const id = params[0] ?? "";
-  await ownJob(container, caller, id);
+  await visibleJob(container, client, id, "owner");
   const stopped = await stopBulkJob(
     { bulk: container.bulk, clock: container.deps.clock, ids: container.deps.ids },
-    caller,
+    client.id,
     id,
   );
   if (stopped.kind === "not-found") throw new HttpProblem("not-found", `No bulk cancellation ${id}`);

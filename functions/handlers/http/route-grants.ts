@@ -46,11 +46,11 @@ export const ROUTE_GRANTS: { [R in RouteName]: (subject: RouteSubjects[R]) => Ac
   "audit-trail": ({ type }) => [{ kind: "read", resource: RESOURCE_OF[type] }],
   "daily-report": () => [{ kind: "operate" }],
   "open-cancellations": () => [{ kind: "operate" }],
-  // Bulk work is reserved (grants' `bulk`): submitting, reading and stopping a job alike.
-  "bulk-submit": () => [{ kind: "bulk" }],
-  "bulk-status": () => [{ kind: "bulk" }],
-  "bulk-items": () => [{ kind: "bulk" }],
-  "bulk-stop": () => [{ kind: "bulk" }],
+  // Bulk work is reserved (grants' `bulk`): reading a job needs "read", submitting and stopping "write".
+  "bulk-submit": () => [{ kind: "bulk", access: "write" }],
+  "bulk-status": () => [{ kind: "bulk", access: "read" }],
+  "bulk-items": () => [{ kind: "bulk", access: "read" }],
+  "bulk-stop": () => [{ kind: "bulk", access: "write" }],
 };
 
 /**

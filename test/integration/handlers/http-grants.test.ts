@@ -231,6 +231,58 @@ describe("http-api handler: what each client's grant allows", () => {
     });
   });
 
+  describe('bulk jobs: reading needs bulk "read", an operator reads every client\'s, only the submitter stops', () => {
+    const submitted = async (): Promise<string> => {
+      const response = await as("shop-bulk", {
+        method: "POST",
+        path: "/api/v1/bulk-cancellations",
+        body: JSON.stringify({ items: [{ type: "intent", id: kit.newIntent("SUBMITTED") }] }),
+      });
+      expect(response.statusCode).toBe(202);
+      return (response.body as { id: string }).id;
+    };
+
+    it('an operator with bulk "read" reads another client\'s job and its items, and may not stop it', async () => {
+      const id = await submitted();
+
+      const status = await as("ops-bulk", { method: "GET", path: `/api/v1/bulk-cancellations/${id}` });
+      const items = await as("ops-bulk", { method: "GET", path: `/api/v1/bulk-cancellations/${id}/items` });
+      const stop = await as("ops-bulk", { method: "POST", path: `/api/v1/bulk-cancellations/${id}/stop` });
+
+      expect(status.statusCode).toBe(200);
+      expect(status.body).toMatchObject({ id, progress: { total: 1 } });
+      expect(items.statusCode).toBe(200);
+      expect(stop.statusCode).toBe(403);
+      expect(stop.body).toMatchObject({
+        error: { reason: "grant", message: expect.stringContaining('bulk: "write"') },
+      });
+    });
+
+    it("a client that only reads jobs sees its own only (another's is 404), and may not submit", async () => {
+      const id = await submitted();
+
+      const other = await as("shop-bulk-reader", { method: "GET", path: `/api/v1/bulk-cancellations/${id}` });
+      const submit = await as("shop-bulk-reader", {
+        method: "POST",
+        path: "/api/v1/bulk-cancellations",
+        body: JSON.stringify({ items: [{ type: "intent", id: kit.newIntent("SUBMITTED") }] }),
+      });
+
+      expect(other.statusCode).toBe(404);
+      expect(submit.statusCode).toBe(403);
+      expect(submit.body).toMatchObject({ error: { message: expect.stringContaining('bulk: "write"') } });
+    });
+
+    it('an operator without a bulk grant is refused jobs (403 naming bulk "read")', async () => {
+      const id = await submitted();
+
+      const response = await as("ops-desk", { method: "GET", path: `/api/v1/bulk-cancellations/${id}` });
+
+      expect(response.statusCode).toBe(403);
+      expect(response.body).toMatchObject({ error: { message: expect.stringContaining('bulk: "read"') } });
+    });
+  });
+
   describe("operator reads", () => {
     const today = (): string => new Date().toISOString().slice(0, 10);
     const operatorRoutes = (): [string, string][] => [

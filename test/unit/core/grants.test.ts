@@ -70,7 +70,15 @@ describe("checkGrant, through the route table", () => {
       expect(verdict(storefront, route, undefined)).toEqual({ allowed: false, needs: 'operator: "read"' });
       expect(verdict(operator, route, undefined)).toEqual({ allowed: true });
     }
-    expect(checkGrant(storefront, [{ kind: "bulk" }])).toEqual({ allowed: false, needs: 'bulk: "write"' });
-    expect(checkGrant(FULL_GRANT, [{ kind: "bulk" }])).toEqual({ allowed: true });
+    const write = { kind: "bulk", access: "write" } as const;
+    const read = { kind: "bulk", access: "read" } as const;
+    expect(checkGrant(storefront, [write])).toEqual({ allowed: false, needs: 'bulk: "write"' });
+    expect(checkGrant(storefront, [read])).toEqual({ allowed: false, needs: 'bulk: "read"' });
+    expect(checkGrant(FULL_GRANT, [write])).toEqual({ allowed: true });
+    // "read" reads jobs and is not "write"; "write" includes "read".
+    const reader: Grant = { ...NO_GRANT, bulk: "read" };
+    expect(checkGrant(reader, [read])).toEqual({ allowed: true });
+    expect(checkGrant(reader, [write])).toEqual({ allowed: false, needs: 'bulk: "write"' });
+    expect(checkGrant({ ...NO_GRANT, bulk: "write" }, [read])).toEqual({ allowed: true });
   });
 });
