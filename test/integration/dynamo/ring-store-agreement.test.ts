@@ -11,14 +11,9 @@
  * here as a disagreement, with fast-check's seed and the smallest case.
  */
 import { randomUUID } from "node:crypto";
-import {
-  type AttributeValue,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-} from "@aws-sdk/client-dynamodb";
+import { type AttributeValue, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   type RingRepair,
   type RingSize,
@@ -31,8 +26,8 @@ import {
 } from "#adapters/budget/budget-ring.ts";
 import { DynamoRingStore, type RingKey, type RingTake } from "#adapters/budget/budget-ring-store.ts";
 import { budgetKeyOf } from "#adapters/dynamo/table-definitions.ts";
-import { createLocalDynamoClient, createTestTables, type TestTables } from "#test/support/dynamo-tables.ts";
 import { MemoryRingStore, type StoredItem } from "#test/support/memory-ring-store.ts";
+import { useDynamoStores } from "./dynamo-stores.ts";
 
 const T0 = 1_772_019_000_000;
 const WINDOW_MS = 2_000;
@@ -40,19 +35,8 @@ const WINDOW_MS = 2_000;
 const TAKE_RUNS = 800;
 const REPAIR_RUNS = 400;
 
-let client: DynamoDBClient;
-let tables: TestTables;
-let dynamoStore: DynamoRingStore;
-
-beforeAll(async () => {
-  client = createLocalDynamoClient(inject("dynamoEndpoint"));
-  tables = await createTestTables(client, "ring-agreement");
-  dynamoStore = new DynamoRingStore({ client, table: tables.idempotencyTable });
-});
-afterAll(async () => {
-  await tables?.drop();
-  client?.destroy();
-});
+const stores = useDynamoStores("ring-agreement");
+const ringStore = () => new DynamoRingStore({ client: stores.client, table: stores.tables.idempotencyTable });
 
 /** Few distinct times, a window apart or less, so comparisons tie and cross the cutoff often. */
 const time = fc.integer({ min: 0, max: 6 }).map((step) => T0 + step * 1_000);
@@ -191,9 +175,9 @@ const attributesOf = (found: StoredItem): Record<string, AttributeValue> =>
 /** The item as DynamoDB holds it, in the model store's terms (expiresAt is DynamoDB's TTL only). */
 const readBack = async (key: RingKey): Promise<StoredItem | undefined> => {
   const { pk, sk } = budgetKeyOf(key.upstream, key.client, key.ring);
-  const { Item } = await client.send(
+  const { Item } = await stores.client.send(
     new GetItemCommand({
-      TableName: tables.idempotencyTable,
+      TableName: stores.tables.idempotencyTable,
       Key: { pk: { S: pk }, sk: { S: sk } },
       ConsistentRead: true,
     }),
@@ -215,9 +199,9 @@ const seeded = async (found: StoredItem | undefined) => {
   memory.seed(key, found);
   if (found !== undefined) {
     const { pk, sk } = budgetKeyOf(key.upstream, key.client, key.ring);
-    await client.send(
+    await stores.client.send(
       new PutItemCommand({
-        TableName: tables.idempotencyTable,
+        TableName: stores.tables.idempotencyTable,
         Item: { pk: { S: pk }, sk: { S: sk }, ...attributesOf(found) },
       }),
     );
@@ -241,7 +225,7 @@ describe("the model's ring store agrees with DynamoDB's evaluation of the real e
         async ([found, oneTake]) => {
           const { key, memory } = await seeded(found);
           const inMemory = await memory.take(key, oneTake);
-          const inDynamo = await dynamoStore.take(key, oneTake);
+          const inDynamo = await ringStore().take(key, oneTake);
           expect({ taken: inDynamo.taken, item: present(await readBack(key)) }).toEqual({
             taken: inMemory.taken,
             item: present(memory.itemOf(key)),
@@ -262,7 +246,7 @@ describe("the model's ring store agrees with DynamoDB's evaluation of the real e
         async ([ringSize, found, oneRepair]) => {
           const { key, memory } = await seeded(found);
           const inMemory = await memory.repair(key, ringSize, oneRepair);
-          const inDynamo = await dynamoStore.repair(key, ringSize, oneRepair);
+          const inDynamo = await ringStore().repair(key, ringSize, oneRepair);
           expect({ repaired: inDynamo.repaired, item: present(await readBack(key)) }).toEqual({
             repaired: inMemory.repaired,
             item: present(memory.itemOf(key)),
