@@ -53,7 +53,8 @@ export const writeFirstRequestModule = async (
 };
 
 /**
- * The module timing "init + first request" for `report`, and the bytes that reads.
+ * The module timing "init + first request" for `report` (none when the first request loads
+ * nothing on first use: the figure is then module init itself), and the bytes that reads.
  * `strict`: a module of `loads` the bundle does not load through `import()` is an error
  * (the list in cold-start-targets.ts is out of date); otherwise (a baseline checkout) it is
  * taken to be loaded at init, where it is counted already.
@@ -62,12 +63,13 @@ export const prepareFirstRequest = async (
   report: BundleReport,
   loads: readonly string[],
   { name, strict }: { name: string; strict: boolean },
-): Promise<{ file: string; bytes: number }> => {
+): Promise<{ file: string | undefined; bytes: number }> => {
   const lazy = loadedOnFirstUse(report, loads);
   if (strict && lazy.missing.length > 0) {
     throw new Error(
       `cold-start: ${name} does not load ${lazy.missing.join(", ")} through import(); update FIRST_REQUEST`,
     );
   }
-  return { file: await writeFirstRequestModule(report, lazy.files), bytes: report.initBytes + lazy.bytes };
+  const file = lazy.files.length > 0 ? await writeFirstRequestModule(report, lazy.files) : undefined;
+  return { file, bytes: report.initBytes + lazy.bytes };
 };
