@@ -344,6 +344,14 @@ export function createAlarms(sources: AlarmSources) {
     "GreaterThanOrEqualToThreshold",
   );
   serviceAlarm(
+    "OutboxEventsShortened",
+    "An outcome event was too large for PutEvents and went on the bus shortened (its detail.shortened lists the fields cut); consumers got less than the record says. On call: the relay's error log names the event and target; cancelctl audit <target> shows the full record; find which text grew it (an upstream's message).",
+    "OutboxEventsShortened",
+    "Sum",
+    1,
+    "GreaterThanOrEqualToThreshold",
+  );
+  serviceAlarm(
     "OutboxLag",
     `Outcome events reach the bus more than ${ALARM_THRESHOLDS.outboxLagMs / 1000} s after their commit. On call: the relay's iterator age and errors.`,
     "OutboxLagMs",

@@ -781,6 +781,7 @@ for (const stage of STAGES) {
         assert.deepEqual(alarmOf("CancellationsStuck"), ["CancellationsStuckAlarm"]);
         assert.deepEqual(alarmOf("BulkJobsStuck"), ["BulkJobsStuckAlarm"]);
         assert.deepEqual(alarmOf("OutboxPublishFailures"), ["OutboxPublishFailuresAlarm"]);
+        assert.deepEqual(alarmOf("OutboxEventsShortened"), ["OutboxEventsShortenedAlarm"]);
         assert.deepEqual(alarmOf("OutboxLagMs"), ["OutboxLagAlarm"]);
         assert.deepEqual(alarmOf("5xx"), ["ApiServerErrorsAlarm"]);
         assert.deepEqual(alarmOf("Count"), ["ApiServerErrorsAlarm"]);

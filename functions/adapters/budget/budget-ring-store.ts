@@ -41,6 +41,9 @@ export interface RingKey {
 
 export type { RingTake } from "./ring-take-request.ts";
 
+/** One ring's identity as a map key of this container. */
+export const ringKeyText = (key: RingKey): string => `${key.upstream}\u0000${key.client}\u0000${key.ring}`;
+
 /** The item as read back: absent, or present with its ring (`undefined` when its attributes are not the numbers a ring holds). */
 export type StoredRing =
   | { kind: "absent" }

@@ -53,6 +53,9 @@ export const MAX_BUCKETS = 72;
  */
 export const BACKGROUND_ACTIVE_MS = 10_000;
 
+/** A ring whose newest time is further ahead of this clock than this is damaged (or a clock is badly off). */
+export const MAX_CLOCK_AHEAD_MS = 1_000;
+
 export type RingName = "background" | "interactive";
 
 /** One ring's size: S slots in buckets of G. */

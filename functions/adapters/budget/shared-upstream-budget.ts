@@ -4,7 +4,9 @@
  * each HTTP attempt it sends, so the fleet as a whole never sends more than the limit within
  * any sliding minute. Design, guarantees and costs: docs/decisions/0003-upstream-budget.md
  * and, for the rings' storage, docs/decisions/0008-budget-in-constant-size.md; the rings'
- * rules: budget-ring.ts; their items: budget-ring-store.ts.
+ * rules: budget-ring.ts; their items: budget-ring-store.ts; which ring a take goes to:
+ * ring-choice.ts; this container's view of each ring, its repairs and rings written anew:
+ * ring-keeper.ts.
  *
  * - One round trip (one small UpdateItem) per take when nothing else is taking at that
  *   instant; a refusal costs one too and says exactly when the next slot frees. Interactive
@@ -40,6 +42,7 @@ import { systemRetryEnvironment } from "#adapters/http/retry-policy.ts";
 import { ConfigurationError, type UpstreamName, UpstreamRateLimitedError } from "#core/errors.ts";
 import type { UpstreamPriority } from "#core/ports.ts";
 import { AnnouncedLimits } from "./announced-limits.ts";
+import { inspectRings } from "./budget-inspection.ts";
 import type { BudgetSnapshot, BudgetStats, SharedUpstreamBudgetOptions } from "./budget-options.ts";
 import {
   BACKGROUND_ACTIVE_MS,
@@ -48,36 +51,25 @@ import {
   budgetShapeOf,
   crossedEdge,
   judgeTake,
-  type RingName,
-  type RingSize,
-  type RingState,
-  repairOf,
-  repairRing,
-  resizeRing,
+  MAX_CLOCK_AHEAD_MS,
   ringHealth,
   sameForm,
   slotFreeAt,
-  slotTimesOf,
   takeFormOf,
   takeSlot,
-  uniformRing,
 } from "./budget-ring.ts";
-import type { RingKey, RingStore, StoredRing } from "./budget-ring-store.ts";
+import type { RingStore } from "./budget-ring-store.ts";
+import { choiceText, chooseRing } from "./ring-choice.ts";
+import { RingKeeper, ringExpiryOf } from "./ring-keeper.ts";
 import type { AnswerObservation, SlotRequest, UpstreamBudget } from "./upstream-budget.ts";
 
 const MINUTE_MS = 60_000;
-/** A ring whose newest time is further ahead of this clock than this is damaged (or a clock is badly off). */
-const MAX_CLOCK_AHEAD_MS = 1_000;
 /** The most interactive work waits for a clock a little behind another container's. */
 const INTERACTIVE_CLOCK_WAIT_MS = 50;
 /** Spreads the wake-ups of background waiters a little, so they do not all write at the same instant. */
 const WAKE_JITTER_MS = 20;
 /** How long past its planned wake-up a waiting background taker keeps interactive work off its ring. */
 const BACKGROUND_WAIT_GRACE_MS = 1_000;
-/** Repairs one take makes in a row at most (each after another container's write changed the ring). */
-const MAX_REPAIRS_IN_A_ROW = 3;
-/** An idle ring is deleted by TTL after a day; a missing ring is an empty one. */
-const RING_LIFETIME_SECONDS = 86_400;
 
 export type {
   BudgetRefusedEvent,
@@ -87,13 +79,6 @@ export type {
   SharedUpstreamBudgetOptions,
   UpstreamBudgetSettings,
 } from "./budget-options.ts";
-
-/** Where one take goes: which ring, and whether interactive work borrows it from background work. */
-interface RingChoice {
-  key: RingKey;
-  size: RingSize;
-  borrowing: boolean;
-}
 
 export class SharedUpstreamBudget<N extends string = UpstreamName> implements UpstreamBudget<N> {
   readonly #store: RingStore;
@@ -106,8 +91,7 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
   readonly #announced: AnnouncedLimits;
   readonly #options: SharedUpstreamBudgetOptions<N>;
   readonly #stats: BudgetStats = { taken: 0, refused: 0, waitedMs: 0, roundTrips: 0, abandoned: 0 };
-  /** Each ring as this container last saw it (after its own takes): which form the next take has. A guess: the store decides. */
-  readonly #lastSeen = new Map<string, RingState>();
+  readonly #rings: RingKeeper;
   /** Until when a ring was seen spent, for interactive work (it never frees earlier): refused again without a round trip. */
   readonly #spentUntil = new Map<string, number>();
 
@@ -128,6 +112,11 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
       ]),
     );
     this.#announced = new AnnouncedLimits({ now: this.#now, capMs: windowMs });
+    this.#rings = new RingKeeper({
+      store: this.#store,
+      now: this.#now,
+      onRecreated: (event) => options.onRecreated?.({ ...event, upstream: event.upstream as N }),
+    });
   }
 
   /** The rings' shape for an upstream: limit, background cap, window, each ring's size. */
@@ -178,13 +167,13 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
         await waitUntil(blocked, "upstream");
         continue;
       }
-      const choice = this.#choose(who, shape, priority);
+      const choice = chooseRing(who, shape, priority, this.#spentUntil, this.#now());
       if (typeof choice === "number") return refuse(choice - this.#now());
       const { key, size, borrowing } = choice;
       beforeRoundTrip();
       const t = this.#now();
       const cutoff = t - shape.windowMs;
-      const seen = this.#seen(key, size);
+      const seen = this.#rings.seen(key, size);
       const form = takeFormOf(seen, cutoff);
       const result = await this.#store.take(key, {
         t,
@@ -194,15 +183,15 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
         form,
         borrowing,
         backgroundActiveSince: t - BACKGROUND_ACTIVE_MS,
-        expiresAt: expiryOf(t),
+        expiresAt: ringExpiryOf(t),
       });
       if (result.taken) {
         const after = { ...takeSlot(seen, t, cutoff, priority), ...result.counts };
-        this.#lastSeen.set(keyText(key), after);
+        this.#rings.remember(key, after);
         // This take left the ring past a bucket's edge: it brings it back (the slot is held meanwhile).
         // Housekeeping: a failed or late repair is left to the next take (which finds the ring still past the edge).
         if (form.kind === "step" && crossedEdge(after))
-          count(await this.#repair(key, size, after, request.deadline).catch(() => 1));
+          count(await this.#rings.repair(key, size, after, request.deadline).catch(() => 1));
         if (this.#now() - t > this.#staleAfterMs) {
           this.#stats.abandoned++;
           continue;
@@ -219,24 +208,24 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
           : ringHealth(current.ring, size, this.#now() + MAX_CLOCK_AHEAD_MS);
       if (health !== "sound" || current.kind === "absent" || current.ring === undefined) {
         beforeRoundTrip();
-        await this.#recreate(key, size, current, health === "sound" ? "damaged" : health);
+        await this.#rings.recreate(key, size, current, health === "sound" ? "damaged" : health);
         continue;
       }
       const ring = current.ring;
-      this.#lastSeen.set(keyText(key), ring);
+      this.#rings.remember(key, ring);
       const verdict = judgeTake(ring, shape.windowMs, t, borrowing);
       if (verdict.kind === "free") {
         // Another take came first and changed the form this one needs: take again in that form.
         if (!sameForm(form, takeFormOf(ring, cutoff))) continue;
         // The store refused what the ring it returned allows: trust neither; start over from a full ring.
         beforeRoundTrip();
-        await this.#recreate(key, size, current, "damaged");
+        await this.#rings.recreate(key, size, current, "damaged");
         continue;
       }
       if (verdict.kind === "repair") {
         // Past a bucket's edge further than a step reaches (its taker's repair is late or lost).
         beforeRoundTrip(0);
-        count(await this.#repair(key, size, ring, request.deadline));
+        count(await this.#rings.repair(key, size, ring, request.deadline));
         continue;
       }
       if (verdict.kind === "behind") {
@@ -278,77 +267,8 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
   }
 
   /** The rings of one client as they are now (strongly consistent reads). */
-  async inspect(upstream: N, client: string): Promise<BudgetSnapshot> {
-    const shape = this.#shapeOf(upstream);
-    const read = async (ring: RingName, size: RingSize | undefined): Promise<RingState | undefined> => {
-      if (size === undefined) return undefined;
-      const stored = await this.#store.read({ upstream, client, ring });
-      const now = this.#now();
-      return stored.kind === "present" && ringHealth(stored.ring, size, now + MAX_CLOCK_AHEAD_MS) === "sound"
-        ? stored.ring
-        : uniformRing(size, 0);
-    };
-    const background = (await read("background", shape.background)) as RingState;
-    const interactive = await read("interactive", shape.interactive);
-    const now = this.#now();
-    const inWindow = (ring: RingState | undefined) =>
-      ring === undefined ? 0 : slotTimesOf(ring).filter((sent) => sent > now - shape.windowMs).length;
-    const freeAt = (ring: RingState, borrowing: boolean): number => {
-      const verdict = judgeTake(ring, shape.windowMs, now, borrowing);
-      return verdict.kind === "spent" ? verdict.freeAt : now;
-    };
-    const interactiveFreeAt =
-      interactive === undefined
-        ? freeAt(background, false)
-        : Math.min(freeAt(interactive, false), freeAt(background, true));
-    return {
-      limit: shape.limit,
-      backgroundCap: shape.backgroundCap,
-      windowMs: shape.windowMs,
-      inWindow: inWindow(background) + inWindow(interactive),
-      backgroundRingInWindow: inWindow(background),
-      nextFreeAt: { interactive: interactiveFreeAt, background: freeAt(background, false) },
-    };
-  }
-
-  /**
-   * Background work: its own ring. Interactive work: its own ring unless seen spent, then
-   * background work's (borrowing: only while background work wants none); with a share of 1
-   * there is only the one ring, first come first served. A number: every ring this may use
-   * was seen spent, until then.
-   */
-  #choose(
-    who: { upstream: N; client: string },
-    shape: BudgetShape,
-    priority: UpstreamPriority,
-  ): RingChoice | number {
-    const background: RingChoice = {
-      key: { ...who, ring: "background" },
-      size: shape.background,
-      borrowing: priority === "interactive" && shape.interactive !== undefined,
-    };
-    if (priority === "background") return background;
-    const now = this.#now();
-    let ownFreeAt = Number.POSITIVE_INFINITY;
-    if (shape.interactive !== undefined) {
-      const own: RingChoice = {
-        key: { ...who, ring: "interactive" },
-        size: shape.interactive,
-        borrowing: false,
-      };
-      ownFreeAt = this.#spentUntil.get(choiceText(own)) ?? 0;
-      if (ownFreeAt <= now) return own;
-    }
-    const borrowFreeAt = this.#spentUntil.get(choiceText(background)) ?? 0;
-    return borrowFreeAt <= now ? background : Math.min(ownFreeAt, borrowFreeAt);
-  }
-
-  /** The ring as last seen, or a fresh one (its first take's form) when never seen or of another size. */
-  #seen(key: RingKey, size: RingSize): RingState {
-    const seen = this.#lastSeen.get(keyText(key));
-    return seen !== undefined && seen.slots === size.slots && seen.bucket === size.bucket
-      ? seen
-      : uniformRing(size, 0);
+  inspect(upstream: N, client: string): Promise<BudgetSnapshot> {
+    return inspectRings(this.#store, this.#shapeOf(upstream), this.#now, { upstream, client });
   }
 
   #shapeOf(upstream: N): BudgetShape {
@@ -356,47 +276,6 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
     if (shape === undefined)
       throw new ConfigurationError(`The upstream budget has no limit for "${upstream}"`);
     return shape;
-  }
-
-  /**
-   * Repairs a ring past a bucket's edge while it needs it: each write conditional on the edge
-   * still being passed and the buckets as counted, so a repair lost to another (a drop to a
-   * seal, say) is tried again on the ring it returned; at most a few, and none past the
-   * deadline (the next take finds the ring still needing it). Returns the round trips made.
-   */
-  async #repair(key: RingKey, size: RingSize, seen: RingState, deadline: number): Promise<number> {
-    let ring = seen;
-    let trips = 0;
-    for (let repair = repairOf(ring); repair !== undefined; repair = repairOf(ring)) {
-      if (trips >= MAX_REPAIRS_IN_A_ROW || this.#now() >= deadline) break;
-      trips++;
-      const result = await this.#store.repair(key, size, repair);
-      if (result.repaired) ring = repairRing(ring, repair);
-      else if (result.current.kind === "present" && result.current.ring) ring = result.current.ring;
-      else break;
-      this.#lastSeen.set(keyText(key), ring);
-    }
-    return trips;
-  }
-
-  async #recreate(
-    key: RingKey,
-    size: RingSize,
-    current: StoredRing,
-    was: "absent" | "damaged" | "resizable",
-  ): Promise<void> {
-    const now = this.#now();
-    const ring: RingState =
-      was === "absent"
-        ? uniformRing(size, 0)
-        : was === "resizable" && current.kind === "present" && current.ring
-          ? resizeRing(current.ring, size)
-          : uniformRing(size, now);
-    // Lost to another container that recreated it first: either way, the next take reads the new one.
-    if (await this.#store.replace(key, ring, current, expiryOf(now))) {
-      this.#lastSeen.set(keyText(key), ring);
-      this.#options.onRecreated?.({ upstream: key.upstream as N, client: key.client, ring: key.ring, was });
-    }
   }
 
   #refuse(
@@ -424,9 +303,3 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
     });
   }
 }
-
-const expiryOf = (now: number): number => Math.floor(now / 1000) + RING_LIFETIME_SECONDS;
-
-const keyText = (key: RingKey): string => `${key.upstream}\u0000${key.client}\u0000${key.ring}`;
-
-const choiceText = (choice: RingChoice): string => `${keyText(choice.key)}\u0000${choice.borrowing}`;
