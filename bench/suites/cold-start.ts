@@ -15,24 +15,22 @@
  *   chunks reached by `import()` load on first use), each beside the reference's.
  * - what a function loads at init beyond its reference (metafile, by package or folder):
  *   where to look when a ratio grows.
+ * - init + first request: the same import followed by the modules the function loads on
+ *   first use that its first request needs (cold-start-targets.ts names the request), timed
+ *   in the same rounds and given as a ratio to the same reference: what init saves by loading
+ *   a module later shows here when the first request needs it anyway.
  *
  * Before/after in one run: `COLD_START_BASELINE=<another checkout> npm run bench -- --only
  * cold-start` bundles that checkout's functions too (e.g. `git worktree add /tmp/before main`,
  * with its node_modules) and times them in the same rounds.
  */
-import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import {
-  type BundleReport,
-  bundle,
-  contributionsOf,
-  heaviest,
-  importOnce,
-  writeEmptyModule,
-} from "../support/bundles.ts";
+import { type BundleReport, bundle, importOnce, writeEmptyModule } from "../support/bundles.ts";
+import { beyondReference, bundleBaseline } from "../support/cold-start-bundles.ts";
 import { type ColdStartTarget, coldStartTargets } from "../support/cold-start-targets.ts";
+import { prepareFirstRequest } from "../support/first-request.ts";
 import { median } from "../support/stats.ts";
 import { atMost, figure, type Metric, round, type SuiteRun } from "../support/suite.ts";
 
@@ -41,29 +39,6 @@ const INIT_RATIO_GOAL = 1.3;
 const OUT = path.join(tmpdir(), "cancellation-bench-bundles");
 
 const kib = (bytes: number): number => round(bytes / 1024, 1);
-
-/** What `report` loads at init that `reference` does not, by package or folder (KiB), heaviest first. */
-const beyondReference = (report: BundleReport, reference: BundleReport) => {
-  const own = contributionsOf(report.metafile, report.initFiles);
-  const theirs = contributionsOf(reference.metafile, reference.initFiles);
-  const extra = new Map([...own].map(([what, bytes]) => [what, bytes - (theirs.get(what) ?? 0)]));
-  return heaviest(extra, 10).map((c) => ({ what: c.what, kib: kib(c.bytes) }));
-};
-
-/** The same functions from the checkout COLD_START_BASELINE names, if any (before/after in one run). */
-const bundleBaseline = async (targets: ColdStartTarget[]): Promise<Map<string, BundleReport>> => {
-  const root = process.env.COLD_START_BASELINE;
-  const reports = new Map<string, BundleReport>();
-  if (!root) return reports;
-  for (const target of targets) {
-    const file = path.join(path.resolve(root), target.file);
-    if (!existsSync(file)) continue;
-    const name = target.name;
-    const outdir = path.join(OUT, "baseline", name);
-    reports.set(name, await bundle(name, { file: path.relative(process.cwd(), file) }, outdir));
-  }
-  return reports;
-};
 
 export const run: SuiteRun = async ({ progress }) => {
   await rm(OUT, { recursive: true, force: true });
@@ -79,12 +54,23 @@ export const run: SuiteRun = async ({ progress }) => {
       references.set(target.referenceName, report);
     }
   }
-  const baselines = await bundleBaseline(targets);
+  const baselines = await bundleBaseline(targets, path.join(OUT, "baseline"));
   const empty = await writeEmptyModule(OUT);
 
   const files: Record<string, string> = { empty };
-  for (const [name, report] of functions) files[name] = report.entry;
-  for (const [name, report] of baselines) files[`baseline: ${name}`] = report.entry;
+  const firstRequestBytes = new Map<string, number>();
+  for (const { name, firstRequest } of targets) {
+    const report = functions.get(name) as BundleReport;
+    files[name] = report.entry;
+    const first = await prepareFirstRequest(report, firstRequest.loads, { name, strict: true });
+    firstRequestBytes.set(name, first.bytes);
+    if (first.file) files[`first request: ${name}`] = first.file;
+    const baseline = baselines.get(name);
+    if (!baseline) continue;
+    files[`baseline: ${name}`] = baseline.entry;
+    const before = await prepareFirstRequest(baseline, firstRequest.loads, { name, strict: false });
+    if (before.file) files[`baseline first request: ${name}`] = before.file;
+  }
   for (const [name, report] of references) files[`reference: ${name}`] = report.entry;
   progress(`timing module init: ${RUNS} fresh processes per bundle, one of each per round`);
   const wall: Record<string, number[]> = Object.fromEntries(Object.keys(files).map((key) => [key, []]));
@@ -99,10 +85,12 @@ export const run: SuiteRun = async ({ progress }) => {
     }
   }
   /** Median over the runs minus the empty module's: CPU time (the goal's measure) and wall time. */
-  const init = (key: string) => ({
+  const init = (key: string): { cpu: number; wall: number } => ({
     cpu: median(cpu[key] ?? []) - median(cpu.empty ?? []),
     wall: median(wall[key] ?? []) - median(wall.empty ?? []),
   });
+  /** A first request that loads nothing on first use was not timed apart: its figure is init's. */
+  const initOr = (key: string, otherwise: string) => init(key in files ? key : otherwise);
   const both = (ms: { cpu: number; wall: number }): string =>
     `${round(ms.cpu, 1)} ms CPU (${round(ms.wall, 1)} wall)`;
 
@@ -120,8 +108,11 @@ export const run: SuiteRun = async ({ progress }) => {
   const rows = targets.map((target: ColdStartTarget) => {
     const own = init(target.name);
     const theirs = init(`reference: ${target.referenceName}`);
+    const first = initOr(`first request: ${target.name}`, target.name);
     return {
       target,
+      first,
+      firstRatio: first.cpu / theirs.cpu,
       report: functions.get(target.name) as BundleReport,
       reference: references.get(target.referenceName) as BundleReport,
       own,
@@ -130,11 +121,18 @@ export const run: SuiteRun = async ({ progress }) => {
       wallRatio: own.wall / theirs.wall,
     };
   });
-  for (const { target, report, reference, own, theirs, ratio, wallRatio } of rows) {
+  for (const { target, report, reference, own, theirs, ratio, wallRatio, first, firstRatio } of rows) {
     const baseline = baselines.get(target.name);
     if (baseline) {
       const before = init(`baseline: ${target.name}`);
+      const beforeFirst = initOr(`baseline first request: ${target.name}`, `baseline: ${target.name}`);
       metrics.push(
+        figure(
+          `${target.name} at the baseline: init + first request / reference's, CPU (${both(beforeFirst)})`,
+          beforeFirst.cpu / theirs.cpu,
+          "×",
+          2,
+        ),
         figure(
           `${target.name} at the baseline: module init / reference's, CPU (${both(before)})`,
           before.cpu / theirs.cpu,
@@ -165,6 +163,12 @@ export const run: SuiteRun = async ({ progress }) => {
         2,
       ),
       figure(`${target.name}: bundle on disk (${report.files} files)`, kib(report.totalBytes), "KiB"),
+      figure(
+        `${target.name}: init + first request (${target.firstRequest.request}) / reference's init, CPU (${round(first.cpu, 1)} / ${round(theirs.cpu, 1)} ms; ${kib(firstRequestBytes.get(target.name) ?? 0)} KiB loaded)`,
+        firstRatio,
+        "×",
+        2,
+      ),
     );
   }
 
@@ -186,9 +190,10 @@ export const run: SuiteRun = async ({ progress }) => {
       `ratio, CPU (goal ≤ ${INIT_RATIO_GOAL})`,
       "ratio, wall",
       "loaded at init / reference's",
+      "init + first request's loads, CPU ratio (loaded)",
       "on disk",
     ],
-    rows: rows.map(({ target, report, reference, own, theirs, ratio, wallRatio }) => [
+    rows: rows.map(({ target, report, reference, own, theirs, ratio, wallRatio, firstRatio }) => [
       target.name,
       both(own),
       target.referenceName,
@@ -196,6 +201,7 @@ export const run: SuiteRun = async ({ progress }) => {
       `${round(ratio, 2)} × ${ratio <= INIT_RATIO_GOAL ? "✔" : "✘"}`,
       `${round(wallRatio, 2)} ×`,
       `${kib(report.initBytes)} / ${kib(reference.initBytes)} KiB`,
+      `${round(firstRatio, 2)} × (${kib(firstRequestBytes.get(target.name) ?? 0)} KiB)`,
       `${kib(report.totalBytes)} KiB`,
     ]),
   };
@@ -217,11 +223,18 @@ export const run: SuiteRun = async ({ progress }) => {
         ]),
       ),
       functions: Object.fromEntries(
-        rows.map(({ target, report, reference, own, theirs, ratio, wallRatio }) => [
+        rows.map(({ target, report, reference, own, theirs, ratio, wallRatio, first, firstRatio }) => [
           target.name,
           {
             reference: target.referenceName,
             initMs: own,
+            firstRequest: {
+              request: target.firstRequest.request,
+              loadsOnFirstUse: target.firstRequest.loads,
+              initPlusFirstRequestMs: first,
+              ratioCpu: round(firstRatio, 3),
+              loadedKiB: kib(firstRequestBytes.get(target.name) ?? 0),
+            },
             referenceInitMs: theirs,
             initRatioCpu: round(ratio, 3),
             initRatioWall: round(wallRatio, 3),

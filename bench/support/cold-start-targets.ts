@@ -11,6 +11,12 @@
  *   last-receive message, so its SQS client is loaded on that first send, not at init.
  *
  * The function's init is then measured as a ratio to its reference's, in the same run.
+ *
+ * Beside it, "init + first request": module init plus the modules a function loads on first
+ * use (`import()`: functions/wiring/load-on-first-use.ts) that its first request, as named
+ * below, loads too. Whatever init saves by loading a module on first use shows there when the
+ * first request needs it: nothing is merely moved out of the measured init unseen. The
+ * request named is the heaviest of a function's usual first requests, not the lightest.
  */
 import { FUNCTION_LIST } from "#manifest/function-manifest.ts";
 import type { FunctionDefinition } from "#manifest/manifest-types.ts";
@@ -23,6 +29,24 @@ const CLIENT_AT_INIT: Record<string, { module: string; client: string } | undefi
   sqs: undefined,
 };
 
+/** What each function's first request loads on first use: the request, and the modules reached through `import()`. */
+const FIRST_REQUEST: Record<string, { request: string; loads: string[] } | undefined> = {
+  "http-api": {
+    request: "an order cancel with a charge (A55)",
+    loads: ["functions/wiring/a55-charges.ts"],
+  },
+  "cancel-requested": {
+    request: "a Cancel Requested event for an order with a charge (A55)",
+    loads: ["functions/wiring/a55-charges.ts"],
+  },
+  "expiry-sweep": { request: "a sweep cancelling expired intents (Procure-Core only)", loads: [] },
+  continuation: {
+    request: "a run finishing a charge cancel (A55) and sending a due bulk job's items (SQS)",
+    loads: ["functions/wiring/a55-charges.ts", "functions/wiring/bulk-work-queue.ts"],
+  },
+  "outbox-relay": { request: "a batch of outcome events published (EventBridge)", loads: [] },
+};
+
 export interface ColdStartTarget {
   /** The handler file's name, e.g. `http-api`. */
   name: string;
@@ -32,6 +56,8 @@ export interface ColdStartTarget {
   referenceName: string;
   /** Source of the reference bundle's entry. */
   referenceSource: string;
+  /** The first request measured with init, and the modules it loads on first use (repository paths). */
+  firstRequest: { request: string; loads: string[] };
 }
 
 /** `functions/handlers/http-api.handler` → `functions/handlers/http-api.ts`. */
@@ -57,11 +83,17 @@ export const coldStartTargets = (): ColdStartTarget[] =>
   FUNCTION_LIST.map((definition) => {
     const file = handlerFile(definition.handler);
     const clients = clientsOf(definition);
+    const name = file.slice(file.lastIndexOf("/") + 1, -".ts".length);
+    const firstRequest = FIRST_REQUEST[name];
+    if (!firstRequest) {
+      throw new Error(`cold-start: say what the first request of ${name} loads on first use (FIRST_REQUEST)`);
+    }
     return {
-      name: file.slice(file.lastIndexOf("/") + 1, -".ts".length),
+      name,
       file,
       referenceName: clients.map((c) => c.client).join(" + ") || "nothing (empty module)",
       referenceSource:
         clients.map((c) => `export { ${c.client} } from "${c.module}";`).join("\n") || "export {};",
+      firstRequest,
     };
   });

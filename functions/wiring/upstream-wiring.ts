@@ -68,7 +68,11 @@ export const exchangeReports = (
   metrics: Metrics,
   logger: Logger,
 ): Pick<ExchangeOptions, "onAttempt" | "onRetry" | "onCall"> => ({
-  onAttempt: (event) => recordUpstreamAttempt(metrics, event.upstream, event.latencyMs),
+  onAttempt: (event) => {
+    recordUpstreamAttempt(metrics, event.upstream, event.latencyMs);
+    if (event.unreadBodyBytes !== undefined)
+      logger.error("upstream answer too large to read: taken as outside the contract", { ...event });
+  },
   onRetry: (event) => {
     logger.warn("upstream call retried", { ...event });
     recordRetry(metrics, event.upstream);

@@ -11,13 +11,14 @@ import * as v from "valibot";
 import type { Answered } from "#adapters/http/exchange-types.ts";
 import { isRetryableStatus } from "#adapters/http/retry-policy.ts";
 import type { UpstreamExchange } from "#adapters/http/upstream-exchange.ts";
+import { upstreamToken } from "#adapters/validation/upstream-text.ts";
 import type { A55ErrorDetail, ChargeCancelResult } from "#core/ports.ts";
 import type { A55Body } from "./a55-upstream.ts";
 
 const successBodySchema = v.object({
-  charge_uuid: v.string(),
-  wallet_uuid: v.string(),
-  status: v.string(),
+  charge_uuid: upstreamToken(),
+  wallet_uuid: upstreamToken(),
+  status: upstreamToken(),
 });
 
 // Seed 001: 409 means "already canceled or settled"; its one example body is

@@ -9,6 +9,7 @@ import type { UpstreamAnswer, UpstreamDialect } from "#adapters/http/exchange-ty
 import { httpUrl, nonEmpty } from "#adapters/secrets/secret-shapes.ts";
 import type { UpstreamEntry } from "#adapters/upstreams/upstream-entry.ts";
 import { UPSTREAM_REGISTRY } from "#adapters/upstreams/upstream-registry.ts";
+import { firstEntries, upstreamText, upstreamToken } from "#adapters/validation/upstream-text.ts";
 import type { A55ErrorDetail } from "#core/ports.ts";
 
 // ---- the secret ----------------------------------------------------------------------
@@ -57,18 +58,19 @@ export interface A55Credentials {
 
 // ---- the error dialect ---------------------------------------------------------------
 
+// Every field bounded as it is read (validation/upstream-text.ts): texts cut, codes refused past their length, the first entries kept.
 const errorDetailSchema = v.object({
-  code: v.pipe(v.string(), v.minLength(1)),
-  source: v.optional(v.string(), ""),
-  description: v.optional(v.string(), ""),
+  code: v.pipe(upstreamToken(), v.minLength(1)),
+  source: v.optional(upstreamText(), ""),
+  description: v.optional(upstreamText(), ""),
 });
 
 const errorBodySchema = v.object({
   status: v.literal("error"),
-  message: v.array(errorDetailSchema),
+  message: firstEntries(errorDetailSchema),
 });
 
-const requestIdSchema = v.object({ request_id: v.string() });
+const requestIdSchema = v.object({ request_id: upstreamToken() });
 
 /** An A55 answer's body: its JSON (undefined when it is not JSON), and the documented error entries when it is an error body. */
 export interface A55Body {

@@ -76,6 +76,8 @@ export interface AttemptEvent<N extends string = UpstreamName> {
   latencyMs: number;
   /** Set when the attempt ended without an answer (network error, timeout). */
   error?: string;
+  /** Set when the answer's body was too large to read (bounded-body.ts): the bytes it declared or sent before it was dropped. */
+  unreadBodyBytes?: number;
 }
 
 export interface UpstreamRetryEvent<N extends string = UpstreamName> extends RetryEvent {

@@ -31,6 +31,8 @@
 import type { CallOptions, UpstreamMeta } from "#core/ports.ts";
 import { readRateLimit } from "../budget/rate-limit-headers.ts";
 import { UNMETERED, type UpstreamBudget } from "../budget/upstream-budget.ts";
+import { UPSTREAM_ANSWER_MAX_BYTES } from "../validation/upstream-text.ts";
+import { readBoundedBody } from "./bounded-body.ts";
 import type {
   Answered,
   CallBounds,
@@ -217,7 +219,7 @@ export class UpstreamExchange<N extends string, Body> {
         headers: response.headers,
       });
       // Read inside the attempt, so a body that stalls is cut by the same timeout.
-      const text = await response.text();
+      const read = await readBoundedBody(response, UPSTREAM_ANSWER_MAX_BYTES);
       const requestId = response.headers.get("x-request-id");
       this.#options.onAttempt?.({
         upstream: name,
@@ -226,7 +228,10 @@ export class UpstreamExchange<N extends string, Body> {
         httpStatus: response.status,
         ...(requestId ? { requestId } : {}),
         latencyMs: this.now() - started,
+        ...(read.kind === "too-large" && { unreadBodyBytes: read.bytes }),
       });
+      // A body too large to read reads as no body: outside the contract, as the dialect judges one.
+      const text = read.kind === "text" ? read.text : "";
       return { status: response.status, headers: response.headers, body: dialect.parse(text) };
     } catch (error) {
       this.#options.onAttempt?.({

@@ -1,9 +1,11 @@
 /**
  * Reading Procure-Core answers: every answer is the envelope `{code, message, data}`
  * (seed 000 "响应参数"), and `data` depends on the code. These functions only recognise
- * shapes; deciding what an answer means is the client's job.
+ * shapes; deciding what an answer means is the client's job. Every field is bounded as it is
+ * read (validation/upstream-text.ts: texts cut, tokens refused past their length).
  */
 import * as v from "valibot";
+import { upstreamText, upstreamToken } from "#adapters/validation/upstream-text.ts";
 import type { IntentView } from "#core/outcome.ts";
 import type { IntentDetails, IntentPage } from "#core/ports.ts";
 
@@ -24,19 +26,19 @@ export interface Envelope {
 
 const envelopeSchema = v.object({
   code: v.pipe(v.number(), v.integer()),
-  message: v.string(),
+  message: upstreamText(),
   data: v.optional(v.unknown()),
 });
 
 const intentViewSchema = v.object({
-  id: v.string(),
-  status: v.string(),
-  updatedAt: v.string(),
+  id: upstreamToken(),
+  status: upstreamToken(),
+  updatedAt: upstreamToken(),
   // The seed shows `cancelledAt` only on a CANCELLED intent; absent and null both mean "not cancelled".
-  cancelledAt: v.nullish(v.string(), null),
+  cancelledAt: v.nullish(upstreamToken(), null),
 });
 
-const intentDetailsSchema = v.object({ ...intentViewSchema.entries, createdAt: v.string() });
+const intentDetailsSchema = v.object({ ...intentViewSchema.entries, createdAt: upstreamToken() });
 
 const intentPageSchema = v.object({
   items: v.array(intentDetailsSchema),
@@ -45,8 +47,8 @@ const intentPageSchema = v.object({
   pageSize: v.pipe(v.number(), v.integer(), v.minValue(1)),
 });
 
-const notCancellableSchema = v.object({ currentStatus: v.string(), reason: v.string() });
-const reasonSchema = v.object({ reason: v.string() });
+const notCancellableSchema = v.object({ currentStatus: upstreamToken(), reason: upstreamText() });
+const reasonSchema = v.object({ reason: upstreamText() });
 
 /** The envelope in a response body, or undefined when the body is not JSON or not an envelope. */
 export const parseEnvelope = (text: string): Envelope | undefined => {
