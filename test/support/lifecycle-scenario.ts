@@ -171,9 +171,12 @@ export const scenario = (sizes: ScenarioSizes): fc.Arbitrary<Scenario> =>
       waves: fc.array(
         fc.record({
           gapMs: gap,
-          faults: fc.array(fc.constantFrom<Fault>("ok", "ok", "unavailable", "rate-limited", "lost"), {
-            maxLength: 6,
-          }),
+          faults: fc.array(
+            fc.constantFrom<Fault>("ok", "ok", "unavailable", "rate-limited", "budget-refused", "lost"),
+            {
+              maxLength: 6,
+            },
+          ),
           jobs: fc.array(job, { minLength: 1, maxLength: sizes.jobsPerWave }),
         }),
         { minLength: 1, maxLength: sizes.waves },

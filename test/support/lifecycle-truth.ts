@@ -7,6 +7,7 @@
 import { outcomeEventOf } from "#core/outcome-events.ts";
 import { cancellationView } from "#handlers/http/cancellation-view.ts";
 import { type Facts, isFinalEvent, NOTHING_BOUGHT, newestOf, violation } from "./lifecycle-facts.ts";
+import type { Scenario } from "./lifecycle-scenario.ts";
 import { MODEL_POLICY } from "./lifecycle-world.ts";
 
 /** Each order ends in the truth: its charge cancelled exactly when nothing was bought, its trail, status and announcement agreeing. */
@@ -89,8 +90,24 @@ export const checkOrders = ({ w, s, records, orders }: Facts): void => {
   }
 };
 
+/**
+ * The requests that may cancel intent `i`: each intent request (trigger and key), and the
+ * cancellation of each order whose intent it is (however many keys ask for that order, it is
+ * opened once). `undefined` when a sweep may cancel it too (the sweep cancels under keys of its own).
+ */
+const requestersOf = (s: Scenario, i: number): Set<string> | undefined => {
+  const jobs = s.waves.flatMap((wave) => wave.jobs);
+  if (jobs.some((job) => job.kind === "sweep")) return undefined;
+  const requesters = new Set<string>();
+  for (const job of jobs) {
+    if (job.kind === "intent" && job.intent === i) requesters.add(`intent:${job.trigger}:${job.key}`);
+    if (job.kind === "order" && s.orders[job.order]?.intent === i) requesters.add(`order:${job.order}`);
+  }
+  return requesters;
+};
+
 /** Each intent's trail ends in its true state; an asynchronous intent cancel is never left open. */
-export const checkTrails = async ({ w, records }: Facts): Promise<void> => {
+export const checkTrails = async ({ w, s, records }: Facts): Promise<void> => {
   for (const intentId of w.intentIds) {
     const intent = w.procureCore.settled(intentId);
     const last = newestOf(records, "intent", intentId);
@@ -111,6 +128,11 @@ export const checkTrails = async ({ w, records }: Facts): Promise<void> => {
                 ? last.outcome === "PENDING"
                 : false;
     if (!fits) violation("an intent's trail does not end in its true state", { intent, last });
+    // Nobody outside the service cancels intents here: one that a single request cancelled
+    // was cancelled by that request, whose trail must say so, not "someone cancelled it before".
+    const requesters = requestersOf(s, w.intentIds.indexOf(intentId));
+    if (requesters?.size === 1 && intent.cancelEffects > 0 && last.outcome === "ALREADY_CANCELLED")
+      violation("an intent's only request says someone else cancelled it", { intent, last, requesters });
     const cancellation = await w.stores.cancellations.get("intent", intentId);
     if (cancellation && cancellation.state !== "DONE" && cancellation.state !== "STUCK") {
       violation("an asynchronous intent cancel was left open", { intent, cancellation });

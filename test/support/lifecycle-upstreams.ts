@@ -22,7 +22,22 @@ import type {
 } from "#core/ports.ts";
 
 /** What happens to one upstream call. `lost`: applied upstream, the answer never arrives. */
-export type Fault = "ok" | "unavailable" | "rate-limited" | "lost";
+/**
+ * What one upstream call meets: an answer; a 503; the upstream's 429; this service's shared
+ * budget refusing the call before anything is sent (`budget-refused`: attempts 0); or the
+ * answer lost after the upstream applied the request.
+ */
+export type Fault = "ok" | "unavailable" | "rate-limited" | "budget-refused" | "lost";
+
+/** The shared budget refused the call's first attempt: nothing left the service. */
+const budgetRefused = (upstream: "procure-core" | "a55", what: string) =>
+  new UpstreamRateLimitedError({
+    upstream,
+    message: `${what}: the shared request budget is spent`,
+    retryAfterSeconds: 1,
+    source: "budget",
+    attempts: 0,
+  });
 
 /** How an accepted asynchronous cancel ends; `never` keeps the intent PROCESSING (→ STUCK). */
 export type AsyncEnd = "CANCELLED" | "COMPLETED" | "FAILED" | "never";
@@ -113,6 +128,7 @@ export class ModelProcureCore implements IntentsUpstream {
       });
     }
     const fault = this.#faults.next();
+    if (fault === "budget-refused") throw budgetRefused("procure-core", what);
     if (fault === "unavailable") throw unavailable("procure-core", what);
     if (fault === "rate-limited") {
       throw new UpstreamRateLimitedError({
@@ -228,6 +244,7 @@ export class ModelA55 implements ChargesUpstream {
       });
     }
     const fault = this.#faults.next();
+    if (fault === "budget-refused") throw budgetRefused("a55", "cancel");
     if (fault === "unavailable") throw unavailable("a55", "cancel");
     if (fault === "rate-limited") {
       throw new UpstreamRateLimitedError({

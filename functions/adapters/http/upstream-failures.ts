@@ -88,8 +88,22 @@ export const noAnswer = <N extends string>(
   error: unknown,
   context: { attempts: number; aborted: boolean },
 ): CancellationServiceError => {
-  if (error instanceof CancellationServiceError) return error;
   const { attempts } = context;
+  // The shared budget refused an attempt: say how many went out before it (0: the upstream
+  // cannot have acted on this call, so the continuation need not re-read before cancelling).
+  if (error instanceof UpstreamRateLimitedError && error.source === "budget" && error.attempts === undefined) {
+    return new UpstreamRateLimitedError(
+      {
+        upstream: error.upstream,
+        message: error.message,
+        retryAfterSeconds: error.retryAfterSeconds,
+        source: "budget",
+        attempts,
+      },
+      { cause: error },
+    );
+  }
+  if (error instanceof CancellationServiceError) return error;
   const what = `${upstream.label} ${operation}`;
   if (error instanceof RetriesExhaustedError) {
     return new UpstreamError(
