@@ -89,9 +89,13 @@ export const noAnswer = <N extends string>(
   context: { attempts: number; aborted: boolean },
 ): CancellationServiceError => {
   const { attempts } = context;
-  // The shared budget refused an attempt: say how many went out before it (0: the upstream
-  // cannot have acted on this call, so the continuation need not re-read before cancelling).
-  if (error instanceof UpstreamRateLimitedError && error.source === "budget" && error.attempts === undefined) {
+  // The shared budget refused an attempt: say how many went out before it (0: nothing of this
+  // call reached the upstream; the trail's `upstream.attempts` tells an operator so).
+  if (
+    error instanceof UpstreamRateLimitedError &&
+    error.source === "budget" &&
+    error.attempts === undefined
+  ) {
     return new UpstreamRateLimitedError(
       {
         upstream: error.upstream,
