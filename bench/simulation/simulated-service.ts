@@ -53,6 +53,8 @@ export interface SimulatedService {
  * the default budget (`--env` sets it then, and overrides this).
  */
 const serviceBudgets = (options: SimulationOptions): Record<string, string> => ({
+  // The share the drain rate is measured against is the one the service runs with.
+  BACKGROUND_BUDGET_SHARE: String(options.backgroundShare),
   ...(options.procureCore.windowSeconds === 60 && {
     PROCURE_CORE_BUDGET_PER_MINUTE: String(options.procureCore.limit),
   }),

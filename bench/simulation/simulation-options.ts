@@ -3,6 +3,7 @@
  * full run; every size and duration is a flag, so a short run is one command.
  */
 import { parseArgs } from "node:util";
+import { DEFAULT_BACKGROUND_BUDGET_SHARE } from "#wiring/config.ts";
 
 export interface UpstreamLimit {
   /** Requests per window and client, as the sandbox enforces it. */
@@ -60,7 +61,7 @@ export const DEFAULTS: SimulationOptions = {
   procureCore: { limit: 300, windowSeconds: 60 },
   drain: false,
   maxDrainSeconds: 1_800,
-  backgroundShare: 1,
+  backgroundShare: DEFAULT_BACKGROUND_BUDGET_SHARE,
   workers: {},
   env: {},
   progressEverySeconds: 15,
@@ -84,7 +85,8 @@ SQS work queue) against both sandboxes with their rate limits, under load, and r
   --window <s>             both limits' window (default 60; shorter scales a run down in time)
   --drain                  after the load, wait until the bus queue is empty
   --max-drain <s>          longest drain (default 1800)
-  --background-share <x>   the budget's background share the drain rate is compared with (default 1)
+  --background-share <x>   the budget's background share: the service's BACKGROUND_BUDGET_SHARE,
+                           and what the drain rate is compared with (default: --env's, else 0.6)
   --workers <list>         containers per function, e.g. http-api=8,cancel-requested=5
   --env NAME=VALUE         a variable for every function (repeatable), e.g. the budget's settings
   --json <file>            also write the report as JSON
@@ -146,6 +148,7 @@ export const parseSimulationArgs = (argv: readonly string[]): SimulationOptions 
       Number(v),
     ]),
   );
+  const env = pairs("env", values.env ?? [], /^([A-Z][A-Z0-9_]*)=(.*)$/);
   const options: SimulationOptions = {
     ...DEFAULTS,
     busCancels: number("bus", values.bus, 0, 100_000) ?? DEFAULTS.busCancels,
@@ -168,9 +171,11 @@ export const parseSimulationArgs = (argv: readonly string[]): SimulationOptions 
     drain: values.drain === true,
     maxDrainSeconds: number("max-drain", values["max-drain"], 1, 86_400) ?? DEFAULTS.maxDrainSeconds,
     backgroundShare:
-      number("background-share", values["background-share"], 0.01, 1) ?? DEFAULTS.backgroundShare,
+      number("background-share", values["background-share"], 0.01, 1) ??
+      number("env BACKGROUND_BUDGET_SHARE", env.BACKGROUND_BUDGET_SHARE, 0.01, 1) ??
+      DEFAULTS.backgroundShare,
     workers,
-    env: pairs("env", values.env ?? [], /^([A-Z][A-Z0-9_]*)=(.*)$/),
+    env,
     ...(values.json ? { jsonFile: values.json } : {}),
     progressEverySeconds: number("progress", values.progress, 0, 3_600) ?? DEFAULTS.progressEverySeconds,
   };

@@ -32,6 +32,8 @@ import {
 } from "#manifest/function-resources.ts";
 import { type UpstreamRegistryOf, upstreamBudgets, upstreamSecretArns } from "./upstream-config.ts";
 
+/** The budget's share for background work when BACKGROUND_BUDGET_SHARE is not set (ADR 0003). */
+export const DEFAULT_BACKGROUND_BUDGET_SHARE = 0.6;
 export interface ServiceConfig {
   idempotencyTable: string;
   auditTable: string;
@@ -418,7 +420,7 @@ export const readConfig = (env: Record<string, string | undefined>): ServiceConf
     upstreamMaxAttempts: integer("UPSTREAM_MAX_ATTEMPTS", 4, 1, 10),
     budget: {
       perMinute: upstreamBudgets(UPSTREAM_REGISTRY, reader, MAX_BUDGET_PER_MINUTE, BUDGET_CEILING_WHY),
-      backgroundShare: fraction("BACKGROUND_BUDGET_SHARE", 0.6),
+      backgroundShare: fraction("BACKGROUND_BUDGET_SHARE", DEFAULT_BACKGROUND_BUDGET_SHARE),
       marginMs: integer("UPSTREAM_BUDGET_MARGIN_MS", 1_000, 100, 10_000),
     },
     maxBodyBytes: integer("MAX_BODY_BYTES", 16_384, 256, 1_048_576),
