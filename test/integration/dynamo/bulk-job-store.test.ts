@@ -78,6 +78,27 @@ const auditOf = (job: BulkJob, to = job.state): BulkJobAuditRecord => ({
   createdAt: job.createdAt,
 });
 
+/** An item's intent cancellation waiting on Procure-Core, as the item's request leaves it. */
+const openItemCancellation = (jobId: string, id: string, index: number): Cancellation => ({
+  kind: "intent",
+  id,
+  state: "INTENT_PENDING",
+  version: 1,
+  request: {
+    intentId: id,
+    trigger: "bulk",
+    actor: "storefront_app",
+    correlationId: "c",
+    scopeKey: `bulk:${jobId}:intent:${id}`,
+    requestedAt: at(),
+    bulk: { jobId, index },
+  },
+  steps: {},
+  nextCheckAt: T0,
+  checks: 0,
+  updatedAt: at(),
+});
+
 const running = async (total = 3): Promise<BulkJob> => {
   const job = newJob({ total, runnable: total });
   await store.create(job, manifestOf(total), [auditOf(job)]);
@@ -199,25 +220,7 @@ describe("DynamoBulkJobStore", () => {
     const job = await running();
     await store.startItem(job.id, 0, at());
     await store.startItem(job.id, 1, at());
-    const open = (id: string, index: number): Cancellation => ({
-      kind: "intent",
-      id,
-      state: "INTENT_PENDING",
-      version: 1,
-      request: {
-        intentId: id,
-        trigger: "bulk",
-        actor: "storefront_app",
-        correlationId: "c",
-        scopeKey: `bulk:${job.id}:intent:${id}`,
-        requestedAt: at(),
-        bulk: { jobId: job.id, index },
-      },
-      steps: {},
-      nextCheckAt: T0,
-      checks: 0,
-      updatedAt: at(),
-    });
+    const open = (id: string, index: number): Cancellation => openItemCancellation(job.id, id, index);
     const doneOf = (c: Cancellation): Cancellation => {
       const { nextCheckAt: _n, ...rest } = c;
       return {
@@ -294,25 +297,7 @@ describe("DynamoBulkJobStore", () => {
     await store.startItem(job.id, 1, at());
     await store.finishItem(finish(job.id, 1));
     const id = `a-${randomUUID()}`;
-    const open: Cancellation = {
-      kind: "intent",
-      id,
-      state: "INTENT_PENDING",
-      version: 1,
-      request: {
-        intentId: id,
-        trigger: "bulk",
-        actor: "storefront_app",
-        correlationId: "c",
-        scopeKey: `bulk:${job.id}:intent:${id}`,
-        requestedAt: at(),
-        bulk: { jobId: job.id, index: 0 },
-      },
-      steps: {},
-      nextCheckAt: T0,
-      checks: 0,
-      updatedAt: at(),
-    };
+    const open = openItemCancellation(job.id, id, 0);
     expect(await work.commitTransition({ next: open, expectedVersion: null }, [])).toBe("written");
     const { nextCheckAt: _n, ...rest } = open;
     const done: Cancellation = {
