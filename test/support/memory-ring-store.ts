@@ -14,12 +14,14 @@
  */
 import type { RingRepair, RingSize, RingState } from "#adapters/budget/budget-ring.ts";
 import {
+  type AttributeReader,
   type RingKey,
   type RingRepairResult,
   type RingStore,
   type RingTake,
   type RingTakeResult,
   type StoredRing,
+  storedRingFrom,
   TOKEN_ATTRIBUTES,
 } from "#adapters/budget/budget-ring-store.ts";
 
@@ -161,46 +163,14 @@ const copyOf = (value: unknown): unknown => {
   return value;
 };
 
-const stored = (item: StoredItem | undefined): StoredRing => {
-  if (item === undefined) return { kind: "absent" };
-  const number = (value: unknown) => (typeof value === "number" ? value : undefined);
-  const [slots, bucket, headLeft, tailCount, newest] = [
-    item.slots,
-    item.bucket,
-    item.headLeft,
-    item.tailCount,
-    item.newest,
-  ].map(number);
-  const bucketTimes = numbers(item.bucketTimes);
-  const tookAt = number(item.backgroundTookAt);
-  const waitsUntil = number(item.backgroundWaitsUntil);
-  const complete =
-    slots !== undefined &&
-    bucket !== undefined &&
-    headLeft !== undefined &&
-    tailCount !== undefined &&
-    newest !== undefined &&
-    bucketTimes !== undefined;
-  return {
-    kind: "present",
-    ring: complete
-      ? {
-          slots,
-          bucket,
-          headLeft,
-          tailCount,
-          newest,
-          bucketTimes,
-          ...(tookAt === undefined ? {} : { backgroundTookAt: tookAt }),
-          ...(waitsUntil === undefined ? {} : { backgroundWaitsUntil: waitsUntil }),
-        }
-      : undefined,
-    token: Object.fromEntries(TOKEN_ATTRIBUTES.map((name) => [name, copyOf(item[name])])) as Record<
-      (typeof TOKEN_ATTRIBUTES)[number],
-      unknown
-    >,
-  };
+/** Plain values as the DynamoDB store reads AttributeValues: one reading of a ring for both. */
+const PLAIN_VALUES: AttributeReader<unknown> = {
+  number: (value) => (typeof value === "number" ? value : undefined),
+  numbers,
+  token: copyOf,
 };
+
+const stored = (item: StoredItem | undefined): StoredRing => storedRingFrom(item, PLAIN_VALUES);
 
 /** The item after a take, as its UpdateExpression writes it; `undefined` when its condition does not hold. */
 const taken = (item: StoredItem, take: RingTake): StoredItem | undefined => {

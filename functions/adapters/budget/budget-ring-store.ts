@@ -95,8 +95,34 @@ const numbersOf = (attribute: AttributeValue | undefined): number[] | undefined 
     : undefined;
 };
 
-/** Reads an item's ring; `ring` is `undefined` unless each attribute is a number (a list of them for `bucketTimes`). */
-export const storedRingOf = (item: Record<string, AttributeValue> | undefined): StoredRing => {
+/** The attributes of a ring item that a take reads. */
+type RingAttribute =
+  | "slots"
+  | "bucket"
+  | "headLeft"
+  | "tailCount"
+  | "newest"
+  | "bucketTimes"
+  | "backgroundTookAt"
+  | "backgroundWaitsUntil";
+
+/** How one store reads an attribute it holds (an AttributeValue here, a plain value in the tests' store). */
+export interface AttributeReader<A> {
+  number(attribute: A | undefined): number | undefined;
+  numbers(attribute: A | undefined): number[] | undefined;
+  /** The attribute as a replacement must still find it. */
+  token(attribute: A | undefined): unknown;
+}
+
+/**
+ * An item's ring, read attribute by attribute; `ring` is `undefined` unless each attribute is
+ * a number (a list of them for `bucketTimes`). One reading for every store, so the tests' store
+ * (test/support/memory-ring-store.ts) decodes what it holds as this one does.
+ */
+export const storedRingFrom = <A>(
+  item: Partial<Record<RingAttribute, A>> | undefined,
+  read: AttributeReader<A>,
+): StoredRing => {
   if (item === undefined) return { kind: "absent" };
   const [slots, bucket, headLeft, tailCount, newest] = [
     item.slots,
@@ -104,10 +130,10 @@ export const storedRingOf = (item: Record<string, AttributeValue> | undefined): 
     item.headLeft,
     item.tailCount,
     item.newest,
-  ].map(numberOf);
-  const bucketTimes = numbersOf(item.bucketTimes);
-  const tookAt = numberOf(item.backgroundTookAt);
-  const waitsUntil = numberOf(item.backgroundWaitsUntil);
+  ].map((attribute) => read.number(attribute));
+  const bucketTimes = read.numbers(item.bucketTimes);
+  const tookAt = read.number(item.backgroundTookAt);
+  const waitsUntil = read.number(item.backgroundWaitsUntil);
   const complete =
     slots !== undefined &&
     bucket !== undefined &&
@@ -129,12 +155,22 @@ export const storedRingOf = (item: Record<string, AttributeValue> | undefined): 
           ...(waitsUntil === undefined ? {} : { backgroundWaitsUntil: waitsUntil }),
         }
       : undefined,
-    token: Object.fromEntries(TOKEN_ATTRIBUTES.map((name) => [name, item[name]])) as Record<
+    token: Object.fromEntries(TOKEN_ATTRIBUTES.map((name) => [name, read.token(item[name])])) as Record<
       (typeof TOKEN_ATTRIBUTES)[number],
       unknown
     >,
   };
 };
+
+const ATTRIBUTE_VALUES: AttributeReader<AttributeValue> = {
+  number: numberOf,
+  numbers: numbersOf,
+  token: (attribute) => attribute,
+};
+
+/** Reads a DynamoDB item's ring. */
+export const storedRingOf = (item: Record<string, AttributeValue> | undefined): StoredRing =>
+  storedRingFrom(item, ATTRIBUTE_VALUES);
 
 export class DynamoRingStore implements RingStore {
   readonly #client: DynamoDBClient;
