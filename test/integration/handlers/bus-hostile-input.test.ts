@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { EventBridgeEvent } from "aws-lambda";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { MAX_REASON_LENGTH } from "#adapters/events/cancel-requested-schema.ts";
 import { scopeKeys } from "#core/identifiers.ts";
 import { A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
 import { FUNCTIONS } from "#manifest/function-manifest.ts";
 import type { BusDelivery } from "#test/support/bus-queue.ts";
+import { withOutputCaptured } from "#test/support/capture-output.ts";
 import { type HandlerKit, startHandlerKit } from "#test/support/handler-kit.ts";
 import { eventBridgeEvent } from "#test/support/lambda-events.ts";
 import { runCli } from "../../../bin/cancelctl/cli.ts";
@@ -58,21 +59,11 @@ describe("cancel-requested handler: hostile and unprocessable messages", () => {
 
   /** Runs `act` with the handlers' log lines captured (parsed) instead of printed. */
   const quietly = async <T>(act: () => Promise<T>): Promise<T> => {
-    const swallow = (chunk: unknown): boolean => {
-      for (const line of String(chunk).split("\n")) {
-        if (line.startsWith("{")) logs.push(JSON.parse(line) as Record<string, unknown>);
-      }
-      return true;
-    };
-    logs = [];
-    const out = vi.spyOn(process.stdout, "write").mockImplementation(swallow);
-    const err = vi.spyOn(process.stderr, "write").mockImplementation(swallow);
-    try {
-      return await act();
-    } finally {
-      out.mockRestore();
-      err.mockRestore();
-    }
+    const { result, lines } = await withOutputCaptured(act);
+    logs = lines
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    return result;
   };
   const deliver = (event: EventBridgeEvent<"Cancel Requested", unknown>): Promise<BusDelivery> =>
     quietly(() => kit.deliverBus(event));

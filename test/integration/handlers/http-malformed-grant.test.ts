@@ -1,24 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { captureOutput } from "#test/support/capture-output.ts";
 import { type HandlerKit, startHandlerKit } from "#test/support/handler-kit.ts";
-
-/** Every line written to stdout and stderr while `run` runs (and nothing reaches the terminal). */
-const captureOutput = async (run: () => Promise<void>): Promise<string[]> => {
-  const lines: string[] = [];
-  const swallow = (chunk: unknown): boolean => {
-    lines.push(...String(chunk).split("\n").filter(Boolean));
-    return true;
-  };
-  const out = vi.spyOn(process.stdout, "write").mockImplementation(swallow);
-  const err = vi.spyOn(process.stderr, "write").mockImplementation(swallow);
-  try {
-    await run();
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-  return lines;
-};
 
 /**
  * A malformed grant makes the whole `clients` secret invalid (issue 18, Deliver 1): no client

@@ -1,29 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
+import { captureOutput } from "#test/support/capture-output.ts";
 import { type HandlerKit, startHandlerKit } from "#test/support/handler-kit.ts";
-
-/** Everything written to stdout and stderr while `run` runs (and nothing reaches the terminal). */
-const captureOutput = async (run: () => Promise<void>): Promise<string[]> => {
-  const lines: string[] = [];
-  const swallow = (chunk: unknown): boolean => {
-    lines.push(
-      ...String(chunk)
-        .split("\n")
-        .filter((line) => line.trim() !== ""),
-    );
-    return true;
-  };
-  const out = vi.spyOn(process.stdout, "write").mockImplementation(swallow);
-  const err = vi.spyOn(process.stderr, "write").mockImplementation(swallow);
-  try {
-    await run();
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-  return lines;
-};
 
 describe("handler logs never carry credentials", () => {
   let kit: HandlerKit;
