@@ -124,6 +124,20 @@ const periodMsOf = (schedule: string): number => {
 };
 
 /**
+ * Containers an HTTP function may grow to. Deployed, the API's function has no reserved
+ * concurrency: Lambda adds a container whenever every warm one is busy. Capped at the
+ * manifest's count, the local API queued requests behind four containers: at 20 cancels/s
+ * beside a bulk job, answers waited 18-31 s (docs/bulk-cancellations.md). Containers are
+ * still created only when every one is busy, so a quiet stack runs one or two; the ceiling
+ * bounds memory (a container is a worker thread with its own heap, about 60-80 MB).
+ */
+export const HTTP_CONTAINER_CEILING = 16;
+
+/** The manifest's concurrency, or for a function behind API Gateway, what Lambda would scale it to here. */
+const containersOf = (fn: FunctionDefinition): number =>
+  fn.trigger.kind === "http" ? Math.max(fn.concurrency, HTTP_CONTAINER_CEILING) : fn.concurrency;
+
+/**
  * Every function of the service, from the function manifest (functions/manifest): handler,
  * timeout, memory and trigger as infra/ deploys them. `workers` is the most containers it
  * may have at once (its concurrency); CANCEL_LOCAL_WORKERS overrides it per function.
@@ -139,7 +153,7 @@ export const localFunctions = (settings: LocalSettings): LocalFunctionSpec[] =>
         handler: fn.handler,
         timeoutSeconds: fn.timeoutSeconds,
         memoryMb: fn.memoryMb,
-        workers: fn.concurrency,
+        workers: containersOf(fn),
         ...(channels ? { channels } : {}),
         ...(sends.length > 0 ? { sends } : {}),
         trigger: localTriggerOf(fn, settings),

@@ -36,7 +36,19 @@ export interface LaunchDynamoLocalOptions {
    * still apply.
    */
   killOnSignals?: boolean;
+  /** The JVM's tuning flags; default JVM_OPTIONS. For comparing flags (bench/simulation/dynamo-local-cpu.ts). */
+  jvmOptions?: readonly string[];
 }
+
+/**
+ * The JVM's flags besides the class path. Why not the JVM's defaults: on this project's 2-core
+ * machines, a simulation's DynamoDB Local spent about a third of its CPU in the C2 compiler
+ * (Java Flight Recorder, 60 s at ~160 requests/s) and more in G1's barriers and concurrent
+ * threads; the serial collector (what the JVM picks itself with one core) and the C1 compiler
+ * alone cut its CPU per request by about 30 % over a JVM's first 30,000 requests
+ * (bench/simulation/dynamo-local-cpu.ts). Neither changes what DynamoDB Local answers.
+ */
+export const JVM_OPTIONS: readonly string[] = ["-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"];
 
 export interface LaunchedDynamoLocal {
   /** `http://127.0.0.1:<port>`. */
@@ -247,7 +259,7 @@ const spawnJvm = (
     javaTool("java"),
     [
       `-Djava.library.path=${nativeLibraries}`,
-      "-Xmx512m",
+      ...(options.jvmOptions ?? JVM_OPTIONS),
       "-cp",
       classPath,
       entry.main,
