@@ -214,7 +214,9 @@ export const runSimulation = async (
             () => newTarget(service, httpMix()),
             (sample) => {
               samples.push(sample);
-              if (drainedAt === undefined && busIdle() && busCancels.length > 0) drainedAt = Date.now();
+              // busIdle() walks the whole work queue (a bulk job's thousands of messages): last, and only
+              // when there are bus cancels to have drained.
+              if (drainedAt === undefined && busCancels.length > 0 && busIdle()) drainedAt = Date.now();
             },
           )
         : sleep(options.durationSeconds * 1000);
