@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { auditTable, idempotencyTable } from "#adapters/dynamo/table-definitions.ts";
 import { ConfigurationError } from "#core/errors.ts";
 import { REPO_ROOT, readLocalSettings } from "#local/stack/settings.ts";
-import { localFunctions } from "#local/start.ts";
+import { HTTP_CONTAINER_CEILING, localFunctions } from "#local/start.ts";
 import { FUNCTION_LIST, FUNCTIONS } from "#manifest/function-manifest.ts";
 import {
   environmentOf,
@@ -168,12 +168,18 @@ describe("function manifest", () => {
         fn.handler,
         fn.memoryMb,
         fn.timeoutSeconds,
-        fn.concurrency,
+        // Deployed, the API's function has no reserved concurrency: locally it grows to a ceiling.
+        fn.trigger.kind === "http" ? Math.max(fn.concurrency, HTTP_CONTAINER_CEILING) : fn.concurrency,
         { http: "http", "work-queue": "sqs", schedule: "schedule", "dynamodb-stream": "dynamodb-stream" }[
           fn.trigger.kind
         ],
       ]),
     );
+    expect(local.find((spec) => spec.name === "http-api")?.workers).toBe(16);
+    const pinned = localFunctions(
+      readLocalSettings({ CANCEL_LOCAL_WORKERS: "http-api=4" }, { inMemory: true }),
+    );
+    expect(pinned.find((spec) => spec.name === "http-api")?.workers).toBe(4);
     const bus = local.find((spec) => spec.name === "cancel-requested")?.trigger;
     expect(bus).toMatchObject({
       kind: "sqs",
