@@ -4,7 +4,8 @@
  * (a key's conditional PutItem, a budget ring's ADD, a transition's TransactWriteItems with
  * its audit record), from a fresh JVM, 8 callers at once: once with the JVM's default flags
  * (-Xmx512m alone, as before), once with the launcher's JVM_OPTIONS, back to back. Its figures
- * are the reason for JVM_OPTIONS (local/dynamo-local/launcher.ts).
+ * are the reason for JVM_OPTIONS (local/dynamo-local/launcher.ts). It also prints this process's
+ * CPU per request: what the SDK's client costs a caller (the local stack's containers pay it).
  */
 import { readFileSync } from "node:fs";
 import {
@@ -75,6 +76,7 @@ const measure = async (label: string, jvmOptions: readonly string[], cancels: nu
     };
     const pid = jvm.pid as number;
     const before = cpuMsOf(pid);
+    const callerBefore = process.cpuUsage();
     const started = Date.now();
     let next = 0;
     await Promise.all(
@@ -83,10 +85,13 @@ const measure = async (label: string, jvmOptions: readonly string[], cancels: nu
       }),
     );
     const cpuMs = cpuMsOf(pid) - before;
+    const caller = process.cpuUsage(callerBefore);
+    const callerMs = (caller.user + caller.system) / 1000;
     const requests = cancels * 3;
     console.log(
       `${label}: ${requests} requests in ${Date.now() - started} ms; JVM CPU ${cpuMs} ms, ` +
-        `${(cpuMs / requests).toFixed(2)} ms a request`,
+        `${(cpuMs / requests).toFixed(2)} ms a request; the caller's (AWS SDK v3, Node) ` +
+        `${(callerMs / requests).toFixed(2)} ms a request`,
     );
     client.destroy();
   } finally {

@@ -1,4 +1,5 @@
 /** The simulation's report as the Markdown table bench/README.md carries. */
+import { describeCpu } from "./cpu-account.ts";
 import type { SimulationReport } from "./run-simulation.ts";
 
 const ms = (value: number): string => (Number.isNaN(value) ? "—" : `${Math.round(value)} ms`);
@@ -43,6 +44,7 @@ export const reportTable = (report: SimulationReport, command: string): string =
     ...upstreamRows,
     `| containers (cold starts / invocations / errors / timeouts) | ${report.functions.map((f) => `${f.name} ${f.coldStarts}/${f.invocations}/${f.errors}/${f.timeouts}`).join("; ")} | |`,
     `| platform errors logged | ${report.platformErrors.count} | |`,
+    `| CPU, load start to end: this process (stack, sandboxes, simulator) and DynamoDB Local | ${describeCpu(report.cpu, report.upstreams.a55.effects + report.upstreams["procure-core"].effects)} | |`,
   ];
   return lines.join("\n");
 };

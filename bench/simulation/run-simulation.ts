@@ -3,9 +3,11 @@
  * its queue and by HTTP callers, against both sandboxes at their limits; then what happened,
  * from the audit table, the queues and the sandboxes' own counters.
  */
+
 import { randomUUID } from "node:crypto";
 import { percentile } from "../support/stats.ts";
 import { type BulkJobView, type BulkReport, bulkReport, submitBulkJob, waitForBulkJob } from "./bulk-job.ts";
+import { type CpuReport, startCpuAccount } from "./cpu-account.ts";
 import {
   type BusCancel,
   type HttpSample,
@@ -90,6 +92,8 @@ export interface SimulationReport {
     peakBusy: number;
   }[];
   platformErrors: { count: number; first: string[] };
+  /** CPU from the load's start to its end (cpu-account.ts). */
+  cpu: CpuReport;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -145,6 +149,7 @@ export const runSimulation = async (
     if (options.httpPerSecond > 0) await warmUpHttp(stack.url, httpContainers * 10, httpContainers);
     const requests = recordRequests(service.procureCore.requests);
     const startedAt = Date.now();
+    const cpuAccount = startCpuAccount(service.dynamoPid);
     const elapsed = (): number => Math.round((Date.now() - startedAt) / 1000);
     const busIdle = (): boolean => {
       const counts = queue.counts();
@@ -235,6 +240,7 @@ export const runSimulation = async (
     }
     if (progress) clearInterval(progress);
     const endedAt = Date.now();
+    const cpu = cpuAccount.stop();
     const stamped = requests.stop();
 
     // What happened.
@@ -366,6 +372,7 @@ export const runSimulation = async (
         return { name: invoker.spec.name, containers, coldStarts, invocations, errors, timeouts, peakBusy };
       }),
       platformErrors: { count: service.output.errorCount, first: service.output.errors.slice(0, 5) },
+      cpu,
     };
   } finally {
     await service.close();

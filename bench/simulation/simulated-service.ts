@@ -42,6 +42,8 @@ export interface SimulatedService {
   tables: TestTables;
   /** How many lines the containers wrote; the first errors they and the platform reported, and how many. */
   output: { lines: number; errors: string[]; errorCount: number };
+  /** DynamoDB Local's JVM, when the run started its own. */
+  dynamoPid: number | undefined;
   close(): Promise<void>;
 }
 
@@ -74,10 +76,12 @@ export const startSimulatedService = async (options: SimulationOptions): Promise
   };
   try {
     let endpoint = options.dynamoEndpoint;
+    let dynamoPid: number | undefined;
     if (!endpoint) {
       const local: DynamoLocal = await startDynamoLocal();
       stops.push(() => local.stop());
       endpoint = local.endpoint;
+      dynamoPid = local.pid;
     }
     const dynamo = createLocalDynamoClient(endpoint, {
       connectionTimeoutMs: 5_000,
@@ -186,7 +190,7 @@ export const startSimulatedService = async (options: SimulationOptions): Promise
       },
     });
     stops.push(() => stack.close());
-    return { stack, functions, procureCore, a55, dynamo, tables, output, close: stopAll };
+    return { stack, functions, procureCore, a55, dynamo, tables, output, dynamoPid, close: stopAll };
   } catch (error) {
     await stopAll();
     throw error;
