@@ -3,11 +3,12 @@
  * the list infra/environment.ts resolves; test/infra/graph.check.ts pins what infra deploys), plus
  * what only a local run needs, and nothing else. The environments are read as a container gets
  * them: from the stack itself (local-stack.ts, with an invoker that records its spec and the
- * service's environment instead of starting workers), so the queue URLs the stack adds count too.
+ * service's environment and runs nothing instead of starting workers), so the queue URLs the stack adds count too.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { budgetVariableOf, UPSTREAM_NAMES } from "#adapters/upstreams/upstream-registry.ts";
 import type { FunctionPoolOptions, Invoker } from "#local/stack/lambda/function-pool.ts";
+import { inProcessInvoker } from "#local/stack/lambda/in-process-invoker.ts";
 import type { LocalFunctionSpec } from "#local/stack/lambda/local-function.ts";
 import { type RunningLocalStack, startLocalStack } from "#local/stack/local-stack.ts";
 import { definitionOf, withLocalEnvironments } from "#local/stack/service-env.ts";
@@ -39,22 +40,7 @@ const startRecording = async (
   const environments = new Map<string, Record<string, string>>();
   const recordingInvoker = (spec: LocalFunctionSpec, pool: FunctionPoolOptions): Invoker => {
     environments.set(spec.name, { ...pool.serviceEnv, ...spec.env });
-    return {
-      spec,
-      invoke: async () => ({}),
-      stats: () => ({
-        containers: 0,
-        busy: 0,
-        waiting: 0,
-        invocations: 0,
-        coldStarts: 0,
-        initMs: [],
-        errors: 0,
-        timeouts: 0,
-        peakBusy: 0,
-      }),
-      close: async () => {},
-    };
+    return inProcessInvoker(spec, async () => ({}));
   };
   const stack = await startLocalStack({
     httpPort: 0,
