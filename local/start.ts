@@ -33,7 +33,7 @@ import type { LocalFunctionSpec, LocalTrigger } from "./stack/lambda/local-funct
 import { writeLocalOutputs } from "./stack/local-outputs.ts";
 import { startLocalStack } from "./stack/local-stack.ts";
 import { checkJava, checkPorts, PreflightError } from "./stack/preflight.ts";
-import { serviceEnvironment } from "./stack/service-env.ts";
+import { withLocalEnvironments } from "./stack/service-env.ts";
 import {
   type LocalSettings,
   loopbackUrl,
@@ -294,8 +294,8 @@ const main = async (): Promise<void> => {
 
   const stack = await startLocalStack({
     httpPort: settings.ports.http,
-    functions,
-    serviceEnv: serviceEnvironment(settings, state.secretsFile, process.env),
+    // Each function given what its deployed one is, resolved to the local pieces (service-env.ts).
+    ...withLocalEnvironments(functions, settings, state.secretsFile, process.env),
     root: REPO_ROOT,
     log,
     // The audit table's stream → the outbox relay → the bus (the front door's EventBridge endpoint).

@@ -17,8 +17,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { type AttributeValue, GetItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
-import { type RingName, ringOfSlotTimes } from "#adapters/budget/budget-ring.ts";
+import type { RingName } from "#adapters/budget/budget-ring.ts";
 import { DynamoRingStore } from "#adapters/budget/budget-ring-store.ts";
+import { ringOfSlotTimes } from "#adapters/budget/ring-health.ts";
 import { SharedUpstreamBudget } from "#adapters/budget/shared-upstream-budget.ts";
 import { budgetKeyOf } from "#adapters/dynamo/table-definitions.ts";
 import { A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";

@@ -15,6 +15,15 @@ import {
 } from "./bulk-commands.ts";
 import { ConfigError, loadClientConfig } from "./client-config.ts";
 import {
+  AUDIT_TYPES,
+  COMMAND_OPTIONS,
+  GLOBAL,
+  OPTIONS,
+  type OptionName,
+  SINGLE_WORD,
+  UsageError,
+} from "./command-line.ts";
+import {
   auditCommand,
   cancelChargeCommand,
   cancelIntentCommand,
@@ -23,163 +32,11 @@ import {
   orderStatusCommand,
   sweepCommand,
 } from "./commands.ts";
-import {
-  createRedriveClients,
-  dlqListCommand,
-  dlqRedriveCommand,
-  dlqShowCommand,
-} from "./dead-letters/dlq-commands.ts";
-import {
-  catalogueFromFlags,
-  defaultOutputsFile,
-  loadQueueCatalogue,
-  type QueueCatalogue,
-  selectQueues,
-} from "./dead-letters/queue-catalogue.ts";
+import { dlqCommand } from "./dead-letters/dlq-command-line.ts";
 import { pendingCommand, reportCommand } from "./operations-commands.ts";
 import { jsonText, safeOutput, terminalSafe } from "./render.ts";
+import { USAGE } from "./usage.ts";
 import { EXIT } from "./verdicts.ts";
-
-export const USAGE = `cancelctl: cancel intents, charges and orders through cancellation-service
-
-Usage:
-  cancelctl intent cancel <intentId> [--reason <text>]
-  cancelctl charge cancel <chargeUuid> <walletUuid> [--reason <text>]
-  cancelctl order cancel <orderId> [--intent <intentId>] [--charge <chargeUuid> --wallet <walletUuid>] [--reason <text>]
-  cancelctl order status <orderId> [--owner <clientId>]
-  cancelctl audit <intent|charge|order> <id> [--limit <1-100>] [--cursor <cursor>] [--owner <clientId>]
-  cancelctl sweep [--dry-run]                 (the local stack only: runs the expiry sweep now)
-  cancelctl report --day <YYYY-MM-DD> [--csv]  (operator) a UTC day's reconciliation: totals, refunds, failures, not final
-  cancelctl pending [--stuck]                 (operator) cancellations not final (or only STUCK ones), oldest first
-  cancelctl bulk submit --file <ids.csv | items.json> [--reason <text>] [--skip-invalid] [--wait]
-  cancelctl bulk status <jobId>
-  cancelctl bulk results <jobId> [--csv] [--outcome <OUTCOME>]
-  cancelctl bulk stop <jobId>
-  cancelctl dlq list [--queue <name>] [--limit <n>]
-  cancelctl dlq show <messageId> [--queue <name>]
-  cancelctl dlq redrive <messageId> | --all [--queue <name>]
-
-Bulk cancellations (docs/bulk-cancellations.md): a CSV with a header row (\`id\` alone for
-intents; \`type,id,chargeUuid,walletUuid,orderId,intentId\`) or a JSON file ({"items": [...]}), up
-to 10,000 items, run in the background. --wait follows the job to its end: a progress bar
-(done/total, rate, time left) on a terminal, plain lines otherwise; exit 0 when it ended with
-no FAILED item, 1 otherwise. --outcome is one of QUEUED, RUNNING, PENDING, CANCELLED,
-ALREADY_CANCELLED, NOT_CANCELLABLE, NOT_FOUND, FORBIDDEN, REFUND_REQUIRED, FAILED, REJECTED,
-STOPPED, DUPLICATE.
-
-Dead-letter queues (dlq) come from the stack's outputs: .local/outputs.json while the local
-stack runs, else .sst/outputs.json (sst deploy writes it; AWS credentials and region from the
-environment), or --outputs <file>. One queue by flags: --queue-url <url> --redrive-to
-<queue url | function name> [--holds bus-event|schedule-input]. --endpoint <url> overrides
-the SQS endpoint (a local stack).
-
-Who may do what is the app's grant in the service's clients secret (docs/security.md). Commands
-marked (operator) need operator rights (a grant with operator: "read"; others get FORBIDDEN).
-order status and audit show only your app's own orders and records (another's answer
-NOT_FOUND, as if absent); an operator reads another client's order with --owner <clientId>
-(or --owner bus:<source> for a bus producer's).
-
-Options:
-  --idempotency-key <key>  reuse a key to retry a cancel safely (default: a new UUID per run)
-  --json                   machine-readable output on stdout
-  --env-file <path>        client settings file (default: $CANCEL_LOCAL_DIR/client.env or .local/client.env)
-  -h, --help               this text
-
-Settings (the environment wins over the file): CANCEL_API_URL, APP_ID, APP_SECRET (signed
-routes), A55_ACCESS_TOKEN (the charge route). \`npm start\` writes them to .local/client.env.
-
-Exit codes: 0 done (cancelled, already cancelled, pending); 2 rejected (not cancellable,
-not found, forbidden, refund required); 1 failed (unreachable, 5xx, refused credentials,
-conflict); 64 bad usage.`;
-
-class UsageError extends Error {
-  override readonly name = "UsageError";
-}
-
-/** The dead-letter queues: from flags, or from an outputs file; `--endpoint` points SQS at a local stack. */
-const dlqCatalogue = (
-  values: {
-    outputs?: string;
-    endpoint?: string;
-    "queue-url"?: string;
-    holds?: string;
-    "redrive-to"?: string;
-  },
-  env: Record<string, string | undefined>,
-): QueueCatalogue => {
-  const catalogue =
-    values["queue-url"] !== undefined
-      ? catalogueFromFlags({
-          queueUrl: values["queue-url"],
-          ...(values.holds !== undefined && { holds: values.holds }),
-          ...(values["redrive-to"] !== undefined && { redriveTo: values["redrive-to"] }),
-        })
-      : loadQueueCatalogue(values.outputs ?? defaultOutputsFile(env));
-  return values.endpoint === undefined ? catalogue : { ...catalogue, sqsEndpoint: values.endpoint };
-};
-
-const OPTIONS = {
-  reason: { type: "string" },
-  "idempotency-key": { type: "string" },
-  intent: { type: "string" },
-  charge: { type: "string" },
-  wallet: { type: "string" },
-  "dry-run": { type: "boolean" },
-  cursor: { type: "string" },
-  limit: { type: "string" },
-  json: { type: "boolean" },
-  day: { type: "string" },
-  csv: { type: "boolean" },
-  stuck: { type: "boolean" },
-  queue: { type: "string" },
-  all: { type: "boolean" },
-  outputs: { type: "string" },
-  endpoint: { type: "string" },
-  "queue-url": { type: "string" },
-  holds: { type: "string" },
-  "redrive-to": { type: "string" },
-  owner: { type: "string" },
-  "env-file": { type: "string" },
-  file: { type: "string" },
-  wait: { type: "boolean" },
-  "skip-invalid": { type: "boolean" },
-  outcome: { type: "string" },
-  help: { type: "boolean", short: "h" },
-} as const;
-
-type OptionName = keyof typeof OPTIONS;
-const GLOBAL: readonly OptionName[] = ["json", "env-file", "help"];
-
-const DLQ_OPTIONS: readonly OptionName[] = [
-  "queue",
-  "outputs",
-  "endpoint",
-  "queue-url",
-  "holds",
-  "redrive-to",
-];
-
-/** Which options each command takes, besides the global ones. */
-const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
-  "intent cancel": ["reason", "idempotency-key"],
-  "charge cancel": ["reason", "idempotency-key"],
-  "order cancel": ["intent", "charge", "wallet", "reason", "idempotency-key"],
-  "order status": ["owner"],
-  audit: ["cursor", "limit", "owner"],
-  sweep: ["dry-run"],
-  report: ["day", "csv"],
-  pending: ["stuck"],
-  "bulk submit": ["file", "reason", "skip-invalid", "wait", "idempotency-key"],
-  "bulk status": [],
-  "bulk results": ["csv", "outcome"],
-  "bulk stop": [],
-  "dlq list": [...DLQ_OPTIONS, "limit"],
-  "dlq show": DLQ_OPTIONS,
-  "dlq redrive": [...DLQ_OPTIONS, "all"],
-};
-
-const AUDIT_TYPES = new Set(["intent", "charge", "order"]);
-const SINGLE_WORD = new Set(["audit", "sweep", "report", "pending"]);
 
 /**
  * Runs cancelctl.
@@ -319,33 +176,8 @@ export const runCli = async (
         return await pendingCommand(io, config(), { stuck: values.stuck === true });
       case "dlq list":
       case "dlq show":
-      case "dlq redrive": {
-        const catalogue = dlqCatalogue(values, env);
-        const queues = selectQueues(catalogue, values.queue);
-        const clients = createRedriveClients(catalogue, env);
-        if (command === "dlq list") {
-          expect(0, "no arguments");
-          const limit =
-            values.limit === undefined
-              ? 50
-              : /^[0-9]{1,4}$/.test(values.limit)
-                ? Number(values.limit)
-                : Number.NaN;
-          if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-            throw new UsageError("--limit must be decimal digits, from 1 to 1000.");
-          return await dlqListCommand(io, queues, clients, { limit });
-        }
-        if (command === "dlq show") {
-          expect(1, "<messageId>");
-          return await dlqShowCommand(io, queues, clients, { id: args[0] ?? "" });
-        }
-        if (values.all === true) {
-          expect(0, "--all and no message id");
-          return await dlqRedriveCommand(io, queues, clients, {});
-        }
-        expect(1, "<messageId> or --all");
-        return await dlqRedriveCommand(io, queues, clients, { id: args[0] ?? "" });
-      }
+      case "dlq redrive":
+        return await dlqCommand(command, io, { values, args, env, expect });
       default:
         expect(0, "no arguments");
         return await sweepCommand(io, config(), { dryRun: values["dry-run"] === true });

@@ -7,7 +7,7 @@
  * once its lock is over.
  *
  * The continuation takes such an attempt over as its request's own retry would — same
- * scope, same payload, resumed (re-read the intent first; resend the charge with the same
+ * scope, same payload, resumed (resend the intent's cancel, or the charge's with the same
  * derived A55 key; "already cancelled" is the attempt's own success) — but only from that
  * attempt (`takeOver`: its lock token), and writes the trail, the event and the key's
  * completion in one transaction, under the request's identity (`via: continuation`).

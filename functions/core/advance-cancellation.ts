@@ -4,8 +4,8 @@
  * request runs it first, the continuation runs it later for whatever is left, so both
  * paths take the same steps and apply the same rule.
  *
- * 1. REQUESTED: cancel the intent (re-reading it first when an earlier attempt may have
- *    acted). Accepted asynchronously → INTENT_PENDING, stop. Final → step 3.
+ * 1. REQUESTED: cancel the intent ("already CANCELLED" is its own success when an earlier
+ *    attempt may have acted). Accepted asynchronously → INTENT_PENDING, stop. Final → step 3.
  * 2. INTENT_PENDING: re-read the intent. Still PROCESSING → stop. Final → step 3.
  * 3. Decide the charge with the one rule (`chargeVerdictFor`): cancel it → CHARGE_DUE;
  *    keep it (bought, shipped, unverifiable) → DONE with the reason.

@@ -13,10 +13,10 @@ export interface CancelIntentInput {
  * Cancels one Procure-Core intent, once.
  *
  * 1. Take the idempotency key (or replay / refuse, see `runOnce`).
- * 2. If an earlier attempt died after calling upstream, re-read the intent: already
- *    CANCELLED means that attempt succeeded, so do not cancel again.
- * 3. Ask Procure-Core to cancel; map its answer to an outcome (`intentOutcome`).
- * 4. Complete the key and append the audit record in one write; publish the outcome.
+ * 2. Ask Procure-Core to cancel; map its answer to an outcome (`intentOutcome`). A resumed
+ *    attempt (an earlier one may have sent the cancel) reads "already CANCELLED" as its own
+ *    success.
+ * 3. Complete the key and append the audit record in one write; publish the outcome.
  */
 export const cancelIntent = (
   deps: CancelDependencies,
@@ -35,7 +35,18 @@ export const cancelIntent = (
     work: (lease) => cancelIntentStep(deps, context, input.intentId, lease?.resumed ?? false),
   });
 
-/** Steps 2–3 of `cancelIntent`, reused by orders and the sweep. Never throws for upstream trouble. */
+/**
+ * Step 2 of `cancelIntent`, reused by orders, the sweep and the continuation. Never throws
+ * for upstream trouble.
+ *
+ * A resumed attempt sends the cancel without reading the intent first. Reading first would
+ * cost a request in the common case (the earlier attempt was refused by the budget or failed
+ * before Procure-Core acted: read, then cancel) to save one in the rare one (its answer was
+ * lost after Procure-Core acted: cancel answers 40003, then the read below), and it decides
+ * nothing the cancel's answer does not: Procure-Core cancels only SUBMITTED and PROCESSING
+ * intents, and "already CANCELLED" after an attempt that may have acted is counted as ours
+ * either way (`mayHaveActed`; the lifecycle model's attribution invariant goes red without it).
+ */
 export const cancelIntentStep = async (
   deps: CancelDependencies,
   context: CancelContext,
@@ -45,12 +56,6 @@ export const cancelIntentStep = async (
   const target: Target = { type: "intent", id: intentId };
   const options = callOptionsOf(context);
   try {
-    if (resumed) {
-      const read = await deps.intents.getIntent(intentId, options);
-      if (read.kind === "found" && read.intent.status === "CANCELLED") {
-        return { type: "CANCELLED", target, intent: read.intent, upstream: upstreamInfo(read.meta) };
-      }
-    }
     const answer = await deps.intents.cancelIntent(intentId, options);
     // An earlier attempt of ours may have been applied without its answer reaching us (a
     // resumed request, or a retry inside this call after a lost answer): "already

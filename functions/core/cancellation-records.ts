@@ -66,8 +66,9 @@ export const intentCancellation = (
 /**
  * A single intent or charge cancel its request could not finish (an operational failure,
  * which may even have left the upstream done without us knowing): REQUESTED, for the
- * continuation to finish it — re-reading the intent first, or resending the charge cancel
- * with the request's own derived A55 key — if the caller or the platform does not first.
+ * continuation to finish it — resending the intent's cancel ("already CANCELLED" is its own
+ * success), or the charge's with the request's own derived A55 key — if the caller or the
+ * platform does not first.
  */
 export const unfinishedCancellation = (
   deps: Pick<CancelDependencies, "clock" | "lifecycle" | "ids">,

@@ -13,7 +13,7 @@ import {
 /** Upstreams by name: the service's registry, or a test's own. */
 export type UpstreamRegistryOf<N extends string> = { readonly [K in N]: UpstreamDefinition };
 
-/** What these need of config.ts's reader, which collects every problem instead of throwing. */
+/** What these need of env-reader.ts's reader, which collects every problem instead of throwing. */
 export interface UpstreamEnvReader {
   integer(name: string, fallback: number, min: number, max: number, whyMax?: string): number;
 }

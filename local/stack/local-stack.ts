@@ -28,7 +28,7 @@ export interface LocalStackOptions {
   /** The front door's port (HTTP API, `/events`, schedules, EventBridge and SQS endpoints). */
   httpPort: number;
   functions: readonly LocalFunctionSpec[];
-  /** The service's environment every function gets (functions/wiring/config.ts). */
+  /** What every function's containers get (service-env.ts: the local endpoints, region, credentials); each spec's own `env` goes on top. */
   serviceEnv: Record<string, string>;
   /** The repository root the handler strings are relative to. */
   root: string;
@@ -179,11 +179,12 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Runni
     const http = options.functions.filter((spec) => spec.trigger.kind === "http");
     if (http.length !== 1)
       throw new Error(`exactly one function must have the http trigger (got ${http.length})`);
-    // The one bus infra creates, named as the service is told (EVENT_BUS_NAME); `default` exists anyway.
-    const bus = new LocalEventBus({
-      rules,
-      busNames: [options.serviceEnv.EVENT_BUS_NAME ?? ""].filter(Boolean),
-    });
+    // The one bus infra creates, named as the functions that publish are told (EVENT_BUS_NAME, in
+    // their own environment or the service's); `default` exists anyway.
+    const busNames = [options.serviceEnv, ...options.functions.map((spec) => spec.env ?? {})].map(
+      (env) => env.EVENT_BUS_NAME ?? "",
+    );
+    const bus = new LocalEventBus({ rules, busNames: [...new Set(busNames.filter(Boolean))] });
     closers.push(() => bus.close());
     const frontDoor: RunningFrontDoor = await startFrontDoor(options.httpPort, {
       http: invokers.get(http[0]?.name ?? "") as Invoker,

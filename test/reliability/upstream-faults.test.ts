@@ -169,11 +169,11 @@ describe(`reliability: upstream faults (${profile.name})`, () => {
         ).toEqual(Array.from({ length: MAX_RECEIVES }, () => "failed"));
       }
 
-      // Per delivery, an intent sees at most three calls (a resumed delivery re-reads it first; a
-      // cancel answered "already CANCELLED" after an attempt of ours that may have acted is read
-      // back), a charge one; each call makes at most MAX_ATTEMPTS requests.
+      // Per delivery, an intent sees at most two calls (the cancel; a cancel answered "already
+      // CANCELLED" after an attempt of ours that may have acted is read back), a charge one;
+      // each call makes at most MAX_ATTEMPTS requests.
       const maxPerTarget = (deliveries: number, upstream: "procure-core" | "a55") =>
-        MAX_ATTEMPTS * deliveries * (upstream === "procure-core" ? 3 : 1);
+        MAX_ATTEMPTS * deliveries * (upstream === "procure-core" ? 2 : 1);
       const sent = traffic.sentPerTarget();
       const seen = traffic.seenPerTarget();
       const auditTargetOf = (plan: Plan) =>

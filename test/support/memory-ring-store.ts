@@ -13,17 +13,19 @@
  * test decides when requests reach the store and when their answers come back (interleavings).
  */
 import type { RingRepair, RingSize, RingState } from "#adapters/budget/budget-ring.ts";
+import type {
+  RingKey,
+  RingRepairResult,
+  RingStore,
+  RingTake,
+  RingTakeResult,
+} from "#adapters/budget/budget-ring-store.ts";
 import {
   type AttributeReader,
-  type RingKey,
-  type RingRepairResult,
-  type RingStore,
-  type RingTake,
-  type RingTakeResult,
   type StoredRing,
   storedRingFrom,
   TOKEN_ATTRIBUTES,
-} from "#adapters/budget/budget-ring-store.ts";
+} from "#adapters/budget/stored-ring.ts";
 
 /** An item as stored: each attribute may hold anything, or be missing (`undefined`). */
 export interface StoredItem {

@@ -7,16 +7,16 @@
 import type { BudgetSnapshot } from "./budget-options.ts";
 import {
   type BudgetShape,
-  judgeTake,
   MAX_CLOCK_AHEAD_MS,
   type RingName,
   type RingSize,
   type RingState,
-  ringHealth,
   slotTimesOf,
   uniformRing,
 } from "./budget-ring.ts";
 import type { RingStore } from "./budget-ring-store.ts";
+import { ringHealth } from "./ring-health.ts";
+import { judgeTake } from "./ring-verdict.ts";
 
 export const inspectRings = async (
   store: RingStore,

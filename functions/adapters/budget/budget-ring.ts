@@ -40,6 +40,9 @@
  *   for crossing an edge. The take that leaves headLeft at 0 or tailCount at G then `repair`s
  *   the ring (drops the spent bucket, seals the full one); until that write lands, G more
  *   steps still fit.
+ *
+ * What a ring says of a take (free, spent, behind, to repair): ring-verdict.ts; whether a stored
+ * ring is sound, of another size or damaged: ring-health.ts.
  */
 import type { UpstreamPriority } from "#core/ports.ts";
 
@@ -129,9 +132,6 @@ export const budgetShapeOf = (
   };
 };
 
-const sealedCountOf = (size: RingSize, headLeft: number, tailCount: number): number =>
-  (size.slots - headLeft - tailCount) / size.bucket + 1;
-
 /** The form of a take at `t − window` = `cutoff` on this ring. */
 export const takeFormOf = (ring: RingState, cutoff: number): TakeForm => {
   if (ring.newest <= cutoff) return { kind: "reset" };
@@ -194,7 +194,7 @@ export const uniformRing = (size: RingSize, time: number): RingState => {
 };
 
 /** The ring's slots as runs of equal times, oldest first: [count, time]. */
-const runsOf = (ring: RingState): [number, number][] => {
+export const runsOf = (ring: RingState): [number, number][] => {
   const runs = ring.bucketTimes.map((time, index): [number, number] => [
     index === 0
       ? Math.max(ring.headLeft, 0)
@@ -211,35 +211,7 @@ const runsOf = (ring: RingState): [number, number][] => {
 export const slotTimesOf = (ring: RingState): number[] =>
   runsOf(ring).flatMap(([count, time]) => Array.from({ length: count }, () => time));
 
-/**
- * A sound ring of another size (the limit or the share was changed) carried over to `size`:
- * its newest slots are kept (slots it did not have are free), each read as its bucket's
- * time, so never earlier than the request it stands for.
- */
-export const resizeRing = (ring: RingState, size: RingSize): RingState => ({
-  ...ringOfSlotTimes(slotTimesOf(ring), size),
-  ...marksOf(ring),
-});
-
-/**
- * A ring holding these send times (in order, oldest first): the newest `size.slots` of
- * them, free slots before them when there are fewer; each bucket keeps its newest.
- */
-export const ringOfSlotTimes = (sent: readonly number[], size: RingSize): RingState => {
-  const times =
-    sent.length >= size.slots
-      ? sent.slice(sent.length - size.slots)
-      : [...Array.from({ length: size.slots - sent.length }, () => 0), ...sent];
-  const ring = uniformRing(size, 0);
-  let end = 0;
-  const bucketTimes = ring.bucketTimes.map((_, index) => {
-    end += index === 0 ? ring.headLeft : size.bucket;
-    return times[end - 1] ?? 0;
-  });
-  return { ...ring, bucketTimes, newest: sent.length === 0 ? 0 : Math.max(...sent) };
-};
-
-const marksOf = (ring: RingState) => ({
+export const marksOf = (ring: RingState) => ({
   ...(ring.backgroundTookAt === undefined ? {} : { backgroundTookAt: ring.backgroundTookAt }),
   ...(ring.backgroundWaitsUntil === undefined ? {} : { backgroundWaitsUntil: ring.backgroundWaitsUntil }),
 });
@@ -267,85 +239,4 @@ export const takeSlot = (
     newest: t,
     ...marks,
   };
-};
-
-/** Until when (epoch ms, inclusive) background work wants slots, as the background ring says; 0 if it does not. */
-export const backgroundWantsUntil = (ring: RingState): number =>
-  Math.max(
-    ring.backgroundWaitsUntil ?? 0,
-    ring.backgroundTookAt === undefined ? 0 : ring.backgroundTookAt + BACKGROUND_ACTIVE_MS,
-  );
-
-/** When the `k`-th next slot of the ring frees (k = 0: the next one), if nothing else is taken meanwhile. */
-export const slotFreeAt = (ring: RingState, windowMs: number, k = 0): number => {
-  let left = k;
-  for (const [count, time] of runsOf(ring)) {
-    if (left < count) return time + windowMs;
-    left -= count;
-  }
-  return ring.newest + windowMs;
-};
-
-/** Whether a step fits the ring as it is (else it must be repaired first). */
-const stepFits = (ring: RingState): boolean =>
-  ring.tailCount <= 2 * ring.bucket - 2 &&
-  (ring.headLeft >= 1 || (ring.headLeft >= 1 - ring.bucket && ring.bucketTimes.length >= 2));
-
-/** What a ring says of a take at `t`. */
-export type RingVerdict =
-  | { kind: "free" }
-  /** No slot for this take before `freeAt` (epoch ms). */
-  | { kind: "spent"; freeAt: number }
-  /** The newest slot is later than `t` (another clock, or a take that read the clock later but was written first). */
-  | { kind: "behind"; newest: number }
-  /** Past a bucket's edge further than a step goes: repair it, then take. */
-  | { kind: "repair"; repair: RingRepair };
-
-/**
- * The same test the DynamoDB condition makes. `borrowing`: interactive work on the
- * background ring, which it may use only while background work wants no slots.
- */
-export const judgeTake = (ring: RingState, windowMs: number, t: number, borrowing: boolean): RingVerdict => {
-  if (ring.newest > t) return { kind: "behind", newest: ring.newest };
-  const wants = backgroundWantsUntil(ring);
-  const borrowFreeAt = borrowing && wants >= t ? wants + 1 : 0;
-  if (ring.newest <= t - windowMs) {
-    return borrowFreeAt <= t ? { kind: "free" } : { kind: "spent", freeAt: borrowFreeAt };
-  }
-  const repair = repairOf(ring);
-  if (ring.bucket > 1 && !stepFits(ring) && repair) return { kind: "repair", repair };
-  const freeAt = Math.max(slotFreeAt(ring, windowMs), borrowFreeAt);
-  return freeAt <= t ? { kind: "free" } : { kind: "spent", freeAt };
-};
-
-export type RingHealth = "sound" | "resizable" | "damaged";
-
-const isTime = (value: number, latestPlausible: number): boolean =>
-  Number.isSafeInteger(value) && value >= 0 && value <= latestPlausible;
-
-/**
- * Whether a stored ring can be used as it is (`sound`), carried over to this size
- * (`resizable`: a sound ring of another size), or must be replaced (`damaged`: counts that
- * do not add up, times not non-negative integers in order, or beyond `latestPlausible`, i.e.
- * from a clock far ahead).
- */
-export const ringHealth = (
-  ring: RingState | undefined,
-  size: RingSize,
-  latestPlausible: number,
-): RingHealth => {
-  if (ring === undefined) return "damaged";
-  const { slots, bucket, headLeft, tailCount, bucketTimes, newest } = ring;
-  const counts = [slots, bucket, headLeft, tailCount];
-  if (!counts.every(Number.isSafeInteger) || slots < 1 || bucket < 1) return "damaged";
-  const [lowest, highest] = bucket === 1 ? [1, 0] : [-bucket, 2 * bucket - 1];
-  if (headLeft < lowest || headLeft > bucket || tailCount < 0 || tailCount > highest) return "damaged";
-  if (bucketTimes.length === 0) return "damaged";
-  if (sealedCountOf(ring, headLeft, tailCount) !== bucketTimes.length) return "damaged";
-  for (let i = 0; i < bucketTimes.length; i++) {
-    const time = bucketTimes[i] ?? Number.NaN;
-    if (!isTime(time, latestPlausible) || (i > 0 && time < (bucketTimes[i - 1] ?? 0))) return "damaged";
-  }
-  if (!isTime(newest, latestPlausible) || newest < (bucketTimes.at(-1) ?? 0)) return "damaged";
-  return slots === size.slots && bucket === size.bucket ? "sound" : "resizable";
 };

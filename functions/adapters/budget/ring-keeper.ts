@@ -10,10 +10,11 @@ import {
   type RingState,
   repairOf,
   repairRing,
-  resizeRing,
   uniformRing,
 } from "./budget-ring.ts";
-import { type RingKey, type RingStore, ringKeyText, type StoredRing } from "./budget-ring-store.ts";
+import { type RingKey, type RingStore, ringKeyText } from "./budget-ring-store.ts";
+import { resizeRing } from "./ring-health.ts";
+import type { StoredRing } from "./stored-ring.ts";
 
 /** Repairs one take makes in a row at most (each after another container's write changed the ring). */
 const MAX_REPAIRS_IN_A_ROW = 3;

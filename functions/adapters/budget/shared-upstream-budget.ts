@@ -47,20 +47,18 @@ import type { BudgetSnapshot, BudgetStats, SharedUpstreamBudgetOptions } from ".
 import {
   BACKGROUND_ACTIVE_MS,
   type BudgetShape,
-  backgroundWantsUntil,
   budgetShapeOf,
   crossedEdge,
-  judgeTake,
   MAX_CLOCK_AHEAD_MS,
-  ringHealth,
   sameForm,
-  slotFreeAt,
   takeFormOf,
   takeSlot,
 } from "./budget-ring.ts";
 import type { RingStore } from "./budget-ring-store.ts";
 import { choiceText, chooseRing } from "./ring-choice.ts";
+import { ringHealth } from "./ring-health.ts";
 import { RingKeeper, ringExpiryOf } from "./ring-keeper.ts";
+import { backgroundWantsUntil, judgeTake, slotFreeAt } from "./ring-verdict.ts";
 import type { AnswerObservation, SlotRequest, UpstreamBudget } from "./upstream-budget.ts";
 
 const MINUTE_MS = 60_000;

@@ -3,20 +3,17 @@
  * TransactWriteItems: a transition with its trail records; an item's start with the job's
  * `started` count (conditional on the job being RUNNING and the item absent); an item's
  * final result with the job's counters (conditional on the item not being final), and, when
- * it is the job's last, with the job's end (bulk-items.ts `endingWrites`).
+ * it is the job's last, with the job's end (bulk-items.ts `endingWrites`). The manifest's
+ * chunks: bulk-manifest.ts.
  */
 import {
   type AttributeValue,
-  BatchWriteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
-  QueryCommand,
-  type QueryCommandOutput,
   UpdateItemCommand,
-  type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
 import type { JobEnd } from "#core/bulk-item-result.ts";
-import { type BulkJob, type BulkTransition, MANIFEST_SLICE, type ManifestEntry } from "#core/bulk-job.ts";
+import type { BulkJob, BulkTransition, ManifestEntry } from "#core/bulk-job.ts";
 import type {
   BulkItemFinish,
   BulkItemResult,
@@ -26,6 +23,7 @@ import type {
   ItemOutcomeSummary,
   StartResult,
 } from "#core/bulk-ports.ts";
+import { bulkItemKey, pendingUpdate, startWrites } from "./bulk-item-writes.ts";
 import {
   BULK_DUE_PARTITION,
   bulkAuditPut,
@@ -38,16 +36,17 @@ import {
   itemSortKey,
   JOB_SORT_KEY,
   jobTransitionUpdate,
-  manifestSortKey,
   toJobItem,
 } from "./bulk-items.ts";
 import { jobEndFor, RESULT_ATTEMPTS, refusedWrite } from "./bulk-job-end.ts";
+import { readManifest, writeManifest } from "./bulk-manifest.ts";
 import {
   cancellationReasons,
   conditionFailedItem,
   storeUnavailable,
   transactWrite,
 } from "./dynamo-errors.ts";
+import { queryAll } from "./query-all.ts";
 import { CANCELLATIONS_DUE_INDEX } from "./table-definitions.ts";
 
 export interface DynamoBulkJobStoreOptions {
@@ -56,10 +55,6 @@ export interface DynamoBulkJobStoreOptions {
   table: string;
   auditTable: string;
 }
-
-/** BatchWriteItem takes 25 items a call. */
-const BATCH = 25;
-const UNPROCESSED_ATTEMPTS = 8;
 
 export class DynamoBulkJobStore implements BulkJobStore {
   readonly #client: DynamoDBClient;
@@ -81,26 +76,7 @@ export class DynamoBulkJobStore implements BulkJobStore {
     manifest: readonly ManifestEntry[],
     audits: BulkJobAuditRecord[],
   ): Promise<CreateResult> {
-    const expiresAt = { N: expiresAtOf(job) };
-    const puts: WriteRequest[] = [];
-    for (let chunk = 0; chunk * MANIFEST_SLICE < manifest.length; chunk++) {
-      const entries = manifest.slice(chunk * MANIFEST_SLICE, (chunk + 1) * MANIFEST_SLICE);
-      puts.push({
-        PutRequest: {
-          Item: {
-            pk: { S: bulkPartitionOf(job.id) },
-            sk: { S: manifestSortKey(job.manifest.id, chunk) },
-            entries: { S: JSON.stringify(entries) },
-            expiresAt,
-          },
-        },
-      });
-    }
-    await Promise.all(
-      Array.from({ length: Math.ceil(puts.length / BATCH) }, (_, i) =>
-        this.#batchWrite(puts.slice(i * BATCH, (i + 1) * BATCH)),
-      ),
-    );
+    await writeManifest(this.#client, this.#table, job, manifest);
     try {
       await transactWrite(this.#client, [
         {
@@ -123,24 +99,6 @@ export class DynamoBulkJobStore implements BulkJobStore {
     return { kind: "exists", job: existing };
   }
 
-  async #batchWrite(requests: WriteRequest[]): Promise<void> {
-    let pending = requests;
-    for (let attempt = 1; pending.length > 0; attempt++) {
-      if (attempt > UNPROCESSED_ATTEMPTS) {
-        throw storeUnavailable("bulk-jobs", "BatchWriteItem (items left unprocessed)", undefined);
-      }
-      if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, Math.random() * 50 * 2 ** attempt));
-      try {
-        const output = await this.#client.send(
-          new BatchWriteItemCommand({ RequestItems: { [this.#table]: pending } }),
-        );
-        pending = output.UnprocessedItems?.[this.#table] ?? [];
-      } catch (error) {
-        throw storeUnavailable("bulk-jobs", "BatchWriteItem", error);
-      }
-    }
-  }
-
   async get(jobId: string): Promise<BulkJob | undefined> {
     const item = await this.#getItem(this.#jobKey(jobId));
     return item === undefined ? undefined : fromJobItem(item);
@@ -158,7 +116,9 @@ export class DynamoBulkJobStore implements BulkJobStore {
   }
 
   async due(now: number, limit: number): Promise<BulkJob[]> {
-    const items = await this.#queryAll(
+    const items = await queryAll(
+      this.#client,
+      "bulk-jobs",
       {
         TableName: this.#table,
         IndexName: CANCELLATIONS_DUE_INDEX,
@@ -194,62 +154,16 @@ export class DynamoBulkJobStore implements BulkJobStore {
     }
   }
 
-  async manifest(job: BulkJob, from: number, to: number): Promise<ManifestEntry[]> {
-    if (from >= to) return [];
-    const first = Math.floor(from / MANIFEST_SLICE);
-    const last = Math.floor((to - 1) / MANIFEST_SLICE);
-    const items = await this.#queryAll(
-      {
-        TableName: this.#table,
-        KeyConditionExpression: "pk = :pk AND sk BETWEEN :first AND :last",
-        ExpressionAttributeValues: {
-          ":pk": { S: bulkPartitionOf(job.id) },
-          ":first": { S: manifestSortKey(job.manifest.id, first) },
-          ":last": { S: manifestSortKey(job.manifest.id, last) },
-        },
-        ConsistentRead: true,
-      },
-      Number.POSITIVE_INFINITY,
-    );
-    if (items.length !== last - first + 1) {
-      throw storeUnavailable(
-        "bulk-jobs",
-        `Query (manifest chunks ${first}-${last} of job ${job.id} missing)`,
-        undefined,
-      );
-    }
-    const entries = items.flatMap((item) => JSON.parse(item.entries?.S ?? "[]") as ManifestEntry[]);
-    const offset = first * MANIFEST_SLICE;
-    return entries.slice(from - offset, to - offset);
+  manifest(job: BulkJob, from: number, to: number): Promise<ManifestEntry[]> {
+    return readManifest(this.#client, this.#table, job, from, to);
   }
 
   async startItem(jobId: string, index: number, at: string): Promise<StartResult> {
-    const itemKey = { pk: { S: bulkPartitionOf(jobId) }, sk: { S: itemSortKey(index) } };
     try {
-      await transactWrite(this.#client, [
-        {
-          Update: {
-            TableName: this.#table,
-            Key: this.#jobKey(jobId),
-            UpdateExpression: "ADD #started :one",
-            ConditionExpression: "#state = :running",
-            ExpressionAttributeNames: { "#started": "started", "#state": "state" },
-            ExpressionAttributeValues: { ":one": { N: "1" }, ":running": { S: "RUNNING" } },
-          },
-        },
-        {
-          Put: {
-            TableName: this.#table,
-            Item: {
-              ...itemKey,
-              status: { S: "RUNNING" },
-              startedAt: { S: at },
-              expiresAt: await this.#itemExpiry(jobId),
-            },
-            ConditionExpression: "attribute_not_exists(pk)",
-          },
-        },
-      ]);
+      await transactWrite(
+        this.#client,
+        startWrites(this.#table, jobId, index, at, await this.#itemExpiry(jobId)),
+      );
       return { kind: "started" };
     } catch (error) {
       const reasons = cancellationReasons(error);
@@ -257,7 +171,7 @@ export class DynamoBulkJobStore implements BulkJobStore {
         throw storeUnavailable("bulk-jobs", "TransactWriteItems (start)", error);
       }
     }
-    const existing = await this.#getItem(itemKey);
+    const existing = await this.#getItem(bulkItemKey(jobId, index));
     if (existing) return { kind: "already-started", result: fromResultItem(existing) };
     const job = await this.get(jobId);
     return job ? { kind: "not-running", state: job.state } : { kind: "no-job" };
@@ -278,20 +192,7 @@ export class DynamoBulkJobStore implements BulkJobStore {
 
   async markPending(jobId: string, index: number, summary: ItemOutcomeSummary): Promise<void> {
     try {
-      await this.#client.send(
-        new UpdateItemCommand({
-          TableName: this.#table,
-          Key: { pk: { S: bulkPartitionOf(jobId) }, sk: { S: itemSortKey(index) } },
-          UpdateExpression: "SET #status = :pending, #outcome = :summary",
-          ConditionExpression: "#status = :running",
-          ExpressionAttributeNames: { "#status": "status", "#outcome": "outcome" },
-          ExpressionAttributeValues: {
-            ":pending": { S: "PENDING" },
-            ":running": { S: "RUNNING" },
-            ":summary": { S: JSON.stringify(summary) },
-          },
-        }),
-      );
+      await this.#client.send(new UpdateItemCommand(pendingUpdate(this.#table, jobId, index, summary)));
     } catch (error) {
       // Final already (the continuation was first), or never started: nothing to mark.
       if (conditionFailedItem(error)) return;
@@ -321,7 +222,9 @@ export class DynamoBulkJobStore implements BulkJobStore {
 
   async results(jobId: string, from: number, to: number): Promise<BulkItemResult[]> {
     if (from >= to) return [];
-    const items = await this.#queryAll(
+    const items = await queryAll(
+      this.#client,
+      "bulk-jobs",
       {
         TableName: this.#table,
         KeyConditionExpression: "pk = :pk AND sk BETWEEN :first AND :last",
@@ -335,24 +238,5 @@ export class DynamoBulkJobStore implements BulkJobStore {
       Number.POSITIVE_INFINITY,
     );
     return items.map(fromResultItem);
-  }
-
-  async #queryAll(
-    input: ConstructorParameters<typeof QueryCommand>[0],
-    limit: number,
-  ): Promise<Record<string, AttributeValue>[]> {
-    const items: Record<string, AttributeValue>[] = [];
-    let startKey: Record<string, AttributeValue> | undefined;
-    do {
-      let output: QueryCommandOutput;
-      try {
-        output = await this.#client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
-      } catch (error) {
-        throw storeUnavailable("bulk-jobs", "Query", error);
-      }
-      items.push(...(output.Items ?? []));
-      startKey = output.LastEvaluatedKey;
-    } while (startKey && items.length < limit);
-    return items.slice(0, limit);
   }
 }

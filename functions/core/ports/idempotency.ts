@@ -60,8 +60,8 @@ export interface AbandonedAttempt extends AttemptRecovery {
 /**
  * Proof of holding a key's lock. `resumed` is true when an earlier attempt may already
  * have acted upstream: its lock expired unfinished, or it released the key after an
- * operational failure. A resumed attempt re-reads before it acts (an intent) or reuses
- * the derived upstream key (a charge), and counts "already cancelled" as its own success.
+ * operational failure. A resumed attempt resends the cancel (a charge's with the derived
+ * upstream key) and counts "already cancelled" as its own success.
  */
 export interface Lease {
   scopeKey: string;

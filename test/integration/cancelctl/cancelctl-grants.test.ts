@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningFrontDoor } from "#local/stack/front-door.ts";
-import { type GrantAppId, type GrantClients, grantClients } from "#test/support/grant-clients.ts";
-import { type HandlerKit, startHandlerKit } from "#test/support/handler-kit.ts";
+import type { GrantAppId } from "#test/support/grant-clients.ts";
+import { useGrantedHandlerKit } from "#test/support/granted-handler-kit.ts";
 import { startTestFrontDoor } from "#test/support/local-front-door.ts";
 import { runCli } from "../../../bin/cancelctl/cli.ts";
 import { OPERATOR_RIGHTS_HINT, OWNERSHIP_HINT } from "../../../bin/cancelctl/grant-hints.ts";
@@ -13,22 +13,14 @@ import { OPERATOR_RIGHTS_HINT, OWNERSHIP_HINT } from "../../../bin/cancelctl/gra
  * local front door to the HTTP handler, on DynamoDB Local.
  */
 describe("cancelctl under grants", () => {
-  let kit: HandlerKit;
+  const { kit, clients } = useGrantedHandlerKit("cancelctl-grants");
   let door: RunningFrontDoor;
-  let clients: GrantClients;
 
   beforeAll(async () => {
-    clients = grantClients();
-    kit = await startHandlerKit({
-      name: "cancelctl-grants",
-      dynamoEndpoint: inject("dynamoEndpoint"),
-      clients: clients.secretEntries,
-    });
     door = await startTestFrontDoor({ http: kit.handlers.http as never });
   });
   afterAll(async () => {
     await door?.close();
-    await kit?.close();
   });
 
   const run = async (appId: GrantAppId, ...argv: string[]) => {

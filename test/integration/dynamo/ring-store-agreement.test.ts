@@ -19,12 +19,12 @@ import {
   type RingSize,
   type RingState,
   repairOf,
-  ringOfSlotTimes,
   type TakeForm,
   takeFormOf,
   takeSlot,
 } from "#adapters/budget/budget-ring.ts";
 import { DynamoRingStore, type RingKey, type RingTake } from "#adapters/budget/budget-ring-store.ts";
+import { ringOfSlotTimes } from "#adapters/budget/ring-health.ts";
 import { budgetKeyOf } from "#adapters/dynamo/table-definitions.ts";
 import { MemoryRingStore, type StoredItem } from "#test/support/memory-ring-store.ts";
 import { useDynamoStores } from "./dynamo-stores.ts";

@@ -8,11 +8,12 @@ import { randomUUID } from "node:crypto";
 import { type DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { BACKGROUND_ACTIVE_MS, type RingName, slotTimesOf } from "#adapters/budget/budget-ring.ts";
-import { DynamoRingStore, storedRingOf } from "#adapters/budget/budget-ring-store.ts";
+import { DynamoRingStore } from "#adapters/budget/budget-ring-store.ts";
 import {
   SharedUpstreamBudget,
   type SharedUpstreamBudgetOptions,
 } from "#adapters/budget/shared-upstream-budget.ts";
+import { storedRingOf } from "#adapters/budget/stored-ring.ts";
 import { budgetKeyOf } from "#adapters/dynamo/table-definitions.ts";
 import { StoreUnavailableError, UpstreamRateLimitedError } from "#core/errors.ts";
 import type { UpstreamPriority } from "#core/ports.ts";

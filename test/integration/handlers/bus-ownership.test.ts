@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { busOwnerOf } from "#core/ownership.ts";
-import { type GrantClients, grantClients } from "#test/support/grant-clients.ts";
-import { type HandlerKit, startHandlerKit } from "#test/support/handler-kit.ts";
+import { useGrantedHandlerKit } from "#test/support/granted-handler-kit.ts";
 import { eventBridgeEvent } from "#test/support/lambda-events.ts";
 
 const settled = (outcome: string, replayed = false) => ({ kind: "settled", outcome, replayed });
@@ -14,20 +13,7 @@ const settled = (outcome: string, replayed = false) => ({ kind: "settled", outco
  * an order id, and no HTTP client reads a bus producer's order by naming itself in it.
  */
 describe("cancel-requested handler: whose a bus request is", () => {
-  let kit: HandlerKit;
-  let clients: GrantClients;
-
-  beforeAll(async () => {
-    clients = grantClients();
-    kit = await startHandlerKit({
-      name: "bus-ownership",
-      dynamoEndpoint: inject("dynamoEndpoint"),
-      clients: clients.secretEntries,
-    });
-  });
-  afterAll(async () => {
-    await kit?.close();
-  });
+  const { kit, clients } = useGrantedHandlerKit("bus-ownership");
 
   const STOREFRONT = "storefront.orders";
   const MARKETPLACE = "marketplace.orders";

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { UNAUTHENTICATED_MESSAGE } from "#handlers/http/error-response.ts";
 import { A55_DEMO_OTHER_WALLET, A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
-import { type GrantAppId, type GrantClients, grantClients } from "#test/support/grant-clients.ts";
-import { type HandlerKit, startHandlerKit } from "#test/support/handler-kit.ts";
+import type { GrantAppId } from "#test/support/grant-clients.ts";
+import { useGrantedHandlerKit } from "#test/support/granted-handler-kit.ts";
 
 /**
  * Grants per client (issue 18, Deliver 1), through the HTTP handler on DynamoDB Local: each
@@ -12,20 +12,7 @@ import { type HandlerKit, startHandlerKit } from "#test/support/handler-kit.ts";
  * client past its `expiresAt` is refused like an unknown one.
  */
 describe("http-api handler: what each client's grant allows", () => {
-  let kit: HandlerKit;
-  let clients: GrantClients;
-
-  beforeAll(async () => {
-    clients = grantClients();
-    kit = await startHandlerKit({
-      name: "http-grants",
-      dynamoEndpoint: inject("dynamoEndpoint"),
-      clients: clients.secretEntries,
-    });
-  });
-  afterAll(async () => {
-    await kit?.close();
-  });
+  const { kit, clients } = useGrantedHandlerKit("http-grants");
 
   const as = (appId: GrantAppId, input: { method: string; path: string; body?: string }) =>
     kit.http(

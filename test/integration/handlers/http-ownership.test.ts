@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { AuditRecord } from "#core/ports.ts";
-import { type GrantAppId, type GrantClients, grantClients } from "#test/support/grant-clients.ts";
-import { type HandlerKit, startHandlerKit } from "#test/support/handler-kit.ts";
+import type { GrantAppId } from "#test/support/grant-clients.ts";
+import { useGrantedHandlerKit } from "#test/support/granted-handler-kit.ts";
 
 /**
  * Ownership (issue 18, Deliver 2), through the HTTP handler on DynamoDB Local: order ids are
@@ -11,20 +11,7 @@ import { type HandlerKit, startHandlerKit } from "#test/support/handler-kit.ts";
  * operator reads any client's by naming it (`owner`).
  */
 describe("http-api handler: whose orders and records a client sees", () => {
-  let kit: HandlerKit;
-  let clients: GrantClients;
-
-  beforeAll(async () => {
-    clients = grantClients();
-    kit = await startHandlerKit({
-      name: "http-ownership",
-      dynamoEndpoint: inject("dynamoEndpoint"),
-      clients: clients.secretEntries,
-    });
-  });
-  afterAll(async () => {
-    await kit?.close();
-  });
+  const { kit, clients } = useGrantedHandlerKit("http-ownership");
 
   const as = (appId: GrantAppId, input: { method: string; path: string; body?: string; key?: string }) =>
     kit.http(

@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { DeleteItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { auditPartitionOf, toAuditItem } from "#adapters/dynamo/audit-item.ts";
 import { toCancellationItem } from "#adapters/dynamo/cancellation-item.ts";
 import { cancellationKeyOf } from "#adapters/dynamo/table-definitions.ts";
 import { busOwnerOf } from "#core/ownership.ts";
-import { type GrantAppId, type GrantClients, grantClients } from "#test/support/grant-clients.ts";
-import { type HandlerKit, startHandlerKit } from "#test/support/handler-kit.ts";
+import type { GrantAppId } from "#test/support/grant-clients.ts";
+import { useGrantedHandlerKit } from "#test/support/granted-handler-kit.ts";
 import { eventBridgeEvent } from "#test/support/lambda-events.ts";
 
 /**
@@ -16,20 +16,7 @@ import { eventBridgeEvent } from "#test/support/lambda-events.ts";
  * order is made here from a fresh one, moved to the old keys with its owner taken out.
  */
 describe("http-api handler: orders from before owners were recorded", () => {
-  let kit: HandlerKit;
-  let clients: GrantClients;
-
-  beforeAll(async () => {
-    clients = grantClients();
-    kit = await startHandlerKit({
-      name: "http-pre-owner",
-      dynamoEndpoint: inject("dynamoEndpoint"),
-      clients: clients.secretEntries,
-    });
-  });
-  afterAll(async () => {
-    await kit?.close();
-  });
+  const { kit, clients } = useGrantedHandlerKit("http-pre-owner");
 
   /** Moves order `id` of `owner` to the keys it would have had before owners, without its owner. */
   const asPreOwner = async (id: string, owner: string): Promise<void> => {

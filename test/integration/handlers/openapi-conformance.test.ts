@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { A55_DEMO_OTHER_WALLET, A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
-import { type GrantAppId, grantClients } from "#test/support/grant-clients.ts";
-import { type HandlerKit, type HttpResult, startHandlerKit } from "#test/support/handler-kit.ts";
+import type { GrantAppId } from "#test/support/grant-clients.ts";
+import { useGrantedHandlerKit } from "#test/support/granted-handler-kit.ts";
+import type { HttpResult } from "#test/support/handler-kit.ts";
 import { apiGatewayV2Event, lambdaContext } from "#test/support/lambda-events.ts";
 import { createResponseValidator } from "#test/support/openapi-validator.ts";
 import { forceUpstreamKey, keySpentAtA55, NOT_V4_KEY } from "#test/support/upstream-key.ts";
@@ -12,21 +13,9 @@ import { forceUpstreamKey, keySpentAtA55, NOT_V4_KEY } from "#test/support/upstr
  * docs/openapi.yaml: its path, its status and its body's schema.
  */
 describe("docs/openapi.yaml describes the handlers' real answers", () => {
-  let kit: HandlerKit;
+  const { kit, clients } = useGrantedHandlerKit("openapi");
   const validate = createResponseValidator();
   const seen: string[] = [];
-  const clients = grantClients();
-
-  beforeAll(async () => {
-    kit = await startHandlerKit({
-      name: "openapi",
-      dynamoEndpoint: inject("dynamoEndpoint"),
-      clients: clients.secretEntries,
-    });
-  });
-  afterAll(async () => {
-    await kit?.close();
-  });
 
   const check = (method: string, pathAndQuery: string, response: HttpResult): HttpResult => {
     const path = pathAndQuery.split("?")[0] ?? "";

@@ -26,9 +26,9 @@ import {
   backgroundCapOf,
   budgetShapeOf,
   type RingSize,
-  ringOfSlotTimes,
   ringSizeOf,
 } from "#adapters/budget/budget-ring.ts";
+import { ringOfSlotTimes } from "#adapters/budget/ring-health.ts";
 import { SharedUpstreamBudget } from "#adapters/budget/shared-upstream-budget.ts";
 import { UpstreamRateLimitedError } from "#core/errors.ts";
 import type { UpstreamPriority } from "#core/ports.ts";

@@ -157,7 +157,9 @@ describe("cancelIntent", () => {
       replayed: false,
       outcome: { type: "CANCELLED", intent: { status: "CANCELLED" } },
     });
-    expect(t.intents.calls).toEqual(["cancel:a", "get:a"]);
+    // The retry sends the cancel again (no read first: a resumed attempt reads "already
+    // CANCELLED" as its own success), then reads the intent for the answer the first attempt lost.
+    expect(t.intents.calls).toEqual(["cancel:a", "cancel:a", "get:a"]);
     expect(t.intents.effects).toBe(1);
   });
 

@@ -68,15 +68,15 @@ const finalEvents = (t: Deps) =>
 
 describe.each(TRIGGERS)("a resumed single cancel on $trigger", (request) => {
   it("overlapping the continuation as it finishes the cancellation: one Succeeded event, the continuation's", async () => {
-    // Prepare: the retry's first look at the intent lets the continuation run to the end first.
+    // Prepare: the retry's first call to Procure-Core lets the continuation run to the end first.
     const t = await intentLeftOpen(request);
-    const getIntent = t.intents.getIntent.bind(t.intents);
+    const cancelUpstream = t.intents.cancelIntent.bind(t.intents);
     let overlap: (() => Promise<void>) | undefined = continuationDuring(t);
-    t.intents.getIntent = async (id) => {
+    t.intents.cancelIntent = async (id: string) => {
       const run = overlap;
       overlap = undefined;
       await run?.();
-      return getIntent(id);
+      return cancelUpstream(id);
     };
 
     // Act

@@ -1,17 +1,12 @@
 /**
- * docs/configuration.md is generated from the variable tables of functions/wiring/config.ts;
+ * docs/configuration.md is generated from the variable tables of functions/wiring/config-variables.ts;
  * this checks the tables against the code that reads the variables (so the page says what the
  * code does) and the committed page against the tables (so the page is current).
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import {
-  type ConfigVariable,
-  RELAY_VARIABLES,
-  readConfig,
-  readRelayConfig,
-  SERVICE_VARIABLES,
-} from "#wiring/config.ts";
+import { readConfig, readRelayConfig } from "#wiring/config.ts";
+import { type ConfigVariable, RELAY_VARIABLES, SERVICE_VARIABLES } from "#wiring/config-variables.ts";
 import { CONFIGURATION_DOC, renderConfigurationDoc } from "../../../scripts/configuration-doc.ts";
 
 type Env = Record<string, string | undefined>;
@@ -132,7 +127,7 @@ describe.each(READERS)("the variables of $name", ({ read, variables, minimal }) 
 });
 
 describe("docs/configuration.md", () => {
-  it("is current with the tables of functions/wiring/config.ts (else: npm run docs:config)", () => {
+  it("is current with the tables of functions/wiring/config-variables.ts (else: npm run docs:config)", () => {
     expect(readFileSync(CONFIGURATION_DOC, "utf8")).toBe(renderConfigurationDoc());
   });
 

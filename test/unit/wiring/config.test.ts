@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { ConfigurationError } from "#core/errors.ts";
 import { buildBusWiring } from "#wiring/bus-wiring.ts";
-import { MAX_BUDGET_PER_MINUTE, parseDuration, readConfig, readRelayConfig } from "#wiring/config.ts";
+import { MAX_BUDGET_PER_MINUTE, readConfig, readRelayConfig } from "#wiring/config.ts";
 import { buildContainer } from "#wiring/container.ts";
+import { parseDuration } from "#wiring/env-reader.ts";
 
 const minimal = {
   IDEMPOTENCY_TABLE: "idem",
