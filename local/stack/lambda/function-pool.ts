@@ -81,7 +81,7 @@ interface Container {
 export interface FunctionPoolOptions {
   /** The repository root handler strings are relative to. */
   root: string;
-  /** The service's environment (functions/wiring/config.ts); the spec's own `env` goes on top. */
+  /** What every local container shares (local endpoints, fake credentials: service-env.ts `localRuntimeEnvironment`); the spec's own `env` (its deployed environment, resolved locally) goes on top. */
   serviceEnv: Record<string, string>;
   /** Where the containers' stdout/stderr go; default: this process's. */
   output?: (chunk: Buffer, stream: "stdout" | "stderr") => void;

@@ -43,7 +43,7 @@ export interface LocalFunctionSpec {
   memoryMb: number;
   /** Containers (worker threads) at most: the function's concurrency. */
   workers: number;
-  /** Variables this function gets on top of the service's (functions/wiring/config.ts). */
+  /** This function's deployed environment resolved locally (service-env.ts), on top of what every container shares. */
   env?: Record<string, string>;
   /** Diagnostics channels whose messages the containers forward to the invoker (progress). */
   channels?: readonly string[];
