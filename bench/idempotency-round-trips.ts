@@ -15,6 +15,7 @@ import { DynamoIdempotencyStore } from "#adapters/dynamo/idempotency-store.ts";
 import { DynamoUnitOfWork } from "#adapters/dynamo/unit-of-work.ts";
 import type { CancelOutcome } from "#core/outcome.ts";
 import type { AuditRecord } from "#core/ports.ts";
+import { JVM_DEFAULTS } from "#local/dynamo-local/launcher.ts";
 import { startDynamoLocal } from "#test/support/dynamo-local.ts";
 import { createLocalDynamoClient, createTestTables } from "#test/support/dynamo-tables.ts";
 import { countRoundTrips, type RoundTripCounter } from "#test/support/round-trip-counter.ts";
@@ -67,7 +68,7 @@ const measure = async <T>(counter: RoundTripCounter, step: () => Promise<T>) => 
   return { value, total: counter.total(), commands: counter.byCommand() };
 };
 
-const local = await startDynamoLocal();
+const local = await startDynamoLocal({ jvmOptions: JVM_DEFAULTS });
 const clients: DynamoDBClient[] = [];
 try {
   // ---- Setup: our tables, and a Powertools table with its default layout (`id` key).

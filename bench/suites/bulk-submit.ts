@@ -11,6 +11,7 @@
  * left out of the percentiles (it is reported on its own).
  */
 import { randomUUID } from "node:crypto";
+import { JVM_DEFAULTS } from "#local/dynamo-local/launcher.ts";
 import { startDynamoLocal } from "#test/support/dynamo-local.ts";
 import { type HandlerKit, startHandlerKit } from "#test/support/handler-kit.ts";
 import { lambdaContext } from "#test/support/lambda-events.ts";
@@ -105,7 +106,7 @@ const sameRoundTrips = (all: readonly Submission[]): boolean =>
   all.every((s) => JSON.stringify(s.roundTrips) === JSON.stringify(all[0]?.roundTrips));
 
 export const run: SuiteRun = async ({ progress }) => {
-  const dynamo = await startDynamoLocal();
+  const dynamo = await startDynamoLocal({ jvmOptions: JVM_DEFAULTS });
   try {
     const kit = await startHandlerKit({ name: "bench-bulk-submit", dynamoEndpoint: dynamo.endpoint });
     try {

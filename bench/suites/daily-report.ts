@@ -12,6 +12,7 @@
  */
 import { AUDIT_DAY_SLICES } from "#adapters/dynamo/audit-item.ts";
 import type { DailyReport } from "#core/daily-report.ts";
+import { JVM_DEFAULTS } from "#local/dynamo-local/launcher.ts";
 import { syntheticDay, writeAuditRecords } from "#test/support/audit-day.ts";
 import { startDynamoLocal } from "#test/support/dynamo-local.ts";
 import { startHandlerKit } from "#test/support/handler-kit.ts";
@@ -25,7 +26,7 @@ const TARGET_MS = 10_000;
 const DAY = "2026-11-23";
 
 export const run: SuiteRun = async ({ progress }) => {
-  const dynamo = await startDynamoLocal();
+  const dynamo = await startDynamoLocal({ jvmOptions: JVM_DEFAULTS });
   try {
     const kit = await startHandlerKit({ name: "bench-daily-report", dynamoEndpoint: dynamo.endpoint });
     try {

@@ -17,6 +17,7 @@ import path from "node:path";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { RingStore } from "#adapters/budget/budget-ring-store.ts";
+import { JVM_DEFAULTS } from "#local/dynamo-local/launcher.ts";
 import { freePort } from "#local/free-port.ts";
 import { startDynamoStreamSource } from "#local/stack/dynamo-stream-source.ts";
 import { type RunningFrontDoor, startFrontDoor } from "#local/stack/front-door.ts";
@@ -87,7 +88,7 @@ export const startBenchService = async (name: string): Promise<BenchService> => 
     }
   };
   try {
-    const dynamo = await startDynamoLocal();
+    const dynamo = await startDynamoLocal({ jvmOptions: JVM_DEFAULTS });
     stops.push(() => dynamo.stop());
     const kit = await startHandlerKit({ name, dynamoEndpoint: dynamo.endpoint, logLevel: "INFO" });
     stops.push(() => kit.close());

@@ -18,6 +18,8 @@ export interface DynamoLocalOptions {
   dbPath?: string;
   /** How long to wait for the first answer, over every attempt; default 60 s (a cold JVM on a busy 2-core machine). */
   startTimeoutMs?: number;
+  /** The JVM's flags; default the launcher's JVM_OPTIONS (the bench passes JVM_DEFAULTS). */
+  jvmOptions?: readonly string[];
 }
 
 /** A running instance: `endpoint`, `port`, and `stop()`, which waits for the JVM to exit and is safe to call twice. */
@@ -44,6 +46,7 @@ export const startDynamoLocal = async (options: DynamoLocalOptions = {}): Promis
         port: await freePort(),
         dbPath: options.dbPath,
         startTimeoutMs: Math.max(deadline - Date.now(), 0),
+        ...(options.jvmOptions && { jvmOptions: options.jvmOptions }),
       });
     } catch (error) {
       // Only an early exit can be a lost race for the port; nothing else mends on another one.
