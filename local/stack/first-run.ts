@@ -12,7 +12,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { parseEnv } from "node:util";
+import { isDeepStrictEqual, parseEnv } from "node:util";
 
 /** The app id of the seed's examples, used both upstream and by the local client. */
 export const LOCAL_APP_ID = "dev_app_local";
@@ -24,17 +24,28 @@ export const LOCAL_CLIENT_WALLETS = [
 export const LOCAL_CLIENT_TOKEN_ID = "local-client";
 
 /**
- * What the local app may do (docs/security.md): everything the tour shows — cancel intents,
- * charges and orders in the local wallets, and the operator's reads (another client's
- * trail: the bearer token's charges; the report; what is open).
+ * What the local app may do (docs/security.md): everything the tours show — cancel intents,
+ * charges and orders in the local wallets, submit, read and stop bulk jobs
+ * (docs/bulk-cancellations.md), and the operator's reads (another client's trail: the bearer
+ * token's charges; the report; what is open).
  */
 export const LOCAL_APP_GRANTS = {
   intents: "write",
   charges: "write",
   orders: "write",
+  bulk: "write",
   operator: "read",
   wallets: [...LOCAL_CLIENT_WALLETS],
 } as const;
+
+/** The local app's grants as first runs wrote them before bulk jobs: a state directory that still has them gets LOCAL_APP_GRANTS. */
+const PRE_BULK_APP_GRANTS = {
+  intents: "write",
+  charges: "write",
+  orders: "write",
+  operator: "read",
+  wallets: [...LOCAL_CLIENT_WALLETS],
+};
 
 /** What the local bearer token may do: cancel charges in the local wallets, as the seed's client does. */
 export const LOCAL_TOKEN_GRANTS = { charges: "write", wallets: [...LOCAL_CLIENT_WALLETS] } as const;
@@ -148,9 +159,9 @@ const credentialsOf = (
 };
 
 /**
- * The clients of a state directory made before grants, with the local app and token given
- * the grants the tour needs; entries a developer added keep what they say (the service
- * refuses one without a grant, naming it).
+ * The clients of a state directory made before grants (or before bulk jobs), with the local
+ * app and token given the grants the tours need; entries a developer added or changed keep
+ * what they say (the service refuses one without a grant, naming it).
  */
 const withLocalGrants = (
   clients: SecretsDocument["clients"],
@@ -163,7 +174,9 @@ const withLocalGrants = (
     apps: {
       ...clients.apps,
       ...(app &&
-        app.grants === undefined && { [credentials.client.appId]: { ...app, grants: LOCAL_APP_GRANTS } }),
+        (app.grants === undefined || isDeepStrictEqual(app.grants, PRE_BULK_APP_GRANTS)) && {
+          [credentials.client.appId]: { ...app, grants: LOCAL_APP_GRANTS },
+        }),
     },
     tokens: clients.tokens.map((token) =>
       token.sha256 === tokenHash && token.grants === undefined

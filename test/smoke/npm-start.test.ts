@@ -5,7 +5,7 @@
  * terminal does) and check that nothing it started is left running.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -243,6 +243,22 @@ describe("npm start (smoke)", () => {
     expect(body.items).toEqual([
       expect.objectContaining({ trigger: "bus", outcome: "NOT_CANCELLABLE", idempotencyKey: "smoke-bus-1" }),
     ]);
+  });
+
+  it("bulk submit --wait of a CSV runs the job to DONE with the local client's grants, exit 0", async () => {
+    const file = path.join(stateDir, "bulk.csv");
+    writeFileSync(
+      file,
+      "type,id\nintent,intent_completed\nintent,intent_cancelled\nintent,intent_unknown_404\n",
+    );
+
+    const run = await cancelctl("bulk", "submit", "--file", file, "--reason", "smoke test", "--wait");
+
+    expect(run, run.stderr).toMatchObject({ code: 0 });
+    expect(run.stdout).toMatch(/^DONE {2}bulk cancellation [0-9a-f-]{36}: 3 of 3 done/m);
+    for (const outcome of ["1 NOT_CANCELLABLE", "1 ALREADY_CANCELLED", "1 NOT_FOUND"]) {
+      expect(run.stdout).toContain(outcome);
+    }
   });
 
   it("the service's outcome events reach GET /events through the outbox relay", async () => {

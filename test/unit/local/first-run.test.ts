@@ -66,7 +66,8 @@ describe("prepareLocalState", () => {
       charges: "write",
       orders: "write",
       operator: "read",
-      bulk: "none",
+      // The bulk tour (docs/bulk-cancellations.md) submits and stops jobs as this app.
+      bulk: "write",
       wallets: [...LOCAL_CLIENT_WALLETS],
     });
     expect(clients.tokens).toEqual([
@@ -130,6 +131,26 @@ describe("prepareLocalState", () => {
         grants: LOCAL_TOKEN_GRANTS,
       },
     ]);
+  });
+
+  it("gives the local app of a state directory made before bulk jobs the bulk grant, and leaves a grant a developer changed as it is", () => {
+    // Prepare: the local app's grants as first runs wrote them before bulk jobs
+    const first = prepareLocalState(dir, URLS);
+    const { bulk: _bulk, ...preBulk } = LOCAL_APP_GRANTS;
+    const withAppGrants = (grants: unknown) => {
+      const written = JSON.parse(readFileSync(first.secretsFile, "utf8"));
+      written.clients.apps[LOCAL_APP_ID].grants = grants;
+      writeFileSync(first.secretsFile, JSON.stringify(written));
+    };
+    const appGrantsAfterStart = () =>
+      JSON.parse(readFileSync(prepareLocalState(dir, URLS).secretsFile, "utf8")).clients.apps[LOCAL_APP_ID]
+        .grants;
+
+    // Act, assess: the pre-bulk grants are upgraded; a narrowed one is the developer's
+    withAppGrants(preBulk);
+    expect(appGrantsAfterStart()).toEqual(LOCAL_APP_GRANTS);
+    withAppGrants({ ...preBulk, charges: "none" });
+    expect(appGrantsAfterStart()).toEqual({ ...preBulk, charges: "none" });
   });
 
   it("makes fresh credentials when client.env no longer matches secrets.json", () => {
