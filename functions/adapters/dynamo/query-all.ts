@@ -1,14 +1,13 @@
 /**
- * Every item a Query returns, page after page, up to a limit: for the service's own reads
- * (a job's manifest chunks, its item results, the due jobs), where no caller holds a cursor
- * (query-page.ts is the listing a caller pages through).
+ * Every item a Query returns, page after page (the SDK's own paginator), up to a limit: for
+ * the service's own reads (a job's manifest chunks, its item results, the due jobs), where no
+ * caller holds a cursor (query-page.ts is the listing a caller pages through, one page a call).
  */
 import {
   type AttributeValue,
   type DynamoDBClient,
-  QueryCommand,
+  paginateQuery,
   type QueryCommandInput,
-  type QueryCommandOutput,
 } from "@aws-sdk/client-dynamodb";
 import { type StoreName, storeUnavailable } from "./dynamo-errors.ts";
 
@@ -19,16 +18,13 @@ export const queryAll = async (
   limit: number,
 ): Promise<Record<string, AttributeValue>[]> => {
   const items: Record<string, AttributeValue>[] = [];
-  let startKey: Record<string, AttributeValue> | undefined;
-  do {
-    let output: QueryCommandOutput;
-    try {
-      output = await client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
-    } catch (error) {
-      throw storeUnavailable(store, "Query", error);
+  try {
+    for await (const page of paginateQuery({ client }, input)) {
+      items.push(...(page.Items ?? []));
+      if (items.length >= limit) break;
     }
-    items.push(...(output.Items ?? []));
-    startKey = output.LastEvaluatedKey;
-  } while (startKey && items.length < limit);
+  } catch (error) {
+    throw storeUnavailable(store, "Query", error);
+  }
   return items.slice(0, limit);
 };
