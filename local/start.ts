@@ -27,7 +27,6 @@ import {
 import type { FunctionDefinition } from "#manifest/manifest-types.ts";
 import { bannerText } from "./stack/banner.ts";
 import { startLocalDynamo } from "./stack/dynamo-local.ts";
-import { startDynamoStreamSource } from "./stack/dynamo-stream-source.ts";
 import { prepareLocalState } from "./stack/first-run.ts";
 import type { LocalFunctionSpec, LocalTrigger } from "./stack/lambda/local-function.ts";
 import { writeLocalOutputs } from "./stack/local-outputs.ts";
@@ -41,6 +40,7 @@ import {
   readLocalSettings,
   SettingsError,
 } from "./stack/settings.ts";
+import { startDynamoStreamSource } from "./stack/start-dynamo-stream-source.ts";
 import { SWEEP_PROGRESS_CHANNEL } from "./stack/sweep-messages.ts";
 import { ensureLocalTables, LOCAL_TABLES } from "./stack/tables.ts";
 

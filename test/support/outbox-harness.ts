@@ -9,15 +9,13 @@ import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import type { Context, DynamoDBStreamEvent } from "aws-lambda";
 import type { OutcomeEvent } from "#core/ports.ts";
 import { freePort } from "#local/free-port.ts";
-import {
-  type DynamoStreamSourceOptions,
-  startDynamoStreamSource,
-} from "#local/stack/dynamo-stream-source.ts";
+import type { DynamoStreamSourceOptions } from "#local/stack/dynamo-stream-source.ts";
 import { type RunningFrontDoor, startFrontDoor } from "#local/stack/front-door.ts";
 import { inProcessInvoker } from "#local/stack/lambda/in-process-invoker.ts";
 import { type BusEvent, LocalEventBus } from "#local/stack/local-event-bus.ts";
 import { EVENTBRIDGE_PATH } from "#local/stack/put-events-endpoint.ts";
 import { LocalSqs } from "#local/stack/sqs/local-sqs.ts";
+import { startDynamoStreamSource } from "#local/stack/start-dynamo-stream-source.ts";
 import type { LocalFailureQueue } from "#local/stack/stream-failure-queue.ts";
 import { declaredFunction } from "#test/support/local-front-door.ts";
 import { getLogger, getMetrics } from "#wiring/observability.ts";

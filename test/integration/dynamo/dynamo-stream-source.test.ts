@@ -11,13 +11,10 @@ import { DescribeTableCommand, type DynamoDBClient, PutItemCommand } from "@aws-
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import type { DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
-import {
-  DynamoStreamSource,
-  type DynamoStreamSourceOptions,
-  type StreamMappingSettings,
-} from "#local/stack/dynamo-stream-source.ts";
+import { DynamoStreamSource, type DynamoStreamSourceOptions } from "#local/stack/dynamo-stream-source.ts";
 import { FileCheckpointStore } from "#local/stack/stream-checkpoints.ts";
 import { LocalFailureQueue } from "#local/stack/stream-failure-queue.ts";
+import type { StreamMappingSettings } from "#local/stack/stream-mapping-settings.ts";
 import { createLocalDynamoClient, createTestTables, type TestTables } from "#test/support/dynamo-tables.ts";
 
 const SETTINGS: StreamMappingSettings = {

@@ -9,7 +9,7 @@
  * Prints "relay ready" once polling; SIGTERM stops it gracefully; it exits when its
  * parent's IPC channel closes, so it never outlives the test.
  */
-import { startDynamoStreamSource } from "#local/stack/dynamo-stream-source.ts";
+import { startDynamoStreamSource } from "#local/stack/start-dynamo-stream-source.ts";
 import { lambdaContext } from "#test/support/lambda-events.ts";
 
 const [endpoint = "", tableName = "", stateDir = ""] = process.argv.slice(2);

@@ -13,8 +13,9 @@ import {
 import type { DynamoDBStreamEvent } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DynamoStreamSource, type StreamMappingSettings } from "#local/stack/dynamo-stream-source.ts";
+import { DynamoStreamSource } from "#local/stack/dynamo-stream-source.ts";
 import { MemoryCheckpointStore } from "#local/stack/stream-checkpoints.ts";
+import type { StreamMappingSettings } from "#local/stack/stream-mapping-settings.ts";
 
 const STREAM = "arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2026-01-01T00:00:00.000";
 const SETTINGS: StreamMappingSettings = {
