@@ -15,10 +15,30 @@
  *
  * Not modelled: FIFO queues, in-flight limits, a `MaximumMessageSize` below 1 MiB, and SQS's
  * "approximate" counts (these are exact).
+ *
+ * This file holds the queue: its settings, sending, receiving (visibility, redrive, long
+ * polls), deleting and listing. Its siblings: sqs-messages.ts (the message shapes and receipt
+ * handles), sqs-request-limits.ts (SQS's limits on a request and its answers beyond them),
+ * long-polls.ts (receives waiting for a message), sqs-md5.ts (the digests), sqs-errors.ts
+ * (SQS's errors); local-sqs.ts keeps the queues.
  */
-import { randomBytes, randomUUID } from "node:crypto";
-import { invalidParameter, messageNotInflight, receiptHandleIsInvalid, SqsError } from "./sqs-errors.ts";
-import { type MessageAttributeValue, md5OfBody, md5OfMessageAttributes } from "./sqs-md5.ts";
+import { randomUUID } from "node:crypto";
+import { LongPolls } from "./long-polls.ts";
+import { messageNotInflight, receiptHandleIsInvalid, SqsError } from "./sqs-errors.ts";
+import { md5OfBody, md5OfMessageAttributes } from "./sqs-md5.ts";
+import {
+  messageIdOfHandle,
+  newReceiptHandle,
+  type ReceivedMessage,
+  type ReceiveRequest,
+  receivedMessageOf,
+  type SendRequest,
+  type SentMessage,
+  type StoredMessage,
+  type StoredMessageView,
+  storedMessageView,
+} from "./sqs-messages.ts";
+import { checkedReceive, checkedSendDelay, inRange, LIMITS } from "./sqs-request-limits.ts";
 
 export interface RedrivePolicy {
   deadLetterTargetArn: string;
@@ -40,133 +60,11 @@ export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
   messageRetentionPeriodSeconds: 345_600,
 };
 
-/** SQS's own limits on the values a request may carry. */
-export const LIMITS = {
-  maxDelaySeconds: 900,
-  maxVisibilityTimeoutSeconds: 43_200,
-  maxWaitTimeSeconds: 20,
-  maxMessagesPerReceive: 10,
-  maxMessageBytes: 1_048_576,
-  maxAttributes: 10,
-} as const;
-
-export interface SendRequest {
-  body: string;
-  delaySeconds?: number;
-  attributes?: Record<string, MessageAttributeValue>;
-}
-
-export interface SentMessage {
-  messageId: string;
-  md5OfBody: string;
-  md5OfMessageAttributes?: string;
-}
-
-export interface ReceiveRequest {
-  maxMessages?: number;
-  visibilityTimeoutSeconds?: number;
-  waitTimeSeconds?: number;
-  /** Ends a long poll early (with whatever is visible by then, usually nothing). */
-  signal?: AbortSignal;
-}
-
-/** A message as a receive returns it, with every system attribute (callers pick what they asked for). */
-export interface ReceivedMessage {
-  messageId: string;
-  receiptHandle: string;
-  body: string;
-  md5OfBody: string;
-  md5OfMessageAttributes?: string;
-  attributes: Record<string, MessageAttributeValue>;
-  systemAttributes: {
-    ApproximateReceiveCount: string;
-    SentTimestamp: string;
-    SenderId: string;
-    ApproximateFirstReceiveTimestamp: string;
-    DeadLetterQueueSourceArn?: string;
-  };
-}
-
-/** A message at rest, as `GET /events` and the dead-letter listing show it. */
-export interface StoredMessageView {
-  messageId: string;
-  body: string;
-  attributes: Record<string, MessageAttributeValue>;
-  sentAt: string;
-  receiveCount: number;
-  deadLetterQueueSourceArn?: string;
-}
-
-interface StoredMessage {
-  messageId: string;
-  body: string;
-  md5OfBody: string;
-  attributes: Record<string, MessageAttributeValue>;
-  md5OfMessageAttributes: string | undefined;
-  sentAt: number;
-  visibleAt: number;
-  receiveCount: number;
-  firstReceivedAt: number | undefined;
-  /** The latest receipt handle; only it deletes or changes the visibility. */
-  receiptHandle: string | undefined;
-  deadLetterQueueSourceArn: string | undefined;
-}
-
 export interface QueueCounts {
   visible: number;
   inFlight: number;
   delayed: number;
 }
-
-const SENDER_ID = "AIDALOCALSQSSENDER";
-const ATTRIBUTE_NAME = /^(?!aws\.|amazon\.)(?!.*\.\.)[A-Za-z0-9_.-]{1,256}$/i;
-
-/** A message's size as SQS counts it: the body and each attribute's name, type and value (UTF-8 bytes; binary decoded). */
-export const messageBytes = (
-  body: string,
-  attributes: Readonly<Record<string, MessageAttributeValue>> = {},
-): number =>
-  Object.entries(attributes).reduce(
-    (total, [name, value]) =>
-      total +
-      Buffer.byteLength(name, "utf8") +
-      Buffer.byteLength(value.DataType ?? "", "utf8") +
-      (value.BinaryValue !== undefined
-        ? Buffer.from(value.BinaryValue, "base64").length
-        : Buffer.byteLength(value.StringValue ?? "", "utf8")),
-    Buffer.byteLength(body, "utf8"),
-  );
-
-const inRange = (name: string, value: number, min: number, max: number): number => {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw invalidParameter(
-      `Value ${value} for parameter ${name} is invalid. Reason: must be between ${min} and ${max}.`,
-    );
-  }
-  return value;
-};
-
-const checkAttributes = (attributes: Record<string, MessageAttributeValue>): void => {
-  const names = Object.keys(attributes);
-  if (names.length > LIMITS.maxAttributes) {
-    throw invalidParameter(
-      `Number of message attributes [${names.length}] exceeds the allowed maximum [10].`,
-    );
-  }
-  for (const name of names) {
-    const value = attributes[name] as MessageAttributeValue;
-    if (!ATTRIBUTE_NAME.test(name)) throw invalidParameter(`Message attribute name '${name}' is invalid.`);
-    if (!/^(String|Number|Binary)(\..+)?$/.test(value.DataType ?? "")) {
-      throw invalidParameter(`The type of message attribute '${name}' is invalid.`);
-    }
-    const binary = value.DataType.startsWith("Binary");
-    if (binary ? value.BinaryValue === undefined : value.StringValue === undefined) {
-      throw invalidParameter(
-        `Message attribute '${name}' must contain a non-empty value of type '${value.DataType}'.`,
-      );
-    }
-  }
-};
 
 export class LocalQueue {
   readonly name: string;
@@ -177,7 +75,7 @@ export class LocalQueue {
   readonly #now: () => number;
   readonly #deadLetterQueue: (arn: string) => LocalQueue | undefined;
   readonly #messages = new Map<string, StoredMessage>();
-  readonly #waiters = new Set<() => void>();
+  readonly #longPolls = new LongPolls();
   #closed = false;
 
   constructor(init: {
@@ -209,20 +107,7 @@ export class LocalQueue {
 
   send(request: SendRequest): SentMessage {
     const attributes = request.attributes ?? {};
-    checkAttributes(attributes);
-    if (messageBytes(request.body, attributes) > LIMITS.maxMessageBytes) {
-      throw invalidParameter(
-        `One or more parameters are invalid. Reason: Message must be shorter than ${LIMITS.maxMessageBytes} bytes.`,
-      );
-    }
-    if (request.body.length === 0)
-      throw invalidParameter("The request must contain the parameter MessageBody.");
-    const delay = inRange(
-      "DelaySeconds",
-      request.delaySeconds ?? this.#settings.delaySeconds,
-      0,
-      LIMITS.maxDelaySeconds,
-    );
+    const delay = checkedSendDelay(request, this.#settings.delaySeconds);
     const now = this.#now();
     const message: StoredMessage = {
       messageId: randomUUID(),
@@ -238,7 +123,7 @@ export class LocalQueue {
       deadLetterQueueSourceArn: undefined,
     };
     this.#messages.set(message.messageId, message);
-    this.#wake();
+    this.#longPolls.wakeAll();
     return {
       messageId: message.messageId,
       md5OfBody: message.md5OfBody,
@@ -261,27 +146,15 @@ export class LocalQueue {
       receiptHandle: undefined,
       deadLetterQueueSourceArn: sourceArn,
     });
-    this.#wake();
+    this.#longPolls.wakeAll();
   }
 
   /** Receives up to `maxMessages`, waiting up to `waitTimeSeconds` for one to be visible. */
   async receive(request: ReceiveRequest = {}): Promise<ReceivedMessage[]> {
-    const max = inRange("MaxNumberOfMessages", request.maxMessages ?? 1, 1, LIMITS.maxMessagesPerReceive);
-    const visibility = inRange(
-      "VisibilityTimeout",
-      request.visibilityTimeoutSeconds ?? this.#settings.visibilityTimeoutSeconds,
-      0,
-      LIMITS.maxVisibilityTimeoutSeconds,
-    );
-    const wait = inRange(
-      "WaitTimeSeconds",
-      request.waitTimeSeconds ?? this.#settings.receiveMessageWaitTimeSeconds,
-      0,
-      LIMITS.maxWaitTimeSeconds,
-    );
-    const waitUntil = this.#now() + wait * 1000;
+    const { maxMessages, visibilitySeconds, waitSeconds } = checkedReceive(request, this.#settings);
+    const waitUntil = this.#now() + waitSeconds * 1000;
     for (;;) {
-      const taken = this.#take(max, visibility);
+      const taken = this.#take(maxMessages, visibilitySeconds);
       if (taken.length > 0 || this.#closed || request.signal?.aborted || this.#now() >= waitUntil)
         return taken;
       await this.#nextChange(waitUntil, request.signal);
@@ -303,40 +176,22 @@ export class LocalQueue {
         const target = this.#deadLetterQueue(redrive.deadLetterTargetArn);
         if (target) {
           this.#messages.delete(message.messageId);
-          target.acceptDeadLetter({ ...this.#view(message), sentAtMs: message.sentAt }, this.arn);
+          target.acceptDeadLetter({ ...storedMessageView(message), sentAtMs: message.sentAt }, this.arn);
           continue;
         }
       }
       message.receiveCount += 1;
       message.firstReceivedAt ??= now;
-      message.receiptHandle = `${Buffer.from(message.messageId).toString("base64url")}.${randomBytes(12).toString("base64url")}`;
+      message.receiptHandle = newReceiptHandle(message.messageId);
       message.visibleAt = now + visibilitySeconds * 1000;
-      taken.push({
-        messageId: message.messageId,
-        receiptHandle: message.receiptHandle,
-        body: message.body,
-        md5OfBody: message.md5OfBody,
-        ...(message.md5OfMessageAttributes ? { md5OfMessageAttributes: message.md5OfMessageAttributes } : {}),
-        attributes: structuredClone(message.attributes),
-        systemAttributes: {
-          ApproximateReceiveCount: String(message.receiveCount),
-          SentTimestamp: String(message.sentAt),
-          SenderId: SENDER_ID,
-          ApproximateFirstReceiveTimestamp: String(message.firstReceivedAt),
-          ...(message.deadLetterQueueSourceArn
-            ? { DeadLetterQueueSourceArn: message.deadLetterQueueSourceArn }
-            : {}),
-        },
-      });
+      taken.push(receivedMessageOf(message, message.receiptHandle));
     }
     return taken;
   }
 
   /** The message a receipt handle names, if the handle is well formed. */
   #byHandle(handle: string): StoredMessage | undefined {
-    const [id, nonce] = handle.split(".");
-    if (!id || !nonce) throw receiptHandleIsInvalid(handle);
-    return this.#messages.get(Buffer.from(id, "base64url").toString());
+    return this.#messages.get(messageIdOfHandle(handle));
   }
 
   /**
@@ -347,7 +202,7 @@ export class LocalQueue {
     const message = this.#byHandle(receiptHandle);
     if (message && message.receiptHandle === receiptHandle) {
       this.#messages.delete(message.messageId);
-      this.#wake();
+      this.#longPolls.wakeAll();
     }
   }
 
@@ -359,7 +214,7 @@ export class LocalQueue {
     const now = this.#now();
     if (message.visibleAt <= now) throw messageNotInflight();
     message.visibleAt = now + timeout * 1000;
-    this.#wake();
+    this.#longPolls.wakeAll();
   }
 
   /** Removes one message by id, received or not (a move out of a dead-letter queue). */
@@ -384,31 +239,13 @@ export class LocalQueue {
 
   /** Every message at rest (oldest first); for listings, not a receive. */
   messages(): StoredMessageView[] {
-    return [...this.#messages.values()].map((message) => this.#view(message));
-  }
-
-  #view(message: StoredMessage): StoredMessageView {
-    return {
-      messageId: message.messageId,
-      body: message.body,
-      attributes: structuredClone(message.attributes),
-      sentAt: new Date(message.sentAt).toISOString(),
-      receiveCount: message.receiveCount,
-      ...(message.deadLetterQueueSourceArn
-        ? { deadLetterQueueSourceArn: message.deadLetterQueueSourceArn }
-        : {}),
-    };
+    return [...this.#messages.values()].map((message) => storedMessageView(message));
   }
 
   /** Ends every long poll (with nothing) and answers later receives at once. */
   close(): void {
     this.#closed = true;
-    this.#wake();
-  }
-
-  #wake(): void {
-    for (const wake of this.#waiters) wake();
-    this.#waiters.clear();
+    this.#longPolls.wakeAll();
   }
 
   /** Resolves when something changed, when the next message becomes visible, or at `until`. */
@@ -418,17 +255,7 @@ export class LocalQueue {
     for (const message of this.#messages.values()) {
       if (message.visibleAt > now && message.visibleAt < next) next = message.visibleAt;
     }
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.#waiters.delete(done);
-        signal?.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(1, next - now));
-      this.#waiters.add(done);
-      signal?.addEventListener("abort", done, { once: true });
-    });
+    return this.#longPolls.wait(next - now, signal);
   }
 }
 

@@ -16,8 +16,9 @@
  * Not modelled: Lambda scaling its pollers up gradually, and backing off after errors.
  */
 import type { SQSEvent, SQSMessageAttributes, SQSRecord } from "aws-lambda";
-import type { LocalQueue, ReceivedMessage } from "./local-queue.ts";
+import type { LocalQueue } from "./local-queue.ts";
 import { LOCAL_REGION } from "./local-sqs.ts";
+import type { ReceivedMessage } from "./sqs-messages.ts";
 
 export interface EventSourceSettings {
   batchSize: number;

@@ -12,7 +12,7 @@
  * StartMessageMoveTask (moves a dead-letter queue's messages back at once, where AWS
  * moves them over time).
  */
-import { LIMITS, type LocalQueue, messageBytes, type ReceivedMessage } from "./local-queue.ts";
+import type { LocalQueue } from "./local-queue.ts";
 import type { LocalSqs } from "./local-sqs.ts";
 import {
   batchEntryIdsNotDistinct,
@@ -26,6 +26,8 @@ import {
   unsupportedOperation,
 } from "./sqs-errors.ts";
 import type { MessageAttributeValue } from "./sqs-md5.ts";
+import type { ReceivedMessage } from "./sqs-messages.ts";
+import { LIMITS, messageBytes } from "./sqs-request-limits.ts";
 
 export const SQS_JSON_CONTENT_TYPE = "application/x-amz-json-1.0";
 export const SQS_TARGET_PREFIX = "AmazonSQS.";
