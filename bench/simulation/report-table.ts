@@ -1,6 +1,6 @@
 /** The simulation's report as the Markdown table bench/README.md carries. */
 import { describeCpu } from "./cpu-account.ts";
-import type { SimulationReport } from "./run-simulation.ts";
+import type { SimulationReport } from "./simulation-report.ts";
 
 const ms = (value: number): string => (Number.isNaN(value) ? "—" : `${Math.round(value)} ms`);
 

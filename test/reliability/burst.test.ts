@@ -1,6 +1,7 @@
 import { describe, expect, inject, it } from "vitest";
-import { runSimulation, type SimulationReport } from "../../bench/simulation/run-simulation.ts";
+import { runSimulation } from "../../bench/simulation/run-simulation.ts";
 import { DEFAULTS } from "../../bench/simulation/simulation-options.ts";
+import type { SimulationReport } from "../../bench/simulation/simulation-report.ts";
 import { profile } from "./support/profile.ts";
 import { printSummary } from "./support/summary.ts";
 
