@@ -1,10 +1,12 @@
 /**
  * cancelctl's dlq commands from their command line: which queues (flags, or an outputs file),
- * the SQS endpoint, and each command's arguments checked before it runs (dlq-commands.ts).
+ * the SQS endpoint, and each command's arguments checked before it runs (dlq-read-commands.ts,
+ * dlq-redrive-command.ts; their clients: redrive-clients.ts).
  */
 import { UsageError } from "../command-line.ts";
 import type { Io } from "../io.ts";
-import { createRedriveClients, dlqListCommand, dlqRedriveCommand, dlqShowCommand } from "./dlq-commands.ts";
+import { dlqListCommand, dlqShowCommand } from "./dlq-read-commands.ts";
+import { dlqRedriveCommand } from "./dlq-redrive-command.ts";
 import {
   catalogueFromFlags,
   defaultOutputsFile,
@@ -12,6 +14,7 @@ import {
   type QueueCatalogue,
   selectQueues,
 } from "./queue-catalogue.ts";
+import { createRedriveClients } from "./redrive-clients.ts";
 
 /** The flags the dlq commands take (command-line.ts `DLQ_OPTIONS`, `limit`, `all`). */
 export interface DlqFlags {
