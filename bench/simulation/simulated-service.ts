@@ -17,10 +17,10 @@ import {
   startProcureCoreSandbox,
 } from "#local/sandboxes/procure-core/procure-core-sandbox.ts";
 import type { LocalFunctionSpec } from "#local/stack/lambda/local-function.ts";
+import { localFunctions } from "#local/stack/local-functions.ts";
 import { type RunningLocalStack, startLocalStack } from "#local/stack/local-stack.ts";
 import { EVENTBRIDGE_PATH } from "#local/stack/put-events-endpoint.ts";
 import { REPO_ROOT, readLocalSettings } from "#local/stack/settings.ts";
-import { localFunctions } from "#local/start.ts";
 import { type DynamoLocal, startDynamoLocal } from "#test/support/dynamo-local.ts";
 import { createLocalDynamoClient, createTestTables, type TestTables } from "#test/support/dynamo-tables.ts";
 import type { SimulationOptions } from "./simulation-options.ts";

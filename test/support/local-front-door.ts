@@ -8,11 +8,11 @@ import { type RunningFrontDoor, startFrontDoor } from "#local/stack/front-door.t
 import { inProcessInvoker } from "#local/stack/lambda/in-process-invoker.ts";
 import type { LocalFunctionSpec } from "#local/stack/lambda/local-function.ts";
 import { type BusRule, LocalEventBus } from "#local/stack/local-event-bus.ts";
+import { localFunctions } from "#local/stack/local-functions.ts";
 import { ScheduleRunner } from "#local/stack/schedule-runner.ts";
 import { LOCAL_EVENT_BUS_NAME } from "#local/stack/service-env.ts";
 import { readLocalSettings } from "#local/stack/settings.ts";
 import { LocalSqs } from "#local/stack/sqs/local-sqs.ts";
-import { localFunctions } from "#local/start.ts";
 
 type Handler = (event: never, context: Context) => Promise<unknown>;
 

@@ -10,11 +10,11 @@ import { budgetVariableOf, UPSTREAM_NAMES } from "#adapters/upstreams/upstream-r
 import type { FunctionPoolOptions, Invoker } from "#local/stack/lambda/function-pool.ts";
 import { inProcessInvoker } from "#local/stack/lambda/in-process-invoker.ts";
 import type { LocalFunctionSpec } from "#local/stack/lambda/local-function.ts";
+import { localFunctions } from "#local/stack/local-functions.ts";
 import { type RunningLocalStack, startLocalStack } from "#local/stack/local-stack.ts";
 import { definitionOf, withLocalEnvironments } from "#local/stack/service-env.ts";
 import { REPO_ROOT, readLocalSettings } from "#local/stack/settings.ts";
 import { LOCAL_TABLES } from "#local/stack/tables.ts";
-import { localFunctions } from "#local/start.ts";
 import { deployedEnvironmentOf } from "#manifest/deployed-environment.ts";
 import { FUNCTION_LIST, FUNCTIONS } from "#manifest/function-manifest.ts";
 import { localNameOf } from "#manifest/function-resources.ts";

@@ -9,8 +9,8 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { auditTable, idempotencyTable } from "#adapters/dynamo/table-definitions.ts";
 import { ConfigurationError } from "#core/errors.ts";
+import { HTTP_CONTAINER_CEILING, localFunctions } from "#local/stack/local-functions.ts";
 import { REPO_ROOT, readLocalSettings } from "#local/stack/settings.ts";
-import { HTTP_CONTAINER_CEILING, localFunctions } from "#local/start.ts";
 import { FUNCTION_LIST, FUNCTIONS } from "#manifest/function-manifest.ts";
 import {
   environmentOf,
