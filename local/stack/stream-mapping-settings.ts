@@ -1,20 +1,14 @@
 /**
- * The settings of the local DynamoDB stream mapping (local/stack/dynamo-stream-source.ts), as
- * Lambda names them, and the waits Lambda does not document, chosen here.
+ * The settings of the local DynamoDB stream mapping (local/stack/dynamo-stream-source.ts), the
+ * manifest's own, and the waits Lambda does not document, chosen here.
  */
 
-/** The stream settings of a Lambda event source mapping, as `aws.lambda.EventSourceMapping` names them. */
-export interface StreamMappingSettings {
-  startingPosition: "TRIM_HORIZON" | "LATEST";
-  batchSize: number;
-  maximumBatchingWindowInSeconds: number;
-  functionResponseTypes: readonly "ReportBatchItemFailures"[];
-  bisectBatchOnFunctionError: boolean;
-  /** -1: until the records expire. */
-  maximumRetryAttempts: number;
-  /** -1: until the records expire. */
-  maximumRecordAgeInSeconds: number;
-}
+/**
+ * The stream settings of a Lambda event source mapping, as the function manifest declares them
+ * for `aws.lambda.EventSourceMapping` (`maximumRetryAttempts` and `maximumRecordAgeInSeconds`
+ * -1: until the records expire).
+ */
+export type { StreamMappingSettings } from "#manifest/manifest-types.ts";
 
 /** Lambda does not document its pause between retries: 0.5 s doubling to 10 s here. */
 export const defaultRetryDelay = (retry: number): number => Math.min(10_000, 500 * 2 ** (retry - 1));
