@@ -11,22 +11,30 @@
  * GetQueueAttributes, ListQueues, ListDeadLetterSourceQueues, PurgeQueue and
  * StartMessageMoveTask (moves a dead-letter queue's messages back at once, where AWS
  * moves them over time).
+ *
+ * This file holds the operations and the protocol's envelope. Its siblings: sqs-json-fields.ts
+ * (reading a request's parameters, writing messages and attributes) and sqs-json-batch.ts (the
+ * batch calls' rules).
  */
-import type { LocalQueue } from "./local-queue.ts";
 import type { LocalSqs } from "./local-sqs.ts";
 import {
-  batchEntryIdsNotDistinct,
   batchRequestTooLong,
-  emptyBatchRequest,
-  invalidBatchEntryId,
   invalidParameter,
   missingParameter,
   SqsError,
-  tooManyEntriesInBatchRequest,
   unsupportedOperation,
 } from "./sqs-errors.ts";
-import type { MessageAttributeValue } from "./sqs-md5.ts";
-import type { ReceivedMessage } from "./sqs-messages.ts";
+import { runBatch } from "./sqs-json-batch.ts";
+import {
+  attributesOf,
+  type Json,
+  list,
+  optionalInt,
+  queueAttributes,
+  receivedJson,
+  sentJson,
+  text,
+} from "./sqs-json-fields.ts";
 import { LIMITS, messageBytes } from "./sqs-request-limits.ts";
 
 export const SQS_JSON_CONTENT_TYPE = "application/x-amz-json-1.0";
@@ -37,8 +45,6 @@ export interface SqsAnswer {
   headers: Record<string, string>;
   body: string;
 }
-
-type Json = Record<string, unknown>;
 
 /** True when a request's `X-Amz-Target` names an SQS operation. */
 export const isSqsRequest = (target: string | undefined): boolean =>
@@ -59,125 +65,9 @@ const failure = (error: SqsError): SqsAnswer => ({
   body: JSON.stringify({ __type: `com.amazonaws.sqs#${error.code}`, message: error.message }),
 });
 
-const text = (request: Json, name: string): string => {
-  const value = request[name];
-  if (typeof value !== "string" || value === "") throw missingParameter(name);
-  return value;
-};
-
-const optionalInt = (request: Json, name: string): number | undefined => {
-  const value = request[name];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== "number") throw invalidParameter(`Value for parameter ${name} is invalid.`);
-  return value;
-};
-
-const list = (request: Json, name: string): unknown[] => {
-  const value = request[name];
-  return Array.isArray(value) ? value : [];
-};
-
-const attributesOf = (value: unknown): Record<string, MessageAttributeValue> | undefined =>
-  value && typeof value === "object" ? (value as Record<string, MessageAttributeValue>) : undefined;
-
-/** Which message attributes a receive asked for: `All`, `.*`, names, or `prefix.*`. */
-const pickAttributes = (
-  wanted: readonly unknown[],
-  attributes: Record<string, MessageAttributeValue>,
-): Record<string, MessageAttributeValue> => {
-  const patterns = wanted.filter((w): w is string => typeof w === "string");
-  const matches = (name: string): boolean =>
-    patterns.some(
-      (p) => p === "All" || p === ".*" || p === name || (p.endsWith(".*") && name.startsWith(p.slice(0, -1))),
-    );
-  return Object.fromEntries(Object.entries(attributes).filter(([name]) => matches(name)));
-};
-
-const received = (message: ReceivedMessage, request: Json) => {
-  const systemNames = [...list(request, "AttributeNames"), ...list(request, "MessageSystemAttributeNames")];
-  const all = systemNames.includes("All");
-  const system = Object.fromEntries(
-    Object.entries(message.systemAttributes).filter(([name]) => all || systemNames.includes(name)),
-  );
-  const attributes = pickAttributes(list(request, "MessageAttributeNames"), message.attributes);
-  return {
-    MessageId: message.messageId,
-    ReceiptHandle: message.receiptHandle,
-    MD5OfBody: message.md5OfBody,
-    Body: message.body,
-    ...(Object.keys(system).length > 0 ? { Attributes: system } : {}),
-    ...(Object.keys(attributes).length > 0
-      ? { MessageAttributes: attributes, MD5OfMessageAttributes: message.md5OfMessageAttributes }
-      : {}),
-  };
-};
-
-const queueAttributes = (
-  sqs: LocalSqs,
-  queue: LocalQueue,
-  wanted: readonly unknown[],
-): Record<string, string> => {
-  const { settings } = queue;
-  const counts = queue.counts();
-  const all: Record<string, string> = {
-    QueueArn: queue.arn,
-    ApproximateNumberOfMessages: String(counts.visible),
-    ApproximateNumberOfMessagesNotVisible: String(counts.inFlight),
-    ApproximateNumberOfMessagesDelayed: String(counts.delayed),
-    VisibilityTimeout: String(settings.visibilityTimeoutSeconds),
-    DelaySeconds: String(settings.delaySeconds),
-    ReceiveMessageWaitTimeSeconds: String(settings.receiveMessageWaitTimeSeconds),
-    MessageRetentionPeriod: String(settings.messageRetentionPeriodSeconds),
-    MaximumMessageSize: String(LIMITS.maxMessageBytes),
-    CreatedTimestamp: String(Math.floor(queue.createdAt / 1000)),
-    LastModifiedTimestamp: String(Math.floor(queue.createdAt / 1000)),
-    SqsManagedSseEnabled: "true",
-    ...(settings.redrivePolicy ? { RedrivePolicy: JSON.stringify(settings.redrivePolicy) } : {}),
-  };
-  if (sqs.sourcesOf(queue).length > 0)
-    all.RedriveAllowPolicy = JSON.stringify({ redrivePermission: "allowAll" });
-  const names = wanted.filter((w): w is string => typeof w === "string");
-  if (names.includes("All")) return all;
-  return Object.fromEntries(Object.entries(all).filter(([name]) => names.includes(name)));
-};
-
-/** What SQS allows as a batch entry's `Id`. */
-const BATCH_ENTRY_ID = /^[A-Za-z0-9_-]{1,80}$/;
-
-/**
- * Runs each entry of a batch call; a failing entry is reported, the others go on. A batch
- * that is malformed as a whole (no entries, more than 10, ids SQS does not allow or that
- * repeat) is refused whole, as SQS refuses it.
- */
-const batch = (request: Json, run: (entry: Json) => Json): { Successful: Json[]; Failed: Json[] } => {
-  const entries = list(request, "Entries") as Json[];
-  if (entries.length === 0) throw emptyBatchRequest();
-  if (entries.length > 10) throw tooManyEntriesInBatchRequest(entries.length);
-  const ids = entries.map((entry) => entry.Id);
-  if (ids.some((id) => typeof id !== "string" || !BATCH_ENTRY_ID.test(id))) throw invalidBatchEntryId();
-  const repeated = ids.find((id, index) => ids.indexOf(id) !== index);
-  if (repeated !== undefined) throw batchEntryIdsNotDistinct(String(repeated));
-  const result = { Successful: [] as Json[], Failed: [] as Json[] };
-  for (const entry of entries) {
-    try {
-      result.Successful.push({ Id: entry.Id, ...run(entry) });
-    } catch (error) {
-      if (!(error instanceof SqsError)) throw error;
-      result.Failed.push({ Id: entry.Id, SenderFault: true, Code: error.code, Message: error.message });
-    }
-  }
-  return result;
-};
-
-const sent = (message: { messageId: string; md5OfBody: string; md5OfMessageAttributes?: string }): Json => ({
-  MessageId: message.messageId,
-  MD5OfMessageBody: message.md5OfBody,
-  ...(message.md5OfMessageAttributes ? { MD5OfMessageAttributes: message.md5OfMessageAttributes } : {}),
-});
-
 const operations: Record<string, (sqs: LocalSqs, request: Json) => Json | Promise<Json>> = {
   SendMessage: (sqs, request) =>
-    sent(
+    sentJson(
       sqs.byUrl(text(request, "QueueUrl")).send({
         body: text(request, "MessageBody"),
         delaySeconds: optionalInt(request, "DelaySeconds"),
@@ -196,8 +86,8 @@ const operations: Record<string, (sqs: LocalSqs, request: Json) => Json | Promis
       0,
     );
     if (bytes > LIMITS.maxMessageBytes) throw batchRequestTooLong(bytes, LIMITS.maxMessageBytes);
-    return batch(request, (entry) =>
-      sent(
+    return runBatch(request, (entry) =>
+      sentJson(
         queue.send({
           body: text(entry, "MessageBody"),
           delaySeconds: optionalInt(entry, "DelaySeconds"),
@@ -213,7 +103,9 @@ const operations: Record<string, (sqs: LocalSqs, request: Json) => Json | Promis
       waitTimeSeconds: optionalInt(request, "WaitTimeSeconds"),
     });
     // SQS leaves the list out of an empty answer (and the SDK reads both alike).
-    return messages.length === 0 ? {} : { Messages: messages.map((message) => received(message, request)) };
+    return messages.length === 0
+      ? {}
+      : { Messages: messages.map((message) => receivedJson(message, request)) };
   },
   DeleteMessage: (sqs, request) => {
     sqs.byUrl(text(request, "QueueUrl")).delete(text(request, "ReceiptHandle"));
@@ -221,7 +113,7 @@ const operations: Record<string, (sqs: LocalSqs, request: Json) => Json | Promis
   },
   DeleteMessageBatch: (sqs, request) => {
     const queue = sqs.byUrl(text(request, "QueueUrl"));
-    return batch(request, (entry) => {
+    return runBatch(request, (entry) => {
       queue.delete(text(entry, "ReceiptHandle"));
       return {};
     });
@@ -234,7 +126,7 @@ const operations: Record<string, (sqs: LocalSqs, request: Json) => Json | Promis
   },
   ChangeMessageVisibilityBatch: (sqs, request) => {
     const queue = sqs.byUrl(text(request, "QueueUrl"));
-    return batch(request, (entry) => {
+    return runBatch(request, (entry) => {
       const timeout = optionalInt(entry, "VisibilityTimeout");
       if (timeout === undefined) throw missingParameter("VisibilityTimeout");
       queue.changeVisibility(text(entry, "ReceiptHandle"), timeout);
