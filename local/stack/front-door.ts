@@ -19,7 +19,7 @@ import {
   INTERNAL_SERVER_ERROR,
   toApiGatewayEvent,
 } from "./api-gateway-event.ts";
-import type { Invoker } from "./lambda/function-pool.ts";
+import type { Invoker } from "./lambda/invoker.ts";
 import type { LocalEventBus } from "./local-event-bus.ts";
 import {
   answerAwsJson,

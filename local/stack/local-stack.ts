@@ -7,7 +7,8 @@
  * own SDK clients use.
  */
 import { type RunningFrontDoor, startFrontDoor } from "./front-door.ts";
-import { FunctionPool, type FunctionPoolOptions, type Invoker } from "./lambda/function-pool.ts";
+import { FunctionPool, type FunctionPoolOptions } from "./lambda/function-pool.ts";
+import type { Invoker } from "./lambda/invoker.ts";
 import type { LocalFunctionSpec } from "./lambda/local-function.ts";
 import { type BusRule, LocalEventBus } from "./local-event-bus.ts";
 import { ScheduleRunner, startScheduleTimer } from "./schedule-runner.ts";

@@ -10,7 +10,7 @@
  * - `POST /events`, the same PutEvents body as plain JSON, for people and scripts.
  */
 
-import type { Invoker } from "./lambda/function-pool.ts";
+import type { Invoker } from "./lambda/invoker.ts";
 import { type LocalEventBus, PutEventsValidationError } from "./local-event-bus.ts";
 import type { LocalSqs } from "./sqs/local-sqs.ts";
 

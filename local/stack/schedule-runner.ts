@@ -6,7 +6,7 @@
  * (forwarded from its container's diagnostics channel) and then its result.
  */
 import { randomUUID } from "node:crypto";
-import type { Invoker } from "./lambda/function-pool.ts";
+import type { Invoker } from "./lambda/invoker.ts";
 import { physicalName } from "./lambda/local-function.ts";
 import { LOCAL_ACCOUNT, LOCAL_REGION } from "./lambda-context.ts";
 import type { ScheduledEvent, SweepStreamLine } from "./sweep-messages.ts";

@@ -9,59 +9,18 @@
  *
  * Where it differs from Lambda: invocations beyond `workers` wait for a free container
  * instead of being throttled (429); containers are never recycled while warm.
+ *
+ * This file holds the pool: containers started on demand, invocations dispatched, timeouts and
+ * crashes. Its siblings: container-worker.ts (a container's worker thread and environment),
+ * invoker.ts (the contract the triggers call, which the pool implements).
  */
 import { randomUUID } from "node:crypto";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { LambdaTimeoutError, timeoutMessage } from "../lambda-context.ts";
-import {
-  identityOf,
-  type LocalFunctionSpec,
-  lambdaRuntimeEnvironment,
-  physicalName,
-  resolveHandler,
-} from "./local-function.ts";
-import type { FromWorker, InvocationError, ToWorker, WorkerSetup } from "./worker-protocol.ts";
-
-const WORKER_FILE = new URL("./lambda-worker.ts", import.meta.url);
-
-export interface InvokeOptions {
-  awsRequestId?: string;
-  /** Receives the function's diagnostics-channel messages while this invocation runs. */
-  onChannelMessage?: (name: string, message: unknown) => void;
-}
-
-/** Something that invokes one function synchronously, as Lambda's Invoke API does. */
-export interface Invoker {
-  readonly spec: LocalFunctionSpec;
-  /** Resolves with the handler's result; rejects with its error (name = Lambda's errorType) or a timeout. */
-  invoke(event: unknown, options?: InvokeOptions): Promise<unknown>;
-  stats(): InvokerStats;
-  close(): Promise<void>;
-}
-
-export interface InvokerStats {
-  containers: number;
-  busy: number;
-  waiting: number;
-  invocations: number;
-  coldStarts: number;
-  /** Module initialisation of each cold start, ms. */
-  initMs: number[];
-  errors: number;
-  timeouts: number;
-  /** Most containers busy at once. */
-  peakBusy: number;
-}
-
-/** An invocation's error as the caller sees it: Lambda's `errorType` as the name. */
-export class FunctionError extends Error {
-  override readonly name: string;
-  constructor(error: InvocationError) {
-    super(error.errorMessage);
-    this.name = error.errorType;
-    if (error.stack) this.stack = error.stack;
-  }
-}
+import { type ContainerOutput, startContainerWorker } from "./container-worker.ts";
+import { FunctionError, type InvokeOptions, type Invoker, type InvokerStats } from "./invoker.ts";
+import { identityOf, type LocalFunctionSpec, physicalName, resolveHandler } from "./local-function.ts";
+import type { FromWorker, ToWorker, WorkerSetup } from "./worker-protocol.ts";
 
 interface Pending {
   event: unknown;
@@ -84,7 +43,7 @@ export interface FunctionPoolOptions {
   /** What every local container shares (local endpoints, fake credentials: service-env.ts `localRuntimeEnvironment`); the spec's own `env` (its deployed environment, resolved locally) goes on top. */
   serviceEnv: Record<string, string>;
   /** Where the containers' stdout/stderr go; default: this process's. */
-  output?: (chunk: Buffer, stream: "stdout" | "stderr") => void;
+  output?: ContainerOutput;
 }
 
 export class FunctionPool implements Invoker {
@@ -161,26 +120,12 @@ export class FunctionPool implements Invoker {
   }
 
   #spawn(): Container {
-    const logStreamName = `local/[$LATEST]${randomUUID().replaceAll("-", "")}`;
-    const capture = this.#options.output !== undefined;
-    const worker = new Worker(WORKER_FILE, {
-      workerData: { ...this.#setup, logStreamName } satisfies WorkerSetup,
-      env: {
-        ...this.#options.serviceEnv,
-        ...this.spec.env,
-        ...lambdaRuntimeEnvironment(this.spec, logStreamName),
-      },
-      // Lambda's memory setting bounds the heap; over it, the container dies (Runtime.OutOfMemory).
-      resourceLimits: { maxOldGenerationSizeMb: this.spec.memoryMb },
-      stdout: capture,
-      stderr: capture,
-      name: physicalName(this.spec),
-    });
-    if (capture) {
-      const output = this.#options.output as NonNullable<FunctionPoolOptions["output"]>;
-      worker.stdout.on("data", (chunk: Buffer) => output(chunk, "stdout"));
-      worker.stderr.on("data", (chunk: Buffer) => output(chunk, "stderr"));
-    }
+    const worker = startContainerWorker(
+      this.spec,
+      this.#setup,
+      this.#options.serviceEnv,
+      this.#options.output,
+    );
     this.#stats.coldStarts += 1;
     let settleReady: { resolve: () => void; reject: (error: unknown) => void } | undefined;
     const container: Container = {

@@ -7,7 +7,7 @@
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import type { Context } from "aws-lambda";
 import { invokeWithBudget } from "../lambda-context.ts";
-import type { InvokeOptions, Invoker, InvokerStats } from "./function-pool.ts";
+import type { InvokeOptions, Invoker, InvokerStats } from "./invoker.ts";
 import { identityOf, type LocalFunctionSpec } from "./local-function.ts";
 
 export const inProcessInvoker = (

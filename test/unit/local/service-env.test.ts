@@ -7,8 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { budgetVariableOf, UPSTREAM_NAMES } from "#adapters/upstreams/upstream-registry.ts";
-import type { FunctionPoolOptions, Invoker } from "#local/stack/lambda/function-pool.ts";
+import type { FunctionPoolOptions } from "#local/stack/lambda/function-pool.ts";
 import { inProcessInvoker } from "#local/stack/lambda/in-process-invoker.ts";
+import type { Invoker } from "#local/stack/lambda/invoker.ts";
 import type { LocalFunctionSpec } from "#local/stack/lambda/local-function.ts";
 import { localFunctions } from "#local/stack/local-functions.ts";
 import { type RunningLocalStack, startLocalStack } from "#local/stack/local-stack.ts";
