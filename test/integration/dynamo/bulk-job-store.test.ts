@@ -319,6 +319,85 @@ describe("DynamoBulkJobStore", () => {
     expect((await cancellations.get("intent", id))?.state).toBe("DONE");
   });
 
+  it("a stopping job's last result in flight ends it STOPPED in the same transaction, announced once, however many results race", async () => {
+    const job = await running(8);
+    for (let i = 0; i < 5; i++) await store.startItem(job.id, i, at());
+    expect(await store.finishItem(finish(job.id, 0))).toBe("written");
+    const stopping = { ...job, state: "STOPPING" as const, version: 3, stopRequestedAt: at() };
+    expect(await store.commit({ next: stopping, expectedVersion: 2 }, [auditOf(stopping)])).toBe("written");
+    expect(await store.startItem(job.id, 5, at())).toEqual({ kind: "not-running", state: "STOPPING" });
+
+    // The four in flight at once, one of them twice (a redelivery).
+    const written = await Promise.all([1, 2, 3, 4, 4].map((i) => store.finishItem(finish(job.id, i))));
+
+    expect(written.sort()).toEqual(["already-final", "written", "written", "written", "written"]);
+    const ended = await store.get(job.id);
+    expect(ended).toMatchObject({
+      state: "STOPPED",
+      started: 5,
+      finished: 5,
+      outcomes: { CANCELLED: 5 },
+      finishedAt: at(T0 + 1_000),
+      fanout: job.fanout,
+    });
+    expect(ended?.nextCheckAt).toBeUndefined();
+    const announced = await announcements(job.id);
+    expect(announced).toHaveLength(1);
+    expect(announced[0]).toMatchObject({
+      from: "STOPPING",
+      to: "STOPPED",
+      counts: { CANCELLED: 5, STOPPED: 3 },
+    });
+  });
+
+  it("the continuation's transition that finishes a stopping job's last item in flight ends the job with it", async () => {
+    const job = await running(3);
+    await store.startItem(job.id, 0, at());
+    const stopping = { ...job, state: "STOPPING" as const, version: 3 };
+    expect(await store.commit({ next: stopping, expectedVersion: 2 }, [])).toBe("written");
+    const id = `a-${randomUUID()}`;
+    const open = openItemCancellation(job.id, id, 0);
+    expect(await work.commitTransition({ next: open, expectedVersion: null }, [])).toBe("written");
+    const { nextCheckAt: _n, ...rest } = open;
+    const done: Cancellation = {
+      ...rest,
+      state: "DONE",
+      version: 2,
+      outcome: { type: "CANCELLED", target: { type: "intent", id } },
+    };
+
+    expect(
+      await work.commitTransition({ next: done, expectedVersion: 1 }, [], {
+        ...finish(job.id, 0),
+        via: "continuation",
+      }),
+    ).toBe("written");
+
+    expect(await store.get(job.id)).toMatchObject({ state: "STOPPED", started: 1, finished: 1 });
+    expect(await announcements(job.id)).toHaveLength(1);
+  });
+
+  it("a job stored before its in-flight count existed is left STOPPING for the driver: its partial count never ends it early", async () => {
+    const job = await running(3);
+    await store.startItem(job.id, 0, at());
+    await store.startItem(job.id, 1, at());
+    // As stored before: no inFlight, no countsInFlight; the later start counts only itself.
+    await client.send(
+      new UpdateItemCommand({
+        TableName: tables.idempotencyTable,
+        Key: { pk: { S: bulkPartitionOf(job.id) }, sk: { S: JOB_SORT_KEY } },
+        UpdateExpression: "REMOVE inFlight, countsInFlight",
+      }),
+    );
+    await store.startItem(job.id, 2, at());
+    const stopping = { ...job, state: "STOPPING" as const, version: 3 };
+    expect(await store.commit({ next: stopping, expectedVersion: 2 }, [])).toBe("written");
+
+    expect(await store.finishItem(finish(job.id, 0))).toBe("written");
+    expect(await store.get(job.id)).toMatchObject({ state: "STOPPING", started: 3, finished: 1 });
+    expect(await announcements(job.id)).toHaveLength(0);
+  });
+
   it("a job stored before its remaining count existed is ended by the driver, as before", async () => {
     const job = await running(1);
     await client.send(
