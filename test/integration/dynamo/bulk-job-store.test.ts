@@ -291,6 +291,40 @@ describe("DynamoBulkJobStore", () => {
     expect(announced[0]).toMatchObject({ from: "RUNNING", to: "DONE", counts: { CANCELLED: 6 } });
   });
 
+  it("the last result ends its job even when the job is rewritten between each read and write of the end, five times in a row", async () => {
+    const job = await running(1);
+    await store.startItem(job.id, 0, at());
+    // A store whose every read of the job is followed by another writer's transition (a driver's look).
+    const busyClient = createLocalDynamoClient(inject("dynamoEndpoint"));
+    let looks = 5;
+    busyClient.middlewareStack.add(
+      (next, context) => async (args) => {
+        const output = await next(args);
+        if (context.commandName === "GetItemCommand" && looks-- > 0) {
+          const seen = await store.get(job.id);
+          if (seen)
+            await store.commit(
+              { next: { ...seen, version: seen.version + 1 }, expectedVersion: seen.version },
+              [],
+            );
+        }
+        return output;
+      },
+      { step: "initialize", name: "aDriverLooksAfterEachRead" },
+    );
+    const busy = new DynamoBulkJobStore({
+      client: busyClient,
+      table: tables.idempotencyTable,
+      auditTable: tables.auditTable,
+    });
+
+    expect(await busy.finishItem(finish(job.id, 0))).toBe("written");
+
+    expect(looks).toBeLessThan(0);
+    expect(await store.get(job.id)).toMatchObject({ state: "DONE", finished: 1, version: 2 + 5 + 1 });
+    expect(await announcements(job.id)).toHaveLength(1);
+  });
+
   it("the continuation's transition that finishes a job's last item ends the job with it, in one transaction", async () => {
     const job = await running(2);
     await store.startItem(job.id, 0, at());
