@@ -117,6 +117,30 @@ const finish = (jobId: string, index: number) => ({
   endId: randomUUID(),
 });
 
+/**
+ * Item `index`'s cancellation left waiting by its request, then finished by the continuation:
+ * the cancellation's transition to DONE carries the item's result. Answers the intent's id.
+ */
+const finishByTheContinuation = async (jobId: string, index: number): Promise<string> => {
+  const id = `a-${randomUUID()}`;
+  const open = openItemCancellation(jobId, id, index);
+  expect(await work.commitTransition({ next: open, expectedVersion: null }, [])).toBe("written");
+  const { nextCheckAt: _n, ...rest } = open;
+  const done: Cancellation = {
+    ...rest,
+    state: "DONE",
+    version: 2,
+    outcome: { type: "CANCELLED", target: { type: "intent", id } },
+  };
+  expect(
+    await work.commitTransition({ next: done, expectedVersion: 1 }, [], {
+      ...finish(jobId, index),
+      via: "continuation",
+    }),
+  ).toBe("written");
+  return id;
+};
+
 /** The job's trail records that announce its end (the outbox items of `Bulk Cancellation Finished`). */
 const announcements = async (jobId: string): Promise<BulkJobAuditRecord[]> => {
   const output = await client.send(
@@ -330,23 +354,7 @@ describe("DynamoBulkJobStore", () => {
     await store.startItem(job.id, 0, at());
     await store.startItem(job.id, 1, at());
     await store.finishItem(finish(job.id, 1));
-    const id = `a-${randomUUID()}`;
-    const open = openItemCancellation(job.id, id, 0);
-    expect(await work.commitTransition({ next: open, expectedVersion: null }, [])).toBe("written");
-    const { nextCheckAt: _n, ...rest } = open;
-    const done: Cancellation = {
-      ...rest,
-      state: "DONE",
-      version: 2,
-      outcome: { type: "CANCELLED", target: { type: "intent", id } },
-    };
-
-    expect(
-      await work.commitTransition({ next: done, expectedVersion: 1 }, [], {
-        ...finish(job.id, 0),
-        via: "continuation",
-      }),
-    ).toBe("written");
+    const id = await finishByTheContinuation(job.id, 0);
 
     expect(await store.get(job.id)).toMatchObject({ state: "DONE", finished: 2 });
     expect(await announcements(job.id)).toHaveLength(1);
@@ -389,23 +397,7 @@ describe("DynamoBulkJobStore", () => {
     await store.startItem(job.id, 0, at());
     const stopping = { ...job, state: "STOPPING" as const, version: 3 };
     expect(await store.commit({ next: stopping, expectedVersion: 2 }, [])).toBe("written");
-    const id = `a-${randomUUID()}`;
-    const open = openItemCancellation(job.id, id, 0);
-    expect(await work.commitTransition({ next: open, expectedVersion: null }, [])).toBe("written");
-    const { nextCheckAt: _n, ...rest } = open;
-    const done: Cancellation = {
-      ...rest,
-      state: "DONE",
-      version: 2,
-      outcome: { type: "CANCELLED", target: { type: "intent", id } },
-    };
-
-    expect(
-      await work.commitTransition({ next: done, expectedVersion: 1 }, [], {
-        ...finish(job.id, 0),
-        via: "continuation",
-      }),
-    ).toBe("written");
+    await finishByTheContinuation(job.id, 0);
 
     expect(await store.get(job.id)).toMatchObject({ state: "STOPPED", started: 1, finished: 1 });
     expect(await announcements(job.id)).toHaveLength(1);
