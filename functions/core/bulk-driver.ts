@@ -10,7 +10,8 @@
  *    send and its checkpoint, the next run sends those items again: harmless, as an item's
  *    start and result are conditional writes and its cancel's key is derived from the job and
  *    the item. Once all are sent and every item has its final result → DONE.
- * 3. STOPPING: once every started item has its final result → STOPPED.
+ * 3. STOPPING: once every started item has its final result → STOPPED (the last result in
+ *    flight does it in its own write, bulk-item-result.ts; this is the safety net).
  * 4. Not finished: look again after `recheckMs`; now and then check items still PENDING
  *    against the cancellation they wait on (bulk-reconcile.ts). A job whose fan-out and
  *    counts have not moved for `stuckAfterMs` is reported stuck (every message of an item

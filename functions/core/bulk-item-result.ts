@@ -66,20 +66,26 @@ export interface JobEnd {
 
 /**
  * The end this result brings its job, if it is the job's last: a RUNNING job whose every
- * other runnable item is final becomes DONE, with `Bulk Cancellation Finished` (counts this
- * result included). `job` is as read before the result (its counters without it). The
- * transition is guarded by the job's version and counters as read, as the driver's own DONE
- * is: of the two, and of two results racing, exactly one writes it. Every runnable item
- * being final means each was sent: a fan-out checkpoint not yet written is completed here.
+ * other runnable item is final becomes DONE, and a STOPPING job whose every other started
+ * item is final becomes STOPPED (no item starts once a stop is accepted, so `started` no
+ * longer moves), each with `Bulk Cancellation Finished` (counts this result included). `job`
+ * is as read before the result (its counters without it). The transition is guarded by the
+ * job's version and counters as read, as the driver's own DONE and STOPPED are: of the two,
+ * and of two results racing, exactly one writes it. Every runnable item being final means
+ * each was sent: a fan-out checkpoint not yet written is completed here.
  */
 export const jobEndWith = (job: BulkJob, finish: BulkItemFinish): JobEnd | undefined => {
-  if (job.state !== "RUNNING" || job.finished + 1 !== job.runnable) return undefined;
+  const done = job.state === "RUNNING" && job.finished + 1 === job.runnable;
+  const stopped = job.state === "STOPPING" && job.finished + 1 === job.started;
+  if (!done && !stopped) return undefined;
   const { nextCheckAt: _nextCheckAt, ...rest } = job;
   const next: BulkJob = {
     ...rest,
-    state: "DONE",
+    state: done ? "DONE" : "STOPPED",
     version: job.version + 1,
-    fanout: job.fanout.next >= job.total ? job.fanout : { next: job.total, sent: job.runnable },
+    ...(done && {
+      fanout: job.fanout.next >= job.total ? job.fanout : { next: job.total, sent: job.runnable },
+    }),
     finished: job.finished + 1,
     outcomes: { ...job.outcomes, [finish.outcome]: (job.outcomes[finish.outcome] ?? 0) + 1 },
     updatedAt: finish.at,
@@ -91,6 +97,11 @@ export const jobEndWith = (job: BulkJob, finish: BulkItemFinish): JobEnd | undef
       expectedVersion: job.version,
       guard: { started: job.started, finished: job.finished },
     },
-    audit: jobAuditRecord({ next: () => finish.endId }, job, next, `done: ${countsLine(next)}`),
+    audit: jobAuditRecord(
+      { next: () => finish.endId },
+      job,
+      next,
+      `${done ? "done" : "stopped"}: ${countsLine(next)}`,
+    ),
   };
 };

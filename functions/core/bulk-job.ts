@@ -15,7 +15,8 @@
  *   a time; the work queue's consumer starts each item (a conditional write that also checks
  *   that the job is RUNNING) and records its result.
  * - STOPPING: a stop was accepted. No item starts any more (the start's condition fails);
- *   the items already started finish, by their request or by the continuation.
+ *   the items already started finish, by their request or by the continuation, and the last
+ *   one's result ends the job.
  * - DONE / STOPPED: final. The final transition writes the `Bulk Cancellation Finished`
  *   announcement (counts) in the same transaction.
  *

@@ -11,7 +11,7 @@ export const bulkItemKey = (jobId: string, index: number): Record<string, Attrib
   sk: { S: itemSortKey(index) },
 });
 
-/** The job's `started` count, conditional on the job RUNNING, with the item's put, conditional on it being absent. */
+/** The job's `started` and `inFlight` counts, conditional on the job RUNNING, with the item's put, conditional on it being absent. */
 export const startWrites = (
   table: string,
   jobId: string,
@@ -23,9 +23,9 @@ export const startWrites = (
     Update: {
       TableName: table,
       Key: { pk: { S: bulkPartitionOf(jobId) }, sk: { S: JOB_SORT_KEY } },
-      UpdateExpression: "ADD #started :one",
+      UpdateExpression: "ADD #started :one, #inFlight :one",
       ConditionExpression: "#state = :running",
-      ExpressionAttributeNames: { "#started": "started", "#state": "state" },
+      ExpressionAttributeNames: { "#started": "started", "#inFlight": "inFlight", "#state": "state" },
       ExpressionAttributeValues: { ":one": { N: "1" }, ":running": { S: "RUNNING" } },
     },
   },

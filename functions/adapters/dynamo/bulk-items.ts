@@ -4,7 +4,7 @@
  *
  * | sk | holds | written |
  * |---|---|---|
- * | `JOB` | the job (`record` JSON without its counters), `state`, `version`; `started`, `finished`, `o_<OUTCOME>`, `remaining` (runnable items not final) counters; `dueKey = BULK` + `nextCheckAt` while not final (index `byNextCheck`, its own partition: the continuation reads `DUE` only) | create, transitions, counters |
+ * | `JOB` | the job (`record` JSON without its counters), `state`, `version`; `started`, `finished`, `o_<OUTCOME>`, `remaining` (runnable items not final), `inFlight` (started items not final) counters, and `countsInFlight` (true: `inFlight` was counted from the job's creation); `dueKey = BULK` + `nextCheckAt` while not final (index `byNextCheck`, its own partition: the continuation reads `DUE` only) | create, transitions, counters |
  * | `MANIFEST#<manifestId>#<chunk>` | up to 500 entries as JSON (≤ ~210 KB) | once, before the job |
  * | `ITEM#<index>` | `status`, `startedAt`, `finishedAt`, `via`, `outcome` (JSON summary, ≤ ~0.5 KB) | start, pending, result |
  *
@@ -13,10 +13,13 @@
  * Every item of a job expires 90 days after its submission (TTL), the job once final.
  *
  * An item's result is one transaction (`finishWrites`) whose job update is refused exactly
- * when it is the last of a RUNNING job (`remaining` = 1): that writer reads the job and
- * writes the result with the job's end instead (`endingWrites`, guarded by the version and
- * counters as read), so the write that completes a job finishes it, once. Jobs created
- * before `remaining` existed have none: their results never refuse, and the driver ends them.
+ * when it is the last of a RUNNING job (`remaining` = 1) or the last in flight of a STOPPING
+ * one (`inFlight` = 1): that writer reads the job and writes the result with the job's end
+ * instead (`endingWrites`, guarded by the version and counters as read), so the write that
+ * completes a job finishes it, once. Every write that moves `started` or `finished` moves
+ * `inFlight` with it, so it is `started − finished` exactly. Jobs created before either
+ * counter existed lack it (or its `countsInFlight`): their results never refuse for it, and
+ * the driver ends them.
  */
 import type { AttributeValue, TransactWriteItem, Update } from "@aws-sdk/client-dynamodb";
 import type { JobEnd } from "#core/bulk-item-result.ts";
@@ -60,6 +63,8 @@ export const toJobItem = (job: BulkJob): Record<string, AttributeValue> => ({
   started: { N: "0" },
   finished: { N: "0" },
   remaining: { N: String(job.runnable) },
+  inFlight: { N: "0" },
+  countsInFlight: { BOOL: true },
   ...(job.nextCheckAt !== undefined && {
     dueKey: { S: BULK_DUE_PARTITION },
     nextCheckAt: { N: String(job.nextCheckAt) },
@@ -171,18 +176,23 @@ const resultUpdate = (table: string, finish: BulkItemFinish): TransactWriteItem 
   },
 });
 
-const COUNT_RESULT = "ADD #finished :one, #counter :one, #remaining :minusOne";
+const COUNT_RESULT = "ADD #finished :one, #counter :one, #remaining :minusOne, #inFlight :minusOne";
 const countNames = (outcome: FinalItemOutcome) => ({
   "#finished": "finished",
   "#counter": outcomeCounter(outcome),
   "#remaining": "remaining",
+  "#inFlight": "inFlight",
 });
 const countValues = { ":one": { N: "1" }, ":minusOne": { N: "-1" } };
 
+/** This result is its job's last: of a RUNNING job's runnable items, or of a STOPPING job's started ones. */
+const LAST_RESULT =
+  "(#state = :running AND #remaining = :one) OR (#state = :stopping AND #inFlight = :one AND #countsInFlight = :counted)";
+
 /**
  * The two writes of an item's final result: the item (only from RUNNING or PENDING) and the
- * job's counters, refused when this is the last result of a RUNNING job (`remaining` = 1: the
- * writer ends the job with it, `endingWrites`). Refusals by position: 0 the item, 1 the job.
+ * job's counters, refused when this is the job's last result (`LAST_RESULT`: the writer ends
+ * the job with it, `endingWrites`). Refusals by position: 0 the item, 1 the job.
  */
 export const finishWrites = (table: string, finish: BulkItemFinish): TransactWriteItem[] => [
   resultUpdate(table, finish),
@@ -191,16 +201,25 @@ export const finishWrites = (table: string, finish: BulkItemFinish): TransactWri
       TableName: table,
       Key: { pk: { S: bulkPartitionOf(finish.jobId) }, sk: { S: JOB_SORT_KEY } },
       UpdateExpression: COUNT_RESULT,
-      ConditionExpression: "NOT (#state = :running AND #remaining = :one)",
-      ExpressionAttributeNames: { ...countNames(finish.outcome), "#state": "state" },
-      ExpressionAttributeValues: { ...countValues, ":running": { S: "RUNNING" } },
+      ConditionExpression: `NOT (${LAST_RESULT})`,
+      ExpressionAttributeNames: {
+        ...countNames(finish.outcome),
+        "#state": "state",
+        "#countsInFlight": "countsInFlight",
+      },
+      ExpressionAttributeValues: {
+        ...countValues,
+        ":running": { S: "RUNNING" },
+        ":stopping": { S: "STOPPING" },
+        ":counted": { BOOL: true },
+      },
     },
   },
 ];
 
 /**
  * The last result of a job with the job's end (core/bulk-item-result.ts `jobEndWith`): the
- * item, the job's transition to DONE with the counters moved (conditional on the version and
+ * item, the job's transition to DONE or STOPPED with the counters moved (conditional on the version and
  * the counters as read), and the announcing trail record. Refusals by position as `finishWrites`'.
  */
 export const endingWrites = (

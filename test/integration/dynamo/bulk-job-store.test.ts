@@ -117,6 +117,30 @@ const finish = (jobId: string, index: number) => ({
   endId: randomUUID(),
 });
 
+/**
+ * Item `index`'s cancellation left waiting by its request, then finished by the continuation:
+ * the cancellation's transition to DONE carries the item's result. Answers the intent's id.
+ */
+const finishByTheContinuation = async (jobId: string, index: number): Promise<string> => {
+  const id = `a-${randomUUID()}`;
+  const open = openItemCancellation(jobId, id, index);
+  expect(await work.commitTransition({ next: open, expectedVersion: null }, [])).toBe("written");
+  const { nextCheckAt: _n, ...rest } = open;
+  const done: Cancellation = {
+    ...rest,
+    state: "DONE",
+    version: 2,
+    outcome: { type: "CANCELLED", target: { type: "intent", id } },
+  };
+  expect(
+    await work.commitTransition({ next: done, expectedVersion: 1 }, [], {
+      ...finish(jobId, index),
+      via: "continuation",
+    }),
+  ).toBe("written");
+  return id;
+};
+
 /** The job's trail records that announce its end (the outbox items of `Bulk Cancellation Finished`). */
 const announcements = async (jobId: string): Promise<BulkJobAuditRecord[]> => {
   const output = await client.send(
@@ -291,32 +315,113 @@ describe("DynamoBulkJobStore", () => {
     expect(announced[0]).toMatchObject({ from: "RUNNING", to: "DONE", counts: { CANCELLED: 6 } });
   });
 
+  it("the last result ends its job even when the job is rewritten between each read and write of the end, five times in a row", async () => {
+    const job = await running(1);
+    await store.startItem(job.id, 0, at());
+    // A store whose every read of the job is followed by another writer's transition (a driver's look).
+    const busyClient = createLocalDynamoClient(inject("dynamoEndpoint"));
+    let looks = 5;
+    busyClient.middlewareStack.add(
+      (next, context) => async (args) => {
+        const output = await next(args);
+        if (context.commandName === "GetItemCommand" && looks-- > 0) {
+          const seen = await store.get(job.id);
+          if (seen)
+            await store.commit(
+              { next: { ...seen, version: seen.version + 1 }, expectedVersion: seen.version },
+              [],
+            );
+        }
+        return output;
+      },
+      { step: "initialize", name: "aDriverLooksAfterEachRead" },
+    );
+    const busy = new DynamoBulkJobStore({
+      client: busyClient,
+      table: tables.idempotencyTable,
+      auditTable: tables.auditTable,
+    });
+
+    expect(await busy.finishItem(finish(job.id, 0))).toBe("written");
+
+    expect(looks).toBeLessThan(0);
+    expect(await store.get(job.id)).toMatchObject({ state: "DONE", finished: 1, version: 2 + 5 + 1 });
+    expect(await announcements(job.id)).toHaveLength(1);
+  });
+
   it("the continuation's transition that finishes a job's last item ends the job with it, in one transaction", async () => {
     const job = await running(2);
     await store.startItem(job.id, 0, at());
     await store.startItem(job.id, 1, at());
     await store.finishItem(finish(job.id, 1));
-    const id = `a-${randomUUID()}`;
-    const open = openItemCancellation(job.id, id, 0);
-    expect(await work.commitTransition({ next: open, expectedVersion: null }, [])).toBe("written");
-    const { nextCheckAt: _n, ...rest } = open;
-    const done: Cancellation = {
-      ...rest,
-      state: "DONE",
-      version: 2,
-      outcome: { type: "CANCELLED", target: { type: "intent", id } },
-    };
-
-    expect(
-      await work.commitTransition({ next: done, expectedVersion: 1 }, [], {
-        ...finish(job.id, 0),
-        via: "continuation",
-      }),
-    ).toBe("written");
+    const id = await finishByTheContinuation(job.id, 0);
 
     expect(await store.get(job.id)).toMatchObject({ state: "DONE", finished: 2 });
     expect(await announcements(job.id)).toHaveLength(1);
     expect((await cancellations.get("intent", id))?.state).toBe("DONE");
+  });
+
+  it("a stopping job's last result in flight ends it STOPPED in the same transaction, announced once, however many results race", async () => {
+    const job = await running(8);
+    for (let i = 0; i < 5; i++) await store.startItem(job.id, i, at());
+    expect(await store.finishItem(finish(job.id, 0))).toBe("written");
+    const stopping = { ...job, state: "STOPPING" as const, version: 3, stopRequestedAt: at() };
+    expect(await store.commit({ next: stopping, expectedVersion: 2 }, [auditOf(stopping)])).toBe("written");
+    expect(await store.startItem(job.id, 5, at())).toEqual({ kind: "not-running", state: "STOPPING" });
+
+    // The four in flight at once, one of them twice (a redelivery).
+    const written = await Promise.all([1, 2, 3, 4, 4].map((i) => store.finishItem(finish(job.id, i))));
+
+    expect(written.sort()).toEqual(["already-final", "written", "written", "written", "written"]);
+    const ended = await store.get(job.id);
+    expect(ended).toMatchObject({
+      state: "STOPPED",
+      started: 5,
+      finished: 5,
+      outcomes: { CANCELLED: 5 },
+      finishedAt: at(T0 + 1_000),
+      fanout: job.fanout,
+    });
+    expect(ended?.nextCheckAt).toBeUndefined();
+    const announced = await announcements(job.id);
+    expect(announced).toHaveLength(1);
+    expect(announced[0]).toMatchObject({
+      from: "STOPPING",
+      to: "STOPPED",
+      counts: { CANCELLED: 5, STOPPED: 3 },
+    });
+  });
+
+  it("the continuation's transition that finishes a stopping job's last item in flight ends the job with it", async () => {
+    const job = await running(3);
+    await store.startItem(job.id, 0, at());
+    const stopping = { ...job, state: "STOPPING" as const, version: 3 };
+    expect(await store.commit({ next: stopping, expectedVersion: 2 }, [])).toBe("written");
+    await finishByTheContinuation(job.id, 0);
+
+    expect(await store.get(job.id)).toMatchObject({ state: "STOPPED", started: 1, finished: 1 });
+    expect(await announcements(job.id)).toHaveLength(1);
+  });
+
+  it("a job stored before its in-flight count existed is left STOPPING for the driver: its partial count never ends it early", async () => {
+    const job = await running(3);
+    await store.startItem(job.id, 0, at());
+    await store.startItem(job.id, 1, at());
+    // As stored before: no inFlight, no countsInFlight; the later start counts only itself.
+    await client.send(
+      new UpdateItemCommand({
+        TableName: tables.idempotencyTable,
+        Key: { pk: { S: bulkPartitionOf(job.id) }, sk: { S: JOB_SORT_KEY } },
+        UpdateExpression: "REMOVE inFlight, countsInFlight",
+      }),
+    );
+    await store.startItem(job.id, 2, at());
+    const stopping = { ...job, state: "STOPPING" as const, version: 3 };
+    expect(await store.commit({ next: stopping, expectedVersion: 2 }, [])).toBe("written");
+
+    expect(await store.finishItem(finish(job.id, 0))).toBe("written");
+    expect(await store.get(job.id)).toMatchObject({ state: "STOPPING", started: 3, finished: 1 });
+    expect(await announcements(job.id)).toHaveLength(0);
   });
 
   it("a job stored before its remaining count existed is ended by the driver, as before", async () => {

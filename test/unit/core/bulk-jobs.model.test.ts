@@ -9,9 +9,10 @@
  * - the job's counts, and its announcement's, equal its items' outcomes;
  * - no item started after the stop was accepted;
  * - no upstream effect twice, and no target's outcome announced twice;
- * - after every step, a job whose runnable items are all final is DONE: the write of its last
- *   item's result finishes it (whoever writes it: the item's request, the continuation, the
- *   driver's reconciliation), not the driver's next look.
+ * - after every step, a job whose runnable items are all final is DONE, and a stopping job
+ *   whose started items are all final is STOPPED: the write of its last item's result finishes
+ *   it (whoever writes it: the item's request, the continuation, the driver's reconciliation),
+ *   not the driver's next look.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -27,8 +28,11 @@ type Action =
   | { kind: "redeliver"; pick: number }
   | { kind: "kill-fan-out"; after: number }
   | { kind: "stop" }
-  /** A stop and a delivery (or a driver run) at once: their reads and writes interleave. */
-  | { kind: "at-once"; with: "deliver" | "drive" | "continuation" }
+  /**
+   * A stop and a delivery (or a driver run, or the continuation) at once: their reads and writes
+   * interleave. The stop's read comes first; its write comes after `lag` turns of the others' work.
+   */
+  | { kind: "at-once"; with: "deliver" | "drive" | "continuation"; lag: number }
   | { kind: "continuation" }
   | { kind: "wait"; ms: number };
 
@@ -44,8 +48,11 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   {
     weight: 4,
     arbitrary: fc
-      .constantFrom("deliver" as const, "drive" as const, "continuation" as const)
-      .map((other) => ({ kind: "at-once" as const, with: other })),
+      .record({
+        other: fc.constantFrom("deliver" as const, "drive" as const, "continuation" as const),
+        lag: fc.nat(60),
+      })
+      .map(({ other, lag }) => ({ kind: "at-once" as const, with: other, lag })),
   },
   { weight: 2, arbitrary: fc.constant({ kind: "continuation" as const }) },
   {
@@ -88,6 +95,16 @@ describe("bulk jobs: model", () => {
           if (result.kind === "started") starts.push({ index: args[1], step: ++step });
           return result;
         };
+        // The next read of the job answers what it read only after this many turns: a slow writer.
+        let lagNextRead = 0;
+        const get = world.bulk.get.bind(world.bulk);
+        world.bulk.get = async (...args) => {
+          const lag = lagNextRead;
+          lagNextRead = 0;
+          const job = await get(...args);
+          for (let turn = 0; turn < lag; turn++) await Promise.resolve();
+          return job;
+        };
         const delivered: typeof world.work.sent = [];
         let killAfter: number | undefined;
         const send = world.work.send.bind(world.work);
@@ -110,12 +127,19 @@ describe("bulk jobs: model", () => {
           }
         };
 
-        /** The job is never left RUNNING once every runnable item is final. */
+        /**
+         * The job is never left RUNNING once every runnable item is final, nor STOPPING once
+         * every started item is: the write of the last result ends it.
+         */
         const expectDoneOnceAllFinal = async (): Promise<void> => {
           const job = await world.bulk.get(jobId);
           if (job?.state === "RUNNING" && job.finished >= job.runnable)
             expect.fail(
               `job RUNNING with all ${job.runnable} runnable items final (finished ${job.finished})`,
+            );
+          if (job?.state === "STOPPING" && job.finished >= job.started)
+            expect.fail(
+              `job STOPPING with all ${job.started} started items final (finished ${job.finished})`,
             );
         };
 
@@ -152,6 +176,7 @@ describe("bulk jobs: model", () => {
                 const message = world.work.take();
                 if (message) await deliver(message);
               };
+              lagNextRead = next.lag;
               await Promise.all([stop(), other()]);
               break;
             }
