@@ -1,7 +1,7 @@
 /**
  * The service as a simulation runs it: its own DynamoDB Local (or a given one) with fresh
  * tables, both sandboxes with their rate limits, a secrets file, and the local platform of
- * `npm start` (local/stack/local-stack.ts) with the functions local/start.ts declares, each in
+ * `npm start` (local/stack/local-stack.ts) with the functions local/stack/local-functions.ts declares, each in
  * its own worker-thread containers. The containers' logs are discarded (they would be tens of
  * thousands of lines); their errors are counted.
  */

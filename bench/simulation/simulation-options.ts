@@ -37,7 +37,7 @@ export interface SimulationOptions {
    * with. 1 until the shared budget is configured; set it to the budget's background share.
    */
   backgroundShare: number;
-  /** Containers per function, over local/start.ts's table, e.g. `{ "http-api": 8 }`. */
+  /** Containers per function, over local/stack/local-functions.ts's table, e.g. `{ "http-api": 8 }`. */
   workers: Record<string, number>;
   /** Extra variables for every function (e.g. the budget's settings), `NAME=VALUE`. */
   env: Record<string, string>;

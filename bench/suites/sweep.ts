@@ -58,7 +58,7 @@ const UNLIMITED = 10_000;
 const LIMITED_INTENTS = 500;
 const CHART = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "sweep-throughput.svg");
 
-/** The sweep as local/start.ts declares it (its timeout is the budget the suite measures within). */
+/** The sweep as local/stack/local-functions.ts declares it (its timeout is the budget the suite measures within). */
 const SWEEP_FUNCTION = declaredFunction("expiry-sweep");
 
 /** Intents per concurrency level: 50 per slot, 100 to 800 (a few seconds each on this machine). */

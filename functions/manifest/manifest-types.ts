@@ -129,7 +129,7 @@ export interface FunctionDefinition {
    * Invocations at once. Deployed, a work queue's mapping runs at most its
    * `maximumConcurrency`; other functions have no reserved concurrency (a schedule's runs are
    * kept apart by a timeout shorter than the period). Locally (`npm start`), the containers
-   * the function gets; the HTTP function's grow on demand up to 16 (`local/start.ts`
+   * the function gets; the HTTP function's grow on demand up to 16 (`local/stack/local-functions.ts`
    * `HTTP_CONTAINER_CEILING`), as Lambda adds them where nothing is reserved.
    */
   concurrency: number;

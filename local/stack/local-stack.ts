@@ -1,5 +1,5 @@
 /**
- * The local platform around the service's functions, built from the table in local/start.ts:
+ * The local platform around the service's functions, built from the table in local/stack/local-functions.ts:
  * each function in its own pool of containers (lambda/function-pool.ts), wired to its trigger
  * as deployed — the HTTP API on the front door, an SQS work queue with its event source
  * mapping (and the bus rule that feeds it), a schedule with an on-demand route, or a DynamoDB

@@ -12,7 +12,7 @@
  * | CANCEL_LOCAL_A55_PORT | 4020 | A55 sandbox |
  * | CANCEL_LOCAL_SWEEP_INTERVAL_SECONDS | 60 | the sweep timer; 0 turns it off (`POST /sweep` still works) |
  * | CANCEL_LOCAL_CONTINUATION_INTERVAL_SECONDS | 10 | the continuation timer (every minute deployed); 0 turns it off (`POST /continuation` still works) |
- * | CANCEL_LOCAL_WORKERS | (the table in local/start.ts) | containers per function, e.g. `http-api=8,cancel-requested=5` |
+ * | CANCEL_LOCAL_WORKERS | (the table in local/stack/local-functions.ts) | containers per function, e.g. `http-api=8,cancel-requested=5` |
  * | CANCEL_LOCAL_QUEUE_VISIBILITY_SECONDS | 360 (as deployed) | the work queue's visibility timeout: how long a failed message waits |
  */
 import path from "node:path";

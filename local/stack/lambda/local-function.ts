@@ -1,5 +1,5 @@
 /**
- * How `local/start.ts` declares a function: what Lambda needs to run it (the handler string
+ * How `local/stack/local-functions.ts` declares a function: what Lambda needs to run it (the handler string
  * infra/ uses, timeout, memory, environment), how many containers it may have at once, and
  * what triggers it. One entry per function; the stack (local-stack.ts) does the rest.
  */

@@ -10,7 +10,7 @@ import { declaredFunction, startTestFrontDoor } from "#test/support/local-front-
 
 type SweepHandler = (event: ScheduledEvent, context: Context) => Promise<unknown>;
 const SWEEP = declaredFunction("expiry-sweep");
-/** The sweep as start.ts declares it, run in this process by `handler`. */
+/** The sweep as local/stack/local-functions.ts declares it, run in this process by `handler`. */
 const sweepRunner = (handler: SweepHandler) => new ScheduleRunner(inProcessInvoker(SWEEP, handler));
 
 const progress = channel(SWEEP_PROGRESS_CHANNEL);
