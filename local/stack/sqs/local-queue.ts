@@ -24,7 +24,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { LongPolls } from "./long-polls.ts";
-import { messageNotInflight, receiptHandleIsInvalid, SqsError } from "./sqs-errors.ts";
+import { messageNotInflight, receiptHandleIsInvalid } from "./sqs-errors.ts";
 import { md5OfBody, md5OfMessageAttributes } from "./sqs-md5.ts";
 import {
   messageIdOfHandle,
@@ -258,5 +258,3 @@ export class LocalQueue {
     return this.#longPolls.wait(next - now, signal);
   }
 }
-
-export const isSqsError = (error: unknown): error is SqsError => error instanceof SqsError;
