@@ -6,6 +6,7 @@
  * Node process killed with SIGKILL.)
  */
 import type { ChildProcess } from "node:child_process";
+import { exitWithin, hasEnded } from "../child-exit.ts";
 
 const STOP_GRACE_MS = 5_000;
 
@@ -56,21 +57,6 @@ export const trackJvm = (child: ChildProcess, killOnSignals: boolean): void => {
     killedOnSignal.delete(child);
   });
 };
-
-export const hasEnded = (child: ChildProcess): boolean =>
-  child.exitCode !== null || child.signalCode !== null;
-
-/** Resolves `true` when the child exits within `ms`. */
-const exitWithin = (child: ChildProcess, ms: number): Promise<boolean> =>
-  hasEnded(child)
-    ? Promise.resolve(true)
-    : new Promise((resolve) => {
-        const timer = setTimeout(() => resolve(false), ms);
-        child.once("exit", () => {
-          clearTimeout(timer);
-          resolve(true);
-        });
-      });
 
 /** SIGTERM, then SIGKILL after the grace; resolves when the JVM has exited (or did not within it). */
 export const stopChild = async (child: ChildProcess): Promise<void> => {

@@ -20,9 +20,10 @@ import { mkdirSync } from "node:fs";
 import type { Socket } from "node:net";
 import path from "node:path";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { hasEnded } from "../child-exit.ts";
 import { javaTool, MIN_JAVA_MAJOR } from "../stack/preflight.ts";
 import { DynamoLocalStartError } from "./dynamo-local-start-error.ts";
-import { hasEnded, installJvmHooks, stopChild, trackJvm } from "./jvm-lifetime.ts";
+import { installJvmHooks, stopChild, trackJvm } from "./jvm-lifetime.ts";
 import { jarLocation, type LauncherEntry, launcherEntry } from "./loopback-launcher.ts";
 
 export interface LaunchDynamoLocalOptions {

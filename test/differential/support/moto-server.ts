@@ -10,6 +10,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import path from "node:path";
+import { exitWithin, hasEnded } from "#local/child-exit.ts";
 import { freePort } from "#local/free-port.ts";
 
 export interface RunningMoto {
@@ -39,10 +40,8 @@ export const findMotoServer = (searchPath = process.env.PATH ?? ""): string | un
   return undefined;
 };
 
-const exited = (child: ChildProcess): boolean => child.exitCode !== null || child.signalCode !== null;
-
 const killGroup = (child: ChildProcess, signal: NodeJS.Signals): void => {
-  if (child.pid === undefined || exited(child)) return;
+  if (child.pid === undefined || hasEnded(child)) return;
   try {
     process.kill(-child.pid, signal);
   } catch {
@@ -50,22 +49,11 @@ const killGroup = (child: ChildProcess, signal: NodeJS.Signals): void => {
   }
 };
 
-const waitForExit = (child: ChildProcess, ms: number): Promise<boolean> =>
-  exited(child)
-    ? Promise.resolve(true)
-    : new Promise((resolve) => {
-        const timer = setTimeout(() => resolve(false), ms);
-        child.once("exit", () => {
-          clearTimeout(timer);
-          resolve(true);
-        });
-      });
-
 const stopChild = async (child: ChildProcess): Promise<void> => {
   killGroup(child, "SIGTERM");
-  if (await waitForExit(child, STOP_GRACE_MS)) return;
+  if (await exitWithin(child, STOP_GRACE_MS)) return;
   killGroup(child, "SIGKILL");
-  await waitForExit(child, STOP_GRACE_MS);
+  await exitWithin(child, STOP_GRACE_MS);
 };
 
 const answers = async (endpoint: string): Promise<boolean> => {
@@ -106,7 +94,7 @@ const launch = async (executable: string, deadline: number): Promise<RunningMoto
 
   while (Date.now() < deadline) {
     if (spawnError) break;
-    if (exited(child)) {
+    if (hasEnded(child)) {
       await stop();
       return new Error(
         `moto_server exited (${child.exitCode ?? child.signalCode}) on port ${port}: ${output}`,
