@@ -199,12 +199,15 @@ export const run: SuiteRun = async ({ progress }) => {
       Object.entries(dynamoTimer.samples()).map(([command, samples]) => [command, summarize(samples)]),
     );
     dynamoTimer.detach();
-    progress(`write controls: ${CONTROL_ROUNDS} turns of a begin-shaped PutItem and two bare UpdateItems`);
+    progress(
+      `write controls: ${CONTROL_ROUNDS} turns of a begin-shaped PutItem, two bare UpdateItems and the take's step three ways`,
+    );
     const controls = await measureWriteControls(kit.dynamo, kit.tables.idempotencyTable, CONTROL_ROUNDS);
     const takeOverBegin =
       (commandMs.UpdateItemCommand?.p50 ?? Number.NaN) / (commandMs.PutItemCommand?.p50 ?? Number.NaN);
     const bareOverPut = controls.p50.bareUpdate / controls.p50.beginShapedPut;
     const ringSizedOverPut = controls.p50.bareUpdateOfRingSizedItem / controls.p50.beginShapedPut;
+    const overPut = (p50: number): number => p50 / controls.p50.beginShapedPut;
     const putEventsOnCancelPath = service.putEventsCalls() - putEventsBefore;
     const handlerMs = handled.map((one) => one.ms);
     const handlerSummary = summarize(handlerMs);
@@ -259,6 +262,24 @@ export const run: SuiteRun = async ({ progress }) => {
           "",
           2,
         ),
+        figure(
+          "control: the take's step as the budget sends it / that PutItem, p50",
+          overPut(controls.p50.stepAsSent),
+          "",
+          2,
+        ),
+        figure(
+          "control: the same step without its condition / that PutItem, p50",
+          overPut(controls.p50.stepWithoutCondition),
+          "",
+          2,
+        ),
+        figure(
+          "control: the same step answering nothing / that PutItem, p50",
+          overPut(controls.p50.stepAnsweringNothing),
+          "",
+          2,
+        ),
         exactly(
           "failed cancels (handler + direct + replay)",
           handlerFailures + directFailures + replayFailures,
@@ -285,7 +306,7 @@ export const run: SuiteRun = async ({ progress }) => {
         putEventsOnCancelPath,
       },
       notes: [
-        `cancel-path: what an UpdateItem costs on DynamoDB Local against begin's PutItem, same minutes: without a condition, on an item of one number, ${bareOverPut.toFixed(2)} ×; the same on an item that also holds the 72 times of a full ring (ADR 0008), ${ringSizedOverPut.toFixed(2)} ×; the take (such an item, its condition, UPDATED_NEW; in the handler) ${takeOverBegin.toFixed(2)} ×. The ring's times and the take's condition are what it adds to the cheapest UpdateItem; on DynamoDB each is one write unit of an item under 1 KB (suite 8).`,
+        `cancel-path: what an UpdateItem costs on DynamoDB Local against begin's PutItem, same minutes: without a condition, on an item of one number, ${bareOverPut.toFixed(2)} ×; the same on an item that also holds the 72 times of a full ring (ADR 0008), ${ringSizedOverPut.toFixed(2)} ×; the take (such an item, its condition, UPDATED_NEW; in the handler) ${takeOverBegin.toFixed(2)} ×. Its step alone, in turns with the controls: as sent ${overPut(controls.p50.stepAsSent).toFixed(2)} ×, without its condition ${overPut(controls.p50.stepWithoutCondition).toFixed(2)} ×, answering nothing ${overPut(controls.p50.stepAnsweringNothing).toFixed(2)} ×. The ring's times, the take's condition (the ring's rule) and its answer (whether to repair) are what it adds to the cheapest UpdateItem; on DynamoDB each is one write unit of an item under 1 KB (suite 8).`,
       ],
     };
   } finally {

@@ -20,6 +20,10 @@
  *   in the same rounds and given as a ratio to the same reference: what init saves by loading
  *   a module later shows here when the first request needs it anyway.
  *
+ * - without its libraries: the same function with Powertools, middy and valibot stubbed out
+ *   (bench/support/library-stubs.ts), timed in the same rounds: a bound on what replacing them
+ *   with code of our own could save; what it still costs over the reference is our own code.
+ *
  * Before/after in one run: `COLD_START_BASELINE=<another checkout> npm run bench -- --only
  * cold-start` bundles that checkout's functions too (e.g. `git worktree add /tmp/before main`,
  * with its node_modules) and times them in the same rounds.
@@ -31,6 +35,7 @@ import { type BundleReport, bundle, importOnce, writeEmptyModule } from "../supp
 import { beyondReference, bundleBaseline } from "../support/cold-start-bundles.ts";
 import { type ColdStartTarget, coldStartTargets } from "../support/cold-start-targets.ts";
 import { prepareFirstRequest } from "../support/first-request.ts";
+import { libraryStubs } from "../support/library-stubs.ts";
 import { median } from "../support/stats.ts";
 import { atMost, figure, type Metric, round, type SuiteRun } from "../support/suite.ts";
 
@@ -45,9 +50,16 @@ export const run: SuiteRun = async ({ progress }) => {
   const targets = coldStartTargets();
   progress(`bundling ${targets.length} functions as deployed, and their references`);
   const functions = new Map<string, BundleReport>();
+  const withoutLibraries = new Map<string, BundleReport>();
   const references = new Map<string, BundleReport>();
   for (const target of targets) {
     functions.set(target.name, await bundle(target.name, { file: target.file }, path.join(OUT, target.name)));
+    withoutLibraries.set(
+      target.name,
+      await bundle(target.name, { file: target.file }, path.join(OUT, "libraries-stubbed", target.name), {
+        plugins: [libraryStubs()],
+      }),
+    );
     if (!references.has(target.referenceName)) {
       const name = `reference-${references.size + 1}`;
       const report = await bundle(name, { contents: target.referenceSource }, path.join(OUT, name));
@@ -62,6 +74,7 @@ export const run: SuiteRun = async ({ progress }) => {
   for (const { name, firstRequest } of targets) {
     const report = functions.get(name) as BundleReport;
     files[name] = report.entry;
+    files[`libraries stubbed: ${name}`] = (withoutLibraries.get(name) as BundleReport).entry;
     const first = await prepareFirstRequest(report, firstRequest.loads, { name, strict: true });
     firstRequestBytes.set(name, first.bytes);
     if (first.file) files[`first request: ${name}`] = first.file;
@@ -109,8 +122,11 @@ export const run: SuiteRun = async ({ progress }) => {
     const own = init(target.name);
     const theirs = init(`reference: ${target.referenceName}`);
     const first = initOr(`first request: ${target.name}`, target.name);
+    const bare = init(`libraries stubbed: ${target.name}`);
     return {
       target,
+      bare,
+      bareRatio: bare.cpu / theirs.cpu,
       first,
       firstRatio: first.cpu / theirs.cpu,
       report: functions.get(target.name) as BundleReport,
@@ -121,7 +137,19 @@ export const run: SuiteRun = async ({ progress }) => {
       wallRatio: own.wall / theirs.wall,
     };
   });
-  for (const { target, report, reference, own, theirs, ratio, wallRatio, first, firstRatio } of rows) {
+  for (const {
+    target,
+    report,
+    reference,
+    own,
+    theirs,
+    ratio,
+    wallRatio,
+    first,
+    firstRatio,
+    bare,
+    bareRatio,
+  } of rows) {
     const baseline = baselines.get(target.name);
     if (baseline) {
       const before = init(`baseline: ${target.name}`);
@@ -169,6 +197,12 @@ export const run: SuiteRun = async ({ progress }) => {
         "×",
         2,
       ),
+      figure(
+        `${target.name} with Powertools, middy and valibot stubbed out (a bound): module init / reference's, CPU (${round(bare.cpu, 1)} / ${round(theirs.cpu, 1)} ms; ${kib((withoutLibraries.get(target.name) as BundleReport).initBytes)} KiB loaded)`,
+        bareRatio,
+        "×",
+        2,
+      ),
     );
   }
 
@@ -191,9 +225,10 @@ export const run: SuiteRun = async ({ progress }) => {
       "ratio, wall",
       "loaded at init / reference's",
       "init + first request's loads, CPU ratio (loaded)",
+      "libraries stubbed out (a bound), CPU ratio",
       "on disk",
     ],
-    rows: rows.map(({ target, report, reference, own, theirs, ratio, wallRatio, firstRatio }) => [
+    rows: rows.map(({ target, report, reference, own, theirs, ratio, wallRatio, firstRatio, bareRatio }) => [
       target.name,
       both(own),
       target.referenceName,
@@ -202,6 +237,7 @@ export const run: SuiteRun = async ({ progress }) => {
       `${round(wallRatio, 2)} ×`,
       `${kib(report.initBytes)} / ${kib(reference.initBytes)} KiB`,
       `${round(firstRatio, 2)} × (${kib(firstRequestBytes.get(target.name) ?? 0)} KiB)`,
+      `${round(bareRatio, 2)} ×`,
       `${kib(report.totalBytes)} KiB`,
     ]),
   };
@@ -223,28 +259,47 @@ export const run: SuiteRun = async ({ progress }) => {
         ]),
       ),
       functions: Object.fromEntries(
-        rows.map(({ target, report, reference, own, theirs, ratio, wallRatio, first, firstRatio }) => [
-          target.name,
-          {
-            reference: target.referenceName,
-            initMs: own,
-            firstRequest: {
-              request: target.firstRequest.request,
-              loadsOnFirstUse: target.firstRequest.loads,
-              initPlusFirstRequestMs: first,
-              ratioCpu: round(firstRatio, 3),
-              loadedKiB: kib(firstRequestBytes.get(target.name) ?? 0),
+        rows.map(
+          ({
+            target,
+            report,
+            reference,
+            own,
+            theirs,
+            ratio,
+            wallRatio,
+            first,
+            firstRatio,
+            bare,
+            bareRatio,
+          }) => [
+            target.name,
+            {
+              reference: target.referenceName,
+              initMs: own,
+              firstRequest: {
+                request: target.firstRequest.request,
+                loadsOnFirstUse: target.firstRequest.loads,
+                initPlusFirstRequestMs: first,
+                ratioCpu: round(firstRatio, 3),
+                loadedKiB: kib(firstRequestBytes.get(target.name) ?? 0),
+              },
+              librariesStubbed: {
+                initMs: bare,
+                ratioCpu: round(bareRatio, 3),
+                loadedAtInitKiB: kib((withoutLibraries.get(target.name) as BundleReport).initBytes),
+              },
+              referenceInitMs: theirs,
+              initRatioCpu: round(ratio, 3),
+              initRatioWall: round(wallRatio, 3),
+              loadedAtInitKiB: kib(report.initBytes),
+              onDiskKiB: kib(report.totalBytes),
+              files: report.files,
+              createRequireBanner: report.banner,
+              beyondReferenceKiB: beyondReference(report, reference),
             },
-            referenceInitMs: theirs,
-            initRatioCpu: round(ratio, 3),
-            initRatioWall: round(wallRatio, 3),
-            loadedAtInitKiB: kib(report.initBytes),
-            onDiskKiB: kib(report.totalBytes),
-            files: report.files,
-            createRequireBanner: report.banner,
-            beyondReferenceKiB: beyondReference(report, reference),
-          },
-        ]),
+          ],
+        ),
       ),
       rawImportMs: { cpu, wall },
     },
