@@ -98,19 +98,9 @@ export const run: SuiteRun = async ({ progress }) => {
       wallRatio: own.wall / theirs.wall,
     };
   });
-  for (const {
-    target,
-    report,
-    reference,
-    own,
-    theirs,
-    ratio,
-    wallRatio,
-    first,
-    firstRatio,
-    bare,
-    bareRatio,
-  } of rows) {
+  for (const row of rows) {
+    const { target, report, reference, own, theirs, ratio, wallRatio, first, firstRatio, bare, bareRatio } =
+      row;
     const baseline = baselines.get(target.name);
     if (baseline) {
       const before = init(`baseline: ${target.name}`);
@@ -223,47 +213,33 @@ export const run: SuiteRun = async ({ progress }) => {
         ]),
       ),
       functions: Object.fromEntries(
-        rows.map(
-          ({
-            target,
-            report,
-            reference,
-            own,
-            theirs,
-            ratio,
-            wallRatio,
-            first,
-            firstRatio,
-            bare,
-            bareRatio,
-          }) => [
-            target.name,
-            {
-              reference: target.referenceName,
-              initMs: own,
-              firstRequest: {
-                request: target.firstRequest.request,
-                loadsOnFirstUse: target.firstRequest.loads,
-                initPlusFirstRequestMs: first,
-                ratioCpu: round(firstRatio, 3),
-                loadedKiB: kib(firstRequestBytes.get(target.name) ?? 0),
-              },
-              librariesStubbed: {
-                initMs: bare,
-                ratioCpu: round(bareRatio, 3),
-                loadedAtInitKiB: kib((withoutLibraries.get(target.name) as BundleReport).initBytes),
-              },
-              referenceInitMs: theirs,
-              initRatioCpu: round(ratio, 3),
-              initRatioWall: round(wallRatio, 3),
-              loadedAtInitKiB: kib(report.initBytes),
-              onDiskKiB: kib(report.totalBytes),
-              files: report.files,
-              createRequireBanner: report.banner,
-              beyondReferenceKiB: beyondReference(report, reference),
+        rows.map((row) => [
+          row.target.name,
+          {
+            reference: row.target.referenceName,
+            initMs: row.own,
+            firstRequest: {
+              request: row.target.firstRequest.request,
+              loadsOnFirstUse: row.target.firstRequest.loads,
+              initPlusFirstRequestMs: row.first,
+              ratioCpu: round(row.firstRatio, 3),
+              loadedKiB: kib(firstRequestBytes.get(row.target.name) ?? 0),
             },
-          ],
-        ),
+            librariesStubbed: {
+              initMs: row.bare,
+              ratioCpu: round(row.bareRatio, 3),
+              loadedAtInitKiB: kib((withoutLibraries.get(row.target.name) as BundleReport).initBytes),
+            },
+            referenceInitMs: row.theirs,
+            initRatioCpu: round(row.ratio, 3),
+            initRatioWall: round(row.wallRatio, 3),
+            loadedAtInitKiB: kib(row.report.initBytes),
+            onDiskKiB: kib(row.report.totalBytes),
+            files: row.report.files,
+            createRequireBanner: row.report.banner,
+            beyondReferenceKiB: beyondReference(row.report, row.reference),
+          },
+        ]),
       ),
       rawImportMs: { cpu, wall },
     },
