@@ -16,14 +16,13 @@
  * Idempotency-Key (target 1 round trip, `Idempotent-Replayed: true`: no upstream call, no slot).
  */
 import { randomUUID } from "node:crypto";
-import { createRetryPolicy, DEFAULT_RETRY_SETTINGS } from "#adapters/http/retry-policy.ts";
-import { ProcureCoreClient } from "#adapters/procure-core/procure-core-client.ts";
-import { DEFAULT_DEMO_SECRET, DEMO_APP_ID } from "#local/sandboxes/procure-core/demo-intents.ts";
-import { lambdaContext } from "#test/support/lambda-events.ts";
+import { DEMO_APP_ID } from "#local/sandboxes/procure-core/demo-intents.ts";
 import { startBenchService } from "../support/bench-service.ts";
+import { cancelDirectly, cancelThroughHandler, type HandledCancel } from "../support/cancel-ways.ts";
 import { timeCommands } from "../support/command-timer.ts";
 import { histogram, median, summarize } from "../support/stats.ts";
 import { atMost, exactly, figure, type SuiteRun } from "../support/suite.ts";
+import { writeControlFigures } from "../support/write-control-figures.ts";
 import { measureWriteControls } from "../support/write-controls.ts";
 
 /** Sequential warm-up cancels each way, after the concurrent ones below. */
@@ -33,17 +32,8 @@ const CONCURRENT_WARMUP = 800;
 const WARMUP_CONCURRENCY = 8;
 const ROUNDS = 3;
 const PER_ROUND = 200;
-/** Turns of the write controls (bench/support/write-controls.ts), each of its three commands once. */
+/** Turns of the write controls (bench/support/write-controls.ts), each of its six commands once. */
 const CONTROL_ROUNDS = 600;
-const REASON_BODY = JSON.stringify({ reason: "bench: customer asked" });
-
-interface HandledCancel {
-  ms: number;
-  roundTrips: number;
-  ok: boolean;
-  intentId: string;
-  key: string;
-}
 
 export const run: SuiteRun = async ({ progress }) => {
   const service = await startBenchService("bench-cancel-path");
@@ -67,51 +57,8 @@ export const run: SuiteRun = async ({ progress }) => {
       appId: DEMO_APP_ID,
       prefix: "cp_direct_",
     });
-    const credentials = { baseUrl: kit.procureCore.url, appId: DEMO_APP_ID, appSecret: DEFAULT_DEMO_SECRET };
-    const config = service.container.config;
-    const direct = new ProcureCoreClient({
-      credentials: { get: async () => credentials, refresh: async () => credentials },
-      retryPolicy: createRetryPolicy({
-        ...DEFAULT_RETRY_SETTINGS,
-        maxAttempts: config.upstreamMaxAttempts,
-        attemptTimeoutMs: config.upstreamTimeoutMs,
-      }),
-    });
-
-    const viaHandler = async (intentId: string, key: string): Promise<HandledCancel> => {
-      // Signing is the caller's work: done before the clock starts.
-      const event = kit.signed({
-        method: "POST",
-        path: `/api/v1/intents/${intentId}/cancel`,
-        body: REASON_BODY,
-        headers: { "idempotency-key": key, "content-type": "application/json" },
-      });
-      const context = lambdaContext();
-      kit.roundTrips.reset();
-      const started = performance.now();
-      const result = (await kit.handlers.http(event, context)) as {
-        statusCode: number;
-        body?: string;
-        headers?: Record<string, string>;
-      };
-      const ms = performance.now() - started;
-      const code = result.body ? (JSON.parse(result.body) as { code?: number }).code : undefined;
-      return {
-        ms,
-        roundTrips: kit.roundTrips.total(),
-        ok: result.statusCode === 200 && code === 0,
-        intentId,
-        key,
-      };
-    };
-    const viaClient = async (intentId: string): Promise<{ ms: number; ok: boolean }> => {
-      const started = performance.now();
-      const result = await direct.cancelIntent(intentId, { deadline: Date.now() + 10_000 });
-      return {
-        ms: performance.now() - started,
-        ok: result.kind === "accepted" && result.intent.status === "CANCELLED",
-      };
-    };
+    const viaHandler = cancelThroughHandler(kit);
+    const viaClient = cancelDirectly(kit, service.container.config);
 
     progress(
       `warm-up: ${CONCURRENT_WARMUP} handler cancels ${WARMUP_CONCURRENCY} at a time, then ${WARMUP} each way in turn`,
@@ -174,25 +121,10 @@ export const run: SuiteRun = async ({ progress }) => {
     const replayRoundTrips: number[] = [];
     let replayFailures = 0;
     for (const earlier of handled) {
-      const event = kit.signed({
-        method: "POST",
-        path: `/api/v1/intents/${earlier.intentId}/cancel`,
-        body: REASON_BODY,
-        headers: { "idempotency-key": earlier.key, "content-type": "application/json" },
-      });
-      const context = lambdaContext();
-      kit.roundTrips.reset();
-      const started = performance.now();
-      const result = (await kit.handlers.http(event, context)) as {
-        statusCode: number;
-        headers?: Record<string, string>;
-      };
-      replayMs.push(performance.now() - started);
-      replayRoundTrips.push(kit.roundTrips.total());
-      const replayed = Object.entries(result.headers ?? {}).some(
-        ([name, value]) => name.toLowerCase() === "idempotent-replayed" && String(value) === "true",
-      );
-      if (result.statusCode !== 200 || !replayed) replayFailures++;
+      const replay = await viaHandler(earlier.intentId, earlier.key);
+      replayMs.push(replay.ms);
+      replayRoundTrips.push(replay.roundTrips);
+      if (!replay.ok || !replay.replayed) replayFailures++;
     }
 
     const replayCommandMs = Object.fromEntries(
@@ -205,9 +137,7 @@ export const run: SuiteRun = async ({ progress }) => {
     const controls = await measureWriteControls(kit.dynamo, kit.tables.idempotencyTable, CONTROL_ROUNDS);
     const takeOverBegin =
       (commandMs.UpdateItemCommand?.p50 ?? Number.NaN) / (commandMs.PutItemCommand?.p50 ?? Number.NaN);
-    const bareOverPut = controls.p50.bareUpdate / controls.p50.beginShapedPut;
-    const ringSizedOverPut = controls.p50.bareUpdateOfRingSizedItem / controls.p50.beginShapedPut;
-    const overPut = (p50: number): number => p50 / controls.p50.beginShapedPut;
+    const controlFigures = writeControlFigures(controls, takeOverBegin);
     const putEventsOnCancelPath = service.putEventsCalls() - putEventsBefore;
     const handlerMs = handled.map((one) => one.ms);
     const handlerSummary = summarize(handlerMs);
@@ -244,42 +174,7 @@ export const run: SuiteRun = async ({ progress }) => {
         ),
         // The take is the cancel path's one UpdateItem, `begin` its one PutItem (issue 21: the take no slower).
         atMost("budget take (UpdateItem) p50 / begin (PutItem) p50, same run", takeOverBegin, 1, "", 2),
-        figure(
-          "control: PutItem of begin's shape p50 (after the rounds)",
-          controls.p50.beginShapedPut,
-          "ms",
-          2,
-        ),
-        figure(
-          "control: UpdateItem without condition, item of one number / that PutItem, p50",
-          bareOverPut,
-          "",
-          2,
-        ),
-        figure(
-          "control: the same UpdateItem, item also holding 72 times / that PutItem, p50",
-          ringSizedOverPut,
-          "",
-          2,
-        ),
-        figure(
-          "control: the take's step as the budget sends it / that PutItem, p50",
-          overPut(controls.p50.stepAsSent),
-          "",
-          2,
-        ),
-        figure(
-          "control: the same step without its condition / that PutItem, p50",
-          overPut(controls.p50.stepWithoutCondition),
-          "",
-          2,
-        ),
-        figure(
-          "control: the same step answering nothing / that PutItem, p50",
-          overPut(controls.p50.stepAnsweringNothing),
-          "",
-          2,
-        ),
+        ...controlFigures.metrics,
         exactly(
           "failed cancels (handler + direct + replay)",
           handlerFailures + directFailures + replayFailures,
@@ -305,9 +200,7 @@ export const run: SuiteRun = async ({ progress }) => {
         observability: "logs at INFO and EMF metrics to stdout (discarded); no PutEvents on the cancel path",
         putEventsOnCancelPath,
       },
-      notes: [
-        `cancel-path: what an UpdateItem costs on DynamoDB Local against begin's PutItem, same minutes: without a condition, on an item of one number, ${bareOverPut.toFixed(2)} ×; the same on an item that also holds the 72 times of a full ring (ADR 0008), ${ringSizedOverPut.toFixed(2)} ×; the take (such an item, its condition, UPDATED_NEW; in the handler) ${takeOverBegin.toFixed(2)} ×. Its step alone, in turns with the controls: as sent ${overPut(controls.p50.stepAsSent).toFixed(2)} ×, without its condition ${overPut(controls.p50.stepWithoutCondition).toFixed(2)} ×, answering nothing ${overPut(controls.p50.stepAnsweringNothing).toFixed(2)} ×. The ring's times, the take's condition (the ring's rule) and its answer (whether to repair) are what it adds to the cheapest UpdateItem; on DynamoDB each is one write unit of an item under 1 KB (suite 8).`,
-      ],
+      notes: [controlFigures.note],
     };
   } finally {
     await service.close();

@@ -31,11 +31,9 @@
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type BundleReport, bundle, importOnce, writeEmptyModule } from "../support/bundles.ts";
-import { beyondReference, bundleBaseline } from "../support/cold-start-bundles.ts";
+import type { BundleReport } from "../support/bundles.ts";
+import { beyondReference, bundleColdStartSet, timeModuleInits } from "../support/cold-start-bundles.ts";
 import { type ColdStartTarget, coldStartTargets } from "../support/cold-start-targets.ts";
-import { prepareFirstRequest } from "../support/first-request.ts";
-import { libraryStubs } from "../support/library-stubs.ts";
 import { median } from "../support/stats.ts";
 import { atMost, figure, type Metric, round, type SuiteRun } from "../support/suite.ts";
 
@@ -48,60 +46,11 @@ const kib = (bytes: number): number => round(bytes / 1024, 1);
 export const run: SuiteRun = async ({ progress }) => {
   await rm(OUT, { recursive: true, force: true });
   const targets = coldStartTargets();
-  progress(`bundling ${targets.length} functions as deployed, and their references`);
-  const functions = new Map<string, BundleReport>();
-  const withoutLibraries = new Map<string, BundleReport>();
-  const references = new Map<string, BundleReport>();
-  for (const target of targets) {
-    functions.set(target.name, await bundle(target.name, { file: target.file }, path.join(OUT, target.name)));
-    withoutLibraries.set(
-      target.name,
-      await bundle(target.name, { file: target.file }, path.join(OUT, "libraries-stubbed", target.name), {
-        plugins: [libraryStubs()],
-      }),
-    );
-    if (!references.has(target.referenceName)) {
-      const name = `reference-${references.size + 1}`;
-      const report = await bundle(name, { contents: target.referenceSource }, path.join(OUT, name));
-      references.set(target.referenceName, report);
-    }
-  }
-  const baselines = await bundleBaseline(targets, path.join(OUT, "baseline"));
-  const empty = await writeEmptyModule(OUT);
-
-  const files: Record<string, string> = { empty };
-  const firstRequestBytes = new Map<string, number>();
-  for (const { name, firstRequest } of targets) {
-    const report = functions.get(name) as BundleReport;
-    files[name] = report.entry;
-    files[`libraries stubbed: ${name}`] = (withoutLibraries.get(name) as BundleReport).entry;
-    const first = await prepareFirstRequest(report, firstRequest.loads, { name, strict: true });
-    firstRequestBytes.set(name, first.bytes);
-    if (first.file) files[`first request: ${name}`] = first.file;
-    const baseline = baselines.get(name);
-    if (!baseline) continue;
-    files[`baseline: ${name}`] = baseline.entry;
-    const before = await prepareFirstRequest(baseline, firstRequest.loads, { name, strict: false });
-    if (before.file) files[`baseline first request: ${name}`] = before.file;
-  }
-  for (const [name, report] of references) files[`reference: ${name}`] = report.entry;
+  progress(`bundling ${targets.length} functions as deployed, their references and bounds`);
+  const { functions, withoutLibraries, references, baselines, files, firstRequestBytes } =
+    await bundleColdStartSet(targets, OUT);
   progress(`timing module init: ${RUNS} fresh processes per bundle, one of each per round`);
-  const wall: Record<string, number[]> = Object.fromEntries(Object.keys(files).map((key) => [key, []]));
-  const cpu: Record<string, number[]> = Object.fromEntries(Object.keys(files).map((key) => [key, []]));
-  for (let i = 0; i < RUNS; i++) {
-    for (const [key, file] of Object.entries(files)) {
-      const { ms, cpuMs, error } = await importOnce(file);
-      if (error !== undefined || ms === undefined || cpuMs === undefined)
-        throw new Error(`importing ${key} failed: ${error}`);
-      wall[key]?.push(ms);
-      cpu[key]?.push(cpuMs);
-    }
-  }
-  /** Median over the runs minus the empty module's: CPU time (the goal's measure) and wall time. */
-  const init = (key: string): { cpu: number; wall: number } => ({
-    cpu: median(cpu[key] ?? []) - median(cpu.empty ?? []),
-    wall: median(wall[key] ?? []) - median(wall.empty ?? []),
-  });
+  const { init, cpu, wall } = await timeModuleInits(files, RUNS);
   /** A first request that loads nothing on first use was not timed apart: its figure is init's. */
   const initOr = (key: string, otherwise: string) => init(key in files ? key : otherwise);
   const both = (ms: { cpu: number; wall: number }): string =>

@@ -18,6 +18,7 @@ import type {
   SecretName,
   TableName,
 } from "./manifest-types.ts";
+import { CANCEL_REQUESTED_MAX_RECEIVES } from "./work-queue-receives.ts";
 
 const table = (name: TableName, actions: DynamoAction[], why: string): Permission => ({
   actions: actions.map((action): Action => `dynamodb:${action}`),
@@ -82,7 +83,7 @@ const CANCEL_REQUESTED = {
     // AWS's guidance for a queue feeding a Lambda event source mapping: at least six times the
     // function's timeout, so a message is not delivered again while an invocation still holds it.
     visibilityTimeoutSeconds: 6 * 60,
-    maxReceiveCount: 5,
+    maxReceiveCount: CANCEL_REQUESTED_MAX_RECEIVES,
     mapping: { batchSize: 10, maximumBatchingWindowSeconds: 0, maximumConcurrency: 5 },
   },
   settings: {},

@@ -9,7 +9,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { DeadLetterQueue } from "#adapters/queue/sqs-dead-letter.ts";
 import type { RedeliveryQueue } from "#adapters/queue/sqs-redelivery.ts";
 import { ConfigurationError } from "#core/errors.ts";
-import { FUNCTIONS } from "#manifest/function-manifest.ts";
+import { CANCEL_REQUESTED_MAX_RECEIVES } from "#manifest/work-queue-receives.ts";
 import { type Container, getContainer } from "./container.ts";
 import { portOnFirstUse } from "./load-on-first-use.ts";
 import type { SqsQueueSettings } from "./sqs-queues.ts";
@@ -52,7 +52,7 @@ export const buildBusWiring = (container: Container, sqs?: SQSClient): BusWiring
       async () => (await import("./sqs-queues.ts")).deadLetterQueue(settings),
       ["send"],
     ),
-    maxReceiveCount: FUNCTIONS.CancelRequested.trigger.maxReceiveCount,
+    maxReceiveCount: CANCEL_REQUESTED_MAX_RECEIVES,
   };
 };
 
