@@ -14,63 +14,25 @@
  * with the units one take on each costs (goal ≤ 2, ADR 0008). DynamoDB Local does
  * not throttle: these are units consumed, which docs/capacity.md sets against a partition's
  * 1,000 write units a second.
+ *
+ * This file drives the cancels trigger by trigger and reports; beside it in capacity/:
+ * per-cancel-writes.ts (a tally per cancel, in words), largest-items.ts (each kind's
+ * largest item), budget-ring-items.ts (the budget's ring items and a take's cost).
  */
 import { randomUUID } from "node:crypto";
-import { type AttributeValue, GetItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
-import type { RingName } from "#adapters/budget/budget-ring.ts";
-import { DynamoRingStore } from "#adapters/budget/budget-ring-store.ts";
-import { ringOfSlotTimes } from "#adapters/budget/ring-health.ts";
-import { SharedUpstreamBudget } from "#adapters/budget/shared-upstream-budget.ts";
-import { budgetKeyOf } from "#adapters/dynamo/table-definitions.ts";
 import { A55_DEMO_WALLET } from "#local/sandboxes/a55/demo-charges.ts";
 import { eventBridgeEvent, lambdaContext, scheduledEvent } from "#test/support/lambda-events.ts";
 import type { ServiceConfig } from "#wiring/config.ts";
 import { startBenchService } from "../support/bench-service.ts";
-import { itemSize } from "../support/dynamo-item-size.ts";
 import { atMost, figure, type Metric, type SuiteRun } from "../support/suite.ts";
-import { meterWrites, type WriteTally } from "../support/write-meter.ts";
+import { meterWrites } from "../support/write-meter.ts";
+import { RING_SIZES, ringItems } from "./capacity/budget-ring-items.ts";
+import { largestItems } from "./capacity/largest-items.ts";
+import { describeWrites, type PerCancelWrites, perCancel } from "./capacity/per-cancel-writes.ts";
 
 const CANCELS = 20;
-const RING_SIZES = [100, 300, 1_000, 10_000] as const;
 /** The Procure-Core sandbox finishes an accepted PROCESSING cancel after this long (the kit's default). */
 const ASYNC_DELAY_MS = 2_000;
-
-/** A tally divided by the cancels it counted, rounded to 0.01. */
-const perCancel = (tally: WriteTally, cancels: number) => {
-  const divide = (record: Record<string, number>) =>
-    Object.fromEntries(
-      Object.entries(record).map(([key, value]) => [key, Math.round((value / cancels) * 100) / 100]),
-    );
-  return {
-    items: divide(tally.items),
-    units: divide(tally.units),
-    unitsByKind: divide(tally.unitsByKind),
-    refused: divide(tally.refused),
-    refusedUnits: divide(tally.refusedUnits),
-  };
-};
-
-const describe = (figures: ReturnType<typeof perCancel>): string =>
-  [
-    Object.entries(figures.items)
-      .map(([kind, n]) => `${kind} ${n}`)
-      .join(", "),
-    `WCU ${Object.entries(figures.units)
-      .map(([where, n]) => `${where} ${n}`)
-      .join(", ")}`,
-    `of which single-item writes ${Object.entries(figures.unitsByKind)
-      .map(([where, n]) => `${where} ${n}`)
-      .join(", ")}`,
-    ...(Object.keys(figures.refused).length > 0
-      ? [
-          `refused ${Object.entries(figures.refused).map(([kind, n]) => `${kind} ${n}`)} (WCU ${Object.entries(
-            figures.refusedUnits,
-          )
-            .map(([kind, n]) => `${kind} ${n}`)
-            .join(", ")})`,
-        ]
-      : []),
-  ].join("; ");
 
 export const run: SuiteRun = async ({ progress }) => {
   const service = await startBenchService("bench-capacity");
@@ -79,12 +41,12 @@ export const run: SuiteRun = async ({ progress }) => {
     const names = (full: string) =>
       full === kit.tables.auditTable ? "audit" : full === kit.tables.idempotencyTable ? "idempotency" : full;
     const meter = meterWrites(kit.dynamo, names);
-    const results: Record<string, ReturnType<typeof perCancel>> = {};
+    const results: Record<string, PerCancelWrites> = {};
     const measure = async (label: string, cancels: number, act: () => Promise<void>) => {
       meter.reset();
       await act();
       results[label] = perCancel(meter.tally(), cancels);
-      progress(`${label}: ${describe(results[label])}`);
+      progress(`${label}: ${describeWrites(results[label])}`);
     };
     const signed = (path: string, body: unknown = { reason: "capacity bench" }) =>
       kit.http(
@@ -167,9 +129,7 @@ export const run: SuiteRun = async ({ progress }) => {
     };
     swept = summary.cancelled;
     results[`sweep (${swept} expired intents)`] = perCancel(meter.tally(), Math.max(1, swept));
-    progress(
-      `sweep: ${describe(results[`sweep (${swept} expired intents)`] as ReturnType<typeof perCancel>)}`,
-    );
+    progress(`sweep: ${describeWrites(results[`sweep (${swept} expired intents)`] as PerCancelWrites)}`);
 
     // A charge refused 429: A55's budget spent (a limit of 5, taken by another client first).
     await service.useContainer({
@@ -186,87 +146,16 @@ export const run: SuiteRun = async ({ progress }) => {
     meter.detach();
 
     // Item sizes, read back: each kind's largest.
-    const largest: Record<string, { bytes: number; wcu: number }> = {};
-    for (const [table, full] of [
-      ["idempotency", kit.tables.idempotencyTable],
-      ["audit", kit.tables.auditTable],
-    ] as const) {
-      let startKey: Record<string, AttributeValue> | undefined;
-      do {
-        const page = await kit.dynamo.send(new ScanCommand({ TableName: full, ExclusiveStartKey: startKey }));
-        for (const item of page.Items ?? []) {
-          const kind = `${table}:${(item.pk?.S ?? "?").split("#")[0]}`;
-          const bytes = itemSize(item);
-          if (bytes > (largest[kind]?.bytes ?? 0)) largest[kind] = { bytes, wcu: Math.ceil(bytes / 1024) };
-        }
-        startKey = page.LastEvaluatedKey;
-      } while (startKey !== undefined);
-    }
-
-    // The budget's ring items at their largest (every bucket time a real epoch-ms time), and what one take costs.
-    const ring: Record<number, Record<RingName, { bytes: number; wcuPerTake: number; buckets: number }>> = {};
-    const ringStore = new DynamoRingStore({ client: kit.dynamo, table: kit.tables.idempotencyTable });
-    for (const size of RING_SIZES) {
-      const who = `capacity-${size}-${randomUUID().slice(0, 8)}`;
-      const budget = new SharedUpstreamBudget({
-        store: ringStore,
-        perMinute: { a55: size, "procure-core": size },
-        backgroundShare: 0.6,
-        marginMs: 1_000,
-      });
-      const shape = budget.shapeOf("a55");
-      const now = Date.now();
-      const byRing = {} as Record<RingName, { bytes: number; wcuPerTake: number; buckets: number }>;
-      for (const [name, ringSize, priority] of [
-        ["background", shape.background, "background"],
-        ["interactive", shape.interactive, "interactive"],
-      ] as const) {
-        if (ringSize === undefined) continue;
-        // Every slot a window old but the newest (a second ago): the take reuses the oldest and
-        // keeps the rest, as on a ring in use; no two bucket times alike, so none is shorter.
-        const sent = Array.from({ length: ringSize.slots }, (_, i) =>
-          i === ringSize.slots - 1 ? now - 1_000 : now - 70_000 - (ringSize.slots - i) * 7,
-        );
-        const key = { upstream: "a55", client: who, ring: name };
-        await ringStore.replace(
-          key,
-          ringOfSlotTimes(sent, ringSize),
-          { kind: "absent" },
-          Math.floor(now / 1000) + 600,
-        );
-        const one = meterWrites(kit.dynamo, names);
-        await budget.take({ upstream: "a55", client: who, priority, deadline: Date.now() + 10_000 });
-        const units = one.tally().units.idempotency ?? 0;
-        one.detach();
-        const { pk, sk } = budgetKeyOf("a55", who, name);
-        const item = (
-          await kit.dynamo.send(
-            new GetItemCommand({
-              TableName: kit.tables.idempotencyTable,
-              Key: { pk: { S: pk }, sk: { S: sk } },
-              ConsistentRead: true,
-            }),
-          )
-        ).Item as Record<string, AttributeValue>;
-        byRing[name] = {
-          bytes: itemSize(item),
-          wcuPerTake: units,
-          buckets: item.bucketTimes?.L?.length ?? 0,
-        };
-      }
-      ring[size] = byRing;
-      progress(
-        `budget of ${size}: ${Object.entries(byRing)
-          .map(
-            ([name, one]) =>
-              `${name} ring ${one.bytes} B (${one.buckets} bucket times), ${one.wcuPerTake} WCU a take`,
-          )
-          .join("; ")}`,
-      );
-    }
+    const largest = await largestItems(kit.dynamo, {
+      idempotency: kit.tables.idempotencyTable,
+      audit: kit.tables.auditTable,
+    });
+    const ring = await ringItems(kit.dynamo, kit.tables.idempotencyTable, names, progress);
 
     const metrics: Metric[] = [
-      ...Object.entries(results).map(([label, figures]) => figure(`per cancel, ${label}`, describe(figures))),
+      ...Object.entries(results).map(([label, figures]) =>
+        figure(`per cancel, ${label}`, describeWrites(figures)),
+      ),
       ...Object.entries(largest).map(([kind, { bytes, wcu }]) =>
         figure(`largest ${kind} item (bytes / WCU a write)`, `${bytes} / ${wcu}`),
       ),

@@ -34,10 +34,13 @@ import path from "node:path";
 import type { BundleReport } from "../support/bundles.ts";
 import { beyondReference, bundleColdStartSet, timeModuleInits } from "../support/cold-start-bundles.ts";
 import { type ColdStartTarget, coldStartTargets } from "../support/cold-start-targets.ts";
+import { countInstructions, instructionFigures, instructionsSkipped } from "../support/instruction-counts.ts";
 import { median } from "../support/stats.ts";
 import { atMost, figure, type Metric, round, type SuiteRun } from "../support/suite.ts";
 
 const RUNS = 30;
+/** Processes per bundle under callgrind, when instructions are counted (COLD_START_INSTRUCTIONS=1). */
+const INSTRUCTION_RUNS = 3;
 const INIT_RATIO_GOAL = 1.3;
 const OUT = path.join(tmpdir(), "cancellation-bench-bundles");
 
@@ -51,6 +54,15 @@ export const run: SuiteRun = async ({ progress }) => {
     await bundleColdStartSet(targets, OUT);
   progress(`timing module init: ${RUNS} fresh processes per bundle, one of each per round`);
   const { init, cpu, wall } = await timeModuleInits(files, RUNS);
+  const skipped = await instructionsSkipped();
+  const countedKeys = Object.keys(files).filter((key) => !key.includes("first request"));
+  if (!skipped) progress(`counting instructions: ${INSTRUCTION_RUNS} processes per bundle under callgrind`);
+  const instructions = skipped
+    ? undefined
+    : await countInstructions(
+        Object.fromEntries(countedKeys.map((key) => [key, files[key] as string])),
+        INSTRUCTION_RUNS,
+      );
   /** A first request that loads nothing on first use was not timed apart: its figure is init's. */
   const initOr = (key: string, otherwise: string) => init(key in files ? key : otherwise);
   const both = (ms: { cpu: number; wall: number }): string =>
@@ -190,12 +202,15 @@ export const run: SuiteRun = async ({ progress }) => {
       `${kib(report.totalBytes)} KiB`,
     ]),
   };
+  if (instructions) metrics.push(...instructionFigures(targets, instructions));
+  else notes.push(`cold-start: instructions not counted: ${skipped}`);
   return {
     metrics,
     summary,
     notes,
     details: {
       runs: RUNS,
+      ...(instructions ? { instructions: { runs: INSTRUCTION_RUNS, medians: instructions } } : {}),
       ...(baselines.size > 0 ? { baseline: process.env.COLD_START_BASELINE } : {}),
       method:
         "median over the runs of import() in a fresh process, CPU time (user + system) and wall time, minus the same for an empty module; every bundle once per round",

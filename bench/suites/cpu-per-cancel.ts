@@ -15,23 +15,12 @@
  * Then the same suite of this commit and of the anchor commit (support/cpu-anchor.ts),
  * each in processes of its own, alternated: what grew since, measured in one run. Goal:
  * ≤ 150 µs per cancel for each variant.
+ *
+ * This file runs the batches and reports; beside it in cpu-per-cancel/: cancel-batch.ts
+ * (one batch through one entry point, timed) and memory-container.ts (the in-memory
+ * service a batch runs on).
  */
-import { randomUUID } from "node:crypto";
-import { SharedUpstreamBudget } from "#adapters/budget/shared-upstream-budget.ts";
-import type { ClientsSecret } from "#adapters/secrets/secret-shapes.ts";
-import { cancelIntent } from "#core/cancel-intent.ts";
-import type { CancelContext } from "#core/dependencies.ts";
-import { NO_GRANT } from "#core/grants.ts";
-import { toHttpRequest } from "#handlers/http/http-request.ts";
-import { ROUTE_HANDLERS } from "#handlers/http/route-handlers.ts";
-import { matchRoute } from "#handlers/http/routes.ts";
-import { InMemoryBulkStore } from "#test/support/in-memory-bulk.ts";
-import { inMemoryDependencies } from "#test/support/in-memory-ports.ts";
-import { lambdaContext, signedRequest } from "#test/support/lambda-events.ts";
-import { MemoryRingStore } from "#test/support/memory-ring-store.ts";
-import { readConfig } from "#wiring/config.ts";
-import { type Container, setContainer } from "#wiring/container.ts";
-import { getLogger, getMetrics } from "#wiring/observability.ts";
+import { setContainer } from "#wiring/container.ts";
 import {
   ANCHOR_COMMIT,
   type AnchorComparison,
@@ -41,131 +30,11 @@ import {
 import { type ProfileSummary, profileCpu } from "../support/cpu-profile.ts";
 import { median } from "../support/stats.ts";
 import { atMost, figure, type SuiteRun } from "../support/suite.ts";
+import { BATCH, type BatchResult, runBatch, VARIANTS, type Variant } from "./cpu-per-cancel/cancel-batch.ts";
 
-const BATCH = 1_000;
 const WARMUP_BATCHES = 2;
 const MEASURED_BATCHES = 10;
 const TARGET_US = 150;
-
-const APP = { appId: "bench_app", secret: "bench_secret_0123456789abcdef" };
-const CLIENTS: ClientsSecret = {
-  apps: { [APP.appId]: { secrets: [APP.secret], grant: { ...NO_GRANT, intents: "write" } } },
-  tokens: [],
-};
-const BODY = JSON.stringify({ reason: "bench: customer asked" });
-
-type Variant = "core" | "route" | "handler";
-const VARIANTS: readonly Variant[] = ["core", "route", "handler"];
-
-/** A container over fresh in-memory doubles, holding `count` SUBMITTED intents. */
-const memoryContainer = (count: number, prefix: string) => {
-  const memory = inMemoryDependencies();
-  const ids = Array.from({ length: count }, (_, i) => `${prefix}_${String(i).padStart(5, "0")}`);
-  for (const id of ids) memory.intents.add(id, "SUBMITTED");
-  const config = readConfig({
-    IDEMPOTENCY_TABLE: "bench-idempotency",
-    AUDIT_TABLE: "bench-audit",
-    EVENT_BUS_NAME: "bench",
-    SECRETS_FILE: "/nonexistent/secrets.json",
-  });
-  const container: Container = {
-    config,
-    // The process's logger and metrics, as `getContainer` wires them in production.
-    logger: getLogger(),
-    metrics: getMetrics(),
-    deps: memory.deps,
-    // The in-memory upstreams take no slots; the budget is there because the container has one.
-    budget: new SharedUpstreamBudget({ ...config.budget, store: new MemoryRingStore() }),
-    clients: { get: async () => CLIENTS, refresh: async () => CLIENTS },
-    bulk: new InMemoryBulkStore(),
-  };
-  return { memory, container, ids };
-};
-
-const signedCancel = (intentId: string) =>
-  signedRequest({
-    app: APP,
-    method: "POST",
-    path: `/api/v1/intents/${intentId}/cancel`,
-    body: BODY,
-    headers: { "idempotency-key": randomUUID(), "content-type": "application/json" },
-  });
-
-interface BatchResult {
-  cpuUs: number;
-  wallUs: number;
-  succeeded: number;
-}
-
-/** One batch of one variant; everything but the cancels themselves is prepared before the clock starts. */
-const runBatch = async (
-  variant: Variant,
-  handler: (event: unknown, context: unknown) => Promise<unknown>,
-  batch: number,
-): Promise<BatchResult> => {
-  const { memory, container, ids } = memoryContainer(BATCH, `cpu_${variant}_${batch}`);
-  let succeeded = 0;
-  let cpu: NodeJS.CpuUsage;
-  let wallStart: number;
-  if (variant === "core") {
-    const deadline = memory.clock.now() + 10_000;
-    const contexts: CancelContext[] = ids.map((_, i) => {
-      const key = randomUUID();
-      return {
-        trigger: "http",
-        actor: APP.appId,
-        owner: APP.appId,
-        correlationId: `bench-${batch}-${i}`,
-        deadline,
-        idempotency: { scopeKey: `http:${APP.appId}:intent-cancel:${key}`, key },
-      };
-    });
-    wallStart = performance.now();
-    cpu = process.cpuUsage();
-    for (let i = 0; i < ids.length; i++) {
-      const result = await cancelIntent(memory.deps, contexts[i] as CancelContext, {
-        intentId: ids[i] ?? "",
-        reason: "bench: customer asked",
-      });
-      if (result.kind === "outcome" && result.outcome.type === "CANCELLED") succeeded++;
-    }
-  } else if (variant === "route") {
-    const events = ids.map(signedCancel);
-    const deadline = Date.now() + 60_000;
-    wallStart = performance.now();
-    cpu = process.cpuUsage();
-    for (const event of events) {
-      const request = toHttpRequest(event, container.config.maxBodyBytes);
-      const route = matchRoute(request.method, request.path);
-      const response = await ROUTE_HANDLERS[route.name]({
-        container,
-        request,
-        params: route.params,
-        correlationId: event.requestContext.requestId,
-        deadline,
-      });
-      if (response.statusCode === 200) succeeded++;
-    }
-  } else {
-    setContainer(container);
-    const events = ids.map(signedCancel);
-    const contexts = ids.map(() => lambdaContext({ remainingMs: 60_000 }));
-    wallStart = performance.now();
-    cpu = process.cpuUsage();
-    for (let i = 0; i < events.length; i++) {
-      const response = (await handler(events[i], contexts[i])) as { statusCode: number };
-      if (response.statusCode === 200) succeeded++;
-    }
-  }
-  const used = process.cpuUsage(cpu);
-  const wallUs = (performance.now() - wallStart) * 1000;
-  if (memory.intents.effects !== succeeded) {
-    throw new Error(
-      `${variant}: ${succeeded} answered cancels but ${memory.intents.effects} upstream effects`,
-    );
-  }
-  return { cpuUs: (used.user + used.system) / ids.length, wallUs: wallUs / ids.length, succeeded };
-};
 
 export const run: SuiteRun = async ({ progress }) => {
   const { handler } = await import("#handlers/http-api.ts");
