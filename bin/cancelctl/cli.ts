@@ -6,13 +6,9 @@ import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
 import { UnsignablePathError } from "#adapters/http/request-signature.ts";
 import { TransportError } from "./api-client.ts";
-import {
-  BulkFileError,
-  bulkResultsCommand,
-  bulkStatusCommand,
-  bulkStopCommand,
-  bulkSubmitCommand,
-} from "./bulk-commands.ts";
+import { bulkStatusCommand, bulkStopCommand } from "./bulk-commands.ts";
+import { bulkResultsCommand } from "./bulk-results-command.ts";
+import { BulkFileError, bulkSubmitCommand } from "./bulk-submit-command.ts";
 import { ConfigError, loadClientConfig } from "./client-config.ts";
 import {
   AUDIT_TYPES,
@@ -32,8 +28,9 @@ import {
   orderStatusCommand,
   sweepCommand,
 } from "./commands.ts";
+import { reportCommand } from "./daily-report-command.ts";
 import { dlqCommand } from "./dead-letters/dlq-command-line.ts";
-import { pendingCommand, reportCommand } from "./operations-commands.ts";
+import { pendingCommand } from "./operations-commands.ts";
 import { jsonText, safeOutput, terminalSafe } from "./render.ts";
 import { USAGE } from "./usage.ts";
 import { EXIT } from "./verdicts.ts";

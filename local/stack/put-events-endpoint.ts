@@ -11,7 +11,8 @@
  */
 
 import type { Invoker } from "./lambda/invoker.ts";
-import { type LocalEventBus, PutEventsValidationError } from "./local-event-bus.ts";
+import type { LocalEventBus } from "./local-event-bus.ts";
+import { PutEventsValidationError } from "./put-events-request.ts";
 import type { LocalSqs } from "./sqs/local-sqs.ts";
 
 /** The path of the EventBridge endpoint on the local HTTP server (the SDK appends a slash). */

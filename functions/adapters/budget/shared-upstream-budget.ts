@@ -3,10 +3,12 @@
  * work's share, and the rest), which every function and container takes a slot from before
  * each HTTP attempt it sends, so the fleet as a whole never sends more than the limit within
  * any sliding minute. Design, guarantees and costs: docs/decisions/0003-upstream-budget.md
- * and, for the rings' storage, docs/decisions/0008-budget-in-constant-size.md; the rings'
- * rules: budget-ring.ts; their items: budget-ring-store.ts; which ring a take goes to:
- * ring-choice.ts; this container's view of each ring, its repairs and rings written anew:
- * ring-keeper.ts.
+ * and, for the rings' storage, docs/decisions/0008-budget-in-constant-size.md. This file
+ * holds the take's round trips and what each answer means; its siblings: slot-waiting.ts
+ * (how a take waits: interactive work never, background work within its deadline),
+ * take-account.ts (what a take cost, and its refusal), budget-ring.ts (the rings' rules),
+ * budget-ring-store.ts (their items), ring-choice.ts (which ring a take goes to),
+ * ring-keeper.ts (this container's view of each ring, its repairs and rings written anew).
  *
  * - One round trip (one small UpdateItem) per take when nothing else is taking at that
  *   instant; a refusal costs one too and says exactly when the next slot frees. Interactive
@@ -14,14 +16,6 @@
  *   none (a second round trip, only once its own is spent); this container remembers until
  *   when a ring is spent (that time never comes earlier), so a refusal repeated meanwhile
  *   costs no round trip.
- * - Interactive work (a person waiting) is never made to wait: when its slots are spent it
- *   gets `UpstreamRateLimitedError` (source `budget`) at once, `retryAfterSeconds` being the
- *   exact time until one frees. Background work may send at most its share of the limit in
- *   a window (so the rest is always there for interactive work), and waits for a slot only
- *   while one frees before its deadline. While background work wants slots (it took one in
- *   the last few seconds, or waits for one: then it says so on its ring, one more round
- *   trip), interactive work keeps to its own N − B: background work gets its share however
- *   many people ask.
  * - A slot is recorded at the instant it is taken; if the take's answer comes back more
  *   than half the margin later, the slot is left unused (still counted) and another taken,
  *   so no request leaves long after the time that counts it.
@@ -39,8 +33,7 @@
  */
 
 import { systemRetryEnvironment } from "#adapters/http/retry-policy.ts";
-import { ConfigurationError, type UpstreamName, UpstreamRateLimitedError } from "#core/errors.ts";
-import type { UpstreamPriority } from "#core/ports.ts";
+import { ConfigurationError, type UpstreamName } from "#core/errors.ts";
 import { AnnouncedLimits } from "./announced-limits.ts";
 import { inspectRings } from "./budget-inspection.ts";
 import type { BudgetSnapshot, BudgetStats, SharedUpstreamBudgetOptions } from "./budget-options.ts";
@@ -58,16 +51,12 @@ import type { RingStore } from "./budget-ring-store.ts";
 import { choiceText, chooseRing } from "./ring-choice.ts";
 import { ringHealth } from "./ring-health.ts";
 import { RingKeeper, ringExpiryOf } from "./ring-keeper.ts";
-import { backgroundWantsUntil, judgeTake, slotFreeAt } from "./ring-verdict.ts";
+import { judgeTake } from "./ring-verdict.ts";
+import { SlotWaiting } from "./slot-waiting.ts";
+import { TakeAccount } from "./take-account.ts";
 import type { AnswerObservation, SlotRequest, UpstreamBudget } from "./upstream-budget.ts";
 
 const MINUTE_MS = 60_000;
-/** The most interactive work waits for a clock a little behind another container's. */
-const INTERACTIVE_CLOCK_WAIT_MS = 50;
-/** Spreads the wake-ups of background waiters a little, so they do not all write at the same instant. */
-const WAKE_JITTER_MS = 20;
-/** How long past its planned wake-up a waiting background taker keeps interactive work off its ring. */
-const BACKGROUND_WAIT_GRACE_MS = 1_000;
 
 export type {
   BudgetRefusedEvent,
@@ -130,45 +119,34 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
     const priority = request.priority ?? "background";
     const shape = this.#shapeOf(request.upstream);
     const who = { upstream: request.upstream, client: request.client };
-    const started = this.#now();
-    let roundTrips = 0;
-    let waits = 0;
-    let spread = 1;
-    let lastFreeAt: number | undefined;
-    let waitedMs = 0;
-    const refuse = (retryAfterMs: number, source: "budget" | "upstream" = "budget"): never =>
-      this.#refuse(request, priority, retryAfterMs, source);
-    const count = (trips: number): void => {
-      roundTrips += trips;
-      this.#stats.roundTrips += trips;
-    };
-    /** No round trip starts past the deadline: nothing could be sent after it anyway. */
-    const beforeRoundTrip = (trips = 1): void => {
-      const now = this.#now();
-      if (now >= request.deadline) refuse((lastFreeAt ?? now + 1_000) - now);
-      count(trips);
-    };
-    const waitUntil = async (until: number, source: "budget" | "upstream"): Promise<void> => {
-      const now = this.#now();
-      if (priority === "interactive" || until > request.deadline - this.#minAttemptMs)
-        refuse(until - now, source);
-      const ms = until - now + Math.floor(this.#random() * WAKE_JITTER_MS);
-      this.#stats.waitedMs += ms;
-      waitedMs += ms;
-      waits++;
-      await this.#sleep(ms, request.signal);
-    };
+    const account = new TakeAccount({
+      request,
+      priority,
+      now: this.#now,
+      stats: this.#stats,
+      hooks: this.#options,
+    });
+    const wait = new SlotWaiting({
+      request,
+      priority,
+      account,
+      store: this.#store,
+      now: this.#now,
+      sleep: this.#sleep,
+      random: this.#random,
+      minAttemptMs: this.#minAttemptMs,
+    });
 
     for (;;) {
       const blocked = this.#announced.blockedUntil(who.upstream, who.client);
       if (blocked !== undefined) {
-        await waitUntil(blocked, "upstream");
+        await wait.until(blocked, "upstream");
         continue;
       }
       const choice = chooseRing(who, shape, priority, this.#spentUntil, this.#now());
-      if (typeof choice === "number") return refuse(choice - this.#now());
+      if (typeof choice === "number") return account.refuse(choice - this.#now());
       const { key, size, borrowing } = choice;
-      beforeRoundTrip();
+      account.beforeRoundTrip();
       const t = this.#now();
       const cutoff = t - shape.windowMs;
       const seen = this.#rings.seen(key, size);
@@ -189,13 +167,12 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
         // This take left the ring past a bucket's edge: it brings it back (the slot is held meanwhile).
         // Housekeeping: a failed or late repair is left to the next take (which finds the ring still past the edge).
         if (form.kind === "step" && crossedEdge(after))
-          count(await this.#rings.repair(key, size, after, request.deadline).catch(() => 1));
+          account.count(await this.#rings.repair(key, size, after, request.deadline).catch(() => 1));
         if (this.#now() - t > this.#staleAfterMs) {
-          this.#stats.abandoned++;
+          account.abandoned();
           continue;
         }
-        this.#stats.taken++;
-        this.#options.onTaken?.({ ...who, priority, waitedMs, tookMs: this.#now() - started, roundTrips });
+        account.taken();
         return;
       }
 
@@ -205,7 +182,7 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
           ? "absent"
           : ringHealth(current.ring, size, this.#now() + MAX_CLOCK_AHEAD_MS);
       if (health !== "sound" || current.kind === "absent" || current.ring === undefined) {
-        beforeRoundTrip();
+        account.beforeRoundTrip();
         await this.#rings.recreate(key, size, current, health === "sound" ? "damaged" : health);
         continue;
       }
@@ -216,47 +193,28 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
         // Another take came first and changed the form this one needs: take again in that form.
         if (!sameForm(form, takeFormOf(ring, cutoff))) continue;
         // The store refused what the ring it returned allows: trust neither; start over from a full ring.
-        beforeRoundTrip();
+        account.beforeRoundTrip();
         await this.#rings.recreate(key, size, current, "damaged");
         continue;
       }
       if (verdict.kind === "repair") {
         // Past a bucket's edge further than a step reaches (its taker's repair is late or lost).
-        beforeRoundTrip(0);
-        count(await this.#rings.repair(key, size, ring, request.deadline));
+        account.beforeRoundTrip(0);
+        account.count(await this.#rings.repair(key, size, ring, request.deadline));
         continue;
       }
       if (verdict.kind === "behind") {
-        // Another container's clock is a little ahead (or its take read the clock later but was written first).
-        const aheadMs = verdict.newest - this.#now() + 1;
-        if (aheadMs > 0) {
-          const bound =
-            priority === "interactive" ? INTERACTIVE_CLOCK_WAIT_MS : request.deadline - this.#now();
-          if (aheadMs > bound) refuse(aheadMs);
-          await this.#sleep(aheadMs, request.signal);
-        }
+        await wait.forClock(verdict.newest);
         continue;
       }
-      lastFreeAt = verdict.freeAt;
+      account.slotFreesAt(verdict.freeAt);
       if (verdict.freeAt <= this.#now()) continue;
       if (priority === "interactive") {
         // Remembered: the next ring is tried, or the refusal says when the first of them frees.
         this.#spentUntil.set(choiceText(choice), verdict.freeAt);
         continue;
       }
-      // Background waiters that keep losing the next slot to each other spread over the next few.
-      if (waits > 0) spread = Math.min(spread * 2, size.slots);
-      const aimed = slotFreeAt(ring, shape.windowMs, Math.floor(this.#random() * spread));
-      const wake = aimed <= request.deadline - this.#minAttemptMs ? aimed : verdict.freeAt;
-      if (shape.interactive !== undefined && wake <= request.deadline - this.#minAttemptMs) {
-        // Keep interactive work off this ring until this waiter has had its turn.
-        const until = wake + WAKE_JITTER_MS + BACKGROUND_WAIT_GRACE_MS;
-        if (backgroundWantsUntil(ring) < until) {
-          beforeRoundTrip();
-          await this.#store.markBackgroundWaiting(key, until);
-        }
-      }
-      await waitUntil(wake, "budget");
+      await wait.forSlot(key, ring, shape, size, verdict.freeAt);
     }
   }
 
@@ -274,30 +232,5 @@ export class SharedUpstreamBudget<N extends string = UpstreamName> implements Up
     if (shape === undefined)
       throw new ConfigurationError(`The upstream budget has no limit for "${upstream}"`);
     return shape;
-  }
-
-  #refuse(
-    request: SlotRequest<N>,
-    priority: UpstreamPriority,
-    retryAfterMs: number,
-    source: "budget" | "upstream",
-  ): never {
-    const wait = Math.max(0, retryAfterMs);
-    this.#stats.refused++;
-    this.#options.onRefused?.({
-      upstream: request.upstream,
-      client: request.client,
-      priority,
-      retryAfterMs: wait,
-      source,
-    });
-    const whose = source === "budget" ? "The shared request budget" : "The upstream's own rate limit";
-    throw new UpstreamRateLimitedError({
-      upstream: request.upstream,
-      retryable: true,
-      source,
-      retryAfterSeconds: wait / 1000,
-      message: `${whose} for ${request.upstream} is spent for ${priority} work; a request may go in ${(wait / 1000).toFixed(1)} s`,
-    });
   }
 }

@@ -1,6 +1,9 @@
 /**
  * The outbox relay: turns the audit table's stream records into announced events (outcomes,
- * and a bulk job's end) on the bus.
+ * and a bulk job's end) on the bus. This file holds which records go out together and how a
+ * batch is held back after a failure; its siblings: publish-attempts.ts (publishing one
+ * call's events, trying again until the deadline), audit-stream-record.ts (reading a stream
+ * record), shortened-event.ts (an event too large for any call), outbox-errors.ts.
  *
  * A record announces an event when it is an INSERT of an audit record whose `event` is set
  * (`outcomeEventOf`, the same pure function the tests read announcements with). Records are
@@ -9,27 +12,31 @@
  * put-events-limits.ts), but never two of one target in one call: EventBridge keeps no
  * order inside a call, and one target's events must first reach the bus in the order they
  * were committed. An event too large for any call is published shortened
- * (shortened-event.ts: why, and what it carries). The `EventBridgePublisher` re-sends the
- * entries PutEvents refuses; when the bus keeps refusing, the relay waits and tries again
- * (full jitter, doubling) until the invocation's deadline, then fails the records still
- * unpublished. Within one batch a failed record holds back every later one (see
+ * (shortened-event.ts: why, and what it carries). When the bus keeps refusing, the relay
+ * tries again until the invocation's deadline, then fails the records still unpublished
+ * (publish-attempts.ts). Within one batch a failed record holds back every later one (see
  * {@link OutboxRelay.batchHandler}); the event source mapping delivers them again from the
  * first failed record.
  */
 import type { DynamoDBRecord } from "aws-lambda";
 import { outcomeEntry } from "#adapters/events/event-bridge-publisher.ts";
-import { EventPublishError } from "#adapters/events/event-errors.ts";
 import { fitsOnePutEventsCall, putEventsEntrySize } from "#adapters/events/put-events-limits.ts";
 import { outcomeEventOf } from "#core/outcome-events.ts";
 import type { AnnouncedEvent, Clock, EventPublisher } from "#core/ports.ts";
 import { readAuditStreamRecord } from "./audit-stream-record.ts";
-import { HeldBackByEarlierFailureError, OutboxPublishTimeoutError } from "./outbox-errors.ts";
+import { HeldBackByEarlierFailureError } from "./outbox-errors.ts";
+import {
+  type Announcement,
+  type PublishedResult,
+  type PublishHooks,
+  publishUntilDeadline,
+} from "./publish-attempts.ts";
 import { shortenedEvent } from "./shortened-event.ts";
 
 /** An event's entry size with the publisher's default source (the bus name does not count). */
 const defaultEntrySize = (event: AnnouncedEvent): number => putEventsEntrySize(outcomeEntry(event, ""));
 
-export interface OutboxRelayOptions {
+export interface OutboxRelayOptions extends PublishHooks {
   publisher: EventPublisher;
   clock: Clock;
   /** The size EventBridge counts for an event's entry, as the publisher sends it. Default: its default source. */
@@ -42,37 +49,9 @@ export interface OutboxRelayOptions {
   baseDelayMs?: number;
   /** Cap of one wait. Default 5 s. */
   maxDelayMs?: number;
-  onPublished?: (event: AnnouncedEvent, lagMs: number) => void;
-  /** An event too large for PutEvents was published shortened (see shortened-event.ts). */
-  onShortened?: (shortened: {
-    event: AnnouncedEvent;
-    originalBytes: number;
-    sequenceNumber: string | undefined;
-  }) => void;
-  /** Each failed attempt (the relay tries again while the invocation has time). */
-  onPublishFailure?: (failure: {
-    error: unknown;
-    attempt: number;
-    /** Events of the call still not published. */
-    events: number;
-    sequenceNumber: string | undefined;
-  }) => void;
 }
 
-export type RelayResult =
-  | { kind: "published"; eventId: string; attempts: number; lagMs: number }
-  | { kind: "announces-nothing" }
-  | { kind: "not-an-insert" };
-
-/** One announcing record of a PutEvents call. */
-interface Announcement {
-  record: DynamoDBRecord;
-  /** The event as published: shortened when the committed one is too large for PutEvents. */
-  event: AnnouncedEvent;
-  sequenceNumber: string | undefined;
-  /** The committed event's entry size, when it had to be shortened. */
-  shortenedFrom?: number;
-}
+export type RelayResult = PublishedResult | { kind: "announces-nothing" } | { kind: "not-an-insert" };
 
 const targetKey = (event: AnnouncedEvent): string => `${event.detail.target.type}#${event.detail.target.id}`;
 
@@ -178,7 +157,15 @@ export class OutboxRelay {
       sizes.push(size);
     }
     if (call.length === 0) return;
-    const settled = this.#publish(call, deadline);
+    const settled = publishUntilDeadline(call, deadline, {
+      publisher: this.#options.publisher,
+      clock: this.#options.clock,
+      sleep: this.#sleep,
+      random: this.#random,
+      baseDelayMs: this.#baseDelayMs,
+      maxDelayMs: this.#maxDelayMs,
+      hooks: this.#options,
+    });
     for (const announcement of call) {
       results.set(announcement.record, settledLater(settled.get(announcement) as Promise<RelayResult>));
     }
@@ -196,92 +183,5 @@ export class OutboxRelay {
       fitsOnePutEventsCall([this.#entrySize(shorter)]),
     );
     return { record, event, sequenceNumber, shortenedFrom: originalBytes };
-  }
-
-  /** Publishes one call's events, sending again only the refused ones, until `deadline`. */
-  #publish(call: Announcement[], deadline: number): Map<Announcement, Promise<RelayResult>> {
-    const { clock, publisher } = this.#options;
-    const outcomes = new Map<
-      Announcement,
-      { promise: Promise<RelayResult>; resolve: (r: RelayResult) => void; reject: (e: unknown) => void }
-    >();
-    for (const announcement of call) {
-      let resolve: (r: RelayResult) => void = () => {};
-      let reject: (e: unknown) => void = () => {};
-      const promise = new Promise<RelayResult>((yes, no) => {
-        resolve = yes;
-        reject = no;
-      });
-      outcomes.set(announcement, { promise, resolve, reject });
-    }
-    const published = (announcement: Announcement, attempts: number): void => {
-      const lagMs = clock.now() - Date.parse(announcement.event.detail.at);
-      this.#options.onPublished?.(announcement.event, lagMs);
-      if (announcement.shortenedFrom !== undefined) {
-        this.#options.onShortened?.({
-          event: announcement.event,
-          originalBytes: announcement.shortenedFrom,
-          sequenceNumber: announcement.sequenceNumber,
-        });
-      }
-      outcomes.get(announcement)?.resolve({
-        kind: "published",
-        eventId: announcement.event.detail.eventId,
-        attempts,
-        lagMs,
-      });
-    };
-    const run = async (): Promise<void> => {
-      let pending = call;
-      let attempt = 0;
-      let lastError: unknown;
-      while (pending.length > 0 && clock.now() < deadline) {
-        attempt += 1;
-        try {
-          await publisher.publish(pending.map((announcement) => announcement.event));
-          for (const announcement of pending) published(announcement, attempt);
-          pending = [];
-          break;
-        } catch (error) {
-          lastError = error;
-          const refused =
-            error instanceof EventPublishError
-              ? new Set(error.failed.map((entry) => entry.eventId))
-              : undefined;
-          const stillPending = pending.filter(
-            (announcement) => refused === undefined || refused.has(announcement.event.detail.eventId),
-          );
-          for (const announcement of pending)
-            if (!stillPending.includes(announcement)) published(announcement, attempt);
-          pending = stillPending;
-          this.#options.onPublishFailure?.({
-            error,
-            attempt,
-            events: pending.length,
-            sequenceNumber: pending[0]?.sequenceNumber,
-          });
-          const ceiling = Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** (attempt - 1));
-          const delayMs = Math.floor(this.#random() * ceiling);
-          if (clock.now() + delayMs >= deadline) break;
-          await this.#sleep(delayMs);
-        }
-      }
-      for (const announcement of pending) {
-        outcomes
-          .get(announcement)
-          ?.reject(
-            new OutboxPublishTimeoutError(
-              announcement.sequenceNumber,
-              attempt,
-              lastError === undefined ? undefined : { cause: lastError },
-            ),
-          );
-      }
-    };
-    // A throw of our own (a callback's) must not leave the batch waiting for ever.
-    run().catch((error: unknown) => {
-      for (const { reject } of outcomes.values()) reject(error);
-    });
-    return new Map([...outcomes].map(([announcement, { promise }]) => [announcement, promise]));
   }
 }

@@ -16,8 +16,8 @@ import {
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import { CANCEL_REQUESTED_DETAIL_TYPE } from "#adapters/events/cancel-requested-schema.ts";
-import type { BusEvent } from "#local/stack/local-event-bus.ts";
 import { EVENTBRIDGE_PATH } from "#local/stack/put-events-endpoint.ts";
+import type { BusEvent } from "#local/stack/put-events-request.ts";
 import { LOCAL_EVENT_BUS_NAME } from "#local/stack/service-env.ts";
 import { LocalSqs } from "#local/stack/sqs/local-sqs.ts";
 import { startSqsServer } from "#local/stack/sqs/sqs-server.ts";

@@ -6,7 +6,7 @@ import { syntheticDay, writeAuditRecords } from "#test/support/audit-day.ts";
 import { type HandlerKit, startHandlerKit } from "#test/support/handler-kit.ts";
 import { startTestFrontDoor } from "#test/support/local-front-door.ts";
 import { runCli } from "../../../bin/cancelctl/cli.ts";
-import { REPORT_CSV_HEADER } from "../../../bin/cancelctl/operations-commands.ts";
+import { REPORT_CSV_HEADER } from "../../../bin/cancelctl/daily-report-csv.ts";
 
 /**
  * `cancelctl report` and `cancelctl pending` end to end: the real CLI, signing, through the

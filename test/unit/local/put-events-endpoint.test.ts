@@ -6,8 +6,9 @@ import type { EventPublishError } from "#adapters/events/event-errors.ts";
 import { PUT_EVENTS_LIMIT_BYTES } from "#adapters/events/put-events-limits.ts";
 import type { OutcomeEvent } from "#core/ports.ts";
 import type { RunningFrontDoor } from "#local/stack/front-door.ts";
-import { type BusEvent, LocalEventBus, MAX_REQUEST_BYTES } from "#local/stack/local-event-bus.ts";
+import { LocalEventBus } from "#local/stack/local-event-bus.ts";
 import { answerAwsJson, EVENTBRIDGE_PATH, PUT_EVENTS_TARGET } from "#local/stack/put-events-endpoint.ts";
+import { type BusEvent, MAX_REQUEST_BYTES } from "#local/stack/put-events-request.ts";
 import { LocalSqs } from "#local/stack/sqs/local-sqs.ts";
 import { startTestFrontDoor } from "#test/support/local-front-door.ts";
 
