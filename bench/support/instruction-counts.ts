@@ -2,8 +2,8 @@
  * Module init counted in instructions (valgrind's callgrind) instead of CPU time: opt-in for the
  * cold-start suite with `COLD_START_INSTRUCTIONS=1`. On this shared machine the CPU time of one
  * import moves with the load (the same bundles measured 1.22 and 1.49 × their reference in runs
- * minutes apart); the instructions a process executes do not depend on what else runs (±4 % here,
- * from JIT and GC timing). They do not count what an instruction waits for (cache misses), so
+ * minutes apart); the instructions a process executes do not depend on what else runs (the
+ * processes of one bundle lie within a few per cent of each other, from JIT and GC timing). They do not count what an instruction waits for (cache misses), so
  * they are a second view beside the CPU time, not a replacement. Each bundle is imported in a
  * fresh process under callgrind (all threads), `runs` times; the median is kept. Slow: ~10 s a
  * process, one per core at once (the suite's time limit grows with this option: bench/support/suite.ts).
