@@ -16,8 +16,11 @@ import { EXIT, type ExitCode, serviceErrorVerdict } from "./verdicts.ts";
 export const operatorCommandFailed = (io: Io, answer: ApiAnswer, what: string): ExitCode => {
   const verdict = serviceErrorVerdict(answer);
   const body = answer.body as { error?: { message?: string; field?: string } } | undefined;
-  const refused = verdict.outcome === "FORBIDDEN" ? `\n  ${OPERATOR_RIGHTS_HINT}` : "";
-  const message = `${body?.error?.message ?? ""}${refused}`;
+  // The service's message is text from outside, escaped to one line; the hint is ours, on a line of its own.
+  const lines = [
+    body?.error?.message ? terminalSafe(body.error.message) : "",
+    verdict.outcome === "FORBIDDEN" ? OPERATOR_RIGHTS_HINT : "",
+  ].filter(Boolean);
   if (io.json) {
     io.out(
       jsonText({
@@ -29,7 +32,7 @@ export const operatorCommandFailed = (io: Io, answer: ApiAnswer, what: string): 
     );
   } else {
     const text = terminalSafe(`${verdict.outcome}  ${what}`);
-    io.out(`${text}${message ? `\n\n  ${terminalSafe(message)}` : ""}`);
+    io.out(`${text}${lines.length > 0 ? `\n\n${lines.map((line) => `  ${line}`).join("\n")}` : ""}`);
   }
   return verdict.exitCode;
 };

@@ -1,5 +1,5 @@
 /**
- * The local bus's EventBridge endpoint (local/stack/put-events-endpoint.ts, local-event-bus.ts)
+ * The local bus's EventBridge endpoint (local/stack/put-events-endpoint.ts, put-events-request.ts, local-event-bus.ts)
  * against moto_server: PutEvents as the outbox relay sends it (functions/adapters/events/),
  * its per-entry failures and whole-call refusals, and what the deployed rule (Cancel Requested
  * → the bus work queue, the event as the body) delivers. Answers compared by shape; where

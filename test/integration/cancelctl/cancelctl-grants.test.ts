@@ -46,7 +46,9 @@ describe("cancelctl under grants", () => {
     for (const { code, out } of results) {
       expect(code).toBe(2);
       expect(out).toMatch(/^FORBIDDEN {2}/);
-      expect(out).toContain(OPERATOR_RIGHTS_HINT);
+      // The hint on a line of its own, under the service's message: not escaped into it as a literal "\n".
+      expect(out).toContain(`\n  ${OPERATOR_RIGHTS_HINT}`);
+      expect(out).not.toContain("\\n");
     }
     expect((await run("ops-desk", "pending")).code).toBe(0);
   });
